@@ -1,0 +1,270 @@
+//! The run loop.
+//!
+//! ```text
+//!   loop {
+//!       (t, event) = queue.pop()          // smallest (time, seq); tombstones skipped
+//!       digest ← (t, event.kind code, event's key fields)
+//!       model.handle(t, event, &mut queue) // may schedule or cancel events at ≥ t
+//!   } until: time limit | queue empty | predicate | event bound
+//! ```
+//!
+//! The engine is generic over the model's event type; events are plain values owned by the
+//! model (an enum, usually), stored inline in the heap, so processing an event allocates
+//! nothing once the queue has reached its working size.
+//!
+//! **Bounded.** Every run has a time limit and an event bound ([`RunLimits`]); reaching one
+//! is a [`StopReason`], never a hang.
+//!
+//! **Checkpoints.** Optionally the engine records `(events processed, time, digest)` every N
+//! events, so two runs that diverge can be compared checkpoint by checkpoint to find the
+//! first window where they differ.
+
+use crate::digest::Digest;
+use crate::queue::EventQueue;
+use crate::time::SimTime;
+
+/// What the engine needs from a model's event type.
+pub trait Event {
+    /// A short stable name of the event's kind (`"request_arrived"`), for diagnostics.
+    fn kind(&self) -> &'static str;
+    /// Writes the event's kind code and key fields (ids, attempt numbers) into the digest.
+    /// Must depend only on the event's own value.
+    fn digest_into(&self, d: &mut Digest);
+}
+
+/// A simulation model: state plus a handler for its events.
+pub trait Model {
+    /// The model's event type.
+    type Event: Event;
+    /// Handles one event at time `now`; may schedule and cancel events on `queue`.
+    fn handle(&mut self, now: SimTime, event: Self::Event, queue: &mut EventQueue<Self::Event>);
+}
+
+/// Bounds on a run: it stops at the first one reached.
+#[derive(Clone, Copy, Debug)]
+pub struct RunLimits {
+    /// Process events with time ≤ `until`, then stop.
+    pub until: SimTime,
+    /// Stop after this many events (a safety bound against runaway models).
+    pub max_events: u64,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            until: SimTime::MAX,
+            max_events: u64::MAX,
+        }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The next event lies beyond the time limit.
+    TimeReached,
+    /// Nothing left to process.
+    QueueEmpty,
+    /// The caller's predicate asked to stop.
+    Predicate,
+    /// The event bound was reached.
+    MaxEvents,
+}
+
+/// One checkpoint of a run: the digest after `events` events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Events processed so far.
+    pub events: u64,
+    /// Simulated time of the last processed event.
+    pub time: SimTime,
+    /// Digest value after that event.
+    pub digest: u64,
+}
+
+/// The engine: an event queue, a digest and counters.
+pub struct Engine<E> {
+    /// The queue; models receive it in `handle`, setup code uses it to seed initial events.
+    pub queue: EventQueue<E>,
+    digest: Digest,
+    events: u64,
+    checkpoint_every: u64,
+    checkpoint_countdown: u64,
+    checkpoints: Vec<Checkpoint>,
+    max_checkpoints: usize,
+}
+
+impl<E: Event> Default for Engine<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: Event> Engine<E> {
+    /// A fresh engine at time zero.
+    pub fn new() -> Self {
+        Engine {
+            queue: EventQueue::new(),
+            digest: Digest::new(),
+            events: 0,
+            checkpoint_every: 0,
+            checkpoint_countdown: 0,
+            checkpoints: Vec::new(),
+            max_checkpoints: 0,
+        }
+    }
+
+    /// Records a checkpoint every `every` events, keeping at most `max` of them (the rest are
+    /// dropped, so memory stays bounded). `every = 0` turns checkpoints off.
+    pub fn set_checkpoints(&mut self, every: u64, max: usize) {
+        self.checkpoint_every = every;
+        self.checkpoint_countdown = every;
+        self.max_checkpoints = max;
+    }
+
+    /// Checkpoints recorded so far.
+    pub fn checkpoints(&self) -> &[Checkpoint] {
+        &self.checkpoints
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    /// Events processed so far (cancelled timers not counted).
+    pub fn events_processed(&self) -> u64 {
+        self.events
+    }
+
+    /// The trace digest so far.
+    pub fn digest(&self) -> Digest {
+        self.digest
+    }
+
+    /// Runs until a limit is reached or the queue is empty.
+    pub fn run<M: Model<Event = E>>(&mut self, model: &mut M, limits: RunLimits) -> StopReason {
+        self.run_while(model, limits, |_| true)
+    }
+
+    /// Runs while `keep_going(model)` holds (checked after each event), within `limits`.
+    pub fn run_while<M: Model<Event = E>>(
+        &mut self,
+        model: &mut M,
+        limits: RunLimits,
+        mut keep_going: impl FnMut(&M) -> bool,
+    ) -> StopReason {
+        let mut budget = limits.max_events.saturating_sub(self.events);
+        loop {
+            if budget == 0 {
+                return StopReason::MaxEvents;
+            }
+            match self.queue.peek_time() {
+                None => return StopReason::QueueEmpty,
+                Some(t) if t > limits.until => return StopReason::TimeReached,
+                Some(_) => {}
+            }
+            let Some((now, event)) = self.queue.pop() else {
+                return StopReason::QueueEmpty;
+            };
+            self.digest.write_u64(now.0);
+            event.digest_into(&mut self.digest);
+            self.events += 1;
+            budget -= 1;
+            if self.checkpoint_every != 0 {
+                self.checkpoint_countdown -= 1;
+                if self.checkpoint_countdown == 0 {
+                    self.checkpoint_countdown = self.checkpoint_every;
+                    if self.checkpoints.len() < self.max_checkpoints {
+                        self.checkpoints.push(Checkpoint {
+                            events: self.events,
+                            time: now,
+                            digest: self.digest.finish(),
+                        });
+                    }
+                }
+            }
+            model.handle(now, event, &mut self.queue);
+            if !keep_going(model) {
+                return StopReason::Predicate;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SimDuration;
+
+    #[derive(Debug, Clone, Copy)]
+    struct Tick(u32);
+    impl Event for Tick {
+        fn kind(&self) -> &'static str {
+            "tick"
+        }
+        fn digest_into(&self, d: &mut Digest) {
+            d.write_u64(self.0 as u64);
+        }
+    }
+    struct Counter {
+        seen: Vec<(u64, u32)>,
+    }
+    impl Model for Counter {
+        type Event = Tick;
+        fn handle(&mut self, now: SimTime, e: Tick, q: &mut EventQueue<Tick>) {
+            self.seen.push((now.0, e.0));
+            if e.0 < 10 {
+                q.schedule_in(SimDuration(100), Tick(e.0 + 1));
+            }
+        }
+    }
+
+    fn fresh() -> (Engine<Tick>, Counter) {
+        let mut eng = Engine::new();
+        eng.queue.schedule_at(SimTime(0), Tick(0));
+        (eng, Counter { seen: vec![] })
+    }
+
+    #[test]
+    fn stops_on_each_limit() {
+        let (mut eng, mut m) = fresh();
+        let r = eng.run(&mut m, RunLimits { until: SimTime(350), max_events: u64::MAX });
+        assert_eq!(r, StopReason::TimeReached);
+        assert_eq!(m.seen.len(), 4); // t = 0,100,200,300
+        let r = eng.run(&mut m, RunLimits { until: SimTime::MAX, max_events: 6 });
+        assert_eq!(r, StopReason::MaxEvents);
+        assert_eq!(eng.events_processed(), 6);
+        let r = eng.run_while(&mut m, RunLimits::default(), |m| m.seen.len() < 8);
+        assert_eq!(r, StopReason::Predicate);
+        let r = eng.run(&mut m, RunLimits::default());
+        assert_eq!(r, StopReason::QueueEmpty);
+        assert_eq!(m.seen.len(), 11);
+        assert_eq!(eng.now(), SimTime(1000));
+    }
+
+    #[test]
+    fn digest_is_reproducible_and_sensitive() {
+        let (mut a, mut ma) = fresh();
+        let (mut b, mut mb) = fresh();
+        a.run(&mut ma, RunLimits::default());
+        b.run(&mut mb, RunLimits::default());
+        assert_eq!(a.digest(), b.digest());
+        let (mut c, mut mc) = fresh();
+        c.queue.schedule_at(SimTime(5), Tick(99));
+        c.run(&mut mc, RunLimits::default());
+        assert_ne!(a.digest(), c.digest());
+    }
+
+    #[test]
+    fn checkpoints_are_bounded() {
+        let (mut eng, mut m) = fresh();
+        eng.set_checkpoints(2, 3);
+        eng.run(&mut m, RunLimits::default());
+        let cps = eng.checkpoints();
+        assert_eq!(cps.len(), 3);
+        assert_eq!(cps[0].events, 2);
+        assert_eq!(cps[2].events, 6);
+        assert_eq!(cps[2].time, SimTime(500));
+    }
+}
