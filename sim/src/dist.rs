@@ -19,6 +19,8 @@
 //! count). Samples that come out negative (a normal's tail) are clamped to zero by callers
 //! that need a non-negative quantity.
 
+use crate::rng::Bits;
+#[cfg(test)]
 use crate::rng::RngStream;
 use crate::units;
 
@@ -126,7 +128,7 @@ pub struct ParseDistError(pub String);
 impl Dist {
     /// Draws one value.
     #[inline]
-    pub fn sample(&self, rng: &mut RngStream) -> f64 {
+    pub fn sample<R: Bits>(&self, rng: &mut R) -> f64 {
         match *self {
             Dist::Const(v) => v,
             Dist::Uniform { lo, hi } => lo + (hi - lo) * rng.next_f64(),
@@ -351,7 +353,7 @@ impl Dist {
 /// A standard normal draw by the Box–Muller transform (two uniforms, no cached second value,
 /// so a sampler has no hidden state).
 #[inline]
-pub fn std_normal(rng: &mut RngStream) -> f64 {
+pub fn std_normal<R: Bits>(rng: &mut R) -> f64 {
     let u1 = rng.next_f64_open0();
     let u2 = rng.next_f64();
     libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * core::f64::consts::PI * u2)

@@ -36,5 +36,5 @@ pub use dist::{Dist, Quantity};
 pub use engine::{Engine, Event, Model, RunLimits, StopReason};
 pub use hist::LogHistogram;
 pub use queue::{EventQueue, TimerKey};
-pub use rng::{RngStream, StreamName};
+pub use rng::{Bits, RngStream, SplitMix, StreamName};
 pub use time::{SimDuration, SimTime};

@@ -55,6 +55,47 @@ pub fn derive_key(seed: u64, name: &str, index: u64) -> [u8; 32] {
     key
 }
 
+/// A source of raw random bits; samplers in [`crate::dist`] draw through it.
+///
+/// Implemented by [`RngStream`] (ChaCha8) and by [`SplitMix`] (a tiny generator for
+/// per-request sub-streams derived from one ChaCha draw).
+pub trait Bits {
+    /// The next raw 64 random bits.
+    fn next_u64(&mut self) -> u64;
+
+    /// Uniform in [0, 1), from the top 53 bits.
+    #[inline]
+    fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in (0, 1]: never zero, safe to take a logarithm of.
+    #[inline]
+    fn next_f64_open0(&mut self) -> f64 {
+        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// SplitMix64 as a generator: a per-request sub-stream seeded by one draw from a
+/// [`RngStream`], so that a request's costs do not depend on the order in which requests
+/// are served (common random numbers across scheduling variants).
+#[derive(Clone, Copy, Debug)]
+pub struct SplitMix(pub u64);
+
+impl Bits for SplitMix {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        splitmix64(&mut self.0)
+    }
+}
+
+impl Bits for RngStream {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+}
+
 /// One independent random stream.
 #[derive(Clone, Debug)]
 pub struct RngStream {
@@ -78,13 +119,13 @@ impl RngStream {
     /// Uniform in [0, 1), from the top 53 bits.
     #[inline]
     pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        Bits::next_f64(self)
     }
 
     /// Uniform in (0, 1]: never zero, safe to take a logarithm of.
     #[inline]
     pub fn next_f64_open0(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+        Bits::next_f64_open0(self)
     }
 
     /// Uniform integer in [0, n) without modulo bias (Lemire's method). `n` must be > 0.

@@ -234,10 +234,15 @@ impl fmt::Display for SimDuration {
         if ns == u64::MAX {
             return f.write_str("never");
         }
-        if ns % 60_000_000_000 == 0 {
-            // whole minutes: compose d/h/m
+        if ns % 1_000_000_000 == 0 && ns >= 60_000_000_000 {
+            // whole seconds of a minute or more: compose d/h/m/s
             let mut rest = ns;
-            for (u, s) in [("d", 86_400_000_000_000u64), ("h", 3_600_000_000_000), ("m", 60_000_000_000)] {
+            for (u, s) in [
+                ("d", 86_400_000_000_000u64),
+                ("h", 3_600_000_000_000),
+                ("m", 60_000_000_000),
+                ("s", 1_000_000_000),
+            ] {
                 if rest >= s {
                     write!(f, "{}{}", rest / s, u)?;
                     rest %= s;
@@ -300,7 +305,7 @@ mod tests {
 
     #[test]
     fn formats_round_trip() {
-        for text in ["1h30m", "250ms", "10m", "1.5s", "100us", "7ns", "2d3h", "0s", "1.234ms"] {
+        for text in ["1h30m", "250ms", "10m", "1.5s", "100us", "7ns", "2d3h", "0s", "1.234ms", "2m30s", "59s"] {
             let d = SimDuration::parse(text).unwrap();
             assert_eq!(d.to_string(), text, "format of {text}");
             assert_eq!(SimDuration::parse(&d.to_string()).unwrap(), d);

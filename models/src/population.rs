@@ -1,0 +1,129 @@
+//! The tenant population of a run: individual tenants and cohort members, each with its
+//! tier, offered rate, class mix and cell.
+//!
+//! **Determinism.** A cohort member's rate and tier are drawn from streams named by the
+//! member's id (`tenant/ID/size`, `tenant/ID/tier`), so adding a cohort or a tenant never
+//! changes another tenant's draws. Cells are assigned round robin in declaration order
+//! (individual tenants first, then cohorts in file order) unless a tenant names its cell.
+
+use crate::scenario::{cohort_member_id, Scenario};
+use sim::RngStream;
+
+/// Index of a tenant in the population.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TenantId(pub u32);
+
+/// One tenant.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    /// Id as declared (`acme`, `small-0042`).
+    pub id: String,
+    /// Tier index into `Scenario::tiers`.
+    pub tier: usize,
+    /// Cohort index into `Scenario::cohorts`, if a cohort member.
+    pub cohort: Option<usize>,
+    /// Offered rate (requests per second, all classes).
+    pub rate: f64,
+    /// Normalised class shares, one per class.
+    pub shares: Vec<f64>,
+    /// Cell.
+    pub cell: u32,
+    /// Edge rate limit (per second), if any.
+    pub rate_limit: Option<f64>,
+    /// Token bucket burst.
+    pub burst: u32,
+}
+
+/// All tenants of a run.
+#[derive(Clone, Debug)]
+pub struct Population {
+    /// Tenants in declaration order.
+    pub tenants: Vec<Tenant>,
+}
+
+impl Population {
+    /// Builds the population of `sc` for `seed`.
+    pub fn build(sc: &Scenario, seed: u64) -> Population {
+        let default_shares: Vec<f64> = normalise(sc.classes.iter().map(|c| c.share).collect());
+        let mut tenants = Vec::new();
+        let mut next_cell = 0u32;
+        let mut rr = |fixed: Option<u32>| -> u32 {
+            fixed.unwrap_or_else(|| {
+                let c = next_cell % sc.platform.cells;
+                next_cell += 1;
+                c
+            })
+        };
+        for t in &sc.tenants {
+            let tier = &sc.tiers[t.tier];
+            let rate_limit = t.rate_limit.or(tier.rate_limit);
+            tenants.push(Tenant {
+                id: t.id.clone(),
+                tier: t.tier,
+                cohort: None,
+                rate: t.rate,
+                shares: t.mix.clone().map(normalise).unwrap_or_else(|| default_shares.clone()),
+                cell: rr(t.cell),
+                rate_limit,
+                burst: t.burst.unwrap_or(if t.rate_limit.is_some() {
+                    burst_for(rate_limit)
+                } else {
+                    tier.burst
+                }),
+            });
+        }
+        for (ci, co) in sc.cohorts.iter().enumerate() {
+            let shares = co.mix.clone().map(normalise).unwrap_or_else(|| default_shares.clone());
+            for i in 0..co.count {
+                let id = cohort_member_id(&co.name, i);
+                let mut size = RngStream::new(seed, &format!("tenant/{id}/size"), 0);
+                let rate = co.rate.sample(&mut size).max(0.0);
+                let tier = if co.tier_mix.len() == 1 {
+                    co.tier_mix[0].0
+                } else {
+                    let mut pick = RngStream::new(seed, &format!("tenant/{id}/tier"), 0);
+                    let u = pick.next_f64();
+                    co.tier_mix
+                        .iter()
+                        .find(|(_, cum)| u < *cum)
+                        .or(co.tier_mix.last())
+                        .map(|(t, _)| *t)
+                        .unwrap_or(0)
+                };
+                let t = &sc.tiers[tier];
+                tenants.push(Tenant {
+                    id,
+                    tier,
+                    cohort: Some(ci),
+                    rate,
+                    shares: shares.clone(),
+                    cell: rr(None),
+                    rate_limit: t.rate_limit,
+                    burst: t.burst,
+                });
+            }
+        }
+        Population { tenants }
+    }
+
+    /// The tenant with id `id`.
+    pub fn find(&self, id: &str) -> Option<TenantId> {
+        self.tenants.iter().position(|t| t.id == id).map(|i| TenantId(i as u32))
+    }
+}
+
+fn burst_for(rate: Option<f64>) -> u32 {
+    match rate {
+        Some(r) if r >= 1.0 => r.min(1e9) as u32,
+        _ => 1,
+    }
+}
+
+fn normalise(v: Vec<f64>) -> Vec<f64> {
+    let total: f64 = v.iter().sum();
+    if total > 0.0 {
+        v.into_iter().map(|x| x / total).collect()
+    } else {
+        v
+    }
+}

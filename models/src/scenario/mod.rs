@@ -1,0 +1,801 @@
+//! Scenario files: parsing, `--set` overrides, and semantic validation.
+//!
+//! ```text
+//!   file text ──toml+serde──▶ ScenarioFile (schema: data as written, with spans)
+//!            ──--set──▶ (toml_edit tree, re-parsed)
+//!            ──validate──▶ Scenario (typed, checked, ready to build a platform)
+//! ```
+//!
+//! **Guarantee.** [`load_str`] either returns a [`Scenario`] in which every reference
+//! resolves, every window lies inside the run and every number is in range, or returns
+//! [`ScenarioErrors`], each located at `file:line:column`. It never panics on any input.
+
+pub mod error;
+pub mod overrides;
+pub mod schema;
+pub mod values;
+
+pub use error::{ScenarioError, ScenarioErrors};
+pub use overrides::Override;
+pub use schema::{SchedulerName, SloScope};
+pub use values::{Cmp, Metric, Threshold};
+
+use schema::ScenarioFile;
+use sim::{Dist, Quantity, SimDuration, SimTime};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use toml::Spanned;
+
+/// The built-in tiers: (name, weight). Scenario files may override them and add more.
+pub const BUILTIN_TIERS: [(&str, u32); 4] = [("bronze", 1), ("silver", 2), ("gold", 4), ("platinum", 8)];
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Short name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// File name as given.
+    pub file: String,
+    /// The text the scenario was parsed from (after overrides).
+    pub text: String,
+    /// Overrides applied, as flags.
+    pub overrides: Vec<String>,
+    /// Run length.
+    pub duration: SimDuration,
+    /// Default seed.
+    pub seed: u64,
+    /// Recording window.
+    pub window: SimDuration,
+    /// Bound on processed events.
+    pub max_events: u64,
+    /// The platform.
+    pub platform: Platform,
+    /// Tiers, built-ins first.
+    pub tiers: Vec<Tier>,
+    /// Request classes, in name order.
+    pub classes: Vec<Class>,
+    /// Individually declared tenants.
+    pub tenants: Vec<TenantSpec>,
+    /// Cohorts.
+    pub cohorts: Vec<CohortSpec>,
+    /// Faults in file order.
+    pub faults: Vec<Fault>,
+    /// SLOs in file order.
+    pub slos: Vec<Slo>,
+}
+
+/// Platform settings.
+#[derive(Clone, Debug)]
+pub struct Platform {
+    /// Cells.
+    pub cells: u32,
+    /// Workers per cell.
+    pub workers: u32,
+    /// Queue discipline.
+    pub scheduler: SchedulerName,
+    /// DRR quantum per unit weight.
+    pub quantum: SimDuration,
+    /// Per-tenant in-service cap for capped schedulers.
+    pub tenant_cap: u32,
+    /// Max queue length per cell.
+    pub queue_limit: u32,
+    /// Max queue wait.
+    pub queue_timeout: Option<SimDuration>,
+    /// Global max in flight.
+    pub max_in_flight: Option<u32>,
+    /// DB settings.
+    pub db: Db,
+}
+
+/// DB settings.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// Pool size.
+    pub connections: u32,
+    /// Cores.
+    pub cores: u32,
+    /// Statement timeout.
+    pub statement_timeout: Option<SimDuration>,
+    /// Connection acquire timeout.
+    pub acquire_timeout: Option<SimDuration>,
+}
+
+/// A tier.
+#[derive(Clone, Debug)]
+pub struct Tier {
+    /// Name.
+    pub name: String,
+    /// Scheduling weight.
+    pub weight: u32,
+    /// Edge rate limit per tenant (per second), if any.
+    pub rate_limit: Option<f64>,
+    /// Bucket burst.
+    pub burst: u32,
+}
+
+/// A request class.
+#[derive(Clone, Debug)]
+pub struct Class {
+    /// Name.
+    pub name: String,
+    /// Default share of a tenant's traffic.
+    pub share: f64,
+    /// Service CPU time (ns).
+    pub service: Dist,
+    /// DB queries per request.
+    pub db_queries: Dist,
+    /// DB time per query (ns).
+    pub db_time: Dist,
+    /// Response bytes.
+    pub bytes: Dist,
+    /// Client timeout.
+    pub timeout: SimDuration,
+}
+
+/// An individually declared tenant.
+#[derive(Clone, Debug)]
+pub struct TenantSpec {
+    /// Id.
+    pub id: String,
+    /// Tier index.
+    pub tier: usize,
+    /// Offered rate per second.
+    pub rate: f64,
+    /// Class shares (one per class), if overridden.
+    pub mix: Option<Vec<f64>>,
+    /// Fixed cell.
+    pub cell: Option<u32>,
+    /// Rate limit override.
+    pub rate_limit: Option<f64>,
+    /// Burst override.
+    pub burst: Option<u32>,
+}
+
+/// A cohort.
+#[derive(Clone, Debug)]
+pub struct CohortSpec {
+    /// Name.
+    pub name: String,
+    /// Member count.
+    pub count: u32,
+    /// Tier mix: (tier index, cumulative fraction).
+    pub tier_mix: Vec<(usize, f64)>,
+    /// Per-member rate distribution (per second).
+    pub rate: Dist,
+    /// Class shares override.
+    pub mix: Option<Vec<f64>>,
+}
+
+/// What a fault does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// A tenant's offered rate is multiplied by `factor` during the window.
+    HotTenant {
+        /// Tenant id.
+        tenant: String,
+        /// Rate multiplier.
+        factor: f64,
+    },
+}
+
+impl FaultKind {
+    /// The kind's name as written in files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::HotTenant { .. } => "hot_tenant",
+        }
+    }
+}
+
+/// A fault on the timeline.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    /// Name.
+    pub name: String,
+    /// What it does.
+    pub kind: FaultKind,
+    /// Start.
+    pub start: SimTime,
+    /// End (exclusive).
+    pub end: SimTime,
+}
+
+/// The time window an SLO is judged over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SloWindow {
+    /// The whole run.
+    Run,
+    /// While fault `i` is active.
+    During(usize),
+    /// From fault `i`'s end to the end of the run.
+    After(usize),
+    /// A fixed interval.
+    Range(SimTime, SimTime),
+}
+
+impl SloWindow {
+    /// The window as an interval `[from, to)` within a run of length `duration`.
+    pub fn interval(&self, faults: &[Fault], duration: SimDuration) -> (SimTime, SimTime) {
+        let end = SimTime(duration.as_nanos());
+        match *self {
+            SloWindow::Run => (SimTime::ZERO, end),
+            SloWindow::During(i) => (faults[i].start, faults[i].end.min(end)),
+            SloWindow::After(i) => (faults[i].end.min(end), end),
+            SloWindow::Range(a, b) => (a, b.min(end)),
+        }
+    }
+}
+
+/// An SLO.
+#[derive(Clone, Debug)]
+pub struct Slo {
+    /// Name.
+    pub name: String,
+    /// Objective.
+    pub objective: Threshold,
+    /// Tier indices (empty = any).
+    pub tiers: Vec<usize>,
+    /// Tenant ids (empty = any).
+    pub tenants: Vec<String>,
+    /// Cohort names (empty = any).
+    pub cohorts: Vec<String>,
+    /// Excluded tenant ids.
+    pub exclude: Vec<String>,
+    /// Scope.
+    pub scope: SloScope,
+    /// Window.
+    pub window: SloWindow,
+    /// Minimum requests per tenant to judge it.
+    pub min_requests: u64,
+}
+
+/// Loads, overrides and validates scenario text. `file` is the name used in messages.
+pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
+    let parse = |t: &str| toml::from_str::<ScenarioFile>(t);
+    let raw = match parse(text) {
+        Ok(raw) => raw,
+        Err(e) => return Err(ScenarioErrors(vec![toml_error(file, text, &e)])),
+    };
+    if overrides.is_empty() {
+        return validate(file, text, raw, &[]);
+    }
+    let mut doc: toml_edit::DocumentMut = match text.parse() {
+        Ok(d) => d,
+        Err(e) => return Err(ScenarioErrors(vec![ScenarioError::at(file, text, e.span(), e.message())])),
+    };
+    drop(raw);
+    for (i, o) in overrides.iter().enumerate() {
+        if let Err(msg) = o.apply(&mut doc) {
+            return Err(ScenarioErrors(vec![ScenarioError::in_flag(file, &o.flag(), msg)]));
+        }
+        // Re-parse after each override so that a bad value is blamed on the flag that set it.
+        let t = doc.to_string();
+        if let Err(e) = parse(&t) {
+            let mut err = ScenarioError::in_flag(file, &o.flag(), e.message().trim().to_string());
+            if i > 0 {
+                err.message.push_str(" (after the earlier --set flags)");
+            }
+            return Err(ScenarioErrors(vec![err]));
+        }
+    }
+    let t = doc.to_string();
+    let raw = parse(&t).map_err(|e| ScenarioErrors(vec![toml_error(file, &t, &e)]))?;
+    let flags: Vec<String> = overrides.iter().map(Override::flag).collect();
+    validate(file, &t, raw, &flags).map_err(|mut errs| {
+        let note = flags.join(" ");
+        for e in &mut errs.0 {
+            e.origin.get_or_insert_with(|| note.clone());
+        }
+        errs
+    })
+}
+
+fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
+    let mut msg = e.message().trim().to_string();
+    if msg.starts_with("unknown field") {
+        msg.push_str(" (keys are case-sensitive; see scenarios/README.md for every key)");
+    }
+    ScenarioError::at(file, text, e.span(), msg)
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<ScenarioError>,
+}
+
+impl Checker<'_> {
+    fn err(&mut self, span: Range<usize>, msg: impl Into<String>) {
+        if self.errors.len() < error::MAX_ERRORS {
+            self.errors.push(ScenarioError::at(self.file, self.text, Some(span), msg));
+        }
+    }
+    fn count<T>(&mut self, v: &Spanned<i64>, min: i64, max: i64, what: &str) -> T
+    where
+        T: TryFrom<i64> + Default,
+    {
+        let x = *v.get_ref();
+        if x < min || x > max {
+            self.err(v.span(), format!("{what} is {x}; it must be between {min} and {max}"));
+            return T::default();
+        }
+        T::try_from(x).unwrap_or_default()
+    }
+    fn opt_count<T>(&mut self, v: &Option<Spanned<i64>>, default: T, min: i64, max: i64, what: &str) -> T
+    where
+        T: TryFrom<i64> + Default,
+    {
+        match v {
+            Some(v) => self.count(v, min, max, what),
+            None => default,
+        }
+    }
+}
+
+fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> Result<Scenario, ScenarioErrors> {
+    let mut c = Checker {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+    if *raw.version.get_ref() != 1 {
+        c.err(
+            raw.version.span(),
+            format!("version {} is not supported; this tenantsim reads `version = 1`", raw.version.get_ref()),
+        );
+    }
+    let duration = raw.duration.get_ref().0;
+    if duration == SimDuration::ZERO {
+        c.err(raw.duration.span(), "duration is zero; write the run length, e.g. `duration = \"5m\"`");
+    }
+    let window = raw.window.as_ref().map(|w| w.get_ref().0).unwrap_or(SimDuration::from_secs(1));
+    if let Some(w) = &raw.window {
+        if w.get_ref().0 == SimDuration::ZERO {
+            c.err(w.span(), "window is zero; use e.g. `window = \"1s\"`");
+        }
+    }
+
+    // Platform.
+    let p = &raw.platform;
+    let cells: u32 = c.count(&p.cells, 1, 100_000, "platform.cells");
+    let workers: u32 = c.count(&p.workers, 1, 1_000_000, "platform.workers");
+    let platform = Platform {
+        cells,
+        workers,
+        scheduler: p.scheduler,
+        quantum: p.quantum.map(|d| d.0).unwrap_or(SimDuration::from_millis(5)),
+        tenant_cap: c.opt_count(&p.tenant_cap, (workers / 4).max(1), 1, 1_000_000, "platform.tenant_cap"),
+        queue_limit: c.opt_count(&p.queue_limit, 10_000, 0, 100_000_000, "platform.queue_limit"),
+        queue_timeout: p.queue_timeout.map(|d| d.0),
+        max_in_flight: match &p.max_in_flight {
+            Some(v) => Some(c.count(v, 1, 1_000_000_000, "platform.max_in_flight")),
+            None => None,
+        },
+        db: Db {
+            connections: c.opt_count(&p.db.connections, 16, 1, 1_000_000, "platform.db.connections"),
+            cores: c.opt_count(&p.db.cores, 8, 1, 1_000_000, "platform.db.cores"),
+            statement_timeout: p.db.statement_timeout.map(|d| d.0),
+            acquire_timeout: p.db.acquire_timeout.map(|d| d.0),
+        },
+    };
+    if platform.quantum == SimDuration::ZERO {
+        c.err(0..0, "platform.quantum is zero; DRR needs a positive quantum such as \"5ms\"");
+    }
+
+    // Tiers: built-ins, then overrides and additions in name order.
+    let mut tiers: Vec<Tier> = BUILTIN_TIERS
+        .iter()
+        .map(|(n, w)| Tier {
+            name: n.to_string(),
+            weight: *w,
+            rate_limit: None,
+            burst: 1,
+        })
+        .collect();
+    for (name, t) in &raw.tiers {
+        let idx = match tiers.iter().position(|x| &x.name == name) {
+            Some(i) => i,
+            None => {
+                tiers.push(Tier {
+                    name: name.clone(),
+                    weight: 1,
+                    rate_limit: None,
+                    burst: 1,
+                });
+                tiers.len() - 1
+            }
+        };
+        if let Some(w) = &t.weight {
+            tiers[idx].weight = c.count(w, 1, 1_000_000, &format!("tiers.{name}.weight"));
+        }
+        tiers[idx].rate_limit = t.rate_limit.map(|r| r.0);
+        tiers[idx].burst = default_burst(tiers[idx].rate_limit);
+        if let Some(b) = &t.burst {
+            tiers[idx].burst = c.count(b, 1, 1_000_000_000, &format!("tiers.{name}.burst"));
+        }
+    }
+    let tier_index = |name: &str| tiers.iter().position(|t| t.name == name);
+    let tier_names = || tiers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+
+    // Classes.
+    let mut classes = Vec::new();
+    if raw.classes.is_empty() {
+        classes.push(class_from("default", &schema::ClassConfig::default()));
+    }
+    for (name, cc) in &raw.classes {
+        let cl = class_from(name, cc);
+        if !(cl.share >= 0.0 && cl.share.is_finite()) {
+            c.err(0..0, format!("classes.{name}.share is {}; it must be a number ≥ 0", cl.share));
+        }
+        if cl.timeout == SimDuration::ZERO {
+            c.err(0..0, format!("classes.{name}.timeout is zero; give the client a timeout such as \"1s\""));
+        }
+        classes.push(cl);
+    }
+    if classes.iter().all(|cl| cl.share <= 0.0) {
+        c.err(0..0, "every class has share 0, so no request would ever be sent; give one a positive share");
+    }
+    let class_names: Vec<String> = classes.iter().map(|cl| cl.name.clone()).collect();
+    let check_mix = |c: &mut Checker, mix: &Option<Spanned<BTreeMap<String, f64>>>| -> Option<Vec<f64>> {
+        let m = mix.as_ref()?;
+        let mut shares = vec![0.0; class_names.len()];
+        for (k, v) in m.get_ref() {
+            match class_names.iter().position(|n| n == k) {
+                Some(i) => {
+                    if !(*v >= 0.0 && v.is_finite()) {
+                        c.err(m.span(), format!("mix share of `{k}` is {v}; shares are numbers ≥ 0"));
+                    }
+                    shares[i] = *v;
+                }
+                None => c.err(
+                    m.span(),
+                    format!("mix names class `{k}`, which is not declared; classes are: {}", class_names.join(", ")),
+                ),
+            }
+        }
+        if shares.iter().sum::<f64>() <= 0.0 {
+            c.err(m.span(), "mix shares add up to zero; give at least one class a positive share");
+        }
+        Some(shares)
+    };
+
+    // Tenants.
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    let mut tenants = Vec::new();
+    for t in &raw.tenants {
+        let id = t.id.get_ref().clone();
+        if id.is_empty() || id.contains(char::is_whitespace) {
+            c.err(t.id.span(), format!("tenant id `{id}` must be non-empty and without spaces"));
+        }
+        if !ids.insert(id.clone()) {
+            c.err(t.id.span(), format!("tenant id `{id}` is declared twice; ids must be unique"));
+        }
+        let tier = match &t.tier {
+            None => 0,
+            Some(s) => tier_index(s.get_ref()).unwrap_or_else(|| {
+                c.err(s.span(), format!("unknown tier `{}`; tiers are: {}", s.get_ref(), tier_names()));
+                0
+            }),
+        };
+        let cell = match &t.cell {
+            None => None,
+            Some(v) => Some(c.count::<u32>(v, 0, cells as i64 - 1, &format!("tenant `{id}` cell"))),
+        };
+        tenants.push(TenantSpec {
+            id,
+            tier,
+            rate: t.rate.0,
+            mix: check_mix(&mut c, &t.mix),
+            cell,
+            rate_limit: t.rate_limit.map(|r| r.0),
+            burst: t.burst.as_ref().map(|b| c.count(b, 1, 1_000_000_000, "burst")),
+        });
+    }
+
+    // Cohorts.
+    let mut cohorts = Vec::new();
+    let mut cohort_names = BTreeSet::new();
+    for co in &raw.cohorts {
+        let name = co.name.get_ref().clone();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            c.err(co.name.span(), format!("cohort name `{name}` must be non-empty and without spaces"));
+        }
+        if !cohort_names.insert(name.clone()) {
+            c.err(co.name.span(), format!("cohort `{name}` is declared twice"));
+        }
+        let count: u32 = c.count(&co.count, 0, 1_000_000, &format!("cohort `{name}` count"));
+        let mut tier_mix = Vec::new();
+        match (&co.tier, &co.tiers) {
+            (Some(_), Some(m)) => c.err(m.span(), "give either `tier` or `tiers`, not both"),
+            (Some(s), None) => match tier_index(s.get_ref()) {
+                Some(i) => tier_mix.push((i, 1.0)),
+                None => c.err(s.span(), format!("unknown tier `{}`; tiers are: {}", s.get_ref(), tier_names())),
+            },
+            (None, Some(m)) => {
+                let total: f64 = m.get_ref().values().sum();
+                if !(total > 0.0 && total.is_finite()) || m.get_ref().values().any(|v| *v < 0.0) {
+                    c.err(m.span(), "tier fractions must be ≥ 0 and add up to more than 0");
+                } else {
+                    let mut acc = 0.0;
+                    for (tn, f) in m.get_ref() {
+                        match tier_index(tn) {
+                            Some(i) => {
+                                acc += f / total;
+                                tier_mix.push((i, acc));
+                            }
+                            None => c.err(m.span(), format!("unknown tier `{tn}`; tiers are: {}", tier_names())),
+                        }
+                    }
+                    if let Some(last) = tier_mix.last_mut() {
+                        last.1 = 1.0;
+                    }
+                }
+            }
+            (None, None) => tier_mix.push((0, 1.0)),
+        }
+        let rate = co.rate.0.clone();
+        if let Dist::Normal { .. } = rate {
+            // allowed; negative draws are clamped to zero
+        }
+        cohorts.push(CohortSpec {
+            name,
+            count,
+            tier_mix,
+            rate,
+            mix: check_mix(&mut c, &co.mix),
+        });
+    }
+    for t in &tenants {
+        if let Some((co, _)) = cohort_member(&t.id, &cohorts) {
+            c.err(0..0, format!("tenant id `{}` collides with a member of cohort `{co}`", t.id));
+        }
+    }
+    let tenant_known = |id: &str| ids.contains(id) || cohort_member(id, &cohorts).is_some();
+
+    // Faults.
+    let end = SimTime(duration.as_nanos());
+    let mut faults = Vec::new();
+    for (i, f) in raw.faults.iter().enumerate() {
+        let kind_name = f.kind.get_ref().as_str();
+        let name = f
+            .name
+            .as_ref()
+            .map(|n| n.get_ref().clone())
+            .unwrap_or_else(|| format!("{kind_name}-{}", i + 1));
+        let start = SimTime(f.at.get_ref().0.as_nanos());
+        if start >= end {
+            c.err(
+                f.at.span(),
+                format!("fault `{name}` starts at {} but the run lasts {}; move it inside the run", f.at.get_ref().0, duration),
+            );
+        }
+        let stop = match (&f.for_, &f.until) {
+            (Some(d), None) => start.after(d.get_ref().0),
+            (None, Some(u)) => {
+                let u_t = SimTime(u.get_ref().0.as_nanos());
+                if u_t <= start {
+                    c.err(u.span(), format!("fault `{name}` ends at {} before it starts", u.get_ref().0));
+                }
+                u_t
+            }
+            (Some(d), Some(_)) => {
+                c.err(d.span(), format!("fault `{name}` has both `for` and `until`; give one"));
+                start
+            }
+            (None, None) => {
+                c.err(f.kind.span(), format!("fault `{name}` needs a length: add `for = \"30s\"` or `until = \"3m\"`"));
+                start
+            }
+        };
+        if stop > end {
+            let span = f.for_.as_ref().or(f.until.as_ref()).map(|s| s.span()).unwrap_or(0..0);
+            c.err(
+                span,
+                format!(
+                    "fault `{name}` ends at {} but the run lasts {}; the fault window must lie inside the run",
+                    stop.as_duration(),
+                    duration
+                ),
+            );
+        }
+        let need_tenant = |c: &mut Checker| -> String {
+            match &f.tenant {
+                Some(t) => {
+                    if !tenant_known(t.get_ref()) {
+                        c.err(t.span(), format!("fault `{name}` targets tenant `{}`, which is not declared", t.get_ref()));
+                    }
+                    t.get_ref().clone()
+                }
+                None => {
+                    c.err(f.kind.span(), format!("fault `{name}` ({kind_name}) needs `tenant = \"ID\"`"));
+                    String::new()
+                }
+            }
+        };
+        let kind = match kind_name {
+            "hot_tenant" => {
+                let tenant = need_tenant(&mut c);
+                let factor = match &f.factor {
+                    Some(x) if *x.get_ref() >= 0.0 && x.get_ref().is_finite() => *x.get_ref(),
+                    Some(x) => {
+                        c.err(x.span(), format!("factor is {}; it must be a number ≥ 0", x.get_ref()));
+                        1.0
+                    }
+                    None => {
+                        c.err(f.kind.span(), format!("fault `{name}` (hot_tenant) needs `factor = 10` (rate multiplier)"));
+                        1.0
+                    }
+                };
+                FaultKind::HotTenant { tenant, factor }
+            }
+            other => {
+                c.err(f.kind.span(), format!("unknown fault kind `{other}`; known kinds: hot_tenant"));
+                continue;
+            }
+        };
+        faults.push(Fault {
+            name,
+            kind,
+            start,
+            end: stop,
+        });
+    }
+    let mut fault_names = BTreeSet::new();
+    for (f, raw_f) in faults.iter().zip(&raw.faults) {
+        if !fault_names.insert(f.name.clone()) {
+            let span = raw_f.name.as_ref().map(|n| n.span()).unwrap_or(raw_f.kind.span());
+            c.err(span, format!("two faults are named `{}`; names must be unique", f.name));
+        }
+    }
+
+    // SLOs.
+    let mut slos = Vec::new();
+    let mut slo_names = BTreeSet::new();
+    for s in &raw.slos {
+        let name = s.name.get_ref().clone();
+        if !slo_names.insert(name.clone()) {
+            c.err(s.name.span(), format!("two SLOs are named `{name}`; names must be unique"));
+        }
+        let mut tier_idx = Vec::new();
+        for t in &s.tiers {
+            match tier_index(t.get_ref()) {
+                Some(i) => tier_idx.push(i),
+                None => c.err(t.span(), format!("unknown tier `{}`; tiers are: {}", t.get_ref(), tier_names())),
+            }
+        }
+        for t in s.tenants.iter().chain(&s.exclude) {
+            if !tenant_known(t.get_ref()) {
+                c.err(t.span(), format!("SLO `{name}` names tenant `{}`, which is not declared", t.get_ref()));
+            }
+        }
+        for co in &s.cohorts {
+            if !cohort_names.contains(co.get_ref()) {
+                c.err(co.span(), format!("SLO `{name}` names cohort `{}`, which is not declared", co.get_ref()));
+            }
+        }
+        let window = match &s.window {
+            None => SloWindow::Run,
+            Some(w) => match parse_window(w.get_ref(), &faults, end) {
+                Ok(win) => win,
+                Err(msg) => {
+                    c.err(w.span(), msg);
+                    SloWindow::Run
+                }
+            },
+        };
+        slos.push(Slo {
+            name,
+            objective: s.objective.get_ref().clone(),
+            tiers: tier_idx,
+            tenants: s.tenants.iter().map(|t| t.get_ref().clone()).collect(),
+            cohorts: s.cohorts.iter().map(|t| t.get_ref().clone()).collect(),
+            exclude: s.exclude.iter().map(|t| t.get_ref().clone()).collect(),
+            scope: s.scope,
+            window,
+            min_requests: s.min_requests.unwrap_or(20),
+        });
+    }
+    if tenants.is_empty() && cohorts.iter().all(|co| co.count == 0) {
+        c.err(0..0, "the scenario declares no tenants; add a [[tenants]] or [[cohorts]] entry");
+    }
+
+    if !c.errors.is_empty() {
+        return Err(ScenarioErrors(c.errors));
+    }
+    let name = raw.name.unwrap_or_else(|| {
+        std::path::Path::new(file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.to_string())
+    });
+    Ok(Scenario {
+        name,
+        description: raw.description.unwrap_or_default(),
+        file: file.to_string(),
+        text: text.to_string(),
+        overrides: overrides.to_vec(),
+        duration,
+        seed: raw.seed.unwrap_or(1),
+        window,
+        max_events: raw.max_events.unwrap_or(1 << 40),
+        platform,
+        tiers,
+        classes,
+        tenants,
+        cohorts,
+        faults,
+        slos,
+    })
+}
+
+fn default_burst(rate: Option<f64>) -> u32 {
+    match rate {
+        Some(r) if r >= 1.0 => r.min(1e9) as u32,
+        _ => 1,
+    }
+}
+
+fn class_from(name: &str, cc: &schema::ClassConfig) -> Class {
+    let d = |q: Quantity, s: &str| Dist::parse(s, q).unwrap_or(Dist::Const(0.0));
+    Class {
+        name: name.to_string(),
+        share: cc.share.unwrap_or(1.0),
+        service: cc.service.as_ref().map(|x| x.0.clone()).unwrap_or_else(|| d(Quantity::Duration, "exp(5ms)")),
+        db_queries: cc.db_queries.as_ref().map(|x| x.0.clone()).unwrap_or(Dist::Const(1.0)),
+        db_time: cc.db_time.as_ref().map(|x| x.0.clone()).unwrap_or_else(|| d(Quantity::Duration, "exp(2ms)")),
+        bytes: cc.bytes.as_ref().map(|x| x.0.clone()).unwrap_or(Dist::Const(2048.0)),
+        timeout: cc.timeout.map(|t| t.0).unwrap_or(SimDuration::from_secs(1)),
+    }
+}
+
+/// If `id` is `COHORT-NNNN` for a declared cohort with at least NNNN members, that cohort
+/// and the member's 0-based index.
+pub fn cohort_member<'a>(id: &str, cohorts: &'a [CohortSpec]) -> Option<(&'a str, u32)> {
+    let (prefix, num) = id.rsplit_once('-')?;
+    let n: u32 = num.parse().ok()?;
+    cohorts
+        .iter()
+        .find(|c| c.name == prefix && n >= 1 && n <= c.count && num.len() >= 4)
+        .map(|c| (c.name.as_str(), n - 1))
+}
+
+/// The id of cohort member `index` (0-based): `NAME-0001`.
+pub fn cohort_member_id(cohort: &str, index: u32) -> String {
+    format!("{cohort}-{:04}", index + 1)
+}
+
+fn parse_window(text: &str, faults: &[Fault], end: SimTime) -> Result<SloWindow, String> {
+    let t = text.trim();
+    let fault = |n: &str| -> Result<usize, String> {
+        faults.iter().position(|f| f.name == n).ok_or_else(|| {
+            let names: Vec<&str> = faults.iter().map(|f| f.name.as_str()).collect();
+            format!(
+                "window names fault `{n}`, which is not declared; faults are: {}",
+                if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
+            )
+        })
+    };
+    if t == "run" {
+        Ok(SloWindow::Run)
+    } else if let Some(n) = t.strip_prefix("during:") {
+        Ok(SloWindow::During(fault(n.trim())?))
+    } else if let Some(n) = t.strip_prefix("after:") {
+        Ok(SloWindow::After(fault(n.trim())?))
+    } else if let Some((a, b)) = t.split_once("..") {
+        let a = SimDuration::parse(a).map_err(|e| format!("window start: {e}"))?;
+        let b = SimDuration::parse(b).map_err(|e| format!("window end: {e}"))?;
+        if b <= a {
+            return Err(format!("window `{t}` ends before it starts"));
+        }
+        if SimTime(b.as_nanos()) > end {
+            return Err(format!("window `{t}` ends after the run ({}); keep it inside the run", end.as_duration()));
+        }
+        Ok(SloWindow::Range(SimTime(a.as_nanos()), SimTime(b.as_nanos())))
+    } else {
+        Err(format!(
+            "`{t}` is not a window; write `run`, `during:FAULT`, `after:FAULT` or `FROM..TO` like `1m..2m`"
+        ))
+    }
+}

@@ -1,0 +1,200 @@
+//! Judging SLOs against what was recorded.
+//!
+//! An SLO selects tenants (tiers ∩ (ids ∪ cohorts) − excluded; an empty list means "any"),
+//! a window, a scope and an objective. Under `each`, every selected tenant with at least
+//! `min_requests` requests in the window is judged on its own traffic, and the SLO fails if
+//! any one fails: the number that fail is the *blast radius*. Under `aggregate`, the
+//! selected tenants' traffic is merged and judged once.
+//!
+//! Latency objectives are judged on successful requests; a tenant with no successful
+//! request in the window has no latency to judge (its failures show in `error_rate`).
+
+use crate::population::Population;
+use crate::record::{Recorder, Stats};
+use crate::scenario::{Metric, Scenario, Slo, SloScope, SloWindow};
+use reports::summary::SloRow;
+use sim::SimDuration;
+
+/// The value of `metric` over `s`, or `None` if there is nothing to measure.
+pub fn measure(metric: Metric, s: &Stats) -> Option<f64> {
+    let answered = s.ok + s.shed + s.errors + s.timeouts;
+    let frac = |a: u64, b: u64| if b == 0 { None } else { Some(a as f64 / b as f64) };
+    match metric {
+        Metric::LatencyPercentile(p) => (s.latency.count() > 0).then(|| s.latency.quantile(p / 100.0) as f64),
+        Metric::LatencyMean => (s.latency.count() > 0).then(|| s.latency.mean()),
+        Metric::LatencyMax => (s.latency.count() > 0).then(|| s.latency.max() as f64),
+        Metric::ErrorRate => frac(answered - s.ok, answered),
+        Metric::Availability => frac(s.ok, answered),
+        Metric::Throughput => frac(s.ok, s.finished()),
+        Metric::RejectedRate => frac(s.rejected, s.finished()),
+        Metric::TimeoutRate => frac(s.timeouts, answered),
+        Metric::Amplification => frac(s.attempts, s.offered),
+        Metric::QueueWaitMean => (s.queue_wait.count() > 0).then(|| s.queue_wait.mean()),
+        Metric::QueueWaitPercentile(p) => {
+            (s.queue_wait.count() > 0).then(|| s.queue_wait.quantile(p / 100.0) as f64)
+        }
+    }
+}
+
+/// Formats a measured value like its objective's unit.
+pub fn format_value(metric: Metric, v: f64) -> String {
+    if metric.is_duration() {
+        SimDuration::from_nanos_f64(v).to_string()
+    } else if metric.is_fraction() {
+        let pct = v * 100.0;
+        let s = format!("{pct:.3}");
+        format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Whether tenant `t` is selected by `slo`.
+pub fn selects(slo: &Slo, sc: &Scenario, pop: &Population, t: usize) -> bool {
+    let ten = &pop.tenants[t];
+    if !slo.tiers.is_empty() && !slo.tiers.contains(&ten.tier) {
+        return false;
+    }
+    if slo.exclude.iter().any(|x| *x == ten.id) {
+        return false;
+    }
+    if slo.tenants.is_empty() && slo.cohorts.is_empty() {
+        return true;
+    }
+    slo.tenants.iter().any(|x| *x == ten.id)
+        || ten
+            .cohort
+            .is_some_and(|c| slo.cohorts.iter().any(|x| *x == sc.cohorts[c].name))
+}
+
+/// Index into [`Recorder::slo_windows`] for a window, `None` for the whole run.
+pub fn window_slot(w: &SloWindow, sc: &Scenario, rec: &Recorder) -> Option<usize> {
+    if *w == SloWindow::Run {
+        return None;
+    }
+    let iv = w.interval(&sc.faults, sc.duration);
+    rec.slo_windows.iter().position(|x| *x == iv)
+}
+
+/// The distinct non-run windows of a scenario's SLOs, in first-use order.
+pub fn distinct_windows(sc: &Scenario) -> Vec<(sim::SimTime, sim::SimTime)> {
+    let mut out = Vec::new();
+    for s in &sc.slos {
+        if s.window != SloWindow::Run {
+            let iv = s.window.interval(&sc.faults, sc.duration);
+            if !out.contains(&iv) {
+                out.push(iv);
+            }
+        }
+    }
+    out
+}
+
+fn window_text(w: &SloWindow, sc: &Scenario) -> String {
+    let (a, b) = w.interval(&sc.faults, sc.duration);
+    let name = match w {
+        SloWindow::Run => "run".to_string(),
+        SloWindow::During(i) => format!("during:{}", sc.faults[*i].name),
+        SloWindow::After(i) => format!("after:{}", sc.faults[*i].name),
+        SloWindow::Range(..) => "range".to_string(),
+    };
+    format!("{name} [{}, {})", a.as_duration(), b.as_duration())
+}
+
+/// Judges every SLO. Returns the rows and, per tenant, the names of SLOs it breached.
+pub fn evaluate(sc: &Scenario, pop: &Population, rec: &Recorder) -> (Vec<SloRow>, Vec<Vec<String>>) {
+    let mut breaches = vec![Vec::new(); pop.tenants.len()];
+    let mut rows = Vec::with_capacity(sc.slos.len());
+    for slo in &sc.slos {
+        let slot = window_slot(&slo.window, sc, rec);
+        let stats_of = |t: usize| -> &Stats {
+            match slot {
+                None => &rec.tenants[t].run,
+                Some(i) => &rec.tenants[t].in_window[i],
+            }
+        };
+        let metric = slo.objective.metric;
+        let cmp = slo.objective.cmp;
+        let bound = slo.objective.bound;
+        // "Worse" means further on the failing side of the comparison.
+        let higher_is_worse = matches!(cmp, crate::scenario::Cmp::Lt | crate::scenario::Cmp::Le);
+        let mut row = SloRow {
+            name: slo.name.clone(),
+            objective: slo.objective.text.clone(),
+            scope: match slo.scope {
+                SloScope::Each => "each",
+                SloScope::Aggregate => "aggregate",
+            }
+            .to_string(),
+            window: window_text(&slo.window, sc),
+            passed: true,
+            ..Default::default()
+        };
+        let selected: Vec<usize> = (0..pop.tenants.len()).filter(|&t| selects(slo, sc, pop, t)).collect();
+        match slo.scope {
+            SloScope::Each => {
+                let mut worst: Option<(f64, usize)> = None;
+                for &t in &selected {
+                    let s = stats_of(t);
+                    let value = if s.offered < slo.min_requests { None } else { measure(metric, s) };
+                    let Some(v) = value else {
+                        row.tenants_without_data += 1;
+                        continue;
+                    };
+                    row.tenants_judged += 1;
+                    if !cmp.holds(v, bound) {
+                        row.tenants_breaching += 1;
+                        breaches[t].push(slo.name.clone());
+                    }
+                    let is_worse = match worst {
+                        None => true,
+                        Some((w, _)) => {
+                            if higher_is_worse {
+                                v > w
+                            } else {
+                                v < w
+                            }
+                        }
+                    };
+                    if is_worse {
+                        worst = Some((v, t));
+                    }
+                }
+                row.passed = row.tenants_breaching == 0;
+                if let Some((v, t)) = worst {
+                    row.measured = v;
+                    row.worst_tenant = Some(pop.tenants[t].id.clone());
+                }
+            }
+            SloScope::Aggregate => {
+                let mut all = Stats::default();
+                for &t in &selected {
+                    all.merge(stats_of(t));
+                }
+                row.tenants_judged = selected.len() as u64;
+                match measure(metric, &all) {
+                    Some(v) => {
+                        row.measured = v;
+                        row.passed = cmp.holds(v, bound);
+                        if !row.passed {
+                            row.tenants_breaching = selected.len() as u64;
+                        }
+                    }
+                    None => row.tenants_without_data = selected.len() as u64,
+                }
+            }
+        }
+        row.measured_text = if row.tenants_judged == 0 || (row.worst_tenant.is_none() && slo.scope == SloScope::Each) {
+            "no data".to_string()
+        } else {
+            format_value(metric, row.measured)
+        };
+        // Report durations in ms in the JSON.
+        if metric.is_duration() {
+            row.measured /= 1e6;
+        }
+        rows.push(row);
+    }
+    (rows, breaches)
+}

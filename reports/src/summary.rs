@@ -1,0 +1,284 @@
+//! The run summary: the stable, versioned record of one run (scenario + seed + variant).
+//!
+//! Serialised as `summary.json`. Field order is fixed by the struct order; maps are
+//! `BTreeMap`s; floats are finite. Bump [`SCHEMA_VERSION`] on any incompatible change.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the summary schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Outcome counts of a set of logical requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcomes {
+    /// Logical requests sent by clients.
+    pub offered: u64,
+    /// Answered successfully.
+    pub ok: u64,
+    /// Rejected at the edge with 429 (the tenant's own rate limit).
+    pub rejected_429: u64,
+    /// Shed with 503 (queue full, queue timeout, admission control, ...).
+    pub shed_503: u64,
+    /// Failed with a server error (5xx other than shedding).
+    pub errors_5xx: u64,
+    /// The client gave up (timeout) before an answer.
+    pub timeouts: u64,
+    /// Still in flight when the run ended.
+    pub in_flight: u64,
+    /// Attempts (first tries and retries).
+    pub attempts: u64,
+}
+
+impl Outcomes {
+    /// Requests that ended with an answer or a timeout, 429s excluded (the denominator of
+    /// availability and error rate).
+    pub fn answered(&self) -> u64 {
+        self.ok + self.shed_503 + self.errors_5xx + self.timeouts
+    }
+    /// Every logical request that has ended.
+    pub fn finished(&self) -> u64 {
+        self.answered() + self.rejected_429
+    }
+    /// `ok / answered`, or 1 when nothing was answered.
+    pub fn availability(&self) -> f64 {
+        ratio_or(self.ok, self.answered(), 1.0)
+    }
+    /// `1 − availability`.
+    pub fn error_rate(&self) -> f64 {
+        1.0 - self.availability()
+    }
+    /// `ok / (offered − in flight)`, or 1 when nothing finished.
+    pub fn throughput(&self) -> f64 {
+        ratio_or(self.ok, self.finished(), 1.0)
+    }
+    /// Attempts per logical request.
+    pub fn amplification(&self) -> f64 {
+        ratio_or(self.attempts, self.offered, 1.0)
+    }
+    /// Adds another set of counts.
+    pub fn add(&mut self, o: &Outcomes) {
+        self.offered += o.offered;
+        self.ok += o.ok;
+        self.rejected_429 += o.rejected_429;
+        self.shed_503 += o.shed_503;
+        self.errors_5xx += o.errors_5xx;
+        self.timeouts += o.timeouts;
+        self.in_flight += o.in_flight;
+        self.attempts += o.attempts;
+    }
+}
+
+/// `a / b`, or `default` when `b` is zero.
+pub fn ratio_or(a: u64, b: u64, default: f64) -> f64 {
+    if b == 0 {
+        default
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Latency figures in milliseconds (successful requests only).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Samples.
+    pub count: u64,
+    /// Mean.
+    pub mean_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Maximum.
+    pub max_ms: f64,
+}
+
+/// One tier's (or other group's) results.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupRow {
+    /// Group name (tier name, or `all`).
+    pub name: String,
+    /// Tenants in the group.
+    pub tenants: u64,
+    /// Outcome counts.
+    pub outcomes: Outcomes,
+    /// Latency of successful requests.
+    pub latency: Latency,
+    /// Causes of 503 and 5xx, by cause name.
+    pub causes: std::collections::BTreeMap<String, u64>,
+}
+
+/// One tenant's results (compact).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TenantRow {
+    /// Tenant id.
+    pub id: String,
+    /// Tier name.
+    pub tier: String,
+    /// Cohort name, if any.
+    pub cohort: Option<String>,
+    /// Cell index.
+    pub cell: u32,
+    /// Outcome counts.
+    pub outcomes: Outcomes,
+    /// p50 latency (ms).
+    pub p50_ms: f64,
+    /// p99 latency (ms).
+    pub p99_ms: f64,
+    /// Names of the SLOs this tenant breached.
+    pub slo_breaches: Vec<String>,
+    /// Metered service CPU (ms).
+    pub cpu_ms: f64,
+    /// Metered DB time (ms).
+    pub db_ms: f64,
+    /// Metered response bytes.
+    pub bytes: u64,
+}
+
+/// The verdict on one SLO.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SloRow {
+    /// SLO name.
+    pub name: String,
+    /// Objective as written.
+    pub objective: String,
+    /// `each` or `aggregate`.
+    pub scope: String,
+    /// Window as written, with its interval.
+    pub window: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// The measured value (the worst tenant's under `each`), in the objective's unit
+    /// (ms for durations, a fraction for rates).
+    pub measured: f64,
+    /// The measured value formatted like the objective (`312ms`, `0.42%`).
+    pub measured_text: String,
+    /// Under `each`: the tenant with the worst value.
+    pub worst_tenant: Option<String>,
+    /// Tenants judged (with at least `min_requests` requests in the window).
+    pub tenants_judged: u64,
+    /// Tenants that breached it (the blast radius).
+    pub tenants_breaching: u64,
+    /// Tenants selected but with too few requests to judge.
+    pub tenants_without_data: u64,
+}
+
+/// A fault on the timeline and its observed effect.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultRow {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Start (s since run start).
+    pub start_s: f64,
+    /// End (s).
+    pub end_s: f64,
+    /// Target, if any.
+    pub target: Option<String>,
+}
+
+/// The request ledger: every logical request and every attempt accounted for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    /// Logical requests started.
+    pub requests_started: u64,
+    /// Logical requests finished with an outcome.
+    pub requests_finished: u64,
+    /// Logical requests still in flight at the end.
+    pub requests_in_flight: u64,
+    /// Attempts started.
+    pub attempts_started: u64,
+    /// Attempts finished (answered, rejected, shed, failed or abandoned work completed).
+    pub attempts_finished: u64,
+    /// Attempts still in flight at the end.
+    pub attempts_in_flight: u64,
+    /// Attempts whose work completed after the client had given up (wasted work).
+    pub attempts_wasted: u64,
+    /// Whether `started = finished + in flight` for both, and per-tenant sums match.
+    pub balanced: bool,
+}
+
+/// Everything a run recorded that is worth keeping.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Schema version.
+    pub schema_version: u32,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file as given.
+    pub file: String,
+    /// Variant name, if any.
+    pub variant: Option<String>,
+    /// Overrides applied (`--set` flags).
+    pub overrides: Vec<String>,
+    /// Seed.
+    pub seed: u64,
+    /// Trace digest (16 hex digits).
+    pub digest: String,
+    /// Events processed.
+    pub events: u64,
+    /// Simulated duration (s).
+    pub sim_seconds: f64,
+    /// Why the run stopped: `time_reached` normally, `max_events` if the event bound hit.
+    pub stop: String,
+    /// Whether every SLO passed.
+    pub passed: bool,
+    /// Whole-platform totals.
+    pub total: GroupRow,
+    /// Per tier.
+    pub tiers: Vec<GroupRow>,
+    /// Per SLO.
+    pub slos: Vec<SloRow>,
+    /// Faults.
+    pub faults: Vec<FaultRow>,
+    /// The ledger.
+    pub ledger: LedgerRow,
+    /// Per tenant, in declaration order.
+    pub tenants: Vec<TenantRow>,
+}
+
+impl RunSummary {
+    /// The summary as pretty JSON (deterministic).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_follow_their_definitions() {
+        let o = Outcomes {
+            offered: 100,
+            ok: 80,
+            rejected_429: 10,
+            shed_503: 5,
+            errors_5xx: 3,
+            timeouts: 2,
+            in_flight: 0,
+            attempts: 120,
+        };
+        assert_eq!(o.answered(), 90);
+        assert!((o.availability() - 80.0 / 90.0).abs() < 1e-12);
+        assert!((o.throughput() - 0.8).abs() < 1e-12);
+        assert!((o.amplification() - 1.2).abs() < 1e-12);
+        assert_eq!(Outcomes::default().availability(), 1.0);
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let s = RunSummary {
+            scenario: "x".into(),
+            seed: 3,
+            ..Default::default()
+        };
+        let back: RunSummary = serde_json::from_str(&s.to_json()).unwrap();
+        assert_eq!(back, s);
+    }
+}

@@ -1,0 +1,184 @@
+//! Terminal rendering of a run summary: a per-tier table, an SLO table, the ledger.
+//!
+//! Plain text, fixed-width columns, no colour codes (output is often a CI log). The same
+//! summary always renders to the same bytes.
+
+use crate::summary::{GroupRow, RunSummary};
+use std::fmt::Write;
+
+/// Formats a count with thousands separators: `12,345`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Formats milliseconds compactly: `0.42ms`, `12.3ms`, `1.20s`.
+pub fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2}s", v / 1000.0)
+    } else if v >= 10.0 {
+        format!("{v:.1}ms")
+    } else {
+        format!("{v:.2}ms")
+    }
+}
+
+/// Formats a fraction as a percentage with enough digits for availability: `99.95%`.
+pub fn pct(v: f64) -> String {
+    if v >= 0.99 && v < 1.0 {
+        format!("{:.3}%", v * 100.0)
+    } else {
+        format!("{:.2}%", v * 100.0)
+    }
+}
+
+fn tier_line(out: &mut String, g: &GroupRow) {
+    let o = &g.outcomes;
+    let _ = writeln!(
+        out,
+        "  {:<10} {:>7} {:>11} {:>11} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        g.name,
+        thousands(g.tenants),
+        thousands(o.offered),
+        thousands(o.ok),
+        thousands(o.rejected_429),
+        thousands(o.shed_503),
+        thousands(o.errors_5xx),
+        thousands(o.timeouts),
+        pct(o.availability()),
+        ms(g.latency.p50_ms),
+        ms(g.latency.p99_ms),
+        ms(g.latency.p999_ms),
+    );
+}
+
+/// Renders the summary for a terminal.
+pub fn render(s: &RunSummary) -> String {
+    let mut out = String::new();
+    let variant = s.variant.as_deref().map(|v| format!(" variant {v}")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "tenantsim run: {} ({}) seed {}{} — {:.0}s simulated",
+        s.scenario, s.file, s.seed, variant, s.sim_seconds
+    );
+    if !s.overrides.is_empty() {
+        let _ = writeln!(out, "  overrides: {}", s.overrides.join(" "));
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  {:<10} {:>7} {:>11} {:>11} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "TIER", "TENANTS", "OFFERED", "OK", "429", "503", "5XX", "TIMEOUT", "AVAIL", "P50", "P99", "P99.9"
+    );
+    for g in &s.tiers {
+        tier_line(&mut out, g);
+    }
+    if s.tiers.len() > 1 {
+        tier_line(&mut out, &s.total);
+    }
+    if !s.total.causes.is_empty() {
+        let causes: Vec<String> = s.total.causes.iter().map(|(k, v)| format!("{k} {}", thousands(*v))).collect();
+        let _ = writeln!(out, "  failure causes: {}", causes.join(", "));
+    }
+    if !s.faults.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "  {:<24} {:<20} {:>9} {:>9}  TARGET", "FAULT", "KIND", "START", "END");
+        for f in &s.faults {
+            let _ = writeln!(
+                out,
+                "  {:<24} {:<20} {:>8.1}s {:>8.1}s  {}",
+                f.name,
+                f.kind,
+                f.start_s,
+                f.end_s,
+                f.target.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    if !s.slos.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "  {:<26} {:<24} {:<9} {:>10} {:<16} {:>10}  VERDICT",
+            "SLO", "OBJECTIVE", "SCOPE", "MEASURED", "WORST", "BREACHING"
+        );
+        for r in &s.slos {
+            let judged = if r.scope == "each" {
+                format!("{}/{}", r.tenants_breaching, r.tenants_judged)
+            } else {
+                "-".to_string()
+            };
+            let _ = writeln!(
+                out,
+                "  {:<26} {:<24} {:<9} {:>10} {:<16} {:>10}  {}",
+                r.name,
+                r.objective,
+                r.scope,
+                r.measured_text,
+                r.worst_tenant.as_deref().unwrap_or("-"),
+                judged,
+                if r.passed { "PASS" } else { "FAIL" }
+            );
+            let _ = writeln!(out, "  {:<26} window {}", "", r.window);
+        }
+    }
+    let l = &s.ledger;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  ledger: {} requests = {} finished + {} in flight; {} attempts (amplification {:.3}, {} wasted); {}",
+        thousands(l.requests_started),
+        thousands(l.requests_finished),
+        thousands(l.requests_in_flight),
+        thousands(l.attempts_started),
+        s.total.outcomes.amplification(),
+        thousands(l.attempts_wasted),
+        if l.balanced { "balanced" } else { "NOT BALANCED" }
+    );
+    if s.stop != "time_reached" {
+        let _ = writeln!(out, "  WARNING: the run stopped early ({}); results cover only part of it", s.stop);
+    }
+    let _ = writeln!(out, "  digest {}  events {}", s.digest, thousands(s.events));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(ms(0.4234), "0.42ms");
+        assert_eq!(ms(1500.0), "1.50s");
+        assert_eq!(pct(0.9995), "99.950%");
+        assert_eq!(pct(1.0), "100.00%");
+    }
+
+    #[test]
+    fn renders_verdicts_and_ledger() {
+        let mut s = RunSummary::default();
+        s.slos.push(crate::summary::SloRow {
+            name: "p99".into(),
+            objective: "p(99) < 250ms".into(),
+            scope: "each".into(),
+            passed: false,
+            measured_text: "312ms".into(),
+            ..Default::default()
+        });
+        s.stop = "time_reached".into();
+        let text = render(&s);
+        assert!(text.contains("FAIL"));
+        assert!(text.contains("312ms"));
+        assert!(text.contains("NOT BALANCED"));
+    }
+}

@@ -1,0 +1,26 @@
+//! Reading scenario files and `--set` flags into a validated [`Scenario`].
+
+use models::scenario::{load_str, Override, Scenario};
+use std::path::Path;
+
+/// Loads `path` with `sets` applied. On failure returns the message to print (exit 2).
+pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!("{name}: error: cannot read the scenario file: {e}\n  = help: check the path; scenarios shipped with tenantsim live in scenarios/")
+    })?;
+    let overrides = sets
+        .iter()
+        .map(|s| Override::parse(s).map_err(|e| format!("{name}: error in `--set {s}`: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    load_str(&name, &text, &overrides).map_err(|e| e.to_string())
+}
+
+/// Shell-quotes `s` if it needs it (for printed repro commands).
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+%".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}

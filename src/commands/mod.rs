@@ -1,0 +1,15 @@
+//! Subcommands: each turns flags into a plan, runs it, prints, and returns an exit code.
+
+mod load;
+mod run;
+mod validate;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the chosen subcommand and returns its exit code.
+pub fn dispatch(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::validate(a),
+    }
+}

@@ -1,0 +1,74 @@
+//! `tenantsim run FILE`: one scenario, one seed, a summary and a verdict.
+
+use super::load::{load, shell_quote};
+use crate::cli::RunArgs;
+use crate::exit;
+use std::time::Instant;
+
+/// The exact command that reproduces a run.
+pub fn repro_command(file: &str, seed: u64, sets: &[String]) -> String {
+    let mut cmd = format!("tenantsim run {} --seed {seed}", shell_quote(file));
+    for s in sets {
+        cmd.push_str(" --set ");
+        cmd.push_str(&shell_quote(s));
+    }
+    cmd
+}
+
+/// Runs one scenario.
+pub fn run(a: RunArgs) -> i32 {
+    let sc = match load(&a.file, &a.set) {
+        Ok(sc) => sc,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let seed = a.seed.unwrap_or(sc.seed);
+    let repro = repro_command(&a.file.display().to_string(), seed, &a.set);
+    let started = Instant::now();
+    let out = match models::run::run(&sc, seed, None) {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("tenantsim: {e}\n  repro: {repro}");
+            return exit::INTERNAL;
+        }
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let s = &out.summary;
+    if !a.quiet {
+        print!("{}", reports::terminal::render(s));
+        let ratio = if wall > 0.0 { s.sim_seconds / wall } else { f64::INFINITY };
+        let eps = if wall > 0.0 { s.events as f64 / wall } else { 0.0 };
+        println!(
+            "  wall {wall:.2}s  simulated/wall {ratio:.0}×  {:.2}M events/s",
+            eps / 1e6
+        );
+    }
+    if let Some(path) = &a.json {
+        if let Err(e) = write_file(path, &s.to_json()) {
+            eprintln!("tenantsim: error: cannot write {}: {e}", path.display());
+            return exit::INVALID_INPUT;
+        }
+    }
+    let failed: Vec<&str> = s.slos.iter().filter(|r| !r.passed).map(|r| r.name.as_str()).collect();
+    if failed.is_empty() {
+        println!("verdict: PASS ({} SLOs)   repro: {repro}", s.slos.len());
+        exit::OK
+    } else {
+        println!("verdict: FAIL ({} of {} SLOs: {})   repro: {repro}", failed.len(), s.slos.len(), failed.join(", "));
+        exit::SLO_FAILED
+    }
+}
+
+/// Writes `contents` atomically: a temporary file in the same directory, then a rename.
+pub fn write_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, contents)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}

@@ -1,0 +1,36 @@
+//! `tenantsim validate FILE...`: parse and check without running.
+
+use super::load::load;
+use crate::cli::ValidateArgs;
+use crate::exit;
+
+/// Validates every file; exit 2 if any is invalid.
+pub fn validate(a: ValidateArgs) -> i32 {
+    let mut bad = 0;
+    for f in &a.files {
+        match load(f, &[]) {
+            Ok(sc) => {
+                let tenants: u64 = sc.tenants.len() as u64 + sc.cohorts.iter().map(|c| c.count as u64).sum::<u64>();
+                println!(
+                    "{}: ok — {} cells, {} tenants, {} faults, {} SLOs, {}",
+                    f.display(),
+                    sc.platform.cells,
+                    tenants,
+                    sc.faults.len(),
+                    sc.slos.len(),
+                    sc.duration
+                );
+            }
+            Err(msg) => {
+                bad += 1;
+                eprintln!("{msg}");
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!("{bad} of {} file(s) invalid", a.files.len());
+        exit::INVALID_INPUT
+    } else {
+        exit::OK
+    }
+}
