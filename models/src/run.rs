@@ -161,7 +161,7 @@ fn outcomes(s: &Stats, in_flight: u64) -> Outcomes {
 
 fn group_row(name: &str, tenants: u64, s: &Stats, in_flight: u64, hdr: &hdrhistogram::Histogram<u64>) -> GroupRow {
     let ms = |v: u64| v as f64 / 1e6;
-    let latency = if hdr.is_empty() {
+    let mut latency = if hdr.is_empty() {
         Latency::default()
     } else {
         Latency {
@@ -171,8 +171,11 @@ fn group_row(name: &str, tenants: u64, s: &Stats, in_flight: u64, hdr: &hdrhisto
             p99_ms: ms(hdr.value_at_quantile(0.99)),
             p999_ms: ms(hdr.value_at_quantile(0.999)),
             max_ms: ms(s.latency.max()),
+            ..Default::default()
         }
     };
+    latency.queue_wait_mean_ms = s.queue_wait.mean() / 1e6;
+    latency.queue_wait_p99_ms = ms(s.queue_wait.quantile(0.99));
     let mut causes = BTreeMap::new();
     for c in crate::outcome::CAUSES {
         let n = s.causes[c as usize];

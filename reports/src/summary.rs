@@ -92,6 +92,10 @@ pub struct Latency {
     pub p999_ms: f64,
     /// Maximum.
     pub max_ms: f64,
+    /// Mean time attempts waited in a cell queue before service (exact).
+    pub queue_wait_mean_ms: f64,
+    /// 99th percentile of queue wait.
+    pub queue_wait_p99_ms: f64,
 }
 
 /// One tier's (or other group's) results.

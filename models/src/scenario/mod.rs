@@ -273,7 +273,7 @@ pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Scenar
         // Re-parse after each override so that a bad value is blamed on the flag that set it.
         let t = doc.to_string();
         if let Err(e) = parse(&t) {
-            let mut err = ScenarioError::in_flag(file, &o.flag(), e.message().trim().to_string());
+            let mut err = ScenarioError::in_flag(file, &o.flag(), friendly(e.message()));
             if i > 0 {
                 err.message.push_str(" (after the earlier --set flags)");
             }
@@ -292,8 +292,16 @@ pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Scenar
     })
 }
 
+/// Rewords serde's type names into what a scenario author writes.
+fn friendly(msg: &str) -> String {
+    msg.trim()
+        .replace("expected i64", "expected a whole number")
+        .replace("expected u64", "expected a whole number ≥ 0")
+        .replace("expected f64", "expected a number")
+}
+
 fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
-    let mut msg = e.message().trim().to_string();
+    let mut msg = friendly(e.message());
     if msg.starts_with("unknown field") {
         msg.push_str(" (keys are case-sensitive; see scenarios/README.md for every key)");
     }

@@ -1,0 +1,169 @@
+//! The `tenantsim` binary end to end: exit codes, located error messages, repro lines.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tenantsim"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tenantsim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const VALID: &str = r#"version = 1
+duration = "1m"
+[platform]
+cells = 1
+workers = 8
+[[tenants]]
+id = "a"
+rate = "20/s"
+[[faults]]
+kind = "hot_tenant"
+tenant = "a"
+at = "10s"
+for = "10s"
+factor = 3
+[[slos]]
+name = "lat"
+objective = "p(99) < 1s"
+"#;
+
+/// Writes `VALID` with `from` replaced by `to`, validates it, and returns exit code + stderr.
+fn broken(name: &str, from: &str, to: &str) -> (i32, String) {
+    assert!(VALID.contains(from), "{from}");
+    let d = tmp_dir(name);
+    let f = d.join("bad.toml");
+    std::fs::write(&f, VALID.replacen(from, to, 1)).unwrap();
+    let o = bin().arg("validate").arg(&f).output().unwrap();
+    let (_, err) = text(&o);
+    assert!(!err.contains("panicked"), "must never panic:\n{err}");
+    (o.status.code().unwrap_or(-1), err)
+}
+
+#[test]
+fn bad_inputs_give_located_errors_and_exit_2() {
+    let cases = [
+        ("misspelled-key", "workers = 8", "workerz = 8", "bad.toml:5:1", "unknown field `workerz`"),
+        ("bad-duration", "for = \"10s\"", "for = \"10 parsecs\"", "bad.toml:13:7", "unknown time unit `parsecs`"),
+        ("negative-rate", "rate = \"20/s\"", "rate = \"-5/s\"", "bad.toml:8:8", "negative"),
+        ("fault-past-end", "at = \"10s\"", "at = \"55s\"", "bad.toml:13:7", "must lie inside the run"),
+        ("bad-threshold", "p(99) < 1s", "p(99) 1s", "bad.toml:17:13", "no comparison"),
+        ("unknown-tenant", "tenant = \"a\"", "tenant = \"zz\"", "bad.toml:11:10", "not declared"),
+    ];
+    for (name, from, to, at, what) in cases {
+        let (code, err) = broken(name, from, to);
+        assert_eq!(code, 2, "{name}: exit code\n{err}");
+        assert!(err.contains(at), "{name}: expected location {at} in:\n{err}");
+        assert!(err.contains(what), "{name}: expected `{what}` in:\n{err}");
+        assert!(err.contains('^'), "{name}: the offending text is pointed at:\n{err}");
+        assert!(err.lines().count() <= 24, "{name}: fits one screen:\n{err}");
+    }
+}
+
+#[test]
+fn run_quickstart_passes_and_prints_repro() {
+    let o = bin().current_dir(root()).args(["run", "scenarios/quickstart.toml"]).output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("digest "), "{out}");
+    assert!(out.contains("verdict: PASS"));
+    assert!(out.contains("repro: tenantsim run scenarios/quickstart.toml --seed 1"));
+    assert!(out.contains("balanced"));
+}
+
+#[test]
+fn json_summary_is_byte_identical_across_runs() {
+    let d = tmp_dir("json");
+    let mut outs = Vec::new();
+    for i in 0..2 {
+        let p = d.join(format!("s{i}.json"));
+        let o = bin()
+            .current_dir(root())
+            .args(["run", "scenarios/quickstart.toml", "--seed", "3", "-q", "--json"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        outs.push(std::fs::read(&p).unwrap());
+    }
+    assert_eq!(outs[0], outs[1]);
+    let v: serde_json::Value = serde_json::from_slice(&outs[0]).unwrap();
+    assert_eq!(v["seed"], 3);
+    assert_eq!(v["ledger"]["balanced"], true);
+}
+
+#[test]
+fn failing_slo_exits_1_with_repro() {
+    let o = bin()
+        .current_dir(root())
+        .args(["run", "scenarios/quickstart.toml", "--set", "slos.bystander-latency.objective=p(99) < 5ms"])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("verdict: FAIL (1 of 3 SLOs: bystander-latency)"), "{out}");
+    assert!(out.contains("--set 'slos.bystander-latency.objective=p(99) < 5ms'"), "{out}");
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let run = |args: &[&str]| {
+        let o = bin().current_dir(root()).args(args).output().unwrap();
+        let (_, err) = text(&o);
+        assert!(!err.contains("panicked"), "{err}");
+        (o.status.code(), err)
+    };
+    let (code, err) = run(&["run", "scenarios/quickstart.toml", "--set", "platform.cells=abc"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--set platform.cells=abc"), "{err}");
+    let (code, err) = run(&["run", "scenarios/quickstart.toml", "--set", "platform.cellz=4"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown field `cellz`"), "{err}");
+    let (code, err) = run(&["run", "no/such/file.toml"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cannot read"), "{err}");
+    let (code, _) = run(&["run", "scenarios/quickstart.toml", "--seed", "minus-one"]);
+    assert_eq!(code, Some(2));
+    let (code, _) = run(&["frobnicate"]);
+    assert_eq!(code, Some(2));
+}
+
+#[test]
+fn validate_checks_every_shipped_scenario() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    let o = bin().arg("validate").args(&files).output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+}
+
+#[test]
+fn help_has_examples() {
+    for sub in ["run", "validate"] {
+        let o = bin().args([sub, "--help"]).output().unwrap();
+        let (out, _) = text(&o);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(out.contains("Examples:"), "{sub}: {out}");
+    }
+}
