@@ -33,8 +33,10 @@ tenantsim run scenarios/quickstart.toml --json out/summary.json\n\n\
 Exit codes: 0 all SLOs passed, 1 an SLO failed, 2 invalid input, 3 internal error.")]
     Run(RunArgs),
     /// Check scenario files without running them.
-    #[command(after_help = "Examples:\n  tenantsim validate scenarios/quickstart.toml\n  tenantsim validate scenarios/*.toml\n\n\
-Exit codes: 0 all files valid, 2 a file is invalid.")]
+    #[command(
+        after_help = "Examples:\n  tenantsim validate scenarios/quickstart.toml\n  tenantsim validate scenarios/*.toml\n\n\
+Exit codes: 0 all files valid, 2 a file is invalid."
+    )]
     Validate(ValidateArgs),
 }
 

@@ -59,26 +59,72 @@ fn broken(name: &str, from: &str, to: &str) -> (i32, String) {
 #[test]
 fn bad_inputs_give_located_errors_and_exit_2() {
     let cases = [
-        ("misspelled-key", "workers = 8", "workerz = 8", "bad.toml:5:1", "unknown field `workerz`"),
-        ("bad-duration", "for = \"10s\"", "for = \"10 parsecs\"", "bad.toml:13:7", "unknown time unit `parsecs`"),
-        ("negative-rate", "rate = \"20/s\"", "rate = \"-5/s\"", "bad.toml:8:8", "negative"),
-        ("fault-past-end", "at = \"10s\"", "at = \"55s\"", "bad.toml:13:7", "must lie inside the run"),
-        ("bad-threshold", "p(99) < 1s", "p(99) 1s", "bad.toml:17:13", "no comparison"),
-        ("unknown-tenant", "tenant = \"a\"", "tenant = \"zz\"", "bad.toml:11:10", "not declared"),
+        (
+            "misspelled-key",
+            "workers = 8",
+            "workerz = 8",
+            "bad.toml:5:1",
+            "unknown field `workerz`",
+        ),
+        (
+            "bad-duration",
+            "for = \"10s\"",
+            "for = \"10 parsecs\"",
+            "bad.toml:13:7",
+            "unknown time unit `parsecs`",
+        ),
+        (
+            "negative-rate",
+            "rate = \"20/s\"",
+            "rate = \"-5/s\"",
+            "bad.toml:8:8",
+            "negative",
+        ),
+        (
+            "fault-past-end",
+            "at = \"10s\"",
+            "at = \"55s\"",
+            "bad.toml:13:7",
+            "must lie inside the run",
+        ),
+        (
+            "bad-threshold",
+            "p(99) < 1s",
+            "p(99) 1s",
+            "bad.toml:17:13",
+            "no comparison",
+        ),
+        (
+            "unknown-tenant",
+            "tenant = \"a\"",
+            "tenant = \"zz\"",
+            "bad.toml:11:10",
+            "not declared",
+        ),
     ];
     for (name, from, to, at, what) in cases {
         let (code, err) = broken(name, from, to);
         assert_eq!(code, 2, "{name}: exit code\n{err}");
-        assert!(err.contains(at), "{name}: expected location {at} in:\n{err}");
+        assert!(
+            err.contains(at),
+            "{name}: expected location {at} in:\n{err}"
+        );
         assert!(err.contains(what), "{name}: expected `{what}` in:\n{err}");
-        assert!(err.contains('^'), "{name}: the offending text is pointed at:\n{err}");
+        assert!(
+            err.contains('^'),
+            "{name}: the offending text is pointed at:\n{err}"
+        );
         assert!(err.lines().count() <= 24, "{name}: fits one screen:\n{err}");
     }
 }
 
 #[test]
 fn run_quickstart_passes_and_prints_repro() {
-    let o = bin().current_dir(root()).args(["run", "scenarios/quickstart.toml"]).output().unwrap();
+    let o = bin()
+        .current_dir(root())
+        .args(["run", "scenarios/quickstart.toml"])
+        .output()
+        .unwrap();
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.contains("digest "), "{out}");
@@ -95,7 +141,14 @@ fn json_summary_is_byte_identical_across_runs() {
         let p = d.join(format!("s{i}.json"));
         let o = bin()
             .current_dir(root())
-            .args(["run", "scenarios/quickstart.toml", "--seed", "3", "-q", "--json"])
+            .args([
+                "run",
+                "scenarios/quickstart.toml",
+                "--seed",
+                "3",
+                "-q",
+                "--json",
+            ])
             .arg(&p)
             .output()
             .unwrap();
@@ -112,13 +165,24 @@ fn json_summary_is_byte_identical_across_runs() {
 fn failing_slo_exits_1_with_repro() {
     let o = bin()
         .current_dir(root())
-        .args(["run", "scenarios/quickstart.toml", "--set", "slos.bystander-latency.objective=p(99) < 5ms"])
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "--set",
+            "slos.bystander-latency.objective=p(99) < 5ms",
+        ])
         .output()
         .unwrap();
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{err}");
-    assert!(out.contains("verdict: FAIL (1 of 3 SLOs: bystander-latency)"), "{out}");
-    assert!(out.contains("--set 'slos.bystander-latency.objective=p(99) < 5ms'"), "{out}");
+    assert!(
+        out.contains("verdict: FAIL (1 of 3 SLOs: bystander-latency)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("--set 'slos.bystander-latency.objective=p(99) < 5ms'"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -129,10 +193,20 @@ fn bad_flags_exit_2() {
         assert!(!err.contains("panicked"), "{err}");
         (o.status.code(), err)
     };
-    let (code, err) = run(&["run", "scenarios/quickstart.toml", "--set", "platform.cells=abc"]);
+    let (code, err) = run(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--set",
+        "platform.cells=abc",
+    ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--set platform.cells=abc"), "{err}");
-    let (code, err) = run(&["run", "scenarios/quickstart.toml", "--set", "platform.cellz=4"]);
+    let (code, err) = run(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--set",
+        "platform.cellz=4",
+    ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("unknown field `cellz`"), "{err}");
     let (code, err) = run(&["run", "no/such/file.toml"]);

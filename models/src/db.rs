@@ -53,7 +53,10 @@ pub struct Reschedule {
 impl Db {
     /// A DB with `connections` and `cores`.
     pub fn new(connections: u32, cores: u32) -> Db {
-        assert!(connections > 0 && cores > 0, "DB needs connections and cores");
+        assert!(
+            connections > 0 && cores > 0,
+            "DB needs connections and cores"
+        );
         Db {
             connections,
             cores: cores as f64,
@@ -107,7 +110,8 @@ impl Db {
     fn start(&mut self, token: Token, work_ns: u64) {
         self.in_use += 1;
         let finish = self.v + work_ns as f64;
-        self.running.push(Reverse((finish.to_bits(), self.seq, token)));
+        self.running
+            .push(Reverse((finish.to_bits(), self.seq, token)));
         self.seq += 1;
     }
 

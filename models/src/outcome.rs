@@ -59,7 +59,11 @@ impl Cause {
     pub fn is_shed(self) -> bool {
         matches!(
             self,
-            Cause::QueueFull | Cause::QueueTimeout | Cause::Admission | Cause::BreakerOpen | Cause::NoRoute
+            Cause::QueueFull
+                | Cause::QueueTimeout
+                | Cause::Admission
+                | Cause::BreakerOpen
+                | Cause::NoRoute
         )
     }
 }

@@ -198,7 +198,13 @@ struct FaultRt {
 
 impl Platform {
     /// Builds the platform for `sc` and `pop`, and schedules the first events on `q`.
-    pub fn build(sc: &Scenario, pop: &Population, seed: u64, recorder: Recorder, q: &mut EventQueue<Ev>) -> Platform {
+    pub fn build(
+        sc: &Scenario,
+        pop: &Population,
+        seed: u64,
+        recorder: Recorder,
+        q: &mut EventQueue<Ev>,
+    ) -> Platform {
         let p = &sc.platform;
         let kind = match p.scheduler {
             SchedulerName::Fifo => SchedulerKind::Fifo,
@@ -206,7 +212,10 @@ impl Platform {
             SchedulerName::TenantCap => SchedulerKind::TenantCap,
             SchedulerName::DrrCap => SchedulerKind::DrrCap,
         };
-        let capped = matches!(p.scheduler, SchedulerName::TenantCap | SchedulerName::DrrCap);
+        let capped = matches!(
+            p.scheduler,
+            SchedulerName::TenantCap | SchedulerName::DrrCap
+        );
         let mut cells: Vec<Cell> = (0..p.cells)
             .map(|_| Cell {
                 workers: p.workers,
@@ -406,14 +415,23 @@ impl Platform {
         }
         // Always through the queue, even when a worker is free: the scheduler decides and
         // keeps per-tenant in-service counts for its caps.
-        match self.cells[cell as usize].queue.push(local, service_ns, now, att) {
+        match self.cells[cell as usize]
+            .queue
+            .push(local, service_ns, now, att)
+        {
             Ok(()) => self.pull_from_queue(now, cell, q),
             Err(att) => self.end_attempt_unserved(now, att, Cause::QueueFull, q),
         }
     }
 
     /// An attempt that never reached a worker ends (shed).
-    fn end_attempt_unserved(&mut self, now: SimTime, att: Id, cause: Cause, q: &mut EventQueue<Ev>) {
+    fn end_attempt_unserved(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        cause: Cause,
+        q: &mut EventQueue<Ev>,
+    ) {
         let Some(a) = self.attempts.remove(att) else {
             return;
         };
@@ -428,7 +446,8 @@ impl Platform {
         let Some(a) = self.attempts.get(att) else {
             return;
         };
-        let (tenant, sent, wait, service_ns) = (a.tenant, a.sent, now.since(a.enqueued), a.service_ns);
+        let (tenant, sent, wait, service_ns) =
+            (a.tenant, a.sent, now.since(a.enqueued), a.service_ns);
         let cell = &mut self.cells[a.cell as usize];
         cell.busy += 1;
         assert!(cell.busy <= cell.workers, "more busy workers than workers");
@@ -450,7 +469,10 @@ impl Platform {
             return;
         }
         a.queries_left -= 1;
-        let work = self.classes[a.class as usize].db_time.sample(&mut a.costs).max(0.0) as u64;
+        let work = self.classes[a.class as usize]
+            .db_time
+            .sample(&mut a.costs)
+            .max(0.0) as u64;
         a.db_ns += work;
         let cell = a.cell;
         let r = self.cells[cell as usize].db.submit(now, att.word(), work);

@@ -62,7 +62,11 @@ impl Population {
                 tier: t.tier,
                 cohort: None,
                 rate: t.rate,
-                shares: t.mix.clone().map(normalise).unwrap_or_else(|| default_shares.clone()),
+                shares: t
+                    .mix
+                    .clone()
+                    .map(normalise)
+                    .unwrap_or_else(|| default_shares.clone()),
                 cell: rr(t.cell),
                 rate_limit,
                 burst: t.burst.unwrap_or(if t.rate_limit.is_some() {
@@ -73,7 +77,11 @@ impl Population {
             });
         }
         for (ci, co) in sc.cohorts.iter().enumerate() {
-            let shares = co.mix.clone().map(normalise).unwrap_or_else(|| default_shares.clone());
+            let shares = co
+                .mix
+                .clone()
+                .map(normalise)
+                .unwrap_or_else(|| default_shares.clone());
             for i in 0..co.count {
                 let id = cohort_member_id(&co.name, i);
                 let mut size = RngStream::new(seed, &format!("tenant/{id}/size"), 0);
@@ -108,7 +116,10 @@ impl Population {
 
     /// The tenant with id `id`.
     pub fn find(&self, id: &str) -> Option<TenantId> {
-        self.tenants.iter().position(|t| t.id == id).map(|i| TenantId(i as u32))
+        self.tenants
+            .iter()
+            .position(|t| t.id == id)
+            .map(|i| TenantId(i as u32))
     }
 }
 

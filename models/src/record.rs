@@ -248,6 +248,9 @@ impl Recorder {
 
     /// Failure count of `cause` across all tenants.
     pub fn cause_total(&self, cause: Cause) -> u64 {
-        self.tenants.iter().map(|t| t.run.causes[cause as usize]).sum()
+        self.tenants
+            .iter()
+            .map(|t| t.run.causes[cause as usize])
+            .sum()
     }
 }

@@ -9,7 +9,9 @@ use crate::population::Population;
 use crate::record::{Recorder, Stats};
 use crate::scenario::{FaultKind, Scenario};
 use crate::slo;
-use reports::summary::{self, FaultRow, GroupRow, Latency, LedgerRow, Outcomes, RunSummary, TenantRow};
+use reports::summary::{
+    self, FaultRow, GroupRow, Latency, LedgerRow, Outcomes, RunSummary, TenantRow,
+};
 use sim::{Engine, RunLimits, SimTime, StopReason};
 use std::collections::BTreeMap;
 
@@ -64,19 +66,35 @@ pub fn run(sc: &Scenario, seed: u64, variant: Option<&str>) -> Result<RunOutput,
     let mut total_stats = Stats::default();
     let mut total_tenants = 0;
     for (ti, tier) in sc.tiers.iter().enumerate() {
-        let members: Vec<usize> = (0..pop.tenants.len()).filter(|&t| pop.tenants[t].tier == ti).collect();
+        let members: Vec<usize> = (0..pop.tenants.len())
+            .filter(|&t| pop.tenants[t].tier == ti)
+            .collect();
         if members.is_empty() {
             continue;
         }
         let tr = &rec.tiers[ti];
         let fl: u64 = members.iter().map(|&t| in_flight[t]).sum();
-        total_hdr.add(&tr.hdr).map_err(|e| RunError::Invariant(e.to_string()))?;
+        total_hdr
+            .add(&tr.hdr)
+            .map_err(|e| RunError::Invariant(e.to_string()))?;
         total_stats.merge(&tr.run);
         total_tenants += members.len() as u64;
-        tiers.push(group_row(&tier.name, members.len() as u64, &tr.run, fl, &tr.hdr));
+        tiers.push(group_row(
+            &tier.name,
+            members.len() as u64,
+            &tr.run,
+            fl,
+            &tr.hdr,
+        ));
     }
     let total_in_flight: u64 = in_flight.iter().sum();
-    let total = group_row("all", total_tenants, &total_stats, total_in_flight, &total_hdr);
+    let total = group_row(
+        "all",
+        total_tenants,
+        &total_stats,
+        total_in_flight,
+        &total_hdr,
+    );
 
     let tenants = pop
         .tenants
@@ -159,7 +177,13 @@ fn outcomes(s: &Stats, in_flight: u64) -> Outcomes {
     }
 }
 
-fn group_row(name: &str, tenants: u64, s: &Stats, in_flight: u64, hdr: &hdrhistogram::Histogram<u64>) -> GroupRow {
+fn group_row(
+    name: &str,
+    tenants: u64,
+    s: &Stats,
+    in_flight: u64,
+    hdr: &hdrhistogram::Histogram<u64>,
+) -> GroupRow {
     let ms = |v: u64| v as f64 / 1e6;
     let mut latency = if hdr.is_empty() {
         Latency::default()
@@ -236,14 +260,23 @@ fn check_ledger(plat: &Platform, in_flight: &[u64]) -> Result<LedgerRow, RunErro
         finished += s.finished();
         attempts += s.attempts;
     }
-    if offered != row.requests_started || finished != row.requests_finished || attempts != row.attempts_started {
+    if offered != row.requests_started
+        || finished != row.requests_finished
+        || attempts != row.attempts_started
+    {
         problems.push(format!(
             "per-tenant sums (offered {offered}, finished {finished}, attempts {attempts}) differ from the ledger ({}, {}, {})",
             row.requests_started, row.requests_finished, row.attempts_started
         ));
     }
     if !problems.is_empty() {
-        return Err(RunError::Invariant(format!("the request ledger does not balance: {}", problems.join("; "))));
+        return Err(RunError::Invariant(format!(
+            "the request ledger does not balance: {}",
+            problems.join("; ")
+        )));
     }
-    Ok(LedgerRow { balanced: true, ..row })
+    Ok(LedgerRow {
+        balanced: true,
+        ..row
+    })
 }

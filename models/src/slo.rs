@@ -18,9 +18,17 @@ use sim::SimDuration;
 /// The value of `metric` over `s`, or `None` if there is nothing to measure.
 pub fn measure(metric: Metric, s: &Stats) -> Option<f64> {
     let answered = s.ok + s.shed + s.errors + s.timeouts;
-    let frac = |a: u64, b: u64| if b == 0 { None } else { Some(a as f64 / b as f64) };
+    let frac = |a: u64, b: u64| {
+        if b == 0 {
+            None
+        } else {
+            Some(a as f64 / b as f64)
+        }
+    };
     match metric {
-        Metric::LatencyPercentile(p) => (s.latency.count() > 0).then(|| s.latency.quantile(p / 100.0) as f64),
+        Metric::LatencyPercentile(p) => {
+            (s.latency.count() > 0).then(|| s.latency.quantile(p / 100.0) as f64)
+        }
         Metric::LatencyMean => (s.latency.count() > 0).then(|| s.latency.mean()),
         Metric::LatencyMax => (s.latency.count() > 0).then(|| s.latency.max() as f64),
         Metric::ErrorRate => frac(answered - s.ok, answered),
@@ -56,13 +64,13 @@ pub fn selects(slo: &Slo, sc: &Scenario, pop: &Population, t: usize) -> bool {
     if !slo.tiers.is_empty() && !slo.tiers.contains(&ten.tier) {
         return false;
     }
-    if slo.exclude.iter().any(|x| *x == ten.id) {
+    if slo.exclude.contains(&ten.id) {
         return false;
     }
     if slo.tenants.is_empty() && slo.cohorts.is_empty() {
         return true;
     }
-    slo.tenants.iter().any(|x| *x == ten.id)
+    slo.tenants.contains(&ten.id)
         || ten
             .cohort
             .is_some_and(|c| slo.cohorts.iter().any(|x| *x == sc.cohorts[c].name))
@@ -103,7 +111,11 @@ fn window_text(w: &SloWindow, sc: &Scenario) -> String {
 }
 
 /// Judges every SLO. Returns the rows and, per tenant, the names of SLOs it breached.
-pub fn evaluate(sc: &Scenario, pop: &Population, rec: &Recorder) -> (Vec<SloRow>, Vec<Vec<String>>) {
+pub fn evaluate(
+    sc: &Scenario,
+    pop: &Population,
+    rec: &Recorder,
+) -> (Vec<SloRow>, Vec<Vec<String>>) {
     let mut breaches = vec![Vec::new(); pop.tenants.len()];
     let mut rows = Vec::with_capacity(sc.slos.len());
     for slo in &sc.slos {
@@ -131,13 +143,19 @@ pub fn evaluate(sc: &Scenario, pop: &Population, rec: &Recorder) -> (Vec<SloRow>
             passed: true,
             ..Default::default()
         };
-        let selected: Vec<usize> = (0..pop.tenants.len()).filter(|&t| selects(slo, sc, pop, t)).collect();
+        let selected: Vec<usize> = (0..pop.tenants.len())
+            .filter(|&t| selects(slo, sc, pop, t))
+            .collect();
         match slo.scope {
             SloScope::Each => {
                 let mut worst: Option<(f64, usize)> = None;
                 for &t in &selected {
                     let s = stats_of(t);
-                    let value = if s.offered < slo.min_requests { None } else { measure(metric, s) };
+                    let value = if s.offered < slo.min_requests {
+                        None
+                    } else {
+                        measure(metric, s)
+                    };
                     let Some(v) = value else {
                         row.tenants_without_data += 1;
                         continue;
@@ -185,7 +203,9 @@ pub fn evaluate(sc: &Scenario, pop: &Population, rec: &Recorder) -> (Vec<SloRow>
                 }
             }
         }
-        row.measured_text = if row.tenants_judged == 0 || (row.worst_tenant.is_none() && slo.scope == SloScope::Each) {
+        row.measured_text = if row.tenants_judged == 0
+            || (row.worst_tenant.is_none() && slo.scope == SloScope::Each)
+        {
             "no data".to_string()
         } else {
             format_value(metric, row.measured)

@@ -20,7 +20,11 @@ fn same_seed_same_digest_and_json() {
     let a = models::run::run(&sc, 1, None).unwrap().summary;
     let b = models::run::run(&sc, 1, None).unwrap().summary;
     assert_eq!(a.digest, b.digest);
-    assert_eq!(a.to_json(), b.to_json(), "JSON summaries must be byte-identical");
+    assert_eq!(
+        a.to_json(),
+        b.to_json(),
+        "JSON summaries must be byte-identical"
+    );
     let c = models::run::run(&sc, 2, None).unwrap().summary;
     assert_ne!(a.digest, c.digest, "a different seed gives a different run");
 }
@@ -68,9 +72,8 @@ fn unrelated_changes_keep_other_tenants_arrivals() {
 /// Adding a cohort does not shift the draws of existing tenants.
 #[test]
 fn adding_tenants_does_not_shift_others() {
-    let more = format!(
-        "{QUICKSTART}\n[[cohorts]]\nname = \"extra\"\ncount = 10\nrate = \"const(2/s)\"\n"
-    );
+    let more =
+        format!("{QUICKSTART}\n[[cohorts]]\nname = \"extra\"\ncount = 10\nrate = \"const(2/s)\"\n");
     let sc2 = load_str("q2.toml", &more, &[]).unwrap();
     let a = models::run::run(&load(&[]), 3, None).unwrap().summary;
     let b = models::run::run(&sc2, 3, None).unwrap().summary;

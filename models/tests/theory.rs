@@ -29,7 +29,12 @@ fn erlang_c_wait(c: u32, lambda: f64, mu: f64) -> f64 {
 
 /// The skeleton as an M/M/c queue: Poisson arrivals, exponential service, c workers, no DB,
 /// no limiter, no timeouts that fire, unbounded queue.
-fn mmc_scenario(c: u32, rho: f64, service_ms: f64, customers: u64) -> (models::scenario::Scenario, f64, f64) {
+fn mmc_scenario(
+    c: u32,
+    rho: f64,
+    service_ms: f64,
+    customers: u64,
+) -> (models::scenario::Scenario, f64, f64) {
     let mu = 1000.0 / service_ms;
     let lambda = rho * c as f64 * mu;
     let secs = (customers as f64 / lambda).ceil() as u64;
@@ -85,8 +90,16 @@ fn check_erlang(rho: f64, customers_per_seed: u64, seeds: u64) {
         rel_se * 100.0
     );
     // The test is fair only if 3% is at least 3.5 standard errors of the estimate.
-    assert!(rel_se * 3.5 <= 0.03, "run too short for a 3% test: s.e. {:.2}%", rel_se * 100.0);
-    assert!(rel_err <= 0.03, "mean wait {measured} vs Erlang C {theory}: {:.2}% off", rel_err * 100.0);
+    assert!(
+        rel_se * 3.5 <= 0.03,
+        "run too short for a 3% test: s.e. {:.2}%",
+        rel_se * 100.0
+    );
+    assert!(
+        rel_err <= 0.03,
+        "mean wait {measured} vs Erlang C {theory}: {:.2}% off",
+        rel_err * 100.0
+    );
 }
 
 /// ρ = 0.9, c = 8: 20 replications of 2×10^6 customers (4×10^7 in all; RSD ≈ 0.4%).
@@ -131,8 +144,14 @@ burst = {burst}
         let admitted = o.attempts - o.rejected_429;
         // The last arrival is just before T; the bound uses the full T.
         let bound = burst + (rate * secs as f64) as u64;
-        assert!(admitted <= bound, "admitted {admitted} > burst + rate·T = {bound}");
-        assert!(admitted + 2 >= bound, "admitted {admitted}, expected ≈ {bound} under saturation");
+        assert!(
+            admitted <= bound,
+            "admitted {admitted} > burst + rate·T = {bound}"
+        );
+        assert!(
+            admitted + 2 >= bound,
+            "admitted {admitted}, expected ≈ {bound} under saturation"
+        );
         assert!(o.rejected_429 > 80_000, "the flood was saturating");
     }
 }

@@ -11,7 +11,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -32,7 +32,7 @@ pub fn ms(v: f64) -> String {
 
 /// Formats a fraction as a percentage with enough digits for availability: `99.95%`.
 pub fn pct(v: f64) -> String {
-    if v >= 0.99 && v < 1.0 {
+    if (0.99..1.0).contains(&v) {
         format!("{:.3}%", v * 100.0)
     } else {
         format!("{:.2}%", v * 100.0)
@@ -62,7 +62,11 @@ fn tier_line(out: &mut String, g: &GroupRow) {
 /// Renders the summary for a terminal.
 pub fn render(s: &RunSummary) -> String {
     let mut out = String::new();
-    let variant = s.variant.as_deref().map(|v| format!(" variant {v}")).unwrap_or_default();
+    let variant = s
+        .variant
+        .as_deref()
+        .map(|v| format!(" variant {v}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "tenantsim run: {} ({}) seed {}{} — {:.0}s simulated",
@@ -75,7 +79,18 @@ pub fn render(s: &RunSummary) -> String {
     let _ = writeln!(
         out,
         "  {:<10} {:>7} {:>11} {:>11} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
-        "TIER", "TENANTS", "OFFERED", "OK", "429", "503", "5XX", "TIMEOUT", "AVAIL", "P50", "P99", "P99.9"
+        "TIER",
+        "TENANTS",
+        "OFFERED",
+        "OK",
+        "429",
+        "503",
+        "5XX",
+        "TIMEOUT",
+        "AVAIL",
+        "P50",
+        "P99",
+        "P99.9"
     );
     for g in &s.tiers {
         tier_line(&mut out, g);
@@ -84,12 +99,21 @@ pub fn render(s: &RunSummary) -> String {
         tier_line(&mut out, &s.total);
     }
     if !s.total.causes.is_empty() {
-        let causes: Vec<String> = s.total.causes.iter().map(|(k, v)| format!("{k} {}", thousands(*v))).collect();
+        let causes: Vec<String> = s
+            .total
+            .causes
+            .iter()
+            .map(|(k, v)| format!("{k} {}", thousands(*v)))
+            .collect();
         let _ = writeln!(out, "  failure causes: {}", causes.join(", "));
     }
     if !s.faults.is_empty() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "  {:<24} {:<20} {:>9} {:>9}  TARGET", "FAULT", "KIND", "START", "END");
+        let _ = writeln!(
+            out,
+            "  {:<24} {:<20} {:>9} {:>9}  TARGET",
+            "FAULT", "KIND", "START", "END"
+        );
         for f in &s.faults {
             let _ = writeln!(
                 out,
@@ -143,7 +167,11 @@ pub fn render(s: &RunSummary) -> String {
         if l.balanced { "balanced" } else { "NOT BALANCED" }
     );
     if s.stop != "time_reached" {
-        let _ = writeln!(out, "  WARNING: the run stopped early ({}); results cover only part of it", s.stop);
+        let _ = writeln!(
+            out,
+            "  WARNING: the run stopped early ({}); results cover only part of it",
+            s.stop
+        );
     }
     let _ = writeln!(out, "  digest {}  events {}", s.digest, thousands(s.events));
     out

@@ -46,7 +46,9 @@ impl Digest {
     /// Absorbs one word.
     #[inline]
     pub fn write_u64(&mut self, w: u64) {
-        self.state = (self.state ^ mix64(w.wrapping_add(K1))).rotate_left(23).wrapping_mul(K1);
+        self.state = (self.state ^ mix64(w.wrapping_add(K1)))
+            .rotate_left(23)
+            .wrapping_mul(K1);
         self.words += 1;
     }
 

@@ -141,7 +141,9 @@ impl Dist {
                 ref cumulative,
             } => {
                 let u = rng.next_f64();
-                let i = cumulative.partition_point(|&c| c <= u).min(values.len() - 1);
+                let i = cumulative
+                    .partition_point(|&c| c <= u)
+                    .min(values.len() - 1);
                 values[i]
             }
         }
@@ -203,11 +205,23 @@ impl Dist {
     pub fn scaled(&self, k: f64) -> Dist {
         match self.clone() {
             Dist::Const(v) => Dist::Const(v * k),
-            Dist::Uniform { lo, hi } => Dist::Uniform { lo: lo * k, hi: hi * k },
+            Dist::Uniform { lo, hi } => Dist::Uniform {
+                lo: lo * k,
+                hi: hi * k,
+            },
             Dist::Exp { mean } => Dist::Exp { mean: mean * k },
-            Dist::Normal { mean, sd } => Dist::Normal { mean: mean * k, sd: sd * k },
-            Dist::LogNormal { median, sigma } => Dist::LogNormal { median: median * k, sigma },
-            Dist::Pareto { alpha, scale } => Dist::Pareto { alpha, scale: scale * k },
+            Dist::Normal { mean, sd } => Dist::Normal {
+                mean: mean * k,
+                sd: sd * k,
+            },
+            Dist::LogNormal { median, sigma } => Dist::LogNormal {
+                median: median * k,
+                sigma,
+            },
+            Dist::Pareto { alpha, scale } => Dist::Pareto {
+                alpha,
+                scale: scale * k,
+            },
             Dist::Empirical { values, cumulative } => Dist::Empirical {
                 values: values.into_iter().map(|v| v * k).collect(),
                 cumulative,
@@ -223,8 +237,12 @@ impl Dist {
             Dist::Uniform { lo, hi } => format!("uniform({}, {})", f(*lo), f(*hi)),
             Dist::Exp { mean } => format!("exp({})", f(*mean)),
             Dist::Normal { mean, sd } => format!("normal({}, {})", f(*mean), f(*sd)),
-            Dist::LogNormal { median, sigma } => format!("lognormal({}, {})", f(*median), trim_float(*sigma)),
-            Dist::Pareto { alpha, scale } => format!("pareto({}, {})", trim_float(*alpha), f(*scale)),
+            Dist::LogNormal { median, sigma } => {
+                format!("lognormal({}, {})", f(*median), trim_float(*sigma))
+            }
+            Dist::Pareto { alpha, scale } => {
+                format!("pareto({}, {})", trim_float(*alpha), f(*scale))
+            }
             Dist::Empirical { values, cumulative } => {
                 let mut prev = 0.0;
                 let parts: Vec<String> = values
@@ -253,7 +271,10 @@ impl Dist {
                 .map_err(|e| err(format!("{e}; or a distribution like {}", q.example())));
         };
         if !t.ends_with(')') {
-            return Err(err(format!("`{t}` is missing its closing `)`; expected e.g. {}", q.example())));
+            return Err(err(format!(
+                "`{t}` is missing its closing `)`; expected e.g. {}",
+                q.example()
+            )));
         }
         let name = t[..open].trim();
         let args: Vec<&str> = t[open + 1..t.len() - 1].split(',').map(str::trim).collect();
@@ -371,7 +392,10 @@ mod tests {
             ("exp", d("exp(5ms)")),
             ("normal", d("normal(10ms, 2ms)")),
             ("lognormal", d("lognormal(5ms, 0.5)")),
-            ("pareto", Dist::parse("pareto(3.5, 2/s)", Quantity::Rate).unwrap()),
+            (
+                "pareto",
+                Dist::parse("pareto(3.5, 2/s)", Quantity::Rate).unwrap(),
+            ),
             ("empirical", d("empirical(1ms:0.9, 100ms:0.1)")),
         ]
     }
@@ -390,11 +414,17 @@ mod tests {
             let m = dist.mean().unwrap();
             let v = dist.variance().unwrap();
             let se_mean = (v / n as f64).sqrt();
-            assert!((mean - m).abs() <= 5.0 * se_mean + 1e-9 * m.abs(), "{name}: mean {mean} vs {m}");
+            assert!(
+                (mean - m).abs() <= 5.0 * se_mean + 1e-9 * m.abs(),
+                "{name}: mean {mean} vs {m}"
+            );
             // s.e. of the sample variance ≈ sqrt((μ4 - σ^4)/n); estimate μ4 from the sample.
             let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n as f64;
             let se_var = ((m4 - var * var).max(0.0) / n as f64).sqrt();
-            assert!((var - v).abs() <= 6.0 * se_var + 1e-9 * v.abs(), "{name}: var {var} vs {v} (se {se_var})");
+            assert!(
+                (var - v).abs() <= 6.0 * se_var + 1e-9 * v.abs(),
+                "{name}: var {var} vs {v} (se {se_var})"
+            );
         }
     }
 
@@ -423,10 +453,22 @@ empirical: [4696837146684686336, 4696837146684686336, 4696837146684686336]";
     #[test]
     fn parse_round_trips_and_errors() {
         for (_, d) in all() {
-            let q = if matches!(d, Dist::Pareto { .. }) { Quantity::Rate } else { Quantity::Duration };
-            assert_eq!(Dist::parse(&d.to_text(q), q).unwrap(), d, "{}", d.to_text(q));
+            let q = if matches!(d, Dist::Pareto { .. }) {
+                Quantity::Rate
+            } else {
+                Quantity::Duration
+            };
+            assert_eq!(
+                Dist::parse(&d.to_text(q), q).unwrap(),
+                d,
+                "{}",
+                d.to_text(q)
+            );
         }
-        assert_eq!(Dist::parse("5ms", Quantity::Duration).unwrap(), Dist::Const(5e6));
+        assert_eq!(
+            Dist::parse("5ms", Quantity::Duration).unwrap(),
+            Dist::Const(5e6)
+        );
         let e = |s: &str| Dist::parse(s, Quantity::Duration).unwrap_err().0;
         assert!(e("gamma(2, 3ms)").contains("unknown distribution"));
         assert!(e("exp(5ms").contains("closing"));

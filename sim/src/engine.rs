@@ -229,10 +229,22 @@ mod tests {
     #[test]
     fn stops_on_each_limit() {
         let (mut eng, mut m) = fresh();
-        let r = eng.run(&mut m, RunLimits { until: SimTime(350), max_events: u64::MAX });
+        let r = eng.run(
+            &mut m,
+            RunLimits {
+                until: SimTime(350),
+                max_events: u64::MAX,
+            },
+        );
         assert_eq!(r, StopReason::TimeReached);
         assert_eq!(m.seen.len(), 4); // t = 0,100,200,300
-        let r = eng.run(&mut m, RunLimits { until: SimTime::MAX, max_events: 6 });
+        let r = eng.run(
+            &mut m,
+            RunLimits {
+                until: SimTime::MAX,
+                max_events: 6,
+            },
+        );
         assert_eq!(r, StopReason::MaxEvents);
         assert_eq!(eng.events_processed(), 6);
         let r = eng.run_while(&mut m, RunLimits::default(), |m| m.seen.len() < 8);

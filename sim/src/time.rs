@@ -155,7 +155,9 @@ pub enum ParseDurationError {
         text: String,
     },
     /// Something that is not a number where a number must be.
-    #[error("`{0}` is not a duration; expected a number followed by a unit, e.g. `250ms`, `1h30m`")]
+    #[error(
+        "`{0}` is not a duration; expected a number followed by a unit, e.g. `250ms`, `1h30m`"
+    )]
     BadNumber(String),
     /// A negative sign.
     #[error("`{0}` is negative; durations are zero or more")]
@@ -234,7 +236,7 @@ impl fmt::Display for SimDuration {
         if ns == u64::MAX {
             return f.write_str("never");
         }
-        if ns % 1_000_000_000 == 0 && ns >= 60_000_000_000 {
+        if ns.is_multiple_of(1_000_000_000) && ns >= 60_000_000_000 {
             // whole seconds of a minute or more: compose d/h/m/s
             let mut rest = ns;
             for (u, s) in [
@@ -250,9 +252,14 @@ impl fmt::Display for SimDuration {
             }
             return Ok(());
         }
-        for (u, s) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000), ("ns", 1)] {
+        for (u, s) in [
+            ("s", 1_000_000_000u64),
+            ("ms", 1_000_000),
+            ("us", 1_000),
+            ("ns", 1),
+        ] {
             if ns >= s {
-                if ns % s == 0 {
+                if ns.is_multiple_of(s) {
                     return write!(f, "{}{}", ns / s, u);
                 }
                 let v = ns as f64 / s as f64;
@@ -295,17 +302,38 @@ mod tests {
         let e = SimDuration::parse("10 parsecs").unwrap_err();
         assert!(matches!(e, ParseDurationError::UnknownUnit { ref unit, .. } if unit == "parsecs"));
         assert!(e.to_string().contains("expected one of"));
-        assert!(matches!(SimDuration::parse("10"), Err(ParseDurationError::MissingUnit(_))));
-        assert!(matches!(SimDuration::parse("-5s"), Err(ParseDurationError::Negative(_))));
-        assert!(matches!(SimDuration::parse(""), Err(ParseDurationError::Empty)));
-        assert!(matches!(SimDuration::parse("ms"), Err(ParseDurationError::BadNumber(_))));
-        assert!(matches!(SimDuration::parse("1..2s"), Err(ParseDurationError::BadNumber(_))));
-        assert!(matches!(SimDuration::parse("999999999d"), Err(ParseDurationError::Overflow(_))));
+        assert!(matches!(
+            SimDuration::parse("10"),
+            Err(ParseDurationError::MissingUnit(_))
+        ));
+        assert!(matches!(
+            SimDuration::parse("-5s"),
+            Err(ParseDurationError::Negative(_))
+        ));
+        assert!(matches!(
+            SimDuration::parse(""),
+            Err(ParseDurationError::Empty)
+        ));
+        assert!(matches!(
+            SimDuration::parse("ms"),
+            Err(ParseDurationError::BadNumber(_))
+        ));
+        assert!(matches!(
+            SimDuration::parse("1..2s"),
+            Err(ParseDurationError::BadNumber(_))
+        ));
+        assert!(matches!(
+            SimDuration::parse("999999999d"),
+            Err(ParseDurationError::Overflow(_))
+        ));
     }
 
     #[test]
     fn formats_round_trip() {
-        for text in ["1h30m", "250ms", "10m", "1.5s", "100us", "7ns", "2d3h", "0s", "1.234ms", "2m30s", "59s"] {
+        for text in [
+            "1h30m", "250ms", "10m", "1.5s", "100us", "7ns", "2d3h", "0s", "1.234ms", "2m30s",
+            "59s",
+        ] {
             let d = SimDuration::parse(text).unwrap();
             assert_eq!(d.to_string(), text, "format of {text}");
             assert_eq!(SimDuration::parse(&d.to_string()).unwrap(), d);

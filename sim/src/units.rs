@@ -13,11 +13,17 @@ pub struct ParseQuantityError(pub String);
 
 fn number(text: &str, what: &str) -> Result<f64, ParseQuantityError> {
     let cleaned: String = text.trim().chars().filter(|&c| c != '_').collect();
-    let v: f64 = cleaned
-        .parse()
-        .map_err(|_| ParseQuantityError(format!("`{}` is not a number; expected {what}", text.trim())))?;
+    let v: f64 = cleaned.parse().map_err(|_| {
+        ParseQuantityError(format!(
+            "`{}` is not a number; expected {what}",
+            text.trim()
+        ))
+    })?;
     if !v.is_finite() {
-        return Err(ParseQuantityError(format!("`{}` is not a finite number; expected {what}", text.trim())));
+        return Err(ParseQuantityError(format!(
+            "`{}` is not a finite number; expected {what}",
+            text.trim()
+        )));
     }
     Ok(v)
 }
@@ -46,7 +52,9 @@ pub fn parse_rate(text: &str) -> Result<f64, ParseQuantityError> {
         None => (number(t, WHAT)?, 1.0),
     };
     if num < 0.0 {
-        return Err(ParseQuantityError(format!("rate `{t}` is negative; rates are zero or more")));
+        return Err(ParseQuantityError(format!(
+            "rate `{t}` is negative; rates are zero or more"
+        )));
     }
     Ok(num / per)
 }
@@ -60,7 +68,9 @@ pub fn parse_fraction(text: &str) -> Result<f64, ParseQuantityError> {
         None => number(t, WHAT)?,
     };
     if !(0.0..=1.0).contains(&v) {
-        return Err(ParseQuantityError(format!("`{t}` is outside 0%..100%; expected {WHAT}")));
+        return Err(ParseQuantityError(format!(
+            "`{t}` is outside 0%..100%; expected {WHAT}"
+        )));
     }
     Ok(v)
 }
@@ -96,7 +106,10 @@ pub fn parse_bytes(text: &str) -> Result<f64, ParseQuantityError> {
 pub fn parse_count(text: &str) -> Result<f64, ParseQuantityError> {
     let v = number(text, "a number like `3`")?;
     if v < 0.0 {
-        return Err(ParseQuantityError(format!("`{}` is negative; expected zero or more", text.trim())));
+        return Err(ParseQuantityError(format!(
+            "`{}` is negative; expected zero or more",
+            text.trim()
+        )));
     }
     Ok(v)
 }
@@ -120,7 +133,10 @@ mod tests {
         assert_eq!(parse_rate("2/ms").unwrap(), 2000.0);
         assert_eq!(parse_rate("7").unwrap(), 7.0);
         assert!(parse_rate("-5/s").unwrap_err().0.contains("negative"));
-        assert!(parse_rate("5/fortnight").unwrap_err().0.contains("unknown rate unit"));
+        assert!(parse_rate("5/fortnight")
+            .unwrap_err()
+            .0
+            .contains("unknown rate unit"));
         assert!(parse_rate("fast").is_err());
     }
 

@@ -18,7 +18,10 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, String> {
 
 /// Shell-quotes `s` if it needs it (for printed repro commands).
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+%".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+%".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

@@ -26,6 +26,8 @@ pub fn run(a: RunArgs) -> i32 {
     };
     let seed = a.seed.unwrap_or(sc.seed);
     let repro = repro_command(&a.file.display().to_string(), seed, &a.set);
+    // Wall time of the whole run, for the simulated/wall ratio; never enters the run.
+    #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let out = match models::run::run(&sc, seed, None) {
         Ok(out) => out,
@@ -38,8 +40,16 @@ pub fn run(a: RunArgs) -> i32 {
     let s = &out.summary;
     if !a.quiet {
         print!("{}", reports::terminal::render(s));
-        let ratio = if wall > 0.0 { s.sim_seconds / wall } else { f64::INFINITY };
-        let eps = if wall > 0.0 { s.events as f64 / wall } else { 0.0 };
+        let ratio = if wall > 0.0 {
+            s.sim_seconds / wall
+        } else {
+            f64::INFINITY
+        };
+        let eps = if wall > 0.0 {
+            s.events as f64 / wall
+        } else {
+            0.0
+        };
         println!(
             "  wall {wall:.2}s  simulated/wall {ratio:.0}×  {:.2}M events/s",
             eps / 1e6
@@ -51,21 +61,37 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     }
-    let failed: Vec<&str> = s.slos.iter().filter(|r| !r.passed).map(|r| r.name.as_str()).collect();
+    let failed: Vec<&str> = s
+        .slos
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.name.as_str())
+        .collect();
     if failed.is_empty() {
         println!("verdict: PASS ({} SLOs)   repro: {repro}", s.slos.len());
         exit::OK
     } else {
-        println!("verdict: FAIL ({} of {} SLOs: {})   repro: {repro}", failed.len(), s.slos.len(), failed.join(", "));
+        println!(
+            "verdict: FAIL ({} of {} SLOs: {})   repro: {repro}",
+            failed.len(),
+            s.slos.len(),
+            failed.join(", ")
+        );
         exit::SLO_FAILED
     }
 }
 
 /// Writes `contents` atomically: a temporary file in the same directory, then a rename.
 pub fn write_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, contents)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {

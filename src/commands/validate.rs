@@ -10,7 +10,8 @@ pub fn validate(a: ValidateArgs) -> i32 {
     for f in &a.files {
         match load(f, &[]) {
             Ok(sc) => {
-                let tenants: u64 = sc.tenants.len() as u64 + sc.cohorts.iter().map(|c| c.count as u64).sum::<u64>();
+                let tenants: u64 = sc.tenants.len() as u64
+                    + sc.cohorts.iter().map(|c| c.count as u64).sum::<u64>();
                 println!(
                     "{}: ok — {} cells, {} tenants, {} faults, {} SLOs, {}",
                     f.display(),

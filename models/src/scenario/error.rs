@@ -31,12 +31,20 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     /// An error at byte range `span` of `text`.
-    pub fn at(file: &str, text: &str, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+    pub fn at(
+        file: &str,
+        text: &str,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Self {
         let span = span.unwrap_or(0..0);
         let start = span.start.min(text.len());
         let end = span.end.clamp(start, text.len());
         let line_start = text[..start].rfind('\n').map(|p| p + 1).unwrap_or(0);
-        let line_end = text[start..].find('\n').map(|p| start + p).unwrap_or(text.len());
+        let line_end = text[start..]
+            .find('\n')
+            .map(|p| start + p)
+            .unwrap_or(text.len());
         let line = text[..start].matches('\n').count() + 1;
         let column = text[line_start..start].chars().count() + 1;
         let width = text[start..end.min(line_end)].chars().count().max(1);
@@ -44,7 +52,9 @@ impl ScenarioError {
             file: file.to_string(),
             line,
             column,
-            line_text: text[line_start..line_end].trim_end_matches('\r').to_string(),
+            line_text: text[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_string(),
             width,
             message: message.into(),
             origin: None,
@@ -71,7 +81,11 @@ impl fmt::Display for ScenarioError {
             let origin = self.origin.as_deref().unwrap_or("");
             return write!(f, "{}: error in `{}`: {}", self.file, origin, self.message);
         }
-        writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.column, self.message)?;
+        writeln!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         let gutter = self.line.to_string().len();
         writeln!(f, "{:gutter$} |", "")?;
         writeln!(f, "{} | {}", self.line, self.line_text)?;

@@ -27,7 +27,8 @@ use std::ops::Range;
 use toml::Spanned;
 
 /// The built-in tiers: (name, weight). Scenario files may override them and add more.
-pub const BUILTIN_TIERS: [(&str, u32); 4] = [("bronze", 1), ("silver", 2), ("gold", 4), ("platinum", 8)];
+pub const BUILTIN_TIERS: [(&str, u32); 4] =
+    [("bronze", 1), ("silver", 2), ("gold", 4), ("platinum", 8)];
 
 /// A validated scenario.
 #[derive(Clone, Debug)]
@@ -252,7 +253,11 @@ pub struct Slo {
 }
 
 /// Loads, overrides and validates scenario text. `file` is the name used in messages.
-pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
+pub fn load_str(
+    file: &str,
+    text: &str,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioErrors> {
     let parse = |t: &str| toml::from_str::<ScenarioFile>(t);
     let raw = match parse(text) {
         Ok(raw) => raw,
@@ -263,12 +268,23 @@ pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Scenar
     }
     let mut doc: toml_edit::DocumentMut = match text.parse() {
         Ok(d) => d,
-        Err(e) => return Err(ScenarioErrors(vec![ScenarioError::at(file, text, e.span(), e.message())])),
+        Err(e) => {
+            return Err(ScenarioErrors(vec![ScenarioError::at(
+                file,
+                text,
+                e.span(),
+                e.message(),
+            )]))
+        }
     };
     drop(raw);
     for (i, o) in overrides.iter().enumerate() {
         if let Err(msg) = o.apply(&mut doc) {
-            return Err(ScenarioErrors(vec![ScenarioError::in_flag(file, &o.flag(), msg)]));
+            return Err(ScenarioErrors(vec![ScenarioError::in_flag(
+                file,
+                &o.flag(),
+                msg,
+            )]));
         }
         // Re-parse after each override so that a bad value is blamed on the flag that set it.
         let t = doc.to_string();
@@ -317,7 +333,8 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn err(&mut self, span: Range<usize>, msg: impl Into<String>) {
         if self.errors.len() < error::MAX_ERRORS {
-            self.errors.push(ScenarioError::at(self.file, self.text, Some(span), msg));
+            self.errors
+                .push(ScenarioError::at(self.file, self.text, Some(span), msg));
         }
     }
     fn count<T>(&mut self, v: &Spanned<i64>, min: i64, max: i64, what: &str) -> T
@@ -326,12 +343,22 @@ impl Checker<'_> {
     {
         let x = *v.get_ref();
         if x < min || x > max {
-            self.err(v.span(), format!("{what} is {x}; it must be between {min} and {max}"));
+            self.err(
+                v.span(),
+                format!("{what} is {x}; it must be between {min} and {max}"),
+            );
             return T::default();
         }
         T::try_from(x).unwrap_or_default()
     }
-    fn opt_count<T>(&mut self, v: &Option<Spanned<i64>>, default: T, min: i64, max: i64, what: &str) -> T
+    fn opt_count<T>(
+        &mut self,
+        v: &Option<Spanned<i64>>,
+        default: T,
+        min: i64,
+        max: i64,
+        what: &str,
+    ) -> T
     where
         T: TryFrom<i64> + Default,
     {
@@ -342,7 +369,12 @@ impl Checker<'_> {
     }
 }
 
-fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> Result<Scenario, ScenarioErrors> {
+fn validate(
+    file: &str,
+    text: &str,
+    raw: ScenarioFile,
+    overrides: &[String],
+) -> Result<Scenario, ScenarioErrors> {
     let mut c = Checker {
         file,
         text,
@@ -351,14 +383,24 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
     if *raw.version.get_ref() != 1 {
         c.err(
             raw.version.span(),
-            format!("version {} is not supported; this tenantsim reads `version = 1`", raw.version.get_ref()),
+            format!(
+                "version {} is not supported; this tenantsim reads `version = 1`",
+                raw.version.get_ref()
+            ),
         );
     }
     let duration = raw.duration.get_ref().0;
     if duration == SimDuration::ZERO {
-        c.err(raw.duration.span(), "duration is zero; write the run length, e.g. `duration = \"5m\"`");
+        c.err(
+            raw.duration.span(),
+            "duration is zero; write the run length, e.g. `duration = \"5m\"`",
+        );
     }
-    let window = raw.window.as_ref().map(|w| w.get_ref().0).unwrap_or(SimDuration::from_secs(1));
+    let window = raw
+        .window
+        .as_ref()
+        .map(|w| w.get_ref().0)
+        .unwrap_or(SimDuration::from_secs(1));
     if let Some(w) = &raw.window {
         if w.get_ref().0 == SimDuration::ZERO {
             c.err(w.span(), "window is zero; use e.g. `window = \"1s\"`");
@@ -373,23 +415,47 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
         cells,
         workers,
         scheduler: p.scheduler,
-        quantum: p.quantum.map(|d| d.0).unwrap_or(SimDuration::from_millis(5)),
-        tenant_cap: c.opt_count(&p.tenant_cap, (workers / 4).max(1), 1, 1_000_000, "platform.tenant_cap"),
-        queue_limit: c.opt_count(&p.queue_limit, 10_000, 0, 100_000_000, "platform.queue_limit"),
+        quantum: p
+            .quantum
+            .map(|d| d.0)
+            .unwrap_or(SimDuration::from_millis(5)),
+        tenant_cap: c.opt_count(
+            &p.tenant_cap,
+            (workers / 4).max(1),
+            1,
+            1_000_000,
+            "platform.tenant_cap",
+        ),
+        queue_limit: c.opt_count(
+            &p.queue_limit,
+            10_000,
+            0,
+            100_000_000,
+            "platform.queue_limit",
+        ),
         queue_timeout: p.queue_timeout.map(|d| d.0),
-        max_in_flight: match &p.max_in_flight {
-            Some(v) => Some(c.count(v, 1, 1_000_000_000, "platform.max_in_flight")),
-            None => None,
-        },
+        max_in_flight: p
+            .max_in_flight
+            .as_ref()
+            .map(|v| c.count(v, 1, 1_000_000_000, "platform.max_in_flight")),
         db: Db {
-            connections: c.opt_count(&p.db.connections, 16, 1, 1_000_000, "platform.db.connections"),
+            connections: c.opt_count(
+                &p.db.connections,
+                16,
+                1,
+                1_000_000,
+                "platform.db.connections",
+            ),
             cores: c.opt_count(&p.db.cores, 8, 1, 1_000_000, "platform.db.cores"),
             statement_timeout: p.db.statement_timeout.map(|d| d.0),
             acquire_timeout: p.db.acquire_timeout.map(|d| d.0),
         },
     };
     if platform.quantum == SimDuration::ZERO {
-        c.err(0..0, "platform.quantum is zero; DRR needs a positive quantum such as \"5ms\"");
+        c.err(
+            0..0,
+            "platform.quantum is zero; DRR needs a positive quantum such as \"5ms\"",
+        );
     }
 
     // Tiers: built-ins, then overrides and additions in name order.
@@ -425,7 +491,13 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
         }
     }
     let tier_index = |name: &str| tiers.iter().position(|t| t.name == name);
-    let tier_names = || tiers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+    let tier_names = || {
+        tiers
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
 
     // Classes.
     let mut classes = Vec::new();
@@ -435,39 +507,61 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
     for (name, cc) in &raw.classes {
         let cl = class_from(name, cc);
         if !(cl.share >= 0.0 && cl.share.is_finite()) {
-            c.err(0..0, format!("classes.{name}.share is {}; it must be a number ≥ 0", cl.share));
+            c.err(
+                0..0,
+                format!(
+                    "classes.{name}.share is {}; it must be a number ≥ 0",
+                    cl.share
+                ),
+            );
         }
         if cl.timeout == SimDuration::ZERO {
-            c.err(0..0, format!("classes.{name}.timeout is zero; give the client a timeout such as \"1s\""));
+            c.err(
+                0..0,
+                format!("classes.{name}.timeout is zero; give the client a timeout such as \"1s\""),
+            );
         }
         classes.push(cl);
     }
     if classes.iter().all(|cl| cl.share <= 0.0) {
-        c.err(0..0, "every class has share 0, so no request would ever be sent; give one a positive share");
+        c.err(
+            0..0,
+            "every class has share 0, so no request would ever be sent; give one a positive share",
+        );
     }
     let class_names: Vec<String> = classes.iter().map(|cl| cl.name.clone()).collect();
-    let check_mix = |c: &mut Checker, mix: &Option<Spanned<BTreeMap<String, f64>>>| -> Option<Vec<f64>> {
-        let m = mix.as_ref()?;
-        let mut shares = vec![0.0; class_names.len()];
-        for (k, v) in m.get_ref() {
-            match class_names.iter().position(|n| n == k) {
-                Some(i) => {
-                    if !(*v >= 0.0 && v.is_finite()) {
-                        c.err(m.span(), format!("mix share of `{k}` is {v}; shares are numbers ≥ 0"));
+    let check_mix =
+        |c: &mut Checker, mix: &Option<Spanned<BTreeMap<String, f64>>>| -> Option<Vec<f64>> {
+            let m = mix.as_ref()?;
+            let mut shares = vec![0.0; class_names.len()];
+            for (k, v) in m.get_ref() {
+                match class_names.iter().position(|n| n == k) {
+                    Some(i) => {
+                        if !(*v >= 0.0 && v.is_finite()) {
+                            c.err(
+                                m.span(),
+                                format!("mix share of `{k}` is {v}; shares are numbers ≥ 0"),
+                            );
+                        }
+                        shares[i] = *v;
                     }
-                    shares[i] = *v;
+                    None => c.err(
+                        m.span(),
+                        format!(
+                            "mix names class `{k}`, which is not declared; classes are: {}",
+                            class_names.join(", ")
+                        ),
+                    ),
                 }
-                None => c.err(
-                    m.span(),
-                    format!("mix names class `{k}`, which is not declared; classes are: {}", class_names.join(", ")),
-                ),
             }
-        }
-        if shares.iter().sum::<f64>() <= 0.0 {
-            c.err(m.span(), "mix shares add up to zero; give at least one class a positive share");
-        }
-        Some(shares)
-    };
+            if shares.iter().sum::<f64>() <= 0.0 {
+                c.err(
+                    m.span(),
+                    "mix shares add up to zero; give at least one class a positive share",
+                );
+            }
+            Some(shares)
+        };
 
     // Tenants.
     let mut ids: BTreeSet<String> = BTreeSet::new();
@@ -475,22 +569,35 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
     for t in &raw.tenants {
         let id = t.id.get_ref().clone();
         if id.is_empty() || id.contains(char::is_whitespace) {
-            c.err(t.id.span(), format!("tenant id `{id}` must be non-empty and without spaces"));
+            c.err(
+                t.id.span(),
+                format!("tenant id `{id}` must be non-empty and without spaces"),
+            );
         }
         if !ids.insert(id.clone()) {
-            c.err(t.id.span(), format!("tenant id `{id}` is declared twice; ids must be unique"));
+            c.err(
+                t.id.span(),
+                format!("tenant id `{id}` is declared twice; ids must be unique"),
+            );
         }
         let tier = match &t.tier {
             None => 0,
             Some(s) => tier_index(s.get_ref()).unwrap_or_else(|| {
-                c.err(s.span(), format!("unknown tier `{}`; tiers are: {}", s.get_ref(), tier_names()));
+                c.err(
+                    s.span(),
+                    format!(
+                        "unknown tier `{}`; tiers are: {}",
+                        s.get_ref(),
+                        tier_names()
+                    ),
+                );
                 0
             }),
         };
-        let cell = match &t.cell {
-            None => None,
-            Some(v) => Some(c.count::<u32>(v, 0, cells as i64 - 1, &format!("tenant `{id}` cell"))),
-        };
+        let cell = t
+            .cell
+            .as_ref()
+            .map(|v| c.count::<u32>(v, 0, cells as i64 - 1, &format!("tenant `{id}` cell")));
         tenants.push(TenantSpec {
             id,
             tier,
@@ -498,7 +605,10 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
             mix: check_mix(&mut c, &t.mix),
             cell,
             rate_limit: t.rate_limit.map(|r| r.0),
-            burst: t.burst.as_ref().map(|b| c.count(b, 1, 1_000_000_000, "burst")),
+            burst: t
+                .burst
+                .as_ref()
+                .map(|b| c.count(b, 1, 1_000_000_000, "burst")),
         });
     }
 
@@ -508,7 +618,10 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
     for co in &raw.cohorts {
         let name = co.name.get_ref().clone();
         if name.is_empty() || name.contains(char::is_whitespace) {
-            c.err(co.name.span(), format!("cohort name `{name}` must be non-empty and without spaces"));
+            c.err(
+                co.name.span(),
+                format!("cohort name `{name}` must be non-empty and without spaces"),
+            );
         }
         if !cohort_names.insert(name.clone()) {
             c.err(co.name.span(), format!("cohort `{name}` is declared twice"));
@@ -519,12 +632,22 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
             (Some(_), Some(m)) => c.err(m.span(), "give either `tier` or `tiers`, not both"),
             (Some(s), None) => match tier_index(s.get_ref()) {
                 Some(i) => tier_mix.push((i, 1.0)),
-                None => c.err(s.span(), format!("unknown tier `{}`; tiers are: {}", s.get_ref(), tier_names())),
+                None => c.err(
+                    s.span(),
+                    format!(
+                        "unknown tier `{}`; tiers are: {}",
+                        s.get_ref(),
+                        tier_names()
+                    ),
+                ),
             },
             (None, Some(m)) => {
                 let total: f64 = m.get_ref().values().sum();
                 if !(total > 0.0 && total.is_finite()) || m.get_ref().values().any(|v| *v < 0.0) {
-                    c.err(m.span(), "tier fractions must be ≥ 0 and add up to more than 0");
+                    c.err(
+                        m.span(),
+                        "tier fractions must be ≥ 0 and add up to more than 0",
+                    );
                 } else {
                     let mut acc = 0.0;
                     for (tn, f) in m.get_ref() {
@@ -533,7 +656,10 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
                                 acc += f / total;
                                 tier_mix.push((i, acc));
                             }
-                            None => c.err(m.span(), format!("unknown tier `{tn}`; tiers are: {}", tier_names())),
+                            None => c.err(
+                                m.span(),
+                                format!("unknown tier `{tn}`; tiers are: {}", tier_names()),
+                            ),
                         }
                     }
                     if let Some(last) = tier_mix.last_mut() {
@@ -557,7 +683,13 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
     }
     for t in &tenants {
         if let Some((co, _)) = cohort_member(&t.id, &cohorts) {
-            c.err(0..0, format!("tenant id `{}` collides with a member of cohort `{co}`", t.id));
+            c.err(
+                0..0,
+                format!(
+                    "tenant id `{}` collides with a member of cohort `{co}`",
+                    t.id
+                ),
+            );
         }
     }
     let tenant_known = |id: &str| ids.contains(id) || cohort_member(id, &cohorts).is_some();
@@ -576,7 +708,11 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
         if start >= end {
             c.err(
                 f.at.span(),
-                format!("fault `{name}` starts at {} but the run lasts {}; move it inside the run", f.at.get_ref().0, duration),
+                format!(
+                    "fault `{name}` starts at {} but the run lasts {}; move it inside the run",
+                    f.at.get_ref().0,
+                    duration
+                ),
             );
         }
         let stop = match (&f.for_, &f.until) {
@@ -584,21 +720,37 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
             (None, Some(u)) => {
                 let u_t = SimTime(u.get_ref().0.as_nanos());
                 if u_t <= start {
-                    c.err(u.span(), format!("fault `{name}` ends at {} before it starts", u.get_ref().0));
+                    c.err(
+                        u.span(),
+                        format!("fault `{name}` ends at {} before it starts", u.get_ref().0),
+                    );
                 }
                 u_t
             }
             (Some(d), Some(_)) => {
-                c.err(d.span(), format!("fault `{name}` has both `for` and `until`; give one"));
+                c.err(
+                    d.span(),
+                    format!("fault `{name}` has both `for` and `until`; give one"),
+                );
                 start
             }
             (None, None) => {
-                c.err(f.kind.span(), format!("fault `{name}` needs a length: add `for = \"30s\"` or `until = \"3m\"`"));
+                c.err(
+                    f.kind.span(),
+                    format!(
+                        "fault `{name}` needs a length: add `for = \"30s\"` or `until = \"3m\"`"
+                    ),
+                );
                 start
             }
         };
         if stop > end {
-            let span = f.for_.as_ref().or(f.until.as_ref()).map(|s| s.span()).unwrap_or(0..0);
+            let span = f
+                .for_
+                .as_ref()
+                .or(f.until.as_ref())
+                .map(|s| s.span())
+                .unwrap_or(0..0);
             c.err(
                 span,
                 format!(
@@ -612,12 +764,21 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
             match &f.tenant {
                 Some(t) => {
                     if !tenant_known(t.get_ref()) {
-                        c.err(t.span(), format!("fault `{name}` targets tenant `{}`, which is not declared", t.get_ref()));
+                        c.err(
+                            t.span(),
+                            format!(
+                                "fault `{name}` targets tenant `{}`, which is not declared",
+                                t.get_ref()
+                            ),
+                        );
                     }
                     t.get_ref().clone()
                 }
                 None => {
-                    c.err(f.kind.span(), format!("fault `{name}` ({kind_name}) needs `tenant = \"ID\"`"));
+                    c.err(
+                        f.kind.span(),
+                        format!("fault `{name}` ({kind_name}) needs `tenant = \"ID\"`"),
+                    );
                     String::new()
                 }
             }
@@ -628,18 +789,29 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
                 let factor = match &f.factor {
                     Some(x) if *x.get_ref() >= 0.0 && x.get_ref().is_finite() => *x.get_ref(),
                     Some(x) => {
-                        c.err(x.span(), format!("factor is {}; it must be a number ≥ 0", x.get_ref()));
+                        c.err(
+                            x.span(),
+                            format!("factor is {}; it must be a number ≥ 0", x.get_ref()),
+                        );
                         1.0
                     }
                     None => {
-                        c.err(f.kind.span(), format!("fault `{name}` (hot_tenant) needs `factor = 10` (rate multiplier)"));
+                        c.err(
+                            f.kind.span(),
+                            format!(
+                                "fault `{name}` (hot_tenant) needs `factor = 10` (rate multiplier)"
+                            ),
+                        );
                         1.0
                     }
                 };
                 FaultKind::HotTenant { tenant, factor }
             }
             other => {
-                c.err(f.kind.span(), format!("unknown fault kind `{other}`; known kinds: hot_tenant"));
+                c.err(
+                    f.kind.span(),
+                    format!("unknown fault kind `{other}`; known kinds: hot_tenant"),
+                );
                 continue;
             }
         };
@@ -653,8 +825,15 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
     let mut fault_names = BTreeSet::new();
     for (f, raw_f) in faults.iter().zip(&raw.faults) {
         if !fault_names.insert(f.name.clone()) {
-            let span = raw_f.name.as_ref().map(|n| n.span()).unwrap_or(raw_f.kind.span());
-            c.err(span, format!("two faults are named `{}`; names must be unique", f.name));
+            let span = raw_f
+                .name
+                .as_ref()
+                .map(|n| n.span())
+                .unwrap_or(raw_f.kind.span());
+            c.err(
+                span,
+                format!("two faults are named `{}`; names must be unique", f.name),
+            );
         }
     }
 
@@ -664,23 +843,45 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
     for s in &raw.slos {
         let name = s.name.get_ref().clone();
         if !slo_names.insert(name.clone()) {
-            c.err(s.name.span(), format!("two SLOs are named `{name}`; names must be unique"));
+            c.err(
+                s.name.span(),
+                format!("two SLOs are named `{name}`; names must be unique"),
+            );
         }
         let mut tier_idx = Vec::new();
         for t in &s.tiers {
             match tier_index(t.get_ref()) {
                 Some(i) => tier_idx.push(i),
-                None => c.err(t.span(), format!("unknown tier `{}`; tiers are: {}", t.get_ref(), tier_names())),
+                None => c.err(
+                    t.span(),
+                    format!(
+                        "unknown tier `{}`; tiers are: {}",
+                        t.get_ref(),
+                        tier_names()
+                    ),
+                ),
             }
         }
         for t in s.tenants.iter().chain(&s.exclude) {
             if !tenant_known(t.get_ref()) {
-                c.err(t.span(), format!("SLO `{name}` names tenant `{}`, which is not declared", t.get_ref()));
+                c.err(
+                    t.span(),
+                    format!(
+                        "SLO `{name}` names tenant `{}`, which is not declared",
+                        t.get_ref()
+                    ),
+                );
             }
         }
         for co in &s.cohorts {
             if !cohort_names.contains(co.get_ref()) {
-                c.err(co.span(), format!("SLO `{name}` names cohort `{}`, which is not declared", co.get_ref()));
+                c.err(
+                    co.span(),
+                    format!(
+                        "SLO `{name}` names cohort `{}`, which is not declared",
+                        co.get_ref()
+                    ),
+                );
             }
         }
         let window = match &s.window {
@@ -706,7 +907,10 @@ fn validate(file: &str, text: &str, raw: ScenarioFile, overrides: &[String]) -> 
         });
     }
     if tenants.is_empty() && cohorts.iter().all(|co| co.count == 0) {
-        c.err(0..0, "the scenario declares no tenants; add a [[tenants]] or [[cohorts]] entry");
+        c.err(
+            0..0,
+            "the scenario declares no tenants; add a [[tenants]] or [[cohorts]] entry",
+        );
     }
 
     if !c.errors.is_empty() {
@@ -750,10 +954,26 @@ fn class_from(name: &str, cc: &schema::ClassConfig) -> Class {
     Class {
         name: name.to_string(),
         share: cc.share.unwrap_or(1.0),
-        service: cc.service.as_ref().map(|x| x.0.clone()).unwrap_or_else(|| d(Quantity::Duration, "exp(5ms)")),
-        db_queries: cc.db_queries.as_ref().map(|x| x.0.clone()).unwrap_or(Dist::Const(1.0)),
-        db_time: cc.db_time.as_ref().map(|x| x.0.clone()).unwrap_or_else(|| d(Quantity::Duration, "exp(2ms)")),
-        bytes: cc.bytes.as_ref().map(|x| x.0.clone()).unwrap_or(Dist::Const(2048.0)),
+        service: cc
+            .service
+            .as_ref()
+            .map(|x| x.0.clone())
+            .unwrap_or_else(|| d(Quantity::Duration, "exp(5ms)")),
+        db_queries: cc
+            .db_queries
+            .as_ref()
+            .map(|x| x.0.clone())
+            .unwrap_or(Dist::Const(1.0)),
+        db_time: cc
+            .db_time
+            .as_ref()
+            .map(|x| x.0.clone())
+            .unwrap_or_else(|| d(Quantity::Duration, "exp(2ms)")),
+        bytes: cc
+            .bytes
+            .as_ref()
+            .map(|x| x.0.clone())
+            .unwrap_or(Dist::Const(2048.0)),
         timeout: cc.timeout.map(|t| t.0).unwrap_or(SimDuration::from_secs(1)),
     }
 }
@@ -781,7 +1001,11 @@ fn parse_window(text: &str, faults: &[Fault], end: SimTime) -> Result<SloWindow,
             let names: Vec<&str> = faults.iter().map(|f| f.name.as_str()).collect();
             format!(
                 "window names fault `{n}`, which is not declared; faults are: {}",
-                if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    names.join(", ")
+                }
             )
         })
     };
@@ -798,9 +1022,15 @@ fn parse_window(text: &str, faults: &[Fault], end: SimTime) -> Result<SloWindow,
             return Err(format!("window `{t}` ends before it starts"));
         }
         if SimTime(b.as_nanos()) > end {
-            return Err(format!("window `{t}` ends after the run ({}); keep it inside the run", end.as_duration()));
+            return Err(format!(
+                "window `{t}` ends after the run ({}); keep it inside the run",
+                end.as_duration()
+            ));
         }
-        Ok(SloWindow::Range(SimTime(a.as_nanos()), SimTime(b.as_nanos())))
+        Ok(SloWindow::Range(
+            SimTime(a.as_nanos()),
+            SimTime(b.as_nanos()),
+        ))
     } else {
         Err(format!(
             "`{t}` is not a window; write `run`, `during:FAULT`, `after:FAULT` or `FROM..TO` like `1m..2m`"

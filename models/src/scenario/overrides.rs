@@ -20,12 +20,14 @@ pub struct Override {
 impl Override {
     /// Parses `KEY=VALUE`.
     pub fn parse(flag: &str) -> Result<Override, String> {
-        let (k, v) = flag
-            .split_once('=')
-            .ok_or_else(|| format!("`{flag}` is not KEY=VALUE; write e.g. `--set platform.cells=4`"))?;
+        let (k, v) = flag.split_once('=').ok_or_else(|| {
+            format!("`{flag}` is not KEY=VALUE; write e.g. `--set platform.cells=4`")
+        })?;
         let k = k.trim();
         if k.is_empty() || k.split('.').any(str::is_empty) {
-            return Err(format!("`{flag}`: the key `{k}` is not a dotted path like `platform.cells`"));
+            return Err(format!(
+                "`{flag}`: the key `{k}` is not a dotted path like `platform.cells`"
+            ));
         }
         Ok(Override {
             key: k.to_string(),
@@ -60,7 +62,9 @@ impl Override {
                     let idx = match part.parse::<usize>() {
                         Ok(n) => Some(n),
                         Err(_) => arr.iter().position(|t| {
-                            ["id", "name"].iter().any(|k| t.get(k).and_then(|v| v.as_str()) == Some(part))
+                            ["id", "name"]
+                                .iter()
+                                .any(|k| t.get(k).and_then(|v| v.as_str()) == Some(part))
                         }),
                     };
                     let len = arr.len();
@@ -70,7 +74,10 @@ impl Override {
                         ));
                     };
                     if last {
-                        return Err(format!("`{}` names a whole table; set one of its keys", self.key));
+                        return Err(format!(
+                            "`{}` names a whole table; set one of its keys",
+                            self.key
+                        ));
                     }
                     let Some(t) = arr.get_mut(idx) else {
                         return Err(format!("`{here}` has no element {idx}"));
@@ -115,10 +122,15 @@ impl Override {
                         t.insert(*part, self.toml_value());
                         return Ok(());
                     }
-                    return Err(format!("`{here}` is an inline table; set a key directly inside it"));
+                    return Err(format!(
+                        "`{here}` is an inline table; set a key directly inside it"
+                    ));
                 }
                 Item::Value(_) => {
-                    return Err(format!("`{here}` is a value, not a table, so `{}` cannot be set", self.key));
+                    return Err(format!(
+                        "`{here}` is a value, not a table, so `{}` cannot be set",
+                        self.key
+                    ));
                 }
             };
         }
@@ -154,9 +166,15 @@ mod tests {
     #[test]
     fn bad_overrides_say_why() {
         let text = "duration = \"5m\"\n[[tenants]]\nid = \"acme\"\n";
-        assert!(apply(text, "platform.cells").unwrap_err().contains("KEY=VALUE"));
-        assert!(apply(text, "tenants.nobody.rate=1").unwrap_err().contains("no element"));
-        assert!(apply(text, "duration.x=1").unwrap_err().contains("is a value"));
+        assert!(apply(text, "platform.cells")
+            .unwrap_err()
+            .contains("KEY=VALUE"));
+        assert!(apply(text, "tenants.nobody.rate=1")
+            .unwrap_err()
+            .contains("no element"));
+        assert!(apply(text, "duration.x=1")
+            .unwrap_err()
+            .contains("is a value"));
         assert!(apply(text, "a..b=1").unwrap_err().contains("dotted path"));
     }
 }

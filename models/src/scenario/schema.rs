@@ -263,4 +263,3 @@ pub enum SloScope {
     /// The selected tenants' combined traffic must meet it.
     Aggregate,
 }
-

@@ -72,14 +72,18 @@ impl<'de> Deserialize<'de> for Dur {
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let t = text(d, "a rate like \"200/s\"")?;
-        sim::units::parse_rate(&t).map(Rate).map_err(de::Error::custom)
+        sim::units::parse_rate(&t)
+            .map(Rate)
+            .map_err(de::Error::custom)
     }
 }
 
 impl<'de> Deserialize<'de> for Fraction {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let t = text(d, "a percentage like \"2%\" or a fraction like 0.02")?;
-        sim::units::parse_fraction(&t).map(Fraction).map_err(de::Error::custom)
+        sim::units::parse_fraction(&t)
+            .map(Fraction)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -93,10 +97,26 @@ macro_rules! dist_value {
         }
     };
 }
-dist_value!(DurDist, Quantity::Duration, "a duration distribution like \"exp(5ms)\"");
-dist_value!(RateDist, Quantity::Rate, "a rate distribution like \"pareto(1.2, 2/s)\"");
-dist_value!(CountDist, Quantity::Count, "a count distribution like \"const(1)\"");
-dist_value!(BytesDist, Quantity::Bytes, "a size distribution like \"const(4KiB)\"");
+dist_value!(
+    DurDist,
+    Quantity::Duration,
+    "a duration distribution like \"exp(5ms)\""
+);
+dist_value!(
+    RateDist,
+    Quantity::Rate,
+    "a rate distribution like \"pareto(1.2, 2/s)\""
+);
+dist_value!(
+    CountDist,
+    Quantity::Count,
+    "a count distribution like \"const(1)\""
+);
+dist_value!(
+    BytesDist,
+    Quantity::Bytes,
+    "a size distribution like \"const(4KiB)\""
+);
 
 /// Comparison operator of an SLO threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -231,13 +251,17 @@ impl Threshold {
             let inner = s
                 .strip_prefix("p(")
                 .and_then(|r| r.strip_suffix(')'))
-                .ok_or_else(|| format!("`{s}` is not a percentile; write it as p(99) or p(99.9)"))?;
+                .ok_or_else(|| {
+                    format!("`{s}` is not a percentile; write it as p(99) or p(99.9)")
+                })?;
             let p: f64 = inner
                 .trim()
                 .parse()
                 .map_err(|_| format!("`{inner}` in `{s}` is not a number; write e.g. p(99)"))?;
             if !(p > 0.0 && p <= 100.0) {
-                return Err(format!("percentile {p} in `{s}` is out of range; it must be in (0, 100]"));
+                return Err(format!(
+                    "percentile {p} in `{s}` is out of range; it must be in (0, 100]"
+                ));
             }
             Ok(p)
         };
@@ -255,8 +279,16 @@ impl Threshold {
                 Metric::QueueWaitPercentile(percentile(s["queue_wait ".len()..].trim())?)
             }
             s if s.starts_with("p(") => Metric::LatencyPercentile(percentile(s)?),
-            "" => return Err(format!("`{t}` has no metric before `{op}`; {THRESHOLD_HELP}")),
-            other => return Err(format!("unknown metric `{other}` in `{t}`; {THRESHOLD_HELP}")),
+            "" => {
+                return Err(format!(
+                    "`{t}` has no metric before `{op}`; {THRESHOLD_HELP}"
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "unknown metric `{other}` in `{t}`; {THRESHOLD_HELP}"
+                ))
+            }
         };
         let bound = if metric.is_duration() {
             SimDuration::parse(rhs)
@@ -303,12 +335,26 @@ mod tests {
 
     #[test]
     fn malformed_thresholds_say_why() {
-        assert!(Threshold::parse("p(99) 250ms").unwrap_err().contains("no comparison"));
-        assert!(Threshold::parse("p(101) < 1s").unwrap_err().contains("out of range"));
-        assert!(Threshold::parse("p99 < 1s").unwrap_err().contains("unknown metric"));
-        assert!(Threshold::parse("latency < 1s").unwrap_err().contains("unknown metric"));
-        assert!(Threshold::parse("p(99) < 10 parsecs").unwrap_err().contains("unknown time unit"));
-        assert!(Threshold::parse("error_rate < 200%").unwrap_err().contains("outside"));
-        assert!(Threshold::parse("p(99) <").unwrap_err().contains("no value"));
+        assert!(Threshold::parse("p(99) 250ms")
+            .unwrap_err()
+            .contains("no comparison"));
+        assert!(Threshold::parse("p(101) < 1s")
+            .unwrap_err()
+            .contains("out of range"));
+        assert!(Threshold::parse("p99 < 1s")
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(Threshold::parse("latency < 1s")
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(Threshold::parse("p(99) < 10 parsecs")
+            .unwrap_err()
+            .contains("unknown time unit"));
+        assert!(Threshold::parse("error_rate < 200%")
+            .unwrap_err()
+            .contains("outside"));
+        assert!(Threshold::parse("p(99) <")
+            .unwrap_err()
+            .contains("no value"));
     }
 }
