@@ -241,3 +241,17 @@ fn help_has_examples() {
         assert!(out.contains("Examples:"), "{sub}: {out}");
     }
 }
+
+/// The README's ten-line tour is a valid scenario that runs and passes.
+#[test]
+fn readme_tour_is_a_valid_scenario() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("```toml\n").expect("README has a toml block") + 8;
+    let len = readme[start..].find("```").unwrap();
+    let d = tmp_dir("readme");
+    let f = d.join("tour.toml");
+    std::fs::write(&f, &readme[start..start + len]).unwrap();
+    let o = bin().arg("run").arg(&f).output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+}
