@@ -1,29 +1,54 @@
 //! A cell's database: a connection pool of `P` in front of `C` CPU cores.
 //!
 //! ```text
-//!   query ─▶ [wait for one of P connections] ─▶ [run: processor sharing over C cores] ─▶ done
+//!   query ─▶ [wait for one of P connections] ─▶ [run: processor sharing over C cores]
+//!         ─▶ (caller may hold the connection longer: network latency) ─▶ release
 //! ```
 //!
 //! A query first waits (FIFO) for a free connection, then runs. Running queries share the
 //! cores: with `n` running, each progresses at rate `min(1, C·capacity / n)` (ns of work per
 //! ns). So more connections than cores is not free parallelism: past `C` running queries,
-//! each one slows down. `capacity` (1.0 normally) is what a degraded DB fault lowers.
+//! each one slows down. `capacity` (1.0 normally) is what a degraded-DB fault lowers.
+//!
+//! A query that runs longer than the statement timeout is cancelled; one that waits longer
+//! than the acquire timeout for a connection gives up. Both are reported as [`QueryEnd`]s.
+//! The caller holds a finished (or cancelled) query's connection until it calls
+//! [`Db::release`], which lets a fault add latency that occupies connections but not cores.
 //!
 //! **Implementation.** Processor sharing with a virtual clock `V`: every running query has
 //! received the same service `V − V_join` since it joined, so it finishes when `V` reaches
-//! `V_join + work`. Running queries sit in a min-heap on that finish mark; only the earliest
-//! has an event in the engine queue, and it is rescheduled (O(log n)) whenever the set of
-//! running queries changes. Nothing is allocated per query once the heap has grown.
+//! `V_join + work`. The running set is at most `P` entries, kept in a `Vec` (scanned: P is
+//! small, and scans beat a heap with removals here). [`Db::next_wake`] gives the time of the
+//! next completion or deadline; the platform keeps exactly one engine event per DB for it.
+//! Nothing is allocated per query once the vectors have grown.
 //!
 //! **Guarantees.** Throughput never exceeds `C·capacity / mean query work`; a query never
-//! finishes before its work at full speed; FIFO order among queries waiting for a connection.
+//! finishes before its work at full speed; FIFO order among queries waiting for a connection;
+//! a connection is held by at most one query.
 
-use sim::{SimDuration, SimTime, TimerKey};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use sim::{SimDuration, SimTime};
+use std::collections::VecDeque;
 
 /// A query handle chosen by the caller (e.g. a packed attempt id).
 pub type Token = u64;
+
+/// How a query ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum QueryEnd {
+    /// It ran to completion (the connection is still held: call [`Db::release`]).
+    Done,
+    /// It ran longer than the statement timeout and was cancelled (connection still held).
+    StatementTimeout,
+    /// It waited longer than the acquire timeout for a connection (it never had one).
+    AcquireTimeout,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    token: Token,
+    finish_v: f64,
+    started: SimTime,
+}
 
 /// Runtime state of one DB.
 #[derive(Debug)]
@@ -31,43 +56,37 @@ pub struct Db {
     connections: u32,
     cores: f64,
     capacity: f64,
-    in_use: u32,
+    held: u32,
     waiting: VecDeque<(Token, u64, SimTime)>,
-    running: BinaryHeap<Reverse<(u64, u64, Token)>>,
-    seq: u64,
+    running: Vec<Running>,
     v: f64,
     last: SimTime,
-    /// The pending completion event, if any.
-    pub timer: Option<TimerKey>,
+    statement_timeout: Option<SimDuration>,
+    acquire_timeout: Option<SimDuration>,
     busy_core_ns: f64,
     max_waiting: usize,
 }
 
-/// What the caller must do after a state change.
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-pub struct Reschedule {
-    /// Delay until the earliest running query completes, if any is running.
-    pub next_completion_in: Option<SimDuration>,
-}
-
 impl Db {
-    /// A DB with `connections` and `cores`.
-    pub fn new(connections: u32, cores: u32) -> Db {
-        assert!(
-            connections > 0 && cores > 0,
-            "DB needs connections and cores"
-        );
+    /// A DB with `connections` and `cores` and optional timeouts.
+    pub fn new(
+        connections: u32,
+        cores: u32,
+        statement_timeout: Option<SimDuration>,
+        acquire_timeout: Option<SimDuration>,
+    ) -> Db {
+        assert!(connections > 0 && cores > 0, "DB needs connections and cores");
         Db {
             connections,
             cores: cores as f64,
             capacity: 1.0,
-            in_use: 0,
+            held: 0,
             waiting: VecDeque::with_capacity(64),
-            running: BinaryHeap::with_capacity(connections as usize),
-            seq: 0,
+            running: Vec::with_capacity(connections as usize),
             v: 0.0,
             last: SimTime::ZERO,
-            timer: None,
+            statement_timeout,
+            acquire_timeout,
             busy_core_ns: 0.0,
             max_waiting: 0,
         }
@@ -91,68 +110,106 @@ impl Db {
             let r = self.rate();
             self.v += r * dt;
             self.busy_core_ns += r * self.running.len() as f64 * dt;
-            self.last = now;
         }
+        self.last = self.last.max(now);
     }
 
     /// Submits a query with `work_ns` of CPU work. It runs at once if a connection is free.
-    pub fn submit(&mut self, now: SimTime, token: Token, work_ns: u64) -> Reschedule {
+    pub fn submit(&mut self, now: SimTime, token: Token, work_ns: u64) {
         self.advance(now);
-        if self.in_use < self.connections {
-            self.start(token, work_ns);
+        if self.held < self.connections {
+            self.start(now, token, work_ns);
         } else {
             self.waiting.push_back((token, work_ns, now));
             self.max_waiting = self.max_waiting.max(self.waiting.len());
         }
-        self.next()
     }
 
-    fn start(&mut self, token: Token, work_ns: u64) {
-        self.in_use += 1;
-        let finish = self.v + work_ns as f64;
-        self.running
-            .push(Reverse((finish.to_bits(), self.seq, token)));
-        self.seq += 1;
+    fn start(&mut self, now: SimTime, token: Token, work_ns: u64) {
+        self.held += 1;
+        assert!(self.held <= self.connections, "more connections held than the pool has");
+        self.running.push(Running {
+            token,
+            finish_v: self.v + work_ns as f64,
+            started: now,
+        });
     }
 
-    /// Handles the completion event: appends the tokens of every query finished by `now` to
-    /// `done`, starts waiting queries on the freed connections, and says when to wake next.
-    pub fn complete(&mut self, now: SimTime, done: &mut Vec<Token>) -> Reschedule {
+    /// Collects every query that finished, hit its statement timeout or gave up waiting for
+    /// a connection by `now`, in a deterministic order (running set order, then FIFO).
+    pub fn poll(&mut self, now: SimTime, out: &mut Vec<(Token, QueryEnd)>) {
         self.advance(now);
-        // Half a nanosecond of slack absorbs rounding of completion times to whole ns.
+        // Half a nanosecond of work absorbs rounding of wake-up times to whole ns.
         let cut = self.v + 0.5 * self.rate().max(1e-9);
-        while let Some(Reverse((finish_bits, _, token))) = self.running.peek().copied() {
-            if f64::from_bits(finish_bits) <= cut {
-                self.running.pop();
-                self.in_use -= 1;
-                done.push(token);
+        let mut i = 0;
+        while i < self.running.len() {
+            let r = self.running[i];
+            let end = if r.finish_v <= cut {
+                Some(QueryEnd::Done)
+            } else if self.statement_timeout.is_some_and(|st| r.started.after(st) <= now) {
+                Some(QueryEnd::StatementTimeout)
             } else {
-                break;
+                None
+            };
+            match end {
+                Some(e) => {
+                    // Order-preserving removal keeps the scan order deterministic.
+                    self.running.remove(i);
+                    out.push((r.token, e));
+                }
+                None => i += 1,
             }
         }
-        while self.in_use < self.connections {
+        if let Some(at) = self.acquire_timeout {
+            while let Some(&(token, _, since)) = self.waiting.front() {
+                if since.after(at) <= now {
+                    self.waiting.pop_front();
+                    out.push((token, QueryEnd::AcquireTimeout));
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Gives back a connection held by a finished or cancelled query; starts waiting queries.
+    pub fn release(&mut self, now: SimTime) {
+        self.advance(now);
+        assert!(self.held > 0, "release without a held connection");
+        self.held -= 1;
+        while self.held < self.connections {
             match self.waiting.pop_front() {
-                Some((t, w, _)) => self.start(t, w),
+                Some((t, w, _)) => self.start(now, t, w),
                 None => break,
             }
         }
-        self.next()
     }
 
-    fn next(&self) -> Reschedule {
-        let next_completion_in = self.running.peek().map(|Reverse((finish_bits, _, _))| {
-            let remaining = (f64::from_bits(*finish_bits) - self.v).max(0.0);
-            let r = self.rate();
-            SimDuration::from_nanos((libm::ceil(remaining / r) as u64).max(1))
-        });
-        Reschedule { next_completion_in }
+    /// When something next happens (a completion or a deadline), if anything is pending.
+    pub fn next_wake(&self, now: SimTime) -> Option<SimTime> {
+        let r = self.rate();
+        let mut best: Option<SimTime> = None;
+        let mut consider = |t: SimTime| {
+            best = Some(best.map_or(t, |b: SimTime| b.min(t)));
+        };
+        for q in &self.running {
+            let remaining = (q.finish_v - self.v).max(0.0);
+            let dt = (libm::ceil(remaining / r) as u64).max(1);
+            consider(self.last.after(SimDuration(dt)).max(now));
+            if let Some(st) = self.statement_timeout {
+                consider(q.started.after(st).max(now));
+            }
+        }
+        if let (Some(at), Some(&(_, _, since))) = (self.acquire_timeout, self.waiting.front()) {
+            consider(since.after(at).max(now));
+        }
+        best
     }
 
     /// Changes the capacity factor (a degraded DB runs at `factor` of its cores).
-    pub fn set_capacity(&mut self, now: SimTime, factor: f64) -> Reschedule {
+    pub fn set_capacity(&mut self, now: SimTime, factor: f64) {
         self.advance(now);
         self.capacity = factor.max(1e-6);
-        self.next()
     }
 
     /// Queries running now.
@@ -163,6 +220,11 @@ impl Db {
     /// Queries waiting for a connection.
     pub fn waiting(&self) -> usize {
         self.waiting.len()
+    }
+
+    /// Connections held (running or finished but not released).
+    pub fn held(&self) -> u32 {
+        self.held
     }
 
     /// Core-nanoseconds of work done so far (for utilisation).
@@ -185,62 +247,85 @@ impl Db {
 mod tests {
     use super::*;
 
-    /// Drives a DB alone: submits at given times, returns each token's completion time.
-    fn drive(conns: u32, cores: u32, jobs: &[(u64, u64)]) -> Vec<(u64, u64)> {
-        let mut db = Db::new(conns, cores);
+    /// Drives a DB alone (queries released as soon as they end); returns each token's end.
+    fn drive(db: &mut Db, jobs: &[(u64, u64)]) -> Vec<(u64, u64, QueryEnd)> {
         let mut out = Vec::new();
-        let mut next_wake: Option<u64> = None;
         let mut i = 0;
-        let mut done = Vec::new();
+        let mut ended = Vec::new();
         loop {
             let arrival = jobs.get(i).map(|j| j.0);
-            let (t, r) = match (arrival, next_wake) {
+            let wake = db.next_wake(SimTime(0)).map(|t| t.0);
+            let t = match (arrival, wake) {
                 (None, None) => break,
-                (Some(a), Some(w)) if w > a => (a, None),
-                (Some(a), None) => (a, None),
-                (_, Some(w)) => {
-                    done.clear();
-                    let r = db.complete(SimTime(w), &mut done);
-                    out.extend(done.iter().map(|&tok| (tok, w)));
-                    (w, Some(r))
-                }
+                (Some(a), Some(w)) if w <= a => w,
+                (Some(a), _) => a,
+                (None, Some(w)) => w,
             };
-            let r = match r {
-                Some(r) => r,
-                None => {
-                    let r = db.submit(SimTime(t), i as u64, jobs[i].1);
-                    i += 1;
-                    r
+            if Some(t) == wake {
+                ended.clear();
+                db.poll(SimTime(t), &mut ended);
+                for &(tok, e) in &ended {
+                    out.push((tok, t, e));
+                    if e != QueryEnd::AcquireTimeout {
+                        db.release(SimTime(t));
+                    }
                 }
-            };
-            next_wake = r.next_completion_in.map(|d| t + d.as_nanos());
+            }
+            while jobs.get(i).is_some_and(|j| j.0 == t) {
+                db.submit(SimTime(t), i as u64, jobs[i].1);
+                i += 1;
+            }
         }
         out.sort();
         out
     }
 
+    fn plain(conns: u32, cores: u32) -> Db {
+        Db::new(conns, cores, None, None)
+    }
+
     #[test]
     fn under_cores_queries_run_at_full_speed() {
-        let out = drive(4, 4, &[(0, 100), (0, 200), (10, 50)]);
-        assert_eq!(out, vec![(0, 100), (1, 200), (2, 60)]);
+        let out = drive(&mut plain(4, 4), &[(0, 100), (0, 200), (10, 50)]);
+        let ends: Vec<(u64, u64)> = out.iter().map(|x| (x.0, x.1)).collect();
+        assert_eq!(ends, vec![(0, 100), (1, 200), (2, 60)]);
     }
 
     #[test]
     fn more_running_than_cores_share_them() {
         // 2 queries of 100 on 1 core: both finish at 200 (processor sharing).
-        let out = drive(2, 1, &[(0, 100), (0, 100)]);
-        assert_eq!(out, vec![(0, 200), (1, 200)]);
+        let out = drive(&mut plain(2, 1), &[(0, 100), (0, 100)]);
+        assert_eq!(out.iter().map(|x| x.1).collect::<Vec<_>>(), vec![200, 200]);
         // 1 connection: the second waits for the first.
-        let out = drive(1, 4, &[(0, 100), (0, 100)]);
-        assert_eq!(out, vec![(0, 100), (1, 200)]);
+        let out = drive(&mut plain(1, 4), &[(0, 100), (0, 100)]);
+        assert_eq!(out.iter().map(|x| x.1).collect::<Vec<_>>(), vec![100, 200]);
     }
 
     #[test]
     fn sharing_rate_changes_midway() {
-        // core 1: A (work 100) alone 0..50 (50 done); B joins at 50 → both at 1/2.
-        // A needs 50 more → at rate 1/2 takes 100 → A done at 150; B got 50, needs 50 at
-        // full speed → B done at 200.
-        let out = drive(2, 1, &[(0, 100), (50, 100)]);
-        assert_eq!(out, vec![(0, 150), (1, 200)]);
+        // 1 core: A (work 100) alone 0..50 (50 done); B joins at 50 → both at 1/2.
+        // A needs 50 more at 1/2 → done at 150; B got 50, needs 50 alone → done at 200.
+        let out = drive(&mut plain(2, 1), &[(0, 100), (50, 100)]);
+        assert_eq!(out.iter().map(|x| x.1).collect::<Vec<_>>(), vec![150, 200]);
+    }
+
+    #[test]
+    fn statement_and_acquire_timeouts() {
+        let mut db = Db::new(1, 1, Some(SimDuration(150)), Some(SimDuration(120)));
+        // Job 0 needs 1000 of work: cancelled at 150. Job 1 waits for the connection from
+        // t=0: gives up at 120. Job 2 arrives at 100, gets the connection at 150, runs 10.
+        let out = drive(&mut db, &[(0, 1000), (0, 5), (100, 10)]);
+        assert_eq!(
+            out,
+            vec![(0, 150, QueryEnd::StatementTimeout), (1, 120, QueryEnd::AcquireTimeout), (2, 160, QueryEnd::Done)]
+        );
+    }
+
+    #[test]
+    fn degraded_capacity_slows_work() {
+        let mut db = plain(1, 1);
+        db.set_capacity(SimTime(0), 0.2);
+        let out = drive(&mut db, &[(0, 100)]);
+        assert_eq!(out[0].1, 500);
     }
 }

@@ -1,16 +1,37 @@
 //! # models — the multi-tenant platform tenantsim simulates
+//!
+//! Everything that knows what a tenant, a cell or a request is. Built on the `sim` engine;
+//! produces a `reports::RunSummary`.
+//!
+//! | module | what it models |
+//! |---|---|
+//! | [`scenario`] | scenario files: schema, `--set` overrides, validation with located errors |
+//! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
+//! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
+//! | [`token_bucket`] | per-tenant edge rate limiter with exact Retry-After |
+//! | [`scheduler`] | a cell's request queue: FIFO, DRR, per-tenant caps |
+//! | [`db`] | a cell's DB: connection pool in front of processor-shared cores |
+//! | [`breaker`] | circuit breakers, global or per tenant |
+//! | [`retry`] | client retry policies, backoff with jitter, retry budgets |
+//! | [`outcome`] | how a request ends (outcomes are data, with causes) |
+//! | [`record`] | bounded-memory recording per tenant, per tier, per window |
+//! | [`slo`] | judging SLOs against the recording; blast radius |
+//! | [`run`] | one run end to end, with the request ledger checked |
+//! | [`slab`] | generation-checked storage for live requests and attempts |
+//! | [`workload`] | load shapes over time (ramps, steps, diurnal) and arrival kinds |
 #![deny(missing_docs)]
 
 pub mod breaker;
-pub mod retry;
-pub mod scheduler;
-pub mod token_bucket;
-pub mod scenario;
 pub mod db;
 pub mod outcome;
 pub mod platform;
 pub mod population;
 pub mod record;
+pub mod retry;
 pub mod run;
+pub mod scenario;
+pub mod scheduler;
 pub mod slab;
 pub mod slo;
+pub mod token_bucket;
+pub mod workload;

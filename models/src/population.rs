@@ -7,6 +7,7 @@
 //! (individual tenants first, then cohorts in file order) unless a tenant names its cell.
 
 use crate::scenario::{cohort_member_id, Scenario};
+use crate::workload::{Arrival, LoadShape};
 use sim::RngStream;
 
 /// Index of a tenant in the population.
@@ -32,6 +33,12 @@ pub struct Tenant {
     pub rate_limit: Option<f64>,
     /// Token bucket burst.
     pub burst: u32,
+    /// Edge concurrency cap, if any.
+    pub max_concurrency: Option<u32>,
+    /// How its requests arrive.
+    pub arrival: Arrival,
+    /// Its own load shape, if it has one (cohort shapes are the cohort's).
+    pub schedule: Option<LoadShape>,
 }
 
 /// All tenants of a run.
@@ -74,6 +81,9 @@ impl Population {
                 } else {
                     tier.burst
                 }),
+                max_concurrency: t.max_concurrency.or(tier.max_concurrency),
+                arrival: t.arrival.clone(),
+                schedule: t.schedule.clone(),
             });
         }
         for (ci, co) in sc.cohorts.iter().enumerate() {
@@ -108,6 +118,9 @@ impl Population {
                     cell: rr(None),
                     rate_limit: t.rate_limit,
                     burst: t.burst,
+                    max_concurrency: t.max_concurrency,
+                    arrival: Arrival::Poisson,
+                    schedule: None,
                 });
             }
         }

@@ -7,7 +7,7 @@
 use crate::platform::{Ev, Platform};
 use crate::population::Population;
 use crate::record::{Recorder, Stats};
-use crate::scenario::{FaultKind, Scenario};
+use crate::scenario::Scenario;
 use crate::slo;
 use reports::summary::{
     self, FaultRow, GroupRow, Latency, LedgerRow, Outcomes, RunSummary, TenantRow,
@@ -126,9 +126,7 @@ pub fn run(sc: &Scenario, seed: u64, variant: Option<&str>) -> Result<RunOutput,
             kind: f.kind.name().to_string(),
             start_s: f.start.as_secs_f64(),
             end_s: f.end.as_secs_f64(),
-            target: match &f.kind {
-                FaultKind::HotTenant { tenant, .. } => Some(tenant.clone()),
-            },
+            target: Some(f.kind.target()),
         })
         .collect();
 

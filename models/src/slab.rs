@@ -19,6 +19,14 @@ impl Id {
     pub fn word(self) -> u64 {
         ((self.gen as u64) << 32) | self.slot as u64
     }
+
+    /// The id packed by [`Id::word`].
+    pub fn from_word(w: u64) -> Id {
+        Id {
+            slot: w as u32,
+            gen: (w >> 32) as u32,
+        }
+    }
 }
 
 struct Slot<T> {

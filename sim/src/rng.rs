@@ -74,6 +74,18 @@ pub trait Bits {
     fn next_f64_open0(&mut self) -> f64 {
         ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
     }
+
+    /// Uniform integer in [0, n) without modulo bias (Lemire's method). `n` must be > 0.
+    fn below(&mut self, n: u64) -> u64 {
+        assert!(n > 0, "below(0)");
+        let threshold = n.wrapping_neg() % n;
+        loop {
+            let m = (self.next_u64() as u128) * (n as u128);
+            if (m as u64) >= threshold {
+                return (m >> 64) as u64;
+            }
+        }
+    }
 }
 
 /// SplitMix64 as a generator: a per-request sub-stream seeded by one draw from a
@@ -130,14 +142,7 @@ impl RngStream {
 
     /// Uniform integer in [0, n) without modulo bias (Lemire's method). `n` must be > 0.
     pub fn below(&mut self, n: u64) -> u64 {
-        assert!(n > 0, "below(0)");
-        let threshold = n.wrapping_neg() % n;
-        loop {
-            let m = (self.next_u64() as u128) * (n as u128);
-            if (m as u64) >= threshold {
-                return (m >> 64) as u64;
-            }
-        }
+        Bits::below(self, n)
     }
 
     /// True with probability `p` (clamped to [0, 1]).

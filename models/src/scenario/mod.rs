@@ -20,6 +20,9 @@ pub use overrides::Override;
 pub use schema::{SchedulerName, SloScope};
 pub use values::{Cmp, Metric, Threshold};
 
+use crate::breaker::{BreakerConfig, BreakerScope};
+use crate::retry::{Jitter, RetryPolicy};
+use crate::workload::{Arrival, LoadShape};
 use schema::ScenarioFile;
 use sim::{Dist, Quantity, SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +56,8 @@ pub struct Scenario {
     pub max_events: u64,
     /// The platform.
     pub platform: Platform,
+    /// Load shape applied to every tenant without its own.
+    pub workload: LoadShape,
     /// Tiers, built-ins first.
     pub tiers: Vec<Tier>,
     /// Request classes, in name order.
@@ -101,6 +106,8 @@ pub struct Db {
     pub statement_timeout: Option<SimDuration>,
     /// Connection acquire timeout.
     pub acquire_timeout: Option<SimDuration>,
+    /// Circuit breaker on DB calls.
+    pub breaker: Option<(BreakerConfig, BreakerScope)>,
 }
 
 /// A tier.
@@ -114,6 +121,8 @@ pub struct Tier {
     pub rate_limit: Option<f64>,
     /// Bucket burst.
     pub burst: u32,
+    /// Per-tenant edge concurrency cap.
+    pub max_concurrency: Option<u32>,
 }
 
 /// A request class.
@@ -131,8 +140,55 @@ pub struct Class {
     pub db_time: Dist,
     /// Response bytes.
     pub bytes: Dist,
-    /// Client timeout.
+    /// Client timeout per attempt.
     pub timeout: SimDuration,
+    /// Cache hit ratio (a hit skips the DB).
+    pub cache_hit: f64,
+    /// Client retry behaviour.
+    pub retry: RetrySpec,
+}
+
+/// Which failures a client retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryOn {
+    /// Client timeouts.
+    pub timeout: bool,
+    /// 429s.
+    pub rejected: bool,
+    /// 503s (shedding).
+    pub shed: bool,
+    /// Other 5xx.
+    pub error: bool,
+}
+
+/// A class's client retry behaviour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetrySpec {
+    /// The policy.
+    pub policy: RetryPolicy,
+    /// Wait at least Retry-After.
+    pub honour_retry_after: bool,
+    /// Budget (ratio, window, min retries per second).
+    pub budget: Option<(f64, SimDuration, f64)>,
+    /// Which failures are retried.
+    pub retry_on: RetryOn,
+}
+
+impl RetrySpec {
+    /// No retries.
+    pub fn none() -> RetrySpec {
+        RetrySpec {
+            policy: RetryPolicy::None,
+            honour_retry_after: true,
+            budget: None,
+            retry_on: RetryOn {
+                timeout: true,
+                rejected: true,
+                shed: true,
+                error: true,
+            },
+        }
+    }
 }
 
 /// An individually declared tenant.
@@ -142,8 +198,14 @@ pub struct TenantSpec {
     pub id: String,
     /// Tier index.
     pub tier: usize,
-    /// Offered rate per second.
+    /// Offered rate per second (open loop).
     pub rate: f64,
+    /// How requests arrive.
+    pub arrival: Arrival,
+    /// Load shape override.
+    pub schedule: Option<LoadShape>,
+    /// Edge concurrency cap override.
+    pub max_concurrency: Option<u32>,
     /// Class shares (one per class), if overridden.
     pub mix: Option<Vec<f64>>,
     /// Fixed cell.
@@ -167,25 +229,80 @@ pub struct CohortSpec {
     pub rate: Dist,
     /// Class shares override.
     pub mix: Option<Vec<f64>>,
+    /// Load shape override.
+    pub schedule: Option<LoadShape>,
 }
 
 /// What a fault does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
-    /// A tenant's offered rate is multiplied by `factor` during the window.
+    /// A tenant's offered rate is multiplied by `factor` (and its class mix optionally
+    /// replaced) during the window.
     HotTenant {
         /// Tenant id.
         tenant: String,
         /// Rate multiplier.
         factor: f64,
+        /// Class shares during the fault (normalised), if changed.
+        mix: Option<Vec<f64>>,
+    },
+    /// Every DB query in the cells takes this much extra time, holding its connection.
+    DependencyLatency {
+        /// Target cells.
+        cells: Vec<u32>,
+        /// Added latency (ns).
+        latency: Dist,
+    },
+    /// A fraction of DB queries in the cells fail.
+    DependencyErrors {
+        /// Target cells.
+        cells: Vec<u32>,
+        /// Failing fraction.
+        fraction: f64,
+    },
+    /// The cells' DBs run at a fraction of their capacity (a bad migration).
+    DbDegraded {
+        /// Target cells.
+        cells: Vec<u32>,
+        /// Remaining capacity in (0, 1].
+        capacity: f64,
+    },
+    /// The cells lose workers.
+    WorkersLost {
+        /// Target cells.
+        cells: Vec<u32>,
+        /// Workers lost per cell.
+        count: u32,
     },
 }
+
+/// Fault kinds, as written in files.
+pub const FAULT_KINDS: &str = "hot_tenant, dependency_latency, dependency_errors, db_degraded, workers_lost";
 
 impl FaultKind {
     /// The kind's name as written in files.
     pub fn name(&self) -> &'static str {
         match self {
             FaultKind::HotTenant { .. } => "hot_tenant",
+            FaultKind::DependencyLatency { .. } => "dependency_latency",
+            FaultKind::DependencyErrors { .. } => "dependency_errors",
+            FaultKind::DbDegraded { .. } => "db_degraded",
+            FaultKind::WorkersLost { .. } => "workers_lost",
+        }
+    }
+
+    /// The target as text (a tenant id or a list of cells).
+    pub fn target(&self) -> String {
+        let cells = |c: &Vec<u32>| {
+            let v: Vec<String> = c.iter().map(|x| x.to_string()).collect();
+            format!("cells {}", v.join(","))
+        };
+        match self {
+            FaultKind::HotTenant { tenant, .. } => tenant.clone(),
+            FaultKind::DependencyLatency { cells: c, .. }
+            | FaultKind::DependencyErrors { cells: c, .. }
+            | FaultKind::DbDegraded { cells: c, .. }
+            | FaultKind::WorkersLost { cells: c, .. } => cells(c),
         }
     }
 }
@@ -449,7 +566,25 @@ fn validate(
             cores: c.opt_count(&p.db.cores, 8, 1, 1_000_000, "platform.db.cores"),
             statement_timeout: p.db.statement_timeout.map(|d| d.0),
             acquire_timeout: p.db.acquire_timeout.map(|d| d.0),
+            breaker: p.db.breaker.as_ref().map(|b| breaker_from(&mut c, b)),
         },
+    };
+    let workload = LoadShape {
+        points: match &raw.workload.schedule {
+            Some(s) => schedule_from(&mut c, s),
+            None => Vec::new(),
+        },
+        diurnal: raw.workload.diurnal.as_ref().map(|d| {
+            let amp = *d.amplitude.get_ref();
+            if !(0.0..1.0).contains(&amp) {
+                c.err(d.amplitude.span(), format!("diurnal amplitude is {amp}; it must be in [0, 1)"));
+            }
+            let period = d.period.map(|p| p.0).unwrap_or(SimDuration::from_secs(86_400));
+            if period == SimDuration::ZERO {
+                c.err(d.amplitude.span(), "diurnal period is zero");
+            }
+            (period.as_nanos().max(1), amp, d.peak.map(|p| p.0.as_nanos()).unwrap_or(0))
+        }),
     };
     if platform.quantum == SimDuration::ZERO {
         c.err(
@@ -466,6 +601,7 @@ fn validate(
             weight: *w,
             rate_limit: None,
             burst: 1,
+            max_concurrency: None,
         })
         .collect();
     for (name, t) in &raw.tiers {
@@ -477,6 +613,7 @@ fn validate(
                     weight: 1,
                     rate_limit: None,
                     burst: 1,
+                    max_concurrency: None,
                 });
                 tiers.len() - 1
             }
@@ -488,6 +625,14 @@ fn validate(
         tiers[idx].burst = default_burst(tiers[idx].rate_limit);
         if let Some(b) = &t.burst {
             tiers[idx].burst = c.count(b, 1, 1_000_000_000, &format!("tiers.{name}.burst"));
+        }
+        if let Some(m) = &t.max_concurrency {
+            tiers[idx].max_concurrency = Some(c.count(
+                m,
+                1,
+                1_000_000_000,
+                &format!("tiers.{name}.max_concurrency"),
+            ));
         }
     }
     let tier_index = |name: &str| tiers.iter().position(|t| t.name == name);
@@ -505,7 +650,10 @@ fn validate(
         classes.push(class_from("default", &schema::ClassConfig::default()));
     }
     for (name, cc) in &raw.classes {
-        let cl = class_from(name, cc);
+        let mut cl = class_from(name, cc);
+        if let Some(r) = &cc.retry {
+            cl.retry = retry_from(&mut c, name, r);
+        }
         if !(cl.share >= 0.0 && cl.share.is_finite()) {
             c.err(
                 0..0,
@@ -598,10 +746,45 @@ fn validate(
             .cell
             .as_ref()
             .map(|v| c.count::<u32>(v, 0, cells as i64 - 1, &format!("tenant `{id}` cell")));
+        let arrival = match t.arrival {
+            schema::ArrivalName::Poisson => {
+                if t.rate.is_none() {
+                    c.err(t.id.span(), format!("tenant `{id}` needs `rate = \"20/s\"` (or `arrival = \"closed\"` with `users`)"));
+                }
+                if let Some(u) = &t.users {
+                    c.err(u.span(), "`users` applies to `arrival = \"closed\"` only");
+                }
+                Arrival::Poisson
+            }
+            schema::ArrivalName::Closed => {
+                let users = match &t.users {
+                    Some(u) => c.count(u, 1, 10_000_000, &format!("tenant `{id}` users")),
+                    None => {
+                        c.err(t.id.span(), format!("tenant `{id}` has closed-loop arrivals: add `users = 10`"));
+                        1
+                    }
+                };
+                Arrival::Closed {
+                    users,
+                    think: t.think.as_ref().map(|d| d.0.clone()).unwrap_or(Dist::Exp { mean: 1e9 }),
+                }
+            }
+        };
+        let schedule = t.schedule.as_ref().map(|s| LoadShape {
+            points: schedule_from(&mut c, s),
+            diurnal: None,
+        });
+        let max_concurrency = t
+            .max_concurrency
+            .as_ref()
+            .map(|m| c.count(m, 1, 1_000_000_000, "max_concurrency"));
         tenants.push(TenantSpec {
             id,
             tier,
-            rate: t.rate.0,
+            rate: t.rate.map(|r| r.0).unwrap_or(0.0),
+            arrival,
+            schedule,
+            max_concurrency,
             mix: check_mix(&mut c, &t.mix),
             cell,
             rate_limit: t.rate_limit.map(|r| r.0),
@@ -673,12 +856,17 @@ fn validate(
         if let Dist::Normal { .. } = rate {
             // allowed; negative draws are clamped to zero
         }
+        let schedule = co.schedule.as_ref().map(|s| LoadShape {
+            points: schedule_from(&mut c, s),
+            diurnal: None,
+        });
         cohorts.push(CohortSpec {
             name,
             count,
             tier_mix,
             rate,
             mix: check_mix(&mut c, &co.mix),
+            schedule,
         });
     }
     for t in &tenants {
@@ -783,7 +971,97 @@ fn validate(
                 }
             }
         };
+        let used: &[&str] = match kind_name {
+            "hot_tenant" => &["tenant", "factor", "mix"],
+            "dependency_latency" => &["cell", "cells", "latency"],
+            "dependency_errors" => &["cell", "cells", "fraction"],
+            "db_degraded" => &["cell", "cells", "capacity"],
+            "workers_lost" => &["cell", "cells", "count"],
+            _ => &[],
+        };
+        let present: [(&str, Option<Range<usize>>); 9] = [
+            ("tenant", f.tenant.as_ref().map(|x| x.span())),
+            ("factor", f.factor.as_ref().map(|x| x.span())),
+            ("mix", f.mix.as_ref().map(|x| x.span())),
+            ("cell", f.cell.as_ref().map(|x| x.span())),
+            ("cells", f.cells.as_ref().map(|x| x.span())),
+            ("count", f.count.as_ref().map(|x| x.span())),
+            ("latency", f.latency.as_ref().map(|_| f.kind.span())),
+            ("fraction", f.fraction.as_ref().map(|_| f.kind.span())),
+            ("capacity", f.capacity.as_ref().map(|_| f.kind.span())),
+        ];
+        if !used.is_empty() {
+            for (key, span) in present.iter().filter_map(|(k, s)| s.clone().map(|s| (*k, s))) {
+                if !used.contains(&key) {
+                    c.err(
+                        span,
+                        format!("`{key}` does not apply to a `{kind_name}` fault; it takes: {}", used.join(", ")),
+                    );
+                }
+            }
+        }
+        let target_cells = |c: &mut Checker| -> Vec<u32> {
+            match (&f.cell, &f.cells) {
+                (Some(_), Some(cs)) => {
+                    c.err(cs.span(), "give `cell` or `cells`, not both");
+                    Vec::new()
+                }
+                (Some(one), None) => vec![c.count::<u32>(one, 0, cells as i64 - 1, "fault cell")],
+                (None, Some(cs)) => {
+                    let mut v = Vec::new();
+                    for &x in cs.get_ref() {
+                        if x < 0 || x >= cells as i64 {
+                            c.err(cs.span(), format!("cell {x} does not exist; cells are 0..{}", cells - 1));
+                        } else {
+                            v.push(x as u32);
+                        }
+                    }
+                    v
+                }
+                (None, None) => (0..cells).collect(),
+            }
+        };
         let kind = match kind_name {
+            "dependency_latency" => match &f.latency {
+                Some(l) => FaultKind::DependencyLatency {
+                    cells: target_cells(&mut c),
+                    latency: l.0.clone(),
+                },
+                None => {
+                    c.err(f.kind.span(), format!("fault `{name}` (dependency_latency) needs `latency = \"exp(200ms)\"`"));
+                    continue;
+                }
+            },
+            "dependency_errors" => match f.fraction {
+                Some(x) => FaultKind::DependencyErrors {
+                    cells: target_cells(&mut c),
+                    fraction: x.0,
+                },
+                None => {
+                    c.err(f.kind.span(), format!("fault `{name}` (dependency_errors) needs `fraction = \"50%\"`"));
+                    continue;
+                }
+            },
+            "db_degraded" => match f.capacity {
+                Some(x) if x.0 > 0.0 => FaultKind::DbDegraded {
+                    cells: target_cells(&mut c),
+                    capacity: x.0,
+                },
+                _ => {
+                    c.err(f.kind.span(), format!("fault `{name}` (db_degraded) needs `capacity = \"20%\"` (more than 0%)"));
+                    continue;
+                }
+            },
+            "workers_lost" => match &f.count {
+                Some(n) => FaultKind::WorkersLost {
+                    cells: target_cells(&mut c),
+                    count: c.count(n, 0, 1_000_000, "count"),
+                },
+                None => {
+                    c.err(f.kind.span(), format!("fault `{name}` (workers_lost) needs `count = 4`"));
+                    continue;
+                }
+            },
             "hot_tenant" => {
                 let tenant = need_tenant(&mut c);
                 let factor = match &f.factor {
@@ -795,22 +1073,24 @@ fn validate(
                         );
                         1.0
                     }
+                    None if f.mix.is_some() => 1.0,
                     None => {
                         c.err(
                             f.kind.span(),
                             format!(
-                                "fault `{name}` (hot_tenant) needs `factor = 10` (rate multiplier)"
+                                "fault `{name}` (hot_tenant) needs `factor = 10` (rate multiplier) or a `mix`"
                             ),
                         );
                         1.0
                     }
                 };
-                FaultKind::HotTenant { tenant, factor }
+                let mix = check_mix(&mut c, &f.mix).map(normalise);
+                FaultKind::HotTenant { tenant, factor, mix }
             }
             other => {
                 c.err(
                     f.kind.span(),
-                    format!("unknown fault kind `{other}`; known kinds: hot_tenant"),
+                    format!("unknown fault kind `{other}`; known kinds: {FAULT_KINDS}"),
                 );
                 continue;
             }
@@ -933,6 +1213,7 @@ fn validate(
         window,
         max_events: raw.max_events.unwrap_or(1 << 40),
         platform,
+        workload,
         tiers,
         classes,
         tenants,
@@ -975,6 +1256,118 @@ fn class_from(name: &str, cc: &schema::ClassConfig) -> Class {
             .map(|x| x.0.clone())
             .unwrap_or(Dist::Const(2048.0)),
         timeout: cc.timeout.map(|t| t.0).unwrap_or(SimDuration::from_secs(1)),
+        cache_hit: cc.cache_hit.map(|f| f.0).unwrap_or(0.0),
+        retry: RetrySpec::none(),
+    }
+}
+
+/// Normalises shares to sum to 1.
+pub fn normalise(v: Vec<f64>) -> Vec<f64> {
+    let total: f64 = v.iter().sum();
+    if total > 0.0 {
+        v.into_iter().map(|x| x / total).collect()
+    } else {
+        v
+    }
+}
+
+fn schedule_from(c: &mut Checker, s: &Spanned<Vec<(values::Dur, f64)>>) -> Vec<(u64, f64)> {
+    let pts: Vec<(u64, f64)> = s.get_ref().iter().map(|(d, m)| (d.0.as_nanos(), *m)).collect();
+    if pts.is_empty() {
+        c.err(s.span(), "schedule is empty; write points like [[\"0s\", 1.0], [\"10m\", 3.0]]");
+    }
+    if pts.windows(2).any(|w| w[1].0 < w[0].0) {
+        c.err(s.span(), "schedule times must not decrease");
+    }
+    if pts.iter().any(|p| !(p.1 >= 0.0 && p.1.is_finite())) {
+        c.err(s.span(), "schedule multipliers must be numbers ≥ 0");
+    }
+    pts
+}
+
+fn breaker_from(c: &mut Checker, b: &schema::BreakerToml) -> (BreakerConfig, BreakerScope) {
+    let d = BreakerConfig::default();
+    let cfg = BreakerConfig {
+        window: b.window.map(|w| w.0).unwrap_or(d.window),
+        min_requests: c.opt_count(&b.min_requests, d.min_requests, 1, 1_000_000_000, "breaker.min_requests"),
+        error_threshold: b.error_threshold.map(|f| f.0).unwrap_or(d.error_threshold),
+        open_for: b.open_for.map(|w| w.0).unwrap_or(d.open_for),
+        probes: c.opt_count(&b.probes, d.probes, 1, 1_000_000, "breaker.probes"),
+    };
+    if cfg.window == SimDuration::ZERO {
+        c.err(0..0, "breaker window is zero; use e.g. \"10s\"");
+    }
+    let scope = match b.scope {
+        schema::BreakerScopeName::Global => BreakerScope::Global,
+        schema::BreakerScopeName::PerTenant => BreakerScope::PerTenant,
+    };
+    (cfg, scope)
+}
+
+fn retry_from(c: &mut Checker, class: &str, r: &schema::RetryToml) -> RetrySpec {
+    let max_attempts: u32 = c.opt_count(&r.max_attempts, 3, 1, 1000, &format!("classes.{class}.retry.max_attempts"));
+    let base = r.base.map(|d| d.0).unwrap_or(SimDuration::from_millis(100));
+    let cap = r.cap.map(|d| d.0).unwrap_or(SimDuration::from_secs(10));
+    if cap < base {
+        c.err(0..0, format!("classes.{class}.retry: cap ({cap}) is below base ({base})"));
+    }
+    let policy = match r.policy {
+        schema::RetryPolicyName::None => RetryPolicy::None,
+        schema::RetryPolicyName::Immediate => RetryPolicy::Immediate { max_attempts },
+        schema::RetryPolicyName::Backoff => RetryPolicy::Backoff {
+            max_attempts,
+            base,
+            cap,
+            jitter: match r.jitter.unwrap_or(schema::JitterName::Full) {
+                schema::JitterName::None => Jitter::None,
+                schema::JitterName::Full => Jitter::Full,
+                schema::JitterName::Equal => Jitter::Equal,
+                schema::JitterName::Decorrelated => Jitter::Decorrelated,
+            },
+        },
+    };
+    let all = RetryOn {
+        timeout: true,
+        rejected: true,
+        shed: true,
+        error: true,
+    };
+    let retry_on = match &r.retry_on {
+        None => all,
+        Some(list) => {
+            let mut on = RetryOn {
+                timeout: false,
+                rejected: false,
+                shed: false,
+                error: false,
+            };
+            for item in list.get_ref() {
+                match item.as_str() {
+                    "timeout" => on.timeout = true,
+                    "429" => on.rejected = true,
+                    "503" => on.shed = true,
+                    "5xx" => on.error = true,
+                    other => c.err(
+                        list.span(),
+                        format!("`{other}` in retry_on; use any of \"timeout\", \"429\", \"503\", \"5xx\""),
+                    ),
+                }
+            }
+            on
+        }
+    };
+    let budget = r.budget.map(|f| {
+        (
+            f.0,
+            r.budget_window.map(|d| d.0).unwrap_or(SimDuration::from_secs(10)),
+            r.budget_min_per_sec.unwrap_or(0.0).max(0.0),
+        )
+    });
+    RetrySpec {
+        policy,
+        honour_retry_after: r.honour_retry_after.unwrap_or(true),
+        budget,
+        retry_on,
     }
 }
 

@@ -8,7 +8,7 @@
 //! Compatibility: files written for version 1 keep parsing. New keys are added with
 //! defaults; a change in meaning needs `version = 2`.
 
-use super::values::{BytesDist, CountDist, Dur, DurDist, Rate, RateDist, Threshold};
+use super::values::{BytesDist, CountDist, Dur, DurDist, Fraction, Rate, RateDist, Threshold};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
@@ -34,6 +34,9 @@ pub struct ScenarioFile {
     /// The platform: cells, workers, queues, DB.
     #[serde(default)]
     pub platform: PlatformConfig,
+    /// Shape of offered load over time, for every tenant (tenants may override).
+    #[serde(default)]
+    pub workload: WorkloadConfig,
     /// Tiers by name; the built-in bronze/silver/gold/platinum are always present and can be
     /// overridden here.
     #[serde(default)]
@@ -98,6 +101,58 @@ pub struct PlatformConfig {
     pub db: DbConfig,
 }
 
+/// Load shape over time: a multiplier of every tenant's base rate.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadConfig {
+    /// Piecewise-linear multiplier: `[["0s", 1.0], ["10m", 3.0], ["20m", 1.0]]` (a ramp up
+    /// and down); two points at the same time make a step. Before the first point and after
+    /// the last the multiplier is held.
+    pub schedule: Option<Spanned<Vec<(Dur, f64)>>>,
+    /// A daily curve: multiplier `1 + amplitude·cos(2π(t − peak)/period)`.
+    pub diurnal: Option<DiurnalConfig>,
+}
+
+/// A diurnal (sinusoidal) load curve.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DiurnalConfig {
+    /// Period (default 24h).
+    pub period: Option<Dur>,
+    /// Relative amplitude in [0, 1) (0.5 = ±50%).
+    pub amplitude: Spanned<f64>,
+    /// Time of the peak (default 0s).
+    pub peak: Option<Dur>,
+}
+
+/// A circuit breaker guarding a cell's calls to a dependency.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerToml {
+    /// `global` (one breaker per dependency per cell) or `per_tenant`.
+    pub scope: BreakerScopeName,
+    /// Sliding window over which the error rate is measured (default 10s).
+    pub window: Option<Dur>,
+    /// Minimum calls in the window before it can trip (default 20).
+    pub min_requests: Option<Spanned<i64>>,
+    /// Error fraction that trips it (default 50%).
+    pub error_threshold: Option<Fraction>,
+    /// How long it stays open before probing (default 5s).
+    pub open_for: Option<Dur>,
+    /// Probes allowed while half-open (default 3).
+    pub probes: Option<Spanned<i64>>,
+}
+
+/// Breaker scope as written.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerScopeName {
+    /// One breaker per dependency (per cell).
+    Global,
+    /// One breaker per (tenant, dependency).
+    PerTenant,
+}
+
 fn one() -> Spanned<i64> {
     Spanned::new(0..0, 1)
 }
@@ -133,6 +188,8 @@ pub struct DbConfig {
     pub statement_timeout: Option<Dur>,
     /// Maximum time a query waits for a connection (default: none).
     pub acquire_timeout: Option<Dur>,
+    /// Circuit breaker on the cell's DB calls (default: none).
+    pub breaker: Option<BreakerToml>,
 }
 
 /// A tier.
@@ -145,6 +202,8 @@ pub struct TierConfig {
     pub rate_limit: Option<Rate>,
     /// Token bucket burst (default: one second of `rate_limit`, at least 1).
     pub burst: Option<Spanned<i64>>,
+    /// Per-tenant cap on requests in flight at the edge; beyond it: 429 (default: none).
+    pub max_concurrency: Option<Spanned<i64>>,
 }
 
 /// A request class: how requests of this kind arrive, cost and behave at the client.
@@ -161,8 +220,76 @@ pub struct ClassConfig {
     pub db_time: Option<DurDist>,
     /// Response size (default `const(2KiB)`).
     pub bytes: Option<BytesDist>,
-    /// Client timeout (default 1s).
+    /// Client timeout per attempt (default 1s).
     pub timeout: Option<Dur>,
+    /// Fraction of requests answered from cache without touching the DB (default 0%).
+    pub cache_hit: Option<Fraction>,
+    /// Client retry policy (default: no retries).
+    pub retry: Option<RetryToml>,
+}
+
+/// A client's retry policy for one class.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RetryToml {
+    /// `none`, `immediate` or `backoff`.
+    pub policy: RetryPolicyName,
+    /// Attempts in all, the first included (default 3).
+    pub max_attempts: Option<Spanned<i64>>,
+    /// Backoff base (default 100ms).
+    pub base: Option<Dur>,
+    /// Backoff cap (default 10s).
+    pub cap: Option<Dur>,
+    /// Jitter: `none`, `full`, `equal`, `decorrelated` (default `full`).
+    pub jitter: Option<JitterName>,
+    /// Wait at least the server's Retry-After on 429 (default true).
+    pub honour_retry_after: Option<bool>,
+    /// Retry budget: retries at most this fraction of first attempts over the window (default: none).
+    pub budget: Option<Fraction>,
+    /// Sliding window of the budget (default 10s).
+    pub budget_window: Option<Dur>,
+    /// Retries per second always allowed by the budget (default 0).
+    pub budget_min_per_sec: Option<f64>,
+    /// Which failures are retried: any of `timeout`, `429`, `503`, `5xx` (default all four).
+    pub retry_on: Option<Spanned<Vec<String>>>,
+}
+
+/// Retry policy as written.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryPolicyName {
+    /// Never retry.
+    None,
+    /// Retry at once.
+    Immediate,
+    /// Exponential backoff.
+    Backoff,
+}
+
+/// Jitter as written.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JitterName {
+    /// No jitter.
+    None,
+    /// Uniform in [0, backoff).
+    Full,
+    /// Half fixed, half uniform.
+    Equal,
+    /// AWS "decorrelated jitter".
+    Decorrelated,
+}
+
+/// How a tenant's requests arrive.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrivalName {
+    /// Open loop: Poisson at the tenant's rate (times the load shape).
+    #[default]
+    Poisson,
+    /// Closed loop: `users` users, each sending a request, waiting for its outcome, then
+    /// thinking for `think` before the next.
+    Closed,
 }
 
 /// One tenant.
@@ -173,8 +300,8 @@ pub struct TenantConfig {
     pub id: Spanned<String>,
     /// Tier name (default `bronze`).
     pub tier: Option<Spanned<String>>,
-    /// Offered request rate (all classes together).
-    pub rate: Rate,
+    /// Offered request rate (all classes together); required for `poisson` arrivals.
+    pub rate: Option<Rate>,
     /// Class mix override: class name → relative share.
     pub mix: Option<Spanned<BTreeMap<String, f64>>>,
     /// Cell index (default: assigned round robin in declaration order).
@@ -183,6 +310,17 @@ pub struct TenantConfig {
     pub rate_limit: Option<Rate>,
     /// Token bucket burst override.
     pub burst: Option<Spanned<i64>>,
+    /// Edge concurrency cap override.
+    pub max_concurrency: Option<Spanned<i64>>,
+    /// `poisson` (default) or `closed`.
+    #[serde(default)]
+    pub arrival: ArrivalName,
+    /// Closed loop: number of users.
+    pub users: Option<Spanned<i64>>,
+    /// Closed loop: think time between a request's outcome and the user's next request.
+    pub think: Option<DurDist>,
+    /// Load shape override (see `[workload]`).
+    pub schedule: Option<Spanned<Vec<(Dur, f64)>>>,
 }
 
 /// A cohort: many similar tenants.
@@ -201,6 +339,8 @@ pub struct CohortConfig {
     pub rate: RateDist,
     /// Class mix override for members.
     pub mix: Option<Spanned<BTreeMap<String, f64>>>,
+    /// Load shape override for members (see `[workload]`).
+    pub schedule: Option<Spanned<Vec<(Dur, f64)>>>,
 }
 
 /// One fault on the timeline. Which keys apply depends on `kind`.
@@ -222,6 +362,20 @@ pub struct FaultConfig {
     pub tenant: Option<Spanned<String>>,
     /// Rate multiplier (`hot_tenant`).
     pub factor: Option<Spanned<f64>>,
+    /// Class mix during the fault (`hot_tenant`), e.g. `{ report = 1.0 }`.
+    pub mix: Option<Spanned<BTreeMap<String, f64>>>,
+    /// Target cell (cell faults; default: every cell).
+    pub cell: Option<Spanned<i64>>,
+    /// Target cells (cell faults; default: every cell).
+    pub cells: Option<Spanned<Vec<i64>>>,
+    /// Added latency per DB query (`dependency_latency`), e.g. `exp(200ms)`.
+    pub latency: Option<DurDist>,
+    /// Fraction of DB queries that fail (`dependency_errors`).
+    pub fraction: Option<Fraction>,
+    /// Remaining DB capacity (`db_degraded`), e.g. `20%`.
+    pub capacity: Option<Fraction>,
+    /// Workers lost per targeted cell (`workers_lost`).
+    pub count: Option<Spanned<i64>>,
 }
 
 /// An isolation SLO.
