@@ -52,8 +52,8 @@ const LOG_CAPACITY: usize = 8;
 /// Capacity of a [`BreakerSet`]'s transition log.
 const SET_LOG_CAPACITY: usize = 256;
 
-/// Breaker parameters (plain data from the scenario).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Breaker parameters (plain data from the scenario; no heap, so cloning is a copy).
+#[derive(Clone, Debug, PartialEq)]
 pub struct BreakerConfig {
     /// Length of the sliding window of outcomes.
     pub window: SimDuration,
@@ -357,7 +357,7 @@ impl BreakerSet {
     /// As [`BreakerSet::new`], reserving room for tenants `0..tenants` up front.
     pub fn with_tenants(cfg: BreakerConfig, scope: BreakerScope, tenants: u32) -> Self {
         // Validate the config now rather than at the first outcome.
-        let _ = Breaker::new(cfg);
+        let _ = Breaker::new(cfg.clone());
         let slots = match scope {
             BreakerScope::Global => 1,
             BreakerScope::PerTenant => tenants as usize,
@@ -391,7 +391,7 @@ impl BreakerSet {
             self.breakers.resize_with(slot + 1, || None);
         }
         self.breakers[slot]
-            .get_or_insert_with(|| Breaker::new(self.cfg))
+            .get_or_insert_with(|| Breaker::new(self.cfg.clone()))
             .record(now, ok, probe);
         self.collect(slot);
     }

@@ -75,7 +75,10 @@ impl Db {
         statement_timeout: Option<SimDuration>,
         acquire_timeout: Option<SimDuration>,
     ) -> Db {
-        assert!(connections > 0 && cores > 0, "DB needs connections and cores");
+        assert!(
+            connections > 0 && cores > 0,
+            "DB needs connections and cores"
+        );
         Db {
             connections,
             cores: cores as f64,
@@ -127,7 +130,10 @@ impl Db {
 
     fn start(&mut self, now: SimTime, token: Token, work_ns: u64) {
         self.held += 1;
-        assert!(self.held <= self.connections, "more connections held than the pool has");
+        assert!(
+            self.held <= self.connections,
+            "more connections held than the pool has"
+        );
         self.running.push(Running {
             token,
             finish_v: self.v + work_ns as f64,
@@ -146,7 +152,10 @@ impl Db {
             let r = self.running[i];
             let end = if r.finish_v <= cut {
                 Some(QueryEnd::Done)
-            } else if self.statement_timeout.is_some_and(|st| r.started.after(st) <= now) {
+            } else if self
+                .statement_timeout
+                .is_some_and(|st| r.started.after(st) <= now)
+            {
                 Some(QueryEnd::StatementTimeout)
             } else {
                 None
@@ -317,7 +326,11 @@ mod tests {
         let out = drive(&mut db, &[(0, 1000), (0, 5), (100, 10)]);
         assert_eq!(
             out,
-            vec![(0, 150, QueryEnd::StatementTimeout), (1, 120, QueryEnd::AcquireTimeout), (2, 160, QueryEnd::Done)]
+            vec![
+                (0, 150, QueryEnd::StatementTimeout),
+                (1, 120, QueryEnd::AcquireTimeout),
+                (2, 160, QueryEnd::Done)
+            ]
         );
     }
 

@@ -181,6 +181,8 @@ struct Attempt {
     service_ns: u64,
     queries_left: u32,
     costs: SplitMix,
+    /// Per-attempt draws for fault effects (independent across attempts of one request).
+    chance: SplitMix,
     db_ns: u64,
     bytes: u64,
     abandoned: bool,
@@ -197,7 +199,8 @@ struct Cell {
     db_timer: Option<(TimerKey, SimTime)>,
     breaker: Option<BreakerSet>,
     latency: Option<Dist>,
-    error_fraction: f64,
+    /// Active injected DB error rates: (only this tenant, or all; fraction).
+    errors: Vec<(Option<u32>, f64)>,
 }
 
 /// Counters of the request ledger.
@@ -258,6 +261,7 @@ pub struct Platform {
     max_in_flight: Option<u32>,
     in_flight_attempts: u32,
     queue_timeout: Option<SimDuration>,
+    queue_limit: usize,
     faults: Vec<FaultRt>,
     poll_buf: Vec<(u64, QueryEnd)>,
     /// What was recorded.
@@ -268,7 +272,13 @@ pub struct Platform {
 
 impl Platform {
     /// Builds the platform for `sc` and `pop`, and schedules the first events on `q`.
-    pub fn build(sc: &Scenario, pop: &Population, seed: u64, recorder: Recorder, q: &mut EventQueue<Ev>) -> Platform {
+    pub fn build(
+        sc: &Scenario,
+        pop: &Population,
+        seed: u64,
+        recorder: Recorder,
+        q: &mut EventQueue<Ev>,
+    ) -> Platform {
         let p = &sc.platform;
         let kind = match p.scheduler {
             SchedulerName::Fifo => SchedulerKind::Fifo,
@@ -276,23 +286,36 @@ impl Platform {
             SchedulerName::TenantCap => SchedulerKind::TenantCap,
             SchedulerName::DrrCap => SchedulerKind::DrrCap,
         };
-        let capped = matches!(p.scheduler, SchedulerName::TenantCap | SchedulerName::DrrCap);
+        let capped = matches!(
+            p.scheduler,
+            SchedulerName::TenantCap | SchedulerName::DrrCap
+        );
         let tenants_per_cell = |c: u32| pop.tenants.iter().filter(|t| t.cell == c).count() as u32;
         let mut cells: Vec<Cell> = (0..p.cells)
             .map(|c| Cell {
                 base_workers: p.workers,
                 workers: p.workers,
                 busy: 0,
-                queue: CellQueue::new(kind, p.quantum.as_nanos(), p.queue_limit as usize),
-                db: Db::new(p.db.connections, p.db.cores, p.db.statement_timeout, p.db.acquire_timeout),
+                // `queue_limit` bounds what waits while every worker is busy; an arrival that
+                // finds a free worker passes through the queue (the scheduler decides), so the
+                // queue holds up to `workers` more transiently.
+                queue: CellQueue::new(
+                    kind,
+                    p.quantum.as_nanos(),
+                    p.queue_limit as usize + p.workers as usize,
+                ),
+                db: Db::new(
+                    p.db.connections,
+                    p.db.cores,
+                    p.db.statement_timeout,
+                    p.db.acquire_timeout,
+                ),
                 db_timer: None,
-                breaker: p
-                    .db
-                    .breaker
-                    .as_ref()
-                    .map(|(cfg, scope)| BreakerSet::with_tenants(cfg.clone(), *scope, tenants_per_cell(c))),
+                breaker: p.db.breaker.as_ref().map(|(cfg, scope)| {
+                    BreakerSet::with_tenants(cfg.clone(), *scope, tenants_per_cell(c))
+                }),
                 latency: None,
-                error_fraction: 0.0,
+                errors: Vec::new(),
             })
             .collect();
         let mut shapes = vec![sc.workload.clone()];
@@ -308,7 +331,9 @@ impl Platform {
         let mut tenant_sources = Vec::with_capacity(pop.tenants.len());
         for (ti, t) in pop.tenants.iter().enumerate() {
             let weight = sc.tiers[t.tier].weight;
-            let local = cells[t.cell as usize].queue.add_tenant(weight, capped.then_some(p.tenant_cap));
+            let local = cells[t.cell as usize]
+                .queue
+                .add_tenant(weight, capped.then_some(p.tenant_cap));
             edge.push(EdgeTenant {
                 bucket: match t.rate_limit {
                     Some(r) => TokenBucket::new(r, t.burst),
@@ -391,11 +416,22 @@ impl Platform {
                 kind: f.kind.clone(),
                 tenant: match &f.kind {
                     FaultKind::HotTenant { tenant, .. } => pop.find(tenant).map(|t| t.0),
+                    FaultKind::DependencyErrors {
+                        tenant: Some(t), ..
+                    } => pop.find(t).map(|t| t.0),
                     _ => None,
                 },
                 active: false,
             })
             .collect::<Vec<_>>();
+        let start_spread: Vec<Option<SimDuration>> = pop
+            .tenants
+            .iter()
+            .map(|t| match &t.arrival {
+                Arrival::Closed { start_spread, .. } => *start_spread,
+                Arrival::Poisson => None,
+            })
+            .collect();
         let n_cells = cells.len();
         cells.shrink_to_fit();
         let mut plat = Platform {
@@ -412,6 +448,7 @@ impl Platform {
             max_in_flight: p.max_in_flight,
             in_flight_attempts: 0,
             queue_timeout: p.queue_timeout,
+            queue_limit: p.queue_limit as usize,
             faults,
             poll_buf: Vec::with_capacity(64),
             recorder,
@@ -422,11 +459,24 @@ impl Platform {
             match plat.sources[s as usize].closed {
                 None => plat.schedule_arrival(s, q),
                 Some((users, _)) => {
-                    // Users start spread over their first think time, not all at t = 0.
+                    // Users start spread uniformly over `start_spread` (default: one think
+                    // time each), not all at t = 0 — unless the scenario asks for that.
+                    let spread = start_spread[plat.sources[s as usize].tenant as usize];
                     for u in 0..users {
                         let src = &mut plat.sources[s as usize];
-                        let think = src.closed.as_ref().map(|c| c.1.clone()).unwrap_or(Dist::Const(0.0));
-                        let start = SimDuration::from_nanos_f64(think.sample(&mut src.arrivals));
+                        let start = match spread {
+                            Some(d) => SimDuration::from_nanos_f64(
+                                d.as_nanos() as f64 * src.arrivals.next_f64(),
+                            ),
+                            None => {
+                                let think = src
+                                    .closed
+                                    .as_ref()
+                                    .map(|c| c.1.clone())
+                                    .unwrap_or(Dist::Const(0.0));
+                                SimDuration::from_nanos_f64(think.sample(&mut src.arrivals))
+                            }
+                        };
                         q.schedule_in(start, Ev::UserReady { source: s, user: u });
                     }
                 }
@@ -517,7 +567,8 @@ impl Platform {
             return;
         };
         req.attempts = req.attempts.saturating_add(1);
-        let (tenant, class, sent, seed, number) = (req.tenant, req.class, req.sent, req.seed, req.attempts);
+        let (tenant, class, sent, seed, number) =
+            (req.tenant, req.class, req.sent, req.seed, req.attempts);
         self.ledger.attempts_started += 1;
         self.recorder.attempt(tenant, sent);
         let edge = &mut self.edge[tenant as usize];
@@ -531,7 +582,10 @@ impl Platform {
             self.client_result(now, req_id, Outcome::Rejected, Some(retry_after), q);
             return;
         }
-        if self.max_in_flight.is_some_and(|max| self.in_flight_attempts >= max) {
+        if self
+            .max_in_flight
+            .is_some_and(|max| self.in_flight_attempts >= max)
+        {
             self.ledger.attempts_finished += 1;
             self.client_result(now, req_id, Outcome::Failed(Cause::Admission), None, q);
             return;
@@ -558,6 +612,9 @@ impl Platform {
             service_ns,
             queries_left: if cache_hit { 0 } else { queries },
             costs,
+            chance: SplitMix(sim::digest::mix64(
+                seed ^ (number as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            )),
             db_ns: 0,
             bytes,
             abandoned: false,
@@ -566,11 +623,22 @@ impl Platform {
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
-            r.timer = Some(q.schedule_cancellable(timeout, Ev::AttemptTimedOut { req: req_id, attempt: number }));
+            r.timer = Some(q.schedule_cancellable(
+                timeout,
+                Ev::AttemptTimedOut {
+                    req: req_id,
+                    attempt: number,
+                },
+            ));
         }
         // Always through the queue, even when a worker is free: the scheduler decides and
         // keeps the per-tenant in-service counts its caps need.
-        match self.cells[cell as usize].queue.push(local, service_ns, now, att) {
+        let c = &mut self.cells[cell as usize];
+        if c.busy >= c.workers && c.queue.len() >= self.queue_limit {
+            self.end_attempt(now, att, Outcome::Failed(Cause::QueueFull), false, q);
+            return;
+        }
+        match c.queue.push(local, service_ns, now, att) {
             Ok(()) => self.pull_from_queue(now, cell, q),
             Err(att) => self.end_attempt(now, att, Outcome::Failed(Cause::QueueFull), false, q),
         }
@@ -586,9 +654,18 @@ impl Platform {
             let Some(p) = c.queue.pop() else {
                 return;
             };
-            if self.queue_timeout.is_some_and(|max| now.since(p.enqueued_at) > max) {
+            if self
+                .queue_timeout
+                .is_some_and(|max| now.since(p.enqueued_at) > max)
+            {
                 c.queue.release(p.tenant);
-                self.end_attempt(now, p.payload, Outcome::Failed(Cause::QueueTimeout), false, q);
+                self.end_attempt(
+                    now,
+                    p.payload,
+                    Outcome::Failed(Cause::QueueTimeout),
+                    false,
+                    q,
+                );
                 continue;
             }
             self.start_service(now, p.payload, q);
@@ -599,7 +676,8 @@ impl Platform {
         let Some(a) = self.attempts.get(att) else {
             return;
         };
-        let (tenant, sent, wait, service_ns) = (a.tenant, a.sent, now.since(a.enqueued), a.service_ns);
+        let (tenant, sent, wait, service_ns) =
+            (a.tenant, a.sent, now.since(a.enqueued), a.service_ns);
         let cell = &mut self.cells[a.cell as usize];
         cell.busy += 1;
         self.recorder.queue_wait(tenant, sent, wait);
@@ -628,7 +706,10 @@ impl Platform {
             }
         }
         a.queries_left -= 1;
-        let work = self.classes[a.class as usize].db_time.sample(&mut a.costs).max(0.0) as u64;
+        let work = self.classes[a.class as usize]
+            .db_time
+            .sample(&mut a.costs)
+            .max(0.0) as u64;
         a.db_ns += work;
         self.cells[cell].db.submit(now, att.word(), work);
         self.reschedule_db(now, cell as u32, q);
@@ -644,7 +725,8 @@ impl Platform {
                 if let Some((k, _)) = old {
                     q.cancel(k);
                 }
-                c.db_timer = w.map(|w| (q.schedule_cancellable(w.since(now), Ev::DbWoke { cell }), w));
+                c.db_timer =
+                    w.map(|w| (q.schedule_cancellable(w.since(now), Ev::DbWoke { cell }), w));
             }
         }
     }
@@ -659,20 +741,30 @@ impl Platform {
             match end {
                 QueryEnd::Done => {
                     let c = &self.cells[cell as usize];
-                    let (frac, latency) = (c.error_fraction, c.latency.clone());
+                    let latency = c.latency.clone();
                     let Some(a) = self.attempts.get_mut(att) else {
                         continue;
                     };
-                    let failed = frac > 0.0 && a.costs.next_f64() < frac;
+                    let frac = c
+                        .errors
+                        .iter()
+                        .filter(|(t, _)| t.is_none_or(|t| t == a.tenant))
+                        .map(|(_, f)| *f)
+                        .fold(0.0, f64::max);
+                    let failed = frac > 0.0 && a.chance.next_f64() < frac;
                     match latency {
                         Some(d) => {
                             a.pending_error = failed;
-                            let extra = SimDuration::from_nanos_f64(d.sample(&mut a.costs));
+                            let extra = SimDuration::from_nanos_f64(d.sample(&mut a.chance));
                             q.schedule_in(extra, Ev::DbLatencyElapsed { att });
                         }
                         None => {
                             self.cells[cell as usize].db.release(now);
-                            let r = if failed { Err(Cause::DependencyError) } else { Ok(()) };
+                            let r = if failed {
+                                Err(Cause::DependencyError)
+                            } else {
+                                Ok(())
+                            };
                             self.query_done(now, att, r, q);
                         }
                     }
@@ -695,11 +787,21 @@ impl Platform {
         let (cell, failed) = (a.cell, a.pending_error);
         self.cells[cell as usize].db.release(now);
         self.reschedule_db(now, cell, q);
-        let r = if failed { Err(Cause::DependencyError) } else { Ok(()) };
+        let r = if failed {
+            Err(Cause::DependencyError)
+        } else {
+            Ok(())
+        };
         self.query_done(now, att, r, q);
     }
 
-    fn query_done(&mut self, now: SimTime, att: Id, result: Result<(), Cause>, q: &mut EventQueue<Ev>) {
+    fn query_done(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        result: Result<(), Cause>,
+        q: &mut EventQueue<Ev>,
+    ) {
         let Some(a) = self.attempts.get(att) else {
             return;
         };
@@ -714,7 +816,14 @@ impl Platform {
     }
 
     /// An attempt ends at the platform. `served`: it held a worker (which is now freed).
-    fn end_attempt(&mut self, now: SimTime, att: Id, outcome: Outcome, served: bool, q: &mut EventQueue<Ev>) {
+    fn end_attempt(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        outcome: Outcome,
+        served: bool,
+        q: &mut EventQueue<Ev>,
+    ) {
         let Some(a) = self.attempts.remove(att) else {
             return;
         };
@@ -733,7 +842,10 @@ impl Platform {
                 self.ledger.attempts_wasted += 1;
             }
         } else {
-            debug_assert!(self.requests.get(a.req).is_some_and(|r| r.attempt == Some(att)));
+            debug_assert!(self
+                .requests
+                .get(a.req)
+                .is_some_and(|r| r.attempt == Some(att)));
             self.client_result(now, a.req, outcome, None, q);
         }
         if served {
@@ -777,7 +889,10 @@ impl Platform {
             let spec = &self.classes[r.class as usize].retry;
             if retryable(&spec.retry_on, outcome) && spec.policy != RetryPolicy::None {
                 let next = r.attempts as u32 + 1;
-                if let Some(delay) = spec.policy.delay_before_attempt(next, r.prev_delay, &mut r.client) {
+                if let Some(delay) =
+                    spec.policy
+                        .delay_before_attempt(next, r.prev_delay, &mut r.client)
+                {
                     let allowed = match self.sources[r.source as usize].budget.as_mut() {
                         Some(b) => b.try_spend_retry(now),
                         None => true,
@@ -817,7 +932,13 @@ impl Platform {
                 .unwrap_or(0.0);
             let at = now.after(SimDuration::from_nanos_f64(think));
             if at < self.end {
-                q.schedule_at(at, Ev::UserReady { source: r.source, user: r.user });
+                q.schedule_at(
+                    at,
+                    Ev::UserReady {
+                        source: r.source,
+                        user: r.user,
+                    },
+                );
             }
         }
     }
@@ -826,7 +947,9 @@ impl Platform {
         self.faults[fault as usize].active = active;
         match &self.faults[fault as usize].kind {
             FaultKind::HotTenant { .. } => {
-                let Some(t) = self.faults[fault as usize].tenant else { return };
+                let Some(t) = self.faults[fault as usize].tenant else {
+                    return;
+                };
                 self.recompute_tenant(t, q);
             }
             FaultKind::DependencyLatency { cells, .. }
@@ -844,8 +967,15 @@ impl Platform {
     fn recompute_tenant(&mut self, t: u32, q: &mut EventQueue<Ev>) {
         let mut factor = 1.0;
         let mut mix: Option<Vec<f64>> = None;
-        for f in self.faults.iter().filter(|f| f.active && f.tenant == Some(t)) {
-            if let FaultKind::HotTenant { factor: k, mix: m, .. } = &f.kind {
+        for f in self
+            .faults
+            .iter()
+            .filter(|f| f.active && f.tenant == Some(t))
+        {
+            if let FaultKind::HotTenant {
+                factor: k, mix: m, ..
+            } = &f.kind
+            {
                 factor *= k;
                 if m.is_some() {
                     mix = m.clone();
@@ -865,22 +995,27 @@ impl Platform {
     fn recompute_cell(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
         let mut capacity = 1.0;
         let mut lost = 0u32;
-        let mut error_fraction: f64 = 0.0;
+        let mut errors = std::mem::take(&mut self.cells[cell as usize].errors);
+        errors.clear();
         let mut latency = None;
         for f in self.faults.iter().filter(|f| f.active) {
             match &f.kind {
-                FaultKind::DbDegraded { cells, capacity: k } if cells.contains(&cell) => capacity *= k,
-                FaultKind::WorkersLost { cells, count } if cells.contains(&cell) => lost += count,
-                FaultKind::DependencyErrors { cells, fraction } if cells.contains(&cell) => {
-                    error_fraction = error_fraction.max(*fraction)
+                FaultKind::DbDegraded { cells, capacity: k } if cells.contains(&cell) => {
+                    capacity *= k
                 }
-                FaultKind::DependencyLatency { cells, latency: d } if cells.contains(&cell) => latency = Some(d.clone()),
+                FaultKind::WorkersLost { cells, count } if cells.contains(&cell) => lost += count,
+                FaultKind::DependencyErrors {
+                    cells, fraction, ..
+                } if cells.contains(&cell) => errors.push((f.tenant, *fraction)),
+                FaultKind::DependencyLatency { cells, latency: d } if cells.contains(&cell) => {
+                    latency = Some(d.clone())
+                }
                 _ => {}
             }
         }
         let c = &mut self.cells[cell as usize];
         c.workers = c.base_workers.saturating_sub(lost);
-        c.error_fraction = error_fraction;
+        c.errors = errors;
         c.latency = latency;
         c.db.set_capacity(now, capacity);
         self.reschedule_db(now, cell, q);

@@ -57,7 +57,11 @@ impl LoadShape {
 
     /// An upper bound of the multiplier over all time (the thinning envelope).
     pub fn max(&self) -> f64 {
-        let sched = self.points.iter().map(|p| p.1).fold(if self.points.is_empty() { 1.0 } else { 0.0 }, f64::max);
+        let sched = self
+            .points
+            .iter()
+            .map(|p| p.1)
+            .fold(if self.points.is_empty() { 1.0 } else { 0.0 }, f64::max);
         let di = self.diurnal.map_or(1.0, |(_, a, _)| 1.0 + a);
         sched * di
     }
@@ -74,6 +78,8 @@ pub enum Arrival {
         users: u32,
         /// Think time (ns).
         think: sim::Dist,
+        /// Users start uniformly over this span (`None`: each after one think time).
+        start_spread: Option<sim::SimDuration>,
     },
 }
 
@@ -89,7 +95,11 @@ mod tests {
         };
         assert_eq!(s.at(SimTime(0)), 1.0);
         assert_eq!(s.at(SimTime(50)), 2.0);
-        assert_eq!(s.at(SimTime(100)), 0.5, "two points at one time make a step");
+        assert_eq!(
+            s.at(SimTime(100)),
+            0.5,
+            "two points at one time make a step"
+        );
         assert_eq!(s.at(SimTime(500)), 0.5, "held after the last point");
         assert_eq!(s.max(), 3.0);
     }

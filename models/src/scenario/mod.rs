@@ -253,12 +253,15 @@ pub enum FaultKind {
         /// Added latency (ns).
         latency: Dist,
     },
-    /// A fraction of DB queries in the cells fail.
+    /// A fraction of DB queries in the cells fail (only one tenant's, if `tenant` is set:
+    /// a dependency failing for one tenant, like a disabled key).
     DependencyErrors {
         /// Target cells.
         cells: Vec<u32>,
         /// Failing fraction.
         fraction: f64,
+        /// Only this tenant's queries.
+        tenant: Option<String>,
     },
     /// The cells' DBs run at a fraction of their capacity (a bad migration).
     DbDegraded {
@@ -277,7 +280,8 @@ pub enum FaultKind {
 }
 
 /// Fault kinds, as written in files.
-pub const FAULT_KINDS: &str = "hot_tenant, dependency_latency, dependency_errors, db_degraded, workers_lost";
+pub const FAULT_KINDS: &str =
+    "hot_tenant, dependency_latency, dependency_errors, db_degraded, workers_lost";
 
 impl FaultKind {
     /// The kind's name as written in files.
@@ -299,6 +303,11 @@ impl FaultKind {
         };
         match self {
             FaultKind::HotTenant { tenant, .. } => tenant.clone(),
+            FaultKind::DependencyErrors {
+                cells: c,
+                tenant: Some(t),
+                ..
+            } => format!("{t} in {}", cells(c)),
             FaultKind::DependencyLatency { cells: c, .. }
             | FaultKind::DependencyErrors { cells: c, .. }
             | FaultKind::DbDegraded { cells: c, .. }
@@ -577,13 +586,23 @@ fn validate(
         diurnal: raw.workload.diurnal.as_ref().map(|d| {
             let amp = *d.amplitude.get_ref();
             if !(0.0..1.0).contains(&amp) {
-                c.err(d.amplitude.span(), format!("diurnal amplitude is {amp}; it must be in [0, 1)"));
+                c.err(
+                    d.amplitude.span(),
+                    format!("diurnal amplitude is {amp}; it must be in [0, 1)"),
+                );
             }
-            let period = d.period.map(|p| p.0).unwrap_or(SimDuration::from_secs(86_400));
+            let period = d
+                .period
+                .map(|p| p.0)
+                .unwrap_or(SimDuration::from_secs(86_400));
             if period == SimDuration::ZERO {
                 c.err(d.amplitude.span(), "diurnal period is zero");
             }
-            (period.as_nanos().max(1), amp, d.peak.map(|p| p.0.as_nanos()).unwrap_or(0))
+            (
+                period.as_nanos().max(1),
+                amp,
+                d.peak.map(|p| p.0.as_nanos()).unwrap_or(0),
+            )
         }),
     };
     if platform.quantum == SimDuration::ZERO {
@@ -760,13 +779,21 @@ fn validate(
                 let users = match &t.users {
                     Some(u) => c.count(u, 1, 10_000_000, &format!("tenant `{id}` users")),
                     None => {
-                        c.err(t.id.span(), format!("tenant `{id}` has closed-loop arrivals: add `users = 10`"));
+                        c.err(
+                            t.id.span(),
+                            format!("tenant `{id}` has closed-loop arrivals: add `users = 10`"),
+                        );
                         1
                     }
                 };
                 Arrival::Closed {
                     users,
-                    think: t.think.as_ref().map(|d| d.0.clone()).unwrap_or(Dist::Exp { mean: 1e9 }),
+                    think: t
+                        .think
+                        .as_ref()
+                        .map(|d| d.0.clone())
+                        .unwrap_or(Dist::Exp { mean: 1e9 }),
+                    start_spread: t.start_spread.map(|d| d.0),
                 }
             }
         };
@@ -974,7 +1001,7 @@ fn validate(
         let used: &[&str] = match kind_name {
             "hot_tenant" => &["tenant", "factor", "mix"],
             "dependency_latency" => &["cell", "cells", "latency"],
-            "dependency_errors" => &["cell", "cells", "fraction"],
+            "dependency_errors" => &["cell", "cells", "fraction", "tenant"],
             "db_degraded" => &["cell", "cells", "capacity"],
             "workers_lost" => &["cell", "cells", "count"],
             _ => &[],
@@ -991,11 +1018,17 @@ fn validate(
             ("capacity", f.capacity.as_ref().map(|_| f.kind.span())),
         ];
         if !used.is_empty() {
-            for (key, span) in present.iter().filter_map(|(k, s)| s.clone().map(|s| (*k, s))) {
+            for (key, span) in present
+                .iter()
+                .filter_map(|(k, s)| s.clone().map(|s| (*k, s)))
+            {
                 if !used.contains(&key) {
                     c.err(
                         span,
-                        format!("`{key}` does not apply to a `{kind_name}` fault; it takes: {}", used.join(", ")),
+                        format!(
+                            "`{key}` does not apply to a `{kind_name}` fault; it takes: {}",
+                            used.join(", ")
+                        ),
                     );
                 }
             }
@@ -1011,7 +1044,10 @@ fn validate(
                     let mut v = Vec::new();
                     for &x in cs.get_ref() {
                         if x < 0 || x >= cells as i64 {
-                            c.err(cs.span(), format!("cell {x} does not exist; cells are 0..{}", cells - 1));
+                            c.err(
+                                cs.span(),
+                                format!("cell {x} does not exist; cells are 0..{}", cells - 1),
+                            );
                         } else {
                             v.push(x as u32);
                         }
@@ -1022,23 +1058,39 @@ fn validate(
             }
         };
         let kind = match kind_name {
-            "dependency_latency" => match &f.latency {
-                Some(l) => FaultKind::DependencyLatency {
-                    cells: target_cells(&mut c),
-                    latency: l.0.clone(),
-                },
-                None => {
-                    c.err(f.kind.span(), format!("fault `{name}` (dependency_latency) needs `latency = \"exp(200ms)\"`"));
-                    continue;
+            "dependency_latency" => {
+                match &f.latency {
+                    Some(l) => FaultKind::DependencyLatency {
+                        cells: target_cells(&mut c),
+                        latency: l.0.clone(),
+                    },
+                    None => {
+                        c.err(f.kind.span(), format!("fault `{name}` (dependency_latency) needs `latency = \"exp(200ms)\"`"));
+                        continue;
+                    }
                 }
-            },
+            }
             "dependency_errors" => match f.fraction {
-                Some(x) => FaultKind::DependencyErrors {
-                    cells: target_cells(&mut c),
-                    fraction: x.0,
-                },
+                Some(x) => {
+                    FaultKind::DependencyErrors {
+                        cells: target_cells(&mut c),
+                        fraction: x.0,
+                        tenant: match &f.tenant {
+                            Some(t) => {
+                                if !tenant_known(t.get_ref()) {
+                                    c.err(t.span(), format!("fault `{name}` targets tenant `{}`, which is not declared", t.get_ref()));
+                                }
+                                Some(t.get_ref().clone())
+                            }
+                            None => None,
+                        },
+                    }
+                }
                 None => {
-                    c.err(f.kind.span(), format!("fault `{name}` (dependency_errors) needs `fraction = \"50%\"`"));
+                    c.err(
+                        f.kind.span(),
+                        format!("fault `{name}` (dependency_errors) needs `fraction = \"50%\"`"),
+                    );
                     continue;
                 }
             },
@@ -1058,7 +1110,10 @@ fn validate(
                     count: c.count(n, 0, 1_000_000, "count"),
                 },
                 None => {
-                    c.err(f.kind.span(), format!("fault `{name}` (workers_lost) needs `count = 4`"));
+                    c.err(
+                        f.kind.span(),
+                        format!("fault `{name}` (workers_lost) needs `count = 4`"),
+                    );
                     continue;
                 }
             },
@@ -1085,7 +1140,11 @@ fn validate(
                     }
                 };
                 let mix = check_mix(&mut c, &f.mix).map(normalise);
-                FaultKind::HotTenant { tenant, factor, mix }
+                FaultKind::HotTenant {
+                    tenant,
+                    factor,
+                    mix,
+                }
             }
             other => {
                 c.err(
@@ -1272,9 +1331,16 @@ pub fn normalise(v: Vec<f64>) -> Vec<f64> {
 }
 
 fn schedule_from(c: &mut Checker, s: &Spanned<Vec<(values::Dur, f64)>>) -> Vec<(u64, f64)> {
-    let pts: Vec<(u64, f64)> = s.get_ref().iter().map(|(d, m)| (d.0.as_nanos(), *m)).collect();
+    let pts: Vec<(u64, f64)> = s
+        .get_ref()
+        .iter()
+        .map(|(d, m)| (d.0.as_nanos(), *m))
+        .collect();
     if pts.is_empty() {
-        c.err(s.span(), "schedule is empty; write points like [[\"0s\", 1.0], [\"10m\", 3.0]]");
+        c.err(
+            s.span(),
+            "schedule is empty; write points like [[\"0s\", 1.0], [\"10m\", 3.0]]",
+        );
     }
     if pts.windows(2).any(|w| w[1].0 < w[0].0) {
         c.err(s.span(), "schedule times must not decrease");
@@ -1289,7 +1355,13 @@ fn breaker_from(c: &mut Checker, b: &schema::BreakerToml) -> (BreakerConfig, Bre
     let d = BreakerConfig::default();
     let cfg = BreakerConfig {
         window: b.window.map(|w| w.0).unwrap_or(d.window),
-        min_requests: c.opt_count(&b.min_requests, d.min_requests, 1, 1_000_000_000, "breaker.min_requests"),
+        min_requests: c.opt_count(
+            &b.min_requests,
+            d.min_requests,
+            1,
+            1_000_000_000,
+            "breaker.min_requests",
+        ),
         error_threshold: b.error_threshold.map(|f| f.0).unwrap_or(d.error_threshold),
         open_for: b.open_for.map(|w| w.0).unwrap_or(d.open_for),
         probes: c.opt_count(&b.probes, d.probes, 1, 1_000_000, "breaker.probes"),
@@ -1305,11 +1377,20 @@ fn breaker_from(c: &mut Checker, b: &schema::BreakerToml) -> (BreakerConfig, Bre
 }
 
 fn retry_from(c: &mut Checker, class: &str, r: &schema::RetryToml) -> RetrySpec {
-    let max_attempts: u32 = c.opt_count(&r.max_attempts, 3, 1, 1000, &format!("classes.{class}.retry.max_attempts"));
+    let max_attempts: u32 = c.opt_count(
+        &r.max_attempts,
+        3,
+        1,
+        1000,
+        &format!("classes.{class}.retry.max_attempts"),
+    );
     let base = r.base.map(|d| d.0).unwrap_or(SimDuration::from_millis(100));
     let cap = r.cap.map(|d| d.0).unwrap_or(SimDuration::from_secs(10));
     if cap < base {
-        c.err(0..0, format!("classes.{class}.retry: cap ({cap}) is below base ({base})"));
+        c.err(
+            0..0,
+            format!("classes.{class}.retry: cap ({cap}) is below base ({base})"),
+        );
     }
     let policy = match r.policy {
         schema::RetryPolicyName::None => RetryPolicy::None,
@@ -1359,7 +1440,9 @@ fn retry_from(c: &mut Checker, class: &str, r: &schema::RetryToml) -> RetrySpec 
     let budget = r.budget.map(|f| {
         (
             f.0,
-            r.budget_window.map(|d| d.0).unwrap_or(SimDuration::from_secs(10)),
+            r.budget_window
+                .map(|d| d.0)
+                .unwrap_or(SimDuration::from_secs(10)),
             r.budget_min_per_sec.unwrap_or(0.0).max(0.0),
         )
     });

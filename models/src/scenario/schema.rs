@@ -319,6 +319,9 @@ pub struct TenantConfig {
     pub users: Option<Spanned<i64>>,
     /// Closed loop: think time between a request's outcome and the user's next request.
     pub think: Option<DurDist>,
+    /// Closed loop: users start uniformly over this span (`0s`: all at once; default: each
+    /// after one think time).
+    pub start_spread: Option<Dur>,
     /// Load shape override (see `[workload]`).
     pub schedule: Option<Spanned<Vec<(Dur, f64)>>>,
 }
@@ -370,7 +373,8 @@ pub struct FaultConfig {
     pub cells: Option<Spanned<Vec<i64>>>,
     /// Added latency per DB query (`dependency_latency`), e.g. `exp(200ms)`.
     pub latency: Option<DurDist>,
-    /// Fraction of DB queries that fail (`dependency_errors`).
+    /// Fraction of DB queries that fail (`dependency_errors`); with `tenant`, only that
+    /// tenant's queries.
     pub fraction: Option<Fraction>,
     /// Remaining DB capacity (`db_degraded`), e.g. `20%`.
     pub capacity: Option<Fraction>,
