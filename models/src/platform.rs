@@ -42,16 +42,16 @@ use sim::{Bits, Digest, Dist, EventQueue, RngStream, SimDuration, SimTime, Split
 /// Events of the platform model (facts, in the past tense).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ev {
-    /// An open-loop source's next candidate arrival came (kept or thinned by the load shape).
+    /// A tenant's next candidate arrival came (kept or thinned by the load shape).
     RequestArrived {
-        /// Source index.
-        source: u32,
+        /// Tenant index.
+        tenant: u32,
     },
     /// A closed-loop user finished thinking and sends its next request.
     UserReady {
-        /// Source index.
-        source: u32,
-        /// User index within the source.
+        /// Tenant index.
+        tenant: u32,
+        /// User index within the tenant.
         user: u32,
     },
     /// A request's backoff elapsed: its client makes the next attempt.
@@ -59,12 +59,11 @@ pub enum Ev {
         /// Request.
         req: Id,
     },
-    /// A client's per-attempt timeout fired.
-    AttemptTimedOut {
-        /// Request.
-        req: Id,
-        /// Attempt number the timer was set for.
-        attempt: u16,
+    /// The earliest client timeout of a class came due (timeouts of one class expire in
+    /// the order they were set, so each class keeps a FIFO and one pending event).
+    TimeoutsDue {
+        /// Class.
+        class: u16,
     },
     /// A worker finished an attempt's CPU work.
     ServiceFinished {
@@ -99,7 +98,7 @@ impl sim::Event for Ev {
             Ev::RequestArrived { .. } => "request_arrived",
             Ev::UserReady { .. } => "user_ready",
             Ev::RetryDue { .. } => "retry_due",
-            Ev::AttemptTimedOut { .. } => "attempt_timed_out",
+            Ev::TimeoutsDue { .. } => "timeouts_due",
             Ev::ServiceFinished { .. } => "service_finished",
             Ev::DbWoke { .. } => "db_woke",
             Ev::DbLatencyElapsed { .. } => "db_latency_elapsed",
@@ -110,10 +109,10 @@ impl sim::Event for Ev {
     #[inline]
     fn digest_into(&self, d: &mut Digest) {
         let (code, key) = match *self {
-            Ev::RequestArrived { source } => (1, source as u64),
-            Ev::UserReady { source, user } => (2, ((source as u64) << 32) | user as u64),
+            Ev::RequestArrived { tenant } => (1, tenant as u64),
+            Ev::UserReady { tenant, user } => (2, ((tenant as u64) << 32) | user as u64),
             Ev::RetryDue { req } => (3, req.word()),
-            Ev::AttemptTimedOut { req, attempt } => (4, req.word() ^ ((attempt as u64) << 48)),
+            Ev::TimeoutsDue { class } => (4, class as u64),
             Ev::ServiceFinished { att } => (5, att.word()),
             Ev::DbWoke { cell } => (6, cell as u64),
             Ev::DbLatencyElapsed { att } => (7, att.word()),
@@ -128,35 +127,42 @@ const NO_USER: u32 = u32::MAX;
 /// Salt that separates a request's client sub-stream from its cost sub-stream.
 const CLIENT_SALT: u64 = 0xC11E_4700_5EED_0001;
 
-/// A stream of requests of one class from one tenant.
+/// A tenant's stream of requests (all classes): one random stream, one pending arrival.
 struct Source {
-    tenant: u32,
-    class: u16,
-    /// The tenant's rate, to rescale when a fault changes the class mix.
-    tenant_rate: f64,
-    /// Class share override from an active fault, if any.
-    share_override: Option<f64>,
-    base_share: f64,
+    /// Base offered rate (all classes).
+    rate: f64,
+    /// Index into `Platform::mixes` of the cumulative class shares in force.
+    mix: u32,
+    /// The tenant's own mix, restored when a fault that changed it ends.
+    base_mix: u32,
     fault_factor: f64,
     shape: u32,
-    arrivals: RngStream,
-    costs: RngStream,
+    /// `arrivals/TENANT`: interarrival gaps, thinning, class picks, request seeds.
+    rng: RngStream,
     timer: Option<TimerKey>,
-    budget: Option<RetryBudget>,
-    closed: Option<(u32, Dist)>,
+    /// Retry budgets per class (empty when no class has one).
+    budgets: Vec<Option<RetryBudget>>,
+    /// Closed loop: think time.
+    think: Option<Dist>,
 }
 
 impl Source {
     #[inline]
     fn envelope_rate(&self, shapes: &[LoadShape]) -> f64 {
-        let share = self.share_override.unwrap_or(self.base_share);
-        self.tenant_rate * share * self.fault_factor * shapes[self.shape as usize].max()
+        self.rate * self.fault_factor * shapes[self.shape as usize].max()
     }
+}
+
+/// Per-class FIFO of client timeouts (all requests of a class share one timeout, so
+/// deadlines are set in order); one engine event is pending for the earliest.
+#[derive(Default)]
+struct TimeoutQueue {
+    fifo: std::collections::VecDeque<(SimTime, Id, u16)>,
+    pending: Option<SimTime>,
 }
 
 /// A logical request, as the client sees it.
 struct Request {
-    source: u32,
     tenant: u32,
     class: u16,
     user: u32,
@@ -165,7 +171,6 @@ struct Request {
     seed: u64,
     client: SplitMix,
     prev_delay: SimDuration,
-    timer: Option<TimerKey>,
     attempt: Option<Id>,
 }
 
@@ -243,6 +248,7 @@ struct ClassRt {
 struct FaultRt {
     kind: FaultKind,
     tenant: Option<u32>,
+    mix: Option<u32>,
     active: bool,
 }
 
@@ -251,8 +257,9 @@ pub struct Platform {
     end: SimTime,
     classes: Vec<ClassRt>,
     shapes: Vec<LoadShape>,
+    mixes: Vec<Vec<f64>>,
     sources: Vec<Source>,
-    tenant_sources: Vec<(u32, u32)>,
+    timeouts: Vec<TimeoutQueue>,
     edge: Vec<EdgeTenant>,
     tenant_cell: Vec<u32>,
     cells: Vec<Cell>,
@@ -327,9 +334,28 @@ impl Platform {
             }
         }
         let mut edge = Vec::with_capacity(pop.tenants.len());
-        let mut sources = Vec::new();
-        let mut tenant_sources = Vec::with_capacity(pop.tenants.len());
-        for (ti, t) in pop.tenants.iter().enumerate() {
+        let mut sources = Vec::with_capacity(pop.tenants.len());
+        let mut mixes: Vec<Vec<f64>> = Vec::new();
+        let mut mix_index = |shares: &[f64]| -> u32 {
+            let mut acc = 0.0;
+            let cum: Vec<f64> = shares
+                .iter()
+                .map(|x| {
+                    acc += x;
+                    acc
+                })
+                .collect();
+            match mixes.iter().position(|m| *m == cum) {
+                Some(i) => i as u32,
+                None => {
+                    mixes.push(cum);
+                    mixes.len() as u32 - 1
+                }
+            }
+        };
+        let any_budget = sc.classes.iter().any(|c| c.retry.budget.is_some());
+        let mut start_spread = Vec::with_capacity(pop.tenants.len());
+        for t in pop.tenants.iter() {
             let weight = sc.tiers[t.tier].weight;
             let local = cells[t.cell as usize]
                 .queue
@@ -351,51 +377,48 @@ impl Platform {
                 (None, Some(cs)) => cs,
                 (None, None) => 0,
             };
-            // Closed loop: each user belongs to one class, drawn by share from the tenant's
-            // own stream (independent of every other tenant).
-            let mut users_per_class = vec![0u32; sc.classes.len()];
-            if let Arrival::Closed { users, .. } = &t.arrival {
-                let mut pick = RngStream::new(seed, &format!("users/{}", t.id), 0);
-                for _ in 0..*users {
-                    let u = pick.next_f64();
-                    let mut acc = 0.0;
-                    let mut chosen = t.shares.len() - 1;
-                    for (ci, sh) in t.shares.iter().enumerate() {
-                        acc += sh;
-                        if u < acc {
-                            chosen = ci;
-                            break;
-                        }
-                    }
-                    users_per_class[chosen] += 1;
-                }
-            }
-            let first = sources.len() as u32;
-            for (ci, class) in sc.classes.iter().enumerate() {
-                let name = format!("{}/{}", t.id, class.name);
-                sources.push(Source {
-                    tenant: ti as u32,
-                    class: ci as u16,
-                    tenant_rate: t.rate,
-                    share_override: None,
-                    base_share: t.shares[ci],
-                    fault_factor: 1.0,
-                    shape,
-                    arrivals: RngStream::new(seed, &format!("arrivals/{name}"), 0),
-                    costs: RngStream::new(seed, &format!("costs/{name}"), 0),
-                    timer: None,
-                    budget: class
-                        .retry
-                        .budget
-                        .map(|(ratio, window, min)| RetryBudget::new(ratio, window, min)),
-                    closed: match &t.arrival {
-                        Arrival::Closed { think, .. } => Some((users_per_class[ci], think.clone())),
-                        Arrival::Poisson => None,
-                    },
-                });
-            }
-            tenant_sources.push((first, sources.len() as u32));
+            let mix = mix_index(&t.shares);
+            let (think, spread) = match &t.arrival {
+                Arrival::Closed {
+                    think,
+                    start_spread,
+                    users,
+                } => (Some((think.clone(), *users)), *start_spread),
+                Arrival::Poisson => (None, None),
+            };
+            start_spread.push((think.as_ref().map(|x| x.1).unwrap_or(0), spread));
+            sources.push(Source {
+                rate: t.rate,
+                mix,
+                base_mix: mix,
+                fault_factor: 1.0,
+                shape,
+                rng: RngStream::new(seed, &format!("arrivals/{}", t.id), 0),
+                timer: None,
+                budgets: if any_budget {
+                    sc.classes
+                        .iter()
+                        .map(|c| {
+                            c.retry
+                                .budget
+                                .map(|(ratio, window, min)| RetryBudget::new(ratio, window, min))
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                think: think.map(|x| x.0),
+            });
         }
+        // Class mixes that faults switch to.
+        let fault_mix: Vec<Option<u32>> = sc
+            .faults
+            .iter()
+            .map(|f| match &f.kind {
+                FaultKind::HotTenant { mix: Some(m), .. } => Some(mix_index(m)),
+                _ => None,
+            })
+            .collect();
         let classes = sc
             .classes
             .iter()
@@ -412,8 +435,10 @@ impl Platform {
         let faults = sc
             .faults
             .iter()
-            .map(|f| FaultRt {
+            .zip(&fault_mix)
+            .map(|(f, mix)| FaultRt {
                 kind: f.kind.clone(),
+                mix: *mix,
                 tenant: match &f.kind {
                     FaultKind::HotTenant { tenant, .. } => pop.find(tenant).map(|t| t.0),
                     FaultKind::DependencyErrors {
@@ -424,22 +449,17 @@ impl Platform {
                 active: false,
             })
             .collect::<Vec<_>>();
-        let start_spread: Vec<Option<SimDuration>> = pop
-            .tenants
-            .iter()
-            .map(|t| match &t.arrival {
-                Arrival::Closed { start_spread, .. } => *start_spread,
-                Arrival::Poisson => None,
-            })
-            .collect();
         let n_cells = cells.len();
         cells.shrink_to_fit();
         let mut plat = Platform {
             end: SimTime(sc.duration.as_nanos()),
             classes,
             shapes,
+            mixes,
             sources,
-            tenant_sources,
+            timeouts: (0..sc.classes.len())
+                .map(|_| TimeoutQueue::default())
+                .collect(),
             edge,
             tenant_cell: pop.tenants.iter().map(|t| t.cell).collect(),
             cells,
@@ -455,31 +475,26 @@ impl Platform {
             ledger: LedgerCounts::default(),
         };
         debug_assert_eq!(n_cells, plat.cells.len());
-        for s in 0..plat.sources.len() as u32 {
-            match plat.sources[s as usize].closed {
-                None => plat.schedule_arrival(s, q),
-                Some((users, _)) => {
-                    // Users start spread uniformly over `start_spread` (default: one think
-                    // time each), not all at t = 0 — unless the scenario asks for that.
-                    let spread = start_spread[plat.sources[s as usize].tenant as usize];
-                    for u in 0..users {
-                        let src = &mut plat.sources[s as usize];
-                        let start = match spread {
-                            Some(d) => SimDuration::from_nanos_f64(
-                                d.as_nanos() as f64 * src.arrivals.next_f64(),
-                            ),
-                            None => {
-                                let think = src
-                                    .closed
-                                    .as_ref()
-                                    .map(|c| c.1.clone())
-                                    .unwrap_or(Dist::Const(0.0));
-                                SimDuration::from_nanos_f64(think.sample(&mut src.arrivals))
-                            }
-                        };
-                        q.schedule_in(start, Ev::UserReady { source: s, user: u });
+        for (t, &(users, spread)) in start_spread.iter().enumerate() {
+            let t = t as u32;
+            if plat.sources[t as usize].think.is_none() {
+                plat.schedule_arrival(t, q);
+                continue;
+            }
+            // Closed loop: users start spread uniformly over `start_spread` (default: one
+            // think time each), not all at t = 0 — unless the scenario asks for that.
+            for u in 0..users {
+                let src = &mut plat.sources[t as usize];
+                let start = match spread {
+                    Some(d) => {
+                        SimDuration::from_nanos_f64(d.as_nanos() as f64 * src.rng.next_f64())
                     }
-                }
+                    None => match &src.think {
+                        Some(think) => SimDuration::from_nanos_f64(think.sample(&mut src.rng)),
+                        None => SimDuration::ZERO,
+                    },
+                };
+                q.schedule_in(start, Ev::UserReady { tenant: t, user: u });
             }
         }
         for (i, f) in sc.faults.iter().enumerate() {
@@ -489,21 +504,21 @@ impl Platform {
         plat
     }
 
-    /// Schedules the next candidate arrival of open-loop source `s` (Poisson at the
+    /// Schedules the next candidate arrival of open-loop tenant `t` (Poisson at the
     /// envelope rate; thinned on arrival), if it falls inside the run.
-    fn schedule_arrival(&mut self, s: u32, q: &mut EventQueue<Ev>) {
-        let rate = self.sources[s as usize].envelope_rate(&self.shapes);
-        let src = &mut self.sources[s as usize];
+    fn schedule_arrival(&mut self, t: u32, q: &mut EventQueue<Ev>) {
+        let rate = self.sources[t as usize].envelope_rate(&self.shapes);
+        let src = &mut self.sources[t as usize];
         if let Some(k) = src.timer.take() {
             q.cancel(k);
         }
-        if rate <= 0.0 || src.closed.is_some() {
+        if rate <= 0.0 || src.think.is_some() {
             return;
         }
-        let gap_s = -libm::log(src.arrivals.next_f64_open0()) / rate;
+        let gap_s = -libm::log(src.rng.next_f64_open0()) / rate;
         let gap = SimDuration::from_secs_f64(gap_s);
         if q.now().after(gap) < self.end {
-            src.timer = Some(q.schedule_cancellable(gap, Ev::RequestArrived { source: s }));
+            src.timer = Some(q.schedule_cancellable(gap, Ev::RequestArrived { tenant: t }));
         }
     }
 
@@ -522,30 +537,35 @@ impl Platform {
         self.requests.iter().map(|(_, r)| r.tenant)
     }
 
-    fn on_arrival(&mut self, now: SimTime, s: u32, q: &mut EventQueue<Ev>) {
-        self.sources[s as usize].timer = None;
-        self.schedule_arrival(s, q);
-        let src = &mut self.sources[s as usize];
+    fn on_arrival(&mut self, now: SimTime, t: u32, q: &mut EventQueue<Ev>) {
+        self.sources[t as usize].timer = None;
+        self.schedule_arrival(t, q);
+        let src = &mut self.sources[t as usize];
         let shape = &self.shapes[src.shape as usize];
         if !shape.is_flat() {
             // Thinning: keep the candidate with probability shape(t) / max.
             let keep = shape.at(now) / shape.max();
-            if src.arrivals.next_f64() >= keep {
+            if src.rng.next_f64() >= keep {
                 return;
             }
         }
-        self.new_request(now, s, NO_USER, q);
+        self.new_request(now, t, NO_USER, q);
     }
 
-    fn new_request(&mut self, now: SimTime, s: u32, user: u32, q: &mut EventQueue<Ev>) {
-        let src = &mut self.sources[s as usize];
-        let seed = src.costs.next_u64();
-        if let Some(b) = src.budget.as_mut() {
+    fn new_request(&mut self, now: SimTime, tenant: u32, user: u32, q: &mut EventQueue<Ev>) {
+        let src = &mut self.sources[tenant as usize];
+        let mix = &self.mixes[src.mix as usize];
+        let class = if mix.len() == 1 {
+            0
+        } else {
+            let u = src.rng.next_f64() * mix[mix.len() - 1];
+            mix.partition_point(|&c| c <= u).min(mix.len() - 1) as u16
+        };
+        let seed = src.rng.next_u64();
+        if let Some(Some(b)) = src.budgets.get_mut(class as usize) {
             b.record_first_attempt(now);
         }
-        let (tenant, class) = (src.tenant, src.class);
         let req = self.requests.insert(Request {
-            source: s,
             tenant,
             class,
             user,
@@ -554,7 +574,6 @@ impl Platform {
             seed,
             client: SplitMix(seed ^ CLIENT_SALT),
             prev_delay: SimDuration::ZERO,
-            timer: None,
             attempt: None,
         });
         self.ledger.requests_started += 1;
@@ -623,13 +642,17 @@ impl Platform {
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
-            r.timer = Some(q.schedule_cancellable(
-                timeout,
-                Ev::AttemptTimedOut {
-                    req: req_id,
-                    attempt: number,
-                },
-            ));
+        }
+        let tq = &mut self.timeouts[class as usize];
+        let deadline = now.after(timeout);
+        debug_assert!(
+            tq.fifo.back().is_none_or(|b| b.0 <= deadline),
+            "timeouts of a class expire in order"
+        );
+        tq.fifo.push_back((deadline, req_id, number));
+        if tq.pending.is_none() {
+            tq.pending = Some(deadline);
+            q.schedule_at(deadline, Ev::TimeoutsDue { class });
         }
         // Always through the queue, even when a worker is free: the scheduler decides and
         // keeps the per-tenant in-service counts its caps need.
@@ -720,7 +743,10 @@ impl Platform {
         let c = &mut self.cells[cell as usize];
         let wake = c.db.next_wake(now);
         match (c.db_timer, wake) {
-            (Some((_, at)), Some(w)) if at == w => {}
+            // A pending wake-up at or before the next one is kept: when it fires, the DB is
+            // polled and the timer set again. This saves a cancel + schedule (and a
+            // tombstone) for every query that does not move the earliest completion.
+            (Some((_, at)), Some(w)) if at <= w => {}
             (old, w) => {
                 if let Some((k, _)) = old {
                     q.cancel(k);
@@ -853,20 +879,37 @@ impl Platform {
         }
     }
 
-    fn on_attempt_timed_out(&mut self, now: SimTime, req: Id, number: u16, q: &mut EventQueue<Ev>) {
-        let Some(r) = self.requests.get_mut(req) else {
-            return;
-        };
-        if r.attempts != number {
-            return;
-        }
-        r.timer = None;
-        if let Some(att) = r.attempt.take() {
-            if let Some(a) = self.attempts.get_mut(att) {
-                a.abandoned = true;
+    /// Expires every due timeout of `class` whose attempt is still outstanding, then keeps
+    /// one event pending for the next live deadline (stale entries are dropped on the way).
+    fn on_timeouts_due(&mut self, now: SimTime, class: u16, q: &mut EventQueue<Ev>) {
+        self.timeouts[class as usize].pending = None;
+        loop {
+            let Some(&(deadline, req, number)) = self.timeouts[class as usize].fifo.front() else {
+                return;
+            };
+            let live = self
+                .requests
+                .get(req)
+                .is_some_and(|r| r.attempts == number && r.attempt.is_some());
+            if !live {
+                self.timeouts[class as usize].fifo.pop_front();
+                continue;
             }
+            if deadline > now {
+                self.timeouts[class as usize].pending = Some(deadline);
+                q.schedule_at(deadline, Ev::TimeoutsDue { class });
+                return;
+            }
+            self.timeouts[class as usize].fifo.pop_front();
+            if let Some(r) = self.requests.get_mut(req) {
+                if let Some(att) = r.attempt.take() {
+                    if let Some(a) = self.attempts.get_mut(att) {
+                        a.abandoned = true;
+                    }
+                }
+            }
+            self.client_result(now, req, Outcome::TimedOut, None, q);
         }
-        self.client_result(now, req, Outcome::TimedOut, None, q);
     }
 
     /// The client learns how its attempt ended: finish the request, or retry it.
@@ -881,9 +924,6 @@ impl Platform {
         let Some(r) = self.requests.get_mut(req_id) else {
             return;
         };
-        if let Some(k) = r.timer.take() {
-            q.cancel(k);
-        }
         r.attempt = None;
         if outcome != Outcome::Ok {
             let spec = &self.classes[r.class as usize].retry;
@@ -893,9 +933,12 @@ impl Platform {
                     spec.policy
                         .delay_before_attempt(next, r.prev_delay, &mut r.client)
                 {
-                    let allowed = match self.sources[r.source as usize].budget.as_mut() {
-                        Some(b) => b.try_spend_retry(now),
-                        None => true,
+                    let allowed = match self.sources[r.tenant as usize]
+                        .budgets
+                        .get_mut(r.class as usize)
+                    {
+                        Some(Some(b)) => b.try_spend_retry(now),
+                        _ => true,
                     };
                     if allowed {
                         let wait = if spec.honour_retry_after {
@@ -919,23 +962,20 @@ impl Platform {
         let Some(mut r) = self.requests.remove(req) else {
             return;
         };
-        if let Some(k) = r.timer.take() {
-            q.cancel(k);
-        }
         self.ledger.requests_finished += 1;
         self.recorder.finished(r.tenant, r.sent, now, outcome);
         if r.user != NO_USER {
-            let think = self.sources[r.source as usize]
-                .closed
+            let think = self.sources[r.tenant as usize]
+                .think
                 .as_ref()
-                .map(|c| c.1.sample(&mut r.client))
+                .map(|d| d.sample(&mut r.client))
                 .unwrap_or(0.0);
             let at = now.after(SimDuration::from_nanos_f64(think));
             if at < self.end {
                 q.schedule_at(
                     at,
                     Ev::UserReady {
-                        source: r.source,
+                        tenant: r.tenant,
                         user: r.user,
                     },
                 );
@@ -966,29 +1006,23 @@ impl Platform {
     /// Re-derives a tenant's rate factor and class mix from the active faults on it.
     fn recompute_tenant(&mut self, t: u32, q: &mut EventQueue<Ev>) {
         let mut factor = 1.0;
-        let mut mix: Option<Vec<f64>> = None;
+        let mut mix = None;
         for f in self
             .faults
             .iter()
             .filter(|f| f.active && f.tenant == Some(t))
         {
-            if let FaultKind::HotTenant {
-                factor: k, mix: m, ..
-            } = &f.kind
-            {
+            if let FaultKind::HotTenant { factor: k, .. } = &f.kind {
                 factor *= k;
-                if m.is_some() {
-                    mix = m.clone();
+                if f.mix.is_some() {
+                    mix = f.mix;
                 }
             }
         }
-        let (a, b) = self.tenant_sources[t as usize];
-        for s in a..b {
-            let src = &mut self.sources[s as usize];
-            src.fault_factor = factor;
-            src.share_override = mix.as_ref().map(|m| m[src.class as usize]);
-            self.schedule_arrival(s, q);
-        }
+        let src = &mut self.sources[t as usize];
+        src.fault_factor = factor;
+        src.mix = mix.unwrap_or(src.base_mix);
+        self.schedule_arrival(t, q);
     }
 
     /// Re-derives a cell's degraded state from the active faults on it.
@@ -1038,10 +1072,10 @@ impl sim::Model for Platform {
     #[inline]
     fn handle(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
         match ev {
-            Ev::RequestArrived { source } => self.on_arrival(now, source, q),
-            Ev::UserReady { source, user } => self.new_request(now, source, user, q),
+            Ev::RequestArrived { tenant } => self.on_arrival(now, tenant, q),
+            Ev::UserReady { tenant, user } => self.new_request(now, tenant, user, q),
             Ev::RetryDue { req } => self.start_attempt(now, req, q),
-            Ev::AttemptTimedOut { req, attempt } => self.on_attempt_timed_out(now, req, attempt, q),
+            Ev::TimeoutsDue { class } => self.on_timeouts_due(now, class, q),
             Ev::ServiceFinished { att } => self.next_query(now, att, q),
             Ev::DbWoke { cell } => self.on_db_woke(now, cell, q),
             Ev::DbLatencyElapsed { att } => self.on_db_latency_elapsed(now, att, q),

@@ -69,11 +69,17 @@ impl Stats {
 
     #[inline]
     fn finish(&mut self, outcome: Outcome, latency_ns: u64) {
+        if outcome == Outcome::Ok {
+            self.latency.record(latency_ns);
+        }
+        self.finish_counts(outcome);
+    }
+
+    /// Counts an outcome without recording its latency.
+    #[inline]
+    fn finish_counts(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Ok => {
-                self.ok += 1;
-                self.latency.record(latency_ns);
-            }
+            Outcome::Ok => self.ok += 1,
             Outcome::Rejected => self.rejected += 1,
             Outcome::TimedOut => self.timeouts += 1,
             Outcome::Failed(c) => {
@@ -215,7 +221,9 @@ impl Recorder {
             }
         }
         let tr = &mut self.tiers[tier];
-        tr.run.finish(outcome, latency);
+        // The tier's whole-run latency lives in `hdr` (precise); its LogHistogram stays
+        // empty here and is rebuilt from the tenants' at the end (see `tier_stats`).
+        tr.run.finish_counts(outcome);
         tr.series[w].finish(outcome, latency);
         if outcome == Outcome::Ok {
             // Values above the histogram's range are clamped (1<<45 ns ≈ 9.8 hours).
@@ -226,7 +234,6 @@ impl Recorder {
     /// An attempt of a request sent at `sent` waited `wait` in a queue before service.
     #[inline]
     pub fn queue_wait(&mut self, tenant: u32, sent: SimTime, wait: SimDuration) {
-        let tier = self.tenant_tier[tenant as usize] as usize;
         let rec = &mut self.tenants[tenant as usize];
         rec.run.queue_wait.record(wait.as_nanos());
         for (i, (a, b)) in self.slo_windows.iter().enumerate() {
@@ -234,7 +241,19 @@ impl Recorder {
                 rec.in_window[i].queue_wait.record(wait.as_nanos());
             }
         }
-        self.tiers[tier].run.queue_wait.record(wait.as_nanos());
+    }
+
+    /// A tier's whole-run stats: its counters, with latency and queue-wait histograms
+    /// merged from its tenants (kept per tenant only, to record each value fewer times).
+    pub fn tier_stats(&self, tier: usize) -> Stats {
+        let mut s = self.tiers[tier].run.clone();
+        for (t, rec) in self.tenants.iter().enumerate() {
+            if self.tenant_tier[t] as usize == tier {
+                s.latency.merge(&rec.run.latency);
+                s.queue_wait.merge(&rec.run.queue_wait);
+            }
+        }
+        s
     }
 
     /// Meters work done for `tenant`.

@@ -73,16 +73,17 @@ pub fn run(sc: &Scenario, seed: u64, variant: Option<&str>) -> Result<RunOutput,
             continue;
         }
         let tr = &rec.tiers[ti];
+        let stats = rec.tier_stats(ti);
         let fl: u64 = members.iter().map(|&t| in_flight[t]).sum();
         total_hdr
             .add(&tr.hdr)
             .map_err(|e| RunError::Invariant(e.to_string()))?;
-        total_stats.merge(&tr.run);
+        total_stats.merge(&stats);
         total_tenants += members.len() as u64;
         tiers.push(group_row(
             &tier.name,
             members.len() as u64,
-            &tr.run,
+            &stats,
             fl,
             &tr.hdr,
         ));

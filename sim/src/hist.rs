@@ -71,12 +71,17 @@ impl LogHistogram {
     }
 
     /// Records `n` copies of a value.
+    #[inline]
     pub fn record_n(&mut self, v: u64, n: u32) {
         if n == 0 {
             return;
         }
         let b = bucket_of(v);
-        self.cover(b);
+        // Fast path: the bucket is inside the stored range (almost always, once warm).
+        let off = b.wrapping_sub(self.first) as usize;
+        if off >= self.counts.len() {
+            self.cover(b);
+        }
         let c = &mut self.counts[(b - self.first) as usize];
         *c = c.saturating_add(n);
         self.count += n as u64;
@@ -85,11 +90,16 @@ impl LogHistogram {
         self.max = self.max.max(v);
     }
 
-    /// Grows the stored bucket range so that it includes bucket `b`.
+    /// Grows the stored bucket range so that it includes bucket `b`. The first value
+    /// reserves two octaves on each side of it, so that a histogram of latencies rarely
+    /// grows again.
+    #[cold]
     fn cover(&mut self, b: u32) {
         if self.counts.is_empty() {
-            self.first = b;
-            self.counts.push(0);
+            let lo = b.saturating_sub(2 * SUB as u32);
+            self.first = lo;
+            self.counts
+                .resize((b - lo) as usize + 2 * SUB as usize + 1, 0);
         } else if b < self.first {
             let grow = (self.first - b) as usize;
             self.counts.splice(0..0, std::iter::repeat_n(0, grow));

@@ -56,6 +56,11 @@ pub fn parse_rate(text: &str) -> Result<f64, ParseQuantityError> {
             "rate `{t}` is negative; rates are zero or more"
         )));
     }
+    if num / per > 1e9 {
+        return Err(ParseQuantityError(format!(
+            "rate `{t}` is above 10^9/s; tenantsim models request rates up to 1e9/s"
+        )));
+    }
     Ok(num / per)
 }
 
@@ -138,6 +143,7 @@ mod tests {
             .0
             .contains("unknown rate unit"));
         assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("2e12/s").unwrap_err().0.contains("above"));
     }
 
     #[test]

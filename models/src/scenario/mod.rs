@@ -1437,6 +1437,12 @@ fn retry_from(c: &mut Checker, class: &str, r: &schema::RetryToml) -> RetrySpec 
             on
         }
     };
+    if r.budget_window.is_some_and(|w| w.0 == SimDuration::ZERO) {
+        c.err(
+            0..0,
+            format!("classes.{class}.retry.budget_window is zero; use e.g. \"10s\""),
+        );
+    }
     let budget = r.budget.map(|f| {
         (
             f.0,
