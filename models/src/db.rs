@@ -221,6 +221,11 @@ impl Db {
         self.capacity = factor.max(1e-6);
     }
 
+    /// The capacity factor in force.
+    pub fn capacity(&self) -> f64 {
+        self.capacity
+    }
+
     /// Queries running now.
     pub fn running(&self) -> usize {
         self.running.len()

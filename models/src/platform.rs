@@ -90,6 +90,11 @@ pub enum Ev {
         /// Fault index.
         fault: u32,
     },
+    /// A recording window closed: cells are sampled.
+    WindowClosed {
+        /// Window index.
+        window: u32,
+    },
 }
 
 impl sim::Event for Ev {
@@ -104,6 +109,7 @@ impl sim::Event for Ev {
             Ev::DbLatencyElapsed { .. } => "db_latency_elapsed",
             Ev::FaultStarted { .. } => "fault_started",
             Ev::FaultEnded { .. } => "fault_ended",
+            Ev::WindowClosed { .. } => "window_closed",
         }
     }
     #[inline]
@@ -118,6 +124,7 @@ impl sim::Event for Ev {
             Ev::DbLatencyElapsed { att } => (7, att.word()),
             Ev::FaultStarted { fault } => (8, fault as u64),
             Ev::FaultEnded { fault } => (9, fault as u64),
+            Ev::WindowClosed { window } => (10, window as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -202,6 +209,7 @@ struct Cell {
     queue: CellQueue<Id>,
     db: Db,
     db_timer: Option<(TimerKey, SimTime)>,
+    db_busy_at_window_start: f64,
     breaker: Option<BreakerSet>,
     latency: Option<Dist>,
     /// Active injected DB error rates: (only this tenant, or all; fraction).
@@ -269,6 +277,7 @@ pub struct Platform {
     in_flight_attempts: u32,
     queue_timeout: Option<SimDuration>,
     queue_limit: usize,
+    window: SimDuration,
     faults: Vec<FaultRt>,
     poll_buf: Vec<(u64, QueryEnd)>,
     /// What was recorded.
@@ -318,6 +327,7 @@ impl Platform {
                     p.db.acquire_timeout,
                 ),
                 db_timer: None,
+                db_busy_at_window_start: 0.0,
                 breaker: p.db.breaker.as_ref().map(|(cfg, scope)| {
                     BreakerSet::with_tenants(cfg.clone(), *scope, tenants_per_cell(c))
                 }),
@@ -469,6 +479,7 @@ impl Platform {
             in_flight_attempts: 0,
             queue_timeout: p.queue_timeout,
             queue_limit: p.queue_limit as usize,
+            window: SimDuration(sc.window.as_nanos().max(1)),
             faults,
             poll_buf: Vec::with_capacity(64),
             recorder,
@@ -497,6 +508,10 @@ impl Platform {
                 q.schedule_in(start, Ev::UserReady { tenant: t, user: u });
             }
         }
+        q.schedule_at(
+            SimTime(plat.window.as_nanos()),
+            Ev::WindowClosed { window: 0 },
+        );
         for (i, f) in sc.faults.iter().enumerate() {
             q.schedule_at(f.start, Ev::FaultStarted { fault: i as u32 });
             q.schedule_at(f.end, Ev::FaultEnded { fault: i as u32 });
@@ -963,7 +978,8 @@ impl Platform {
             return;
         };
         self.ledger.requests_finished += 1;
-        self.recorder.finished(r.tenant, r.sent, now, outcome);
+        self.recorder
+            .finished(r.tenant, r.sent, now, outcome, r.attempts);
         if r.user != NO_USER {
             let think = self.sources[r.tenant as usize]
                 .think
@@ -1057,6 +1073,38 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// Samples every cell at the end of a recording window and schedules the next.
+    fn on_window_closed(&mut self, now: SimTime, window: u32, q: &mut EventQueue<Ev>) {
+        for (ci, c) in self.cells.iter_mut().enumerate() {
+            c.db.set_capacity(now, c.db.capacity()); // brings the DB's accounting up to now
+            let busy = c.db.busy_core_ns();
+            let used = busy - c.db_busy_at_window_start;
+            c.db_busy_at_window_start = busy;
+            let breaker_open = c.breaker.as_ref().is_some_and(|b| {
+                (0..c.queue.tenant_count())
+                    .any(|t| b.state(t) == crate::breaker::BreakerState::Open)
+            });
+            self.recorder.cell_sample(
+                ci,
+                crate::record::CellSample {
+                    queue_depth: c.queue.len() as u32,
+                    workers_busy: c.busy,
+                    workers: c.workers,
+                    db_utilisation: (used / (c.db.cores() * self.window.as_nanos() as f64))
+                        .clamp(0.0, 1.0),
+                    db_waiting: c.db.waiting() as u32,
+                    breaker_open,
+                },
+            );
+        }
+        let next = now.after(self.window);
+        if next <= self.end {
+            q.schedule_at(next, Ev::WindowClosed { window: window + 1 });
+        }
+    }
+}
+
 fn retryable(on: &RetryOn, outcome: Outcome) -> bool {
     match outcome {
         Outcome::Ok => false,
@@ -1081,6 +1129,7 @@ impl sim::Model for Platform {
             Ev::DbLatencyElapsed { att } => self.on_db_latency_elapsed(now, att, q),
             Ev::FaultStarted { fault } => self.on_fault(now, fault, true, q),
             Ev::FaultEnded { fault } => self.on_fault(now, fault, false, q),
+            Ev::WindowClosed { window } => self.on_window_closed(now, window, q),
         }
     }
 }

@@ -3,22 +3,35 @@
 //! **What is kept, and why (memory at 12,000 tenants).**
 //! - Per tenant, for the whole run: outcome counters, cause counters, a latency histogram
 //!   and a queue-wait histogram ([`sim::LogHistogram`], 32 sub-buckets per octave, ≤ 3.1%
-//!   error, ~1–2 KB each once used), metering (CPU, DB, bytes). ≈ 4 KB per active tenant.
+//!   error, 2–3 KB each once used), metering (CPU, DB, bytes). ≈ 6 KB per active tenant.
 //! - Per tenant, per distinct SLO window other than the whole run (a fault window, a
-//!   recovery window): the same stats for requests *sent* in that window. Allocated only
-//!   for tenants that send in the window.
+//!   recovery window): the same stats for requests *sent* in that window (histograms are
+//!   allocated on first use).
+//! - Per tenant, per *heat window* (the run cut into at most [`HEAT_WINDOWS`] pieces):
+//!   two `u32` counters, requests and bad requests (failed, or slower than the heat
+//!   threshold) — the tenant × time heatmap of a blast radius, 8 bytes per cell.
+//! - Per *series group* — each tier, each cohort, and each watched tenant (named in an SLO
+//!   or a fault, or with `--watch`) — per recording window (default 1 s): counters and a
+//!   latency histogram. An hour at 1 s × a dozen groups ≈ 40,000 small histograms.
 //! - Per tier, for the whole run: an `hdrhistogram` at 3 significant digits (precise
 //!   percentiles for the headline table; ~190 KB each, a handful of tiers).
-//! - Per tier, per recording window (default 1 s): counters and a latency histogram —
-//!   the time series. An hour at 1 s windows × 4 tiers ≈ 14,400 small histograms.
+//! - Per cell, per recording window: a snapshot (queue depth, busy workers, DB
+//!   utilisation, breaker state), taken by a window event.
 //!
 //! Nothing is kept per request: memory does not grow with the number of requests.
+//! Measured: 12,000 tenants for an hour, ~100 MB peak RSS (BENCHMARKS.md).
 //!
 //! **Attribution.** A logical request belongs to the tenant that sent it and to the window
 //! in which it was *sent*; its latency is from its first attempt to its final answer.
 
 use crate::outcome::{Cause, Outcome, N_CAUSES};
 use sim::{LogHistogram, SimDuration, SimTime};
+
+/// Attempts-per-request buckets: 1, 2, …, 7, and 8 or more.
+pub const ATTEMPT_BUCKETS: usize = 8;
+/// Upper bound on heat windows per run.
+pub const HEAT_WINDOWS: usize = 120;
+const NO_GROUP: u32 = u32::MAX;
 
 /// Counters and histograms of one group of requests.
 #[derive(Clone, Debug, Default)]
@@ -37,6 +50,8 @@ pub struct Stats {
     pub timeouts: u64,
     /// Attempts.
     pub attempts: u64,
+    /// Finished requests by how many attempts they took (last bucket: that many or more).
+    pub by_attempts: [u64; ATTEMPT_BUCKETS],
     /// Failures by cause.
     pub causes: [u64; N_CAUSES],
     /// Latency of successful requests (ns).
@@ -55,6 +70,9 @@ impl Stats {
         self.errors += o.errors;
         self.timeouts += o.timeouts;
         self.attempts += o.attempts;
+        for (a, b) in self.by_attempts.iter_mut().zip(o.by_attempts.iter()) {
+            *a += b;
+        }
         for (a, b) in self.causes.iter_mut().zip(o.causes.iter()) {
             *a += b;
         }
@@ -68,16 +86,16 @@ impl Stats {
     }
 
     #[inline]
-    fn finish(&mut self, outcome: Outcome, latency_ns: u64) {
+    fn finish(&mut self, outcome: Outcome, latency_ns: u64, attempts: u16) {
         if outcome == Outcome::Ok {
             self.latency.record(latency_ns);
         }
-        self.finish_counts(outcome);
+        self.finish_counts(outcome, attempts);
     }
 
     /// Counts an outcome without recording its latency.
     #[inline]
-    fn finish_counts(&mut self, outcome: Outcome) {
+    fn finish_counts(&mut self, outcome: Outcome, attempts: u16) {
         match outcome {
             Outcome::Ok => self.ok += 1,
             Outcome::Rejected => self.rejected += 1,
@@ -91,6 +109,8 @@ impl Stats {
                 self.causes[c as usize] += 1;
             }
         }
+        let b = (attempts.max(1) as usize - 1).min(ATTEMPT_BUCKETS - 1);
+        self.by_attempts[b] += 1;
     }
 }
 
@@ -109,75 +129,182 @@ pub struct TenantRecord {
     pub bytes: u64,
 }
 
-/// Per-tier record.
-pub struct TierRecord {
-    /// Whole run.
-    pub run: Stats,
-    /// Precise latency histogram for the headline table (ns, 3 significant digits).
-    pub hdr: hdrhistogram::Histogram<u64>,
-    /// Time series: one entry per recording window.
-    pub series: Vec<Stats>,
+/// A named series of per-window stats (a tier, a cohort or a watched tenant).
+pub struct SeriesGroup {
+    /// `tier`, `cohort` or `tenant`.
+    pub kind: &'static str,
+    /// The group's name.
+    pub name: String,
+    /// One entry per recording window.
+    pub windows: Vec<Stats>,
+}
+
+/// A cell at the end of one recording window.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CellSample {
+    /// Requests waiting in the cell queue.
+    pub queue_depth: u32,
+    /// Busy workers.
+    pub workers_busy: u32,
+    /// Workers available (fewer during `workers_lost`).
+    pub workers: u32,
+    /// DB utilisation over the window: busy core-time / (cores × window), 0..1.
+    pub db_utilisation: f64,
+    /// Queries waiting for a DB connection.
+    pub db_waiting: u32,
+    /// Whether any DB breaker of the cell was open.
+    pub breaker_open: bool,
+}
+
+/// What to record besides the per-tenant and per-tier basics.
+pub struct RecorderPlan {
+    /// Tier of each tenant.
+    pub tenant_tier: Vec<u16>,
+    /// Cohort of each tenant, if any.
+    pub tenant_cohort: Vec<Option<u16>>,
+    /// Tier names.
+    pub tiers: Vec<String>,
+    /// Cohort names.
+    pub cohorts: Vec<String>,
+    /// Tenants that get their own time series: (tenant index, id).
+    pub watched: Vec<(u32, String)>,
+    /// Run length.
+    pub duration: SimDuration,
+    /// Recording window.
+    pub window: SimDuration,
+    /// Distinct SLO windows other than the whole run.
+    pub slo_windows: Vec<(SimTime, SimTime)>,
+    /// Latency above which a successful request counts as bad in the heatmap.
+    pub heat_threshold: SimDuration,
+    /// Number of cells.
+    pub cells: usize,
 }
 
 /// The recorder of one run.
 pub struct Recorder {
     /// Per tenant, indexed by tenant.
     pub tenants: Vec<TenantRecord>,
-    /// Per tier, indexed by tier.
-    pub tiers: Vec<TierRecord>,
+    /// Whole-run counters per tier (latency lives in `tier_hdr` and the tenants).
+    pub tier_run: Vec<Stats>,
+    /// Precise latency histogram per tier (ns, 3 significant digits).
+    pub tier_hdr: Vec<hdrhistogram::Histogram<u64>>,
+    /// Time series groups: tiers first (group i = tier i), then cohorts, then watched tenants.
+    pub groups: Vec<SeriesGroup>,
+    /// Per tenant: (cohort group, watched group), `NO_GROUP` when none.
+    tenant_groups: Vec<(u32, u32)>,
     /// Distinct SLO windows `[from, to)` other than the whole run.
     pub slo_windows: Vec<(SimTime, SimTime)>,
     /// Recording window length.
     pub window: SimDuration,
+    /// Number of recording windows.
+    pub n_windows: usize,
+    /// Heat window length.
+    pub heat_window: SimDuration,
+    /// Heat threshold.
+    pub heat_threshold: SimDuration,
+    /// Per tenant × heat window: (requests, bad requests), row-major by tenant.
+    pub heat: Vec<(u32, u32)>,
+    /// Heat windows per tenant row.
+    pub heat_windows: usize,
+    /// Per cell, per recording window.
+    pub cells: Vec<Vec<CellSample>>,
     tenant_tier: Vec<u16>,
 }
 
 impl Recorder {
-    /// A recorder for tenants with tiers `tenant_tier`, `n_tiers` tiers, a run of
-    /// `duration`, time-series windows of `window`, and the given SLO windows.
-    pub fn new(
-        tenant_tier: Vec<u16>,
-        n_tiers: usize,
-        duration: SimDuration,
-        window: SimDuration,
-        slo_windows: Vec<(SimTime, SimTime)>,
-    ) -> Recorder {
-        let n_windows = duration.as_nanos().div_ceil(window.as_nanos().max(1)) as usize;
-        let tiers = (0..n_tiers)
-            .map(|_| TierRecord {
-                run: Stats::default(),
-                hdr: hdrhistogram::Histogram::new_with_bounds(1, 1 << 45, 3)
-                    .expect("static histogram bounds are valid"),
-                series: vec![Stats::default(); n_windows.max(1)],
+    /// A recorder for `plan`.
+    pub fn new(plan: RecorderPlan) -> Recorder {
+        let window = SimDuration(plan.window.as_nanos().max(1));
+        let n_windows = (plan.duration.as_nanos().div_ceil(window.as_nanos()) as usize).max(1);
+        let heat_windows = n_windows.clamp(1, HEAT_WINDOWS);
+        let heat_window = SimDuration(
+            plan.duration
+                .as_nanos()
+                .div_ceil(heat_windows as u64)
+                .max(1),
+        );
+        let mut groups: Vec<SeriesGroup> = plan
+            .tiers
+            .iter()
+            .map(|n| SeriesGroup {
+                kind: "tier",
+                name: n.clone(),
+                windows: vec![Stats::default(); n_windows],
             })
             .collect();
-        let nw = slo_windows.len();
+        let n_tiers = groups.len();
+        let cohort_base = groups.len() as u32;
+        groups.extend(plan.cohorts.iter().map(|n| SeriesGroup {
+            kind: "cohort",
+            name: n.clone(),
+            windows: vec![Stats::default(); n_windows],
+        }));
+        let mut tenant_groups: Vec<(u32, u32)> = plan
+            .tenant_cohort
+            .iter()
+            .map(|c| (c.map_or(NO_GROUP, |c| cohort_base + c as u32), NO_GROUP))
+            .collect();
+        for (t, id) in &plan.watched {
+            tenant_groups[*t as usize].1 = groups.len() as u32;
+            groups.push(SeriesGroup {
+                kind: "tenant",
+                name: id.clone(),
+                windows: vec![Stats::default(); n_windows],
+            });
+        }
+        let nw = plan.slo_windows.len();
+        let n = plan.tenant_tier.len();
         Recorder {
-            tenants: tenant_tier
-                .iter()
+            tenants: (0..n)
                 .map(|_| TenantRecord {
                     in_window: vec![Stats::default(); nw],
                     ..Default::default()
                 })
                 .collect(),
-            tiers,
-            slo_windows,
+            tier_run: vec![Stats::default(); n_tiers],
+            tier_hdr: (0..n_tiers)
+                .map(|_| {
+                    hdrhistogram::Histogram::new_with_bounds(1, 1 << 45, 3)
+                        .expect("static histogram bounds are valid")
+                })
+                .collect(),
+            groups,
+            tenant_groups,
+            slo_windows: plan.slo_windows,
             window,
-            tenant_tier,
+            n_windows,
+            heat_window,
+            heat_threshold: plan.heat_threshold,
+            heat: vec![(0, 0); n * heat_windows],
+            heat_windows,
+            cells: vec![Vec::with_capacity(n_windows); plan.cells],
+            tenant_tier: plan.tenant_tier,
         }
     }
 
     #[inline]
-    fn window_index(&self, t: SimTime, tier: usize) -> usize {
-        let i = (t.as_nanos() / self.window.as_nanos().max(1)) as usize;
-        i.min(self.tiers[tier].series.len() - 1)
+    fn window_index(&self, t: SimTime) -> usize {
+        ((t.as_nanos() / self.window.as_nanos()) as usize).min(self.n_windows - 1)
+    }
+
+    /// Applies `f` to the per-window stats of every series group of `tenant`.
+    #[inline]
+    fn for_groups(&mut self, tenant: u32, w: usize, mut f: impl FnMut(&mut Stats)) {
+        let tier = self.tenant_tier[tenant as usize] as usize;
+        f(&mut self.groups[tier].windows[w]);
+        let (c, wt) = self.tenant_groups[tenant as usize];
+        if c != NO_GROUP {
+            f(&mut self.groups[c as usize].windows[w]);
+        }
+        if wt != NO_GROUP {
+            f(&mut self.groups[wt as usize].windows[w]);
+        }
     }
 
     /// A logical request was sent by `tenant` at `sent`.
     #[inline]
     pub fn offered(&mut self, tenant: u32, sent: SimTime) {
-        let tier = self.tenant_tier[tenant as usize] as usize;
-        let w = self.window_index(sent, tier);
+        let w = self.window_index(sent);
         let rec = &mut self.tenants[tenant as usize];
         rec.run.offered += 1;
         for (i, (a, b)) in self.slo_windows.iter().enumerate() {
@@ -185,16 +312,14 @@ impl Recorder {
                 rec.in_window[i].offered += 1;
             }
         }
-        let tr = &mut self.tiers[tier];
-        tr.run.offered += 1;
-        tr.series[w].offered += 1;
+        self.tier_run[self.tenant_tier[tenant as usize] as usize].offered += 1;
+        self.for_groups(tenant, w, |s| s.offered += 1);
     }
 
     /// An attempt was made for a request sent at `sent`.
     #[inline]
     pub fn attempt(&mut self, tenant: u32, sent: SimTime) {
-        let tier = self.tenant_tier[tenant as usize] as usize;
-        let w = self.window_index(sent, tier);
+        let w = self.window_index(sent);
         let rec = &mut self.tenants[tenant as usize];
         rec.run.attempts += 1;
         for (i, (a, b)) in self.slo_windows.iter().enumerate() {
@@ -202,32 +327,46 @@ impl Recorder {
                 rec.in_window[i].attempts += 1;
             }
         }
-        let tr = &mut self.tiers[tier];
-        tr.run.attempts += 1;
-        tr.series[w].attempts += 1;
+        self.tier_run[self.tenant_tier[tenant as usize] as usize].attempts += 1;
+        self.for_groups(tenant, w, |s| s.attempts += 1);
     }
 
-    /// The request sent at `sent` by `tenant` ended with `outcome` at `now`.
+    /// The request sent at `sent` by `tenant` ended with `outcome` at `now` after `attempts`.
     #[inline]
-    pub fn finished(&mut self, tenant: u32, sent: SimTime, now: SimTime, outcome: Outcome) {
+    pub fn finished(
+        &mut self,
+        tenant: u32,
+        sent: SimTime,
+        now: SimTime,
+        outcome: Outcome,
+        attempts: u16,
+    ) {
         let latency = now.since(sent).as_nanos();
-        let tier = self.tenant_tier[tenant as usize] as usize;
-        let w = self.window_index(sent, tier);
+        let w = self.window_index(sent);
         let rec = &mut self.tenants[tenant as usize];
-        rec.run.finish(outcome, latency);
+        rec.run.finish(outcome, latency, attempts);
         for (i, (a, b)) in self.slo_windows.iter().enumerate() {
             if sent >= *a && sent < *b {
-                rec.in_window[i].finish(outcome, latency);
+                rec.in_window[i].finish(outcome, latency, attempts);
             }
         }
-        let tr = &mut self.tiers[tier];
-        // The tier's whole-run latency lives in `hdr` (precise); its LogHistogram stays
-        // empty here and is rebuilt from the tenants' at the end (see `tier_stats`).
-        tr.run.finish_counts(outcome);
-        tr.series[w].finish(outcome, latency);
+        let tier = self.tenant_tier[tenant as usize] as usize;
+        // The tier's whole-run latency lives in `tier_hdr` (precise) and in its tenants'
+        // histograms (merged at the end, see `tier_stats`).
+        self.tier_run[tier].finish_counts(outcome, attempts);
         if outcome == Outcome::Ok {
             // Values above the histogram's range are clamped (1<<45 ns ≈ 9.8 hours).
-            let _ = tr.hdr.record(latency.clamp(1, 1 << 45));
+            let _ = self.tier_hdr[tier].record(latency.clamp(1, 1 << 45));
+        }
+        self.for_groups(tenant, w, |s| s.finish(outcome, latency, attempts));
+        let hw =
+            ((sent.as_nanos() / self.heat_window.as_nanos()) as usize).min(self.heat_windows - 1);
+        let cell = &mut self.heat[tenant as usize * self.heat_windows + hw];
+        cell.0 = cell.0.saturating_add(1);
+        let bad = outcome != Outcome::Ok || latency > self.heat_threshold.as_nanos();
+        // 429s are the tenant's own limit, not harm done to it.
+        if bad && outcome != Outcome::Rejected {
+            cell.1 = cell.1.saturating_add(1);
         }
     }
 
@@ -243,19 +382,6 @@ impl Recorder {
         }
     }
 
-    /// A tier's whole-run stats: its counters, with latency and queue-wait histograms
-    /// merged from its tenants (kept per tenant only, to record each value fewer times).
-    pub fn tier_stats(&self, tier: usize) -> Stats {
-        let mut s = self.tiers[tier].run.clone();
-        for (t, rec) in self.tenants.iter().enumerate() {
-            if self.tenant_tier[t] as usize == tier {
-                s.latency.merge(&rec.run.latency);
-                s.queue_wait.merge(&rec.run.queue_wait);
-            }
-        }
-        s
-    }
-
     /// Meters work done for `tenant`.
     #[inline]
     pub fn meter(&mut self, tenant: u32, cpu_ns: u64, db_ns: u64, bytes: u64) {
@@ -263,6 +389,26 @@ impl Recorder {
         rec.cpu_ns += cpu_ns;
         rec.db_ns += db_ns;
         rec.bytes += bytes;
+    }
+
+    /// Appends a cell's end-of-window sample.
+    pub fn cell_sample(&mut self, cell: usize, s: CellSample) {
+        if self.cells[cell].len() < self.n_windows {
+            self.cells[cell].push(s);
+        }
+    }
+
+    /// A tier's whole-run stats: its counters, with latency and queue-wait histograms
+    /// merged from its tenants (kept per tenant only, to record each value fewer times).
+    pub fn tier_stats(&self, tier: usize) -> Stats {
+        let mut s = self.tier_run[tier].clone();
+        for (t, rec) in self.tenants.iter().enumerate() {
+            if self.tenant_tier[t] as usize == tier {
+                s.latency.merge(&rec.run.latency);
+                s.queue_wait.merge(&rec.run.queue_wait);
+            }
+        }
+        s
     }
 
     /// Failure count of `cause` across all tenants.

@@ -6,21 +6,34 @@
 
 use crate::platform::{Ev, Platform};
 use crate::population::Population;
+use crate::record::RecorderPlan;
 use crate::record::{Recorder, Stats};
-use crate::scenario::Scenario;
+use crate::scenario::{FaultKind, Metric, Scenario};
 use crate::slo;
+use reports::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use reports::summary::{
     self, FaultRow, GroupRow, Latency, LedgerRow, Outcomes, RunSummary, TenantRow,
 };
-use sim::{Engine, RunLimits, SimTime, StopReason};
+use sim::{Engine, RunLimits, SimDuration, SimTime, StopReason};
 use std::collections::BTreeMap;
 
 /// A run's result.
 pub struct RunOutput {
     /// The summary.
     pub summary: RunSummary,
+    /// Time series, per cell samples and the heatmap.
+    pub series: Series,
     /// Why the engine stopped.
     pub stop: StopReason,
+}
+
+/// Options of one run beyond the scenario and seed.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Variant name, recorded in the summary.
+    pub variant: Option<String>,
+    /// Tenants to record a time series for, besides those named in SLOs and faults.
+    pub watch: Vec<String>,
 }
 
 /// A run that could not be trusted.
@@ -33,14 +46,78 @@ pub enum RunError {
 
 /// Runs `sc` with `seed`; `variant` is only recorded.
 pub fn run(sc: &Scenario, seed: u64, variant: Option<&str>) -> Result<RunOutput, RunError> {
+    run_with(
+        sc,
+        seed,
+        &RunOptions {
+            variant: variant.map(str::to_string),
+            watch: Vec::new(),
+        },
+    )
+}
+
+/// Tenants that get their own time series: named in an SLO's `tenants`, targeted by a
+/// fault, or asked for, in first-mention order without repeats.
+pub fn watched_tenants(sc: &Scenario, pop: &Population, extra: &[String]) -> Vec<(u32, String)> {
+    let mut names: Vec<&str> = Vec::new();
+    for s in &sc.slos {
+        names.extend(s.tenants.iter().map(String::as_str));
+    }
+    for f in &sc.faults {
+        match &f.kind {
+            FaultKind::HotTenant { tenant, .. } => names.push(tenant),
+            FaultKind::DependencyErrors {
+                tenant: Some(t), ..
+            } => names.push(t),
+            _ => {}
+        }
+    }
+    names.extend(extra.iter().map(String::as_str));
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for n in names {
+        if let Some(t) = pop.find(n) {
+            if !out.iter().any(|(x, _)| *x == t.0) {
+                out.push((t.0, n.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// The latency that makes a successful request count as bad in the heatmap: the first
+/// latency objective's bound, else 1 s.
+fn heat_threshold(sc: &Scenario) -> SimDuration {
+    sc.slos
+        .iter()
+        .find_map(|s| match s.objective.metric {
+            Metric::LatencyPercentile(_) | Metric::LatencyMax | Metric::LatencyMean => {
+                Some(SimDuration::from_nanos_f64(s.objective.bound))
+            }
+            _ => None,
+        })
+        .unwrap_or(SimDuration::from_secs(1))
+}
+
+/// Runs `sc` with `seed` and `opts`.
+pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput, RunError> {
+    let variant = opts.variant.as_deref();
     let pop = Population::build(sc, seed);
-    let rec = Recorder::new(
-        pop.tenants.iter().map(|t| t.tier as u16).collect(),
-        sc.tiers.len(),
-        sc.duration,
-        sc.window,
-        slo::distinct_windows(sc),
-    );
+    let rec = Recorder::new(RecorderPlan {
+        tenant_tier: pop.tenants.iter().map(|t| t.tier as u16).collect(),
+        tenant_cohort: pop
+            .tenants
+            .iter()
+            .map(|t| t.cohort.map(|c| c as u16))
+            .collect(),
+        tiers: sc.tiers.iter().map(|t| t.name.clone()).collect(),
+        cohorts: sc.cohorts.iter().map(|c| c.name.clone()).collect(),
+        watched: watched_tenants(sc, &pop, &opts.watch),
+        duration: sc.duration,
+        window: sc.window,
+        slo_windows: slo::distinct_windows(sc),
+        heat_threshold: heat_threshold(sc),
+        cells: sc.platform.cells as usize,
+    });
     let mut engine: Engine<Ev> = Engine::new();
     let mut plat = Platform::build(sc, &pop, seed, rec, &mut engine.queue);
     let stop = engine.run(
@@ -72,21 +149,15 @@ pub fn run(sc: &Scenario, seed: u64, variant: Option<&str>) -> Result<RunOutput,
         if members.is_empty() {
             continue;
         }
-        let tr = &rec.tiers[ti];
+        let hdr = &rec.tier_hdr[ti];
         let stats = rec.tier_stats(ti);
         let fl: u64 = members.iter().map(|&t| in_flight[t]).sum();
         total_hdr
-            .add(&tr.hdr)
+            .add(hdr)
             .map_err(|e| RunError::Invariant(e.to_string()))?;
         total_stats.merge(&stats);
         total_tenants += members.len() as u64;
-        tiers.push(group_row(
-            &tier.name,
-            members.len() as u64,
-            &stats,
-            fl,
-            &tr.hdr,
-        ));
+        tiers.push(group_row(&tier.name, members.len() as u64, &stats, fl, hdr));
     }
     let total_in_flight: u64 = in_flight.iter().sum();
     let total = group_row(
@@ -151,7 +222,12 @@ pub fn run(sc: &Scenario, seed: u64, variant: Option<&str>) -> Result<RunOutput,
         ledger,
         tenants,
     };
-    Ok(RunOutput { summary, stop })
+    let series = series_of(sc, &pop, rec);
+    Ok(RunOutput {
+        summary,
+        series,
+        stop,
+    })
 }
 
 fn stop_name(s: StopReason) -> &'static str {
@@ -212,6 +288,7 @@ fn group_row(
         outcomes: outcomes(s, in_flight),
         latency,
         causes,
+        by_attempts: s.by_attempts.to_vec(),
     }
 }
 
@@ -278,4 +355,76 @@ fn check_ledger(plat: &Platform, in_flight: &[u64]) -> Result<LedgerRow, RunErro
         balanced: true,
         ..row
     })
+}
+
+fn series_of(sc: &Scenario, pop: &Population, rec: &Recorder) -> Series {
+    let q = |h: &sim::LogHistogram, p: f64| (h.count() > 0).then(|| h.quantile(p) as f64 / 1e6);
+    let groups = rec
+        .groups
+        .iter()
+        .map(|g| GroupSeries {
+            kind: g.kind.to_string(),
+            name: g.name.clone(),
+            points: g
+                .windows
+                .iter()
+                .map(|s| GroupPoint {
+                    offered: s.offered,
+                    ok: s.ok,
+                    rejected_429: s.rejected,
+                    shed_503: s.shed,
+                    errors_5xx: s.errors,
+                    timeouts: s.timeouts,
+                    attempts: s.attempts,
+                    p50_ms: q(&s.latency, 0.5),
+                    p99_ms: q(&s.latency, 0.99),
+                    p999_ms: q(&s.latency, 0.999),
+                })
+                .collect(),
+        })
+        .collect();
+    let cells = rec
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, samples)| CellSeries {
+            cell: i as u32,
+            points: samples
+                .iter()
+                .map(|c| CellPoint {
+                    queue_depth: c.queue_depth,
+                    workers_busy: c.workers_busy,
+                    workers: c.workers,
+                    db_utilisation: c.db_utilisation,
+                    db_waiting: c.db_waiting,
+                    breaker_open: c.breaker_open,
+                })
+                .collect(),
+        })
+        .collect();
+    // Heatmap rows grouped by cell, declaration order within a cell.
+    let mut order: Vec<usize> = (0..pop.tenants.len()).collect();
+    order.sort_by_key(|&t| pop.tenants[t].cell);
+    let hw = rec.heat_windows;
+    let mut bad = Vec::with_capacity(order.len() * hw);
+    for &t in &order {
+        for w in 0..hw {
+            let (n, b) = rec.heat[t * hw + w];
+            bad.push((n > 0).then(|| b as f32 / n as f32));
+        }
+    }
+    Series {
+        window_s: sc.window.as_secs_f64(),
+        windows: rec.n_windows,
+        groups,
+        cells,
+        heatmap: Heatmap {
+            window_s: rec.heat_window.as_secs_f64(),
+            threshold_ms: rec.heat_threshold.as_millis_f64(),
+            tenants: order.iter().map(|&t| pop.tenants[t].id.clone()).collect(),
+            cells: order.iter().map(|&t| pop.tenants[t].cell).collect(),
+            bad,
+            windows: hw,
+        },
+    }
 }

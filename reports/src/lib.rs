@@ -8,6 +8,7 @@
 //! byte-identical output. Nothing here reads a clock or the environment.
 #![deny(missing_docs)]
 
+pub mod series;
 pub mod summary;
 pub mod terminal;
 

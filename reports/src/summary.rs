@@ -111,6 +111,8 @@ pub struct GroupRow {
     pub latency: Latency,
     /// Causes of 503 and 5xx, by cause name.
     pub causes: std::collections::BTreeMap<String, u64>,
+    /// Finished requests by the number of attempts they took: `[1, 2, …, 7, 8+]`.
+    pub by_attempts: Vec<u64>,
 }
 
 /// One tenant's results (compact).
