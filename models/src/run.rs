@@ -190,15 +190,30 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         })
         .collect();
 
+    let targets: Vec<Option<u32>> = sc
+        .faults
+        .iter()
+        .map(|f| match &f.kind {
+            FaultKind::HotTenant { tenant, .. } => pop.find(tenant).map(|t| t.0),
+            FaultKind::DependencyErrors {
+                tenant: Some(t), ..
+            } => pop.find(t).map(|t| t.0),
+            _ => None,
+        })
+        .collect();
+    let verdicts = crate::verdicts::fault_verdicts(sc, rec, &targets);
     let faults = sc
         .faults
         .iter()
-        .map(|f| FaultRow {
+        .zip(&verdicts)
+        .map(|(f, v)| FaultRow {
             name: f.name.clone(),
             kind: f.kind.name().to_string(),
             start_s: f.start.as_secs_f64(),
             end_s: f.end.as_secs_f64(),
             target: Some(f.kind.target()),
+            affected_tenants: v.affected_tenants,
+            recovery_s: v.recovery_s,
         })
         .collect();
 

@@ -352,3 +352,142 @@ fn global_breaker_spreads_one_tenants_failure_per_tenant_contains_it() {
         "the broken tenant still fails"
     );
 }
+
+fn two_cells(fault: &str) -> String {
+    format!(
+        r#"
+version = 1
+duration = "120s"
+[platform]
+cells = 2
+workers = 8
+[platform.db]
+connections = 8
+cores = 2
+[classes.c]
+service = "const(2ms)"
+db_queries = "const(1)"
+db_time = "const(5ms)"
+timeout = "2s"
+[[cohorts]]
+name = "t"
+count = 40
+rate = "const(10/s)"
+[[slos]]
+name = "p99"
+objective = "p(99) < 100ms"
+{fault}
+"#
+    )
+}
+
+fn cell_p50(s: &RunSummary, cell: u32) -> f64 {
+    let v: Vec<f64> = s
+        .tenants
+        .iter()
+        .filter(|t| t.cell == cell)
+        .map(|t| t.p50_ms)
+        .collect();
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Goal: cell faults stay in their cell, and the verdicts say so. Method: 40 tenants on 2
+/// cells (20 each, 200 req/s per cell against a DB of 2 cores × 5 ms = 400 queries/s).
+/// (a) `db_degraded` to 20% in cell 0 for 30 s: cell 0's DB can do 80/s < 200/s, so its
+/// tenants time out — blast radius = cell 0's 20 tenants, cell 1 untouched — and the cell
+/// recovers once the backlog has drained (~18 s after the fault ends).
+/// (b) `dependency_latency` of 100 ms in cell 1 (with a roomy pool): its tenants' median
+/// rises by ~100 ms, cell 0's not at all.
+/// (c) `workers_lost` 7 of 8 in cell 0: one worker does ~140 req/s < 200/s: cell 0 suffers.
+#[test]
+fn cell_faults_stay_in_their_cell() {
+    let s = run(
+        &two_cells(
+            r#"[[faults]]
+name = "migration"
+kind = "db_degraded"
+cell = 0
+capacity = "20%"
+at = "30s"
+for = "30s""#,
+        ),
+        6,
+    );
+    let f = &s.faults[0];
+    eprintln!(
+        "db_degraded: affected {}, recovery {:?}",
+        f.affected_tenants, f.recovery_s
+    );
+    assert_eq!(f.affected_tenants, 20, "exactly cell 0's tenants");
+    // The backlog built at 200 − 80 = 120/s for 30 s (3,600 requests; clients time out but
+    // the work stays queued) drains at 400 − 200 = 200/s: ~18 s after the fault ends.
+    assert!(
+        f.recovery_s.is_some_and(|r| (12.0..=25.0).contains(&r)),
+        "{:?}",
+        f.recovery_s
+    );
+    assert!(s
+        .tenants
+        .iter()
+        .filter(|t| t.cell == 1)
+        .all(|t| t.slo_breaches.is_empty()));
+    assert!(s
+        .tenants
+        .iter()
+        .filter(|t| t.cell == 0)
+        .all(|t| t.outcomes.timeouts > 0));
+
+    // Added latency holds a worker and a connection: give both room (64 / 107 ms ≈ 600/s)
+    // so that only the latency itself shows (with 8 of each, cell 1 saturates: p50 ~1 s).
+    let roomy = |f: &str| {
+        two_cells(f)
+            .replace("connections = 8", "connections = 64")
+            .replace("workers = 8", "workers = 64")
+    };
+    let base = run(&roomy(""), 6);
+    let lat = run(
+        &roomy(
+            r#"[[faults]]
+kind = "dependency_latency"
+cell = 1
+latency = "const(100ms)"
+at = "0s"
+until = "120s""#,
+        ),
+        6,
+    );
+    let (d0, d1) = (
+        cell_p50(&lat, 0) - cell_p50(&base, 0),
+        cell_p50(&lat, 1) - cell_p50(&base, 1),
+    );
+    eprintln!(
+        "dependency_latency 100ms on cell 1: p50 change cell 0 {d0:.2} ms, cell 1 {d1:.2} ms"
+    );
+    assert!(d0.abs() < 1.0 && (d1 - 100.0).abs() < 5.0);
+
+    let w = run(
+        &two_cells(
+            r#"[[faults]]
+kind = "workers_lost"
+cell = 0
+count = 7
+at = "30s"
+for = "30s""#,
+        ),
+        6,
+    );
+    let bad = |c: u32| -> u64 {
+        w.tenants
+            .iter()
+            .filter(|t| t.cell == c)
+            .map(|t| t.outcomes.timeouts + t.outcomes.shed_503)
+            .sum()
+    };
+    eprintln!(
+        "workers_lost 7/8 on cell 0: failures cell 0 {}, cell 1 {}",
+        bad(0),
+        bad(1)
+    );
+    assert!(bad(0) > 500 && bad(1) == 0);
+    assert_eq!(w.faults[0].affected_tenants, 20);
+}

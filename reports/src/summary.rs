@@ -183,6 +183,12 @@ pub struct FaultRow {
     pub end_s: f64,
     /// Target, if any.
     pub target: Option<String>,
+    /// Blast radius: tenants other than the target that went badly from the fault's start
+    /// to its recovery (≥ 5% of their requests failed or slower than the heat threshold).
+    pub affected_tenants: u64,
+    /// Seconds from the fault's end until every tier was healthy again for 5 windows;
+    /// `None`: not recovered by the end of the run.
+    pub recovery_s: Option<f64>,
 }
 
 /// The request ledger: every logical request and every attempt accounted for.

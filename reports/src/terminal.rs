@@ -111,20 +111,31 @@ pub fn render(s: &RunSummary) -> String {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "  {:<24} {:<20} {:>9} {:>9}  TARGET",
-            "FAULT", "KIND", "START", "END"
+            "  {:<22} {:<18} {:>8} {:>8}  {:<24} {:>9} {:>10}",
+            "FAULT", "KIND", "START", "END", "TARGET", "AFFECTED", "RECOVERY"
         );
         for f in &s.faults {
+            let recovery = match f.recovery_s {
+                Some(r) => format!("{r:.0}s"),
+                None => "not yet".to_string(),
+            };
             let _ = writeln!(
                 out,
-                "  {:<24} {:<20} {:>8.1}s {:>8.1}s  {}",
+                "  {:<22} {:<18} {:>7.0}s {:>7.0}s  {:<24} {:>9} {:>10}",
                 f.name,
                 f.kind,
                 f.start_s,
                 f.end_s,
-                f.target.as_deref().unwrap_or("-")
+                f.target.as_deref().unwrap_or("-"),
+                thousands(f.affected_tenants),
+                recovery
             );
         }
+        let _ = writeln!(
+            out,
+            "  (affected: other tenants with ≥5% bad requests from the fault's start to recovery; \
+recovery: time after the fault until every tier is healthy for 5 windows)"
+        );
     }
     if !s.slos.is_empty() {
         let _ = writeln!(out);
