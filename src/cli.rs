@@ -29,7 +29,8 @@ pub enum Command {
 tenantsim run scenarios/quickstart.toml\n  \
 tenantsim run scenarios/quickstart.toml --seed 7\n  \
 tenantsim run scenarios/quickstart.toml --set platform.scheduler=drr --set platform.cells=4\n  \
-tenantsim run scenarios/quickstart.toml --json out/summary.json\n\n\
+tenantsim run scenarios/quickstart.toml --json out/summary.json\n  \
+tenantsim run scenarios/quickstart.toml --out out/ --watch small-0007\n\n\
 Exit codes: 0 all SLOs passed, 1 an SLO failed, 2 invalid input, 3 internal error.")]
     Run(RunArgs),
     /// Check scenario files without running them.
@@ -54,6 +55,13 @@ pub struct RunArgs {
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Write summary.json, timeseries.csv, tenants.csv, charts (PNG + SVG) and report.html here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also record a time series for this tenant (repeatable; tenants named in SLOs and
+    /// faults are always watched).
+    #[arg(long, value_name = "TENANT")]
+    pub watch: Vec<String>,
     /// Print only the verdict line and the repro command.
     #[arg(long, short)]
     pub quiet: bool,

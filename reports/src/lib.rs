@@ -1,15 +1,31 @@
 //! # reports — what a run produced, and how it is shown
 //!
-//! This crate owns the *results schema* ([`summary::RunSummary`] and its rows): plain,
-//! serialisable data recorded by a run. It renders that data (terminal tables, JSON) and
+//! This crate owns the *results schema* ([`summary::RunSummary`] and its rows,
+//! [`series::Series`]): plain, serialisable data recorded by a run. It renders that data and
 //! knows nothing of the model that produced it: it does not depend on `models` or `sim`.
 //!
-//! **Guarantee.** Rendering is a pure function of the summary: the same summary gives
-//! byte-identical output. Nothing here reads a clock or the environment.
+//! | output | module |
+//! |---|---|
+//! | terminal tables | [`terminal`] |
+//! | `summary.json` | [`summary`] |
+//! | `timeseries.csv`, `tenants.csv` | [`csv`] |
+//! | charts (PNG + SVG) | [`charts`] |
+//! | `report.html` | [`html`] |
+//!
+//! `reports/README.md` documents every file, field and column.
+//!
+//! **Guarantee.** Rendering is a pure function of its input: the same run gives
+//! byte-identical output. Nothing here reads a clock, the environment or the file system
+//! (the chart font is embedded); the binary writes the files.
 #![deny(missing_docs)]
 
+pub mod charts;
+pub mod csv;
+pub mod html;
 pub mod series;
 pub mod summary;
 pub mod terminal;
+#[cfg(test)]
+mod testdata;
 
 pub use summary::RunSummary;

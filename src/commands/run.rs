@@ -26,10 +26,32 @@ pub fn run(a: RunArgs) -> i32 {
     };
     let seed = a.seed.unwrap_or(sc.seed);
     let repro = repro_command(&a.file.display().to_string(), seed, &a.set);
+    if !a.watch.is_empty() {
+        let pop = models::population::Population::build(&sc, seed);
+        if let Some(bad) = a.watch.iter().find(|w| pop.find(w).is_none()) {
+            eprintln!(
+                "{}: error in `--watch {bad}`: no tenant has that id (cohort members are named like `small-0001`)",
+                a.file.display()
+            );
+            return exit::INVALID_INPUT;
+        }
+    }
+    // Check the output directory before spending time on the run.
+    let mut out_dir = match a.out.as_deref().map(super::out::OutDir::prepare).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("tenantsim: error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
     // Wall time of the whole run, for the simulated/wall ratio; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let out = match models::run::run(&sc, seed, None) {
+    let opts = models::run::RunOptions {
+        variant: None,
+        watch: a.watch.clone(),
+    };
+    let out = match models::run::run_with(&sc, seed, &opts) {
         Ok(out) => out,
         Err(e) => {
             eprintln!("tenantsim: {e}\n  repro: {repro}");
@@ -61,6 +83,24 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     }
+    if let Some(dir) = out_dir.as_mut() {
+        #[allow(clippy::disallowed_methods)] // timing the writing of reports, outside the run
+        let t0 = Instant::now();
+        if let Err(e) = write_outputs(dir, &out, &sc.text, &repro) {
+            eprintln!("tenantsim: error: {e}");
+            return exit::INVALID_INPUT;
+        }
+        let bytes: u64 = dir.written().iter().map(|(_, n)| n).sum();
+        if !a.quiet {
+            println!(
+                "  wrote {} files ({:.1} MB) to {} in {:.2}s",
+                dir.written().len(),
+                bytes as f64 / 1e6,
+                dir.path().display(),
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    }
     let failed: Vec<&str> = s
         .slos
         .iter()
@@ -79,6 +119,29 @@ pub fn run(a: RunArgs) -> i32 {
         );
         exit::SLO_FAILED
     }
+}
+
+/// Writes every report of a run into `dir`.
+fn write_outputs(
+    dir: &mut super::out::OutDir,
+    out: &models::run::RunOutput,
+    scenario_text: &str,
+    repro: &str,
+) -> Result<(), super::out::OutError> {
+    let s = &out.summary;
+    dir.write("summary.json", s.to_json().as_bytes())?;
+    dir.write("timeseries.csv", reports::csv::timeseries_csv(s, &out.series).as_bytes())?;
+    dir.write("tenants.csv", reports::csv::tenants_csv(s).as_bytes())?;
+    let charts = reports::charts::render_all(s, &out.series).map_err(|e| super::out::OutError::Io {
+        path: dir.path().join("charts").display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    for c in &charts {
+        dir.write(&format!("charts/{}.png", c.name), &c.png)?;
+        dir.write(&format!("charts/{}.svg", c.name), c.svg.as_bytes())?;
+    }
+    dir.write("report.html", reports::html::report_html(s, &charts, scenario_text, repro).as_bytes())?;
+    Ok(())
 }
 
 /// Writes `contents` atomically: a temporary file in the same directory, then a rename.
