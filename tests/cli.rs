@@ -264,32 +264,64 @@ fn out_dir_reports_parse_back_and_agree() {
     let out = d.join("report");
     let o = bin()
         .current_dir(root())
-        .args(["run", "scenarios/quickstart.toml", "--watch", "small-0003", "--out"])
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "--watch",
+            "small-0003",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
     let (stdout, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}{err}");
-    for f in ["summary.json", "timeseries.csv", "tenants.csv", "report.html", "charts/latency.png", "charts/latency.svg"] {
+    for f in [
+        "summary.json",
+        "timeseries.csv",
+        "tenants.csv",
+        "report.html",
+        "charts/latency.png",
+        "charts/latency.svg",
+    ] {
         assert!(out.join(f).is_file(), "{f} written");
     }
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let total_offered = summary["total"]["outcomes"]["offered"].as_u64().unwrap();
-    assert_eq!(total_offered, summary["ledger"]["requests_started"].as_u64().unwrap());
-    let tier_sum: u64 = summary["tiers"].as_array().unwrap().iter().map(|t| t["outcomes"]["offered"].as_u64().unwrap()).sum();
+    assert_eq!(
+        total_offered,
+        summary["ledger"]["requests_started"].as_u64().unwrap()
+    );
+    let tier_sum: u64 = summary["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["outcomes"]["offered"].as_u64().unwrap())
+        .sum();
     assert_eq!(tier_sum, total_offered);
     // tenants.csv: the offered column sums to the total.
     let tenants = std::fs::read_to_string(out.join("tenants.csv")).unwrap();
     let mut lines = tenants.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = header.iter().position(|h| *h == "offered").expect("offered column");
-    let sum: u64 = lines.map(|l| l.split(',').nth(col).unwrap().parse::<u64>().unwrap()).sum();
+    let col = header
+        .iter()
+        .position(|h| *h == "offered")
+        .expect("offered column");
+    let sum: u64 = lines
+        .map(|l| l.split(',').nth(col).unwrap().parse::<u64>().unwrap())
+        .sum();
     assert_eq!(sum, total_offered);
     // timeseries.csv: the watched tenant has its own rows.
     let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
-    assert!(ts.lines().any(|l| l.contains(",tenant,small-0003,")), "watched tenant series");
+    assert!(
+        ts.lines().any(|l| l.contains(",tenant,small-0003,")),
+        "watched tenant series"
+    );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("PASS") && html.contains("bystander-latency") && !html.contains("<script"));
+    assert!(
+        html.contains("PASS") && html.contains("bystander-latency") && !html.contains("<script")
+    );
     // Reusing the directory is fine (only tenantsim's files in it).
     let again = bin()
         .current_dir(root())
@@ -304,11 +336,20 @@ fn out_dir_reports_parse_back_and_agree() {
 fn out_dir_refuses_foreign_and_unwritable_directories() {
     let d = tmp_dir("out-bad");
     std::fs::write(d.join("main.rs"), "fn main() {}").unwrap();
-    let o = bin().current_dir(root()).args(["run", "scenarios/quickstart.toml", "--out"]).arg(&d).output().unwrap();
+    let o = bin()
+        .current_dir(root())
+        .args(["run", "scenarios/quickstart.toml", "--out"])
+        .arg(&d)
+        .output()
+        .unwrap();
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("main.rs") && err.contains("refusing"), "{err}");
-    assert_eq!(std::fs::read_to_string(d.join("main.rs")).unwrap(), "fn main() {}", "untouched");
+    assert_eq!(
+        std::fs::read_to_string(d.join("main.rs")).unwrap(),
+        "fn main() {}",
+        "untouched"
+    );
 
     // A read-only directory (skipped when running as a user that ignores permissions).
     use std::os::unix::fs::PermissionsExt;
@@ -316,7 +357,12 @@ fn out_dir_refuses_foreign_and_unwritable_directories() {
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
     let probe = std::fs::write(ro.join("probe"), "x").is_ok();
     if !probe {
-        let o = bin().current_dir(root()).args(["run", "scenarios/quickstart.toml", "--out"]).arg(&ro).output().unwrap();
+        let o = bin()
+            .current_dir(root())
+            .args(["run", "scenarios/quickstart.toml", "--out"])
+            .arg(&ro)
+            .output()
+            .unwrap();
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(err.contains("cannot write"), "{err}");

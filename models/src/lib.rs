@@ -8,6 +8,8 @@
 //! | [`scenario`] | scenario files: schema, `--set` overrides, validation with located errors |
 //! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
+//! | [`lifecycle`] | the tenant lifecycle state machine (provision → active ↔ dormant → suspend → destroy) |
+//! | [`placement`] | placing new tenants onto cells by a pluggable policy (least loaded, round robin) |
 //! | [`token_bucket`] | per-tenant edge rate limiter with exact Retry-After |
 //! | [`scheduler`] | a cell's request queue: FIFO, DRR, per-tenant caps |
 //! | [`db`] | a cell's DB: connection pool in front of processor-shared cores |
@@ -24,7 +26,9 @@
 
 pub mod breaker;
 pub mod db;
+pub mod lifecycle;
 pub mod outcome;
+pub mod placement;
 pub mod platform;
 pub mod population;
 pub mod record;

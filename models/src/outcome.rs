@@ -24,10 +24,24 @@ pub enum Cause {
     DbPoolTimeout,
     /// A dependency returned an error.
     DependencyError,
+    /// The tenant is not active (being provisioned, failed, destroyed).
+    NotActive,
+    /// The tenant is suspended.
+    TenantSuspended,
+    /// The cell no longer owns the tenant (a misrouted request after a migration).
+    WrongCell,
+    /// The cell is down.
+    CellDown,
+    /// The tenant's KMS key is disabled.
+    KmsKeyDisabled,
+    /// The KMS could not be reached or did not answer.
+    KmsUnavailable,
+    /// A partition cut the call.
+    Unreachable,
 }
 
 /// Number of causes (length of per-cause counter arrays).
-pub const N_CAUSES: usize = 8;
+pub const N_CAUSES: usize = 15;
 
 /// All causes, in code order.
 pub const CAUSES: [Cause; N_CAUSES] = [
@@ -39,6 +53,13 @@ pub const CAUSES: [Cause; N_CAUSES] = [
     Cause::DbTimeout,
     Cause::DbPoolTimeout,
     Cause::DependencyError,
+    Cause::NotActive,
+    Cause::TenantSuspended,
+    Cause::WrongCell,
+    Cause::CellDown,
+    Cause::KmsKeyDisabled,
+    Cause::KmsUnavailable,
+    Cause::Unreachable,
 ];
 
 impl Cause {
@@ -53,6 +74,13 @@ impl Cause {
             Cause::DbTimeout => "db_timeout",
             Cause::DbPoolTimeout => "db_pool_timeout",
             Cause::DependencyError => "dependency_error",
+            Cause::NotActive => "tenant_not_active",
+            Cause::TenantSuspended => "tenant_suspended",
+            Cause::WrongCell => "wrong_cell",
+            Cause::CellDown => "cell_down",
+            Cause::KmsKeyDisabled => "kms_key_disabled",
+            Cause::KmsUnavailable => "kms_unavailable",
+            Cause::Unreachable => "unreachable",
         }
     }
     /// Whether the client sees this as a 503 (shed) rather than another 5xx.
@@ -64,6 +92,8 @@ impl Cause {
                 | Cause::Admission
                 | Cause::BreakerOpen
                 | Cause::NoRoute
+                | Cause::CellDown
+                | Cause::NotActive
         )
     }
 }

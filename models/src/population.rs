@@ -39,6 +39,16 @@ pub struct Tenant {
     pub arrival: Arrival,
     /// Its own load shape, if it has one (cohort shapes are the cohort's).
     pub schedule: Option<LoadShape>,
+    /// Required region, if any.
+    pub region: Option<String>,
+    /// Must stay on EU cells.
+    pub eu_only: bool,
+    /// Asks to be provisioned at this time (a provisioning burst); `None`: exists from 0.
+    pub provision_at: Option<sim::SimTime>,
+    /// Its own background jobs.
+    pub jobs: Option<crate::scenario::TenantJobs>,
+    /// Data size (bytes).
+    pub data_size: f64,
 }
 
 /// All tenants of a run.
@@ -46,6 +56,8 @@ pub struct Tenant {
 pub struct Population {
     /// Tenants in declaration order.
     pub tenants: Vec<Tenant>,
+    /// Tenants no cell was eligible for at the start (placed on cell 0 regardless).
+    pub unplaced: u32,
 }
 
 impl Population {
@@ -53,17 +65,75 @@ impl Population {
     pub fn build(sc: &Scenario, seed: u64) -> Population {
         let default_shares: Vec<f64> = normalise(sc.classes.iter().map(|c| c.share).collect());
         let mut tenants = Vec::new();
-        let mut next_cell = 0u32;
-        let mut rr = |fixed: Option<u32>| -> u32 {
-            fixed.unwrap_or_else(|| {
-                let c = next_cell % sc.platform.cells;
-                next_cell += 1;
-                c
+        // Initial placement: the scenario's policy over all cells (all live at t = 0),
+        // honouring region, residency and per-cell limits. Tenants that fit nowhere go to
+        // cell 0 and are counted in `Population::unplaced`.
+        let mut policy = crate::placement::by_name(
+            &sc.control_plane.placement,
+            &crate::placement::PolicyParams::default(),
+        )
+        .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
+        let region_index = |r: &str| {
+            sc.platform
+                .regions
+                .iter()
+                .position(|x| x == r)
+                .map(|i| i as u16)
+        };
+        let mut views: Vec<crate::placement::CellView> = (0..sc.platform.cells)
+            .map(|c| crate::placement::CellView {
+                id: c,
+                region: region_index(&sc.platform.regions[c as usize]).unwrap_or(0),
+                eu: sc.platform.regions[c as usize].starts_with("eu"),
+                live: true,
+                tenants: 0,
+                max_tenants: sc.platform.max_tenants_per_cell,
+                predicted_load: 0.0,
+                capacity: f64::MAX,
+                dedicated_to: None,
             })
+            .collect();
+        let mut placement_rng = RngStream::new(seed, "placement", 0);
+        let mut unplaced = 0u32;
+        let mut place = |id: u32,
+                         fixed: Option<u32>,
+                         region: Option<&str>,
+                         eu_only: bool,
+                         load: f64,
+                         tier: usize|
+         -> u32 {
+            if let Some(c) = fixed {
+                views[c as usize].tenants += 1;
+                views[c as usize].predicted_load += load;
+                return c;
+            }
+            let info = crate::placement::TenantInfo {
+                id,
+                region: region
+                    .map(|r| region_index(r).unwrap_or(u16::MAX - 1))
+                    .unwrap_or(crate::placement::ANY_REGION),
+                eu_only,
+                predicted_load: load,
+                tier: tier as u16,
+                spiky: false,
+            };
+            match policy.place(&info, &views, &mut placement_rng) {
+                Some(c) => {
+                    views[c as usize].tenants += 1;
+                    views[c as usize].predicted_load += load;
+                    c
+                }
+                None => {
+                    unplaced += 1;
+                    0
+                }
+            }
         };
         for t in &sc.tenants {
             let tier = &sc.tiers[t.tier];
             let rate_limit = t.rate_limit.or(tier.rate_limit);
+            let idx = tenants.len() as u32;
+            let cell = place(idx, t.cell, t.region.as_deref(), t.eu_only, t.rate, t.tier);
             tenants.push(Tenant {
                 id: t.id.clone(),
                 tier: t.tier,
@@ -74,7 +144,7 @@ impl Population {
                     .clone()
                     .map(normalise)
                     .unwrap_or_else(|| default_shares.clone()),
-                cell: rr(t.cell),
+                cell,
                 rate_limit,
                 burst: t.burst.unwrap_or(if t.rate_limit.is_some() {
                     burst_for(rate_limit)
@@ -84,6 +154,11 @@ impl Population {
                 max_concurrency: t.max_concurrency.or(tier.max_concurrency),
                 arrival: t.arrival.clone(),
                 schedule: t.schedule.clone(),
+                region: t.region.clone(),
+                eu_only: t.eu_only,
+                provision_at: None,
+                jobs: t.jobs.clone(),
+                data_size: t.data_size,
             });
         }
         for (ci, co) in sc.cohorts.iter().enumerate() {
@@ -109,22 +184,33 @@ impl Population {
                         .unwrap_or(0)
                 };
                 let t = &sc.tiers[tier];
+                let idx = tenants.len() as u32;
+                let cell = if co.provision_at.is_some() {
+                    0 // placed by the control plane when it is provisioned
+                } else {
+                    place(idx, None, None, co.eu_only, rate, tier)
+                };
                 tenants.push(Tenant {
                     id,
                     tier,
                     cohort: Some(ci),
                     rate,
                     shares: shares.clone(),
-                    cell: rr(None),
+                    cell,
                     rate_limit: t.rate_limit,
                     burst: t.burst,
                     max_concurrency: t.max_concurrency,
                     arrival: Arrival::Poisson,
                     schedule: None,
+                    region: None,
+                    eu_only: co.eu_only,
+                    provision_at: co.provision_at,
+                    jobs: co.jobs.clone(),
+                    data_size: 1e9,
                 });
             }
         }
-        Population { tenants }
+        Population { tenants, unplaced }
     }
 
     /// The tenant with id `id`.

@@ -58,6 +58,14 @@ pub struct Stats {
     pub latency: LogHistogram,
     /// Time spent waiting in a cell queue (ns), per attempt that was served.
     pub queue_wait: LogHistogram,
+    /// Writes applied at a cell that no longer owned the tenant (whole run only).
+    pub misrouted_writes: u64,
+    /// Background jobs completed (whole run only).
+    pub jobs_done: u64,
+    /// Background jobs dead-lettered (whole run only).
+    pub jobs_dlq: u64,
+    /// Time jobs waited in the job queue before a job worker took them (ns; whole run only).
+    pub job_wait: LogHistogram,
 }
 
 impl Stats {
@@ -78,6 +86,10 @@ impl Stats {
         }
         self.latency.merge(&o.latency);
         self.queue_wait.merge(&o.queue_wait);
+        self.misrouted_writes += o.misrouted_writes;
+        self.jobs_done += o.jobs_done;
+        self.jobs_dlq += o.jobs_dlq;
+        self.job_wait.merge(&o.job_wait);
     }
 
     /// Requests that ended.

@@ -178,7 +178,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
                 id: t.id.clone(),
                 tier: sc.tiers[t.tier].name.clone(),
                 cohort: t.cohort.map(|c| sc.cohorts[c].name.clone()),
-                cell: t.cell,
+                cell: plat.tenant_cell(i),
                 outcomes: outcomes(&r.run, in_flight[i]),
                 p50_ms: r.run.latency.quantile(0.5) as f64 / 1e6,
                 p99_ms: r.run.latency.quantile(0.99) as f64 / 1e6,
@@ -186,6 +186,18 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
                 cpu_ms: r.cpu_ns as f64 / 1e6,
                 db_ms: r.db_ns as f64 / 1e6,
                 bytes: r.bytes,
+                misrouted_writes: r.run.misrouted_writes,
+                jobs_done: r.run.jobs_done,
+                jobs_dlq: r.run.jobs_dlq,
+                job_wait_p99_ms: (r.run.job_wait.count() > 0)
+                    .then(|| r.run.job_wait.quantile(0.99) as f64 / 1e6),
+                job_wait_max_ms: (r.run.job_wait.count() > 0)
+                    .then(|| r.run.job_wait.max() as f64 / 1e6),
+                state: plat
+                    .ctl
+                    .state(i as u32)
+                    .map(|s| s.name().to_string())
+                    .unwrap_or_else(|| "not_provisioned".to_string()),
             }
         })
         .collect();
@@ -235,6 +247,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         slos: slo_rows,
         faults,
         ledger,
+        control: control_row(&plat),
         tenants,
     };
     let series = series_of(sc, &pop, rec);
@@ -441,5 +454,36 @@ fn series_of(sc: &Scenario, pop: &Population, rec: &Recorder) -> Series {
             bad,
             windows: hw,
         },
+    }
+}
+
+fn control_row(plat: &Platform) -> reports::summary::ControlRow {
+    let c = &plat.ctl.counts;
+    let mut transitions = BTreeMap::new();
+    for (from, to, n) in plat.ctl.log.counts() {
+        transitions.insert(format!("{}->{}", from.name(), to.name()), n);
+    }
+    reports::summary::ControlRow {
+        transitions,
+        provisioned: c.provisioned,
+        provision_failed: c.provision_failed,
+        cell_events: plat
+            .ctl
+            .cell_events
+            .iter()
+            .map(|&(t, cell, dead)| (t.as_secs_f64(), cell, dead))
+            .collect(),
+        route_refreshes: c.route_refreshes,
+        route_refresh_failures: c.route_refresh_failures,
+        stale_routes_served: c.stale_routes_served,
+        config_versions: c.config_versions,
+        misrouted_writes_applied: c.misrouted_writes_applied,
+        misrouted_writes_rejected: c.misrouted_writes_rejected,
+        kms_calls: plat.kms.calls,
+        kms_failures: plat.kms.failures,
+        jobs_done: plat.jobs.done,
+        jobs_dlq: plat.jobs.dlq,
+        jobs_in_flight: plat.jobs_in_flight() as u64,
+        job_attempts_failed: plat.jobs.failed_attempts,
     }
 }

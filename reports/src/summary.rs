@@ -140,6 +140,24 @@ pub struct TenantRow {
     pub db_ms: f64,
     /// Metered response bytes.
     pub bytes: u64,
+    /// Writes applied at a cell that no longer owned the tenant (after a migration).
+    #[serde(default)]
+    pub misrouted_writes: u64,
+    /// Background jobs completed.
+    #[serde(default)]
+    pub jobs_done: u64,
+    /// Background jobs dead-lettered.
+    #[serde(default)]
+    pub jobs_dlq: u64,
+    /// 99th percentile of job queue wait (ms), if it had jobs.
+    #[serde(default)]
+    pub job_wait_p99_ms: Option<f64>,
+    /// Longest job queue wait (ms): starvation.
+    #[serde(default)]
+    pub job_wait_max_ms: Option<f64>,
+    /// Lifecycle state at the end of the run.
+    #[serde(default)]
+    pub state: String,
 }
 
 /// The verdict on one SLO.
@@ -212,6 +230,43 @@ pub struct LedgerRow {
     pub balanced: bool,
 }
 
+/// What the control plane, the KMS and the async plane did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ControlRow {
+    /// Lifecycle transitions by `from->to`.
+    pub transitions: std::collections::BTreeMap<String, u64>,
+    /// Tenants provisioned during the run.
+    pub provisioned: u64,
+    /// Provisioning attempts that found no eligible cell.
+    pub provision_failed: u64,
+    /// Cells marked dead / alive by the failure detector, with times (s): `[t, cell, dead]`.
+    pub cell_events: Vec<(f64, u32, bool)>,
+    /// Route refreshes by the edge, and how many failed.
+    pub route_refreshes: u64,
+    /// Route refreshes that failed.
+    pub route_refresh_failures: u64,
+    /// Requests routed with an expired route entry (`serve_stale`).
+    pub stale_routes_served: u64,
+    /// Config versions published.
+    pub config_versions: u64,
+    /// Writes applied at a cell that no longer owned the tenant.
+    pub misrouted_writes_applied: u64,
+    /// Misrouted writes rejected with `wrong_cell`.
+    pub misrouted_writes_rejected: u64,
+    /// KMS calls and failures.
+    pub kms_calls: u64,
+    /// KMS calls that failed.
+    pub kms_failures: u64,
+    /// Jobs completed, dead-lettered, and still queued or running at the end.
+    pub jobs_done: u64,
+    /// Jobs dead-lettered.
+    pub jobs_dlq: u64,
+    /// Jobs queued or running at the end.
+    pub jobs_in_flight: u64,
+    /// Job attempts that failed.
+    pub job_attempts_failed: u64,
+}
+
 /// Everything a run recorded that is worth keeping.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -247,6 +302,9 @@ pub struct RunSummary {
     pub faults: Vec<FaultRow>,
     /// The ledger.
     pub ledger: LedgerRow,
+    /// Control plane, KMS and async plane activity.
+    #[serde(default)]
+    pub control: ControlRow,
     /// Per tenant, in declaration order.
     pub tenants: Vec<TenantRow>,
 }

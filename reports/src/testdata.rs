@@ -380,6 +380,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         sim_seconds,
         stop: "time_reached".into(),
         passed,
+        control: Default::default(),
         ledger: LedgerRow {
             requests_started: total.outcomes.offered,
             requests_finished: total.outcomes.finished(),

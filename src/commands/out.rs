@@ -79,7 +79,10 @@ impl OutDir {
             dir: dir.to_path_buf(),
             written: Vec::new(),
         };
-        out.write(".tenantsim", b"This directory holds tenantsim outputs; tenantsim may overwrite them.\n")?;
+        out.write(
+            ".tenantsim",
+            b"This directory holds tenantsim outputs; tenantsim may overwrite them.\n",
+        )?;
         out.written.clear();
         Ok(out)
     }
@@ -89,7 +92,10 @@ impl OutDir {
         let path = self.dir.join(name);
         let parent = path.parent().unwrap_or(&self.dir).to_path_buf();
         std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = parent.join(format!(".tmp-{}-{file_name}", std::process::id()));
         std::fs::write(&tmp, bytes).map_err(|e| io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| {

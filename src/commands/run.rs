@@ -37,7 +37,12 @@ pub fn run(a: RunArgs) -> i32 {
         }
     }
     // Check the output directory before spending time on the run.
-    let mut out_dir = match a.out.as_deref().map(super::out::OutDir::prepare).transpose() {
+    let mut out_dir = match a
+        .out
+        .as_deref()
+        .map(super::out::OutDir::prepare)
+        .transpose()
+    {
         Ok(d) => d,
         Err(e) => {
             eprintln!("tenantsim: error: {e}");
@@ -130,17 +135,24 @@ fn write_outputs(
 ) -> Result<(), super::out::OutError> {
     let s = &out.summary;
     dir.write("summary.json", s.to_json().as_bytes())?;
-    dir.write("timeseries.csv", reports::csv::timeseries_csv(s, &out.series).as_bytes())?;
+    dir.write(
+        "timeseries.csv",
+        reports::csv::timeseries_csv(s, &out.series).as_bytes(),
+    )?;
     dir.write("tenants.csv", reports::csv::tenants_csv(s).as_bytes())?;
-    let charts = reports::charts::render_all(s, &out.series).map_err(|e| super::out::OutError::Io {
-        path: dir.path().join("charts").display().to_string(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let charts =
+        reports::charts::render_all(s, &out.series).map_err(|e| super::out::OutError::Io {
+            path: dir.path().join("charts").display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
     for c in &charts {
         dir.write(&format!("charts/{}.png", c.name), &c.png)?;
         dir.write(&format!("charts/{}.svg", c.name), c.svg.as_bytes())?;
     }
-    dir.write("report.html", reports::html::report_html(s, &charts, scenario_text, repro).as_bytes())?;
+    dir.write(
+        "report.html",
+        reports::html::report_html(s, &charts, scenario_text, repro).as_bytes(),
+    )?;
     Ok(())
 }
 

@@ -26,6 +26,10 @@
 //! **Hot path.** Requests and attempts live in slabs, queues are preallocated, the DB keeps
 //! one pending event: handling an event allocates nothing once the run has warmed up.
 
+pub mod control;
+pub mod jobs;
+pub mod kms;
+
 use crate::breaker::{Admit, BreakerSet};
 use crate::db::{Db, QueryEnd};
 use crate::outcome::{Cause, Outcome};
@@ -95,6 +99,90 @@ pub enum Ev {
         /// Window index.
         window: u32,
     },
+    /// Cells beat; the control plane's failure detector runs.
+    HeartbeatsDue,
+    /// The edge's route refresh for a tenant completed (or failed).
+    RouteRefreshed {
+        /// Tenant.
+        tenant: u32,
+        /// Whether the control plane answered.
+        ok: bool,
+    },
+    /// A control-plane operation's call completed.
+    ControlOpDone {
+        /// Packed operation.
+        op: u64,
+    },
+    /// A cohort asked to be provisioned.
+    ProvisionRequested {
+        /// First member's tenant index.
+        first: u32,
+        /// Members.
+        count: u32,
+    },
+    /// A cell finished creating a tenant.
+    TenantCreated {
+        /// Tenant.
+        tenant: u32,
+    },
+    /// A config push reached the edge.
+    ConfigPushed {
+        /// Tenant.
+        tenant: u32,
+        /// Version.
+        version: u32,
+    },
+    /// The edge polls for config.
+    ConfigPollDue,
+    /// A migration's backfill finished.
+    MigrationBackfilled {
+        /// Tenant.
+        tenant: u32,
+    },
+    /// A migrated tenant's new route reached the edge.
+    RoutePushed {
+        /// Tenant.
+        tenant: u32,
+    },
+    /// The old cell dropped a migrated tenant's copy.
+    MigrationFinalised {
+        /// Tenant.
+        tenant: u32,
+    },
+    /// The KMS answered a cell (0 ok, 1 key disabled, 2 unreachable).
+    KmsAnswered {
+        /// Attempt.
+        att: Id,
+        /// Answer.
+        code: u8,
+    },
+    /// A DB call across a partition gave up.
+    DbCallFailed {
+        /// Attempt.
+        att: Id,
+    },
+    /// An attempt sent across an edge↔cell partition is given up by the edge.
+    AttemptLost {
+        /// Attempt.
+        att: Id,
+    },
+    /// A job's output was stored (or the attempt failed).
+    JobStored {
+        /// Job.
+        job: Id,
+        /// Success.
+        ok: bool,
+    },
+    /// A failed job's backoff elapsed.
+    JobRetryDue {
+        /// Job.
+        job: Id,
+    },
+    /// A tenant's own job arrived.
+    JobArrived {
+        /// Tenant.
+        tenant: u32,
+    },
 }
 
 impl sim::Event for Ev {
@@ -110,6 +198,22 @@ impl sim::Event for Ev {
             Ev::FaultStarted { .. } => "fault_started",
             Ev::FaultEnded { .. } => "fault_ended",
             Ev::WindowClosed { .. } => "window_closed",
+            Ev::HeartbeatsDue => "heartbeats_due",
+            Ev::RouteRefreshed { .. } => "route_refreshed",
+            Ev::ControlOpDone { .. } => "control_op_done",
+            Ev::ProvisionRequested { .. } => "provision_requested",
+            Ev::TenantCreated { .. } => "tenant_created",
+            Ev::ConfigPushed { .. } => "config_pushed",
+            Ev::ConfigPollDue => "config_poll_due",
+            Ev::MigrationBackfilled { .. } => "migration_backfilled",
+            Ev::RoutePushed { .. } => "route_pushed",
+            Ev::MigrationFinalised { .. } => "migration_finalised",
+            Ev::KmsAnswered { .. } => "kms_answered",
+            Ev::DbCallFailed { .. } => "db_call_failed",
+            Ev::AttemptLost { .. } => "attempt_lost",
+            Ev::JobStored { .. } => "job_stored",
+            Ev::JobRetryDue { .. } => "job_retry_due",
+            Ev::JobArrived { .. } => "job_arrived",
         }
     }
     #[inline]
@@ -125,12 +229,30 @@ impl sim::Event for Ev {
             Ev::FaultStarted { fault } => (8, fault as u64),
             Ev::FaultEnded { fault } => (9, fault as u64),
             Ev::WindowClosed { window } => (10, window as u64),
+            Ev::HeartbeatsDue => (11, 0),
+            Ev::RouteRefreshed { tenant, ok } => (12, ((ok as u64) << 32) | tenant as u64),
+            Ev::ControlOpDone { op } => (13, op & ((1 << 58) - 1) ^ (op >> 58)),
+            Ev::ProvisionRequested { first, count } => (14, ((count as u64) << 32) | first as u64),
+            Ev::TenantCreated { tenant } => (15, tenant as u64),
+            Ev::ConfigPushed { tenant, version } => (16, ((version as u64) << 32) | tenant as u64),
+            Ev::ConfigPollDue => (17, 0),
+            Ev::MigrationBackfilled { tenant } => (18, tenant as u64),
+            Ev::RoutePushed { tenant } => (19, tenant as u64),
+            Ev::MigrationFinalised { tenant } => (20, tenant as u64),
+            Ev::KmsAnswered { att, code } => (21, att.word() ^ ((code as u64) << 56)),
+            Ev::DbCallFailed { att } => (22, att.word()),
+            Ev::AttemptLost { att } => (23, att.word()),
+            Ev::JobStored { job, ok } => (24, job.word() ^ ((ok as u64) << 56)),
+            Ev::JobRetryDue { job } => (25, job.word()),
+            Ev::JobArrived { tenant } => (26, tenant as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
 }
 
 const NO_USER: u32 = u32::MAX;
+/// Marks a DB token as a migration's replicated write (attempt tokens never set it).
+const REPLICA_BIT: u64 = 1 << 62;
 /// Salt that separates a request's client sub-stream from its cost sub-stream.
 const CLIENT_SALT: u64 = 0xC11E_4700_5EED_0001;
 
@@ -210,6 +332,10 @@ struct Cell {
     db: Db,
     db_timer: Option<(TimerKey, SimTime)>,
     db_busy_at_window_start: f64,
+    /// Partition cell↔DB: `Some(reject)`.
+    db_cut: Option<bool>,
+    /// Partition edge↔cell: `Some(reject)`.
+    edge_cut: Option<bool>,
     breaker: Option<BreakerSet>,
     latency: Option<Dist>,
     /// Active injected DB error rates: (only this tenant, or all; fraction).
@@ -241,6 +367,8 @@ struct EdgeTenant {
     local: u32,
     in_flight: u32,
     max_concurrency: u32,
+    /// The edge holds a config saying the tenant is suspended.
+    suspended: bool,
 }
 
 struct ClassRt {
@@ -251,6 +379,9 @@ struct ClassRt {
     timeout: SimDuration,
     cache_hit: f64,
     retry: RetrySpec,
+    kms: bool,
+    writes: bool,
+    submits_job: Option<u16>,
 }
 
 struct FaultRt {
@@ -280,6 +411,14 @@ pub struct Platform {
     window: SimDuration,
     faults: Vec<FaultRt>,
     poll_buf: Vec<(u64, QueryEnd)>,
+    db_partition_timeout: SimDuration,
+    data_size: Vec<f64>,
+    /// The control plane and the edge's caches.
+    pub ctl: control::ControlRt,
+    /// The KMS and key caches.
+    pub kms: kms::KmsRt,
+    /// The async plane.
+    pub jobs: jobs::JobsRt,
     /// What was recorded.
     pub recorder: Recorder,
     /// The ledger counters.
@@ -306,9 +445,8 @@ impl Platform {
             p.scheduler,
             SchedulerName::TenantCap | SchedulerName::DrrCap
         );
-        let tenants_per_cell = |c: u32| pop.tenants.iter().filter(|t| t.cell == c).count() as u32;
         let mut cells: Vec<Cell> = (0..p.cells)
-            .map(|c| Cell {
+            .map(|_| Cell {
                 base_workers: p.workers,
                 workers: p.workers,
                 busy: 0,
@@ -328,9 +466,13 @@ impl Platform {
                 ),
                 db_timer: None,
                 db_busy_at_window_start: 0.0,
-                breaker: p.db.breaker.as_ref().map(|(cfg, scope)| {
-                    BreakerSet::with_tenants(cfg.clone(), *scope, tenants_per_cell(c))
-                }),
+                db_cut: None,
+                edge_cut: None,
+                breaker: p
+                    .db
+                    .breaker
+                    .as_ref()
+                    .map(|(cfg, scope)| BreakerSet::with_tenants(cfg.clone(), *scope, 0)),
                 latency: None,
                 errors: Vec::new(),
             })
@@ -365,11 +507,16 @@ impl Platform {
         };
         let any_budget = sc.classes.iter().any(|c| c.retry.budget.is_some());
         let mut start_spread = Vec::with_capacity(pop.tenants.len());
-        for t in pop.tenants.iter() {
-            let weight = sc.tiers[t.tier].weight;
-            let local = cells[t.cell as usize]
-                .queue
-                .add_tenant(weight, capped.then_some(p.tenant_cap));
+        // Every cell knows every tenant by its population index (tenants move between cells
+        // and are placed at run time; an idle per-tenant queue costs a few dozen bytes).
+        for c in cells.iter_mut() {
+            for t in pop.tenants.iter() {
+                c.queue
+                    .add_tenant(sc.tiers[t.tier].weight, capped.then_some(p.tenant_cap));
+            }
+        }
+        for (ti, t) in pop.tenants.iter().enumerate() {
+            let local = ti as u32;
             edge.push(EdgeTenant {
                 bucket: match t.rate_limit {
                     Some(r) => TokenBucket::new(r, t.burst),
@@ -378,6 +525,7 @@ impl Platform {
                 local,
                 in_flight: 0,
                 max_concurrency: t.max_concurrency.unwrap_or(u32::MAX),
+                suspended: false,
             });
             let shape = match (&t.schedule, t.cohort.and_then(|c| cohort_shape[c])) {
                 (Some(s), _) => {
@@ -440,6 +588,9 @@ impl Platform {
                 timeout: c.timeout,
                 cache_hit: c.cache_hit,
                 retry: c.retry.clone(),
+                kms: c.kms,
+                writes: c.writes,
+                submits_job: c.submits_job.map(|j| j as u16),
             })
             .collect();
         let faults = sc
@@ -449,18 +600,220 @@ impl Platform {
             .map(|(f, mix)| FaultRt {
                 kind: f.kind.clone(),
                 mix: *mix,
-                tenant: match &f.kind {
-                    FaultKind::HotTenant { tenant, .. } => pop.find(tenant).map(|t| t.0),
-                    FaultKind::DependencyErrors {
-                        tenant: Some(t), ..
-                    } => pop.find(t).map(|t| t.0),
-                    _ => None,
-                },
+                tenant: f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0),
                 active: false,
             })
             .collect::<Vec<_>>();
         let n_cells = cells.len();
         cells.shrink_to_fit();
+        let n = pop.tenants.len();
+        let cp = &sc.control_plane;
+        let placement =
+            crate::placement::by_name(&cp.placement, &crate::placement::PolicyParams::default())
+                .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
+        let region_index = |r: &str| {
+            sc.platform
+                .regions
+                .iter()
+                .position(|x| x == r)
+                .map(|i| i as u16)
+        };
+        let ctl = control::ControlRt {
+            up: true,
+            edge_cut: None,
+            latency: cp.latency.clone(),
+            provision_time: cp.provision_time.clone(),
+            push_delay: cp.push_delay.clone(),
+            urgent_push_delay: cp.urgent_push_delay.clone(),
+            rng: RngStream::new(seed, "control_plane", 0),
+            call_timeout: cp.call_timeout,
+            route_ttl: sc.edge.route_ttl,
+            serve_stale: sc.edge.serve_stale,
+            max_staleness: sc.edge.max_staleness,
+            poll_interval: cp.poll_interval,
+            lifecycle: pop
+                .tenants
+                .iter()
+                .map(|t| {
+                    t.provision_at.is_none().then(|| {
+                        crate::lifecycle::Lifecycle::new(
+                            crate::lifecycle::TenantState::Active,
+                            SimTime::ZERO,
+                        )
+                    })
+                })
+                .collect(),
+            log: crate::lifecycle::TransitionLog::new(4096),
+            route: pop.tenants.iter().map(|t| t.cell).collect(),
+            route_version: vec![1; n],
+            edge_routes: vec![
+                control::RouteEntry {
+                    cell: 0,
+                    version: 0,
+                    fetched: SimTime::ZERO,
+                    refreshing: false,
+                    valid: false,
+                };
+                n
+            ],
+            parked: vec![Vec::new(); n],
+            config_version: vec![0; n],
+            edge_config_version: vec![0; n],
+            config: pop
+                .tenants
+                .iter()
+                .map(|t| (t.rate_limit, t.burst, false))
+                .collect(),
+            backlog: Vec::new(),
+            beat_interval: cp.heartbeat_interval,
+            beat_missed: cp.heartbeat_missed,
+            last_beat: vec![SimTime::ZERO; n_cells],
+            dead: vec![false; n_cells],
+            down: vec![false; n_cells],
+            placement,
+            cell_views: (0..n_cells)
+                .map(|c| crate::placement::CellView {
+                    id: c as u32,
+                    region: c as u16,
+                    eu: sc.platform.regions[c].starts_with("eu"),
+                    live: true,
+                    tenants: pop
+                        .tenants
+                        .iter()
+                        .filter(|t| t.provision_at.is_none() && t.cell == c as u32)
+                        .count() as u32,
+                    max_tenants: sc.platform.max_tenants_per_cell,
+                    predicted_load: pop
+                        .tenants
+                        .iter()
+                        .filter(|t| t.provision_at.is_none() && t.cell == c as u32)
+                        .map(|t| t.rate)
+                        .sum(),
+                    capacity: f64::MAX,
+                    dedicated_to: None,
+                })
+                .map(|mut v| {
+                    // Regions are compared by the index of their first cell.
+                    v.region = region_index(&sc.platform.regions[v.id as usize]).unwrap_or(0);
+                    v
+                })
+                .collect(),
+            tenant_info: pop
+                .tenants
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    control::tenant_info(
+                        i as u32,
+                        t.region
+                            .as_deref()
+                            .map(|r| region_index(r).unwrap_or(u16::MAX - 1)),
+                        t.eu_only,
+                        t.rate,
+                        t.tier as u16,
+                    )
+                })
+                .collect(),
+            migration: vec![None; n],
+            reject_misrouted: vec![true; n],
+            counts: control::ControlCounts::default(),
+            cell_events: Vec::new(),
+        };
+        let kms_rt = kms::KmsRt {
+            latency: sc.kms.latency.clone(),
+            rng: RngStream::new(seed, "kms", 0),
+            ttl: sc.kms.data_key_ttl,
+            timeout: sc.kms.timeout,
+            up: true,
+            cut: vec![None; n_cells],
+            enabled: vec![true; n],
+            cache: vec![
+                vec![SimTime::ZERO; n];
+                if sc.classes.iter().any(|c| c.kms) {
+                    n_cells
+                } else {
+                    0
+                }
+            ],
+            breakers: (0..n_cells)
+                .map(|_| {
+                    sc.kms
+                        .breaker
+                        .as_ref()
+                        .map(|(cfg, scope)| BreakerSet::with_tenants(cfg.clone(), *scope, 0))
+                })
+                .collect(),
+            calls: 0,
+            failures: 0,
+        };
+        let jp = &sc.platform.jobs;
+        let job_kind = match jp.scheduler {
+            SchedulerName::Fifo => SchedulerKind::Fifo,
+            SchedulerName::Drr => SchedulerKind::Drr,
+            SchedulerName::TenantCap => SchedulerKind::TenantCap,
+            SchedulerName::DrrCap => SchedulerKind::DrrCap,
+        };
+        let job_capped = matches!(
+            jp.scheduler,
+            SchedulerName::TenantCap | SchedulerName::DrrCap
+        );
+        let any_jobs = !sc.job_classes.is_empty();
+        let jobs_rt = jobs::JobsRt {
+            classes: sc
+                .job_classes
+                .iter()
+                .map(|j| jobs::JobClassRt {
+                    db_time: j.db_time.clone(),
+                    bytes: j.bytes.clone(),
+                    max_attempts: j.max_attempts,
+                    backoff: j.backoff,
+                })
+                .collect(),
+            jobs: Slab::with_capacity(if any_jobs { 1024 } else { 0 }),
+            cells: (0..n_cells)
+                .map(|_| {
+                    let mut queue = CellQueue::new(job_kind, 1_000_000, jp.queue_limit as usize);
+                    if any_jobs {
+                        for t in pop.tenants.iter() {
+                            queue.add_tenant(
+                                sc.tiers[t.tier].weight,
+                                job_capped.then_some(jp.tenant_cap),
+                            );
+                        }
+                    }
+                    jobs::JobCell {
+                        queue,
+                        workers: jp.workers,
+                        busy: 0,
+                    }
+                })
+                .collect(),
+            sources: pop
+                .tenants
+                .iter()
+                .map(|t| {
+                    t.jobs
+                        .as_ref()
+                        .filter(|j| j.rate > 0.0)
+                        .map(|j| jobs::JobSource {
+                            rate: j.rate,
+                            class: j.class as u16,
+                            rng: RngStream::new(seed, &format!("jobs/{}", t.id), 0),
+                        })
+                })
+                .collect(),
+            poison: vec![0.0; n],
+            storage_base: sc.object_storage.latency_base.clone(),
+            storage_per_mb: sc.object_storage.latency_per_mb.clone(),
+            storage_errors: sc.object_storage.errors,
+            storage_timeout: sc.object_storage.timeout,
+            storage_cut: vec![None; n_cells],
+            seq: seed,
+            done: 0,
+            dlq: 0,
+            failed_attempts: 0,
+            refused: 0,
+        };
         let mut plat = Platform {
             end: SimTime(sc.duration.as_nanos()),
             classes,
@@ -482,12 +835,21 @@ impl Platform {
             window: SimDuration(sc.window.as_nanos().max(1)),
             faults,
             poll_buf: Vec::with_capacity(64),
+            db_partition_timeout: p.db.statement_timeout.unwrap_or(SimDuration::from_secs(5)),
+            data_size: pop.tenants.iter().map(|t| t.data_size).collect(),
+            ctl,
+            kms: kms_rt,
+            jobs: jobs_rt,
             recorder,
             ledger: LedgerCounts::default(),
         };
         debug_assert_eq!(n_cells, plat.cells.len());
+        plat.control_initial_routes(SimTime::ZERO);
         for (t, &(users, spread)) in start_spread.iter().enumerate() {
             let t = t as u32;
+            if pop.tenants[t as usize].provision_at.is_some() {
+                continue; // starts sending when it asks to be provisioned
+            }
             if plat.sources[t as usize].think.is_none() {
                 plat.schedule_arrival(t, q);
                 continue;
@@ -515,6 +877,43 @@ impl Platform {
         for (i, f) in sc.faults.iter().enumerate() {
             q.schedule_at(f.start, Ev::FaultStarted { fault: i as u32 });
             q.schedule_at(f.end, Ev::FaultEnded { fault: i as u32 });
+        }
+        q.schedule_at(SimTime(cp.heartbeat_interval.as_nanos()), Ev::HeartbeatsDue);
+        q.schedule_at(SimTime(cp.poll_interval.as_nanos()), Ev::ConfigPollDue);
+        // Provisioning bursts: one event per cohort, at its `provision_at`.
+        let mut first = 0u32;
+        for t in &sc.tenants {
+            let _ = t;
+            first += 1;
+        }
+        for co in &sc.cohorts {
+            if let Some(at) = co.provision_at {
+                q.schedule_at(
+                    at,
+                    Ev::ProvisionRequested {
+                        first,
+                        count: co.count,
+                    },
+                );
+            }
+            first += co.count;
+        }
+        // Background jobs: backlogs queued now, own arrivals from their streams.
+        for (ti, t) in pop.tenants.iter().enumerate() {
+            if let Some(j) = &t.jobs {
+                for _ in 0..j.backlog {
+                    plat.submit_job(SimTime::ZERO, ti as u32, j.class as u16, q);
+                }
+                if j.rate > 0.0 && t.provision_at.is_none() {
+                    if let Some(src) = plat.jobs.sources[ti].as_mut() {
+                        let gap = -libm::log(src.rng.next_f64_open0()) / src.rate;
+                        q.schedule_in(
+                            SimDuration::from_secs_f64(gap),
+                            Ev::JobArrived { tenant: ti as u32 },
+                        );
+                    }
+                }
+            }
         }
         plat
     }
@@ -545,6 +944,11 @@ impl Platform {
     /// Attempts in flight now.
     pub fn attempts_in_flight(&self) -> usize {
         self.attempts.len()
+    }
+
+    /// The cell tenant `t` is on now.
+    pub fn tenant_cell(&self, t: usize) -> u32 {
+        self.tenant_cell[t]
     }
 
     /// Tenants of the requests in flight now (one entry per request), in slab order.
@@ -605,6 +1009,35 @@ impl Platform {
             (req.tenant, req.class, req.sent, req.seed, req.attempts);
         self.ledger.attempts_started += 1;
         self.recorder.attempt(tenant, sent);
+        // The edge refuses tenants that are not serving (being provisioned, failed,
+        // destroyed) and those its config says are suspended.
+        let serving = match self.ctl.state(tenant) {
+            Some(crate::lifecycle::TenantState::Dormant) => {
+                self.ctl.transition(
+                    now,
+                    tenant,
+                    crate::lifecycle::TenantState::Active,
+                    crate::lifecycle::Cause::Traffic,
+                );
+                true
+            }
+            Some(st) => {
+                st.serves_traffic() || st == crate::lifecycle::TenantState::SuspensionPending
+            }
+            None => false,
+        };
+        if !serving || self.edge[tenant as usize].suspended {
+            let cause = if self.edge[tenant as usize].suspended
+                || self.ctl.state(tenant) == Some(crate::lifecycle::TenantState::Suspended)
+            {
+                Cause::TenantSuspended
+            } else {
+                Cause::NotActive
+            };
+            self.ledger.attempts_finished += 1;
+            self.client_result(now, req_id, Outcome::Failed(cause), None, q);
+            return;
+        }
         let edge = &mut self.edge[tenant as usize];
         if edge.in_flight >= edge.max_concurrency {
             self.ledger.attempts_finished += 1;
@@ -627,7 +1060,7 @@ impl Platform {
         let local = edge.local;
         edge.in_flight += 1;
         self.in_flight_attempts += 1;
-        let cell = self.tenant_cell[tenant as usize];
+        let cell = u32::MAX; // decided by the edge's route below
         let c = &self.classes[class as usize];
         let mut costs = SplitMix(seed);
         let service_ns = c.service.sample(&mut costs).max(0.0) as u64;
@@ -668,6 +1101,50 @@ impl Platform {
         if tq.pending.is_none() {
             tq.pending = Some(deadline);
             q.schedule_at(deadline, Ev::TimeoutsDue { class });
+        }
+        let _ = local;
+        match self.route_for(now, tenant, q) {
+            control::RouteDecision::Cell(c) => self.deliver_to_cell(now, att, c, q),
+            control::RouteDecision::Park => self.ctl.parked[tenant as usize].push(att),
+        }
+    }
+
+    /// The edge sends an attempt to `cell`.
+    pub(super) fn deliver_to_cell(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        cell: u32,
+        q: &mut EventQueue<Ev>,
+    ) {
+        let Some(a) = self.attempts.get_mut(att) else {
+            return;
+        };
+        a.cell = cell;
+        a.enqueued = now;
+        let (t, local, service_ns, class) = (a.tenant, a.local, a.service_ns, a.class);
+        match self.cells[cell as usize].edge_cut {
+            Some(true) => {
+                self.end_attempt(now, att, Outcome::Failed(Cause::Unreachable), false, q);
+                return;
+            }
+            Some(false) => {
+                // The call hangs: the edge gives up at the client's timeout.
+                let timeout = self.classes[class as usize].timeout;
+                q.schedule_in(timeout, Ev::AttemptLost { att });
+                return;
+            }
+            None => {}
+        }
+        if self.ctl.down[cell as usize] {
+            self.end_attempt(now, att, Outcome::Failed(Cause::CellDown), false, q);
+            return;
+        }
+        let writes = self.classes[class as usize].writes;
+        if !self.cell_owns(cell, t, writes) {
+            self.invalidate_route(t);
+            self.end_attempt(now, att, Outcome::Failed(Cause::WrongCell), false, q);
+            return;
         }
         // Always through the queue, even when a worker is free: the scheduler decides and
         // keeps the per-tenant in-service counts its caps need.
@@ -716,11 +1193,22 @@ impl Platform {
         };
         let (tenant, sent, wait, service_ns) =
             (a.tenant, a.sent, now.since(a.enqueued), a.service_ns);
+        let needs_key = self.classes[a.class as usize].kms;
         let cell = &mut self.cells[a.cell as usize];
         cell.busy += 1;
         self.recorder.queue_wait(tenant, sent, wait);
         self.recorder.meter(tenant, service_ns, 0, 0);
-        q.schedule_in(SimDuration(service_ns), Ev::ServiceFinished { att });
+        if needs_key && !self.kms_key_ready(now, att, q) {
+            return; // resumes on KmsAnswered
+        }
+        self.begin_cpu(att, q);
+    }
+
+    /// The worker starts the attempt's CPU work.
+    pub(super) fn begin_cpu(&mut self, att: Id, q: &mut EventQueue<Ev>) {
+        if let Some(a) = self.attempts.get(att) {
+            q.schedule_in(SimDuration(a.service_ns), Ev::ServiceFinished { att });
+        }
     }
 
     /// The attempt's next step after CPU work or a query: another query, or the answer.
@@ -749,8 +1237,33 @@ impl Platform {
             .sample(&mut a.costs)
             .max(0.0) as u64;
         a.db_ns += work;
+        let (t, writes) = (a.tenant, self.classes[a.class as usize].writes);
+        match self.cells[cell].db_cut {
+            Some(true) => {
+                self.query_done(now, att, Err(Cause::Unreachable), q);
+                return;
+            }
+            Some(false) => {
+                q.schedule_in(self.db_partition_timeout, Ev::DbCallFailed { att });
+                return;
+            }
+            None => {}
+        }
         self.cells[cell].db.submit(now, att.word(), work);
         self.reschedule_db(now, cell as u32, q);
+        // During a migration's backfill, writes are also applied at the new cell's DB.
+        if writes {
+            if let Some(control::MigrationPhase::Migrating { from, to }) =
+                self.ctl.migration[t as usize]
+            {
+                if from as usize == cell {
+                    self.cells[to as usize]
+                        .db
+                        .submit(now, REPLICA_BIT | att.word(), work);
+                    self.reschedule_db(now, to, q);
+                }
+            }
+        }
     }
 
     /// Keeps exactly one pending wake-up event per DB, at its next completion or deadline.
@@ -778,6 +1291,19 @@ impl Platform {
         ended.clear();
         self.cells[cell as usize].db.poll(now, &mut ended);
         for &(tok, end) in &ended {
+            if tok & jobs::JOB_BIT != 0 {
+                if end != QueryEnd::AcquireTimeout {
+                    self.cells[cell as usize].db.release(now);
+                }
+                self.job_db_done(now, tok, end == QueryEnd::Done, q);
+                continue;
+            }
+            if tok & REPLICA_BIT != 0 {
+                if end != QueryEnd::AcquireTimeout {
+                    self.cells[cell as usize].db.release(now);
+                }
+                continue;
+            }
             let att = Id::from_word(tok);
             match end {
                 QueryEnd::Done => {
@@ -877,6 +1403,11 @@ impl Platform {
             let cell = &mut self.cells[a.cell as usize];
             cell.busy -= 1;
             cell.queue.release(a.local);
+        }
+        if outcome == Outcome::Ok && !a.abandoned {
+            if let Some(j) = self.classes[a.class as usize].submits_job {
+                self.submit_job(now, a.tenant, j, q);
+            }
         }
         if a.abandoned {
             if served {
@@ -1016,6 +1547,79 @@ impl Platform {
                     self.recompute_cell(now, c, q);
                 }
             }
+            FaultKind::ControlPlaneOutage => {
+                self.ctl.up = !active;
+                if !active {
+                    self.on_control_plane_recovered(now, q);
+                }
+            }
+            FaultKind::KmsOutage => self.kms.up = !active,
+            FaultKind::KmsKeyDisabled { .. } => {
+                if let Some(t) = self.faults[fault as usize].tenant {
+                    self.kms.enabled[t as usize] = !active;
+                }
+            }
+            FaultKind::Partition {
+                kind,
+                cells,
+                reject,
+            } => {
+                use crate::scenario::PartitionKind as P;
+                let cut = active.then_some(*reject);
+                let (kind, cells) = (*kind, cells.clone());
+                match kind {
+                    P::EdgeControlPlane => self.ctl.edge_cut = cut,
+                    P::CellDb => cells
+                        .iter()
+                        .for_each(|&c| self.cells[c as usize].db_cut = cut),
+                    P::EdgeCell => cells
+                        .iter()
+                        .for_each(|&c| self.cells[c as usize].edge_cut = cut),
+                    P::CellKms => cells.iter().for_each(|&c| self.kms.cut[c as usize] = cut),
+                    P::CellObjectStorage => cells
+                        .iter()
+                        .for_each(|&c| self.jobs.storage_cut[c as usize] = cut),
+                }
+            }
+            FaultKind::TenantMigration { .. } => {
+                if active {
+                    self.run_cp_op(now, control::CpOp::Migrate(fault), q);
+                }
+            }
+            FaultKind::ConfigPush { .. } => {
+                if active {
+                    self.run_cp_op(now, control::CpOp::ConfigChange(fault), q);
+                }
+            }
+            FaultKind::SuspendTenant { .. } => {
+                let Some(t) = self.faults[fault as usize].tenant else {
+                    return;
+                };
+                if active {
+                    if self.ctl.state(t).is_some_and(|s| s.serves_traffic()) {
+                        self.ctl.transition(
+                            now,
+                            t,
+                            crate::lifecycle::TenantState::SuspensionPending,
+                            crate::lifecycle::Cause::Operator,
+                        );
+                        self.run_cp_op(now, control::CpOp::Suspend(t, true), q);
+                    }
+                } else {
+                    self.run_cp_op(now, control::CpOp::Suspend(t, false), q);
+                }
+            }
+            FaultKind::CellOutage { cells } => {
+                for &c in cells.clone().iter() {
+                    self.ctl.down[c as usize] = active;
+                }
+            }
+            FaultKind::PoisonJobs { fraction, .. } => {
+                let f = *fraction;
+                if let Some(t) = self.faults[fault as usize].tenant {
+                    self.jobs.poison[t as usize] = if active { f } else { 0.0 };
+                }
+            }
         }
     }
 
@@ -1130,6 +1734,24 @@ impl sim::Model for Platform {
             Ev::FaultStarted { fault } => self.on_fault(now, fault, true, q),
             Ev::FaultEnded { fault } => self.on_fault(now, fault, false, q),
             Ev::WindowClosed { window } => self.on_window_closed(now, window, q),
+            Ev::HeartbeatsDue => self.on_heartbeat(now, q),
+            Ev::RouteRefreshed { tenant, ok } => self.on_route_refreshed(now, tenant, ok, q),
+            Ev::ControlOpDone { op } => self.on_control_op_done(now, op, q),
+            Ev::ProvisionRequested { first, count } => {
+                self.on_provision_requested(now, first, count, q)
+            }
+            Ev::TenantCreated { tenant } => self.on_tenant_created(now, tenant, q),
+            Ev::ConfigPushed { tenant, version } => self.on_config_pushed(now, tenant, version),
+            Ev::ConfigPollDue => self.on_config_poll(now, q),
+            Ev::MigrationBackfilled { tenant } => self.on_migration_backfilled(now, tenant, q),
+            Ev::RoutePushed { tenant } => self.on_route_pushed(now, tenant),
+            Ev::MigrationFinalised { tenant } => self.on_migration_finalised(tenant),
+            Ev::KmsAnswered { att, code } => self.on_kms_answered(now, att, code, q),
+            Ev::DbCallFailed { att } => self.query_done(now, att, Err(Cause::Unreachable), q),
+            Ev::AttemptLost { att } => self.end_attempt(now, att, Outcome::TimedOut, false, q),
+            Ev::JobStored { job, ok } => self.on_job_stored(now, job, ok, q),
+            Ev::JobRetryDue { job } => self.on_job_retry_due(now, job, q),
+            Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),
         }
     }
 }

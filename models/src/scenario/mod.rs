@@ -11,11 +11,13 @@
 //! [`ScenarioErrors`], each located at `file:line:column`. It never panics on any input.
 
 pub mod error;
+pub mod infra;
 pub mod overrides;
 pub mod schema;
 pub mod values;
 
 pub use error::{ScenarioError, ScenarioErrors};
+pub use infra::{ControlPlane, Edge, JobClass, JobPlane, Kms, ObjectStorage, TenantJobs};
 pub use overrides::Override;
 pub use schema::{SchedulerName, SloScope};
 pub use values::{Cmp, Metric, Threshold};
@@ -58,6 +60,16 @@ pub struct Scenario {
     pub platform: Platform,
     /// Load shape applied to every tenant without its own.
     pub workload: LoadShape,
+    /// The control plane.
+    pub control_plane: ControlPlane,
+    /// The edge's routing cache.
+    pub edge: Edge,
+    /// The KMS.
+    pub kms: Kms,
+    /// Object storage.
+    pub object_storage: ObjectStorage,
+    /// Job classes.
+    pub job_classes: Vec<JobClass>,
     /// Tiers, built-ins first.
     pub tiers: Vec<Tier>,
     /// Request classes, in name order.
@@ -93,6 +105,12 @@ pub struct Platform {
     pub max_in_flight: Option<u32>,
     /// DB settings.
     pub db: Db,
+    /// Region of each cell.
+    pub regions: Vec<String>,
+    /// Most tenants per cell.
+    pub max_tenants_per_cell: Option<u32>,
+    /// The async plane of each cell.
+    pub jobs: JobPlane,
 }
 
 /// DB settings.
@@ -146,6 +164,12 @@ pub struct Class {
     pub cache_hit: f64,
     /// Client retry behaviour.
     pub retry: RetrySpec,
+    /// Needs the tenant's data key.
+    pub kms: bool,
+    /// Writes (dual-written during migration).
+    pub writes: bool,
+    /// Job class a successful request submits.
+    pub submits_job: Option<usize>,
 }
 
 /// Which failures a client retries.
@@ -214,6 +238,14 @@ pub struct TenantSpec {
     pub rate_limit: Option<f64>,
     /// Burst override.
     pub burst: Option<u32>,
+    /// Required region.
+    pub region: Option<String>,
+    /// Must stay on EU cells.
+    pub eu_only: bool,
+    /// Own background jobs.
+    pub jobs: Option<TenantJobs>,
+    /// Data size (bytes), for migration backfill.
+    pub data_size: f64,
 }
 
 /// A cohort.
@@ -231,6 +263,40 @@ pub struct CohortSpec {
     pub mix: Option<Vec<f64>>,
     /// Load shape override.
     pub schedule: Option<LoadShape>,
+    /// Members must stay on EU cells.
+    pub eu_only: bool,
+    /// Members are provisioned at this time.
+    pub provision_at: Option<SimTime>,
+    /// Members' background jobs.
+    pub jobs: Option<TenantJobs>,
+}
+
+/// The two sides of a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartitionKind {
+    /// Edges cannot reach the control plane.
+    EdgeControlPlane,
+    /// Cells cannot reach their DB.
+    CellDb,
+    /// Cells cannot reach the KMS.
+    CellKms,
+    /// Cells cannot reach object storage.
+    CellObjectStorage,
+    /// Edges cannot reach cells.
+    EdgeCell,
+}
+
+impl PartitionKind {
+    /// The pair as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionKind::EdgeControlPlane => "edge|control_plane",
+            PartitionKind::CellDb => "cell|db",
+            PartitionKind::CellKms => "cell|kms",
+            PartitionKind::CellObjectStorage => "cell|object_storage",
+            PartitionKind::EdgeCell => "edge|cell",
+        }
+    }
 }
 
 /// What a fault does.
@@ -277,11 +343,69 @@ pub enum FaultKind {
         /// Workers lost per cell.
         count: u32,
     },
+    /// The control plane answers nothing.
+    ControlPlaneOutage,
+    /// A tenant's KMS key is disabled.
+    KmsKeyDisabled {
+        /// Tenant id.
+        tenant: String,
+    },
+    /// The KMS answers nothing.
+    KmsOutage,
+    /// Calls between two component classes fail.
+    Partition {
+        /// Which sides.
+        kind: PartitionKind,
+        /// Cells on the cell side.
+        cells: Vec<u32>,
+        /// Fail fast instead of hanging until the caller's timeout.
+        reject: bool,
+    },
+    /// The control plane moves a tenant to another cell (starts at `at`).
+    TenantMigration {
+        /// Tenant id.
+        tenant: String,
+        /// Destination cell.
+        to_cell: u32,
+        /// Backfill throughput (bytes/s).
+        backfill_rate: f64,
+        /// The old cell rejects writes for tenants it no longer owns.
+        reject_misrouted: bool,
+    },
+    /// A tenant's limits change through the control plane.
+    ConfigPush {
+        /// Tenant id.
+        tenant: String,
+        /// New rate limit.
+        rate_limit: Option<f64>,
+        /// New burst.
+        burst: Option<u32>,
+        /// Propagate fast.
+        urgent: bool,
+    },
+    /// A tenant is suspended for the window, then reinstated.
+    SuspendTenant {
+        /// Tenant id.
+        tenant: String,
+    },
+    /// Cells stop: no heartbeats, requests to them fail.
+    CellOutage {
+        /// Target cells.
+        cells: Vec<u32>,
+    },
+    /// A fraction of a tenant's jobs always fail (poison jobs).
+    PoisonJobs {
+        /// Tenant id.
+        tenant: String,
+        /// Fraction of its jobs that are poison.
+        fraction: f64,
+    },
 }
 
 /// Fault kinds, as written in files.
-pub const FAULT_KINDS: &str =
-    "hot_tenant, dependency_latency, dependency_errors, db_degraded, workers_lost";
+pub const FAULT_KINDS: &str = "hot_tenant, dependency_latency, dependency_errors, db_degraded, workers_lost, \
+control_plane_outage, kms_key_disabled, kms_outage, partition, tenant_migration, config_push, suspend_tenant, \
+cell_outage, poison_jobs";
 
 impl FaultKind {
     /// The kind's name as written in files.
@@ -292,6 +416,31 @@ impl FaultKind {
             FaultKind::DependencyErrors { .. } => "dependency_errors",
             FaultKind::DbDegraded { .. } => "db_degraded",
             FaultKind::WorkersLost { .. } => "workers_lost",
+            FaultKind::ControlPlaneOutage => "control_plane_outage",
+            FaultKind::KmsKeyDisabled { .. } => "kms_key_disabled",
+            FaultKind::KmsOutage => "kms_outage",
+            FaultKind::Partition { .. } => "partition",
+            FaultKind::TenantMigration { .. } => "tenant_migration",
+            FaultKind::ConfigPush { .. } => "config_push",
+            FaultKind::SuspendTenant { .. } => "suspend_tenant",
+            FaultKind::CellOutage { .. } => "cell_outage",
+            FaultKind::PoisonJobs { .. } => "poison_jobs",
+        }
+    }
+
+    /// The tenant the fault targets, if any.
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            FaultKind::HotTenant { tenant, .. }
+            | FaultKind::KmsKeyDisabled { tenant }
+            | FaultKind::TenantMigration { tenant, .. }
+            | FaultKind::ConfigPush { tenant, .. }
+            | FaultKind::SuspendTenant { tenant }
+            | FaultKind::PoisonJobs { tenant, .. } => Some(tenant),
+            FaultKind::DependencyErrors {
+                tenant: Some(t), ..
+            } => Some(t),
+            _ => None,
         }
     }
 
@@ -302,7 +451,20 @@ impl FaultKind {
             format!("cells {}", v.join(","))
         };
         match self {
-            FaultKind::HotTenant { tenant, .. } => tenant.clone(),
+            FaultKind::ControlPlaneOutage => "control plane".to_string(),
+            FaultKind::KmsOutage => "kms".to_string(),
+            FaultKind::Partition { kind, cells: c, .. } => {
+                format!("{} ({})", kind.name(), cells(c))
+            }
+            FaultKind::TenantMigration {
+                tenant, to_cell, ..
+            } => format!("{tenant} to cell {to_cell}"),
+            FaultKind::CellOutage { cells: c } => cells(c),
+            FaultKind::HotTenant { tenant, .. }
+            | FaultKind::KmsKeyDisabled { tenant }
+            | FaultKind::ConfigPush { tenant, .. }
+            | FaultKind::SuspendTenant { tenant }
+            | FaultKind::PoisonJobs { tenant, .. } => tenant.clone(),
             FaultKind::DependencyErrors {
                 cells: c,
                 tenant: Some(t),
@@ -577,7 +739,31 @@ fn validate(
             acquire_timeout: p.db.acquire_timeout.map(|d| d.0),
             breaker: p.db.breaker.as_ref().map(|b| breaker_from(&mut c, b)),
         },
+        regions: match &p.regions {
+            None => vec!["default".to_string(); cells as usize],
+            Some(r) => {
+                if r.get_ref().len() != cells as usize {
+                    c.err(
+                        r.span(),
+                        format!("platform.regions lists {} regions for {cells} cells; give one per cell", r.get_ref().len()),
+                    );
+                }
+                let mut v = r.get_ref().clone();
+                v.resize(cells as usize, "default".to_string());
+                v
+            }
+        },
+        max_tenants_per_cell: p
+            .max_tenants_per_cell
+            .as_ref()
+            .map(|m| c.count(m, 1, 100_000_000, "platform.max_tenants_per_cell")),
+        jobs: infra::job_plane(&mut c, &p.jobs),
     };
+    let control_plane = infra::control_plane(&mut c, &raw.control_plane);
+    let edge = infra::edge(&raw.edge);
+    let kms = infra::kms(&mut c, &raw.kms);
+    let object_storage = infra::object_storage(&raw.object_storage);
+    let job_classes = infra::job_classes(&mut c, &raw.jobs);
     let workload = LoadShape {
         points: match &raw.workload.schedule {
             Some(s) => schedule_from(&mut c, s),
@@ -672,6 +858,19 @@ fn validate(
         let mut cl = class_from(name, cc);
         if let Some(r) = &cc.retry {
             cl.retry = retry_from(&mut c, name, r);
+        }
+        if let Some(j) = &cc.submits_job {
+            match job_classes.iter().position(|k| k.name == *j.get_ref()) {
+                Some(i) => cl.submits_job = Some(i),
+                None => c.err(
+                    j.span(),
+                    format!(
+                        "job class `{}` is not declared; add [jobs.{}]",
+                        j.get_ref(),
+                        j.get_ref()
+                    ),
+                ),
+            }
         }
         if !(cl.share >= 0.0 && cl.share.is_finite()) {
             c.err(
@@ -819,6 +1018,10 @@ fn validate(
                 .burst
                 .as_ref()
                 .map(|b| c.count(b, 1, 1_000_000_000, "burst")),
+            region: t.region.clone(),
+            eu_only: residency(&mut c, &t.residency),
+            jobs: infra::tenant_jobs(&mut c, &t.jobs, &job_classes),
+            data_size: t.data_size.as_ref().and_then(|d| d.0.mean()).unwrap_or(1e9),
         });
     }
 
@@ -887,6 +1090,19 @@ fn validate(
             points: schedule_from(&mut c, s),
             diurnal: None,
         });
+        let provision_at = co.provision_at.as_ref().map(|p| {
+            let at = SimTime(p.get_ref().0.as_nanos());
+            if at >= SimTime(duration.as_nanos()) {
+                c.err(
+                    p.span(),
+                    format!(
+                        "cohort `{name}` is provisioned at {} but the run lasts {duration}",
+                        p.get_ref().0
+                    ),
+                );
+            }
+            at
+        });
         cohorts.push(CohortSpec {
             name,
             count,
@@ -894,6 +1110,9 @@ fn validate(
             rate,
             mix: check_mix(&mut c, &co.mix),
             schedule,
+            eu_only: residency(&mut c, &co.residency),
+            provision_at,
+            jobs: infra::tenant_jobs(&mut c, &co.jobs, &job_classes),
         });
     }
     for t in &tenants {
@@ -1004,9 +1223,30 @@ fn validate(
             "dependency_errors" => &["cell", "cells", "fraction", "tenant"],
             "db_degraded" => &["cell", "cells", "capacity"],
             "workers_lost" => &["cell", "cells", "count"],
+            "control_plane_outage" | "kms_outage" => &["name"],
+            "kms_key_disabled" | "suspend_tenant" => &["tenant"],
+            "cell_outage" => &["cell", "cells"],
+            "poison_jobs" => &["tenant", "fraction"],
+            "partition" => &["between", "mode", "cell", "cells"],
+            "tenant_migration" => &["tenant", "to_cell", "backfill_rate", "reject_misrouted"],
+            "config_push" => &["tenant", "rate_limit", "burst", "urgent"],
             _ => &[],
         };
-        let present: [(&str, Option<Range<usize>>); 9] = [
+        let present: [(&str, Option<Range<usize>>); 17] = [
+            ("to_cell", f.to_cell.as_ref().map(|x| x.span())),
+            (
+                "backfill_rate",
+                f.backfill_rate.as_ref().map(|_| f.kind.span()),
+            ),
+            (
+                "reject_misrouted",
+                f.reject_misrouted.map(|_| f.kind.span()),
+            ),
+            ("between", f.between.as_ref().map(|x| x.span())),
+            ("mode", f.mode.as_ref().map(|x| x.span())),
+            ("rate_limit", f.rate_limit.map(|_| f.kind.span())),
+            ("burst", f.burst.as_ref().map(|x| x.span())),
+            ("urgent", f.urgent.map(|_| f.kind.span())),
             ("tenant", f.tenant.as_ref().map(|x| x.span())),
             ("factor", f.factor.as_ref().map(|x| x.span())),
             ("mix", f.mix.as_ref().map(|x| x.span())),
@@ -1116,6 +1356,97 @@ fn validate(
                     );
                     continue;
                 }
+            },
+            "control_plane_outage" => FaultKind::ControlPlaneOutage,
+            "kms_outage" => FaultKind::KmsOutage,
+            "kms_key_disabled" => FaultKind::KmsKeyDisabled {
+                tenant: need_tenant(&mut c),
+            },
+            "suspend_tenant" => FaultKind::SuspendTenant {
+                tenant: need_tenant(&mut c),
+            },
+            "cell_outage" => FaultKind::CellOutage {
+                cells: target_cells(&mut c),
+            },
+            "poison_jobs" => FaultKind::PoisonJobs {
+                tenant: need_tenant(&mut c),
+                fraction: f.fraction.map(|x| x.0).unwrap_or(1.0),
+            },
+            "partition" => {
+                let kind = match &f.between {
+                    None => {
+                        c.err(f.kind.span(), format!("fault `{name}` (partition) needs `between = [\"edge\", \"control_plane\"]`"));
+                        continue;
+                    }
+                    Some(b) => {
+                        let mut v: Vec<&str> = b.get_ref().iter().map(String::as_str).collect();
+                        v.sort_unstable();
+                        match v.as_slice() {
+                            ["control_plane", "edge"] => PartitionKind::EdgeControlPlane,
+                            ["cell", "db"] => PartitionKind::CellDb,
+                            ["cell", "kms"] => PartitionKind::CellKms,
+                            ["cell", "object_storage"] => PartitionKind::CellObjectStorage,
+                            ["cell", "edge"] => PartitionKind::EdgeCell,
+                            _ => {
+                                c.err(
+                                    b.span(),
+                                    "a partition is between one of: [\"edge\", \"control_plane\"], [\"cell\", \"db\"], [\"cell\", \"kms\"], [\"cell\", \"object_storage\"], [\"edge\", \"cell\"]",
+                                );
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let reject = match f.mode.as_ref().map(|m| m.get_ref().as_str()) {
+                    None | Some("timeout") => false,
+                    Some("reject") => true,
+                    Some(other) => {
+                        let span = f.mode.as_ref().map(|m| m.span()).unwrap_or(0..0);
+                        c.err(
+                            span,
+                            format!("partition mode `{other}`; use \"timeout\" or \"reject\""),
+                        );
+                        false
+                    }
+                };
+                FaultKind::Partition {
+                    kind,
+                    cells: target_cells(&mut c),
+                    reject,
+                }
+            }
+            "tenant_migration" => {
+                let tenant = need_tenant(&mut c);
+                let to_cell = match &f.to_cell {
+                    Some(t) => c.count::<u32>(t, 0, cells as i64 - 1, "to_cell"),
+                    None => {
+                        c.err(
+                            f.kind.span(),
+                            format!("fault `{name}` (tenant_migration) needs `to_cell = 3`"),
+                        );
+                        0
+                    }
+                };
+                FaultKind::TenantMigration {
+                    tenant,
+                    to_cell,
+                    backfill_rate: f
+                        .backfill_rate
+                        .as_ref()
+                        .and_then(|d| d.0.mean())
+                        .unwrap_or(50e6)
+                        .max(1.0),
+                    reject_misrouted: f.reject_misrouted.unwrap_or(true),
+                }
+            }
+            "config_push" => FaultKind::ConfigPush {
+                tenant: need_tenant(&mut c),
+                rate_limit: f.rate_limit.map(|r| r.0),
+                burst: f
+                    .burst
+                    .as_ref()
+                    .map(|b| c.count(b, 1, 1_000_000_000, "burst")),
+                urgent: f.urgent.unwrap_or(false),
             },
             "hot_tenant" => {
                 let tenant = need_tenant(&mut c);
@@ -1273,6 +1604,11 @@ fn validate(
         max_events: raw.max_events.unwrap_or(1 << 40),
         platform,
         workload,
+        control_plane,
+        edge,
+        kms,
+        object_storage,
+        job_classes,
         tiers,
         classes,
         tenants,
@@ -1317,6 +1653,26 @@ fn class_from(name: &str, cc: &schema::ClassConfig) -> Class {
         timeout: cc.timeout.map(|t| t.0).unwrap_or(SimDuration::from_secs(1)),
         cache_hit: cc.cache_hit.map(|f| f.0).unwrap_or(0.0),
         retry: RetrySpec::none(),
+        kms: cc.kms.unwrap_or(false),
+        writes: cc.writes.unwrap_or(false),
+        submits_job: None,
+    }
+}
+
+fn residency(c: &mut Checker, r: &Option<Spanned<String>>) -> bool {
+    match r {
+        None => false,
+        Some(x) if x.get_ref() == "eu" => true,
+        Some(x) => {
+            c.err(
+                x.span(),
+                format!(
+                    "residency `{}` is not known; the only residency constraint is \"eu\"",
+                    x.get_ref()
+                ),
+            );
+            false
+        }
     }
 }
 

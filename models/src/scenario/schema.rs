@@ -37,6 +37,21 @@ pub struct ScenarioFile {
     /// Shape of offered load over time, for every tenant (tenants may override).
     #[serde(default)]
     pub workload: WorkloadConfig,
+    /// The control plane: registry, placement, heartbeats, config propagation.
+    #[serde(default)]
+    pub control_plane: ControlPlaneConfig,
+    /// The edge's routing cache.
+    #[serde(default)]
+    pub edge: EdgeConfig,
+    /// The key management service (envelope encryption).
+    #[serde(default)]
+    pub kms: KmsConfig,
+    /// Object storage (export jobs write to it).
+    #[serde(default)]
+    pub object_storage: ObjectStorageConfig,
+    /// Background job classes by name (exports, reports).
+    #[serde(default)]
+    pub jobs: BTreeMap<String, JobClassConfig>,
     /// Tiers by name; the built-in bronze/silver/gold/platinum are always present and can be
     /// overridden here.
     #[serde(default)]
@@ -99,6 +114,115 @@ pub struct PlatformConfig {
     /// The database of every cell.
     #[serde(default)]
     pub db: DbConfig,
+    /// Region of each cell (default: all `default`); a region starting with `eu` is an EU cell.
+    pub regions: Option<Spanned<Vec<String>>>,
+    /// Most tenants a cell may hold (placement respects it; default: no limit).
+    pub max_tenants_per_cell: Option<Spanned<i64>>,
+    /// Each cell's async plane.
+    #[serde(default)]
+    pub jobs: JobPlaneConfig,
+}
+
+/// The control plane.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ControlPlaneConfig {
+    /// Time the control plane takes to answer one call (default `exp(20ms)`).
+    pub latency: Option<DurDist>,
+    /// Placement policy for tenants without a fixed cell (default `round_robin`).
+    pub placement: Option<Spanned<String>>,
+    /// Cells beat this often (default 1s).
+    pub heartbeat_interval: Option<Dur>,
+    /// A cell is marked dead after this many missed beats (default 3).
+    pub heartbeat_missed: Option<Spanned<i64>>,
+    /// Time a cell takes to create a tenant (default `exp(2s)`).
+    pub provision_time: Option<DurDist>,
+    /// Delay of a config push to the edges (default `exp(2s)`).
+    pub push_delay: Option<DurDist>,
+    /// Delay of a push marked urgent (suspensions; default `exp(200ms)`).
+    pub urgent_push_delay: Option<DurDist>,
+    /// Edges poll for config this often as a fallback (default 30s).
+    pub poll_interval: Option<Dur>,
+    /// A caller gives up on an unanswered control-plane call after this (default 1s).
+    pub call_timeout: Option<Dur>,
+}
+
+/// The edge's tenant→cell routing cache.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeConfig {
+    /// Route entries expire after this (default 60s).
+    pub route_ttl: Option<Dur>,
+    /// On a failed refresh: `serve_stale` (default) or `fail_closed`.
+    pub on_refresh_failure: Option<RefreshPolicyName>,
+    /// `serve_stale`: the oldest an entry may be and still be used (default 1h).
+    pub max_staleness: Option<Dur>,
+}
+
+/// Edge policy when a route cannot be refreshed.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshPolicyName {
+    /// Keep using the expired entry (up to `max_staleness`).
+    ServeStale,
+    /// Refuse the request: 503 `no_route`.
+    FailClosed,
+}
+
+/// The KMS.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KmsConfig {
+    /// Latency of a decrypt call (default `exp(5ms)`).
+    pub latency: Option<DurDist>,
+    /// Cells cache a tenant's data key this long (default 5m).
+    pub data_key_ttl: Option<Dur>,
+    /// A cell gives up on an unanswered KMS call after this (default 1s).
+    pub timeout: Option<Dur>,
+    /// Circuit breaker on the cells' KMS calls (default: none).
+    pub breaker: Option<BreakerToml>,
+}
+
+/// Object storage.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectStorageConfig {
+    /// Latency of a write, per MB written (default `exp(20ms)`), plus `latency_base`.
+    pub latency_per_mb: Option<DurDist>,
+    /// Fixed part of a write's latency (default `exp(30ms)`).
+    pub latency_base: Option<DurDist>,
+    /// Fraction of writes that fail (default 0%).
+    pub errors: Option<Fraction>,
+    /// A cell gives up on an unanswered write after this (default 30s).
+    pub timeout: Option<Dur>,
+}
+
+/// A class of background job.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct JobClassConfig {
+    /// DB work of one job (default `exp(200ms)`), run as one query on the cell's DB.
+    pub db_time: Option<DurDist>,
+    /// Bytes written to object storage (default `lognormal(5MB, 1.0)`).
+    pub bytes: Option<BytesDist>,
+    /// Attempts in all before the job goes to the dead-letter queue (default 3).
+    pub max_attempts: Option<Spanned<i64>>,
+    /// Backoff base between attempts (default 1s; doubling, full jitter, cap 1m).
+    pub backoff: Option<Dur>,
+}
+
+/// A cell's async plane: job queue and job workers, separate from request workers.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct JobPlaneConfig {
+    /// Job workers per cell (default 2).
+    pub workers: Option<Spanned<i64>>,
+    /// `fifo` (default) or `drr` (by tier weight), optionally with per-tenant caps.
+    pub scheduler: Option<SchedulerName>,
+    /// Per-tenant cap on jobs in service, for `tenant_cap`/`drr_cap` (default 1).
+    pub tenant_cap: Option<Spanned<i64>>,
+    /// Max queued jobs per cell (default 1,000,000).
+    pub queue_limit: Option<Spanned<i64>>,
 }
 
 /// Load shape over time: a multiplier of every tenant's base rate.
@@ -172,6 +296,9 @@ impl Default for PlatformConfig {
             queue_timeout: None,
             max_in_flight: None,
             db: DbConfig::default(),
+            regions: None,
+            max_tenants_per_cell: None,
+            jobs: JobPlaneConfig::default(),
         }
     }
 }
@@ -224,6 +351,12 @@ pub struct ClassConfig {
     pub timeout: Option<Dur>,
     /// Fraction of requests answered from cache without touching the DB (default 0%).
     pub cache_hit: Option<Fraction>,
+    /// Requests of this class need the tenant's data key (KMS) (default false).
+    pub kms: Option<bool>,
+    /// Requests of this class write (dual-written during a migration; default false).
+    pub writes: Option<bool>,
+    /// A successful request of this class submits a job of this job class.
+    pub submits_job: Option<Spanned<String>>,
     /// Client retry policy (default: no retries).
     pub retry: Option<RetryToml>,
 }
@@ -324,6 +457,26 @@ pub struct TenantConfig {
     pub start_spread: Option<Dur>,
     /// Load shape override (see `[workload]`).
     pub schedule: Option<Spanned<Vec<(Dur, f64)>>>,
+    /// Region the tenant must be placed in (default: any).
+    pub region: Option<String>,
+    /// Data residency: `eu` keeps the tenant on EU cells.
+    pub residency: Option<Spanned<String>>,
+    /// Background jobs of its own: `{ class = "export", rate = "1/m", backlog = 0 }`.
+    pub jobs: Option<TenantJobsConfig>,
+    /// Data size, for migration backfill time (default 1GB).
+    pub data_size: Option<BytesDist>,
+}
+
+/// A tenant's own background jobs.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct TenantJobsConfig {
+    /// Job class.
+    pub class: Spanned<String>,
+    /// Arrival rate (Poisson; default 0).
+    pub rate: Option<Rate>,
+    /// Jobs already queued at the start.
+    pub backlog: Option<Spanned<i64>>,
 }
 
 /// A cohort: many similar tenants.
@@ -344,6 +497,12 @@ pub struct CohortConfig {
     pub mix: Option<Spanned<BTreeMap<String, f64>>>,
     /// Load shape override for members (see `[workload]`).
     pub schedule: Option<Spanned<Vec<(Dur, f64)>>>,
+    /// Data residency of members (`eu`).
+    pub residency: Option<Spanned<String>>,
+    /// Members are provisioned at this time (a provisioning burst) instead of existing at 0.
+    pub provision_at: Option<Spanned<Dur>>,
+    /// Background jobs of each member.
+    pub jobs: Option<TenantJobsConfig>,
 }
 
 /// One fault on the timeline. Which keys apply depends on `kind`.
@@ -380,6 +539,22 @@ pub struct FaultConfig {
     pub capacity: Option<Fraction>,
     /// Workers lost per targeted cell (`workers_lost`).
     pub count: Option<Spanned<i64>>,
+    /// Destination cell (`tenant_migration`).
+    pub to_cell: Option<Spanned<i64>>,
+    /// Backfill throughput (`tenant_migration`, default 50MB/s... written as bytes per second: `"50MB"`).
+    pub backfill_rate: Option<BytesDist>,
+    /// Reject writes for tenants a cell no longer owns (`tenant_migration`, default true).
+    pub reject_misrouted: Option<bool>,
+    /// Partition: the two sides, e.g. `["edge", "control_plane"]`, `["cell", "kms"]`.
+    pub between: Option<Spanned<Vec<String>>>,
+    /// Partition: `timeout` (calls hang until the caller gives up; default) or `reject`.
+    pub mode: Option<Spanned<String>>,
+    /// New limits (`config_push`).
+    pub rate_limit: Option<Rate>,
+    /// New burst (`config_push`).
+    pub burst: Option<Spanned<i64>>,
+    /// Propagate fast (`config_push`, default false).
+    pub urgent: Option<bool>,
 }
 
 /// An isolation SLO.

@@ -181,6 +181,14 @@ pub enum Metric {
     QueueWaitMean,
     /// Queue-wait percentile (0..100].
     QueueWaitPercentile(f64),
+    /// Writes applied at a cell that no longer owned the tenant (a count; whole run).
+    MisroutedWrites,
+    /// Background job queue-wait percentile (0..100] (whole run).
+    JobWaitPercentile(f64),
+    /// Longest background job queue wait: starvation (whole run).
+    JobWaitMax,
+    /// Background jobs dead-lettered (a count; whole run).
+    Dlq,
 }
 
 impl Metric {
@@ -193,6 +201,8 @@ impl Metric {
                 | Metric::LatencyMax
                 | Metric::QueueWaitMean
                 | Metric::QueueWaitPercentile(_)
+                | Metric::JobWaitPercentile(_)
+                | Metric::JobWaitMax
         )
     }
     /// Whether the metric's values are fractions (thresholds written as `1%`).
@@ -222,7 +232,8 @@ pub struct Threshold {
 }
 
 const THRESHOLD_HELP: &str = "expected `METRIC OP VALUE`, e.g. `p(99) < 250ms`, `error_rate < 1%`, \
-`availability > 99.9%`, `throughput > 95%`, `mean < 50ms`, `queue_wait p(99) < 5s`, `amplification < 1.5`; \
+`availability > 99.9%`, `throughput > 95%`, `mean < 50ms`, `queue_wait p(99) < 5s`, `amplification < 1.5`, \
+`misrouted_writes == 0`, `job_wait p(99) < 30s`, `job_wait max < 5m`, `dlq == 0`; \
 OP is one of < <= > >= ==";
 
 impl Threshold {
@@ -275,6 +286,12 @@ impl Threshold {
             "timeout_rate" => Metric::TimeoutRate,
             "amplification" => Metric::Amplification,
             "queue_wait mean" | "queue_wait" => Metric::QueueWaitMean,
+            "misrouted_writes" => Metric::MisroutedWrites,
+            "dlq" => Metric::Dlq,
+            "job_wait max" => Metric::JobWaitMax,
+            s if s.starts_with("job_wait ") => {
+                Metric::JobWaitPercentile(percentile(s["job_wait ".len()..].trim())?)
+            }
             s if s.starts_with("queue_wait ") => {
                 Metric::QueueWaitPercentile(percentile(s["queue_wait ".len()..].trim())?)
             }

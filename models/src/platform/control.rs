@@ -1,0 +1,703 @@
+//! The control plane and the edge's view of it: tenant registry and lifecycle, placement,
+//! heartbeats and the failure detector, the edge's routing cache, versioned tenant config
+//! pushed to (and polled by) the edge, suspension, and tenant migration between cells.
+//!
+//! **Off the hot path.** A request never waits for the control plane while its route is
+//! fresh: the edge refreshes a route in the background once it is older than ¾ of its TTL
+//! (stale-while-revalidate). Only a request whose route has expired waits for a refresh —
+//! and under `serve_stale` not even then, up to `max_staleness`. A control-plane outage
+//! therefore stops provisioning, config changes and migrations (they wait and complete after
+//! recovery) but not serving, unless the routing policy is `fail_closed`.
+//!
+//! **Heartbeats.** Each live cell beats every interval; the control plane marks a cell dead
+//! when its last beat is older than k intervals (checked every interval, so within k + 1)
+//! and alive when beats resume. During a control-plane outage nothing is judged, and after
+//! it every cell gets a fresh grace period (the outage was the control plane's, not theirs).
+//!
+//! **Migration** of tenant X from cell A to B: `migrating` (reads at A, writes at A and
+//! dual-written to B's DB, backfill for data_size / backfill_rate) → `cutover` (the route
+//! points at B; edges learn it by push or refresh; until then they still send to A) →
+//! `final` (A drops its copy, one route TTL after cutover). After cutover A owns nothing of
+//! X: with `reject_misrouted`, A rejects X's writes with a retryable `wrong_cell` error that
+//! makes the edge refresh the route; without it, A applies them — a *misrouted write*.
+
+use super::{Ev, Platform};
+use crate::lifecycle::{Cause as LCause, Lifecycle, TenantState, TransitionLog};
+use crate::placement::{CellView, PlacementPolicy, TenantInfo, ANY_REGION};
+use crate::slab::Id;
+use sim::{Dist, EventQueue, RngStream, SimDuration, SimTime};
+
+/// Where a migration stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrationPhase {
+    /// Backfilling: reads at the old cell, writes to both.
+    Migrating {
+        /// Old cell.
+        from: u32,
+        /// New cell.
+        to: u32,
+    },
+    /// The route points at the new cell; the old one still holds a copy.
+    CutOver {
+        /// Old cell.
+        from: u32,
+        /// New cell.
+        to: u32,
+    },
+    /// Done: the old copy is dropped.
+    Final {
+        /// Old cell.
+        from: u32,
+    },
+}
+
+/// The edge's cached route of one tenant.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteEntry {
+    /// Cell.
+    pub cell: u32,
+    /// Route version the entry holds.
+    pub version: u32,
+    /// When it was fetched.
+    pub fetched: SimTime,
+    /// A refresh is in flight.
+    pub refreshing: bool,
+    /// The edge has ever had a route for the tenant.
+    pub valid: bool,
+}
+
+/// Counters of control-plane activity, for the summary.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ControlCounts {
+    /// Route refreshes started.
+    pub route_refreshes: u64,
+    /// Route refreshes that failed (control plane unreachable).
+    pub route_refresh_failures: u64,
+    /// Requests routed with an expired entry (`serve_stale`).
+    pub stale_routes_served: u64,
+    /// Times the failure detector marked a cell dead.
+    pub cells_marked_dead: u64,
+    /// Times it marked a cell alive again.
+    pub cells_marked_alive: u64,
+    /// Tenants provisioned.
+    pub provisioned: u64,
+    /// Provisioning attempts that failed (no eligible cell).
+    pub provision_failed: u64,
+    /// Config versions published.
+    pub config_versions: u64,
+    /// Writes applied at a cell that no longer owned the tenant.
+    pub misrouted_writes_applied: u64,
+    /// Misrouted writes rejected (`wrong_cell`).
+    pub misrouted_writes_rejected: u64,
+}
+
+/// Runtime state of the control plane and the edge's routing and config caches.
+pub struct ControlRt {
+    /// Answering (no outage).
+    pub up: bool,
+    /// Partition edge↔control plane, and whether it rejects.
+    pub edge_cut: Option<bool>,
+    pub(super) latency: Dist,
+    pub(super) provision_time: Dist,
+    pub(super) push_delay: Dist,
+    pub(super) urgent_push_delay: Dist,
+    pub(super) rng: RngStream,
+    pub(super) call_timeout: SimDuration,
+    pub(super) route_ttl: SimDuration,
+    pub(super) serve_stale: bool,
+    pub(super) max_staleness: SimDuration,
+    pub(super) poll_interval: SimDuration,
+    /// Lifecycle of each tenant (`None`: not yet asked to be provisioned).
+    pub lifecycle: Vec<Option<Lifecycle>>,
+    /// Every transition.
+    pub log: TransitionLog,
+    /// Authoritative tenant → cell.
+    pub route: Vec<u32>,
+    /// Authoritative route version per tenant.
+    pub route_version: Vec<u32>,
+    /// The edge's cache.
+    pub edge_routes: Vec<RouteEntry>,
+    /// Attempts parked at the edge waiting for a route refresh.
+    pub(super) parked: Vec<Vec<Id>>,
+    /// Authoritative config version per tenant and the version the edge holds.
+    pub(super) config_version: Vec<u32>,
+    pub(super) edge_config_version: Vec<u32>,
+    /// Authoritative limits per tenant: (rate limit, burst, suspended).
+    pub(super) config: Vec<(Option<f64>, u32, bool)>,
+    /// Control-plane work waiting for the control plane to come back.
+    pub(super) backlog: Vec<CpOp>,
+    /// Heartbeats.
+    pub(super) beat_interval: SimDuration,
+    pub(super) beat_missed: u32,
+    pub(super) last_beat: Vec<SimTime>,
+    /// The control plane's view: cell dead.
+    pub dead: Vec<bool>,
+    /// Cells actually down (cell outage).
+    pub down: Vec<bool>,
+    pub(super) placement: Box<dyn PlacementPolicy>,
+    pub(super) cell_views: Vec<CellView>,
+    pub(super) tenant_info: Vec<TenantInfo>,
+    /// Migration phase per tenant.
+    pub migration: Vec<Option<MigrationPhase>>,
+    pub(super) reject_misrouted: Vec<bool>,
+    /// Counters.
+    pub counts: ControlCounts,
+    /// The failure detector's verdicts: (time, cell, dead), first 1,000.
+    pub cell_events: Vec<(SimTime, u32, bool)>,
+}
+
+/// A control-plane operation (run when the control plane can answer).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CpOp {
+    /// Place and create a tenant.
+    Provision(u32),
+    /// Publish a config change (fault index).
+    ConfigChange(u32),
+    /// Suspend (true) or reinstate (false) a tenant.
+    Suspend(u32, bool),
+    /// Start a migration (fault index).
+    Migrate(u32),
+}
+
+impl ControlRt {
+    /// Draws one control-plane call latency.
+    pub(super) fn call_latency(&mut self) -> SimDuration {
+        SimDuration::from_nanos_f64(self.latency.sample(&mut self.rng))
+    }
+
+    /// Whether the edge can reach the control plane now; `Err(reject)` when it cannot.
+    pub(super) fn edge_reach(&self) -> Result<(), bool> {
+        if !self.up {
+            return Err(false);
+        }
+        match self.edge_cut {
+            Some(reject) => Err(reject),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a lifecycle transition of `t`; an illegal one is a bug (exit 3).
+    pub(super) fn transition(&mut self, now: SimTime, t: u32, to: TenantState, cause: LCause) {
+        let lc = self.lifecycle[t as usize]
+            .get_or_insert_with(|| Lifecycle::new(TenantState::ProvisionPending, now));
+        let from = lc.state();
+        if from == to {
+            return;
+        }
+        if let Err(e) = lc.transition(now, to, cause) {
+            panic!("tenant #{t}: {e}");
+        }
+        self.log.record(now, t, from, to, cause);
+    }
+
+    /// The tenant's state (tenants not yet asked to be provisioned have none).
+    pub fn state(&self, t: u32) -> Option<TenantState> {
+        self.lifecycle[t as usize].as_ref().map(|l| l.state())
+    }
+}
+
+/// What the edge does with a request of a tenant, given its route cache.
+pub(super) enum RouteDecision {
+    /// Send it to this cell.
+    Cell(u32),
+    /// Hold it until the route refresh in flight completes.
+    Park,
+}
+
+impl Platform {
+    /// Builds the control plane's runtime for the initial population (already placed).
+    pub(super) fn control_initial_routes(&mut self, now: SimTime) {
+        let n = self.ctl.route.len();
+        for t in 0..n {
+            if self.ctl.lifecycle[t].is_some() {
+                // Routes of existing tenants were fetched at staggered times in the past, so
+                // that they do not all expire together.
+                let ttl = self.ctl.route_ttl.as_nanos();
+                let offset = if ttl == 0 {
+                    0
+                } else {
+                    sim::digest::mix64(t as u64) % ttl
+                };
+                self.ctl.edge_routes[t] = RouteEntry {
+                    cell: self.ctl.route[t],
+                    version: self.ctl.route_version[t],
+                    fetched: SimTime(now.as_nanos().saturating_sub(offset)),
+                    refreshing: false,
+                    valid: true,
+                };
+            }
+        }
+    }
+
+    /// The edge's routing decision for tenant `t` at `now` (and a background refresh if due).
+    pub(super) fn route_for(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        q: &mut EventQueue<Ev>,
+    ) -> RouteDecision {
+        let ttl = self.ctl.route_ttl;
+        let e = self.ctl.edge_routes[t as usize];
+        let age = now.since(e.fetched);
+        if e.valid && age.as_nanos() < ttl.as_nanos() {
+            if age.as_nanos() >= ttl.as_nanos() / 4 * 3 && !e.refreshing {
+                self.start_route_refresh(now, t, q);
+            }
+            return RouteDecision::Cell(e.cell);
+        }
+        if !e.refreshing {
+            self.start_route_refresh(now, t, q);
+        }
+        if e.valid && self.ctl.serve_stale && age <= self.ctl.max_staleness {
+            self.ctl.counts.stale_routes_served += 1;
+            return RouteDecision::Cell(e.cell);
+        }
+        RouteDecision::Park
+    }
+
+    /// Asks the control plane for `t`'s route; the answer (or the timeout) comes as an event.
+    pub(super) fn start_route_refresh(&mut self, now: SimTime, t: u32, q: &mut EventQueue<Ev>) {
+        let _ = now;
+        self.ctl.edge_routes[t as usize].refreshing = true;
+        self.ctl.counts.route_refreshes += 1;
+        match self.ctl.edge_reach() {
+            Ok(()) => {
+                let d = self.ctl.call_latency();
+                q.schedule_in(
+                    d,
+                    Ev::RouteRefreshed {
+                        tenant: t,
+                        ok: true,
+                    },
+                );
+            }
+            Err(reject) => {
+                let d = if reject {
+                    SimDuration::ZERO
+                } else {
+                    self.ctl.call_timeout
+                };
+                q.schedule_in(
+                    d,
+                    Ev::RouteRefreshed {
+                        tenant: t,
+                        ok: false,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A route refresh finished (or failed); parked attempts go on or fail with `no_route`.
+    pub(super) fn on_route_refreshed(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        ok: bool,
+        q: &mut EventQueue<Ev>,
+    ) {
+        // The control plane may have gone away while the answer was in flight.
+        let ok = ok && self.ctl.edge_reach().is_ok() && self.ctl.lifecycle[t as usize].is_some();
+        let e = &mut self.ctl.edge_routes[t as usize];
+        e.refreshing = false;
+        if ok {
+            *e = RouteEntry {
+                cell: self.ctl.route[t as usize],
+                version: self.ctl.route_version[t as usize],
+                fetched: now,
+                refreshing: false,
+                valid: true,
+            };
+        } else {
+            self.ctl.counts.route_refresh_failures += 1;
+        }
+        let parked = std::mem::take(&mut self.ctl.parked[t as usize]);
+        for att in parked {
+            if ok {
+                let cell = self.ctl.edge_routes[t as usize].cell;
+                self.deliver_to_cell(now, att, cell, q);
+            } else {
+                self.end_attempt(
+                    now,
+                    att,
+                    crate::outcome::Outcome::Failed(crate::outcome::Cause::NoRoute),
+                    false,
+                    q,
+                );
+            }
+        }
+    }
+
+    /// Every cell beats; the control plane records beats it can receive.
+    pub(super) fn on_heartbeat(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+        if self.ctl.up {
+            for c in 0..self.ctl.last_beat.len() {
+                if !self.ctl.down[c] {
+                    self.ctl.last_beat[c] = now;
+                }
+            }
+            // The failure detector runs with the beats.
+            let limit = self
+                .ctl
+                .beat_interval
+                .saturating_mul(self.ctl.beat_missed as u64);
+            for c in 0..self.ctl.last_beat.len() {
+                let late = now.since(self.ctl.last_beat[c]) > limit;
+                if late != self.ctl.dead[c] {
+                    self.ctl.dead[c] = late;
+                    if late {
+                        self.ctl.counts.cells_marked_dead += 1;
+                    } else {
+                        self.ctl.counts.cells_marked_alive += 1;
+                    }
+                    if self.ctl.cell_events.len() < 1000 {
+                        self.ctl.cell_events.push((now, c as u32, late));
+                    }
+                }
+            }
+        }
+        let next = now.after(self.ctl.beat_interval);
+        if next <= self.end {
+            q.schedule_at(next, Ev::HeartbeatsDue);
+        }
+    }
+
+    /// The control plane comes back: grace for heartbeats, then the work that waited.
+    pub(super) fn on_control_plane_recovered(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+        for c in 0..self.ctl.last_beat.len() {
+            if !self.ctl.down[c] {
+                self.ctl.last_beat[c] = now;
+            }
+        }
+        let backlog = std::mem::take(&mut self.ctl.backlog);
+        for op in backlog {
+            self.run_cp_op(now, op, q);
+        }
+    }
+
+    /// Runs a control-plane operation now, or queues it until the control plane is back.
+    pub(super) fn run_cp_op(&mut self, now: SimTime, op: CpOp, q: &mut EventQueue<Ev>) {
+        if !self.ctl.up {
+            self.ctl.backlog.push(op);
+            return;
+        }
+        let _ = now;
+        let d = self.ctl.call_latency();
+        q.schedule_in(d, Ev::ControlOpDone { op: op_code(op) });
+    }
+
+    /// A control-plane operation's call completed.
+    pub(super) fn on_control_op_done(&mut self, now: SimTime, code: u64, q: &mut EventQueue<Ev>) {
+        let op = op_decode(code);
+        if !self.ctl.up {
+            self.ctl.backlog.push(op);
+            return;
+        }
+        match op {
+            CpOp::Provision(t) => self.place_and_create(now, t, q),
+            CpOp::ConfigChange(f) => self.publish_config_fault(now, f, q),
+            CpOp::Suspend(t, on) => {
+                if on {
+                    self.ctl
+                        .transition(now, t, TenantState::Suspended, LCause::Completed);
+                } else {
+                    self.ctl
+                        .transition(now, t, TenantState::Active, LCause::Operator);
+                }
+                let c = &mut self.ctl.config[t as usize];
+                c.2 = on;
+                self.publish_config(now, t, true, q);
+            }
+            CpOp::Migrate(f) => self.migration_start(now, f, q),
+        }
+    }
+
+    /// A cohort's provisioning burst: every member asks to be provisioned.
+    pub(super) fn on_provision_requested(
+        &mut self,
+        now: SimTime,
+        first: u32,
+        count: u32,
+        q: &mut EventQueue<Ev>,
+    ) {
+        for t in first..first + count {
+            self.ctl.lifecycle[t as usize] =
+                Some(Lifecycle::new(TenantState::ProvisionPending, now));
+            self.run_cp_op(now, CpOp::Provision(t), q);
+            self.schedule_arrival(t, q);
+        }
+    }
+
+    fn place_and_create(&mut self, now: SimTime, t: u32, q: &mut EventQueue<Ev>) {
+        for (c, v) in self.ctl.cell_views.iter_mut().enumerate() {
+            v.live = !self.ctl.dead[c];
+        }
+        let info = self.ctl.tenant_info[t as usize];
+        let choice = self
+            .ctl
+            .placement
+            .place(&info, &self.ctl.cell_views, &mut self.ctl.rng);
+        match choice {
+            Some(cell) => {
+                let v = &mut self.ctl.cell_views[cell as usize];
+                v.tenants += 1;
+                v.predicted_load += info.predicted_load;
+                self.ctl.route[t as usize] = cell;
+                self.tenant_cell[t as usize] = cell;
+                let d =
+                    SimDuration::from_nanos_f64(self.ctl.provision_time.sample(&mut self.ctl.rng));
+                q.schedule_in(d, Ev::TenantCreated { tenant: t });
+            }
+            None => {
+                self.ctl.counts.provision_failed += 1;
+                self.ctl
+                    .transition(now, t, TenantState::ProvisionFailed, LCause::Failed);
+            }
+        }
+    }
+
+    /// The cell finished creating the tenant; the control plane records the route and
+    /// activates it (waiting for the control plane if it is down).
+    pub(super) fn on_tenant_created(&mut self, now: SimTime, t: u32, q: &mut EventQueue<Ev>) {
+        if !self.ctl.up {
+            // The cell keeps reporting until the control plane hears it.
+            q.schedule_in(self.ctl.call_timeout, Ev::TenantCreated { tenant: t });
+            return;
+        }
+        self.ctl.route_version[t as usize] += 1;
+        self.ctl.counts.provisioned += 1;
+        self.ctl
+            .transition(now, t, TenantState::Active, LCause::Completed);
+    }
+
+    /// Publishes a new config version for `t` and pushes it to the edge.
+    pub(super) fn publish_config(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        urgent: bool,
+        q: &mut EventQueue<Ev>,
+    ) {
+        let _ = now;
+        self.ctl.config_version[t as usize] += 1;
+        self.ctl.counts.config_versions += 1;
+        let delay = if urgent {
+            &self.ctl.urgent_push_delay
+        } else {
+            &self.ctl.push_delay
+        };
+        let d = SimDuration::from_nanos_f64(delay.sample(&mut self.ctl.rng));
+        q.schedule_in(
+            d,
+            Ev::ConfigPushed {
+                tenant: t,
+                version: self.ctl.config_version[t as usize],
+            },
+        );
+    }
+
+    fn publish_config_fault(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {
+        if let crate::scenario::FaultKind::ConfigPush {
+            rate_limit,
+            burst,
+            urgent,
+            ..
+        } = self.faults[f as usize].kind.clone()
+        {
+            let Some(t) = self.faults[f as usize].tenant else {
+                return;
+            };
+            let c = &mut self.ctl.config[t as usize];
+            if rate_limit.is_some() {
+                c.0 = rate_limit;
+            }
+            if let Some(b) = burst {
+                c.1 = b;
+            }
+            self.publish_config(now, t, urgent, q);
+        }
+    }
+
+    /// A pushed config reaches the edge (unless the edge cannot hear the control plane).
+    pub(super) fn on_config_pushed(&mut self, now: SimTime, t: u32, version: u32) {
+        if self.ctl.edge_reach().is_err() {
+            return; // lost; the poll will catch up
+        }
+        self.apply_config(now, t, version);
+    }
+
+    /// The edge polls for config versions it is missing.
+    pub(super) fn on_config_poll(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+        if self.ctl.edge_reach().is_ok() {
+            for t in 0..self.ctl.config_version.len() as u32 {
+                let v = self.ctl.config_version[t as usize];
+                if self.ctl.edge_config_version[t as usize] < v {
+                    self.apply_config(now, t, v);
+                }
+            }
+        }
+        let next = now.after(self.ctl.poll_interval);
+        if next <= self.end {
+            q.schedule_at(next, Ev::ConfigPollDue);
+        }
+    }
+
+    fn apply_config(&mut self, now: SimTime, t: u32, version: u32) {
+        if self.ctl.edge_config_version[t as usize] >= version {
+            return;
+        }
+        self.ctl.edge_config_version[t as usize] = version;
+        let (rate, burst, suspended) = self.ctl.config[t as usize];
+        let e = &mut self.edge[t as usize];
+        match rate {
+            Some(r) => e.bucket.set_limits(now, r, burst.max(1)),
+            None => e.bucket.set_unlimited(now),
+        }
+        e.suspended = suspended;
+    }
+
+    fn migration_start(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {
+        let crate::scenario::FaultKind::TenantMigration {
+            to_cell,
+            backfill_rate,
+            reject_misrouted,
+            ..
+        } = self.faults[f as usize].kind.clone()
+        else {
+            return;
+        };
+        let Some(t) = self.faults[f as usize].tenant else {
+            return;
+        };
+        let from = self.ctl.route[t as usize];
+        if from == to_cell {
+            return;
+        }
+        self.ctl.migration[t as usize] = Some(MigrationPhase::Migrating { from, to: to_cell });
+        self.ctl.reject_misrouted[t as usize] = reject_misrouted;
+        let secs = self.data_size[t as usize] / backfill_rate;
+        let _ = now;
+        q.schedule_in(
+            SimDuration::from_secs_f64(secs),
+            Ev::MigrationBackfilled { tenant: t },
+        );
+    }
+
+    /// Backfill done: cut over (the control plane must be up; otherwise it waits).
+    pub(super) fn on_migration_backfilled(&mut self, now: SimTime, t: u32, q: &mut EventQueue<Ev>) {
+        if !self.ctl.up {
+            q.schedule_in(self.ctl.call_timeout, Ev::MigrationBackfilled { tenant: t });
+            return;
+        }
+        let Some(MigrationPhase::Migrating { from, to }) = self.ctl.migration[t as usize] else {
+            return;
+        };
+        self.ctl.migration[t as usize] = Some(MigrationPhase::CutOver { from, to });
+        self.ctl.route[t as usize] = to;
+        self.ctl.route_version[t as usize] += 1;
+        self.tenant_cell[t as usize] = to;
+        // The new route is pushed to the edge like config.
+        let d = SimDuration::from_nanos_f64(self.ctl.push_delay.sample(&mut self.ctl.rng));
+        q.schedule_in(d, Ev::RoutePushed { tenant: t });
+        q.schedule_in(self.ctl.route_ttl, Ev::MigrationFinalised { tenant: t });
+        let _ = now;
+    }
+
+    /// The new route reaches the edge (unless it cannot hear the control plane).
+    pub(super) fn on_route_pushed(&mut self, now: SimTime, t: u32) {
+        if self.ctl.edge_reach().is_err() {
+            return;
+        }
+        let e = &mut self.ctl.edge_routes[t as usize];
+        e.cell = self.ctl.route[t as usize];
+        e.version = self.ctl.route_version[t as usize];
+        e.fetched = now;
+        e.valid = true;
+    }
+
+    /// The old cell drops its copy.
+    pub(super) fn on_migration_finalised(&mut self, t: u32) {
+        if let Some(MigrationPhase::CutOver { from, .. }) = self.ctl.migration[t as usize] {
+            self.ctl.migration[t as usize] = Some(MigrationPhase::Final { from });
+        }
+    }
+
+    /// Cell `cell` received an attempt of tenant `t`: whether it owns the tenant. A write at
+    /// a cell that lost the tenant is misrouted: rejected (`Some(false)`) or applied and
+    /// counted. Returns `false` when the attempt must be rejected with `wrong_cell`.
+    pub(super) fn cell_owns(&mut self, cell: u32, t: u32, writes: bool) -> bool {
+        if self.ctl.route[t as usize] == cell {
+            return true;
+        }
+        match self.ctl.migration[t as usize] {
+            Some(MigrationPhase::CutOver { from, .. }) if from == cell => {
+                if !writes {
+                    return true; // the old copy still serves reads
+                }
+                if self.ctl.reject_misrouted[t as usize] {
+                    self.ctl.counts.misrouted_writes_rejected += 1;
+                    false
+                } else {
+                    self.ctl.counts.misrouted_writes_applied += 1;
+                    self.recorder.tenants[t as usize].run.misrouted_writes += 1;
+                    true
+                }
+            }
+            Some(MigrationPhase::Final { from }) if from == cell => {
+                self.ctl.counts.misrouted_writes_rejected += writes as u64;
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// The edge learnt its route is wrong (`wrong_cell`): drop the entry so the next
+    /// attempt fetches the current one.
+    pub(super) fn invalidate_route(&mut self, t: u32) {
+        let e = &mut self.ctl.edge_routes[t as usize];
+        e.fetched = SimTime::ZERO;
+        if !self.ctl.serve_stale {
+            e.valid = e.valid && e.version == self.ctl.route_version[t as usize];
+        }
+        // Force a refresh before the next use.
+        e.valid = false;
+    }
+}
+
+/// Packs a control-plane operation into an event word.
+fn op_code(op: CpOp) -> u64 {
+    match op {
+        CpOp::Provision(t) => t as u64,
+        CpOp::ConfigChange(f) => (1 << 60) | f as u64,
+        CpOp::Suspend(t, on) => (2 << 60) | ((on as u64) << 32) | t as u64,
+        CpOp::Migrate(f) => (3 << 60) | f as u64,
+    }
+}
+
+fn op_decode(w: u64) -> CpOp {
+    let lo = w as u32;
+    match w >> 60 {
+        0 => CpOp::Provision(lo),
+        1 => CpOp::ConfigChange(lo),
+        2 => CpOp::Suspend(lo, (w >> 32) & 1 == 1),
+        _ => CpOp::Migrate(lo),
+    }
+}
+
+/// Placement info of a tenant.
+pub(super) fn tenant_info(
+    id: u32,
+    region: Option<u16>,
+    eu_only: bool,
+    load: f64,
+    tier: u16,
+) -> TenantInfo {
+    TenantInfo {
+        id,
+        region: region.unwrap_or(ANY_REGION),
+        eu_only,
+        predicted_load: load,
+        tier,
+        spiky: false,
+    }
+}
