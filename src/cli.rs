@@ -33,6 +33,16 @@ tenantsim run scenarios/quickstart.toml --json out/summary.json\n  \
 tenantsim run scenarios/quickstart.toml --out out/ --watch small-0007\n\n\
 Exit codes: 0 all SLOs passed, 1 an SLO failed, 2 invalid input, 3 internal error.")]
     Run(RunArgs),
+    /// Run scenario files × variants × seeds and check every SLO expectation (CI gate).
+    #[command(after_help = "Examples:\n  \
+tenantsim check scenarios/*.toml\n  \
+tenantsim check scenarios/hot-tenant.toml --seeds 1..=20 --junit out/junit.xml --markdown out/summary.md\n  \
+tenantsim check scenarios/hot-tenant.toml --variant base --jobs 2\n\n\
+Every scenario is run as its base (every SLO expected to pass) and as each declared variant\n\
+(its `expect` table says which SLOs must fail: counterfactuals). An expectation is met when it\n\
+holds on every seed.\n\n\
+Exit codes: 0 every expectation met, 1 one was not, 2 invalid input, 3 internal error.")]
+    Check(CheckArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Examples:\n  tenantsim validate scenarios/quickstart.toml\n  tenantsim validate scenarios/*.toml\n\n\
@@ -52,6 +62,9 @@ pub struct RunArgs {
     /// Override a scenario key, e.g. `--set platform.cells=4` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Run a variant declared in the scenario (its overrides apply before `--set`).
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
@@ -73,4 +86,30 @@ pub struct ValidateArgs {
     /// Scenario files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// `check` flags.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Seeds: `1..=20`, `1..21`, `7`, or `1,3,9` (default 1..=3).
+    #[arg(long, default_value = "1..=3")]
+    pub seeds: String,
+    /// Only these variants (`base` is the scenario itself); repeatable. Default: all.
+    #[arg(long = "variant", value_name = "NAME")]
+    pub variants: Vec<String>,
+    /// Override a key in every scenario (repeatable), e.g. `--set duration=2m`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary here (e.g. `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "PATH")]
+    pub markdown: Option<PathBuf>,
+    /// Parallel runs (default: all cores). The results are identical for any value.
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }

@@ -395,3 +395,171 @@ fn unknown_watch_tenant_is_invalid_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err.contains("--watch nobody"), "{err}");
 }
+
+fn check(args: &[&str]) -> (i32, String, String) {
+    let o = bin()
+        .current_dir(root())
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    (o.status.code().unwrap_or(-1), out, err)
+}
+
+/// `check`: exit codes, a JUnit file that parses with one testcase per variant/SLO and the
+/// failure's value, threshold and repro command, and a Markdown summary.
+#[test]
+fn check_passes_and_fails_with_junit_and_markdown() {
+    let d = tmp_dir("check");
+    let (junit, md) = (d.join("junit.xml"), d.join("summary.md"));
+    let (code, out, err) = check(&[
+        "scenarios/quickstart.toml",
+        "--seeds",
+        "1..=2",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 met, 0 not met"), "{out}");
+    let x = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&x).expect("JUnit parses");
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 3);
+    assert!(std::fs::read_to_string(&md).unwrap().contains("✅ passed"));
+
+    // A failing expectation: exit 1, the value, the threshold and the repro command.
+    let (code, out, _) = check(&[
+        "scenarios/quickstart.toml",
+        "--seeds",
+        "1..=2",
+        "--set",
+        "slos.bystander-latency.objective=p(99) < 1ms",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let repro = "tenantsim run scenarios/quickstart.toml --seed 1 --set 'slos.bystander-latency.objective=p(99) < 1ms'";
+    assert!(out.contains("NOT MET") && out.contains(repro), "{out}");
+    let x = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&x).expect("JUnit parses");
+    let fail = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("a failure element");
+    let msg = fail.attribute("message").unwrap();
+    assert!(
+        msg.contains("p(99) < 1ms") && msg.contains("passed on 0/2"),
+        "{msg}"
+    );
+    assert!(fail.text().unwrap().contains(repro));
+    let m = std::fs::read_to_string(&md).unwrap();
+    assert!(m.contains("❌ failed") && m.contains(repro), "{m}");
+}
+
+/// The check's output is identical for any `--jobs`.
+#[test]
+fn check_output_is_identical_for_any_jobs() {
+    let (c1, o1, _) = check(&[
+        "scenarios/quickstart.toml",
+        "--seeds",
+        "1..=4",
+        "--jobs",
+        "1",
+    ]);
+    let (c2, o2, _) = check(&[
+        "scenarios/quickstart.toml",
+        "--seeds",
+        "1..=4",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!((c1, &o1), (c2, &o2));
+}
+
+#[test]
+fn check_rejects_unknown_variants_and_bad_seeds() {
+    let (code, _, err) = check(&["scenarios/quickstart.toml", "--variant", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = check(&["scenarios/quickstart.toml", "--seeds", "3..=1"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+const VARIANTS: &str = r#"version = 1
+duration = "1m"
+[platform]
+workers = 4
+[classes.c]
+service = "const(5ms)"
+db_queries = "const(0)"
+[[tenants]]
+id = "a"
+rate = "100/s"
+[[slos]]
+name = "fast"
+objective = "p(99) < 50ms"
+[[variants]]
+name = "slow"
+description = "counterfactual: 20x slower service"
+set = { "classes.c.service" = "const(100ms)", "platform.workers" = 64 }
+expect = { fast = "fail" }
+"#;
+
+/// Variants: `run --variant` applies the overrides; `check` treats a counterfactual that
+/// fails as expected as met; a variant that names an unknown SLO or key is invalid input.
+#[test]
+fn variants_run_and_check() {
+    let d = tmp_dir("variants");
+    let f = d.join("v.toml");
+    std::fs::write(&f, VARIANTS).unwrap();
+    let o = bin()
+        .args(["run", "--variant", "slow"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let (out, _) = text(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the slow variant fails its SLO: {out}"
+    );
+    assert!(out.contains("--variant slow"), "{out}");
+    let o = bin()
+        .args(["check", "--seeds", "1..=2"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("slow") && out.contains("fail") && out.contains("2 met, 0 not met"),
+        "{out}"
+    );
+
+    let bad = VARIANTS.replace(
+        "expect = { fast = \"fail\" }",
+        "expect = { quick = \"fail\" }",
+    );
+    std::fs::write(&f, bad).unwrap();
+    let o = bin().arg("validate").arg(&f).output().unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("SLO `quick`"), "{err}");
+    let bad = VARIANTS.replace("\"platform.workers\" = 64", "\"platform.workerz\" = 64");
+    std::fs::write(&f, bad).unwrap();
+    let o = bin().arg("validate").arg(&f).output().unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("variant `slow` does not load") && err.contains("workerz"),
+        "{err}"
+    );
+}

@@ -1,10 +1,15 @@
 //! Reading scenario files and `--set` flags into a validated [`Scenario`].
 
-use models::scenario::{load_str, Override, Scenario};
+use models::scenario::{Override, Scenario};
 use std::path::Path;
 
 /// Loads `path` with `sets` applied. On failure returns the message to print (exit 2).
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, String> {
+    load_as(path, sets, None)
+}
+
+/// Loads `path` as `variant` (if any) with `sets` applied.
+pub fn load_as(path: &Path, sets: &[String], variant: Option<&str>) -> Result<Scenario, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         format!("{name}: error: cannot read the scenario file: {e}\n  = help: check the path; scenarios shipped with tenantsim live in scenarios/")
@@ -13,7 +18,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, String> {
         .iter()
         .map(|s| Override::parse(s).map_err(|e| format!("{name}: error in `--set {s}`: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    load_str(&name, &text, &overrides).map_err(|e| e.to_string())
+    models::scenario::load_variant(&name, &text, &overrides, variant).map_err(|e| e.to_string())
 }
 
 /// Shell-quotes `s` if it needs it (for printed repro commands).

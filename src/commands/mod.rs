@@ -1,5 +1,6 @@
 //! Subcommands: each turns flags into a plan, runs it, prints, and returns an exit code.
 
+mod check;
 mod load;
 mod out;
 mod run;
@@ -11,6 +12,7 @@ use crate::cli::{Cli, Command};
 pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Check(a) => check::check(a),
         Command::Validate(a) => validate::validate(a),
     }
 }

@@ -1,13 +1,17 @@
 //! `tenantsim run FILE`: one scenario, one seed, a summary and a verdict.
 
-use super::load::{load, shell_quote};
+use super::load::shell_quote;
 use crate::cli::RunArgs;
 use crate::exit;
 use std::time::Instant;
 
 /// The exact command that reproduces a run.
-pub fn repro_command(file: &str, seed: u64, sets: &[String]) -> String {
+pub fn repro_command(file: &str, seed: u64, variant: Option<&str>, sets: &[String]) -> String {
     let mut cmd = format!("tenantsim run {} --seed {seed}", shell_quote(file));
+    if let Some(v) = variant {
+        cmd.push_str(" --variant ");
+        cmd.push_str(&shell_quote(v));
+    }
     for s in sets {
         cmd.push_str(" --set ");
         cmd.push_str(&shell_quote(s));
@@ -17,7 +21,7 @@ pub fn repro_command(file: &str, seed: u64, sets: &[String]) -> String {
 
 /// Runs one scenario.
 pub fn run(a: RunArgs) -> i32 {
-    let sc = match load(&a.file, &a.set) {
+    let sc = match super::load::load_as(&a.file, &a.set, a.variant.as_deref()) {
         Ok(sc) => sc,
         Err(msg) => {
             eprintln!("{msg}");
@@ -25,7 +29,12 @@ pub fn run(a: RunArgs) -> i32 {
         }
     };
     let seed = a.seed.unwrap_or(sc.seed);
-    let repro = repro_command(&a.file.display().to_string(), seed, &a.set);
+    let repro = repro_command(
+        &a.file.display().to_string(),
+        seed,
+        a.variant.as_deref(),
+        &a.set,
+    );
     if !a.watch.is_empty() {
         let pop = models::population::Population::build(&sc, seed);
         if let Some(bad) = a.watch.iter().find(|w| pop.find(w).is_none()) {
@@ -53,7 +62,7 @@ pub fn run(a: RunArgs) -> i32 {
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let opts = models::run::RunOptions {
-        variant: None,
+        variant: a.variant.clone(),
         watch: a.watch.clone(),
     };
     let out = match models::run::run_with(&sc, seed, &opts) {

@@ -82,6 +82,71 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     /// SLOs in file order.
     pub slos: Vec<Slo>,
+    /// Declared variants (the base scenario is not among them).
+    pub variants: Vec<Variant>,
+    /// The variant this scenario was loaded as, if any.
+    pub variant: Option<String>,
+}
+
+/// A named variant: overrides of the base scenario and the expected verdict of each SLO.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// Name.
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+    /// Its overrides (applied before any `--set`).
+    pub overrides: Vec<Override>,
+    /// SLO name → expected to pass.
+    pub expect_pass: BTreeMap<String, bool>,
+}
+
+impl Variant {
+    /// Whether SLO `name` is expected to pass under this variant.
+    pub fn expects_pass(&self, name: &str) -> bool {
+        self.expect_pass.get(name).copied().unwrap_or(true)
+    }
+}
+
+/// Loads the scenario as variant `variant` (its overrides, then `sets`), after checking the
+/// base file and every variant declared in it. `None` loads the base.
+pub fn load_variant(
+    file: &str,
+    text: &str,
+    sets: &[Override],
+    variant: Option<&str>,
+) -> Result<Scenario, ScenarioErrors> {
+    let base = load_str(file, text, &[])?;
+    let Some(name) = variant else {
+        return if sets.is_empty() {
+            Ok(base)
+        } else {
+            load_str(file, text, sets)
+        };
+    };
+    let Some(v) = base.variants.iter().find(|v| v.name == name) else {
+        let names: Vec<&str> = base.variants.iter().map(|v| v.name.as_str()).collect();
+        return Err(ScenarioErrors(vec![ScenarioError::in_flag(
+            file,
+            &format!("--variant {name}"),
+            format!(
+                "the scenario has no variant `{name}`; its variants are: {}",
+                if names.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        )]));
+    };
+    let mut all = v.overrides.clone();
+    all.extend_from_slice(sets);
+    let mut sc = load_str(file, text, &all)?;
+    sc.variant = Some(name.to_string());
+    // The variant's own flags are part of the scenario, not of the user's command line.
+    sc.overrides = sets.iter().map(Override::flag).collect();
+    sc.variants = base.variants;
+    Ok(sc)
 }
 
 /// Platform settings.
@@ -1576,6 +1641,84 @@ fn validate(
             min_requests: s.min_requests.unwrap_or(20),
         });
     }
+    // Variants: unique names, known SLOs, and overrides that apply to this file.
+    let mut variants = Vec::new();
+    let mut variant_names = BTreeSet::new();
+    for v in &raw.variants {
+        let name = v.name.get_ref().clone();
+        let ok_name = !name.is_empty()
+            && name != "base"
+            && name
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_');
+        if !ok_name {
+            c.err(v.name.span(), format!("variant name `{name}` must be lowercase letters, digits, `-` or `_` (and not `base`)"));
+        }
+        if !variant_names.insert(name.clone()) {
+            c.err(v.name.span(), format!("two variants are named `{name}`"));
+        }
+        let mut overrides = Vec::new();
+        if let Some(set) = &v.set {
+            for (k, val) in set.get_ref() {
+                let value = match val {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                overrides.push(Override {
+                    key: k.clone(),
+                    value,
+                });
+            }
+        }
+        let mut expect_pass = BTreeMap::new();
+        if let Some(e) = &v.expect {
+            for (slo, verdict) in e.get_ref() {
+                if !slo_names.contains(slo) {
+                    c.err(
+                        e.span(),
+                        format!("variant `{name}` expects SLO `{slo}`, which is not declared"),
+                    );
+                }
+                match verdict.as_str() {
+                    "pass" => {
+                        expect_pass.insert(slo.clone(), true);
+                    }
+                    "fail" => {
+                        expect_pass.insert(slo.clone(), false);
+                    }
+                    other => c.err(
+                        e.span(),
+                        format!("expectation `{other}` for `{slo}`: write \"pass\" or \"fail\""),
+                    ),
+                }
+            }
+        }
+        variants.push(Variant {
+            name,
+            description: v.description.clone().unwrap_or_default(),
+            overrides,
+            expect_pass,
+        });
+    }
+    if c.errors.is_empty() && overrides.is_empty() {
+        // Each variant must load: its overrides are checked against this very file.
+        for (v, raw_v) in variants.iter().zip(&raw.variants) {
+            if let Err(errs) = load_str(file, text, &v.overrides) {
+                let first = errs
+                    .0
+                    .into_iter()
+                    .next()
+                    .map(|e| e.message)
+                    .unwrap_or_default();
+                let span = raw_v
+                    .set
+                    .as_ref()
+                    .map(|s| s.span())
+                    .unwrap_or(raw_v.name.span());
+                c.err(span, format!("variant `{}` does not load: {first}", v.name));
+            }
+        }
+    }
     if tenants.is_empty() && cohorts.iter().all(|co| co.count == 0) {
         c.err(
             0..0,
@@ -1615,6 +1758,8 @@ fn validate(
         cohorts,
         faults,
         slos,
+        variants,
+        variant: None,
     })
 }
 

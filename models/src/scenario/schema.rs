@@ -71,6 +71,23 @@ pub struct ScenarioFile {
     /// Isolation SLOs.
     #[serde(default)]
     pub slos: Vec<SloConfig>,
+    /// Named variants: overrides of this scenario with their own SLO expectations.
+    #[serde(default)]
+    pub variants: Vec<VariantConfig>,
+}
+
+/// A named variant of the scenario (a counterfactual, or an alternative design).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantConfig {
+    /// Unique name (lowercase letters, digits, `-`, `_`).
+    pub name: Spanned<String>,
+    /// What the variant shows.
+    pub description: Option<String>,
+    /// Overrides, the same keys as `--set`: `{ "platform.scheduler" = "fifo" }`.
+    pub set: Option<Spanned<toml::Table>>,
+    /// Expected verdict per SLO name: `"pass"` or `"fail"` (unlisted: `"pass"`).
+    pub expect: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 /// Queue discipline of a cell.
