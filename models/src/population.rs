@@ -97,6 +97,7 @@ impl Population {
         let mut unplaced = 0u32;
         let mut place = |id: u32,
                          fixed: Option<u32>,
+                         allowed: Option<&[u32]>,
                          region: Option<&str>,
                          eu_only: bool,
                          load: f64,
@@ -117,7 +118,18 @@ impl Population {
                 tier: tier as u16,
                 spiky: false,
             };
-            match policy.place(&info, &views, &mut placement_rng) {
+            // A cohort restricted to some cells sees the others as unavailable.
+            let saved: Vec<bool> = views.iter().map(|v| v.live).collect();
+            if let Some(allowed) = allowed {
+                for v in views.iter_mut() {
+                    v.live = allowed.contains(&v.id);
+                }
+            }
+            let choice = policy.place(&info, &views, &mut placement_rng);
+            for (v, live) in views.iter_mut().zip(saved) {
+                v.live = live;
+            }
+            match choice {
                 Some(c) => {
                     views[c as usize].tenants += 1;
                     views[c as usize].predicted_load += load;
@@ -133,7 +145,7 @@ impl Population {
             let tier = &sc.tiers[t.tier];
             let rate_limit = t.rate_limit.or(tier.rate_limit);
             let idx = tenants.len() as u32;
-            let cell = place(idx, t.cell, t.region.as_deref(), t.eu_only, t.rate, t.tier);
+            let cell = place(idx, t.cell, None, t.region.as_deref(), t.eu_only, t.rate, t.tier);
             tenants.push(Tenant {
                 id: t.id.clone(),
                 tier: t.tier,
@@ -188,7 +200,7 @@ impl Population {
                 let cell = if co.provision_at.is_some() {
                     0 // placed by the control plane when it is provisioned
                 } else {
-                    place(idx, None, None, co.eu_only, rate, tier)
+                    place(idx, None, co.cells.as_deref(), None, co.eu_only, rate, tier)
                 };
                 tenants.push(Tenant {
                     id,

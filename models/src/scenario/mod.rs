@@ -332,6 +332,8 @@ pub struct CohortSpec {
     pub eu_only: bool,
     /// Members are provisioned at this time.
     pub provision_at: Option<SimTime>,
+    /// Members are placed only on these cells.
+    pub cells: Option<Vec<u32>>,
     /// Members' background jobs.
     pub jobs: Option<TenantJobs>,
 }
@@ -1177,6 +1179,20 @@ fn validate(
             schedule,
             eu_only: residency(&mut c, &co.residency),
             provision_at,
+            cells: co.cells.as_ref().map(|cs| {
+                let mut v = Vec::new();
+                for &x in cs.get_ref() {
+                    if x < 0 || x >= cells as i64 {
+                        c.err(cs.span(), format!("cell {x} does not exist; cells are 0..{}", cells - 1));
+                    } else {
+                        v.push(x as u32);
+                    }
+                }
+                if v.is_empty() {
+                    c.err(cs.span(), "`cells` is empty; list the cells members may be placed on");
+                }
+                v
+            }),
             jobs: infra::tenant_jobs(&mut c, &co.jobs, &job_classes),
         });
     }

@@ -518,6 +518,8 @@ pub struct CohortConfig {
     pub residency: Option<Spanned<String>>,
     /// Members are provisioned at this time (a provisioning burst) instead of existing at 0.
     pub provision_at: Option<Spanned<Dur>>,
+    /// Members are placed only on these cells (e.g. dedicated cells for a top tier).
+    pub cells: Option<Spanned<Vec<i64>>>,
     /// Background jobs of each member.
     pub jobs: Option<TenantJobsConfig>,
 }
