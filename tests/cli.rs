@@ -563,3 +563,22 @@ fn variants_run_and_check() {
         "{err}"
     );
 }
+
+/// A broken invariant (here an illegal lifecycle transition, injected by a test hook) ends
+/// the run with exit code 3 and a bug-report message, never a 0/1/2.
+#[test]
+fn broken_invariant_exits_3() {
+    let o = bin()
+        .current_dir(root())
+        .env("TENANTSIM_INJECT", "illegal_transition")
+        .args(["run", "scenarios/quickstart.toml"])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("active → destroyed") || err.contains("active") && err.contains("destroyed"),
+        "{err}"
+    );
+    assert!(err.contains("bug in tenantsim"), "{err}");
+}

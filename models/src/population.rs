@@ -145,7 +145,15 @@ impl Population {
             let tier = &sc.tiers[t.tier];
             let rate_limit = t.rate_limit.or(tier.rate_limit);
             let idx = tenants.len() as u32;
-            let cell = place(idx, t.cell, None, t.region.as_deref(), t.eu_only, t.rate, t.tier);
+            let cell = place(
+                idx,
+                t.cell,
+                None,
+                t.region.as_deref(),
+                t.eu_only,
+                t.rate,
+                t.tier,
+            );
             tenants.push(Tenant {
                 id: t.id.clone(),
                 tier: t.tier,

@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub variant: Option<String>,
     /// Tenants to record a time series for, besides those named in SLOs and faults.
     pub watch: Vec<String>,
+    /// Test hook: a deliberate bug to inject (`illegal_transition`). Never set in normal use.
+    pub inject: Option<String>,
 }
 
 /// A run that could not be trusted.
@@ -52,6 +54,7 @@ pub fn run(sc: &Scenario, seed: u64, variant: Option<&str>) -> Result<RunOutput,
         &RunOptions {
             variant: variant.map(str::to_string),
             watch: Vec::new(),
+            inject: None,
         },
     )
 }
@@ -120,6 +123,9 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
     });
     let mut engine: Engine<Ev> = Engine::new();
     let mut plat = Platform::build(sc, &pop, seed, rec, &mut engine.queue);
+    if opts.inject.as_deref() == Some("illegal_transition") {
+        plat.inject_illegal_transition();
+    }
     let stop = engine.run(
         &mut plat,
         RunLimits {

@@ -64,6 +64,8 @@ pub fn run(a: RunArgs) -> i32 {
     let opts = models::run::RunOptions {
         variant: a.variant.clone(),
         watch: a.watch.clone(),
+        // A test hook to prove that a broken invariant exits 3 (see tests/cli.rs).
+        inject: std::env::var("TENANTSIM_INJECT").ok(),
     };
     let out = match models::run::run_with(&sc, seed, &opts) {
         Ok(out) => out,

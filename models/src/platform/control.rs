@@ -664,6 +664,15 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// Test hook (`TENANTSIM_INJECT=illegal_transition`): forces tenant 0 into an illegal
+    /// lifecycle transition, which must end the run as a broken invariant (exit 3).
+    pub fn inject_illegal_transition(&mut self) {
+        self.ctl
+            .transition(SimTime::ZERO, 0, TenantState::Destroyed, LCause::Other);
+    }
+}
+
 /// Packs a control-plane operation into an event word.
 fn op_code(op: CpOp) -> u64 {
     match op {

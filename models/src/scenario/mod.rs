@@ -1183,13 +1183,19 @@ fn validate(
                 let mut v = Vec::new();
                 for &x in cs.get_ref() {
                     if x < 0 || x >= cells as i64 {
-                        c.err(cs.span(), format!("cell {x} does not exist; cells are 0..{}", cells - 1));
+                        c.err(
+                            cs.span(),
+                            format!("cell {x} does not exist; cells are 0..{}", cells - 1),
+                        );
                     } else {
                         v.push(x as u32);
                     }
                 }
                 if v.is_empty() {
-                    c.err(cs.span(), "`cells` is empty; list the cells members may be placed on");
+                    c.err(
+                        cs.span(),
+                        "`cells` is empty; list the cells members may be placed on",
+                    );
                 }
                 v
             }),
