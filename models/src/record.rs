@@ -180,6 +180,8 @@ pub struct RecorderPlan {
     pub cohorts: Vec<String>,
     /// Tenants that get their own time series: (tenant index, id).
     pub watched: Vec<(u32, String)>,
+    /// Tenants targeted by faults: everyone else forms the `bystanders` series.
+    pub fault_targets: Vec<u32>,
     /// Run length.
     pub duration: SimDuration,
     /// Recording window.
@@ -202,8 +204,11 @@ pub struct Recorder {
     pub tier_hdr: Vec<hdrhistogram::Histogram<u64>>,
     /// Time series groups: tiers first (group i = tier i), then cohorts, then watched tenants.
     pub groups: Vec<SeriesGroup>,
-    /// Per tenant: (cohort group, watched group), `NO_GROUP` when none.
-    tenant_groups: Vec<(u32, u32)>,
+    /// Per tenant: (cohort group, watched group, bystander group), `NO_GROUP` when none.
+    tenant_groups: Vec<(u32, u32, u32)>,
+    /// The group of every tenant but the fault targets (`kind = "bystanders"`), if any fault
+    /// targets a tenant: recovery from a tenant's own fault is judged on the others.
+    pub bystander_group: Option<usize>,
     /// Distinct SLO windows `[from, to)` other than the whole run.
     pub slo_windows: Vec<(SimTime, SimTime)>,
     /// Recording window length.
@@ -251,10 +256,16 @@ impl Recorder {
             name: n.clone(),
             windows: vec![Stats::default(); n_windows],
         }));
-        let mut tenant_groups: Vec<(u32, u32)> = plan
+        let mut tenant_groups: Vec<(u32, u32, u32)> = plan
             .tenant_cohort
             .iter()
-            .map(|c| (c.map_or(NO_GROUP, |c| cohort_base + c as u32), NO_GROUP))
+            .map(|c| {
+                (
+                    c.map_or(NO_GROUP, |c| cohort_base + c as u32),
+                    NO_GROUP,
+                    NO_GROUP,
+                )
+            })
             .collect();
         for (t, id) in &plan.watched {
             tenant_groups[*t as usize].1 = groups.len() as u32;
@@ -264,6 +275,20 @@ impl Recorder {
                 windows: vec![Stats::default(); n_windows],
             });
         }
+        let bystander_group = (!plan.fault_targets.is_empty()).then(|| {
+            let g = groups.len();
+            for (t, tg) in tenant_groups.iter_mut().enumerate() {
+                if !plan.fault_targets.contains(&(t as u32)) {
+                    tg.2 = g as u32;
+                }
+            }
+            groups.push(SeriesGroup {
+                kind: "bystanders",
+                name: "all-but-fault-targets".to_string(),
+                windows: vec![Stats::default(); n_windows],
+            });
+            g
+        });
         let nw = plan.slo_windows.len();
         let n = plan.tenant_tier.len();
         Recorder {
@@ -282,6 +307,7 @@ impl Recorder {
                 .collect(),
             groups,
             tenant_groups,
+            bystander_group,
             slo_windows: plan.slo_windows,
             window,
             n_windows,
@@ -304,12 +330,15 @@ impl Recorder {
     fn for_groups(&mut self, tenant: u32, w: usize, mut f: impl FnMut(&mut Stats)) {
         let tier = self.tenant_tier[tenant as usize] as usize;
         f(&mut self.groups[tier].windows[w]);
-        let (c, wt) = self.tenant_groups[tenant as usize];
+        let (c, wt, b) = self.tenant_groups[tenant as usize];
         if c != NO_GROUP {
             f(&mut self.groups[c as usize].windows[w]);
         }
         if wt != NO_GROUP {
             f(&mut self.groups[wt as usize].windows[w]);
+        }
+        if b != NO_GROUP {
+            f(&mut self.groups[b as usize].windows[w]);
         }
     }
 

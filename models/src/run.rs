@@ -115,6 +115,11 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         tiers: sc.tiers.iter().map(|t| t.name.clone()).collect(),
         cohorts: sc.cohorts.iter().map(|c| c.name.clone()).collect(),
         watched: watched_tenants(sc, &pop, &opts.watch),
+        fault_targets: sc
+            .faults
+            .iter()
+            .filter_map(|f| f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0))
+            .collect(),
         duration: sc.duration,
         window: sc.window,
         slo_windows: slo::distinct_windows(sc),
@@ -134,6 +139,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         },
     );
 
+    plat.record_waiting_jobs(SimTime(sc.duration.as_nanos()));
     // Requests still in flight count for their tenants.
     let mut in_flight = vec![0u64; pop.tenants.len()];
     for t in plat.in_flight_tenants() {
@@ -211,13 +217,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
     let targets: Vec<Option<u32>> = sc
         .faults
         .iter()
-        .map(|f| match &f.kind {
-            FaultKind::HotTenant { tenant, .. } => pop.find(tenant).map(|t| t.0),
-            FaultKind::DependencyErrors {
-                tenant: Some(t), ..
-            } => pop.find(t).map(|t| t.0),
-            _ => None,
-        })
+        .map(|f| f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0))
         .collect();
     let verdicts = crate::verdicts::fault_verdicts(sc, rec, &targets);
     let faults = sc

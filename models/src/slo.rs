@@ -15,9 +15,25 @@ use crate::scenario::{Metric, Scenario, Slo, SloScope, SloWindow};
 use reports::summary::SloRow;
 use sim::SimDuration;
 
+/// The value reported for a latency objective when requests were answered but none
+/// succeeded: the objective cannot hold (shown as "no successful request").
+pub const NO_SUCCESS: f64 = 1e300;
+
 /// The value of `metric` over `s`, or `None` if there is nothing to measure.
+///
+/// A latency objective over requests that were answered but never succeeded measures
+/// [`NO_SUCCESS`] (it fails): otherwise a tenant whose requests all fail would pass it.
 pub fn measure(metric: Metric, s: &Stats) -> Option<f64> {
     let answered = s.ok + s.shed + s.errors + s.timeouts;
+    let latency_metric = matches!(
+        metric,
+        Metric::LatencyPercentile(_) | Metric::LatencyMean | Metric::LatencyMax
+    );
+    if latency_metric && s.latency.count() == 0 && answered > 0 {
+        // Every answered request failed: the latency of successful requests is undefined,
+        // and an objective on it must not pass by default.
+        return Some(NO_SUCCESS);
+    }
     let frac = |a: u64, b: u64| {
         if b == 0 {
             None
@@ -52,6 +68,9 @@ pub fn measure(metric: Metric, s: &Stats) -> Option<f64> {
 
 /// Formats a measured value like its objective's unit.
 pub fn format_value(metric: Metric, v: f64) -> String {
+    if v >= NO_SUCCESS {
+        return "no successful request".to_string();
+    }
     if metric.is_duration() {
         SimDuration::from_nanos_f64(v).to_string()
     } else if metric.is_fraction() {

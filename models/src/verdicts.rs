@@ -6,8 +6,8 @@
 //! — in the heat windows from the fault's start to its recovery (or the end of the run).
 //!
 //! **Time to recover**: from the fault's end to the start of the first run of
-//! [`HEALTHY_WINDOWS`] consecutive recording windows in which every tier with traffic is
-//! healthy again: error rate ≤ max(1%, 2 × its pre-fault error rate) and p99 ≤
+//! [`HEALTHY_WINDOWS`] consecutive recording windows in which every tier with traffic (for
+//! a fault aimed at one tenant: all the other tenants together) is healthy again: error rate ≤ max(1%, 2 × its pre-fault error rate) and p99 ≤
 //! max(1.5 × its pre-fault p99, pre-fault p99 + 50 ms). Pre-fault = every window before the
 //! fault started (a fault at t = 0 is judged against the windows after the run's last
 //! fault). `None` when the platform had not recovered by the end of the run.
@@ -64,8 +64,15 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
                 let b = (last_fault_end.div_ceil(w_ns) as usize).min(rec.n_windows);
                 b..rec.n_windows
             };
-            let mut baseline = Vec::with_capacity(n_tiers);
-            for g in &rec.groups[..n_tiers] {
+            // A fault aimed at one tenant is judged on everyone else (its own backlog is not
+            // the platform's); other faults on every tier.
+            let judged: Vec<usize> = match (target.get(fi).copied().flatten(), rec.bystander_group)
+            {
+                (Some(_), Some(g)) => vec![g],
+                _ => (0..n_tiers).collect(),
+            };
+            let mut baseline = Vec::with_capacity(judged.len());
+            for g in judged.iter().map(|&g| &rec.groups[g]) {
                 let mut s = Stats::default();
                 for w in base_range.clone() {
                     s.merge(&g.windows[w]);
@@ -78,10 +85,8 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
                 baseline.push((error_rate(&s), p99, s.offered > 0));
             }
             let healthy = |w: usize| -> bool {
-                rec.groups[..n_tiers]
-                    .iter()
-                    .zip(&baseline)
-                    .all(|(g, &(err0, p990, has_base))| {
+                judged.iter().map(|&g| &rec.groups[g]).zip(&baseline).all(
+                    |(g, &(err0, p990, has_base))| {
                         let s = &g.windows[w];
                         if s.offered == 0 || !has_base {
                             return true;
@@ -94,7 +99,8 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
                         };
                         let lat_ok = p99 <= (1.5 * p990).max(p990 + 50e6);
                         err_ok && lat_ok
-                    })
+                    },
+                )
             };
             let mut recovery_w = None;
             let mut w = end_w;

@@ -520,10 +520,13 @@ for = "30s"
     let s = run(text, 7);
     let causes = &s.total.causes;
     eprintln!("partition causes: {causes:?}");
-    // KMS: keys cached for 5 m before the cut keep cell 1 serving; nothing fails there.
+    // KMS: data keys (TTL 5 m, fetched at staggered times) keep most of cell 1 serving
+    // through a 1-minute cut: only keys that expire during it fail — at most ~1/5 of the
+    // cell's 1,500 requests in that minute.
+    let kms = causes.get("kms_unavailable").copied().unwrap_or(0);
     assert!(
-        !causes.contains_key("kms_unavailable"),
-        "cached data keys ride out a KMS cut"
+        kms > 0 && kms < 600,
+        "cached keys ride out most of a KMS cut: {kms}"
     );
     let unreachable = causes.get("unreachable").copied().unwrap_or(0);
     assert!(

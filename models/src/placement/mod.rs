@@ -2,12 +2,26 @@
 //!
 //! ```text
 //!   tenant, cells ─▶ keep cells with eligible(tenant, cell) ─▶ the policy's preference ─▶ Some(id)
-//!                    (live, below max_tenants, residency,       least_loaded: fewest tenants,
-//!                     region, dedicated)                          ties → lowest id
-//!                           │ none left                          round_robin: the next id after
-//!                           ▼                                     the last placed, cyclically
+//!                    (live, below max_tenants, residency,       (see the table below)
+//!                     region, dedicated)
+//!                           │ none left
+//!                           ▼
 //!                         None
 //! ```
+//!
+//! | policy | preference among eligible cells | state | draws from `rng` |
+//! |---|---|---|---|
+//! | `least_loaded` | fewest tenants, ties → lowest id | none | no |
+//! | `round_robin` | next id after the last placed, cyclically | next id | no |
+//! | `random` | uniform | none | one `below` per placement |
+//! | `least_utilised` | lowest `predicted_load / capacity`, ties → fewest tenants → lowest id | none | no |
+//! | `headroom_score` | highest weighted headroom score, cells past a utilisation ceiling last | none | no |
+//! | `power_of_two` | least utilised of `d` cells sampled uniformly | none | `d` × `below` |
+//! | `bin_pack` | lowest id that stays under a fill ceiling, else least utilised | none | no |
+//! | `shuffle_shard` | least utilised of the tenant's `k`-cell shard (a hash of its id) | scratch | no |
+//! | `tiered` | top tier / heavy tenants: own or empty cell; others: the shared pool | none | no |
+//!
+//! "Least utilised" is the same order everywhere: [`by_utilisation`].
 //!
 //! The caller (the control plane in the platform model) builds a [`CellView`] per cell from its own
 //! state, asks the policy, and then records the tenant on the chosen cell itself (a policy
@@ -25,17 +39,28 @@
 //! constraint. A tenant with a dedicated cell is not forced onto it by this module: the
 //! caller pins such tenants directly if it wants to.
 //!
-//! **Determinism.** Policies iterate the slice in order and break ties by cell id; none hashes
-//! or reads a clock. Randomness, if a future policy needs it, comes only from the `rng` the
-//! caller passes (a named stream, e.g. `control/placement`). The same calls with the same
-//! inputs give the same answers. Placing allocates nothing.
+//! **Determinism.** Policies iterate the slice in order and break ties by cell id; none reads a
+//! clock or uses a randomly seeded hasher (`shuffle_shard` hashes the tenant id with a fixed
+//! in-tree mixer). Randomness comes only from the `rng` the caller passes (a named stream,
+//! e.g. `control/placement`). The same calls with the same inputs give the same answers.
+//! Placing allocates nothing, except that `shuffle_shard` grows a scratch buffer once to the
+//! number of cells and reuses it.
 //!
 //! **Adding a policy**: one new file here with a `NAME` and a `from_params` constructor, its
 //! `pub mod` line, and one row in `REGISTRY`. [`POLICY_NAMES`] and [`by_name`] follow from the
 //! registry, and the tests below run every registered policy through the shared laws.
 
+pub mod bin_pack;
+pub mod headroom_score;
 pub mod least_loaded;
+pub mod least_utilised;
+pub mod power_of_two;
+pub mod random;
 pub mod round_robin;
+pub mod shuffle_shard;
+pub mod tiered;
+
+use std::cmp::Ordering;
 
 /// `TenantInfo::region` meaning "any region will do".
 pub const ANY_REGION: u16 = u16::MAX;
@@ -80,6 +105,25 @@ pub struct CellView {
     pub dedicated_to: Option<u32>,
 }
 
+impl Default for CellView {
+    /// Cell 0 in region 0, not EU, live, empty, unlimited, shared, with capacity `f64::MAX`
+    /// ("unknown": every load-aware policy then sees it as idle). For `..Default::default()`
+    /// in code that builds views and sets only what it knows.
+    fn default() -> Self {
+        CellView {
+            id: 0,
+            region: 0,
+            eu: false,
+            live: true,
+            tenants: 0,
+            max_tenants: None,
+            predicted_load: 0.0,
+            capacity: f64::MAX,
+            dedicated_to: None,
+        }
+    }
+}
+
 /// True if `tenant` may be placed on `cell`: the constraints every policy honours (see the
 /// module docs).
 pub fn eligible(tenant: &TenantInfo, cell: &CellView) -> bool {
@@ -90,10 +134,96 @@ pub fn eligible(tenant: &TenantInfo, cell: &CellView) -> bool {
         && cell.dedicated_to.is_none_or(|owner| owner == tenant.id)
 }
 
-/// Knobs of placement policies (plain data from the scenario). None of the shipped policies
-/// has any yet; a policy that needs one (weights, headroom) adds a field with its default.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PolicyParams {}
+/// `cell.predicted_load / cell.capacity`: the fraction of the cell its tenants are expected to
+/// use (may exceed 1). A cell without a usable capacity (zero, negative or NaN) counts as
+/// infinitely utilised, and so does a NaN load.
+pub fn utilisation(cell: &CellView) -> f64 {
+    let u = cell.predicted_load / cell.capacity;
+    if cell.capacity > 0.0 && !u.is_nan() {
+        u
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// The "least utilised first" order shared by the load-aware policies: by [`utilisation`],
+/// ties → fewer tenants → lower id. Two cells of equal capacity compare by `predicted_load`
+/// directly, so the order stays exact when capacity is huge (`f64::MAX`, "unknown") and the
+/// quotient would lose precision; on cells of equal capacity it is "least predicted load".
+pub fn by_utilisation(a: &CellView, b: &CellView) -> Ordering {
+    let load = if a.capacity == b.capacity && a.capacity > 0.0 {
+        a.predicted_load.total_cmp(&b.predicted_load)
+    } else {
+        utilisation(a).total_cmp(&utilisation(b))
+    };
+    load.then(a.tenants.cmp(&b.tenants)).then(a.id.cmp(&b.id))
+}
+
+/// The least utilised cell of `cells` that is [`eligible`] for `tenant` and passes `keep`
+/// ([`by_utilisation`]), or `None`.
+pub(crate) fn least_utilised_where(
+    tenant: &TenantInfo,
+    cells: &[CellView],
+    keep: impl Fn(&CellView) -> bool,
+) -> Option<u32> {
+    cells
+        .iter()
+        .filter(|c| eligible(tenant, c) && keep(c))
+        .min_by(|a, b| by_utilisation(a, b))
+        .map(|c| c.id)
+}
+
+/// Knobs of placement policies (plain data from the scenario). Each field belongs to one
+/// policy, named in its prefix or its doc; the others ignore it. Out-of-range values are not
+/// errors: each policy documents how it reads them (a count of 0 counts as 1, for instance).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyParams {
+    /// `power_of_two`: cells sampled per placement, the `d` of "d choices". Default 2.
+    pub power_of_two_choices: u32,
+    /// `bin_pack`: fill ceiling as a fraction of capacity. Default 0.8.
+    pub bin_pack_ceiling: f64,
+    /// `shuffle_shard`: cells in each tenant's shard, the `k` of "k of N". Default 2.
+    pub shuffle_shard_size: u32,
+    /// `headroom_score`: weight `a` of the free CPU fraction `1 − load/capacity`. Default 1.
+    pub headroom_weight_free_cpu: f64,
+    /// `headroom_score`: weight `b` of the free tenant-slot fraction. Default 0.25.
+    pub headroom_weight_free_slots: f64,
+    /// `headroom_score`: weight `c` of the share of spiky tenants on the cell. Default 0.5.
+    pub headroom_weight_spiky: f64,
+    /// `headroom_score`: weight `d` of the utilisation the cell would have with the tenant.
+    /// Default 0.5.
+    pub headroom_weight_utilisation: f64,
+    /// `headroom_score`: cells whose utilisation with the tenant would exceed this are
+    /// considered only if no cell stays at or below it. Default 0.9.
+    pub headroom_utilisation_max: f64,
+    /// `tiered`: tenants of this tier index or above get cells of their own. Default 3
+    /// (platinum among the built-in tiers).
+    pub dedicated_tier: u16,
+    /// `tiered`: ids of cells kept for top-tier and promoted tenants (empty: none kept; top-tier
+    /// tenants then take any empty cell). Default empty.
+    pub dedicated_cells: Vec<u32>,
+    /// `tiered`: a tenant of a lower tier whose predicted load (requests per second) exceeds
+    /// this is treated as top tier. Default `None`: no promotion.
+    pub promote_load: Option<f64>,
+}
+
+impl Default for PolicyParams {
+    fn default() -> Self {
+        PolicyParams {
+            power_of_two_choices: 2,
+            bin_pack_ceiling: 0.8,
+            shuffle_shard_size: 2,
+            headroom_weight_free_cpu: 1.0,
+            headroom_weight_free_slots: 0.25,
+            headroom_weight_spiky: 0.5,
+            headroom_weight_utilisation: 0.5,
+            headroom_utilisation_max: 0.9,
+            dedicated_tier: 3,
+            dedicated_cells: Vec::new(),
+            promote_load: None,
+        }
+    }
+}
 
 /// A placement policy: chooses a cell for a new tenant.
 pub trait PlacementPolicy: std::fmt::Debug {
@@ -115,9 +245,16 @@ pub trait PlacementPolicy: std::fmt::Debug {
 type Constructor = fn(&PolicyParams) -> Box<dyn PlacementPolicy>;
 
 /// Every policy: its name and constructor. Adding a policy adds one row.
-const REGISTRY: [(&str, Constructor); 2] = [
+const REGISTRY: [(&str, Constructor); 9] = [
     (least_loaded::NAME, least_loaded::from_params),
     (round_robin::NAME, round_robin::from_params),
+    (random::NAME, random::from_params),
+    (least_utilised::NAME, least_utilised::from_params),
+    (headroom_score::NAME, headroom_score::from_params),
+    (power_of_two::NAME, power_of_two::from_params),
+    (bin_pack::NAME, bin_pack::from_params),
+    (shuffle_shard::NAME, shuffle_shard::from_params),
+    (tiered::NAME, tiered::from_params),
 ];
 
 /// The names [`by_name`] accepts, in registry order (for error messages).
@@ -203,10 +340,31 @@ pub(crate) mod tests {
     }
 
     fn all_policies() -> Vec<Box<dyn PlacementPolicy>> {
+        all_policies_with(&PolicyParams::default())
+    }
+
+    fn all_policies_with(params: &PolicyParams) -> Vec<Box<dyn PlacementPolicy>> {
         POLICY_NAMES
             .iter()
-            .map(|n| by_name(n, &PolicyParams::default()).unwrap())
+            .map(|n| by_name(n, params).unwrap())
             .collect()
+    }
+
+    /// Every knob away from its default (and some at their edges), for the laws.
+    fn odd_params() -> PolicyParams {
+        PolicyParams {
+            power_of_two_choices: 0,
+            bin_pack_ceiling: 0.3,
+            shuffle_shard_size: 3,
+            headroom_weight_free_cpu: 0.0,
+            headroom_weight_free_slots: 2.0,
+            headroom_weight_spiky: 1.0,
+            headroom_weight_utilisation: 3.0,
+            headroom_utilisation_max: 0.5,
+            dedicated_tier: 1,
+            dedicated_cells: vec![1, 4, 7],
+            promote_load: Some(40.0),
+        }
     }
 
     #[test]
@@ -272,22 +430,55 @@ pub(crate) mod tests {
     #[test]
     fn registry() {
         // Goal: by_name finds every listed policy under its own name and rejects others.
-        assert_eq!(POLICY_NAMES, &["least_loaded", "round_robin"]);
+        assert_eq!(
+            POLICY_NAMES,
+            &[
+                "least_loaded",
+                "round_robin",
+                "random",
+                "least_utilised",
+                "headroom_score",
+                "power_of_two",
+                "bin_pack",
+                "shuffle_shard",
+                "tiered",
+            ]
+        );
         for (i, n) in POLICY_NAMES.iter().enumerate() {
             let p = by_name(n, &PolicyParams::default()).expect(n);
             assert_eq!(p.name(), *n);
             assert!(!POLICY_NAMES[..i].contains(n), "duplicate name {n}");
         }
-        for bad in ["", "random", "Least_Loaded", "least_loaded ", "round-robin"] {
+        for bad in [
+            "",
+            "Least_Loaded",
+            "least_loaded ",
+            "round-robin",
+            "least_utilized",
+            "power_of_2",
+        ] {
             assert!(by_name(bad, &PolicyParams::default()).is_none(), "{bad:?}");
         }
     }
 
+    /// The policies that level a burst of equal tenants over equal cells within one tenant.
+    /// The others do not promise it: `random` and `power_of_two` sample (balls into bins),
+    /// `bin_pack` fills cells in turn, `shuffle_shard` keeps each tenant to its shard.
+    const LEVELLING: [&str; 5] = [
+        "least_loaded",
+        "round_robin",
+        "least_utilised",
+        "headroom_score",
+        "tiered",
+    ];
+
     #[test]
     fn burst_spreads_within_one_tenant() {
         // Goal: a provisioning burst of 1,000 tenants over 7 cells leaves tenant counts within
-        // 1 of each other, with least_loaded (and round_robin too, on uniform cells).
-        for mut p in all_policies() {
+        // 1 of each other, with every levelling policy (round_robin too, on uniform cells).
+        for name in LEVELLING {
+            assert!(POLICY_NAMES.contains(&name), "{name}");
+            let mut p = by_name(name, &PolicyParams::default()).unwrap();
             let mut cells: Vec<_> = (0..7).map(cell).collect();
             let tenants: Vec<_> = (0..1_000).map(tenant).collect();
             let placed = place_all(p.as_mut(), &tenants, &mut cells);
@@ -348,7 +539,9 @@ pub(crate) mod tests {
     #[test]
     fn eu_only_tenants_land_on_eu_cells() {
         // Goal: residency. EU-only tenants go only to EU cells; others may go anywhere; with no
-        // live EU cell an EU-only tenant gets None while others are still placed.
+        // live EU cell an EU-only tenant gets None while others are still placed. Tenants of
+        // load 10 (3,000 in all over cells of capacity 1,000), so that bin_pack too must use
+        // more than the first (EU) cell.
         for mut p in all_policies() {
             let mut cells: Vec<_> = (0..6)
                 .map(|i| CellView {
@@ -359,6 +552,7 @@ pub(crate) mod tests {
             let tenants: Vec<_> = (0..300)
                 .map(|i| TenantInfo {
                     eu_only: i % 2 == 0,
+                    predicted_load: 10.0,
                     ..tenant(i)
                 })
                 .collect();
@@ -452,7 +646,8 @@ pub(crate) mod tests {
     #[test]
     fn same_inputs_same_placements() {
         // Goal: determinism. Method: a mixed population over cells with random liveness, limits
-        // and residency (all drawn from a fixed stream), placed twice by fresh policies.
+        // and residency (all drawn from a fixed stream), placed twice by fresh policies, with
+        // default and with odd parameters.
         fn scenario() -> (Vec<TenantInfo>, Vec<CellView>) {
             let mut r = RngStream::new(7, "test/placement/scenario", 0);
             let cells = (0..9)
@@ -473,15 +668,20 @@ pub(crate) mod tests {
                         ANY_REGION
                     },
                     predicted_load: r.next_f64() * 50.0,
+                    tier: r.below(4) as u16,
                     ..tenant(i)
                 })
                 .collect();
             (tenants, cells)
         }
-        for name in POLICY_NAMES {
+        let param_sets = [PolicyParams::default(), odd_params()];
+        for (name, params) in POLICY_NAMES
+            .iter()
+            .flat_map(|n| param_sets.iter().map(move |p| (n, p)))
+        {
             let run = || {
                 let (tenants, mut cells) = scenario();
-                let mut p = by_name(name, &PolicyParams::default()).unwrap();
+                let mut p = by_name(name, params).unwrap();
                 let placed = place_all(p.as_mut(), &tenants, &mut cells);
                 (placed, cells)
             };
@@ -505,17 +705,23 @@ pub(crate) mod tests {
             0u32..6,
             prop::option::of(0u32..6),
             prop::option::of(0u32..4),
+            0.0f64..1_500.0,
+            prop_oneof![Just(1_000.0), Just(f64::MAX), Just(0.0), 1.0f64..2_000.0],
         )
             .prop_map(
-                |(id, region, eu, live, tenants, max_tenants, dedicated_to)| CellView {
-                    id,
-                    region,
-                    eu,
-                    live,
-                    tenants,
-                    max_tenants,
-                    dedicated_to,
-                    ..cell(id)
+                |(id, region, eu, live, tenants, max_tenants, dedicated_to, load, capacity)| {
+                    CellView {
+                        id,
+                        region,
+                        eu,
+                        live,
+                        tenants,
+                        max_tenants,
+                        dedicated_to,
+                        predicted_load: load,
+                        capacity,
+                        ..cell(id)
+                    }
                 },
             )
     }
@@ -525,11 +731,15 @@ pub(crate) mod tests {
             0u32..4,
             prop_oneof![Just(ANY_REGION), 0u16..3],
             any::<bool>(),
+            0.0f64..100.0,
+            0u16..4,
         )
-            .prop_map(|(id, region, eu_only)| TenantInfo {
+            .prop_map(|(id, region, eu_only, predicted_load, tier)| TenantInfo {
                 id,
                 region,
                 eu_only,
+                predicted_load,
+                tier,
                 ..tenant(id)
             })
     }
@@ -537,7 +747,8 @@ pub(crate) mod tests {
     proptest! {
         /// Law for every registered policy: the answer is an eligible cell of the slice, and
         /// `None` comes only when no cell is eligible. Method: random cells (distinct ids, any
-        /// order) and a random sequence of tenants, placements recorded as they happen.
+        /// order, loads and capacities including 0 and `f64::MAX`) and a random sequence of
+        /// tenants, placements recorded as they happen; with default and with odd parameters.
         #[test]
         fn answers_are_eligible_and_none_only_when_nothing_is(
             cells in prop::collection::vec(arb_cell(), 0..10),
@@ -546,7 +757,8 @@ pub(crate) mod tests {
             let mut cells = cells;
             let mut seen = Vec::new();
             cells.retain(|c| if seen.contains(&c.id) { false } else { seen.push(c.id); true });
-            for mut p in all_policies() {
+            let policies = all_policies().into_iter().chain(all_policies_with(&odd_params()));
+            for mut p in policies {
                 let mut cells = cells.clone();
                 let mut r = rng();
                 for t in &tenants {
@@ -558,6 +770,7 @@ pub(crate) mod tests {
                             let c = c.unwrap();
                             prop_assert!(eligible(t, c), "{}: {t:?} on {c:?}", p.name());
                             c.tenants += 1;
+                            c.predicted_load += t.predicted_load;
                         }
                         None => prop_assert!(!any, "{}: None with an eligible cell", p.name()),
                     }

@@ -62,7 +62,10 @@ pub struct JobsRt {
     pub(super) storage_errors: f64,
     pub(super) storage_timeout: SimDuration,
     pub(super) storage_cut: Vec<Option<bool>>,
+    /// Run seed (mixed into every job's sub-stream).
     pub(super) seq: u64,
+    /// Jobs created so far per tenant.
+    pub(super) per_tenant_seq: Vec<u32>,
     /// Jobs completed.
     pub done: u64,
     /// Jobs dead-lettered.
@@ -77,8 +80,12 @@ impl Platform {
     /// Creates a job of `class` for tenant `t` in its current cell and queues it.
     pub(super) fn submit_job(&mut self, now: SimTime, t: u32, class: u16, q: &mut EventQueue<Ev>) {
         let cell = self.tenant_cell[t as usize];
-        let seed = sim::digest::mix64(self.jobs.seq ^ 0x4A0B_5EED);
-        self.jobs.seq += 1;
+        // Each tenant's jobs draw from their own sub-stream: (run seed, tenant, its job
+        // count), so one tenant's jobs never shift another's (common random numbers).
+        let n = self.jobs.per_tenant_seq[t as usize];
+        self.jobs.per_tenant_seq[t as usize] += 1;
+        let seed =
+            sim::digest::mix64(self.jobs.seq ^ sim::digest::mix64((t as u64) << 32 | n as u64));
         let mut rng = SplitMix(seed);
         let poison_p = self.jobs.poison[t as usize];
         let poison = poison_p > 0.0 && rng.next_f64() < poison_p;
@@ -241,5 +248,20 @@ impl Platform {
     /// Jobs still queued or running (for the ledger of jobs).
     pub fn jobs_in_flight(&self) -> usize {
         self.jobs.jobs.len()
+    }
+
+    /// At the end of the run, jobs still waiting count with their age so far: a starved
+    /// tenant's job wait shows its starvation instead of "no data".
+    pub fn record_waiting_jobs(&mut self, end: SimTime) {
+        for c in 0..self.jobs.cells.len() {
+            let waiting = self.jobs.cells[c].queue.drain_all();
+            for p in waiting {
+                let wait = end.since(p.enqueued_at).as_nanos();
+                self.recorder.tenants[p.tenant as usize]
+                    .run
+                    .job_wait
+                    .record(wait);
+            }
+        }
     }
 }

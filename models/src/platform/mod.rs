@@ -727,14 +727,22 @@ impl Platform {
             up: true,
             cut: vec![None; n_cells],
             enabled: vec![true; n],
-            cache: vec![
-                vec![SimTime::ZERO; n];
-                if sc.classes.iter().any(|c| c.kms) {
-                    n_cells
-                } else {
-                    0
-                }
-            ],
+            // Data keys were fetched at staggered times before the run (like routes), so
+            // that they do not all expire together at t = TTL.
+            cache: if sc.classes.iter().any(|c| c.kms) {
+                let ttl = sc.kms.data_key_ttl.as_nanos().max(1);
+                (0..n_cells)
+                    .map(|c| {
+                        (0..n)
+                            .map(|t| {
+                                SimTime(sim::digest::mix64(((c as u64) << 32) | t as u64) % ttl)
+                            })
+                            .collect()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             breakers: (0..n_cells)
                 .map(|_| {
                     sc.kms
@@ -809,6 +817,7 @@ impl Platform {
             storage_timeout: sc.object_storage.timeout,
             storage_cut: vec![None; n_cells],
             seq: seed,
+            per_tenant_seq: vec![0; n],
             done: 0,
             dlq: 0,
             failed_attempts: 0,

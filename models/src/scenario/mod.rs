@@ -520,6 +520,10 @@ impl FaultKind {
         match self {
             FaultKind::ControlPlaneOutage => "control plane".to_string(),
             FaultKind::KmsOutage => "kms".to_string(),
+            FaultKind::Partition {
+                kind: PartitionKind::EdgeControlPlane,
+                ..
+            } => PartitionKind::EdgeControlPlane.name().to_string(),
             FaultKind::Partition { kind, cells: c, .. } => {
                 format!("{} ({})", kind.name(), cells(c))
             }
@@ -1637,6 +1641,24 @@ fn validate(
                     format!(
                         "SLO `{name}` names cohort `{}`, which is not declared",
                         co.get_ref()
+                    ),
+                );
+            }
+        }
+        let whole_run_metric = matches!(
+            s.objective.get_ref().metric,
+            Metric::MisroutedWrites
+                | Metric::Dlq
+                | Metric::JobWaitPercentile(_)
+                | Metric::JobWaitMax
+        );
+        if let (true, Some(w)) = (whole_run_metric, &s.window) {
+            if w.get_ref().trim() != "run" {
+                c.err(
+                    w.span(),
+                    format!(
+                        "`{}` is measured over the whole run; remove `window` (or write `window = \"run\"`)",
+                        s.objective.get_ref().text
                     ),
                 );
             }
