@@ -19,8 +19,10 @@
 //! eligible, and it never takes a cell past the ceiling while another has room under it.
 //!
 //! Stateless, draws nothing. Ties on score go to the cell with fewer tenants, then the lowest
-//! id, so on cells of equal capacity and equal limits, with no spiky tenants and `a, d ≥ 0`
-//! (not both 0), it is `least_utilised` (a burst of equal tenants stays level within one).
+//! id. On cells of equal capacity without tenant limits and without spiky tenants, with
+//! `a, d ≥ 0` and `a + d > 0`, the score falls as load rises, so it chooses as
+//! `least_utilised` does (a burst of equal tenants stays level within one). With limits, the
+//! `b` term may prefer an emptier cell to a less loaded one: that is what `b` is for.
 //!
 //! **Spiky tenants**: [`CellView`] has no count of spiky tenants yet (adding the field means
 //! touching every place that builds a view), so `place` passes 0 for every cell and the `c`

@@ -720,7 +720,6 @@ pub(crate) mod tests {
                         dedicated_to,
                         predicted_load: load,
                         capacity,
-                        ..cell(id)
                     }
                 },
             )

@@ -29,8 +29,8 @@
 //! **Guarantees**: a tenant is placed whenever any cell is eligible (each branch falls back to
 //! the least utilised eligible cell); a lower-tier tenant never lands on a dedicated-capable
 //! cell while a pooled one is eligible; a top tenant never shares a cell while an eligible
-//! empty dedicated-capable cell exists. With no top tenants and no dedicated cells it is
-//! `least_utilised`.
+//! empty dedicated-capable cell exists. With no top tenants, an empty `dedicated_cells` and
+//! no cell dedicated to anyone, it chooses as `least_utilised` does.
 
 use super::{least_utilised_where, CellView, PlacementPolicy, PolicyParams, TenantInfo};
 
