@@ -645,3 +645,33 @@ for = "1m"
         assert_eq!(tr.get(k), Some(&1), "{k} in {tr:?}");
     }
 }
+
+/// Goal: an idle tenant becomes dormant and its next request wakes it (served, not refused).
+#[test]
+fn idle_tenants_go_dormant_and_wake() {
+    let text = r#"
+version = 1
+duration = "5m"
+[control_plane]
+dormant_after = "30s"
+[[tenants]]
+id = "sleepy"
+rate = "5/s"
+schedule = [["0s", 1.0], ["1m", 1.0], ["1m", 0.0], ["3m", 0.0], ["3m", 1.0]]
+[[tenants]]
+id = "busy"
+rate = "5/s"
+"#;
+    let s = run(text, 9);
+    let tr = &s.control.transitions;
+    eprintln!("transitions: {tr:?}");
+    assert_eq!(tr.get("active->dormant"), Some(&1));
+    assert_eq!(tr.get("dormant->active"), Some(&1));
+    let sleepy = s.tenants.iter().find(|t| t.id == "sleepy").unwrap();
+    assert_eq!(
+        sleepy.outcomes.ok,
+        sleepy.outcomes.finished(),
+        "a dormant tenant is served when it wakes"
+    );
+    assert_eq!(sleepy.state, "active");
+}

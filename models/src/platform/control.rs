@@ -144,6 +144,10 @@ pub struct ControlRt {
     pub counts: ControlCounts,
     /// The failure detector's verdicts: (time, cell, dead), first 1,000.
     pub cell_events: Vec<(SimTime, u32, bool)>,
+    /// Idle time after which an active tenant becomes dormant.
+    pub(super) dormant_after: Option<SimDuration>,
+    /// Time of each tenant's last request (for dormancy).
+    pub(super) last_request: Vec<SimTime>,
 }
 
 /// A control-plane operation (run when the control plane can answer).
@@ -353,6 +357,18 @@ impl Platform {
                     if self.ctl.cell_events.len() < 1000 {
                         self.ctl.cell_events.push((now, c as u32, late));
                     }
+                }
+            }
+        }
+        // Dormancy: the registry marks tenants idle for `dormant_after` dormant (a sweep with
+        // the heartbeats; the next request wakes the tenant at the edge).
+        if let (true, Some(idle)) = (self.ctl.up, self.ctl.dormant_after) {
+            for t in 0..self.ctl.last_request.len() as u32 {
+                if self.ctl.state(t) == Some(TenantState::Active)
+                    && now.since(self.ctl.last_request[t as usize]) >= idle
+                {
+                    self.ctl
+                        .transition(now, t, TenantState::Dormant, LCause::Idle);
                 }
             }
         }

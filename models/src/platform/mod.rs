@@ -718,6 +718,8 @@ impl Platform {
             reject_misrouted: vec![true; n],
             counts: control::ControlCounts::default(),
             cell_events: Vec::new(),
+            dormant_after: cp.dormant_after,
+            last_request: vec![SimTime::ZERO; if cp.dormant_after.is_some() { n } else { 0 }],
         };
         let kms_rt = kms::KmsRt {
             latency: sc.kms.latency.clone(),
@@ -1018,6 +1020,9 @@ impl Platform {
             (req.tenant, req.class, req.sent, req.seed, req.attempts);
         self.ledger.attempts_started += 1;
         self.recorder.attempt(tenant, sent);
+        if let Some(last) = self.ctl.last_request.get_mut(tenant as usize) {
+            *last = now;
+        }
         // The edge refuses tenants that are not serving (being provisioned, failed,
         // destroyed) and those its config says are suspended.
         let serving = match self.ctl.state(tenant) {

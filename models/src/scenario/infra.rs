@@ -31,6 +31,8 @@ pub struct ControlPlane {
     pub poll_interval: SimDuration,
     /// Caller timeout for control-plane calls.
     pub call_timeout: SimDuration,
+    /// Idle time after which a tenant becomes dormant.
+    pub dormant_after: Option<SimDuration>,
 }
 
 /// The edge's routing cache.
@@ -183,6 +185,7 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             .call_timeout
             .map(|d| d.0)
             .unwrap_or(SimDuration::from_secs(1)),
+        dormant_after: r.dormant_after.map(|d| d.0),
     }
 }
 

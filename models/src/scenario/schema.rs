@@ -162,6 +162,9 @@ pub struct ControlPlaneConfig {
     pub poll_interval: Option<Dur>,
     /// A caller gives up on an unanswered control-plane call after this (default 1s).
     pub call_timeout: Option<Dur>,
+    /// A tenant with no request for this long becomes dormant (default: never); its next
+    /// request wakes it.
+    pub dormant_after: Option<Dur>,
 }
 
 /// The edge's tenant→cell routing cache.
