@@ -219,7 +219,9 @@ pub struct Recorder {
     pub heat_window: SimDuration,
     /// Heat threshold.
     pub heat_threshold: SimDuration,
-    /// Per tenant × heat window: (requests, bad requests), row-major by tenant.
+    /// Per heat window × tenant: (requests, bad requests), window-major (the requests of
+    /// one heat window touch one contiguous row: cache-friendly at 12,000 tenants). Read it
+    /// with [`Recorder::heat_at`].
     pub heat: Vec<(u32, u32)>,
     /// Heat windows per tenant row.
     pub heat_windows: usize,
@@ -402,7 +404,7 @@ impl Recorder {
         self.for_groups(tenant, w, |s| s.finish(outcome, latency, attempts));
         let hw =
             ((sent.as_nanos() / self.heat_window.as_nanos()) as usize).min(self.heat_windows - 1);
-        let cell = &mut self.heat[tenant as usize * self.heat_windows + hw];
+        let cell = &mut self.heat[hw * self.tenants.len() + tenant as usize];
         cell.0 = cell.0.saturating_add(1);
         let bad = outcome != Outcome::Ok || latency > self.heat_threshold.as_nanos();
         // 429s are the tenant's own limit, not harm done to it.
@@ -430,6 +432,11 @@ impl Recorder {
         rec.cpu_ns += cpu_ns;
         rec.db_ns += db_ns;
         rec.bytes += bytes;
+    }
+
+    /// (requests, bad requests) of tenant `t` in heat window `hw`.
+    pub fn heat_at(&self, t: usize, hw: usize) -> (u32, u32) {
+        self.heat[hw * self.tenants.len() + t]
     }
 
     /// Appends a cell's end-of-window sample.

@@ -443,7 +443,7 @@ fn series_of(sc: &Scenario, pop: &Population, rec: &Recorder) -> Series {
     let mut bad = Vec::with_capacity(order.len() * hw);
     for &t in &order {
         for w in 0..hw {
-            let (n, b) = rec.heat[t * hw + w];
+            let (n, b) = rec.heat_at(t, w);
             bad.push((n > 0).then(|| b as f32 / n as f32));
         }
     }

@@ -128,7 +128,7 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
                 }
                 let (mut n, mut bad) = (0u64, 0u64);
                 for h in h0..h1.max(h0 + 1).min(rec.heat_windows) {
-                    let (a, b) = rec.heat[t * rec.heat_windows + h];
+                    let (a, b) = rec.heat_at(t, h);
                     n += a as u64;
                     bad += b as u64;
                 }

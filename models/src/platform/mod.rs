@@ -332,6 +332,8 @@ struct Cell {
     db: Db,
     db_timer: Option<(TimerKey, SimTime)>,
     db_busy_at_window_start: f64,
+    /// Tenant → index in this cell's queue (`u32::MAX`: not yet seen here).
+    local_of: Vec<u32>,
     /// Partition cell↔DB: `Some(reject)`.
     db_cut: Option<bool>,
     /// Partition edge↔cell: `Some(reject)`.
@@ -413,6 +415,8 @@ pub struct Platform {
     poll_buf: Vec<(u64, QueryEnd)>,
     db_partition_timeout: SimDuration,
     data_size: Vec<f64>,
+    /// Per tenant: its queue lane's (weight, in-service cap).
+    tenant_lane: Vec<(u32, Option<u32>)>,
     /// The control plane and the edge's caches.
     pub ctl: control::ControlRt,
     /// The KMS and key caches.
@@ -466,6 +470,7 @@ impl Platform {
                 ),
                 db_timer: None,
                 db_busy_at_window_start: 0.0,
+                local_of: Vec::new(),
                 db_cut: None,
                 edge_cut: None,
                 breaker: p
@@ -507,13 +512,11 @@ impl Platform {
         };
         let any_budget = sc.classes.iter().any(|c| c.retry.budget.is_some());
         let mut start_spread = Vec::with_capacity(pop.tenants.len());
-        // Every cell knows every tenant by its population index (tenants move between cells
-        // and are placed at run time; an idle per-tenant queue costs a few dozen bytes).
+        // A cell's queue knows the tenants it serves by a cell-local index, added when a
+        // tenant is first delivered there (placed at the start, provisioned, or migrated in):
+        // lanes stay compact, so a cell's scheduler touches only its own tenants' memory.
         for c in cells.iter_mut() {
-            for t in pop.tenants.iter() {
-                c.queue
-                    .add_tenant(sc.tiers[t.tier].weight, capped.then_some(p.tenant_cap));
-            }
+            c.local_of = vec![u32::MAX; pop.tenants.len()];
         }
         for (ti, t) in pop.tenants.iter().enumerate() {
             let local = ti as u32;
@@ -848,6 +851,11 @@ impl Platform {
             poll_buf: Vec::with_capacity(64),
             db_partition_timeout: p.db.statement_timeout.unwrap_or(SimDuration::from_secs(5)),
             data_size: pop.tenants.iter().map(|t| t.data_size).collect(),
+            tenant_lane: pop
+                .tenants
+                .iter()
+                .map(|t| (sc.tiers[t.tier].weight, capped.then_some(p.tenant_cap)))
+                .collect(),
             ctl,
             kms: kms_rt,
             jobs: jobs_rt,
@@ -1136,7 +1144,22 @@ impl Platform {
         };
         a.cell = cell;
         a.enqueued = now;
-        let (t, local, service_ns, class) = (a.tenant, a.local, a.service_ns, a.class);
+        let (t, service_ns, class) = (a.tenant, a.service_ns, a.class);
+        let local = {
+            let c = &mut self.cells[cell as usize];
+            let l = c.local_of[t as usize];
+            if l != u32::MAX {
+                l
+            } else {
+                let (w, cap) = self.tenant_lane[t as usize];
+                let l = c.queue.add_tenant(w, cap);
+                c.local_of[t as usize] = l;
+                l
+            }
+        };
+        if let Some(a) = self.attempts.get_mut(att) {
+            a.local = local;
+        }
         match self.cells[cell as usize].edge_cut {
             Some(true) => {
                 self.end_attempt(now, att, Outcome::Failed(Cause::Unreachable), false, q);
@@ -1236,7 +1259,7 @@ impl Platform {
         }
         let cell = a.cell as usize;
         if let Some(b) = self.cells[cell].breaker.as_mut() {
-            match b.admit(now, a.local) {
+            match b.admit(now, a.tenant) {
                 Admit::Rejected => {
                     self.end_attempt(now, att, Outcome::Failed(Cause::BreakerOpen), true, q);
                     return;
@@ -1386,7 +1409,7 @@ impl Platform {
         let Some(a) = self.attempts.get(att) else {
             return;
         };
-        let (cell, local, probe) = (a.cell as usize, a.local, a.probe);
+        let (cell, local, probe) = (a.cell as usize, a.tenant, a.probe);
         if let Some(b) = self.cells[cell].breaker.as_mut() {
             b.record(now, local, result.is_ok(), probe);
         }
