@@ -647,6 +647,18 @@ impl Platform {
                 })
                 .collect(),
             log: crate::lifecycle::TransitionLog::new(4096),
+            state_byte: pop
+                .tenants
+                .iter()
+                .map(|t| {
+                    if t.provision_at.is_none() {
+                        crate::lifecycle::TenantState::Active.index() as u8
+                    } else {
+                        u8::MAX
+                    }
+                })
+                .collect(),
+            migrations_active: 0,
             route: pop.tenants.iter().map(|t| t.cell).collect(),
             route_version: vec![1; n],
             edge_routes: vec![
@@ -1033,7 +1045,7 @@ impl Platform {
         }
         // The edge refuses tenants that are not serving (being provisioned, failed,
         // destroyed) and those its config says are suspended.
-        let serving = match self.ctl.state(tenant) {
+        let serving = match self.ctl.state_fast(tenant) {
             Some(crate::lifecycle::TenantState::Dormant) => {
                 self.ctl.transition(
                     now,
