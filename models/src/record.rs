@@ -34,7 +34,12 @@ pub const HEAT_WINDOWS: usize = 120;
 const NO_GROUP: u32 = u32::MAX;
 
 /// Counters and histograms of one group of requests.
+///
+/// `repr(C)` keeps the fields in this order: the counters every request touches, then
+/// `by_attempts` (its first slot is the common case) share the first cache line of a
+/// tenant's record; the rarely touched causes and job fields come after the histograms.
 #[derive(Clone, Debug, Default)]
+#[repr(C)]
 pub struct Stats {
     /// Logical requests sent.
     pub offered: u64,
@@ -52,12 +57,12 @@ pub struct Stats {
     pub attempts: u64,
     /// Finished requests by how many attempts they took (last bucket: that many or more).
     pub by_attempts: [u64; ATTEMPT_BUCKETS],
-    /// Failures by cause.
-    pub causes: [u64; N_CAUSES],
     /// Latency of successful requests (ns).
     pub latency: LogHistogram,
     /// Time spent waiting in a cell queue (ns), per attempt that was served.
     pub queue_wait: LogHistogram,
+    /// Failures by cause.
+    pub causes: [u64; N_CAUSES],
     /// Writes applied at a cell that no longer owned the tenant (whole run only).
     pub misrouted_writes: u64,
     /// Background jobs completed (whole run only).
