@@ -204,7 +204,9 @@ impl ControlRt {
     /// The tenant's state, from the dense copy (the hot path).
     #[inline]
     pub fn state_fast(&self, t: u32) -> Option<TenantState> {
-        TenantState::ALL.get(self.state_byte[t as usize] as usize).copied()
+        TenantState::ALL
+            .get(self.state_byte[t as usize] as usize)
+            .copied()
     }
 
     /// The tenant's state (tenants not yet asked to be provisioned have none).
