@@ -687,12 +687,9 @@ impl Platform {
     /// The edge learnt its route is wrong (`wrong_cell`): drop the entry so the next
     /// attempt fetches the current one.
     pub(super) fn invalidate_route(&mut self, t: u32) {
+        // Force a refresh before the next use.
         let e = &mut self.ctl.edge_routes[t as usize];
         e.fetched = SimTime::ZERO;
-        if !self.ctl.serve_stale {
-            e.valid = e.valid && e.version == self.ctl.route_version[t as usize];
-        }
-        // Force a refresh before the next use.
         e.valid = false;
     }
 }
