@@ -16,7 +16,7 @@ use reports::summary::SloRow;
 use sim::SimDuration;
 
 /// The value reported for a latency objective when requests were answered but none
-/// succeeded: the objective cannot hold (shown as "no successful request").
+/// succeeded: the objective cannot hold (shown as "no success").
 pub const NO_SUCCESS: f64 = 1e300;
 
 /// The value of `metric` over `s`, or `None` if there is nothing to measure.
@@ -69,7 +69,7 @@ pub fn measure(metric: Metric, s: &Stats) -> Option<f64> {
 /// Formats a measured value like its objective's unit.
 pub fn format_value(metric: Metric, v: f64) -> String {
     if v >= NO_SUCCESS {
-        return "no successful request".to_string();
+        return "no success".to_string();
     }
     if metric.is_duration() {
         SimDuration::from_nanos_f64(v).to_string()
