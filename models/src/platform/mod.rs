@@ -366,7 +366,6 @@ pub struct LedgerCounts {
 /// Per-tenant runtime state at the edge.
 struct EdgeTenant {
     bucket: TokenBucket,
-    local: u32,
     in_flight: u32,
     max_concurrency: u32,
     /// The edge holds a config saying the tenant is suspended.
@@ -518,14 +517,12 @@ impl Platform {
         for c in cells.iter_mut() {
             c.local_of = vec![u32::MAX; pop.tenants.len()];
         }
-        for (ti, t) in pop.tenants.iter().enumerate() {
-            let local = ti as u32;
+        for t in pop.tenants.iter() {
             edge.push(EdgeTenant {
                 bucket: match t.rate_limit {
                     Some(r) => TokenBucket::new(r, t.burst),
                     None => TokenBucket::unlimited(),
                 },
-                local,
                 in_flight: 0,
                 max_concurrency: t.max_concurrency.unwrap_or(u32::MAX),
                 suspended: false,
@@ -1091,7 +1088,6 @@ impl Platform {
             self.client_result(now, req_id, Outcome::Failed(Cause::Admission), None, q);
             return;
         }
-        let local = edge.local;
         edge.in_flight += 1;
         self.in_flight_attempts += 1;
         let cell = u32::MAX; // decided by the edge's route below
@@ -1107,7 +1103,7 @@ impl Platform {
             tenant,
             class,
             cell,
-            local,
+            local: u32::MAX, // set when the edge delivers it to a cell
             sent,
             enqueued: now,
             service_ns,
@@ -1136,7 +1132,6 @@ impl Platform {
             tq.pending = Some(deadline);
             q.schedule_at(deadline, Ev::TimeoutsDue { class });
         }
-        let _ = local;
         match self.route_for(now, tenant, q) {
             control::RouteDecision::Cell(c) => self.deliver_to_cell(now, att, c, q),
             control::RouteDecision::Park => self.ctl.parked[tenant as usize].push(att),
