@@ -176,13 +176,7 @@ pub fn evaluate(
                 let mut worst: Option<(f64, usize)> = None;
                 for &t in &selected {
                     let s = stats_of(t);
-                    let whole_run = matches!(
-                        metric,
-                        Metric::MisroutedWrites
-                            | Metric::Dlq
-                            | Metric::JobWaitPercentile(_)
-                            | Metric::JobWaitMax
-                    );
+                    let whole_run = metric.is_whole_run();
                     // Job and migration metrics are whole-run tenant counters: judged from
                     // the run's record, without the request minimum.
                     let s = if whole_run { &rec.tenants[t].run } else { s };

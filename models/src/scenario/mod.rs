@@ -1645,13 +1645,7 @@ fn validate(
                 );
             }
         }
-        let whole_run_metric = matches!(
-            s.objective.get_ref().metric,
-            Metric::MisroutedWrites
-                | Metric::Dlq
-                | Metric::JobWaitPercentile(_)
-                | Metric::JobWaitMax
-        );
+        let whole_run_metric = s.objective.get_ref().metric.is_whole_run();
         if let (true, Some(w)) = (whole_run_metric, &s.window) {
             if w.get_ref().trim() != "run" {
                 c.err(

@@ -205,6 +205,19 @@ impl Metric {
                 | Metric::JobWaitMax
         )
     }
+
+    /// Whether the metric is a whole-run tenant counter (job and migration metrics): it
+    /// takes no SLO window and no request minimum.
+    pub fn is_whole_run(self) -> bool {
+        matches!(
+            self,
+            Metric::MisroutedWrites
+                | Metric::Dlq
+                | Metric::JobWaitPercentile(_)
+                | Metric::JobWaitMax
+        )
+    }
+
     /// Whether the metric's values are fractions (thresholds written as `1%`).
     pub fn is_fraction(self) -> bool {
         matches!(
