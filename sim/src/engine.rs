@@ -9,8 +9,9 @@
 //! ```
 //!
 //! The engine is generic over the model's event type; events are plain values owned by the
-//! model (an enum, usually), stored inline in the heap, so processing an event allocates
-//! nothing once the queue has reached its working size.
+//! model (an enum, usually), kept in the queue's slab while a small (time, seq) key moves
+//! through its heap, so processing an event allocates nothing once the queue has reached
+//! its working size.
 //!
 //! **Bounded.** Every run has a time limit and an event bound ([`RunLimits`]); reaching one
 //! is a [`StopReason`], never a hang.
