@@ -43,6 +43,28 @@ Every scenario is run as its base (every SLO expected to pass) and as each decla
 holds on every seed.\n\n\
 Exit codes: 0 every expectation met, 1 one was not, 2 invalid input, 3 internal error.")]
     Check(CheckArgs),
+    /// Compare variants of a scenario over many seeds (paired, common random numbers).
+    #[command(after_help = "Examples:\n  \
+tenantsim compare scenarios/placement-study.toml --vary control_plane.placement=least_loaded,power_of_two,shuffle_shard --seeds 1..=30 --out out/study\n  \
+tenantsim compare scenarios/hot-tenant.toml --vary platform.scheduler=fifo,drr --vary platform.cells=4,8 --seeds 1..=10\n  \
+tenantsim compare scenarios/hot-tenant.toml --vary platform.scheduler=fifo,drr --seeds 1..=100 --shard 3/8 --out part3/\n\n\
+Every combination of the --vary values is a variant, and every variant runs every seed. For a\n\
+seed, all variants see the same tenants, arrivals and faults, so differences are paired per seed:\n\
+the report gives each variant's mean difference from the baseline (the first combination, or\n\
+--baseline) with a 95% paired t interval, and its win rate.\n\
+Outputs (--out): compare.json, compare.csv, runs.csv, charts/, report.html.\n\
+--shard K/N runs every N-th run starting at K-1 and writes partial-K-of-N.json; `tenantsim merge`\n\
+combines the shards into exactly what one machine would have written.\n\n\
+Exit codes: 0 done (SLO failures in a variant are results, not errors), 2 invalid input, 3 internal error.")]
+    Compare(CompareArgs),
+    /// Combine the partial results of `compare --shard K/N` into one comparison.
+    #[command(after_help = "Examples:\n  \
+tenantsim merge part1/ part2/ part3/ --out out/study\n  \
+tenantsim merge shards/*/partial-*.json --out out/study\n\n\
+Every shard of the sweep must be given exactly once, all run on the same scenario file contents,\n\
+flags and tenantsim version. The output is byte-identical to an unsharded `compare --out`.\n\n\
+Exit codes: 0 merged, 2 invalid input (missing, duplicate or mismatched shards).")]
+    Merge(MergeArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Examples:\n  tenantsim validate scenarios/quickstart.toml\n  tenantsim validate scenarios/*.toml\n\n\
@@ -112,4 +134,47 @@ pub struct CheckArgs {
     /// Parallel runs (default: all cores). The results are identical for any value.
     #[arg(long)]
     pub jobs: Option<usize>,
+}
+
+/// `compare` flags.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// A key and its values, e.g. `--vary control_plane.placement=least_loaded,shuffle_shard`
+    /// (repeatable: every combination is a variant).
+    #[arg(long, value_name = "KEY=V1,V2,...", required = true)]
+    pub vary: Vec<String>,
+    /// Seeds: `1..=30`, `1..31`, `7`, or `1,3,9`.
+    #[arg(long, default_value = "1..=10")]
+    pub seeds: String,
+    /// The variant the others are compared with, by its label (default: the first).
+    #[arg(long, value_name = "LABEL")]
+    pub baseline: Option<String>,
+    /// Override a key in every run (repeatable), e.g. `--set duration=5m`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Start every run from this variant declared in the scenario.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Parallel runs (default: all cores). The results are identical for any value.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Write compare.json, compare.csv, runs.csv, charts and report.html here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N of the grid and write partial-K-of-N.json into --out.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+}
+
+/// `merge` flags.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Directories written by `compare --shard K/N --out DIR`, or partial-K-of-N.json files.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Write the merged outputs here (as `compare --out` would).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

@@ -12,6 +12,11 @@ mod exit;
 
 use clap::Parser;
 
+/// `tenantsim X.Y.Z`: recorded in comparisons (and partial results must agree on it).
+pub fn version() -> String {
+    format!("tenantsim {}", env!("CARGO_PKG_VERSION"))
+}
+
 fn main() {
     let args = cli::Cli::parse();
     let code = exit::guard(|| commands::dispatch(args));

@@ -38,10 +38,10 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 /// The embedded font (DejaVu Sans, Bitstream Vera licence + public domain changes).
-static FONT_TTF: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+pub(crate) static FONT_TTF: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// The family name the embedded font is registered under (plotters' default family).
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Okabe–Ito palette, ordered for lines on white (yellow last: it is faint on white).
 pub const PALETTE: [RGBColor; 8] = [
@@ -60,9 +60,9 @@ const VERMILLION: RGBColor = PALETTE[1];
 const GREEN: RGBColor = PALETTE[2];
 const PURPLE: RGBColor = PALETTE[3];
 const ORANGE: RGBColor = PALETTE[4];
-const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
-const MUTED: RGBColor = RGBColor(0x66, 0x66, 0x66);
-const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
+pub(crate) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub(crate) const MUTED: RGBColor = RGBColor(0x66, 0x66, 0x66);
+pub(crate) const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 const FAULT_FILL: RGBColor = RGBColor(0xEE, 0xEE, 0xEE);
 const FAULT_EDGE: RGBColor = RGBColor(0x99, 0x99, 0x99);
 const NO_DATA: RGBColor = RGBColor(0xD0, 0xD0, 0xD0);
@@ -89,7 +89,7 @@ pub const HEIGHT: u32 = 600;
 pub const HEATMAP_HEIGHT: u32 = 900;
 
 const LEGEND_W: u32 = 230;
-const HEADER_H: u32 = 56;
+pub(crate) const HEADER_H: u32 = 56;
 
 /// One rendered chart.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,7 +186,7 @@ impl ChartKind {
 }
 
 /// Registers the embedded font once per process.
-fn ensure_font() -> Result<(), ChartError> {
+pub(crate) fn ensure_font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED
         .get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, FONT_TTF).is_ok());
@@ -247,13 +247,18 @@ fn render_png(kind: ChartKind, data: &Data) -> Result<Vec<u8>, ChartError> {
         draw(kind, data, &root)?;
         root.present().map_err(err(kind))?;
     }
-    encode_png(kind, &rgb, w, h)
+    encode_png(kind.name(), &rgb, w, h)
 }
 
 /// Encodes an RGB buffer as PNG: no ancillary chunks (no time, no gamma), fixed settings.
-fn encode_png(kind: ChartKind, rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ChartError> {
+pub(crate) fn encode_png(
+    chart: &'static str,
+    rgb: &[u8],
+    w: u32,
+    h: u32,
+) -> Result<Vec<u8>, ChartError> {
     let perr = |e: png::EncodingError| ChartError::Png {
-        chart: kind.name(),
+        chart,
         message: e.to_string(),
     };
     let mut out = Vec::new();
@@ -299,9 +304,9 @@ fn draw<DB: DrawingBackend>(
 }
 
 /// A drawing error of any backend, as text (the chart name is added by the caller).
-type DrawResult = Result<(), String>;
+pub(crate) type DrawResult = Result<(), String>;
 
-fn s<E: std::fmt::Display>(e: E) -> String {
+pub(crate) fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
@@ -385,13 +390,13 @@ impl<'a> Data<'a> {
 // ---------------------------------------------------------------------------------------
 // Shared pieces: header, legend, fault bands, formatting.
 
-fn text_style(size: u32, color: RGBColor) -> TextStyle<'static> {
+pub(crate) fn text_style(size: u32, color: RGBColor) -> TextStyle<'static> {
     let mut style = TextStyle::from((FONT, size).into_font());
     style.color = color.to_backend_color();
     style
 }
 
-fn header<DB: DrawingBackend>(
+pub(crate) fn header<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
@@ -533,7 +538,7 @@ fn legend<DB: DrawingBackend>(
 }
 
 /// Shortens `text` to `max` characters with an ellipsis.
-fn clip_text(text: &str, max: usize) -> String {
+pub(crate) fn clip_text(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()
     } else {
@@ -636,7 +641,7 @@ fn fault_legend(data: &Data, items: &mut Vec<(String, Mark)>) {
 }
 
 /// Axis number: no exponent, few digits.
-fn axis_num(v: f64) -> String {
+pub(crate) fn axis_num(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()

@@ -66,7 +66,7 @@ fn chart_caption(name: &str) -> &'static str {
     }
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { --ink:#1d1d1f; --muted:#5f6368; --line:#dadce0; --soft:#f6f7f9;
         --pass:#00704f; --fail:#b8430a; --fault:#9e9e9e; }
 * { box-sizing: border-box; }

@@ -11,6 +11,7 @@
 //! | `timeseries.csv`, `tenants.csv` | [`csv`] |
 //! | charts (PNG + SVG) | [`charts`] |
 //! | `report.html` | [`html`] |
+//! | `compare.json`, `compare.csv`, `runs.csv`, comparison charts and page | [`compare`], [`compare_charts`], [`compare_html`] |
 //!
 //! `reports/README.md` documents every file, field and column.
 //!
@@ -20,6 +21,9 @@
 #![deny(missing_docs)]
 
 pub mod charts;
+pub mod compare;
+pub mod compare_charts;
+pub mod compare_html;
 pub mod csv;
 pub mod html;
 pub mod series;

@@ -1,8 +1,10 @@
 //! Subcommands: each turns flags into a plan, runs it, prints, and returns an exit code.
 
 mod check;
+mod compare;
 mod load;
 mod out;
+mod pool;
 mod run;
 mod validate;
 
@@ -14,5 +16,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
         Command::Validate(a) => validate::validate(a),
+        Command::Compare(a) => compare::compare(a),
+        Command::Merge(a) => compare::merge(a),
     }
 }

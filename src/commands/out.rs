@@ -17,7 +17,13 @@ pub const OWN_NAMES: &[&str] = &[
     "tenants.csv",
     "report.html",
     "charts",
+    "compare.json",
+    "compare.csv",
+    "runs.csv",
 ];
+
+/// Prefix of the partial results `compare --shard` writes (`partial-K-of-N.json`).
+pub const PARTIAL_PREFIX: &str = "partial-";
 
 /// Why an output directory cannot be used (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -63,10 +69,11 @@ impl OutDir {
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect();
             names.sort();
-            if let Some(name) = names
-                .iter()
-                .find(|n| !OWN_NAMES.contains(&n.as_str()) && !n.starts_with(".tmp-"))
-            {
+            if let Some(name) = names.iter().find(|n| {
+                !OWN_NAMES.contains(&n.as_str())
+                    && !n.starts_with(".tmp-")
+                    && (!n.starts_with(PARTIAL_PREFIX) || !n.ends_with(".json"))
+            }) {
                 return Err(OutError::Foreign {
                     dir: dir.display().to_string(),
                     name: name.clone(),

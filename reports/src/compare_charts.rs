@@ -1,0 +1,402 @@
+//! Charts of a comparison (`tenantsim compare`): per-variant box-and-strip plots of the blast
+//! radius and the worst bystander p99 over seeds, and the Pareto chart of cost against
+//! bystander p99.
+//!
+//! Same rules as [`crate::charts`]: the embedded font, PNG without ancillary chunks, and a
+//! pure function of the [`Comparison`] (the strip's horizontal jitter is a hash of the seed,
+//! not a random draw), so the same comparison draws byte-identical charts.
+
+use crate::charts::{
+    axis_num, clip_text, encode_png, ensure_font, header, s, text_style, Chart, ChartError,
+    DrawResult, GRID, HEADER_H, HEIGHT, INK, MUTED, PALETTE, WIDTH,
+};
+use crate::compare::{Comparison, Metric};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// The comparison charts, in output order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareChart {
+    /// Box and strip plot of the blast radius per variant.
+    BlastRadius,
+    /// Box and strip plot of the worst bystander p99 per variant.
+    BystanderP99,
+    /// Mean cost (cells used) against mean worst bystander p99, Pareto front marked.
+    Pareto,
+}
+
+impl CompareChart {
+    /// Every chart.
+    pub const ALL: [CompareChart; 3] = [
+        CompareChart::BlastRadius,
+        CompareChart::BystanderP99,
+        CompareChart::Pareto,
+    ];
+
+    /// File stem.
+    pub fn name(self) -> &'static str {
+        match self {
+            CompareChart::BlastRadius => "compare_blast_radius",
+            CompareChart::BystanderP99 => "compare_bystander_p99",
+            CompareChart::Pareto => "compare_pareto",
+        }
+    }
+
+    /// Title.
+    pub fn title(self) -> &'static str {
+        match self {
+            CompareChart::BlastRadius => "Blast radius per variant (bystanders breaching an SLO)",
+            CompareChart::BystanderP99 => "Worst bystander p99 per variant",
+            CompareChart::Pareto => "Cost vs isolation: cells used against worst bystander p99",
+        }
+    }
+}
+
+/// Renders every comparison chart.
+pub fn render_all(c: &Comparison) -> Result<Vec<Chart>, ChartError> {
+    CompareChart::ALL.iter().map(|&k| render(k, c)).collect()
+}
+
+/// Renders one comparison chart as PNG and SVG.
+pub fn render(kind: CompareChart, c: &Comparison) -> Result<Chart, ChartError> {
+    ensure_font()?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(kind, c, &root)?;
+        root.present().map_err(|e| draw_err(kind, e))?;
+    }
+    let mut rgb = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(kind, c, &root)?;
+        root.present().map_err(|e| draw_err(kind, e))?;
+    }
+    let png = encode_png(kind.name(), &rgb, WIDTH, HEIGHT)?;
+    Ok(Chart {
+        name: kind.name(),
+        title: kind.title().to_string(),
+        png,
+        svg,
+    })
+}
+
+fn draw_err<E: std::fmt::Display>(kind: CompareChart, e: E) -> ChartError {
+    ChartError::Draw {
+        chart: kind.name(),
+        message: e.to_string(),
+    }
+}
+
+fn draw<DB: DrawingBackend>(
+    kind: CompareChart,
+    c: &Comparison,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), ChartError> {
+    let subtitle = format!(
+        "{} · {} seeds · baseline {}",
+        c.spec.scenario,
+        c.spec.seeds.len(),
+        c.spec.variants[c.spec.baseline].label
+    );
+    root.fill(&WHITE)
+        .map_err(s)
+        .and_then(|()| header(root, kind.title(), &subtitle))
+        .and_then(|()| match kind {
+            CompareChart::BlastRadius => boxes(
+                c,
+                root,
+                Metric::BlastRadius,
+                "bystanders breaching an SLO, per seed",
+            ),
+            CompareChart::BystanderP99 => boxes(
+                c,
+                root,
+                Metric::WorstBystanderP99,
+                "worst bystander p99 (ms), per seed",
+            ),
+            CompareChart::Pareto => pareto(c, root),
+        })
+        .map_err(|e| draw_err(kind, e))
+}
+
+/// Quartiles by linear interpolation between order statistics (type 7).
+fn quartiles(sorted: &[f64]) -> (f64, f64, f64) {
+    let q = |p: f64| {
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        let h = (sorted.len() - 1) as f64 * p;
+        let lo = h.floor() as usize;
+        let hi = (lo + 1).min(sorted.len() - 1);
+        sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    };
+    (q(0.25), q(0.5), q(0.75))
+}
+
+/// A deterministic offset in −0.5..0.5 for seed `seed` (SplitMix64 finaliser).
+fn jitter(seed: u64) -> f64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+}
+
+fn y_range(lo: f64, hi: f64) -> (f64, f64) {
+    let lo = lo.min(0.0);
+    let span = (hi - lo).max(1.0);
+    (lo, hi + span * 0.08)
+}
+
+fn boxes<DB: DrawingBackend>(
+    c: &Comparison,
+    root: &DrawingArea<DB, Shift>,
+    metric: Metric,
+    y_desc: &str,
+) -> DrawResult {
+    let (_, body) = root.split_vertically(HEADER_H);
+    let n = c.variants.len();
+    let ns = c.spec.seeds.len();
+    let values: Vec<Vec<f64>> = (0..n)
+        .map(|v| {
+            c.runs[v * ns..(v + 1) * ns]
+                .iter()
+                .map(|r| metric.of(r))
+                .collect()
+        })
+        .collect();
+    let max = values.iter().flatten().copied().fold(0.0f64, f64::max);
+    let (y0, y1) = y_range(0.0, max);
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(20)
+        .margin_right(30)
+        .margin_top(10)
+        .margin_bottom(20)
+        .x_label_area_size(70)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), y0..y1)
+        .map_err(s)?;
+    let y_fmt = |v: &f64| axis_num(*v);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .disable_x_axis()
+        .bold_line_style(GRID.stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(MUTED.stroke_width(1))
+        .label_style(text_style(15, INK))
+        .axis_desc_style(text_style(16, INK))
+        .y_labels(7)
+        .y_label_formatter(&y_fmt)
+        .y_desc(y_desc)
+        .draw()
+        .map_err(s)?;
+    for (v, vals) in values.iter().enumerate() {
+        let color = if v == c.spec.baseline {
+            MUTED
+        } else {
+            PALETTE[v % 7]
+        };
+        let x = v as f64;
+        let mut sorted = vals.clone();
+        sorted.sort_by(f64::total_cmp);
+        let (q1, med, q3) = quartiles(&sorted);
+        let (lo, hi) = (
+            sorted.first().copied().unwrap_or(0.0),
+            sorted.last().copied().unwrap_or(0.0),
+        );
+        let w = 0.28;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x - w, q1), (x + w, q3)],
+                color.mix(0.18).filled(),
+            )))
+            .map_err(s)?;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x - w, q1), (x + w, q3)],
+                color.stroke_width(2),
+            )))
+            .map_err(s)?;
+        for seg in [
+            vec![(x - w, med), (x + w, med)],
+            vec![(x, q3), (x, hi)],
+            vec![(x, q1), (x, lo)],
+            vec![(x - w / 2.0, hi), (x + w / 2.0, hi)],
+            vec![(x - w / 2.0, lo), (x + w / 2.0, lo)],
+        ] {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    seg,
+                    color.stroke_width(2),
+                )))
+                .map_err(s)?;
+        }
+        let seeds = &c.spec.seeds;
+        chart
+            .draw_series(vals.iter().zip(seeds).map(|(&y, &seed)| {
+                Circle::new((x + jitter(seed) * 0.45, y), 3, INK.mix(0.55).filled())
+            }))
+            .map_err(s)?;
+        // Variant label under the axis.
+        let (px, py) = chart.backend_coord(&(x, y0));
+        let label = if v == c.spec.baseline {
+            format!("{} (baseline)", c.variants[v].label)
+        } else {
+            c.variants[v].label.clone()
+        };
+        let max_chars = ((1000 / n.max(1)) / 8).clamp(6, 40);
+        root.draw_text(
+            &clip_text(&label, max_chars),
+            &text_style(14, INK).pos(Pos::new(HPos::Center, VPos::Top)),
+            (px, py + 10),
+        )
+        .map_err(s)?;
+        let mean = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
+        root.draw_text(
+            &format!("mean {}", axis_num(mean)),
+            &text_style(13, MUTED).pos(Pos::new(HPos::Center, VPos::Top)),
+            (px, py + 30),
+        )
+        .map_err(s)?;
+    }
+    Ok(())
+}
+
+fn pareto<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> DrawResult {
+    let (_, body) = root.split_vertically(HEADER_H);
+    let pts: Vec<(f64, f64)> = (0..c.variants.len())
+        .map(|v| {
+            (
+                c.spread(v, Metric::CellsUsed).mean,
+                c.spread(v, Metric::WorstBystanderP99).mean,
+            )
+        })
+        .collect();
+    // A variant is on the front when no other is at least as good on both and better on one.
+    let front: Vec<bool> = pts
+        .iter()
+        .map(|&(x, y)| {
+            !pts.iter()
+                .any(|&(a, b)| a <= x && b <= y && (a < x || b < y))
+        })
+        .collect();
+    let (xmin, xmax) = pts.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
+        (lo.min(p.0), hi.max(p.0))
+    });
+    let xmin = if xmin.is_finite() { xmin } else { 0.0 };
+    let xpad = ((xmax - xmin) * 0.15).max(1.0);
+    let ymax = pts.iter().map(|p| p.1).fold(0.0f64, f64::max);
+    let (y0, y1) = y_range(0.0, ymax);
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(20)
+        .margin_right(40)
+        .margin_top(10)
+        .margin_bottom(10)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d((xmin - xpad).max(0.0)..(xmax + xpad), y0..y1)
+        .map_err(s)?;
+    let fmt = |v: &f64| axis_num(*v);
+    chart
+        .configure_mesh()
+        .bold_line_style(GRID.stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(MUTED.stroke_width(1))
+        .label_style(text_style(15, INK))
+        .axis_desc_style(text_style(16, INK))
+        .x_labels(8)
+        .y_labels(7)
+        .x_label_formatter(&fmt)
+        .y_label_formatter(&fmt)
+        .x_desc("cost: cells used (mean over seeds)")
+        .y_desc("worst bystander p99, ms (mean over seeds)")
+        .draw()
+        .map_err(s)?;
+    let mut on_front: Vec<(f64, f64)> = pts
+        .iter()
+        .zip(&front)
+        .filter(|(_, &f)| f)
+        .map(|(&p, _)| p)
+        .collect();
+    on_front.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    if on_front.len() > 1 {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                on_front,
+                PALETTE[2].stroke_width(2),
+            )))
+            .map_err(s)?;
+    }
+    for (v, (&(x, y), &f)) in pts.iter().zip(&front).enumerate() {
+        let color = if f { PALETTE[2] } else { PALETTE[1] };
+        chart
+            .draw_series(std::iter::once(Circle::new((x, y), 6, color.filled())))
+            .map_err(s)?;
+        let (px, py) = chart.backend_coord(&(x, y));
+        // Stagger labels of points that coincide.
+        let dy = 14
+            * (pts[..v]
+                .iter()
+                .filter(|p| (p.0 - x).abs() < 1e-9 && (p.1 - y).abs() < ymax.max(1.0) * 0.03)
+                .count() as i32);
+        root.draw_text(
+            &clip_text(&c.variants[v].label, 28),
+            &text_style(14, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+            (px + 10, py + dy),
+        )
+        .map_err(s)?;
+    }
+    let (w, _) = root.dim_in_pixel();
+    root.draw_text(
+        "green: Pareto front (no variant is both cheaper and better isolated)",
+        &text_style(14, MUTED).pos(Pos::new(HPos::Right, VPos::Top)),
+        (w as i32 - 40, HEADER_H as i32 + 4),
+    )
+    .map_err(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::tests::{run, spec};
+
+    fn comparison() -> Comparison {
+        let mut runs = Vec::new();
+        for v in 0..3 {
+            for seed in 1..=5 {
+                runs.push(run(
+                    v,
+                    seed,
+                    (v as u32) * 2 + seed as u32 % 3,
+                    40.0 + 5.0 * v as f64,
+                ));
+            }
+        }
+        Comparison::build(spec(3, 5), runs).unwrap()
+    }
+
+    #[test]
+    fn renders_deterministically() {
+        let c = comparison();
+        let a = render_all(&c).unwrap();
+        let b = render_all(&c).unwrap();
+        assert_eq!(a.len(), 3);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x, y);
+            assert!(x.png.starts_with(b"\x89PNG"));
+            assert!(x.svg.starts_with("<svg"));
+            // Labels are text in the SVG.
+            assert!(x.svg.contains("p1"), "{}", x.name);
+        }
+    }
+
+    #[test]
+    fn quartiles_type7() {
+        assert_eq!(quartiles(&[1.0, 2.0, 3.0, 4.0, 5.0]), (2.0, 3.0, 4.0));
+        assert_eq!(quartiles(&[1.0, 2.0, 3.0, 4.0]), (1.75, 2.5, 3.25));
+        assert_eq!(quartiles(&[7.0]), (7.0, 7.0, 7.0));
+    }
+}

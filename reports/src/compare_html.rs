@@ -1,0 +1,202 @@
+//! The comparison section of the HTML report (`compare/report.html`): what was compared,
+//! the per-variant table, the paired differences with their intervals, the warnings, the
+//! charts (inline SVG) and the command that regenerates it. Same page style and the same
+//! guarantees as [`crate::html`]: self-contained, no script, no network, deterministic.
+
+use crate::charts::Chart;
+use crate::compare::{Comparison, Metric};
+use crate::html::{escape, STYLE};
+use std::fmt::Write as _;
+
+fn caption(name: &str) -> &'static str {
+    match name {
+        "compare_blast_radius" => {
+            "One box per variant: quartiles and median of the blast radius over seeds, whiskers \
+             to the minimum and maximum, one dot per seed. Lower is better; the baseline is grey."
+        }
+        "compare_bystander_p99" => {
+            "The highest p99 latency among bystanders (tenants with ≥ 50 successful requests \
+             that no fault targeted), per seed. A box high above the others is a policy that \
+             lets one tenant's trouble reach its neighbours."
+        }
+        "compare_pareto" => {
+            "Each variant's mean cost (cells hosting tenants) against its mean worst bystander \
+             p99. Green points are on the Pareto front: no other variant is both cheaper and \
+             better isolated. A red point is dominated."
+        }
+        _ => "",
+    }
+}
+
+/// Renders the comparison page. `command` regenerates it.
+pub fn compare_html(c: &Comparison, charts: &[Chart], command: &str) -> String {
+    let spec = &c.spec;
+    let mut h =
+        String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg.len()).sum::<usize>());
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"tenantsim\">\n\
+         <title>compare · {} · tenantsim</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        escape(&spec.scenario)
+    );
+    let _ = writeln!(
+        h,
+        "<header class=\"top\">\n<h1>{}<small>tenantsim comparison</small></h1>\n\
+         <p class=\"verdict-line\">{} variants × {} seeds = {} runs · baseline <b>{}</b> · {}</p>\n</header>",
+        escape(&spec.scenario),
+        spec.variants.len(),
+        spec.seeds.len(),
+        spec.grid_len(),
+        escape(&spec.variants[spec.baseline].label),
+        escape(&c.method)
+    );
+    h.push_str("<dl class=\"meta\">\n");
+    let vary: Vec<String> = spec
+        .vary
+        .iter()
+        .map(|v| format!("{} = {}", v.key, v.values.join(", ")))
+        .collect();
+    let seeds = match (spec.seeds.first(), spec.seeds.last()) {
+        (Some(a), Some(b)) => format!("{a} … {b} ({})", spec.seeds.len()),
+        _ => "none".to_string(),
+    };
+    for (k, v) in [
+        ("file", spec.file.clone()),
+        ("scenario hash", spec.scenario_hash.clone()),
+        ("varied", vary.join("; ")),
+        ("seeds", seeds),
+        ("common --set", spec.sets.join(" ")),
+        ("tenantsim", spec.tenantsim.clone()),
+    ] {
+        let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", k, escape(&v));
+    }
+    h.push_str("</dl>\n");
+    let _ = writeln!(h, "<pre class=\"repro\">{}</pre>", escape(command));
+    for w in &c.warnings {
+        let _ = writeln!(h, "<p class=\"warn\">{}</p>", escape(w));
+    }
+
+    h.push_str("<h2 id=\"variants\">Variants</h2>\n<table>\n<thead><tr><th>variant</th><th class=\"num\">SLOs all passed</th>");
+    for m in Metric::ALL {
+        let _ = write!(
+            h,
+            "<th class=\"num\">{} mean (p95)</th>",
+            escape(m.heading())
+        );
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for (v, vs) in c.variants.iter().enumerate() {
+        let base = if v == spec.baseline {
+            " <span class=\"muted\">(baseline)</span>"
+        } else {
+            ""
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{}{base}</td><td class=\"num\">{:.0}%</td>",
+            escape(&vs.label),
+            vs.pass_rate * 100.0
+        );
+        for m in Metric::ALL {
+            let sp = c.spread(v, m);
+            let d = m.decimals();
+            let _ = write!(
+                h,
+                "<td class=\"num\">{:.d$} ({:.d$})</td>",
+                sp.mean,
+                sp.p95,
+                d = d
+            );
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n");
+
+    if c.variants.len() > 1 {
+        let _ = writeln!(
+            h,
+            "<h2 id=\"paired\">Paired differences against {}</h2>\n\
+             <p class=\"muted\">Variant minus baseline on the same seed (same tenants, arrivals and faults), \
+             mean over seeds with a 95% paired t interval. Negative is better. Win rate: seeds on which the \
+             variant was strictly better.</p>",
+            escape(&spec.variants[spec.baseline].label)
+        );
+        h.push_str("<table>\n<thead><tr><th>variant</th><th>metric</th><th class=\"num\">mean difference</th><th class=\"num\">95% interval</th><th class=\"num\">win / tie / loss</th><th>verdict</th></tr></thead>\n<tbody>\n");
+        for p in &c.paired {
+            let d = Metric::ALL
+                .iter()
+                .find(|m| m.name() == p.metric)
+                .map(|m| m.decimals())
+                .unwrap_or(3);
+            let ci = p
+                .ci95
+                .map(|(lo, hi)| format!("[{lo:+.d$}, {hi:+.d$}]"))
+                .unwrap_or_else(|| "—".to_string());
+            let class = match p.verdict.as_str() {
+                "better" => " class=\"pass-text\"",
+                "worse" => " class=\"fail-text\"",
+                _ => "",
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{:+.d$}</td><td class=\"num\">{}</td><td class=\"num\">{} / {} / {}</td><td{class}>{}</td></tr>",
+                escape(&p.variant),
+                escape(&p.metric),
+                p.mean_diff,
+                ci,
+                p.wins,
+                p.ties,
+                p.losses,
+                escape(&p.verdict)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+
+    h.push_str("<h2 id=\"charts\">Charts</h2>\n");
+    for ch in charts {
+        let _ = writeln!(
+            h,
+            "<figure id=\"chart-{}\" aria-label=\"{}\">\n<h3>{}</h3>\n<figcaption>{}</figcaption>\n{}\n</figure>",
+            escape(ch.name),
+            escape(&ch.title),
+            escape(&ch.title),
+            escape(caption(ch.name)),
+            ch.svg.trim_end()
+        );
+    }
+    h.push_str("<p class=\"muted\">Every run's numbers are in <code>runs.csv</code>; per-variant statistics in \
+                <code>compare.csv</code> and <code>compare.json</code>.</p>\n</main>\n</body>\n</html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::tests::{run, spec};
+
+    #[test]
+    fn page_has_tables_charts_and_escapes() {
+        let mut runs = Vec::new();
+        for v in 0..2 {
+            for seed in 1..=3 {
+                runs.push(run(v, seed, v as u32 + seed as u32, 10.0));
+            }
+        }
+        let mut sp = spec(2, 3);
+        sp.variants[1].label = "<b>x</b>".into();
+        let c = Comparison::build(sp, runs).unwrap();
+        let charts = crate::compare_charts::render_all(&c).unwrap();
+        let html = compare_html(&c, &charts, "tenantsim compare s.toml --vary a=1,2");
+        assert_eq!(html.matches("<svg").count(), 3);
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;") && !html.contains("<b>x</b>"));
+        assert!(html.contains("Paired differences"));
+        assert!(!html.to_lowercase().contains("<script"));
+        assert_eq!(
+            html,
+            compare_html(&c, &charts, "tenantsim compare s.toml --vary a=1,2")
+        );
+    }
+}

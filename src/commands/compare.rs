@@ -1,0 +1,646 @@
+//! `tenantsim compare FILE --vary KEY=V1,V2 ...` and `tenantsim merge DIR...`: paired
+//! sweeps of variants × seeds with common random numbers, shardable across machines.
+//!
+//! Every combination of the `--vary` values is a variant; every variant runs every seed.
+//! For a seed, all variants build the same tenants, arrivals and faults (every draw comes from
+//! a stream named by what it is for, not by the order of draws), so only the varied decision
+//! differs, and [`reports::compare`] compares variants seed by seed.
+//!
+//! `--shard K/N` runs every N-th run of the grid starting at K−1 and writes
+//! `partial-K-of-N.json`; `merge` checks the partials describe the same sweep (the scenario's
+//! bytes, the flags and the tenantsim version) and cover the grid exactly once, and writes
+//! what a single machine would have written, byte for byte.
+
+use super::load::{load_as, shell_quote};
+use super::out::OutDir;
+use crate::cli::{CompareArgs, MergeArgs};
+use crate::exit;
+use models::run::RunOutput;
+use models::scenario::Scenario;
+use reports::compare::{
+    CompareSpec, Comparison, Partial, RunMetrics, VariantSpec, Vary, COMPARE_SCHEMA_VERSION,
+};
+use std::path::{Path, PathBuf};
+
+/// Successful requests a bystander needs for its p99 to count as its worst-case latency.
+const MIN_OK_FOR_P99: u64 = 50;
+
+/// Splits `V1,V2,...` at commas outside brackets, braces and quotes (so `[1,2]` is one value).
+fn split_values(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for ch in text.chars() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(ch),
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(ch);
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
+/// Parses the `--vary` flags.
+pub fn parse_vary(flags: &[String]) -> Result<Vec<Vary>, String> {
+    let mut vary: Vec<Vary> = Vec::new();
+    for f in flags {
+        let (k, v) = f.split_once('=').ok_or_else(|| {
+            format!("`--vary {f}` is not KEY=V1,V2,...; write e.g. `--vary control_plane.placement=least_loaded,shuffle_shard`")
+        })?;
+        let key = k.trim();
+        if key.is_empty() || key.split('.').any(str::is_empty) {
+            return Err(format!(
+                "`--vary {f}`: the key `{key}` is not a dotted scenario path like `platform.scheduler`"
+            ));
+        }
+        let values = split_values(v);
+        if values.iter().any(String::is_empty) {
+            return Err(format!(
+                "`--vary {f}`: a value is empty; separate values with single commas"
+            ));
+        }
+        if let Some(d) = values
+            .iter()
+            .enumerate()
+            .find(|(i, x)| values[..*i].contains(x))
+        {
+            return Err(format!("`--vary {f}`: the value `{}` is given twice", d.1));
+        }
+        if vary.iter().any(|x| x.key == key) {
+            return Err(format!(
+                "`--vary {key}=...` is given twice; list all its values in one flag"
+            ));
+        }
+        vary.push(Vary {
+            key: key.to_string(),
+            values,
+        });
+    }
+    if vary.is_empty() {
+        return Err("give at least one `--vary KEY=V1,V2,...`".to_string());
+    }
+    Ok(vary)
+}
+
+/// Every combination of the varied values, first key slowest.
+pub fn combinations(vary: &[Vary]) -> Vec<VariantSpec> {
+    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for v in vary {
+        combos = combos
+            .into_iter()
+            .flat_map(|prefix| {
+                v.values.iter().map(move |val| {
+                    let mut c = prefix.clone();
+                    c.push((v.key.clone(), val.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+        .into_iter()
+        .map(|c| VariantSpec {
+            label: c
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(" · "),
+            sets: c.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        })
+        .collect()
+}
+
+/// Parses `K/N`.
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`--shard {text}`: write K/N with 1 ≤ K ≤ N ≤ 10000, e.g. `--shard 2/8`");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let k: usize = k.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if k == 0 || k > n || n > 10_000 {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// Seeds as the shortest flag that gives them back.
+fn seeds_flag(seeds: &[u64]) -> String {
+    match (seeds.first(), seeds.last()) {
+        (Some(&a), Some(&b)) if seeds.len() > 1 && seeds.windows(2).all(|w| w[1] == w[0] + 1) => {
+            format!("{a}..={b}")
+        }
+        _ => seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// The command that regenerates a comparison (from its spec, so shards and merges print
+/// the same one).
+pub fn spec_command(spec: &CompareSpec) -> String {
+    let mut cmd = format!("tenantsim compare {}", shell_quote(&spec.file));
+    if let Some(v) = &spec.scenario_variant {
+        cmd.push_str(&format!(" --variant {}", shell_quote(v)));
+    }
+    for v in &spec.vary {
+        cmd.push_str(&format!(
+            " --vary {}",
+            shell_quote(&format!("{}={}", v.key, v.values.join(",")))
+        ));
+    }
+    cmd.push_str(&format!(" --seeds {}", seeds_flag(&spec.seeds)));
+    if spec.baseline != 0 {
+        cmd.push_str(&format!(
+            " --baseline {}",
+            shell_quote(&spec.variants[spec.baseline].label)
+        ));
+    }
+    for s in &spec.sets {
+        cmd.push_str(&format!(" --set {}", shell_quote(s)));
+    }
+    cmd
+}
+
+/// The command that reproduces one run of the grid.
+fn run_command(spec: &CompareSpec, variant: usize, seed: u64) -> String {
+    let mut sets = spec.sets.clone();
+    sets.extend(spec.variants[variant].sets.iter().cloned());
+    super::run::repro_command(&spec.file, seed, spec.scenario_variant.as_deref(), &sets)
+}
+
+/// Reduces a run to the numbers a comparison needs (see [`RunMetrics`] for definitions).
+pub fn metrics_of(sc: &Scenario, variant: usize, seed: u64, out: &RunOutput) -> RunMetrics {
+    let s = &out.summary;
+    let targets: Vec<&str> = sc.faults.iter().filter_map(|f| f.kind.tenant()).collect();
+    let bystanders = || {
+        s.tenants
+            .iter()
+            .filter(|t| !targets.contains(&t.id.as_str()))
+    };
+    let blast_radius = bystanders().filter(|t| !t.slo_breaches.is_empty()).count() as u32;
+    let worst_bystander_p99_ms = bystanders()
+        .filter(|t| t.outcomes.ok >= MIN_OK_FOR_P99)
+        .map(|t| t.p99_ms)
+        .fold(0.0f64, f64::max);
+    let (mut failed, mut finished) = (0u64, 0u64);
+    for t in bystanders() {
+        let o = &t.outcomes;
+        failed += o.shed_503 + o.errors_5xx + o.timeouts;
+        finished += o.ok + o.rejected_429 + o.shed_503 + o.errors_5xx + o.timeouts;
+    }
+    let bystander_error_pct = if finished > 0 {
+        100.0 * failed as f64 / finished as f64
+    } else {
+        0.0
+    };
+    let mut hosting = vec![false; sc.platform.cells as usize];
+    for t in &s.tenants {
+        if let Some(h) = hosting.get_mut(t.cell as usize) {
+            *h = true;
+        }
+    }
+    let utils: Vec<f64> = out
+        .series
+        .cells
+        .iter()
+        .filter(|c| hosting.get(c.cell as usize).copied().unwrap_or(false))
+        .map(|c| {
+            let (sum, n) =
+                c.points
+                    .iter()
+                    .filter(|p| p.workers > 0)
+                    .fold((0.0, 0usize), |(sum, n), p| {
+                        (
+                            sum + f64::from(p.workers_busy) / f64::from(p.workers),
+                            n + 1,
+                        )
+                    });
+            if n > 0 {
+                sum / n as f64
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let util_spread_pp = if utils.is_empty() {
+        0.0
+    } else {
+        100.0
+            * (utils.iter().copied().fold(f64::MIN, f64::max)
+                - utils.iter().copied().fold(f64::MAX, f64::min))
+    };
+    let amplification = if s.total.outcomes.offered > 0 {
+        s.total.outcomes.attempts as f64 / s.total.outcomes.offered as f64
+    } else {
+        1.0
+    };
+    let mut w = sim::Digest::new();
+    for t in &s.tenants {
+        w.write_bytes(t.id.as_bytes());
+        w.write_u64(t.outcomes.offered);
+    }
+    RunMetrics {
+        variant,
+        seed,
+        passed: s.passed,
+        slos_failed: s.slos.iter().filter(|r| !r.passed).count() as u32,
+        blast_radius,
+        worst_bystander_p99_ms,
+        bystander_error_pct,
+        util_spread_pp,
+        amplification,
+        cells_used: hosting.iter().filter(|&&h| h).count() as u32,
+        workload_digest: w.hex(),
+        digest: s.digest.clone(),
+    }
+}
+
+/// Runs `tenantsim compare`.
+pub fn compare(a: CompareArgs) -> i32 {
+    let fail = |msg: String| {
+        eprintln!("tenantsim: error: {msg}");
+        exit::INVALID_INPUT
+    };
+    let seeds = match super::check::parse_seeds(&a.seeds) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let vary = match parse_vary(&a.vary) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    let variants = combinations(&vary);
+    let shard = match a.shard.as_deref().map(parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if shard.is_some() && a.out.is_none() {
+        return fail("`--shard` writes a partial result: give `--out DIR` too".to_string());
+    }
+    let baseline = match &a.baseline {
+        None => 0,
+        Some(b) => match variants.iter().position(|v| &v.label == b) {
+            Some(i) => i,
+            None => {
+                let labels: Vec<&str> = variants.iter().map(|v| v.label.as_str()).collect();
+                return fail(format!(
+                    "`--baseline {b}` is not a variant; the variants are: {}",
+                    labels.join(", ")
+                ));
+            }
+        },
+    };
+    let grid = variants.len() * seeds.len();
+    if grid > 100_000 {
+        return fail(format!(
+            "{} variants × {} seeds = {grid} runs is more than the 100,000 allowed; shard it or use fewer seeds",
+            variants.len(),
+            seeds.len()
+        ));
+    }
+    let file = a.file.display().to_string();
+    let text = match std::fs::read(&a.file) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(format!(
+                "{file}: cannot read the scenario file: {e}; check the path"
+            ))
+        }
+    };
+    // Load every variant first: invalid input fails before any run.
+    let mut scenarios = Vec::with_capacity(variants.len());
+    for v in &variants {
+        let mut sets = a.set.clone();
+        sets.extend(v.sets.iter().cloned());
+        match load_as(&a.file, &sets, a.variant.as_deref()) {
+            Ok(sc) => scenarios.push(sc),
+            Err(msg) => {
+                eprintln!("{msg}\n  (while loading variant `{}` of --vary)", v.label);
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
+    let mut h = sim::Digest::new();
+    h.write_bytes(&text);
+    let spec = CompareSpec {
+        schema_version: COMPARE_SCHEMA_VERSION,
+        scenario: scenarios[0].name.clone(),
+        file,
+        scenario_hash: h.hex(),
+        tenantsim: crate::version(),
+        scenario_variant: a.variant.clone(),
+        sets: a.set.clone(),
+        vary,
+        variants,
+        seeds,
+        baseline,
+    };
+    let mut out_dir = match a.out.as_deref().map(OutDir::prepare).transpose() {
+        Ok(d) => d,
+        Err(e) => return fail(e.to_string()),
+    };
+    let items: Vec<usize> = match shard {
+        Some((k, n)) => spec.shard(k, n),
+        None => (0..spec.grid_len()).collect(),
+    };
+    let workers = super::pool::workers(a.jobs, items.len());
+    eprintln!(
+        "compare: {} variants × {} seeds = {} runs{} on {workers} worker{}",
+        spec.variants.len(),
+        spec.seeds.len(),
+        spec.grid_len(),
+        match shard {
+            Some((k, n)) => format!(" (shard {k}/{n}: {} of them)", items.len()),
+            None => String::new(),
+        },
+        if workers == 1 { "" } else { "s" }
+    );
+    let runs = super::pool::map(
+        items.len(),
+        workers,
+        "compare",
+        |i| {
+            let (v, seed) = spec.grid_item(items[i]);
+            run_command(&spec, v, seed)
+        },
+        |i| {
+            let (v, seed) = spec.grid_item(items[i]);
+            let out = models::run::run(&scenarios[v], seed, None)
+                .map_err(|e| format!("{e}\n  repro: {}", run_command(&spec, v, seed)))?;
+            Ok(metrics_of(&scenarios[v], v, seed, &out))
+        },
+    );
+    let runs = match runs {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tenantsim: {e}");
+            return exit::INTERNAL;
+        }
+    };
+    if let (Some((k, n)), Some(dir)) = (shard, out_dir.as_mut()) {
+        let partial = Partial {
+            spec,
+            shard: k,
+            shards: n,
+            runs,
+        };
+        let json = match serde_json::to_string_pretty(&partial) {
+            Ok(j) => j + "\n",
+            Err(e) => {
+                eprintln!("tenantsim: internal error: {e}");
+                return exit::INTERNAL;
+            }
+        };
+        let name = format!("partial-{k}-of-{n}.json");
+        if let Err(e) = dir.write(&name, json.as_bytes()) {
+            return fail(e.to_string());
+        }
+        println!(
+            "compare: shard {k}/{n}: {} runs written to {}; combine every shard with `tenantsim merge DIR... --out DIR`",
+            partial.runs.len(),
+            dir.path().join(name).display()
+        );
+        return exit::OK;
+    }
+    finish(spec, runs, out_dir.as_mut())
+}
+
+/// Builds the comparison, prints it, and writes the outputs (shared by compare and merge).
+fn finish(spec: CompareSpec, runs: Vec<RunMetrics>, dir: Option<&mut OutDir>) -> i32 {
+    let command = spec_command(&spec);
+    let c = match Comparison::build(spec, runs) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tenantsim: error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    print!("{}", c.render_table());
+    // A repro line for the worst failing seed of each variant that failed an SLO.
+    let ns = c.spec.seeds.len();
+    for v in 0..c.variants.len() {
+        let rs = &c.runs[v * ns..(v + 1) * ns];
+        if let Some(worst) = rs.iter().filter(|r| !r.passed).max_by(|a, b| {
+            a.blast_radius
+                .cmp(&b.blast_radius)
+                .then(b.seed.cmp(&a.seed))
+        }) {
+            println!(
+                "  {}: SLOs failed on {} of {ns} seeds; worst: {}",
+                c.variants[v].label,
+                rs.iter().filter(|r| !r.passed).count(),
+                run_command(&c.spec, v, worst.seed)
+            );
+        }
+    }
+    println!("  regenerate: {command}");
+    if let Some(dir) = dir {
+        if let Err(e) = write_outputs(dir, &c, &command) {
+            eprintln!("tenantsim: error: {e}");
+            return exit::INVALID_INPUT;
+        }
+        println!(
+            "  wrote {} files to {}",
+            dir.written().len(),
+            dir.path().display()
+        );
+    }
+    exit::OK
+}
+
+fn write_outputs(dir: &mut OutDir, c: &Comparison, command: &str) -> Result<(), String> {
+    dir.write("compare.json", c.to_json().as_bytes())
+        .map_err(|e| e.to_string())?;
+    dir.write("compare.csv", c.to_csv().as_bytes())
+        .map_err(|e| e.to_string())?;
+    dir.write("runs.csv", c.runs_csv().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let charts = reports::compare_charts::render_all(c).map_err(|e| e.to_string())?;
+    for ch in &charts {
+        dir.write(&format!("charts/{}.png", ch.name), &ch.png)
+            .map_err(|e| e.to_string())?;
+        dir.write(&format!("charts/{}.svg", ch.name), ch.svg.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    dir.write(
+        "report.html",
+        reports::compare_html::compare_html(c, &charts, command).as_bytes(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The partial-result files named by `paths` (files, or directories holding
+/// `partial-*.json`), sorted by path.
+fn partial_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let entries = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: cannot read the directory: {e}", p.display()))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .is_some_and(|n| n.starts_with("partial-") && n.ends_with(".json"))
+                })
+                .collect();
+            if found.is_empty() {
+                return Err(format!(
+                    "{}: no partial-K-of-N.json here; give the directories that `compare --shard K/N --out DIR` wrote",
+                    p.display()
+                ));
+            }
+            files.append(&mut found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+fn read_partial(path: &Path) -> Result<Partial, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a tenantsim partial result: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// Runs `tenantsim merge`.
+pub fn merge(a: MergeArgs) -> i32 {
+    let fail = |msg: String| {
+        eprintln!("tenantsim: error: {msg}");
+        exit::INVALID_INPUT
+    };
+    let files = match partial_files(&a.inputs) {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    let mut partials = Vec::new();
+    for f in &files {
+        match read_partial(f) {
+            Ok(p) => partials.push((f, p)),
+            Err(e) => return fail(e),
+        }
+    }
+    let Some((first_path, first)) = partials.first() else {
+        return fail("no partial results given".to_string());
+    };
+    if first.spec.schema_version != COMPARE_SCHEMA_VERSION {
+        return fail(format!(
+            "{}: written with layout version {}, this tenantsim reads {COMPARE_SCHEMA_VERSION}; rerun the shards with this version",
+            first_path.display(),
+            first.spec.schema_version
+        ));
+    }
+    let mut seen = vec![false; first.shards + 1];
+    for (path, p) in &partials {
+        if p.spec != first.spec {
+            let what = if p.spec.scenario_hash != first.spec.scenario_hash {
+                "the scenario file's contents differ"
+            } else if p.spec.tenantsim != first.spec.tenantsim {
+                "they were run by different tenantsim versions"
+            } else {
+                "their flags (--vary, --seeds, --set, --variant or --baseline) differ"
+            };
+            return fail(format!(
+                "{} and {} are shards of different sweeps: {what}",
+                first_path.display(),
+                path.display()
+            ));
+        }
+        if p.shards != first.shards || p.shard == 0 || p.shard > p.shards {
+            return fail(format!(
+                "{}: shard {}/{} does not fit a sweep of {} shards",
+                path.display(),
+                p.shard,
+                p.shards,
+                first.shards
+            ));
+        }
+        if seen[p.shard] {
+            return fail(format!(
+                "{}: shard {}/{} is given twice",
+                path.display(),
+                p.shard,
+                p.shards
+            ));
+        }
+        seen[p.shard] = true;
+    }
+    let missing: Vec<String> = (1..=first.shards)
+        .filter(|&k| !seen[k])
+        .map(|k| format!("{k}/{}", first.shards))
+        .collect();
+    if !missing.is_empty() {
+        return fail(format!(
+            "shards {} are missing; run them with `{} --shard K/N --out DIR` and merge every directory",
+            missing.join(", "),
+            spec_command(&first.spec)
+        ));
+    }
+    let spec = first.spec.clone();
+    let runs: Vec<RunMetrics> = partials.into_iter().flat_map(|(_, p)| p.runs).collect();
+    let mut out_dir = match a.out.as_deref().map(OutDir::prepare).transpose() {
+        Ok(d) => d,
+        Err(e) => return fail(e.to_string()),
+    };
+    finish(spec, runs, out_dir.as_mut())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_parsing() {
+        let v = parse_vary(&[
+            "control_plane.placement=a,b".into(),
+            "platform.cells=[1, 2],3".into(),
+        ])
+        .unwrap();
+        assert_eq!(v[1].values, vec!["[1, 2]", "3"]);
+        let c = combinations(&v);
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[1].label, "a · 3");
+        assert_eq!(
+            c[1].sets,
+            vec!["control_plane.placement=a", "platform.cells=3"]
+        );
+        assert!(parse_vary(&["x".into()]).is_err());
+        assert!(parse_vary(&["a=1,,2".into()]).is_err());
+        assert!(parse_vary(&["a=1,1".into()]).is_err());
+        assert!(parse_vary(&["a=1".into(), "a=2".into()]).is_err());
+        assert!(parse_vary(&[]).is_err());
+    }
+
+    #[test]
+    fn shard_and_seed_flags() {
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        assert!(parse_shard("0/8").is_err() && parse_shard("9/8").is_err());
+        assert!(parse_shard("x").is_err());
+        assert_eq!(seeds_flag(&[1, 2, 3]), "1..=3");
+        assert_eq!(seeds_flag(&[1, 3]), "1,3");
+        assert_eq!(seeds_flag(&[7]), "7");
+    }
+}
