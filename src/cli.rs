@@ -65,6 +65,29 @@ Every shard of the sweep must be given exactly once, all run on the same scenari
 flags and tenantsim version. The output is byte-identical to an unsharded `compare --out`.\n\n\
 Exit codes: 0 merged, 2 invalid input (missing, duplicate or mismatched shards).")]
     Merge(MergeArgs),
+    /// Explain why SLOs failed on a seed; `--without X` measures what a tenant or fault cost
+    /// the others.
+    #[command(after_help = "Examples:\n  \
+tenantsim explain scenarios/hot-tenant.toml --seed 1 --variant fifo-no-limits\n  \
+tenantsim explain scenarios/hot-tenant.toml --seed 1 --variant fifo-no-limits --slo bystander-p99 --without hot\n  \
+tenantsim explain scenarios/retry-storm.toml --seed 2 --variant immediate-retries --without outage\n\n\
+For the first violation of each failing SLO: who breached it, when, where, the saturated\n\
+resource (queue, workers, DB, KMS, routing, breaker) with the evidence, who used that cell at\n\
+the time, the active faults and the retry amplification. `--without` reruns the same seed with\n\
+a tenant silent or a fault disabled (everyone else's arrivals identical) and reports, per\n\
+bystander, the difference in p99 and failed requests.\n\n\
+Exit codes: 0 every SLO held, 1 an SLO failed (explained), 2 invalid input, 3 internal error.")]
+    Explain(ExplainArgs),
+    /// Shrink a failing scenario to a smaller one that still fails the same SLO on the seed.
+    #[command(after_help = "Examples:\n  \
+tenantsim shrink scenarios/hot-tenant.toml --seed 1 --variant fifo-no-limits --slo bystander-p99 --out min.toml\n  \
+tenantsim shrink scenarios/acmedocs.toml --seed 1 --set platform.scheduler=fifo --slo gold-availability --out min.toml --budget 60\n\n\
+Greedy delta debugging: the variant and --set flags are folded into the file, then reductions\n\
+(drop other SLOs, drop or halve cohorts, halve the duration, drop faults, tenants, cells, jobs)\n\
+are kept while the file stays valid and the SLO still fails on the seed, until none helps or\n\
+the budget of runs is spent. Progress goes to stderr; the result is a commented scenario file.\n\n\
+Exit codes: 0 written, 2 invalid input (or the SLO does not fail on that seed), 3 internal error.")]
+    Shrink(ShrinkArgs),
     /// Check scenario files without running them.
     #[command(
         after_help = "Examples:\n  tenantsim validate scenarios/quickstart.toml\n  tenantsim validate scenarios/*.toml\n\n\
@@ -177,4 +200,51 @@ pub struct MergeArgs {
     /// Write the merged outputs here (as `compare --out` would).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `explain` flags.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Seed (default: the scenario's `seed`, else 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run a variant declared in the scenario.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Override a scenario key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Only this SLO (repeatable; default: every failing SLO).
+    #[arg(long, value_name = "NAME")]
+    pub slo: Vec<String>,
+    /// Counterfactual: rerun without this tenant (it sends nothing) or fault (repeatable).
+    #[arg(long, value_name = "TENANT|FAULT")]
+    pub without: Vec<String>,
+}
+
+/// `shrink` flags.
+#[derive(Debug, Args)]
+pub struct ShrinkArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Seed on which the SLO fails (default: the scenario's `seed`, else 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The SLO that must keep failing.
+    #[arg(long, value_name = "NAME")]
+    pub slo: String,
+    /// Start from this variant declared in the scenario.
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Override a scenario key (repeatable); folded into the output.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Where to write the smaller scenario.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Most runs to spend.
+    #[arg(long, default_value_t = 150)]
+    pub budget: usize,
 }

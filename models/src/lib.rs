@@ -26,6 +26,7 @@
 
 pub mod breaker;
 pub mod db;
+pub mod explain;
 pub mod lifecycle;
 pub mod outcome;
 pub mod placement;

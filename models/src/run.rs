@@ -4,6 +4,7 @@
 //! every attempt started has finished or is still in flight, and per-tenant counts add up
 //! to the totals. If not, the run fails with [`RunError::Invariant`] (exit code 3).
 
+use crate::platform::probe::Snapshot;
 use crate::platform::{Ev, Platform};
 use crate::population::Population;
 use crate::record::RecorderPlan;
@@ -25,6 +26,8 @@ pub struct RunOutput {
     pub series: Series,
     /// Why the engine stopped.
     pub stop: StopReason,
+    /// The snapshots asked for in [`RunOptions::probes`], in time order.
+    pub probes: Vec<Snapshot>,
 }
 
 /// Options of one run beyond the scenario and seed.
@@ -36,6 +39,14 @@ pub struct RunOptions {
     pub watch: Vec<String>,
     /// Test hook: a deliberate bug to inject (`illegal_transition`). Never set in normal use.
     pub inject: Option<String>,
+    /// Instants (before the end) at which to take a [`Snapshot`] of the platform; they do
+    /// not change the run.
+    pub probes: Vec<SimTime>,
+    /// Counterfactual: these tenants (by population index) send nothing (no requests, no
+    /// jobs). Placement and everyone else's random streams are unchanged.
+    pub silence: Vec<u32>,
+    /// Counterfactual: these faults (scenario order) do nothing.
+    pub disable_faults: Vec<usize>,
 }
 
 /// A run that could not be trusted.
@@ -53,8 +64,7 @@ pub fn run(sc: &Scenario, seed: u64, variant: Option<&str>) -> Result<RunOutput,
         seed,
         &RunOptions {
             variant: variant.map(str::to_string),
-            watch: Vec::new(),
-            inject: None,
+            ..RunOptions::default()
         },
     )
 }
@@ -104,7 +114,14 @@ fn heat_threshold(sc: &Scenario) -> SimDuration {
 /// Runs `sc` with `seed` and `opts`.
 pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput, RunError> {
     let variant = opts.variant.as_deref();
-    let pop = Population::build(sc, seed);
+    let mut pop = Population::build(sc, seed);
+    for &t in &opts.silence {
+        if let Some(x) = pop.tenants.get_mut(t as usize) {
+            x.rate = 0.0;
+            x.arrival = crate::workload::Arrival::Poisson;
+            x.jobs = None;
+        }
+    }
     let rec = Recorder::new(RecorderPlan {
         tenant_tier: pop.tenants.iter().map(|t| t.tier as u16).collect(),
         tenant_cohort: pop
@@ -131,13 +148,38 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
     if opts.inject.as_deref() == Some("illegal_transition") {
         plat.inject_illegal_transition();
     }
-    let stop = engine.run(
-        &mut plat,
-        RunLimits {
-            until: SimTime(sc.duration.as_nanos()),
-            max_events: sc.max_events,
-        },
-    );
+    for &f in &opts.disable_faults {
+        if !plat.disable_fault(f) {
+            return Err(RunError::Invariant(format!("no fault #{f} to disable")));
+        }
+    }
+    let end = SimTime(sc.duration.as_nanos());
+    let mut probe_times: Vec<SimTime> = opts.probes.iter().copied().filter(|&t| t < end).collect();
+    probe_times.sort();
+    let mut probes = Vec::with_capacity(probe_times.len());
+    let mut stop = StopReason::TimeReached;
+    for t in probe_times {
+        stop = engine.run(
+            &mut plat,
+            RunLimits {
+                until: t,
+                max_events: sc.max_events,
+            },
+        );
+        probes.push(plat.snapshot(t));
+        if stop != StopReason::TimeReached && stop != StopReason::QueueEmpty {
+            break;
+        }
+    }
+    if stop == StopReason::TimeReached || stop == StopReason::QueueEmpty {
+        stop = engine.run(
+            &mut plat,
+            RunLimits {
+                until: end,
+                max_events: sc.max_events,
+            },
+        );
+    }
 
     plat.record_waiting_jobs(SimTime(sc.duration.as_nanos()));
     // Requests still in flight count for their tenants.
@@ -261,6 +303,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         summary,
         series,
         stop,
+        probes,
     })
 }
 

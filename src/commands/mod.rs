@@ -2,10 +2,12 @@
 
 mod check;
 mod compare;
+mod explain;
 mod load;
 mod out;
 mod pool;
 mod run;
+mod shrink;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -18,5 +20,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Validate(a) => validate::validate(a),
         Command::Compare(a) => compare::compare(a),
         Command::Merge(a) => compare::merge(a),
+        Command::Explain(a) => explain::explain(a),
+        Command::Shrink(a) => shrink::shrink(a),
     }
 }

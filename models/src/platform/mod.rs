@@ -29,6 +29,7 @@
 pub mod control;
 pub mod jobs;
 pub mod kms;
+pub mod probe;
 
 use crate::breaker::{Admit, BreakerSet};
 use crate::db::{Db, QueryEnd};
@@ -390,6 +391,9 @@ struct FaultRt {
     tenant: Option<u32>,
     mix: Option<u32>,
     active: bool,
+    /// Removed for a counterfactual (`explain --without FAULT`): its events still fire (so
+    /// the event sequence keeps its shape) but do nothing.
+    disabled: bool,
 }
 
 /// The platform: all runtime state of one run.
@@ -602,6 +606,7 @@ impl Platform {
                 mix: *mix,
                 tenant: f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0),
                 active: false,
+                disabled: false,
             })
             .collect::<Vec<_>>();
         let n_cells = cells.len();
@@ -975,6 +980,19 @@ impl Platform {
     }
 
     /// The cell tenant `t` is on now.
+    /// Makes fault `i` (scenario order) do nothing, for a counterfactual run. Call before
+    /// the run starts. Returns false if there is no such fault.
+    pub fn disable_fault(&mut self, i: usize) -> bool {
+        match self.faults.get_mut(i) {
+            Some(f) => {
+                f.disabled = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The cell of tenant `t` now.
     pub fn tenant_cell(&self, t: usize) -> u32 {
         self.tenant_cell[t]
     }
@@ -1575,6 +1593,9 @@ impl Platform {
     }
 
     fn on_fault(&mut self, now: SimTime, fault: u32, active: bool, q: &mut EventQueue<Ev>) {
+        if self.faults[fault as usize].disabled {
+            return;
+        }
         self.faults[fault as usize].active = active;
         match &self.faults[fault as usize].kind {
             FaultKind::HotTenant { .. } => {

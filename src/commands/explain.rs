@@ -1,0 +1,92 @@
+//! `tenantsim explain FILE --seed N [--slo NAME]... [--without TENANT|FAULT]...`: why an SLO
+//! failed on a seed, and what one tenant or fault cost everyone else (a counterfactual run of
+//! the same seed). The analysis lives in `models::explain`; this prints it.
+
+use super::load::load_as;
+use crate::cli::ExplainArgs;
+use crate::exit;
+use models::explain::{counterfactual, explain as analyse, removal};
+use models::run::RunOptions;
+
+/// Runs `tenantsim explain`.
+pub fn explain(a: ExplainArgs) -> i32 {
+    let sc = match load_as(&a.file, &a.set, a.variant.as_deref()) {
+        Ok(sc) => sc,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let seed = a.seed.unwrap_or(sc.seed);
+    for name in &a.slo {
+        if !sc.slos.iter().any(|s| &s.name == name) {
+            let names: Vec<&str> = sc.slos.iter().map(|s| s.name.as_str()).collect();
+            eprintln!(
+                "{}: error in `--slo {name}`: the scenario has no such SLO; its SLOs are: {}",
+                a.file.display(),
+                names.join(", ")
+            );
+            return exit::INVALID_INPUT;
+        }
+    }
+    let mut removals = Vec::new();
+    for w in &a.without {
+        match removal(&sc, seed, w) {
+            Ok(r) => removals.push(r),
+            Err(e) => {
+                eprintln!("{}: error in `--without {w}`: {e}", a.file.display());
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
+    let opts = RunOptions {
+        variant: a.variant.clone(),
+        ..Default::default()
+    };
+    let ex = match analyse(&sc, seed, &opts, &a.slo) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("tenantsim: {e}");
+            return exit::INTERNAL;
+        }
+    };
+    print!("{}", ex.render());
+    for r in &removals {
+        match counterfactual(&sc, seed, &opts, r) {
+            Ok(c) => print!("{}", c.render()),
+            Err(e) => {
+                eprintln!("tenantsim: {e}");
+                return exit::INTERNAL;
+            }
+        }
+    }
+    let repro = super::run::repro_command(
+        &a.file.display().to_string(),
+        seed,
+        a.variant.as_deref(),
+        &a.set,
+    );
+    if ex.violations.is_empty() {
+        println!("\nverdict: PASS   repro: {repro}");
+        exit::OK
+    } else {
+        if removals.is_empty() {
+            if let Some(v) = ex.violations.first() {
+                if let Some(u) = v.users.first() {
+                    println!(
+                        "\nnext: measure what {} cost the others: tenantsim explain {} --seed {seed}{} --without {}",
+                        u.tenant,
+                        super::load::shell_quote(&a.file.display().to_string()),
+                        a.variant
+                            .as_deref()
+                            .map(|v| format!(" --variant {}", super::load::shell_quote(v)))
+                            .unwrap_or_default(),
+                        super::load::shell_quote(&u.tenant)
+                    );
+                }
+            }
+        }
+        println!("\nverdict: FAIL   repro: {repro}");
+        exit::SLO_FAILED
+    }
+}
