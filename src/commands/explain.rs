@@ -72,7 +72,7 @@ pub fn explain(a: ExplainArgs) -> i32 {
     } else {
         if removals.is_empty() {
             if let Some(v) = ex.violations.first() {
-                if let Some(u) = v.users.first() {
+                if let Some(u) = v.users.iter().find(|u| !v.breaching.contains(&u.tenant)) {
                     println!(
                         "\nnext: measure what {} cost the others: tenantsim explain {} --seed {seed}{} --without {}",
                         u.tenant,
