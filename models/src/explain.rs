@@ -94,6 +94,8 @@ pub struct Explanation {
     pub held: Vec<String>,
     /// One per failing SLO, in scenario order.
     pub violations: Vec<Violation>,
+    /// The run's summary (a counterfactual can reuse it instead of running the seed again).
+    pub summary: reports::RunSummary,
 }
 
 fn delta_tenant<'a>(
@@ -202,6 +204,7 @@ pub fn explain(
         seed,
         held,
         violations,
+        summary: first.summary,
     })
 }
 
@@ -814,19 +817,28 @@ pub fn removal(sc: &Scenario, seed: u64, name: &str) -> Result<Removal, String> 
     }
 }
 
-/// Runs the seed with and without `what` and compares the bystanders.
+/// Runs the seed with and without `what` and compares the bystanders. `with` is the summary
+/// of the seed run with `opts`, if the caller has it (else the seed is run again).
 pub fn counterfactual(
     sc: &Scenario,
     seed: u64,
     opts: &RunOptions,
     what: &Removal,
+    with: Option<&reports::RunSummary>,
 ) -> Result<Counterfactual, RunError> {
-    let with = run_with(sc, seed, opts)?;
+    let owned;
+    let with = match with {
+        Some(w) => w,
+        None => {
+            owned = run_with(sc, seed, opts)?.summary;
+            &owned
+        }
+    };
     let mut o = opts.clone();
     let removed = match what {
         Removal::Tenant(t) => {
             o.silence.push(*t);
-            format!("tenant {}", with.summary.tenants[*t as usize].id)
+            format!("tenant {}", with.tenants[*t as usize].id)
         }
         Removal::Fault(f) => {
             o.disable_faults.push(*f);
@@ -845,7 +857,6 @@ pub fn counterfactual(
     let mut p99_sum = 0.0;
     let mut top = Vec::new();
     for (i, (x, y)) in with
-        .summary
         .tenants
         .iter()
         .zip(&without.summary.tenants)
@@ -870,7 +881,6 @@ pub fn counterfactual(
     });
     top.truncate(10);
     let slos = with
-        .summary
         .slos
         .iter()
         .zip(&without.summary.slos)

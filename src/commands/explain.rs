@@ -52,7 +52,7 @@ pub fn explain(a: ExplainArgs) -> i32 {
     };
     print!("{}", ex.render());
     for r in &removals {
-        match counterfactual(&sc, seed, &opts, r) {
+        match counterfactual(&sc, seed, &opts, r, Some(&ex.summary)) {
             Ok(c) => print!("{}", c.render()),
             Err(e) => {
                 eprintln!("tenantsim: {e}");

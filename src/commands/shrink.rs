@@ -3,9 +3,9 @@
 //!
 //! Greedy delta debugging on the scenario's TOML tree. The variant and `--set` flags are
 //! first folded into the file (and the `[[variants]]` dropped), then reductions are tried,
-//! biggest first — drop the other SLOs, drop a cohort, halve a cohort, halve the duration
-//! (dropping faults that no longer fit), drop a fault, drop a tenant, halve the cells, drop the
-//! background jobs — and each one is kept if the file is still valid and the SLO still fails
+//! cheapest-to-test first — halve the duration (dropping faults that no longer fit), start the
+//! faults sooner, drop or halve a cohort, drop a fault, drop a tenant, halve the cells, drop
+//! the other SLOs, drop the background jobs — and each one is kept if the file is still valid and the SLO still fails
 //! on the seed. Passes repeat until no reduction is kept or the budget of runs is spent. The
 //! result is a valid, commented scenario file; every step is printed.
 
@@ -89,35 +89,6 @@ fn elem_name(doc: &DocumentMut, key: &str, i: usize) -> String {
 /// Every reduction of `doc` to try now, biggest first: (what it does, the reduced document).
 fn candidates(doc: &DocumentMut, slo: &str) -> Vec<(String, DocumentMut)> {
     let mut out = Vec::new();
-    // Other SLOs: all at once, then one by one.
-    let n_slos = array_len(doc, "slos");
-    let others: Vec<usize> = (0..n_slos)
-        .filter(|&i| elem_name(doc, "slos", i) != slo)
-        .collect();
-    if !others.is_empty() {
-        let mut d = doc.clone();
-        for &i in others.iter().rev() {
-            array_remove(&mut d, "slos", i);
-        }
-        out.push((format!("drop the {} other SLOs", others.len()), d));
-    }
-    // Cohorts: drop, then halve.
-    for i in 0..array_len(doc, "cohorts") {
-        let name = elem_name(doc, "cohorts", i);
-        let mut d = doc.clone();
-        array_remove(&mut d, "cohorts", i);
-        out.push((format!("drop cohort {name}"), d));
-    }
-    for i in 0..array_len(doc, "cohorts") {
-        let name = elem_name(doc, "cohorts", i);
-        if let Some(n) = elem_field(doc, "cohorts", i, "count").and_then(|v| v.as_integer()) {
-            if n >= 2 {
-                let mut d = doc.clone();
-                set_elem_field(&mut d, "cohorts", i, "count", Value::from(n / 2));
-                out.push((format!("halve cohort {name} ({n} → {})", n / 2), d));
-            }
-        }
-    }
     // Duration: halve, dropping faults that start after the new end and clipping the rest.
     if let Some(dur) = doc
         .get("duration")
@@ -176,6 +147,23 @@ fn candidates(doc: &DocumentMut, slo: &str) -> Vec<(String, DocumentMut)> {
         }
         out.push(("start every fault twice as soon".to_string(), d));
     }
+    // Cohorts: drop, then halve.
+    for i in 0..array_len(doc, "cohorts") {
+        let name = elem_name(doc, "cohorts", i);
+        let mut d = doc.clone();
+        array_remove(&mut d, "cohorts", i);
+        out.push((format!("drop cohort {name}"), d));
+    }
+    for i in 0..array_len(doc, "cohorts") {
+        let name = elem_name(doc, "cohorts", i);
+        if let Some(n) = elem_field(doc, "cohorts", i, "count").and_then(|v| v.as_integer()) {
+            if n >= 2 {
+                let mut d = doc.clone();
+                set_elem_field(&mut d, "cohorts", i, "count", Value::from(n / 2));
+                out.push((format!("halve cohort {name} ({n} → {})", n / 2), d));
+            }
+        }
+    }
     for i in 0..n_faults {
         let name = elem_name(doc, "faults", i);
         let mut d = doc.clone();
@@ -198,6 +186,18 @@ fn candidates(doc: &DocumentMut, slo: &str) -> Vec<(String, DocumentMut)> {
             d["platform"]["cells"] = toml_edit::value(cells / 2);
             out.push((format!("halve the cells ({cells} → {})", cells / 2), d));
         }
+    }
+    // Other SLOs: all at once, then one by one.
+    let n_slos = array_len(doc, "slos");
+    let others: Vec<usize> = (0..n_slos)
+        .filter(|&i| elem_name(doc, "slos", i) != slo)
+        .collect();
+    if !others.is_empty() {
+        let mut d = doc.clone();
+        for &i in others.iter().rev() {
+            array_remove(&mut d, "slos", i);
+        }
+        out.push((format!("drop the {} other SLOs", others.len()), d));
     }
     for key in ["job_classes", "jobs"] {
         if doc.contains_key(key) {
