@@ -727,7 +727,7 @@ pub struct Counterfactual {
     /// SLO verdicts with and without: (name, passed with, passed without).
     pub slos: Vec<(String, bool, bool)>,
     /// The most affected bystanders: (tenant, p99 with, p99 without, failed with, failed
-    /// without), by damage (p99 difference, then failed difference).
+    /// without), by damage (failed difference, then p99 difference).
     pub top: Vec<(String, f64, f64, u64, u64)>,
 }
 
@@ -874,9 +874,9 @@ pub fn counterfactual(
         top.push((x.id.clone(), x.p99_ms, y.p99_ms, failed(x), failed(y)));
     }
     top.sort_by(|a, b| {
-        (b.1 - b.2)
-            .total_cmp(&(a.1 - a.2))
-            .then((b.3 as i64 - b.4 as i64).cmp(&(a.3 as i64 - a.4 as i64)))
+        (b.3 as i64 - b.4 as i64)
+            .cmp(&(a.3 as i64 - a.4 as i64))
+            .then((b.1 - b.2).total_cmp(&(a.1 - a.2)))
             .then(a.0.cmp(&b.0))
     });
     top.truncate(10);
