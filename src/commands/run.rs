@@ -66,6 +66,7 @@ pub fn run(a: RunArgs) -> i32 {
         watch: a.watch.clone(),
         // A test hook to prove that a broken invariant exits 3 (see tests/cli.rs).
         inject: std::env::var("TENANTSIM_INJECT").ok(),
+        trace: None,
     };
     let out = match models::run::run_with(&sc, seed, &opts) {
         Ok(out) => out,
