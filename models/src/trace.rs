@@ -37,7 +37,7 @@
 //! phase.
 
 use crate::breaker::{BreakerState, BreakerTransition};
-use crate::outcome::{Cause, Outcome};
+use crate::outcome::Outcome;
 use crate::population::Population;
 use crate::scenario::{FaultKind, Scenario};
 use crate::slab::Id;
@@ -191,6 +191,25 @@ impl TraceSpec {
 
 /// A hint for an unknown tenant id: near matches, else examples.
 fn tenant_hint(sc: &Scenario, pop: &Population, id: &str) -> String {
+    // `small-7` for `small-0007`.
+    if let Some((cohort, n)) = id.rsplit_once('-') {
+        if let (Some(co), Ok(n)) = (
+            sc.cohorts.iter().find(|c| c.name == cohort),
+            n.parse::<u32>(),
+        ) {
+            if n >= 1 && n <= co.count {
+                let want = crate::scenario::cohort_member_id(cohort, n - 1);
+                return format!(
+                    "did you mean `{want}`? (cohort members are numbered with 4 digits)"
+                );
+            }
+            return format!(
+                "cohort `{cohort}` has members {} to {}",
+                crate::scenario::cohort_member_id(cohort, 0),
+                crate::scenario::cohort_member_id(cohort, co.count.saturating_sub(1))
+            );
+        }
+    }
     let lower = id.to_ascii_lowercase();
     let near: Vec<&str> = pop
         .tenants
@@ -940,9 +959,4 @@ impl Tracer {
             counters: self.counters,
         }
     }
-}
-
-/// The cause name of an outcome (for tests and tools).
-pub fn cause_name(c: Cause) -> &'static str {
-    c.name()
 }
