@@ -720,7 +720,7 @@ impl Tracer {
         };
         let args = vec![
             ("fault", Value::from(info.name.clone())),
-            ("kind", Value::from(info.kind)),
+            ("fault_kind", Value::from(info.kind)),
             ("target", Value::from(info.target.clone())),
         ];
         let (tenant, cells) = (info.tenant, info.cells.clone());

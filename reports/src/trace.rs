@@ -1052,16 +1052,19 @@ pub fn write_jsonl(trace: &Trace, out: impl Write) -> io::Result<Written> {
                 "null".to_string(),
             ),
         };
-        let mut line = format!(
-            "{{\"type\":\"instant\",\"kind\":{},\"at_ns\":{},\"scope\":\"{scope}\",\"tenant\":{tenant},\"cell\":{cell}",
-            js(i.kind),
-            i.at_ns
-        );
-        for (k, v) in &i.args {
-            line.push_str(&format!(",{}:{}", js(k), v));
-        }
+        let args: Vec<String> = i
+            .args
+            .iter()
+            .map(|(k, v)| format!("{}:{v}", js(k)))
+            .collect();
         n.instants += 1;
-        writeln!(w, "{line}}}")?;
+        writeln!(
+            w,
+            "{{\"type\":\"instant\",\"kind\":{},\"at_ns\":{},\"scope\":\"{scope}\",\"tenant\":{tenant},\"cell\":{cell},\"args\":{{{}}}}}",
+            js(i.kind),
+            i.at_ns,
+            args.join(",")
+        )?;
     }
     for c in &trace.counters {
         n.counters += 1;
