@@ -189,6 +189,9 @@ fn int(v: &Value, what: &str) -> u64 {
         .unwrap_or_else(|| panic!("{what}: expected a non-negative integer, got {v}"))
 }
 
+/// An `X` event on one thread: start ns, end ns, name.
+type Slice = (u64, u64, String);
+
 /// Checks a Chrome Trace Event Format file (object form) against the spec's requirements:
 /// required fields per phase; `dur ≥ 0` for `X`; `X` events on one (pid, tid) properly nested;
 /// flow `s`/`f` paired by id (one each, same name and category, `f` not before `s`, `bp: "e"`)
@@ -206,7 +209,7 @@ fn check_chrome_trace(v: &Value) -> Vec<Value> {
         .expect("traceEvents array")
         .clone();
     assert!(!events.is_empty());
-    let mut slices: BTreeMap<(u64, u64), Vec<(u64, u64, String)>> = BTreeMap::new();
+    let mut slices: BTreeMap<(u64, u64), Vec<Slice>> = BTreeMap::new();
     let mut flows: BTreeMap<u64, Vec<&Value>> = BTreeMap::new();
     for e in &events {
         let ph = e["ph"]
@@ -275,7 +278,7 @@ fn check_chrome_trace(v: &Value) -> Vec<Value> {
     // open one or start after it ends.
     for ((pid, tid), mut v) in slices.clone() {
         v.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
-        let mut stack: Vec<(u64, u64, String)> = Vec::new();
+        let mut stack: Vec<Slice> = Vec::new();
         for (s, e, name) in v {
             while stack
                 .last()

@@ -459,6 +459,8 @@ impl Tracer {
     // ---- requests --------------------------------------------------------------------------
 
     /// A client sent a request (`cell`: the tenant's cell now).
+    #[cold]
+    #[inline(never)]
     pub fn request_started(&mut self, now: SimTime, req: Id, tenant: u32, cell: u32, class: u16) {
         if now < self.from || now >= self.to || !self.selected(tenant, cell) {
             return;
@@ -486,6 +488,8 @@ impl Tracer {
     }
 
     /// The client makes attempt `number` of `req`.
+    #[cold]
+    #[inline(never)]
     pub fn attempt_started(&mut self, now: SimTime, req: Id, number: u16) {
         let Some(r) = self.reqs.get(&req.word()) else {
             return;
@@ -514,6 +518,8 @@ impl Tracer {
     }
 
     /// The edge let the attempt in: it is now the platform attempt `att`.
+    #[cold]
+    #[inline(never)]
     pub fn attempt_admitted(&mut self, req: Id, att: Id) {
         let Some(r) = self.reqs.get_mut(&req.word()) else {
             return;
@@ -537,6 +543,8 @@ impl Tracer {
     }
 
     /// The edge holds the attempt until a route refresh answers.
+    #[cold]
+    #[inline(never)]
     pub fn route_parked(&mut self, att: Id) {
         if let Some(a) = self.atts.get_mut(&att.word()) {
             a.note = Some("route_refresh");
@@ -544,6 +552,8 @@ impl Tracer {
     }
 
     /// The edge sent the attempt to `cell`.
+    #[cold]
+    #[inline(never)]
     pub fn delivered(&mut self, att: Id, cell: u32) {
         let Some(a) = self.atts.get(&att.word()) else {
             return;
@@ -572,6 +582,8 @@ impl Tracer {
     }
 
     /// The attempt enters phase `kind` at `now` (the previous phase ends there).
+    #[cold]
+    #[inline(never)]
     pub fn phase(&mut self, now: SimTime, att: Id, kind: &'static str) {
         let w = att.word();
         if !self.atts.contains_key(&w) {
@@ -590,6 +602,8 @@ impl Tracer {
     }
 
     /// The attempt's current query got a DB connection at `started` (its wait ends there).
+    #[cold]
+    #[inline(never)]
     pub fn db_started(&mut self, att: Id, started: SimTime) {
         let w = att.word();
         if self.atts.get(&w).is_none_or(|a| a.kind != "db_wait") {
@@ -604,6 +618,8 @@ impl Tracer {
 
     /// The platform finished the attempt (answered, refused, failed, or done after the client
     /// gave up).
+    #[cold]
+    #[inline(never)]
     pub fn attempt_ended(&mut self, now: SimTime, att: Id, outcome: Outcome) {
         let w = att.word();
         if !self.atts.contains_key(&w) {
@@ -625,6 +641,8 @@ impl Tracer {
     }
 
     /// The client learnt how its current attempt ended (or gave up on it).
+    #[cold]
+    #[inline(never)]
     pub fn attempt_result(
         &mut self,
         now: SimTime,
@@ -676,6 +694,8 @@ impl Tracer {
     }
 
     /// The client will retry the request after a backoff that starts now.
+    #[cold]
+    #[inline(never)]
     pub fn retry_scheduled(&mut self, now: SimTime, req: Id) {
         let Some(r) = self.reqs.get(&req.word()) else {
             return;
@@ -690,6 +710,8 @@ impl Tracer {
     }
 
     /// The request reached its outcome (that of its last attempt).
+    #[cold]
+    #[inline(never)]
     pub fn request_finished(&mut self, now: SimTime, req: Id) {
         let Some(r) = self.reqs.remove(&req.word()) else {
             return;
@@ -706,6 +728,8 @@ impl Tracer {
     // ---- instants --------------------------------------------------------------------------
 
     /// Fault `f` started or ended; `tenant_cell`: each tenant's cell now.
+    #[cold]
+    #[inline(never)]
     pub fn fault(&mut self, now: SimTime, f: u32, started: bool, tenant_cell: &[u32]) {
         if !self.recording(now) {
             return;
@@ -743,6 +767,8 @@ impl Tracer {
     }
 
     /// A breaker guarding `dependency` (`db` or `kms`) in `cell` changed state.
+    #[cold]
+    #[inline(never)]
     pub fn breaker(
         &mut self,
         now: SimTime,
@@ -777,6 +803,8 @@ impl Tracer {
     }
 
     /// The failure detector marked `cell` dead or alive.
+    #[cold]
+    #[inline(never)]
     pub fn cell_health(&mut self, now: SimTime, cell: u32, dead: bool) {
         if !self.recording(now) || !self.cells.get(cell as usize).is_some_and(|c| c.counted) {
             return;
@@ -803,6 +831,8 @@ impl Tracer {
 
     /// A control-plane event of tenant `t` (route, config, lifecycle, migration); call only
     /// when [`Tracer::wants_tenant`].
+    #[cold]
+    #[inline(never)]
     pub fn tenant_event(
         &mut self,
         now: SimTime,
@@ -860,6 +890,8 @@ impl Tracer {
     }
 
     /// `cell`'s state after a change at `now` (call only when [`Tracer::counts_cell`]).
+    #[cold]
+    #[inline(never)]
     pub fn cell_state(&mut self, now: SimTime, mut s: CounterSample) {
         let cell = s.cell;
         self.flush_pending(cell, now.as_nanos());
@@ -871,6 +903,8 @@ impl Tracer {
     }
 
     /// `cell`'s state at a recording-window boundary, with the window's DB utilisation.
+    #[cold]
+    #[inline(never)]
     pub fn window_sample(&mut self, now: SimTime, s: CounterSample) {
         self.flush_pending(s.cell, now.as_nanos());
         if let Some(c) = self.cells.get_mut(s.cell as usize) {

@@ -1848,6 +1848,8 @@ fn counter_sample(cell: u32, c: &Cell) -> reports::trace::CounterSample {
 
 impl Platform {
     /// Gives the tracer `cell`'s state after a change (if it counts that cell).
+    #[cold]
+    #[inline(never)]
     fn trace_cell(&mut self, now: SimTime, cell: u32) {
         if let Some(tr) = self.tracer.as_deref_mut() {
             if tr.counts_cell(now, cell) {
@@ -1858,6 +1860,8 @@ impl Platform {
 
     /// Hands the breakers' state changes to the tracer (each carries its own instant). Only
     /// called when tracing: the logs are observability only, no decision reads them.
+    #[cold]
+    #[inline(never)]
     fn trace_breakers(&mut self, now: SimTime) {
         let Some(tr) = self.tracer.as_deref_mut() else {
             return;
