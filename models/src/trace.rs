@@ -994,3 +994,95 @@ impl Tracer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SC: &str = r#"version = 1
+duration = "1m"
+[platform]
+cells = 2
+[[tenants]]
+id = "a"
+rate = "1/s"
+"#;
+
+    fn tracer(resolution_ns: u64) -> Tracer {
+        let sc = crate::scenario::load_str("t.toml", SC, &[]).unwrap();
+        let pop = Population::build(&sc, 1);
+        let spec = TraceSpec {
+            cells: vec![0],
+            counter_resolution: SimDuration(resolution_ns),
+            ..TraceSpec::default()
+        };
+        let sel = spec.check(&sc, &pop).unwrap();
+        Tracer::new(&sc, &pop, &sel, &spec)
+    }
+
+    fn state(cell: u32, queue_depth: u32) -> CounterSample {
+        CounterSample {
+            at_ns: 0,
+            cell,
+            queue_depth,
+            workers_busy: 0,
+            workers: 4,
+            db_connections_held: 0,
+            db_waiting: 0,
+            db_utilisation: None,
+        }
+    }
+
+    /// Oracle: the emitted samples are, for each resolution step in which the state changed,
+    /// the state at the step's end; repeats of the last emitted state are skipped; a window
+    /// sample is always kept (it carries the utilisation); uncounted cells record nothing.
+    #[test]
+    fn counters_keep_the_state_at_the_end_of_each_changed_step() {
+        let mut tr = tracer(10);
+        let changes = [(1, 1), (5, 2), (12, 3), (19, 3), (35, 0), (36, 5), (38, 0)];
+        for (t, q) in changes {
+            if tr.counts_cell(SimTime(t), 0) {
+                tr.cell_state(SimTime(t), state(0, q));
+            }
+            assert!(!tr.counts_cell(SimTime(t), 1), "cell 1 is not selected");
+        }
+        tr.window_sample(
+            SimTime(50),
+            CounterSample {
+                db_utilisation: Some(0.5),
+                ..state(0, 0)
+            },
+        );
+        let trace = tr.finish(SimTime(60), &[], Vec::new(), TraceMeta::default());
+        let got: Vec<(u64, u32, Option<f64>)> = trace
+            .counters
+            .iter()
+            .map(|c| (c.at_ns, c.queue_depth, c.db_utilisation))
+            .collect();
+        // Step [0,10): last 2 → at 10. Step [10,20): last 3 → at 20. Step [30,40): last 0 →
+        // at 40. The window sample at 50 (same state, but with the utilisation).
+        assert_eq!(
+            got,
+            vec![
+                (10, 2, None),
+                (20, 3, None),
+                (40, 0, None),
+                (50, 0, Some(0.5))
+            ]
+        );
+    }
+
+    #[test]
+    fn the_bound_stops_new_requests_and_counts_drops() {
+        let mut tr = tracer(10);
+        tr.max = 1;
+        let id = |slot| Id { slot, gen: 0 };
+        tr.request_started(SimTime(1), id(0), 0, 0, 0);
+        tr.request_started(SimTime(2), id(1), 0, 0, 0);
+        tr.cell_health(SimTime(3), 0, true);
+        let trace = tr.finish(SimTime(60), &[], Vec::new(), TraceMeta::default());
+        assert_eq!(trace.requests.len(), 1);
+        assert_eq!(trace.meta.cap_hit_at_ns, Some(2));
+        assert_eq!(trace.meta.dropped, 1);
+    }
+}
