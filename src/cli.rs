@@ -13,7 +13,7 @@ use std::path::PathBuf;
 schedulers, DB pools, client timeouts) from a scenario file, injects faults on a timeline, and \
 checks per-tenant isolation SLOs. Same scenario + same seed = the same result, on any machine.",
     after_help = "Exit codes: 0 all SLOs passed, 1 an SLO failed, 2 invalid input, 3 internal error (a bug).\n\
-Examples:\n  tenantsim run scenarios/quickstart.toml\n  tenantsim validate scenarios/*.toml"
+Examples:\n  tenantsim run scenarios/quickstart.toml\n  tenantsim trace scenarios/hot-tenant.toml --tenant hot --out out/hot.json\n  tenantsim validate scenarios/*.toml"
 )]
 pub struct Cli {
     /// What to do.
@@ -65,6 +65,25 @@ Every shard of the sweep must be given exactly once, all run on the same scenari
 flags and tenantsim version. The output is byte-identical to an unsharded `compare --out`.\n\n\
 Exit codes: 0 merged, 2 invalid input (missing, duplicate or mismatched shards).")]
     Merge(MergeArgs),
+    /// Export what happened to selected tenants' requests as spans (Perfetto or JSON lines).
+    #[command(after_help = "Examples:\n  \
+tenantsim trace scenarios/hot-tenant.toml --tenant hot --from 1m55s --to 2m10s --out out/hot.json\n  \
+tenantsim trace scenarios/retry-storm.toml --tenant t-0001 --from 1m --to 2m30s --out out/retries.json\n  \
+tenantsim trace scenarios/retry-storm.toml --cell 0 --from 2m --to 2m1s --format jsonl --out out/cell0.jsonl\n  \
+tenantsim trace scenarios/acmedocs.toml --seed 3 --tenant megacorp --from 15m --to 15m10s --out out/megacorp.json\n\n\
+Traces every request of the selected tenants (--tenant, repeatable) or of every tenant on the\n\
+selected cells (--cell, repeatable) that starts in [--from, --to) (default: the whole run): the\n\
+request, its attempts and the backoffs between them, and inside each attempt its phases (edge,\n\
+queue, kms, service, db_wait, db_run, ...), with outcomes and causes. Plus fault, breaker,\n\
+heartbeat, route, config and lifecycle instants, and counters of the cells involved (queue depth,\n\
+workers, DB connections and utilisation). The run is the same run as `tenantsim run` with the same\n\
+seed (same digest): tracing observes, it never changes what happens.\n\
+Formats: perfetto (Chrome Trace Event JSON: open it at https://ui.perfetto.dev or chrome://tracing;\n\
+the default unless PATH ends in .jsonl) and jsonl (one JSON object per line, for jq). Every field is\n\
+documented in reports/README.md (\"Traces\").\n\n\
+Exit codes: 0 trace written, 2 invalid input (file, flags, unknown tenant or cell, unwritable PATH),\n\
+3 internal error.")]
+    Trace(TraceArgs),
     /// Explain why SLOs failed on a seed; `--without X` measures what a tenant or fault cost
     /// the others.
     #[command(after_help = "Examples:\n  \
@@ -200,6 +219,67 @@ pub struct MergeArgs {
     /// Write the merged outputs here (as `compare --out` would).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// Trace output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Chrome Trace Event Format JSON (ui.perfetto.dev, chrome://tracing).
+    Perfetto,
+    /// One JSON object per line (jq).
+    Jsonl,
+}
+
+/// `trace` flags.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Seed (default: the scenario's `seed`, else 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run a variant declared in the scenario (its overrides apply before `--set`).
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
+    /// Override a scenario key, e.g. `--set platform.cells=4` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Trace this tenant's requests (repeatable).
+    #[arg(long = "tenant", value_name = "ID")]
+    pub tenants: Vec<String>,
+    /// Trace the requests of every tenant on this cell (repeatable; cells count from 0).
+    #[arg(long = "cell", value_name = "N")]
+    pub cells: Vec<u32>,
+    /// Trace requests that start at or after this time, e.g. `2m` (default: 0).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<sim::SimDuration>,
+    /// ... and before this time, e.g. `2m30s` (default: the end of the run).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<sim::SimDuration>,
+    /// Output format (default: jsonl if PATH ends in .jsonl, else perfetto).
+    #[arg(long, value_enum)]
+    pub format: Option<TraceFormat>,
+    /// Write the trace to this file.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Stop tracing new requests after this many records (spans, instants, counter samples).
+    #[arg(long, value_name = "N", default_value = "2_000_000", value_parser = parse_count)]
+    pub max_events: u64,
+    /// At most one counter sample per cell per this much simulated time.
+    #[arg(long, value_name = "DURATION", default_value = "10ms", value_parser = parse_time)]
+    pub counter_resolution: sim::SimDuration,
+}
+
+/// A simulated time or duration such as `90s`, `2m30s` or `1h`.
+fn parse_time(s: &str) -> Result<sim::SimDuration, String> {
+    sim::SimDuration::parse(s).map_err(|e| e.to_string())
+}
+
+/// A count, `_` allowed as a digit separator (`2_000_000`).
+fn parse_count(s: &str) -> Result<u64, String> {
+    s.replace('_', "")
+        .parse::<u64>()
+        .map_err(|_| format!("`{s}` is not a whole number (e.g. 2_000_000)"))
 }
 
 /// `explain` flags.

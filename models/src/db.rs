@@ -142,8 +142,9 @@ impl Db {
     }
 
     /// Collects every query that finished, hit its statement timeout or gave up waiting for
-    /// a connection by `now`, in a deterministic order (running set order, then FIFO).
-    pub fn poll(&mut self, now: SimTime, out: &mut Vec<(Token, QueryEnd)>) {
+    /// a connection by `now`, in a deterministic order (running set order, then FIFO), with
+    /// the instant it got its connection (for an acquire timeout: when it was submitted).
+    pub fn poll(&mut self, now: SimTime, out: &mut Vec<(Token, QueryEnd, SimTime)>) {
         self.advance(now);
         // Half a nanosecond of work absorbs rounding of wake-up times to whole ns.
         let cut = self.v + 0.5 * self.rate().max(1e-9);
@@ -164,7 +165,7 @@ impl Db {
                 Some(e) => {
                     // Order-preserving removal keeps the scan order deterministic.
                     self.running.remove(i);
-                    out.push((r.token, e));
+                    out.push((r.token, e, r.started));
                 }
                 None => i += 1,
             }
@@ -173,7 +174,7 @@ impl Db {
             while let Some(&(token, _, since)) = self.waiting.front() {
                 if since.after(at) <= now {
                     self.waiting.pop_front();
-                    out.push((token, QueryEnd::AcquireTimeout));
+                    out.push((token, QueryEnd::AcquireTimeout, since));
                 } else {
                     break;
                 }
@@ -278,7 +279,7 @@ mod tests {
             if Some(t) == wake {
                 ended.clear();
                 db.poll(SimTime(t), &mut ended);
-                for &(tok, e) in &ended {
+                for &(tok, e, _) in &ended {
                     out.push((tok, t, e));
                     if e != QueryEnd::AcquireTimeout {
                         db.release(SimTime(t));

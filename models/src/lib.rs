@@ -20,6 +20,7 @@
 //! | [`slo`] | judging SLOs against the recording; blast radius |
 //! | [`run`] | one run end to end, with the request ledger checked |
 //! | [`slab`] | generation-checked storage for live requests and attempts |
+//! | [`trace`] | request tracing for `tenantsim trace`: spans, instants, counters of selected tenants |
 //! | [`verdicts`] | per fault: blast radius and time to recover |
 //! | [`workload`] | load shapes over time (ramps, steps, diurnal) and arrival kinds |
 #![deny(missing_docs)]
@@ -40,5 +41,6 @@ pub mod scheduler;
 pub mod slab;
 pub mod slo;
 pub mod token_bucket;
+pub mod trace;
 pub mod verdicts;
 pub mod workload;

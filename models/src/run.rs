@@ -28,6 +28,8 @@ pub struct RunOutput {
     pub stop: StopReason,
     /// The snapshots asked for in [`RunOptions::probes`], in time order.
     pub probes: Vec<Snapshot>,
+    /// The request trace, when [`RunOptions::trace`] asked for one.
+    pub trace: Option<reports::trace::Trace>,
 }
 
 /// Options of one run beyond the scenario and seed.
@@ -47,6 +49,8 @@ pub struct RunOptions {
     pub silence: Vec<u32>,
     /// Counterfactual: these faults (scenario order) do nothing.
     pub disable_faults: Vec<usize>,
+    /// Trace these requests (see [`crate::trace`]); the run itself is unchanged.
+    pub trace: Option<crate::trace::TraceSpec>,
 }
 
 /// A run that could not be trusted.
@@ -55,6 +59,9 @@ pub enum RunError {
     /// A model invariant broke (a bug): exit code 3.
     #[error("internal invariant broken: {0}")]
     Invariant(String),
+    /// The trace selection does not fit the scenario (an input error): exit code 2.
+    #[error("{0}")]
+    Trace(#[from] crate::trace::SelectionError),
 }
 
 /// Runs `sc` with `seed`; `variant` is only recorded.
@@ -143,8 +150,16 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         heat_threshold: heat_threshold(sc),
         cells: sc.platform.cells as usize,
     });
+    let tracer = match &opts.trace {
+        Some(spec) => {
+            let sel = spec.check(sc, &pop)?;
+            Some(Box::new(crate::trace::Tracer::new(sc, &pop, &sel, spec)))
+        }
+        None => None,
+    };
     let mut engine: Engine<Ev> = Engine::new();
     let mut plat = Platform::build(sc, &pop, seed, rec, &mut engine.queue);
+    plat.tracer = tracer;
     if opts.inject.as_deref() == Some("illegal_transition") {
         plat.inject_illegal_transition();
     }
@@ -299,11 +314,51 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         tenants,
     };
     let series = series_of(sc, &pop, rec);
+    let trace = plat.tracer.take().map(|tr| {
+        let names: Vec<(String, String, u32)> = pop
+            .tenants
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                (
+                    t.id.clone(),
+                    sc.tiers[t.tier].name.clone(),
+                    plat.tenant_cell(i),
+                )
+            })
+            .collect();
+        let meta = reports::trace::TraceMeta {
+            scenario: summary.scenario.clone(),
+            file: summary.file.clone(),
+            seed,
+            variant: summary.variant.clone(),
+            overrides: summary.overrides.clone(),
+            digest: summary.digest.clone(),
+            select_tenants: opts
+                .trace
+                .as_ref()
+                .map(|s| s.tenants.clone())
+                .unwrap_or_default(),
+            select_cells: opts
+                .trace
+                .as_ref()
+                .map(|s| s.cells.clone())
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        tr.finish(
+            SimTime(sc.duration.as_nanos()),
+            &names,
+            sc.classes.iter().map(|c| c.name.clone()).collect(),
+            meta,
+        )
+    });
     Ok(RunOutput {
         summary,
         series,
         stop,
         probes,
+        trace,
     })
 }
 

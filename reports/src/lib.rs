@@ -11,6 +11,7 @@
 //! | `timeseries.csv`, `tenants.csv` | [`csv`] |
 //! | charts (PNG + SVG) | [`charts`] |
 //! | `report.html` | [`html`] |
+//! | request traces (Perfetto JSON, JSON lines) | [`trace`] |
 //! | `compare.json`, `compare.csv`, `runs.csv`, comparison charts and page | [`compare`], [`compare_charts`], [`compare_html`] |
 //!
 //! `reports/README.md` documents every file, field and column.
@@ -31,5 +32,6 @@ pub mod summary;
 pub mod terminal;
 #[cfg(test)]
 mod testdata;
+pub mod trace;
 
 pub use summary::RunSummary;

@@ -8,6 +8,7 @@ mod out;
 mod pool;
 mod run;
 mod shrink;
+mod trace;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -17,6 +18,7 @@ pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
+        Command::Trace(a) => trace::trace(a),
         Command::Validate(a) => validate::validate(a),
         Command::Compare(a) => compare::compare(a),
         Command::Merge(a) => compare::merge(a),

@@ -330,6 +330,20 @@ impl Platform {
         } else {
             self.ctl.counts.route_refresh_failures += 1;
         }
+        let (cell, version) = (
+            self.ctl.edge_routes[t as usize].cell,
+            self.ctl.edge_routes[t as usize].version,
+        );
+        self.trace_tenant(
+            now,
+            t,
+            if ok {
+                "route_refreshed"
+            } else {
+                "route_refresh_failed"
+            },
+            || vec![("cell", cell.into()), ("version", version.into())],
+        );
         let parked = std::mem::take(&mut self.ctl.parked[t as usize]);
         for att in parked {
             if ok {
@@ -364,6 +378,9 @@ impl Platform {
                 let late = now.since(self.ctl.last_beat[c]) > limit;
                 if late != self.ctl.dead[c] {
                     self.ctl.dead[c] = late;
+                    if let Some(tr) = self.tracer.as_deref_mut() {
+                        tr.cell_health(now, c as u32, late);
+                    }
                     if late {
                         self.ctl.counts.cells_marked_dead += 1;
                     } else {
@@ -382,8 +399,7 @@ impl Platform {
                 if self.ctl.state(t) == Some(TenantState::Active)
                     && now.since(self.ctl.last_request[t as usize]) >= idle
                 {
-                    self.ctl
-                        .transition(now, t, TenantState::Dormant, LCause::Idle);
+                    self.transition(now, t, TenantState::Dormant, LCause::Idle);
                 }
             }
         }
@@ -429,11 +445,9 @@ impl Platform {
             CpOp::ConfigChange(f) => self.publish_config_fault(now, f, q),
             CpOp::Suspend(t, on) => {
                 if on {
-                    self.ctl
-                        .transition(now, t, TenantState::Suspended, LCause::Completed);
+                    self.transition(now, t, TenantState::Suspended, LCause::Completed);
                 } else {
-                    self.ctl
-                        .transition(now, t, TenantState::Active, LCause::Operator);
+                    self.transition(now, t, TenantState::Active, LCause::Operator);
                 }
                 let c = &mut self.ctl.config[t as usize];
                 c.2 = on;
@@ -455,6 +469,13 @@ impl Platform {
             self.ctl.lifecycle[t as usize] =
                 Some(Lifecycle::new(TenantState::ProvisionPending, now));
             self.ctl.state_byte[t as usize] = TenantState::ProvisionPending.index() as u8;
+            self.trace_tenant(now, t, "lifecycle", || {
+                vec![
+                    ("from", serde_json::Value::Null),
+                    ("to", TenantState::ProvisionPending.name().into()),
+                    ("cause", "provision_requested".into()),
+                ]
+            });
             self.run_cp_op(now, CpOp::Provision(t), q);
             self.schedule_arrival(t, q);
         }
@@ -482,8 +503,7 @@ impl Platform {
             }
             None => {
                 self.ctl.counts.provision_failed += 1;
-                self.ctl
-                    .transition(now, t, TenantState::ProvisionFailed, LCause::Failed);
+                self.transition(now, t, TenantState::ProvisionFailed, LCause::Failed);
             }
         }
     }
@@ -498,8 +518,7 @@ impl Platform {
         }
         self.ctl.route_version[t as usize] += 1;
         self.ctl.counts.provisioned += 1;
-        self.ctl
-            .transition(now, t, TenantState::Active, LCause::Completed);
+        self.transition(now, t, TenantState::Active, LCause::Completed);
     }
 
     /// Publishes a new config version for `t` and pushes it to the edge.
@@ -510,9 +529,12 @@ impl Platform {
         urgent: bool,
         q: &mut EventQueue<Ev>,
     ) {
-        let _ = now;
         self.ctl.config_version[t as usize] += 1;
         self.ctl.counts.config_versions += 1;
+        let version = self.ctl.config_version[t as usize];
+        self.trace_tenant(now, t, "config_published", || {
+            vec![("version", version.into()), ("urgent", urgent.into())]
+        });
         let delay = if urgent {
             &self.ctl.urgent_push_delay
         } else {
@@ -580,6 +602,17 @@ impl Platform {
         }
         self.ctl.edge_config_version[t as usize] = version;
         let (rate, burst, suspended) = self.ctl.config[t as usize];
+        self.trace_tenant(now, t, "config_applied", || {
+            vec![
+                ("version", version.into()),
+                (
+                    "rate_limit_per_s",
+                    rate.map_or(serde_json::Value::Null, serde_json::Value::from),
+                ),
+                ("burst", burst.into()),
+                ("suspended", suspended.into()),
+            ]
+        });
         let e = &mut self.edge[t as usize];
         match rate {
             Some(r) => e.bucket.set_limits(now, r, burst.max(1)),
@@ -609,7 +642,13 @@ impl Platform {
         self.ctl.migrations_active += 1;
         self.ctl.reject_misrouted[t as usize] = reject_misrouted;
         let secs = self.data_size[t as usize] / backfill_rate;
-        let _ = now;
+        self.trace_tenant(now, t, "migration", || {
+            vec![
+                ("phase", "migrating".into()),
+                ("from", from.into()),
+                ("to", to_cell.into()),
+            ]
+        });
         q.schedule_in(
             SimDuration::from_secs_f64(secs),
             Ev::MigrationBackfilled { tenant: t },
@@ -633,7 +672,13 @@ impl Platform {
         let d = SimDuration::from_nanos_f64(self.ctl.push_delay.sample(&mut self.ctl.rng));
         q.schedule_in(d, Ev::RoutePushed { tenant: t });
         q.schedule_in(self.ctl.route_ttl, Ev::MigrationFinalised { tenant: t });
-        let _ = now;
+        self.trace_tenant(now, t, "migration", || {
+            vec![
+                ("phase", "cutover".into()),
+                ("from", from.into()),
+                ("to", to.into()),
+            ]
+        });
     }
 
     /// The new route reaches the edge (unless it cannot hear the control plane).
@@ -646,12 +691,23 @@ impl Platform {
         e.version = self.ctl.route_version[t as usize];
         e.fetched = now;
         e.valid = true;
+        let (cell, version) = (e.cell, e.version);
+        self.trace_tenant(now, t, "route_pushed", || {
+            vec![("cell", cell.into()), ("version", version.into())]
+        });
     }
 
     /// The old cell drops its copy.
-    pub(super) fn on_migration_finalised(&mut self, t: u32) {
-        if let Some(MigrationPhase::CutOver { from, .. }) = self.ctl.migration[t as usize] {
+    pub(super) fn on_migration_finalised(&mut self, now: SimTime, t: u32) {
+        if let Some(MigrationPhase::CutOver { from, to }) = self.ctl.migration[t as usize] {
             self.ctl.migration[t as usize] = Some(MigrationPhase::Final { from });
+            self.trace_tenant(now, t, "migration", || {
+                vec![
+                    ("phase", "final".into()),
+                    ("from", from.into()),
+                    ("to", to.into()),
+                ]
+            });
         }
     }
 
@@ -686,11 +742,12 @@ impl Platform {
 
     /// The edge learnt its route is wrong (`wrong_cell`): drop the entry so the next
     /// attempt fetches the current one.
-    pub(super) fn invalidate_route(&mut self, t: u32) {
+    pub(super) fn invalidate_route(&mut self, now: SimTime, t: u32) {
         // Force a refresh before the next use.
         let e = &mut self.ctl.edge_routes[t as usize];
         e.fetched = SimTime::ZERO;
         e.valid = false;
+        self.trace_tenant(now, t, "route_invalidated", Vec::new);
     }
 }
 

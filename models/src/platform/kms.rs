@@ -58,6 +58,9 @@ impl Platform {
             }
         }
         self.kms.calls += 1;
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.phase(now, att, "kms");
+        }
         let reachable = if !self.kms.up {
             Some(false)
         } else {
@@ -105,7 +108,7 @@ impl Platform {
         match code {
             0 => {
                 self.kms.cache[cell][t as usize] = now.after(self.kms.ttl);
-                self.begin_cpu(att, q);
+                self.begin_cpu(now, att, q);
             }
             1 => {
                 self.kms.failures += 1;

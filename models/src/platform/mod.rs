@@ -415,7 +415,7 @@ pub struct Platform {
     queue_limit: usize,
     window: SimDuration,
     faults: Vec<FaultRt>,
-    poll_buf: Vec<(u64, QueryEnd)>,
+    poll_buf: Vec<(u64, QueryEnd, SimTime)>,
     db_partition_timeout: SimDuration,
     data_size: Vec<f64>,
     /// Per tenant: its queue lane's (weight, in-service cap).
@@ -430,6 +430,9 @@ pub struct Platform {
     pub recorder: Recorder,
     /// The ledger counters.
     pub ledger: LedgerCounts,
+    /// The request tracer, when tracing (`tenantsim trace`). `None` costs one branch per hook;
+    /// the tracer never feeds back into the model (see `crate::trace`).
+    pub tracer: Option<Box<crate::trace::Tracer>>,
 }
 
 impl Platform {
@@ -875,6 +878,7 @@ impl Platform {
             jobs: jobs_rt,
             recorder,
             ledger: LedgerCounts::default(),
+            tracer: None,
         };
         debug_assert_eq!(n_cells, plat.cells.len());
         plat.control_initial_routes(SimTime::ZERO);
@@ -1043,6 +1047,9 @@ impl Platform {
         });
         self.ledger.requests_started += 1;
         self.recorder.offered(tenant, now);
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.request_started(now, req, tenant, self.tenant_cell[tenant as usize], class);
+        }
         self.start_attempt(now, req, q);
     }
 
@@ -1055,6 +1062,9 @@ impl Platform {
             (req.tenant, req.class, req.sent, req.seed, req.attempts);
         self.ledger.attempts_started += 1;
         self.recorder.attempt(tenant, sent);
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.attempt_started(now, req_id, number);
+        }
         if let Some(last) = self.ctl.last_request.get_mut(tenant as usize) {
             *last = now;
         }
@@ -1062,7 +1072,7 @@ impl Platform {
         // destroyed) and those its config says are suspended.
         let serving = match self.ctl.state_fast(tenant) {
             Some(crate::lifecycle::TenantState::Dormant) => {
-                self.ctl.transition(
+                self.transition(
                     now,
                     tenant,
                     crate::lifecycle::TenantState::Active,
@@ -1139,6 +1149,9 @@ impl Platform {
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
         }
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.attempt_admitted(req_id, att);
+        }
         let tq = &mut self.timeouts[class as usize];
         let deadline = now.after(timeout);
         debug_assert!(
@@ -1152,7 +1165,12 @@ impl Platform {
         }
         match self.route_for(now, tenant, q) {
             control::RouteDecision::Cell(c) => self.deliver_to_cell(now, att, c, q),
-            control::RouteDecision::Park => self.ctl.parked[tenant as usize].push(att),
+            control::RouteDecision::Park => {
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.route_parked(att);
+                }
+                self.ctl.parked[tenant as usize].push(att)
+            }
         }
     }
 
@@ -1185,6 +1203,9 @@ impl Platform {
         if let Some(a) = self.attempts.get_mut(att) {
             a.local = local;
         }
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.delivered(att, cell);
+        }
         match self.cells[cell as usize].edge_cut {
             Some(true) => {
                 self.end_attempt(now, att, Outcome::Failed(Cause::Unreachable), false, q);
@@ -1192,6 +1213,9 @@ impl Platform {
             }
             Some(false) => {
                 // The call hangs: the edge gives up at the client's timeout.
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.phase(now, att, "edge_to_cell");
+                }
                 let timeout = self.classes[class as usize].timeout;
                 q.schedule_in(timeout, Ev::AttemptLost { att });
                 return;
@@ -1204,7 +1228,7 @@ impl Platform {
         }
         let writes = self.classes[class as usize].writes;
         if !self.cell_owns(cell, t, writes) {
-            self.invalidate_route(t);
+            self.invalidate_route(now, t);
             self.end_attempt(now, att, Outcome::Failed(Cause::WrongCell), false, q);
             return;
         }
@@ -1216,13 +1240,25 @@ impl Platform {
             return;
         }
         match c.queue.push(local, service_ns, now, att) {
-            Ok(()) => self.pull_from_queue(now, cell, q),
+            Ok(()) => {
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.phase(now, att, "queue");
+                }
+                self.pull_from_queue(now, cell, q)
+            }
             Err(att) => self.end_attempt(now, att, Outcome::Failed(Cause::QueueFull), false, q),
         }
     }
 
     /// Starts queued attempts on free workers of `cell`, shedding those that waited too long.
     fn pull_from_queue(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
+        self.pull_from_queue_inner(now, cell, q);
+        if self.tracer.is_some() {
+            self.trace_cell(now, cell);
+        }
+    }
+
+    fn pull_from_queue_inner(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
         loop {
             let c = &mut self.cells[cell as usize];
             if c.busy >= c.workers {
@@ -1263,11 +1299,14 @@ impl Platform {
         if needs_key && !self.kms_key_ready(now, att, q) {
             return; // resumes on KmsAnswered
         }
-        self.begin_cpu(att, q);
+        self.begin_cpu(now, att, q);
     }
 
     /// The worker starts the attempt's CPU work.
-    pub(super) fn begin_cpu(&mut self, att: Id, q: &mut EventQueue<Ev>) {
+    pub(super) fn begin_cpu(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.phase(now, att, "service");
+        }
         if let Some(a) = self.attempts.get(att) {
             q.schedule_in(SimDuration(a.service_ns), Ev::ServiceFinished { att });
         }
@@ -1306,10 +1345,16 @@ impl Platform {
                 return;
             }
             Some(false) => {
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.phase(now, att, "db_call");
+                }
                 q.schedule_in(self.db_partition_timeout, Ev::DbCallFailed { att });
                 return;
             }
             None => {}
+        }
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.phase(now, att, "db_wait");
         }
         self.cells[cell].db.submit(now, att.word(), work);
         self.reschedule_db(now, cell as u32, q);
@@ -1345,6 +1390,9 @@ impl Platform {
                     w.map(|w| (q.schedule_cancellable(w.since(now), Ev::DbWoke { cell }), w));
             }
         }
+        if self.tracer.is_some() {
+            self.trace_cell(now, cell);
+        }
     }
 
     fn on_db_woke(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
@@ -1352,7 +1400,7 @@ impl Platform {
         let mut ended = std::mem::take(&mut self.poll_buf);
         ended.clear();
         self.cells[cell as usize].db.poll(now, &mut ended);
-        for &(tok, end) in &ended {
+        for &(tok, end, started) in &ended {
             if tok & jobs::JOB_BIT != 0 {
                 if end != QueryEnd::AcquireTimeout {
                     self.cells[cell as usize].db.release(now);
@@ -1367,6 +1415,11 @@ impl Platform {
                 continue;
             }
             let att = Id::from_word(tok);
+            if end != QueryEnd::AcquireTimeout {
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.db_started(att, started);
+                }
+            }
             match end {
                 QueryEnd::Done => {
                     let c = &self.cells[cell as usize];
@@ -1386,6 +1439,9 @@ impl Platform {
                             a.pending_error = failed;
                             let extra = SimDuration::from_nanos_f64(d.sample(&mut a.chance));
                             q.schedule_in(extra, Ev::DbLatencyElapsed { att });
+                            if let Some(tr) = self.tracer.as_deref_mut() {
+                                tr.phase(now, att, "db_latency");
+                            }
                         }
                         None => {
                             self.cells[cell as usize].db.release(now);
@@ -1456,6 +1512,9 @@ impl Platform {
         let Some(a) = self.attempts.remove(att) else {
             return;
         };
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.attempt_ended(now, att, outcome);
+        }
         self.in_flight_attempts -= 1;
         self.edge[a.tenant as usize].in_flight -= 1;
         self.ledger.attempts_finished += 1;
@@ -1529,6 +1588,9 @@ impl Platform {
         retry_after: Option<SimDuration>,
         q: &mut EventQueue<Ev>,
     ) {
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.attempt_result(now, req_id, outcome, retry_after);
+        }
         let Some(r) = self.requests.get_mut(req_id) else {
             return;
         };
@@ -1557,6 +1619,9 @@ impl Platform {
                         r.prev_delay = delay;
                         self.ledger.retries += 1;
                         q.schedule_in(wait, Ev::RetryDue { req: req_id });
+                        if let Some(tr) = self.tracer.as_deref_mut() {
+                            tr.retry_scheduled(now, req_id);
+                        }
                         return;
                     }
                     self.ledger.retries_denied_by_budget += 1;
@@ -1570,6 +1635,9 @@ impl Platform {
         let Some(mut r) = self.requests.remove(req) else {
             return;
         };
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.request_finished(now, req);
+        }
         self.ledger.requests_finished += 1;
         self.recorder
             .finished(r.tenant, r.sent, now, outcome, r.attempts);
@@ -1595,6 +1663,9 @@ impl Platform {
     fn on_fault(&mut self, now: SimTime, fault: u32, active: bool, q: &mut EventQueue<Ev>) {
         if self.faults[fault as usize].disabled {
             return;
+        }
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            tr.fault(now, fault, active, &self.tenant_cell);
         }
         self.faults[fault as usize].active = active;
         match &self.faults[fault as usize].kind {
@@ -1662,7 +1733,7 @@ impl Platform {
                 };
                 if active {
                     if self.ctl.state(t).is_some_and(|s| s.serves_traffic()) {
-                        self.ctl.transition(
+                        self.transition(
                             now,
                             t,
                             crate::lifecycle::TenantState::SuspensionPending,
@@ -1754,22 +1825,121 @@ impl Platform {
                 (0..c.queue.tenant_count())
                     .any(|t| b.state(t) == crate::breaker::BreakerState::Open)
             });
+            let db_utilisation =
+                (used / (c.db.cores() * self.window.as_nanos() as f64)).clamp(0.0, 1.0);
             self.recorder.cell_sample(
                 ci,
                 crate::record::CellSample {
                     queue_depth: c.queue.len() as u32,
                     workers_busy: c.busy,
                     workers: c.workers,
-                    db_utilisation: (used / (c.db.cores() * self.window.as_nanos() as f64))
-                        .clamp(0.0, 1.0),
+                    db_utilisation,
                     db_waiting: c.db.waiting() as u32,
                     breaker_open,
                 },
             );
+            if let Some(tr) = self.tracer.as_deref_mut() {
+                if tr.counts_cell(now, ci as u32) {
+                    let mut s = counter_sample(ci as u32, c);
+                    s.db_utilisation = Some(db_utilisation);
+                    tr.window_sample(now, s);
+                }
+            }
         }
         let next = now.after(self.window);
         if next <= self.end {
             q.schedule_at(next, Ev::WindowClosed { window: window + 1 });
+        }
+    }
+}
+
+/// A cell's state for the tracer's counters.
+fn counter_sample(cell: u32, c: &Cell) -> reports::trace::CounterSample {
+    reports::trace::CounterSample {
+        at_ns: 0,
+        cell,
+        queue_depth: c.queue.len() as u32,
+        workers_busy: c.busy,
+        workers: c.workers,
+        db_connections_held: c.db.held(),
+        db_waiting: c.db.waiting() as u32,
+        db_utilisation: None,
+    }
+}
+
+impl Platform {
+    /// Gives the tracer `cell`'s state after a change (if it counts that cell).
+    #[cold]
+    #[inline(never)]
+    fn trace_cell(&mut self, now: SimTime, cell: u32) {
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            if tr.counts_cell(now, cell) {
+                tr.cell_state(now, counter_sample(cell, &self.cells[cell as usize]));
+            }
+        }
+    }
+
+    /// Hands the breakers' state changes to the tracer (each carries its own instant). Only
+    /// called when tracing: the logs are observability only, no decision reads them.
+    #[cold]
+    #[inline(never)]
+    fn trace_breakers(&mut self, now: SimTime) {
+        let Some(tr) = self.tracer.as_deref_mut() else {
+            return;
+        };
+        for (ci, c) in self.cells.iter_mut().enumerate() {
+            if let Some(b) = c.breaker.as_mut() {
+                while let Some(t) = b.take_transition() {
+                    tr.breaker(now, "db", ci as u32, t, &self.tenant_cell);
+                }
+            }
+        }
+        for (ci, b) in self.kms.breakers.iter_mut().enumerate() {
+            if let Some(b) = b.as_mut() {
+                while let Some(t) = b.take_transition() {
+                    tr.breaker(now, "kms", ci as u32, t, &self.tenant_cell);
+                }
+            }
+        }
+    }
+
+    /// Moves tenant `t` to lifecycle state `to` (see `ControlRt::transition`) and traces it.
+    pub(super) fn transition(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        to: crate::lifecycle::TenantState,
+        cause: crate::lifecycle::Cause,
+    ) {
+        let from = self.ctl.state(t);
+        self.ctl.transition(now, t, to, cause);
+        if from != Some(to) {
+            self.trace_tenant(now, t, "lifecycle", || {
+                vec![
+                    (
+                        "from",
+                        from.map_or(serde_json::Value::Null, |f| f.name().into()),
+                    ),
+                    ("to", to.name().into()),
+                    ("cause", cause.name().into()),
+                ]
+            });
+        }
+    }
+
+    /// Records a control-plane event of tenant `t` if the tracer wants it (`args` is only
+    /// built then).
+    pub(super) fn trace_tenant(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        kind: &'static str,
+        args: impl FnOnce() -> Vec<(&'static str, serde_json::Value)>,
+    ) {
+        if let Some(tr) = self.tracer.as_deref_mut() {
+            if tr.wants_tenant(now, t, self.tenant_cell[t as usize]) {
+                tr.tenant_event(now, t, kind, args());
+            }
         }
     }
 }
@@ -1788,6 +1958,16 @@ impl sim::Model for Platform {
     type Event = Ev;
     #[inline]
     fn handle(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
+        self.dispatch(now, ev, q);
+        if self.tracer.is_some() {
+            self.trace_breakers(now);
+        }
+    }
+}
+
+impl Platform {
+    #[inline]
+    fn dispatch(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
         match ev {
             Ev::RequestArrived { tenant } => self.on_arrival(now, tenant, q),
             Ev::UserReady { tenant, user } => self.new_request(now, tenant, user, q),
@@ -1810,7 +1990,7 @@ impl sim::Model for Platform {
             Ev::ConfigPollDue => self.on_config_poll(now, q),
             Ev::MigrationBackfilled { tenant } => self.on_migration_backfilled(now, tenant, q),
             Ev::RoutePushed { tenant } => self.on_route_pushed(now, tenant),
-            Ev::MigrationFinalised { tenant } => self.on_migration_finalised(tenant),
+            Ev::MigrationFinalised { tenant } => self.on_migration_finalised(now, tenant),
             Ev::KmsAnswered { att, code } => self.on_kms_answered(now, att, code, q),
             Ev::DbCallFailed { att } => self.query_done(now, att, Err(Cause::Unreachable), q),
             Ev::AttemptLost { att } => self.end_attempt(now, att, Outcome::TimedOut, false, q),
