@@ -12,7 +12,8 @@ use crate::scenario::{FaultKind, Metric, Scenario};
 use crate::slo;
 use reports::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use reports::summary::{
-    self, FaultRow, GroupRow, Latency, LedgerRow, Outcomes, RunSummary, TenantRow,
+    self, EvidencePoint, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault,
+    Outcomes, RunSummary, TenantRow,
 };
 use sim::{Engine, RunLimits, SimDuration, SimTime, StopReason};
 use std::collections::BTreeMap;
@@ -234,6 +235,38 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
             recovery_s: v.recovery_s,
         })
         .collect();
+    let m = &sc.metastability;
+    let metastability = MetastabilityRow {
+        goodput_below: m.goodput_below,
+        amplification_above: m.amplification_above,
+        for_s: m.for_duration.as_secs_f64(),
+        min_requests: m.min_requests,
+        faults: sc
+            .faults
+            .iter()
+            .zip(crate::verdicts::metastability(sc, rec, &targets))
+            .map(|(f, v)| MetastableFault {
+                fault: f.name.clone(),
+                flagged: v.flagged,
+                judged: v.judged.to_string(),
+                stuck_s: v.stuck_s,
+                until_end: v.until_end,
+                goodput: v.goodput,
+                amplification: v.amplification,
+                evidence_step_s: v.evidence_step_s,
+                evidence: v
+                    .evidence
+                    .into_iter()
+                    .map(|p| EvidencePoint {
+                        t_s: p.t_s,
+                        offered: p.offered,
+                        goodput: p.goodput,
+                        amplification: p.amplification,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
 
     let passed = slo_rows.iter().all(|r| r.passed);
     let summary = RunSummary {
@@ -252,6 +285,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         tiers,
         slos: slo_rows,
         faults,
+        metastability,
         ledger,
         control: control_row(&plat),
         tenants,

@@ -93,6 +93,14 @@ pub fn run(a: RunArgs) -> i32 {
             eps / 1e6
         );
     }
+    if a.quiet {
+        for f in s.metastable_faults() {
+            println!(
+                "WARNING: {}",
+                reports::terminal::metastable_line(&s.metastability, f)
+            );
+        }
+    }
     if let Some(path) = &a.json {
         if let Err(e) = write_file(path, &s.to_json()) {
             eprintln!("tenantsim: error: cannot write {}: {e}", path.display());
