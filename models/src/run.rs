@@ -277,6 +277,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         overrides: sc.overrides.clone(),
         seed,
         digest: engine.digest().hex(),
+        fingerprint: None,
         events: engine.events_processed(),
         sim_seconds: sc.duration.as_secs_f64(),
         stop: stop_name(stop).to_string(),

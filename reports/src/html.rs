@@ -179,6 +179,16 @@ pub fn report_html(
         },
     );
     meta("digest", format!("<code>{}</code>", escape(&s.digest)));
+    if let Some(f) = &s.fingerprint {
+        meta(
+            "tenantsim",
+            format!(
+                "<code>{}</code> (commit <code>{}</code>)",
+                escape(&f.version),
+                escape(&f.commit)
+            ),
+        );
+    }
     meta("simulated", format!("{:.1} s", s.sim_seconds));
     meta("events", thousands(s.events));
     meta("stopped by", escape(&s.stop));
@@ -780,6 +790,10 @@ mod tests {
             assert!(html.contains(&format!("id=\"chart-{name}\"")));
         }
         assert!(html.contains("0123456789abcdef"));
+        assert!(
+            html.contains("abc123def456"),
+            "the commit of the fingerprint"
+        );
         assert!(html.contains("db_degraded"));
         assert!(html.contains("not by the end"));
         // Top tenants: the first listed has the most breaches.

@@ -320,6 +320,23 @@ pub struct ControlRow {
     pub job_attempts_failed: u64,
 }
 
+/// What a run was made from, beyond the top-level `overrides`, `variant` and `seed`: enough to
+/// tell, for two summaries whose digests differ, whether their inputs differed or their
+/// behaviour did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Digest of the scenario file's bytes as read (tenantsim's in-tree hash, 16 hex digits).
+    pub scenario_digest: String,
+    /// tenantsim version (`0.1.0`).
+    pub version: String,
+    /// Git commit tenantsim was built from: 12 hex digits, `-dirty` when the tree had
+    /// uncommitted changes, `unknown` without git.
+    pub commit: String,
+    /// One digest over the scenario digest, overrides, variant, seed, version and commit:
+    /// equal ⇔ the same inputs.
+    pub inputs_digest: String,
+}
+
 /// Everything a run recorded that is worth keeping.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -337,6 +354,10 @@ pub struct RunSummary {
     pub seed: u64,
     /// Trace digest (16 hex digits).
     pub digest: String,
+    /// The run's inputs, recorded by the binary (`None` from library use and in summaries
+    /// written before fingerprints existed).
+    #[serde(default)]
+    pub fingerprint: Option<Fingerprint>,
     /// Events processed.
     pub events: u64,
     /// Simulated duration (s).

@@ -8,8 +8,8 @@
 
 use crate::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use crate::summary::{
-    EvidencePoint, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault,
-    Outcomes, RunSummary, SloRow, TenantRow, SCHEMA_VERSION,
+    EvidencePoint, FaultRow, Fingerprint, GroupRow, Latency, LedgerRow, MetastabilityRow,
+    MetastableFault, Outcomes, RunSummary, SloRow, TenantRow, SCHEMA_VERSION,
 };
 
 /// SplitMix64 finaliser → uniform in [0, 1).
@@ -377,6 +377,12 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         overrides: vec!["retry.budget=0.1".into()],
         seed: 42,
         digest: "0123456789abcdef".into(),
+        fingerprint: Some(Fingerprint {
+            scenario_digest: "89abcdef01234567".into(),
+            version: "0.1.0".into(),
+            commit: "abc123def456".into(),
+            inputs_digest: "fedcba9876543210".into(),
+        }),
         events: 12_345_678,
         sim_seconds,
         stop: "time_reached".into(),

@@ -6,8 +6,8 @@
 //! headers. A field added to the schema without documentation fails here.
 
 use reports::summary::{
-    EvidencePoint, FaultRow, GroupRow, MetastabilityRow, MetastableFault, RunSummary, SloRow,
-    TenantRow,
+    EvidencePoint, FaultRow, Fingerprint, GroupRow, MetastabilityRow, MetastableFault, RunSummary,
+    SloRow, TenantRow,
 };
 use std::collections::BTreeSet;
 
@@ -30,6 +30,7 @@ fn keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
 fn every_summary_field_is_documented() {
     let s = RunSummary {
         variant: Some("v".into()),
+        fingerprint: Some(Fingerprint::default()),
         tiers: vec![GroupRow::default()],
         slos: vec![SloRow {
             worst_tenant: Some("t".into()),

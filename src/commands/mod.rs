@@ -5,6 +5,7 @@ mod load;
 mod out;
 mod run;
 mod validate;
+mod verify;
 
 use crate::cli::{Cli, Command};
 

@@ -1,6 +1,7 @@
 //! `tenantsim run FILE`: one scenario, one seed, a summary and a verdict.
 
 use super::load::shell_quote;
+use super::verify::{self, fingerprint, Expected};
 use crate::cli::RunArgs;
 use crate::exit;
 use std::time::Instant;
@@ -21,22 +22,30 @@ pub fn repro_command(file: &str, seed: u64, variant: Option<&str>, sets: &[Strin
 
 /// Runs one scenario.
 pub fn run(a: RunArgs) -> i32 {
-    let sc = match super::load::load_as(&a.file, &a.set, a.variant.as_deref()) {
-        Ok(sc) => sc,
+    let loaded = match super::load::load_with_text(&a.file, &a.set, a.variant.as_deref()) {
+        Ok(l) => l,
         Err(msg) => {
             eprintln!("{msg}");
             return exit::INVALID_INPUT;
         }
     };
+    let sc = &loaded.scenario;
     let seed = a.seed.unwrap_or(sc.seed);
-    let repro = repro_command(
+    let repro = crate::version::with_version(&repro_command(
         &a.file.display().to_string(),
         seed,
         a.variant.as_deref(),
         &a.set,
-    );
+    ));
+    let expected = match a.verify_digest.as_deref().map(Expected::parse).transpose() {
+        Ok(e) => e,
+        Err(msg) => {
+            eprintln!("tenantsim: error: {msg}");
+            return exit::INVALID_INPUT;
+        }
+    };
     if !a.watch.is_empty() {
-        let pop = models::population::Population::build(&sc, seed);
+        let pop = models::population::Population::build(sc, seed);
         if let Some(bad) = a.watch.iter().find(|w| pop.find(w).is_none()) {
             eprintln!(
                 "{}: error in `--watch {bad}`: no tenant has that id (cohort members are named like `small-0001`)",
@@ -67,13 +76,19 @@ pub fn run(a: RunArgs) -> i32 {
         // A test hook to prove that a broken invariant exits 3 (see tests/cli.rs).
         inject: std::env::var("TENANTSIM_INJECT").ok(),
     };
-    let out = match models::run::run_with(&sc, seed, &opts) {
+    let mut out = match models::run::run_with(sc, seed, &opts) {
         Ok(out) => out,
         Err(e) => {
             eprintln!("tenantsim: {e}\n  repro: {repro}");
             return exit::INTERNAL;
         }
     };
+    out.summary.fingerprint = Some(fingerprint(
+        &loaded.file_text,
+        &sc.overrides,
+        sc.variant.as_deref(),
+        seed,
+    ));
     let wall = started.elapsed().as_secs_f64();
     let s = &out.summary;
     if !a.quiet {
@@ -125,13 +140,14 @@ pub fn run(a: RunArgs) -> i32 {
             );
         }
     }
+    let verified = expected.as_ref().map(|e| verify::verify(e, s));
     let failed: Vec<&str> = s
         .slos
         .iter()
         .filter(|r| !r.passed)
         .map(|r| r.name.as_str())
         .collect();
-    if failed.is_empty() {
+    let code = if failed.is_empty() {
         println!("verdict: PASS ({} SLOs)   repro: {repro}", s.slos.len());
         exit::OK
     } else {
@@ -142,6 +158,17 @@ pub fn run(a: RunArgs) -> i32 {
             failed.join(", ")
         );
         exit::SLO_FAILED
+    };
+    match verified {
+        None => code,
+        Some(Ok(line)) => {
+            println!("{line}");
+            code
+        }
+        Some(Err(msg)) => {
+            eprintln!("{msg}");
+            exit::SLO_FAILED
+        }
     }
 }
 
