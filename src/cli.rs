@@ -31,7 +31,8 @@ tenantsim run scenarios/quickstart.toml --seed 7\n  \
 tenantsim run scenarios/quickstart.toml --set platform.scheduler=drr --set platform.cells=4\n  \
 tenantsim run scenarios/quickstart.toml --json out/summary.json\n  \
 tenantsim run scenarios/quickstart.toml --out out/ --watch small-0007\n  \
-tenantsim run scenarios/quickstart.toml --seed 3 --verify-digest out/summary.json\n\n\
+tenantsim run scenarios/quickstart.toml --seed 3 --verify-digest out/summary.json\n  \
+tenantsim run scenarios/quickstart.toml --check-determinism\n\n\
 Exit codes: 0 all SLOs passed, 1 an SLO failed, 2 invalid input, 3 internal error.")]
     Run(RunArgs),
     /// Run scenario files × variants × seeds and check every SLO expectation (CI gate).
@@ -84,6 +85,11 @@ pub struct RunArgs {
     /// input changed, or that the behaviour did. A mismatch exits 1.
     #[arg(long, value_name = "D")]
     pub verify_digest: Option<String>,
+    /// Run the seed twice more — the scenario parsed afresh, and on another thread beside a
+    /// run of another seed — and compare digests at checkpoints; a difference names the first
+    /// diverging event and exits 3 (a bug in tenantsim).
+    #[arg(long)]
+    pub check_determinism: bool,
 }
 
 /// `validate` flags.

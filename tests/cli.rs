@@ -707,3 +707,117 @@ fn verify_digest_tells_changed_inputs_from_changed_behaviour() {
         "{err}"
     );
 }
+
+/// `--check-determinism` without a fault: three runs agree, the line says so, and the exit
+/// code is the SLO verdict's as usual (0 here, 1 with a failing SLO).
+#[test]
+fn check_determinism_passes_with_the_usual_exit_code() {
+    let o = bin()
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "-q",
+            "--check-determinism",
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("determinism: ok (3 runs, 14 checkpoints identical)"),
+        "{out}"
+    );
+    assert!(out.contains("verdict: PASS"), "{out}");
+    let o = bin()
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "-q",
+            "--check-determinism",
+            "--set",
+            "slos.bystander-latency.objective=p(99) < 5ms",
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        out.contains("determinism: ok (3 runs,") && out.contains("verdict: FAIL"),
+        "{out}"
+    );
+}
+
+/// `--check-determinism` with one event moved in the second run (the test hook
+/// `TENANTSIM_INJECT=perturb_event:N`): caught, exit 3, and the report names that very
+/// event — its number, simulated time, kind and component on both sides — with a repro line.
+#[test]
+fn check_determinism_names_the_first_diverging_event() {
+    let o = bin()
+        .current_dir(root())
+        .env("TENANTSIM_INJECT", "perturb_event:20000")
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "-q",
+            "--check-determinism",
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("determinism check FAILED: run 2 (same seed, the scenario parsed afresh)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("identical up to event 16384, different by event 32768"),
+        "{err}"
+    );
+    assert!(err.contains("first diverging event: #20000"), "{err}");
+    let side = |label: &str| {
+        err.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{label}: at ")))
+            .unwrap_or_else(|| panic!("no {label} line in:\n{err}"))
+            .to_string()
+    };
+    let (one, two) = (side("run 1"), side("run 2"));
+    assert_ne!(one, two);
+    // "run 1: at 25.123456789s  KIND  COMPONENT   (digest after it …)"
+    for l in [&one, &two] {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        assert!(
+            words[3].ends_with('s') && words[3].contains('.'),
+            "time: {l}"
+        );
+        assert!(
+            words[4].chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "kind: {l}"
+        );
+        assert!(words.len() > 6, "component: {l}");
+    }
+    assert!(
+        err.contains("repro: TENANTSIM_INJECT=perturb_event:20000 tenantsim run scenarios/quickstart.toml --seed 1 --check-determinism   # tenantsim "),
+        "{err}"
+    );
+    assert!(
+        !out.contains("verdict:"),
+        "no verdict from an untrustworthy run: {out}"
+    );
+
+    // An unknown hook is invalid input.
+    let o = bin()
+        .current_dir(root())
+        .env("TENANTSIM_INJECT", "perturb_event:zero")
+        .args(["run", "scenarios/quickstart.toml", "-q"])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("TENANTSIM_INJECT") && err.contains("perturb_event:1000"),
+        "{err}"
+    );
+}

@@ -15,7 +15,7 @@ use reports::summary::{
     self, EvidencePoint, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault,
     Outcomes, RunSummary, TenantRow,
 };
-use sim::{Engine, RunLimits, SimDuration, SimTime, StopReason};
+use sim::{Digest, Engine, NoObserver, Observer, RunLimits, SimDuration, SimTime, StopReason};
 use std::collections::BTreeMap;
 
 /// A run's result.
@@ -35,7 +35,8 @@ pub struct RunOptions {
     pub variant: Option<String>,
     /// Tenants to record a time series for, besides those named in SLOs and faults.
     pub watch: Vec<String>,
-    /// Test hook: a deliberate bug to inject (`illegal_transition`). Never set in normal use.
+    /// Test hook: a deliberate bug to inject ([`Inject`]: `illegal_transition`,
+    /// `perturb_event:N`). Never set in normal use.
     pub inject: Option<String>,
 }
 
@@ -104,7 +105,62 @@ fn heat_threshold(sc: &Scenario) -> SimDuration {
 
 /// Runs `sc` with `seed` and `opts`.
 pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput, RunError> {
-    let variant = opts.variant.as_deref();
+    let mut p = prepare(sc, seed, opts);
+    let stop = execute(&mut p, sc, opts, Limits::default(), &mut NoObserver);
+    summarise(sc, seed, opts, p, stop)
+}
+
+/// A test hook named by `TENANTSIM_INJECT`: a deliberate bug, never set in normal use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inject {
+    /// `illegal_transition`: tenant 0 is forced into an illegal lifecycle transition, a broken
+    /// invariant (the run panics: exit 3).
+    IllegalTransition,
+    /// `perturb_event:N`: the N-th event (from 1) is processed 1 ns late, the way an ordering
+    /// bug would move it; the run's digest then differs from that event on.
+    PerturbEvent(u64),
+}
+
+impl Inject {
+    /// Parses a hook's name; the error says which names exist.
+    pub fn parse(text: &str) -> Result<Inject, String> {
+        let t = text.trim();
+        if t == "illegal_transition" {
+            return Ok(Inject::IllegalTransition);
+        }
+        if let Some(n) = t.strip_prefix("perturb_event:") {
+            return match n.trim().parse::<u64>() {
+                Ok(n) if n >= 1 => Ok(Inject::PerturbEvent(n)),
+                _ => Err(format!(
+                    "`{t}`: the event number must be a whole number ≥ 1, e.g. `perturb_event:1000`"
+                )),
+            };
+        }
+        Err(format!(
+            "unknown test hook `{t}`; known: `illegal_transition`, `perturb_event:N`"
+        ))
+    }
+}
+
+impl RunOptions {
+    /// The test hook asked for, if any (an unknown name is ignored here: the binary rejects
+    /// it before running).
+    pub fn hook(&self) -> Option<Inject> {
+        self.inject.as_deref().and_then(|t| Inject::parse(t).ok())
+    }
+}
+
+/// A run set up and ready to go: its tenants, the engine with the first events queued, and
+/// the platform.
+pub(crate) struct Prepared {
+    pub(crate) pop: Population,
+    pub(crate) engine: Engine<Ev>,
+    pub(crate) plat: Platform,
+}
+
+/// Builds the population, the recorder and the platform of a run, and queues its first
+/// events.
+pub(crate) fn prepare(sc: &Scenario, seed: u64, opts: &RunOptions) -> Prepared {
     let pop = Population::build(sc, seed);
     let rec = Recorder::new(RecorderPlan {
         tenant_tier: pop.tenants.iter().map(|t| t.tier as u16).collect(),
@@ -129,17 +185,89 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
     });
     let mut engine: Engine<Ev> = Engine::new();
     let mut plat = Platform::build(sc, &pop, seed, rec, &mut engine.queue);
-    if opts.inject.as_deref() == Some("illegal_transition") {
+    if opts.hook() == Some(Inject::IllegalTransition) {
         plat.inject_illegal_transition();
     }
-    let stop = engine.run(
-        &mut plat,
-        RunLimits {
-            until: SimTime(sc.duration.as_nanos()),
-            max_events: sc.max_events,
-        },
-    );
+    Prepared { pop, engine, plat }
+}
 
+/// Diagnostics of one execution beyond the scenario's own bounds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Limits {
+    /// Record a checkpoint every this many events (0: none; at most
+    /// [`crate::determinism::MAX_CHECKPOINTS`] are kept).
+    pub(crate) checkpoint_every: u64,
+    /// Stop after this many events (`None`: the scenario's `max_events`).
+    pub(crate) max_events: Option<u64>,
+}
+
+/// Holds back event number `at` by 1 ns, once (the `perturb_event` hook); otherwise defers
+/// to the inner observer.
+struct Perturb<'a, O> {
+    at: u64,
+    inner: &'a mut O,
+}
+
+impl<O: Observer<Platform>> Observer<Platform> for Perturb<'_, O> {
+    fn hold_back(&mut self, index: u64, now: SimTime, event: &Ev) -> Option<SimDuration> {
+        if index == self.at {
+            self.at = 0; // event numbers start at 1: never again
+            return Some(SimDuration(1));
+        }
+        self.inner.hold_back(index, now, event)
+    }
+    fn seen(&mut self, index: u64, now: SimTime, event: &Ev, digest: &Digest, model: &Platform) {
+        self.inner.seen(index, now, event, digest, model);
+    }
+}
+
+/// Runs a prepared run to the end of the scenario (or `limits.max_events`), showing every
+/// event to `observer`, with the `perturb_event` hook applied if `opts` asks for it.
+pub(crate) fn execute<O: Observer<Platform>>(
+    p: &mut Prepared,
+    sc: &Scenario,
+    opts: &RunOptions,
+    limits: Limits,
+    observer: &mut O,
+) -> StopReason {
+    if limits.checkpoint_every > 0 {
+        p.engine
+            .set_checkpoints(limits.checkpoint_every, crate::determinism::MAX_CHECKPOINTS);
+    }
+    let run_limits = RunLimits {
+        until: SimTime(sc.duration.as_nanos()),
+        max_events: limits
+            .max_events
+            .unwrap_or(sc.max_events)
+            .min(sc.max_events),
+    };
+    match opts.hook() {
+        Some(Inject::PerturbEvent(at)) => p.engine.run_observed(
+            &mut p.plat,
+            run_limits,
+            &mut Perturb {
+                at,
+                inner: observer,
+            },
+        ),
+        _ => p.engine.run_observed(&mut p.plat, run_limits, observer),
+    }
+}
+
+/// Checks the ledger of a finished run and turns what it recorded into its summary.
+pub(crate) fn summarise(
+    sc: &Scenario,
+    seed: u64,
+    opts: &RunOptions,
+    p: Prepared,
+    stop: StopReason,
+) -> Result<RunOutput, RunError> {
+    let variant = opts.variant.as_deref();
+    let Prepared {
+        pop,
+        engine,
+        mut plat,
+    } = p;
     plat.record_waiting_jobs(SimTime(sc.duration.as_nanos()));
     // Requests still in flight count for their tenants.
     let mut in_flight = vec![0u64; pop.tenants.len()];

@@ -1,6 +1,7 @@
 //! Subcommands: each turns flags into a plan, runs it, prints, and returns an exit code.
 
 mod check;
+mod determinism;
 mod load;
 mod out;
 mod run;

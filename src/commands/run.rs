@@ -4,6 +4,8 @@ use super::load::shell_quote;
 use super::verify::{self, fingerprint, Expected};
 use crate::cli::RunArgs;
 use crate::exit;
+use models::determinism::Checked;
+use models::run::{Inject, RunOptions};
 use std::time::Instant;
 
 /// The exact command that reproduces a run.
@@ -54,6 +56,12 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     }
+    // Test hooks (`TENANTSIM_INJECT`, see `models::run::Inject`) are checked like any input.
+    let inject = std::env::var("TENANTSIM_INJECT").ok();
+    if let Some(Err(e)) = inject.as_deref().map(models::run::Inject::parse) {
+        eprintln!("tenantsim: error: TENANTSIM_INJECT: {e}");
+        return exit::INVALID_INPUT;
+    }
     // Check the output directory before spending time on the run.
     let mut out_dir = match a
         .out
@@ -70,19 +78,39 @@ pub fn run(a: RunArgs) -> i32 {
     // Wall time of the whole run, for the simulated/wall ratio; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let opts = models::run::RunOptions {
+    let opts = RunOptions {
         variant: a.variant.clone(),
         watch: a.watch.clone(),
-        // A test hook to prove that a broken invariant exits 3 (see tests/cli.rs).
-        inject: std::env::var("TENANTSIM_INJECT").ok(),
+        // Test hooks prove that a broken invariant exits 3, and that --check-determinism
+        // catches a moved event (see tests/cli.rs).
+        inject: inject.clone(),
     };
-    let mut out = match models::run::run_with(sc, seed, &opts) {
-        Ok(out) => out,
+    // With --check-determinism, `perturb_event` moves an event of the second run only.
+    let perturbs = matches!(opts.hook(), Some(Inject::PerturbEvent(_)));
+    let opts_first = if a.check_determinism && perturbs {
+        RunOptions {
+            inject: None,
+            ..opts.clone()
+        }
+    } else {
+        opts.clone()
+    };
+    let first = if a.check_determinism {
+        models::determinism::run_checkpointed(sc, seed, &opts_first)
+    } else {
+        models::run::run_with(sc, seed, &opts_first).map(|output| Checked {
+            output,
+            checkpoints: Vec::new(),
+        })
+    };
+    let mut first = match first {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("tenantsim: {e}\n  repro: {repro}");
             return exit::INTERNAL;
         }
     };
+    let out = &mut first.output;
     out.summary.fingerprint = Some(fingerprint(
         &loaded.file_text,
         &sc.overrides,
@@ -125,7 +153,7 @@ pub fn run(a: RunArgs) -> i32 {
     if let Some(dir) = out_dir.as_mut() {
         #[allow(clippy::disallowed_methods)] // timing the writing of reports, outside the run
         let t0 = Instant::now();
-        if let Err(e) = write_outputs(dir, &out, &sc.text, &repro) {
+        if let Err(e) = write_outputs(dir, out, &sc.text, &repro) {
             eprintln!("tenantsim: error: {e}");
             return exit::INVALID_INPUT;
         }
@@ -140,6 +168,38 @@ pub fn run(a: RunArgs) -> i32 {
             );
         }
     }
+    if a.check_determinism {
+        let mut cmd = repro_command(
+            &a.file.display().to_string(),
+            seed,
+            a.variant.as_deref(),
+            &a.set,
+        );
+        cmd.push_str(" --check-determinism");
+        if let Some(i) = &inject {
+            cmd = format!("TENANTSIM_INJECT={} {cmd}", shell_quote(i));
+        }
+        let check_repro = crate::version::with_version(&cmd);
+        let cx = super::determinism::Context {
+            name: &a.file.display().to_string(),
+            file_text: &loaded.file_text,
+            sets: &a.set,
+            variant: a.variant.as_deref(),
+            scenario: sc,
+            seed,
+            opts: &opts_first,
+            opts_second: &opts,
+            repro: &check_repro,
+        };
+        match super::determinism::check(&first, &cx) {
+            Ok(line) => println!("{line}"),
+            Err(report) => {
+                eprintln!("{report}");
+                return exit::INTERNAL;
+            }
+        }
+    }
+    let s = &first.output.summary;
     let verified = expected.as_ref().map(|e| verify::verify(e, s));
     let failed: Vec<&str> = s
         .slos
