@@ -33,7 +33,8 @@ tenantsim run scenarios/quickstart.toml --json out/summary.json\n  \
 tenantsim run scenarios/quickstart.toml --out out/ --watch small-0007\n  \
 tenantsim run scenarios/quickstart.toml --seed 3 --verify-digest out/summary.json\n  \
 tenantsim run scenarios/quickstart.toml --check-determinism\n\n\
-Exit codes: 0 all SLOs passed, 1 an SLO failed, 2 invalid input, 3 internal error.")]
+Exit codes: 0 all SLOs passed, 1 an SLO failed (or --verify-digest found another digest),\n\
+2 invalid input, 3 internal error (or --check-determinism found runs that differ).")]
     Run(RunArgs),
     /// Run scenario files × variants × seeds and check every SLO expectation (CI gate).
     #[command(after_help = "Examples:\n  \
