@@ -14,17 +14,18 @@
 //!                for just those events (≤ CHECKPOINT_EVERY of them) → the first that differs
 //! ```
 //!
-//! **Guarantees.** Checking changes nothing about a run: the observer that records events
-//! only reads (the plain and the observed loop are the same code, see `sim::engine`). Memory
+//! **Guarantees.** Checking changes nothing about a run: the observed loop is the plain loop's
+//! code (`sim::engine`) with an observer that only reads — unless the `perturb_event` test
+//! hook asks it to move one event (`crate::run::Inject`). Memory
 //! is bounded: at most [`MAX_CHECKPOINTS`] checkpoints per run and [`MAX_TRACED`] traced
 //! events per side.
 
 use crate::platform::{Ev, Platform};
 use crate::population::Population;
-use crate::run::{self, Limits, RunError, RunOptions, RunOutput};
+use crate::run::{self, Inject, Limits, RunError, RunOptions, RunOutput};
 use crate::scenario::Scenario;
 use sim::engine::Checkpoint;
-use sim::{Digest, Observer, SimTime};
+use sim::{Digest, Observer, SimDuration, SimTime};
 
 /// Events between two checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 1 << 14;
@@ -41,14 +42,16 @@ pub struct Checked {
     pub checkpoints: Vec<Checkpoint>,
 }
 
-/// Runs `sc` with `seed` and `opts` like [`crate::run::run_with`], recording checkpoints.
+/// Runs `sc` with `seed` and `opts` like [`crate::run::run_with`], recording checkpoints (and
+/// applying the `perturb_event` test hook if `opts` asks for it).
 pub fn run_checkpointed(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<Checked, RunError> {
     let mut p = run::prepare(sc, seed, opts);
     let limits = Limits {
         checkpoint_every: CHECKPOINT_EVERY,
         max_events: None,
     };
-    let stop = run::execute(&mut p, sc, opts, limits, &mut sim::NoObserver);
+    let mut diag = Diagnostics::new(opts, None);
+    let stop = run::execute(&mut p, sc, limits, &mut diag);
     let checkpoints = p.engine.checkpoints().to_vec();
     let output = run::summarise(sc, seed, opts, p, stop)?;
     Ok(Checked {
@@ -102,11 +105,41 @@ struct Tracer<'a> {
     events: Vec<TracedEvent>,
 }
 
-impl Observer<Platform> for Tracer<'_> {
+/// The one observer of checked runs: the `perturb_event` hook and, when tracing, a
+/// [`Tracer`]. One type, so that the engine's loop exists in just two versions: the plain one
+/// (`NoObserver`) and this.
+struct Diagnostics<'a> {
+    /// Event number to hold back by 1 ns; 0: none (numbers start at 1).
+    perturb_at: u64,
+    tracer: Option<Tracer<'a>>,
+}
+
+impl<'a> Diagnostics<'a> {
+    fn new(opts: &RunOptions, tracer: Option<Tracer<'a>>) -> Self {
+        let perturb_at = match opts.hook() {
+            Some(Inject::PerturbEvent(n)) => n,
+            _ => 0,
+        };
+        Diagnostics { perturb_at, tracer }
+    }
+}
+
+impl Observer<Platform> for Diagnostics<'_> {
+    fn hold_back(&mut self, index: u64, _now: SimTime, _event: &Ev) -> Option<SimDuration> {
+        if index == self.perturb_at {
+            self.perturb_at = 0; // once
+            return Some(SimDuration(1));
+        }
+        None
+    }
+
     fn seen(&mut self, index: u64, now: SimTime, event: &Ev, digest: &Digest, model: &Platform) {
-        if index > self.after && index <= self.until {
-            let (kind, component) = model.describe(event, self.sc, self.pop);
-            self.events.push(TracedEvent {
+        let Some(t) = self.tracer.as_mut() else {
+            return;
+        };
+        if index > t.after && index <= t.until {
+            let (kind, component) = model.describe(event, t.sc, t.pop);
+            t.events.push(TracedEvent {
                 index,
                 time: now,
                 kind,
@@ -129,19 +162,20 @@ pub fn trace(
     let until = until.min(after.saturating_add(MAX_TRACED));
     let mut p = run::prepare(sc, seed, opts);
     let pop = Population::build(sc, seed);
-    let mut tracer = Tracer {
+    let tracer = Tracer {
         after,
         until,
         sc,
         pop: &pop,
         events: Vec::with_capacity((until - after) as usize),
     };
+    let mut diag = Diagnostics::new(opts, Some(tracer));
     let limits = Limits {
         checkpoint_every: 0,
         max_events: Some(until),
     };
-    run::execute(&mut p, sc, opts, limits, &mut tracer);
-    tracer.events
+    run::execute(&mut p, sc, limits, &mut diag);
+    diag.tracer.map(|t| t.events).unwrap_or_default()
 }
 
 /// The first position at which two traces differ (time, kind, component or digest), with the

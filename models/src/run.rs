@@ -15,7 +15,7 @@ use reports::summary::{
     self, EvidencePoint, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault,
     Outcomes, RunSummary, TenantRow,
 };
-use sim::{Digest, Engine, NoObserver, Observer, RunLimits, SimDuration, SimTime, StopReason};
+use sim::{Engine, NoObserver, Observer, RunLimits, SimDuration, SimTime, StopReason};
 use std::collections::BTreeMap;
 
 /// A run's result.
@@ -106,7 +106,7 @@ fn heat_threshold(sc: &Scenario) -> SimDuration {
 /// Runs `sc` with `seed` and `opts`.
 pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput, RunError> {
     let mut p = prepare(sc, seed, opts);
-    let stop = execute(&mut p, sc, opts, Limits::default(), &mut NoObserver);
+    let stop = execute(&mut p, sc, Limits::default(), &mut NoObserver);
     summarise(sc, seed, opts, p, stop)
 }
 
@@ -117,7 +117,9 @@ pub enum Inject {
     /// invariant (the run panics: exit 3).
     IllegalTransition,
     /// `perturb_event:N`: the N-th event (from 1) is processed 1 ns late, the way an ordering
-    /// bug would move it; the run's digest then differs from that event on.
+    /// bug would move it; the run's digest then differs from that event on. It acts only in
+    /// the runs of [`crate::determinism`] (the binary gives it to the second run of
+    /// `--check-determinism`); a plain run ignores it.
     PerturbEvent(u64),
 }
 
@@ -201,32 +203,11 @@ pub(crate) struct Limits {
     pub(crate) max_events: Option<u64>,
 }
 
-/// Holds back event number `at` by 1 ns, once (the `perturb_event` hook); otherwise defers
-/// to the inner observer.
-struct Perturb<'a, O> {
-    at: u64,
-    inner: &'a mut O,
-}
-
-impl<O: Observer<Platform>> Observer<Platform> for Perturb<'_, O> {
-    fn hold_back(&mut self, index: u64, now: SimTime, event: &Ev) -> Option<SimDuration> {
-        if index == self.at {
-            self.at = 0; // event numbers start at 1: never again
-            return Some(SimDuration(1));
-        }
-        self.inner.hold_back(index, now, event)
-    }
-    fn seen(&mut self, index: u64, now: SimTime, event: &Ev, digest: &Digest, model: &Platform) {
-        self.inner.seen(index, now, event, digest, model);
-    }
-}
-
 /// Runs a prepared run to the end of the scenario (or `limits.max_events`), showing every
-/// event to `observer`, with the `perturb_event` hook applied if `opts` asks for it.
+/// event to `observer`.
 pub(crate) fn execute<O: Observer<Platform>>(
     p: &mut Prepared,
     sc: &Scenario,
-    opts: &RunOptions,
     limits: Limits,
     observer: &mut O,
 ) -> StopReason {
@@ -241,17 +222,7 @@ pub(crate) fn execute<O: Observer<Platform>>(
             .unwrap_or(sc.max_events)
             .min(sc.max_events),
     };
-    match opts.hook() {
-        Some(Inject::PerturbEvent(at)) => p.engine.run_observed(
-            &mut p.plat,
-            run_limits,
-            &mut Perturb {
-                at,
-                inner: observer,
-            },
-        ),
-        _ => p.engine.run_observed(&mut p.plat, run_limits, observer),
-    }
+    p.engine.run_observed(&mut p.plat, run_limits, observer)
 }
 
 /// Checks the ledger of a finished run and turns what it recorded into its summary.

@@ -1902,7 +1902,9 @@ fn retryable(on: &RetryOn, outcome: Outcome) -> bool {
 
 impl sim::Model for Platform {
     type Event = Ev;
-    #[inline]
+    // Always inlined into the engine's loop (a dispatch on the event kind), also when the loop
+    // is instantiated for more than one observer (the determinism check's).
+    #[inline(always)]
     fn handle(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
         match ev {
             Ev::RequestArrived { tenant } => self.on_arrival(now, tenant, q),
