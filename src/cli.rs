@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "tenantsim",
-    version,
+    version = crate::version::VERSION_LONG,
     about,
     long_about = "tenantsim simulates a multi-tenant platform (edge limiters, cells with queues and \
 schedulers, DB pools, client timeouts) from a scenario file, injects faults on a timeline, and \
@@ -30,8 +30,11 @@ tenantsim run scenarios/quickstart.toml\n  \
 tenantsim run scenarios/quickstart.toml --seed 7\n  \
 tenantsim run scenarios/quickstart.toml --set platform.scheduler=drr --set platform.cells=4\n  \
 tenantsim run scenarios/quickstart.toml --json out/summary.json\n  \
-tenantsim run scenarios/quickstart.toml --out out/ --watch small-0007\n\n\
-Exit codes: 0 all SLOs passed, 1 an SLO failed, 2 invalid input, 3 internal error.")]
+tenantsim run scenarios/quickstart.toml --out out/ --watch small-0007\n  \
+tenantsim run scenarios/quickstart.toml --seed 3 --verify-digest out/summary.json\n  \
+tenantsim run scenarios/quickstart.toml --check-determinism\n\n\
+Exit codes: 0 all SLOs passed, 1 an SLO failed (or --verify-digest found another digest),\n\
+2 invalid input, 3 internal error (or --check-determinism found runs that differ).")]
     Run(RunArgs),
     /// Run scenario files × variants × seeds and check every SLO expectation (CI gate).
     #[command(after_help = "Examples:\n  \
@@ -142,6 +145,16 @@ pub struct RunArgs {
     /// Print only the verdict line and the repro command.
     #[arg(long, short)]
     pub quiet: bool,
+    /// After the run, check that it reproduced an earlier one: D is its digest (16 hex
+    /// digits) or its summary.json (or --out directory). With a summary, a mismatch says which
+    /// input changed, or that the behaviour did. A mismatch exits 1.
+    #[arg(long, value_name = "D")]
+    pub verify_digest: Option<String>,
+    /// Run the seed twice more — the scenario parsed afresh, and on another thread beside a
+    /// run of another seed — and compare digests at checkpoints; a difference names the first
+    /// diverging event and exits 3 (a bug in tenantsim).
+    #[arg(long)]
+    pub check_determinism: bool,
 }
 
 /// `validate` flags.

@@ -9,13 +9,9 @@
 mod cli;
 mod commands;
 mod exit;
+mod version;
 
 use clap::Parser;
-
-/// `tenantsim X.Y.Z`: recorded in comparisons (and partial results must agree on it).
-pub fn version() -> String {
-    format!("tenantsim {}", env!("CARGO_PKG_VERSION"))
-}
 
 fn main() {
     let args = cli::Cli::parse();

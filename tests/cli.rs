@@ -582,3 +582,242 @@ fn broken_invariant_exits_3() {
     );
     assert!(err.contains("bug in tenantsim"), "{err}");
 }
+
+/// Every repro line carries the tenantsim version and commit, as a shell comment.
+#[test]
+fn repro_lines_carry_the_version() {
+    let o = bin()
+        .current_dir(root())
+        .args(["run", "scenarios/quickstart.toml", "-q", "--seed", "2"])
+        .output()
+        .unwrap();
+    let (out, _) = text(&o);
+    let v = format!("# tenantsim {} (", env!("CARGO_PKG_VERSION"));
+    assert!(
+        out.contains(&format!(
+            "repro: tenantsim run scenarios/quickstart.toml --seed 2   {v}"
+        )),
+        "{out}"
+    );
+    let o = bin().arg("--version").output().unwrap();
+    let (out, _) = text(&o);
+    assert!(
+        out.starts_with(&format!("tenantsim {} (", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+    let (_, out, _) = check(&[
+        "scenarios/quickstart.toml",
+        "--seeds",
+        "1",
+        "--set",
+        "slos.bystander-latency.objective=p(99) < 1ms",
+    ]);
+    assert!(
+        out.contains(&format!(
+            "--seed 1 --set 'slos.bystander-latency.objective=p(99) < 1ms'   {v}"
+        )),
+        "{out}"
+    );
+}
+
+/// `--verify-digest`: a summary.json (or a bare digest) that the run reproduces passes; one
+/// it does not fails with exit 1 and says why: which input changed, or — with every input
+/// the same — that the behaviour did (a determinism bug).
+#[test]
+fn verify_digest_tells_changed_inputs_from_changed_behaviour() {
+    let d = tmp_dir("verify");
+    let scenario = d.join("q.toml");
+    let quickstart = std::fs::read_to_string(root().join("scenarios/quickstart.toml")).unwrap();
+    std::fs::write(&scenario, &quickstart).unwrap();
+    let prev = d.join("prev.json");
+    let run = |extra: &[&str]| {
+        let o = bin()
+            .arg("run")
+            .arg(&scenario)
+            .arg("-q")
+            .args(extra)
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert!(!err.contains("panicked"), "{err}");
+        (o.status.code().unwrap_or(-1), out, err)
+    };
+    let (code, _, err) = run(&["--seed", "3", "--json", prev.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&prev).unwrap()).unwrap();
+    let digest = summary["digest"].as_str().unwrap().to_string();
+    let fp = &summary["fingerprint"];
+    assert_eq!(fp["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(fp["scenario_digest"].as_str().unwrap().len(), 16);
+    assert!(fp["commit"].as_str().is_some_and(|c| !c.is_empty()));
+
+    // Reproduced: from the summary, from the --out-style directory name, from the digest.
+    let p = prev.to_str().unwrap();
+    let (code, out, err) = run(&["--seed", "3", "--verify-digest", p]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("verify-digest: ok"), "{out}");
+    let (code, out, _) = run(&["--seed", "3", "--verify-digest", &digest]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("digest {digest} reproduced")),
+        "{out}"
+    );
+
+    // An input changed: the seed, then the scenario file's content.
+    let (code, _, err) = run(&["--seed", "4", "--verify-digest", p]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("MISMATCH") && err.contains("inputs that differ: seed (3 → 4)"),
+        "{err}"
+    );
+    assert!(err.contains("--seed 3"), "the earlier run's repro: {err}");
+    std::fs::write(&scenario, quickstart.replace("factor = 10", "factor = 12")).unwrap();
+    let (code, _, err) = run(&["--verify-digest", prev.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("inputs that differ: scenario file content"),
+        "{err}"
+    );
+    std::fs::write(&scenario, &quickstart).unwrap();
+
+    // Same inputs, a different digest: the behaviour changed — a determinism bug.
+    let forged = d.join("forged.json");
+    let mut v = summary.clone();
+    v["digest"] = serde_json::Value::String("0123456789abcdef".into());
+    std::fs::write(&forged, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let (code, _, err) = run(&["--seed", "3", "--verify-digest", forged.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("same inputs, different behaviour: a determinism bug — please report"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["--seed", "3", "--verify-digest", "0123456789abcdef"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("MISMATCH") && err.contains("summary.json"),
+        "{err}"
+    );
+
+    // Neither a digest nor a file: invalid input, before running.
+    let (code, out, err) = run(&["--verify-digest", "not-a-digest"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--verify-digest not-a-digest") && out.is_empty(),
+        "{err}"
+    );
+}
+
+/// `--check-determinism` without a fault: three runs agree, the line says so, and the exit
+/// code is the SLO verdict's as usual (0 here, 1 with a failing SLO).
+#[test]
+fn check_determinism_passes_with_the_usual_exit_code() {
+    let o = bin()
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "-q",
+            "--check-determinism",
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("determinism: ok (3 runs, 14 checkpoints identical)"),
+        "{out}"
+    );
+    assert!(out.contains("verdict: PASS"), "{out}");
+    let o = bin()
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "-q",
+            "--check-determinism",
+            "--set",
+            "slos.bystander-latency.objective=p(99) < 5ms",
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        out.contains("determinism: ok (3 runs,") && out.contains("verdict: FAIL"),
+        "{out}"
+    );
+}
+
+/// `--check-determinism` with one event moved in the second run (the test hook
+/// `TENANTSIM_INJECT=perturb_event:N`): caught, exit 3, and the report names that very
+/// event — its number, simulated time, kind and component on both sides — with a repro line.
+#[test]
+fn check_determinism_names_the_first_diverging_event() {
+    let o = bin()
+        .current_dir(root())
+        .env("TENANTSIM_INJECT", "perturb_event:20000")
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "-q",
+            "--check-determinism",
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("determinism check FAILED: run 2 (same seed, the scenario parsed afresh)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("identical up to event 16384, different by event 32768"),
+        "{err}"
+    );
+    assert!(err.contains("first diverging event: #20000"), "{err}");
+    let side = |label: &str| {
+        err.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{label}: at ")))
+            .unwrap_or_else(|| panic!("no {label} line in:\n{err}"))
+            .to_string()
+    };
+    let (one, two) = (side("run 1"), side("run 2"));
+    assert_ne!(one, two);
+    // "run 1: at 25.123456789s  KIND  COMPONENT   (digest after it …)"
+    for l in [&one, &two] {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        assert!(
+            words[3].ends_with('s') && words[3].contains('.'),
+            "time: {l}"
+        );
+        assert!(
+            words[4].chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "kind: {l}"
+        );
+        assert!(words.len() > 6, "component: {l}");
+    }
+    assert!(
+        err.contains("repro: TENANTSIM_INJECT=perturb_event:20000 tenantsim run scenarios/quickstart.toml --seed 1 --check-determinism   # tenantsim "),
+        "{err}"
+    );
+    assert!(
+        !out.contains("verdict:"),
+        "no verdict from an untrustworthy run: {out}"
+    );
+
+    // An unknown hook is invalid input.
+    let o = bin()
+        .current_dir(root())
+        .env("TENANTSIM_INJECT", "perturb_event:zero")
+        .args(["run", "scenarios/quickstart.toml", "-q"])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("TENANTSIM_INJECT") && err.contains("perturb_event:1000"),
+        "{err}"
+    );
+}

@@ -13,6 +13,7 @@
 //! | [`token_bucket`] | per-tenant edge rate limiter with exact Retry-After |
 //! | [`scheduler`] | a cell's request queue: FIFO, DRR, per-tenant caps |
 //! | [`db`] | a cell's DB: connection pool in front of processor-shared cores |
+//! | [`determinism`] | checkpointed runs, and the first event where two runs of one seed differ |
 //! | [`breaker`] | circuit breakers, global or per tenant |
 //! | [`retry`] | client retry policies, backoff with jitter, retry budgets |
 //! | [`outcome`] | how a request ends (outcomes are data, with causes) |
@@ -21,12 +22,13 @@
 //! | [`run`] | one run end to end, with the request ledger checked |
 //! | [`slab`] | generation-checked storage for live requests and attempts |
 //! | [`trace`] | request tracing for `tenantsim trace`: spans, instants, counters of selected tenants |
-//! | [`verdicts`] | per fault: blast radius and time to recover |
+//! | [`verdicts`] | per fault: blast radius, time to recover, metastability |
 //! | [`workload`] | load shapes over time (ramps, steps, diurnal) and arrival kinds |
 #![deny(missing_docs)]
 
 pub mod breaker;
 pub mod db;
+pub mod determinism;
 pub mod explain;
 pub mod lifecycle;
 pub mod outcome;

@@ -13,9 +13,10 @@ use crate::scenario::{FaultKind, Metric, Scenario};
 use crate::slo;
 use reports::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use reports::summary::{
-    self, FaultRow, GroupRow, Latency, LedgerRow, Outcomes, RunSummary, TenantRow,
+    self, EvidencePoint, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault,
+    Outcomes, RunSummary, TenantRow,
 };
-use sim::{Engine, RunLimits, SimDuration, SimTime, StopReason};
+use sim::{Engine, NoObserver, Observer, RunLimits, SimDuration, SimTime, StopReason};
 use std::collections::BTreeMap;
 
 /// A run's result.
@@ -39,7 +40,8 @@ pub struct RunOptions {
     pub variant: Option<String>,
     /// Tenants to record a time series for, besides those named in SLOs and faults.
     pub watch: Vec<String>,
-    /// Test hook: a deliberate bug to inject (`illegal_transition`). Never set in normal use.
+    /// Test hook: a deliberate bug to inject ([`Inject`]: `illegal_transition`,
+    /// `perturb_event:N`). Never set in normal use.
     pub inject: Option<String>,
     /// Instants (before the end) at which to take a [`Snapshot`] of the platform; they do
     /// not change the run.
@@ -120,8 +122,97 @@ fn heat_threshold(sc: &Scenario) -> SimDuration {
 
 /// Runs `sc` with `seed` and `opts`.
 pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput, RunError> {
-    let variant = opts.variant.as_deref();
+    if let Some(&f) = opts.disable_faults.iter().find(|&&f| f >= sc.faults.len()) {
+        return Err(RunError::Invariant(format!("no fault #{f} to disable")));
+    }
+    let mut p = prepare(sc, seed, opts);
+    if let Some(spec) = &opts.trace {
+        let sel = spec.check(sc, &p.pop)?;
+        p.plat.tracer = Some(Box::new(crate::trace::Tracer::new(sc, &p.pop, &sel, spec)));
+    }
+    // Probes: run to each instant, snapshot (reads only), go on. The engine resumes where it
+    // stopped, so the events and the digest are those of a run without probes.
+    let end = SimTime(sc.duration.as_nanos());
+    let mut probe_times: Vec<SimTime> = opts.probes.iter().copied().filter(|&t| t < end).collect();
+    probe_times.sort();
+    let mut probes = Vec::with_capacity(probe_times.len());
+    let mut stop = StopReason::TimeReached;
+    for t in probe_times {
+        stop = p.engine.run(
+            &mut p.plat,
+            RunLimits {
+                until: t,
+                max_events: sc.max_events,
+            },
+        );
+        probes.push(p.plat.snapshot(t));
+        if stop != StopReason::TimeReached && stop != StopReason::QueueEmpty {
+            break;
+        }
+    }
+    if stop == StopReason::TimeReached || stop == StopReason::QueueEmpty {
+        stop = execute(&mut p, sc, Limits::default(), &mut NoObserver);
+    }
+    let mut out = summarise(sc, seed, opts, p, stop)?;
+    out.probes = probes;
+    Ok(out)
+}
+
+/// A test hook named by `TENANTSIM_INJECT`: a deliberate bug, never set in normal use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inject {
+    /// `illegal_transition`: tenant 0 is forced into an illegal lifecycle transition, a broken
+    /// invariant (the run panics: exit 3).
+    IllegalTransition,
+    /// `perturb_event:N`: the N-th event (from 1) is processed 1 ns late, the way an ordering
+    /// bug would move it; the run's digest then differs from that event on. It acts only in
+    /// the runs of [`crate::determinism`] (the binary gives it to the second run of
+    /// `--check-determinism`); a plain run ignores it.
+    PerturbEvent(u64),
+}
+
+impl Inject {
+    /// Parses a hook's name; the error says which names exist.
+    pub fn parse(text: &str) -> Result<Inject, String> {
+        let t = text.trim();
+        if t == "illegal_transition" {
+            return Ok(Inject::IllegalTransition);
+        }
+        if let Some(n) = t.strip_prefix("perturb_event:") {
+            return match n.trim().parse::<u64>() {
+                Ok(n) if n >= 1 => Ok(Inject::PerturbEvent(n)),
+                _ => Err(format!(
+                    "`{t}`: the event number must be a whole number ≥ 1, e.g. `perturb_event:1000`"
+                )),
+            };
+        }
+        Err(format!(
+            "unknown test hook `{t}`; known: `illegal_transition`, `perturb_event:N`"
+        ))
+    }
+}
+
+impl RunOptions {
+    /// The test hook asked for, if any (an unknown name is ignored here: the binary rejects
+    /// it before running).
+    pub fn hook(&self) -> Option<Inject> {
+        self.inject.as_deref().and_then(|t| Inject::parse(t).ok())
+    }
+}
+
+/// A run set up and ready to go: its tenants, the engine with the first events queued, and
+/// the platform.
+pub(crate) struct Prepared {
+    pub(crate) pop: Population,
+    pub(crate) engine: Engine<Ev>,
+    pub(crate) plat: Platform,
+}
+
+/// Builds the population, the recorder and the platform of a run, and queues its first
+/// events.
+pub(crate) fn prepare(sc: &Scenario, seed: u64, opts: &RunOptions) -> Prepared {
     let mut pop = Population::build(sc, seed);
+    // Counterfactual silence: after placement, so nobody moves.
     for &t in &opts.silence {
         if let Some(x) = pop.tenants.get_mut(t as usize) {
             x.rate = 0.0;
@@ -150,52 +241,63 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         heat_threshold: heat_threshold(sc),
         cells: sc.platform.cells as usize,
     });
-    let tracer = match &opts.trace {
-        Some(spec) => {
-            let sel = spec.check(sc, &pop)?;
-            Some(Box::new(crate::trace::Tracer::new(sc, &pop, &sel, spec)))
-        }
-        None => None,
-    };
     let mut engine: Engine<Ev> = Engine::new();
     let mut plat = Platform::build(sc, &pop, seed, rec, &mut engine.queue);
-    plat.tracer = tracer;
-    if opts.inject.as_deref() == Some("illegal_transition") {
+    if opts.hook() == Some(Inject::IllegalTransition) {
         plat.inject_illegal_transition();
     }
     for &f in &opts.disable_faults {
-        if !plat.disable_fault(f) {
-            return Err(RunError::Invariant(format!("no fault #{f} to disable")));
-        }
+        plat.disable_fault(f);
     }
-    let end = SimTime(sc.duration.as_nanos());
-    let mut probe_times: Vec<SimTime> = opts.probes.iter().copied().filter(|&t| t < end).collect();
-    probe_times.sort();
-    let mut probes = Vec::with_capacity(probe_times.len());
-    let mut stop = StopReason::TimeReached;
-    for t in probe_times {
-        stop = engine.run(
-            &mut plat,
-            RunLimits {
-                until: t,
-                max_events: sc.max_events,
-            },
-        );
-        probes.push(plat.snapshot(t));
-        if stop != StopReason::TimeReached && stop != StopReason::QueueEmpty {
-            break;
-        }
-    }
-    if stop == StopReason::TimeReached || stop == StopReason::QueueEmpty {
-        stop = engine.run(
-            &mut plat,
-            RunLimits {
-                until: end,
-                max_events: sc.max_events,
-            },
-        );
-    }
+    Prepared { pop, engine, plat }
+}
 
+/// Diagnostics of one execution beyond the scenario's own bounds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Limits {
+    /// Record a checkpoint every this many events (0: none; at most
+    /// [`crate::determinism::MAX_CHECKPOINTS`] are kept).
+    pub(crate) checkpoint_every: u64,
+    /// Stop after this many events (`None`: the scenario's `max_events`).
+    pub(crate) max_events: Option<u64>,
+}
+
+/// Runs a prepared run to the end of the scenario (or `limits.max_events`), showing every
+/// event to `observer`.
+pub(crate) fn execute<O: Observer<Platform>>(
+    p: &mut Prepared,
+    sc: &Scenario,
+    limits: Limits,
+    observer: &mut O,
+) -> StopReason {
+    if limits.checkpoint_every > 0 {
+        p.engine
+            .set_checkpoints(limits.checkpoint_every, crate::determinism::MAX_CHECKPOINTS);
+    }
+    let run_limits = RunLimits {
+        until: SimTime(sc.duration.as_nanos()),
+        max_events: limits
+            .max_events
+            .unwrap_or(sc.max_events)
+            .min(sc.max_events),
+    };
+    p.engine.run_observed(&mut p.plat, run_limits, observer)
+}
+
+/// Checks the ledger of a finished run and turns what it recorded into its summary.
+pub(crate) fn summarise(
+    sc: &Scenario,
+    seed: u64,
+    opts: &RunOptions,
+    p: Prepared,
+    stop: StopReason,
+) -> Result<RunOutput, RunError> {
+    let variant = opts.variant.as_deref();
+    let Prepared {
+        pop,
+        engine,
+        mut plat,
+    } = p;
     plat.record_waiting_jobs(SimTime(sc.duration.as_nanos()));
     // Requests still in flight count for their tenants.
     let mut in_flight = vec![0u64; pop.tenants.len()];
@@ -291,6 +393,38 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
             recovery_s: v.recovery_s,
         })
         .collect();
+    let m = &sc.metastability;
+    let metastability = MetastabilityRow {
+        goodput_below: m.goodput_below,
+        amplification_above: m.amplification_above,
+        for_s: m.for_duration.as_secs_f64(),
+        min_requests: m.min_requests,
+        faults: sc
+            .faults
+            .iter()
+            .zip(crate::verdicts::metastability(sc, rec, &targets))
+            .map(|(f, v)| MetastableFault {
+                fault: f.name.clone(),
+                flagged: v.flagged,
+                judged: v.judged.to_string(),
+                stuck_s: v.stuck_s,
+                until_end: v.until_end,
+                goodput: v.goodput,
+                amplification: v.amplification,
+                evidence_step_s: v.evidence_step_s,
+                evidence: v
+                    .evidence
+                    .into_iter()
+                    .map(|p| EvidencePoint {
+                        t_s: p.t_s,
+                        offered: p.offered,
+                        goodput: p.goodput,
+                        amplification: p.amplification,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
 
     let passed = slo_rows.iter().all(|r| r.passed);
     let summary = RunSummary {
@@ -301,6 +435,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         overrides: sc.overrides.clone(),
         seed,
         digest: engine.digest().hex(),
+        fingerprint: None,
         events: engine.events_processed(),
         sim_seconds: sc.duration.as_secs_f64(),
         stop: stop_name(stop).to_string(),
@@ -309,6 +444,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         tiers,
         slos: slo_rows,
         faults,
+        metastability,
         ledger,
         control: control_row(&plat),
         tenants,
@@ -357,7 +493,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         summary,
         series,
         stop,
-        probes,
+        probes: Vec::new(),
         trace,
     })
 }

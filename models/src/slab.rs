@@ -58,6 +58,7 @@ impl<T> Slab<T> {
     }
 
     /// Inserts `value` and returns its id.
+    #[inline]
     pub fn insert(&mut self, value: T) -> Id {
         self.live += 1;
         if let Some(slot) = self.free.pop() {

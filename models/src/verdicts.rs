@@ -11,9 +11,30 @@
 //! max(1.5 × its pre-fault p99, pre-fault p99 + 50 ms). Pre-fault = every window before the
 //! fault started (a fault at t = 0 is judged against the windows after the run's last
 //! fault). `None` when the platform had not recovered by the end of the run.
+//!
+//! **Metastability** ([`metastability`]): a fault whose trigger is gone but whose damage is
+//! not. From the end of the fault, recording window by recording window, the platform (every
+//! tier together; for a fault aimed at one tenant, everyone else) is judged on two numbers of
+//! the requests *sent* in the window: goodput = ok / finished (requests still in flight at the
+//! end of the run are left out) and amplification = attempts / requests. A window is *bad*
+//! when goodput < `goodput_below` or amplification > `amplification_above`; it is not judged
+//! when fewer than `min_requests` requests were sent in it (too little load to say anything)
+//! or another fault was active during it (the damage may be that fault's). The fault is
+//! flagged "did not recover (metastable)" when the first judged window after its end is bad
+//! and the bad stretch lasts at least `for` — up to the first good window, or to the end of
+//! the run.
+//!
+//! ```text
+//!   fault ▇▇▇▇▇▇▇│ end
+//!   windows       B B · B B B B B B B … B G      B bad, G good, · not judged
+//!                 └─────── stuck_s ──────┘       flagged when stuck_s ≥ for
+//! ```
+//!
+//! **Bounded.** The evidence kept per fault is at most [`EVIDENCE_POINTS`] points: the windows
+//! after the fault's end, merged in equal runs when there are more.
 
 use crate::record::{Recorder, Stats};
-use crate::scenario::Scenario;
+use crate::scenario::{Metastability, Scenario};
 
 /// Bad fraction from which a tenant counts as affected.
 pub const AFFECTED_FRACTION: f64 = 0.05;
@@ -142,4 +163,277 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
             }
         })
         .collect()
+}
+
+/// Most evidence points kept per fault.
+pub const EVIDENCE_POINTS: usize = 120;
+
+/// One point of metastability evidence: requests sent in a stretch of windows after a fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvidencePoint {
+    /// Start of the stretch (s since the run's start).
+    pub t_s: f64,
+    /// Requests sent.
+    pub offered: u64,
+    /// ok / finished; `None` when none finished.
+    pub goodput: Option<f64>,
+    /// attempts / requests; `None` without requests.
+    pub amplification: Option<f64>,
+}
+
+/// The metastability verdict on one fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetastabilityVerdict {
+    /// Bad for at least `for` after the fault's end: "did not recover (metastable)".
+    pub flagged: bool,
+    /// What was judged: `tiers` (every tier together) or `bystanders` (all but the fault's
+    /// target tenant).
+    pub judged: &'static str,
+    /// Seconds from the fault's end to the first good window (or to the end of the run); 0
+    /// when the first judged window after the end was good, or no window could be judged.
+    pub stuck_s: f64,
+    /// The bad stretch lasted to the end of the run.
+    pub until_end: bool,
+    /// Goodput over the bad windows of the stretch, if any finished.
+    pub goodput: Option<f64>,
+    /// Amplification over the bad windows of the stretch, if any.
+    pub amplification: Option<f64>,
+    /// Length of one evidence point (s): a multiple of the recording window.
+    pub evidence_step_s: f64,
+    /// The windows from the fault's end to the end of the run, at most [`EVIDENCE_POINTS`].
+    pub evidence: Vec<EvidencePoint>,
+}
+
+/// Counts of the requests sent in some window(s) that the detector looks at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Load {
+    offered: u64,
+    finished: u64,
+    ok: u64,
+    attempts: u64,
+}
+
+impl Load {
+    fn of(s: &Stats) -> Load {
+        Load {
+            offered: s.offered,
+            finished: s.finished(),
+            ok: s.ok,
+            attempts: s.attempts,
+        }
+    }
+    fn add(&mut self, o: Load) {
+        self.offered += o.offered;
+        self.finished += o.finished;
+        self.ok += o.ok;
+        self.attempts += o.attempts;
+    }
+    fn goodput(self) -> Option<f64> {
+        (self.finished > 0).then(|| self.ok as f64 / self.finished as f64)
+    }
+    fn amplification(self) -> Option<f64> {
+        (self.offered > 0).then(|| self.attempts as f64 / self.offered as f64)
+    }
+}
+
+/// How one window after a fault is judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Good,
+    Bad,
+    Skipped,
+}
+
+fn judge(l: Load, m: &Metastability, other_fault_active: bool) -> Verdict {
+    if other_fault_active || l.offered < m.min_requests || l.finished == 0 {
+        return Verdict::Skipped;
+    }
+    let low_goodput = l.goodput().is_some_and(|g| g < m.goodput_below);
+    let amplified = l.amplification().is_some_and(|a| a > m.amplification_above);
+    if low_goodput || amplified {
+        Verdict::Bad
+    } else {
+        Verdict::Good
+    }
+}
+
+/// The bad stretch that starts at the first judged window of `windows` (window `i` starts
+/// `i × window_s` after the fault's end, cut to `first_window_s` for `i = 0`): (seconds until
+/// the first good window or `total_s`, reached the end, load over the bad windows).
+fn stuck_stretch(
+    windows: &[(Load, bool)],
+    m: &Metastability,
+    first_start_s: f64,
+    window_s: f64,
+    total_s: f64,
+) -> (f64, bool, Load) {
+    let mut bad = Load::default();
+    let mut started = false;
+    for (i, &(l, other)) in windows.iter().enumerate() {
+        match judge(l, m, other) {
+            Verdict::Skipped => {}
+            Verdict::Good => {
+                if !started {
+                    return (0.0, false, bad);
+                }
+                return (first_start_s + i as f64 * window_s, false, bad);
+            }
+            Verdict::Bad => {
+                started = true;
+                bad.add(l);
+            }
+        }
+    }
+    if started {
+        (total_s, true, bad)
+    } else {
+        (0.0, false, bad)
+    }
+}
+
+/// The metastability verdict on every fault of `sc`, from what `rec` recorded, with the
+/// thresholds `sc.metastability`; `target` as for [`fault_verdicts`].
+pub fn metastability(
+    sc: &Scenario,
+    rec: &Recorder,
+    target: &[Option<u32>],
+) -> Vec<MetastabilityVerdict> {
+    let m = &sc.metastability;
+    let w_ns = rec.window.as_nanos();
+    let run_ns = sc.duration.as_nanos();
+    let n_tiers = rec.tier_run.len();
+    sc.faults
+        .iter()
+        .enumerate()
+        .map(|(fi, f)| {
+            let (judged, groups): (&'static str, Vec<usize>) =
+                match (target.get(fi).copied().flatten(), rec.bystander_group) {
+                    (Some(_), Some(g)) => ("bystanders", vec![g]),
+                    _ => ("tiers", (0..n_tiers).collect()),
+                };
+            let end_ns = f.end.as_nanos();
+            // The first window that starts at or after the fault's end.
+            let w0 = (end_ns.div_ceil(w_ns) as usize).min(rec.n_windows);
+            let windows: Vec<(Load, bool)> = (w0..rec.n_windows)
+                .map(|w| {
+                    let mut l = Load::default();
+                    for &g in &groups {
+                        l.add(Load::of(&rec.groups[g].windows[w]));
+                    }
+                    let (a, b) = (w as u64 * w_ns, ((w as u64 + 1) * w_ns).min(run_ns));
+                    let other =
+                        sc.faults.iter().enumerate().any(|(gi, g)| {
+                            gi != fi && g.start.as_nanos() < b && g.end.as_nanos() > a
+                        });
+                    (l, other)
+                })
+                .collect();
+            let window_s = w_ns as f64 / 1e9;
+            let first_start_s = (w0 as u64 * w_ns).saturating_sub(end_ns) as f64 / 1e9;
+            let total_s = run_ns.saturating_sub(end_ns) as f64 / 1e9;
+            let (stuck_s, until_end, bad) =
+                stuck_stretch(&windows, m, first_start_s, window_s, total_s);
+            let per_point = windows.len().div_ceil(EVIDENCE_POINTS).max(1);
+            let evidence = windows
+                .chunks(per_point)
+                .enumerate()
+                .map(|(i, chunk)| {
+                    let mut l = Load::default();
+                    for &(x, _) in chunk {
+                        l.add(x);
+                    }
+                    EvidencePoint {
+                        t_s: ((w0 + i * per_point) as u64 * w_ns) as f64 / 1e9,
+                        offered: l.offered,
+                        goodput: l.goodput(),
+                        amplification: l.amplification(),
+                    }
+                })
+                .collect();
+            MetastabilityVerdict {
+                flagged: stuck_s > 0.0 && stuck_s >= m.for_duration.as_secs_f64(),
+                judged,
+                stuck_s,
+                until_end,
+                goodput: bad.goodput(),
+                amplification: bad.amplification(),
+                evidence_step_s: per_point as f64 * window_s,
+                evidence,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(offered: u64, ok: u64, attempts: u64) -> (Load, bool) {
+        (
+            Load {
+                offered,
+                finished: offered,
+                ok,
+                attempts,
+            },
+            false,
+        )
+    }
+
+    fn m() -> Metastability {
+        Metastability {
+            goodput_below: 0.9,
+            amplification_above: 1.5,
+            for_duration: sim::SimDuration::from_secs(3),
+            min_requests: 20,
+        }
+    }
+
+    /// Goal: the stretch is measured from the fault's end to the first good window; windows
+    /// with little load or another fault are skipped, not counted as good.
+    #[test]
+    fn stretch_ends_at_the_first_good_window() {
+        let bad = load(100, 50, 100);
+        let good = load(100, 99, 101);
+        let quiet = load(5, 0, 5);
+        let mut other = good;
+        other.1 = true;
+        let w = [bad, quiet, bad, other, bad, good, bad];
+        let (s, end, l) = stuck_stretch(&w, &m(), 0.0, 1.0, 7.0);
+        assert_eq!((s, end), (5.0, false));
+        assert_eq!(l.offered, 300);
+        assert_eq!(l.goodput(), Some(0.5));
+        // Good at once: not stuck, whatever follows.
+        let (s, _, _) = stuck_stretch(&[quiet, good, bad, bad, bad, bad], &m(), 0.0, 1.0, 6.0);
+        assert_eq!(s, 0.0);
+        // Bad to the end.
+        let (s, end, _) = stuck_stretch(&[bad, bad], &m(), 0.5, 1.0, 9.0);
+        assert_eq!((s, end), (9.0, true));
+        // Nothing judged.
+        let (s, end, _) = stuck_stretch(&[quiet, quiet], &m(), 0.0, 1.0, 2.0);
+        assert_eq!((s, end), (0.0, false));
+    }
+
+    /// Goal: either test makes a window bad; amplification alone is enough (a retry storm
+    /// that still serves); goodput 0 turns the goodput test off.
+    #[test]
+    fn either_threshold_makes_a_window_bad() {
+        let (amplified, _) = load(100, 100, 200);
+        assert_eq!(judge(amplified, &m(), false), Verdict::Bad);
+        let (slow, _) = load(100, 80, 100);
+        assert_eq!(judge(slow, &m(), false), Verdict::Bad);
+        let off = Metastability {
+            goodput_below: 0.0,
+            ..m()
+        };
+        assert_eq!(judge(slow, &off, false), Verdict::Good);
+        // In-flight requests at the end of the run are not failures.
+        let pending = Load {
+            offered: 100,
+            finished: 10,
+            ok: 10,
+            attempts: 100,
+        };
+        assert_eq!(judge(pending, &m(), false), Verdict::Good);
+    }
 }

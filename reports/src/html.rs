@@ -2,8 +2,8 @@
 //!
 //! ```text
 //!  header (scenario, seed, variant, digest, PASS/FAIL, repro command)
-//!  SLOs ─ charts (inline SVG) ─ most affected tenants ─ fault timeline ─ tiers ─ ledger
-//!  ─ the scenario file as run
+//!  SLOs ─ charts (inline SVG) ─ most affected tenants ─ fault timeline ─ metastability
+//!  (evidence per fault, a small inline chart) ─ tiers ─ ledger ─ the scenario file as run
 //! ```
 //!
 //! **Guarantees.** The page is a pure function of its inputs (same bytes for the same run).
@@ -15,8 +15,8 @@
 //! The verdict is written as text (PASS/FAIL), never by colour alone.
 
 use crate::charts::Chart;
-use crate::summary::{GroupRow, RunSummary, TenantRow};
-use crate::terminal::{ms, pct, thousands};
+use crate::summary::{GroupRow, MetastabilityRow, MetastableFault, RunSummary, TenantRow};
+use crate::terminal::{metastable_line, ms, pct, thousands};
 use std::fmt::Write;
 
 /// Escapes text for HTML content and attribute values.
@@ -114,6 +114,8 @@ figure svg { display: block; max-width: 100%; height: auto; border: 1px solid va
 .tl-axis { display: grid; grid-template-columns: 220px 1fr; gap: 10px; color: var(--muted); font-size: 12px; }
 .tl-axis div { display: flex; justify-content: space-between; }
 .legend-inline { color: var(--muted); font-size: 13px; }
+details { margin: 12px 0; } details summary { cursor: pointer; }
+details svg { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; margin: 8px 0 4px; }
 .swatch { display: inline-block; width: 22px; height: 10px; vertical-align: middle; margin: 0 4px 0 10px; border-radius: 2px; }
 "#;
 
@@ -177,6 +179,16 @@ pub fn report_html(
         },
     );
     meta("digest", format!("<code>{}</code>", escape(&s.digest)));
+    if let Some(f) = &s.fingerprint {
+        meta(
+            "tenantsim",
+            format!(
+                "<code>{}</code> (commit <code>{}</code>)",
+                escape(&f.version),
+                escape(&f.commit)
+            ),
+        );
+    }
     meta("simulated", format!("{:.1} s", s.sim_seconds));
     meta("events", thousands(s.events));
     meta("stopped by", escape(&s.stop));
@@ -212,13 +224,14 @@ pub fn report_html(
     }
     h.push_str(
         "<nav><a href=\"#slos\">SLOs</a><a href=\"#charts\">Charts</a><a href=\"#tenants\">Most affected tenants</a>\
-         <a href=\"#faults\">Faults</a><a href=\"#tiers\">Tiers</a><a href=\"#scenario\">Scenario</a></nav>\n",
+         <a href=\"#faults\">Faults</a><a href=\"#metastability\">Metastability</a><a href=\"#tiers\">Tiers</a><a href=\"#scenario\">Scenario</a></nav>\n",
     );
 
     slo_section(&mut h, s);
     chart_section(&mut h, charts);
     tenant_section(&mut h, s);
     fault_section(&mut h, s);
+    metastability_section(&mut h, s);
     tier_section(&mut h, s);
 
     let _ = writeln!(
@@ -459,6 +472,219 @@ fn fault_section(h: &mut String, s: &RunSummary) {
     );
 }
 
+fn metastability_section(h: &mut String, s: &RunSummary) {
+    h.push_str("<h2 id=\"metastability\">Metastability</h2>\n");
+    let m = &s.metastability;
+    if s.faults.is_empty() {
+        h.push_str("<p class=\"muted\">No faults were injected.</p>\n");
+        return;
+    }
+    if m.faults.is_empty() {
+        h.push_str("<p class=\"muted\">Not evaluated for this run.</p>\n");
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"muted\">After each fault ends, every recording window is judged on the requests \
+         sent in it: bad when goodput (ok / finished) is below {:.0}% or amplification (attempts per \
+         request) is above {}; windows with fewer than {} requests, or with another fault active, are \
+         not judged. A fault whose aftermath stays bad for at least {:.0} s did not recover \
+         (metastable).</p>",
+        m.goodput_below * 100.0,
+        m.amplification_above,
+        thousands(m.min_requests),
+        m.for_s
+    );
+    for f in m.faults.iter().filter(|f| f.flagged) {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\"><strong>{}</strong></p>",
+            escape(&metastable_line(m, f))
+        );
+    }
+    h.push_str(
+        "<table>\n<thead><tr><th>fault</th><th>judged</th><th class=\"num\">bad after its end</th>\
+         <th class=\"num\">goodput (bad windows)</th><th class=\"num\">attempts / request (bad windows)</th>\
+         <th>verdict</th></tr></thead>\n<tbody>\n",
+    );
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "<span class=\"muted\">–</span>".into());
+    for f in &m.faults {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.0} s{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(&f.fault),
+            escape(&f.judged),
+            f.stuck_s,
+            if f.until_end { " (to the end)" } else { "" },
+            opt(f.goodput.map(pct)),
+            opt(f.amplification.map(|a| format!("{a:.3}"))),
+            if f.flagged {
+                "<span class=\"badge small fail\">DID NOT RECOVER</span>"
+            } else {
+                "<span class=\"badge small pass\">RECOVERED</span>"
+            }
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+    for f in m.faults.iter().filter(|f| f.flagged || f.stuck_s > 0.0) {
+        let _ = writeln!(
+            h,
+            "<details{}><summary>Evidence: <code>{}</code> — {} points of {:.0} s after its end</summary>",
+            if f.flagged { " open" } else { "" },
+            escape(&f.fault),
+            f.evidence.len(),
+            f.evidence_step_s
+        );
+        let end_s = s.faults.iter().find(|x| x.name == f.fault).map(|x| x.end_s);
+        h.push_str(&evidence_svg(m, f, end_s));
+        h.push_str(
+            "<table>\n<thead><tr><th class=\"num\">from (s)</th><th class=\"num\">offered</th>\
+             <th class=\"num\">goodput</th><th class=\"num\">attempts / request</th></tr></thead>\n<tbody>\n",
+        );
+        for p in &f.evidence {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"num\">{:.0}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td></tr>",
+                p.t_s,
+                thousands(p.offered),
+                opt(p.goodput.map(pct)),
+                opt(p.amplification.map(|a| format!("{a:.3}")))
+            );
+        }
+        h.push_str("</tbody>\n</table>\n</details>\n");
+    }
+}
+
+/// A small chart of one fault's evidence: goodput (%, left axis, solid) and amplification
+/// (right axis, dashed) per point, the two thresholds dotted, the bad stretch shaded.
+fn evidence_svg(m: &MetastabilityRow, f: &MetastableFault, end_s: Option<f64>) -> String {
+    const W: f64 = 720.0;
+    const H: f64 = 200.0;
+    const L: f64 = 48.0;
+    const R: f64 = 56.0;
+    const T: f64 = 12.0;
+    const B: f64 = 28.0;
+    let mut svg = String::new();
+    let (Some(first), Some(last)) = (f.evidence.first(), f.evidence.last()) else {
+        return svg;
+    };
+    let (t0, t1) = (first.t_s, last.t_s + f.evidence_step_s.max(1e-9));
+    let amp_max = f
+        .evidence
+        .iter()
+        .filter_map(|p| p.amplification)
+        .fold(m.amplification_above * 1.2, f64::max)
+        .clamp(1.1, 1e3);
+    let x = |t: f64| L + (W - L - R) * ((t - t0) / (t1 - t0)).clamp(0.0, 1.0);
+    let yg = |g: f64| T + (H - T - B) * (1.0 - g.clamp(0.0, 1.0));
+    let ya = |a: f64| T + (H - T - B) * (1.0 - ((a - 1.0) / (amp_max - 1.0)).clamp(0.0, 1.0));
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" \
+         role=\"img\" aria-label=\"goodput and amplification after {}\" font-size=\"11\" fill=\"#5f6368\">",
+        escape(&f.fault)
+    );
+    // The bad stretch: stuck_s seconds from the fault's end (at most one window before the
+    // first point).
+    if f.stuck_s > 0.0 {
+        let from = end_s.unwrap_or(t0);
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" y=\"{T}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#fdf1ea\"/>",
+            x(from),
+            x(from + f.stuck_s) - x(from),
+            H - T - B
+        );
+    }
+    let _ = write!(
+        svg,
+        "<rect x=\"{L}\" y=\"{T}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#dadce0\"/>",
+        W - L - R,
+        H - T - B
+    );
+    for (g, label) in [(0.0, "0%"), (0.5, "50%"), (1.0, "100%")] {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>",
+            L - 4.0,
+            yg(g) + 4.0
+        );
+    }
+    for a in [1.0, (1.0 + amp_max) / 2.0, amp_max] {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\">{a:.2}×</text>",
+            W - R + 4.0,
+            ya(a) + 4.0
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{L}\" y=\"{:.1}\">{t0:.0} s</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{t1:.0} s</text>",
+        H - 8.0,
+        W - R,
+        H - 8.0
+    );
+    // Thresholds.
+    let _ = write!(
+        svg,
+        "<line x1=\"{L}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#0072B2\" stroke-dasharray=\"1 3\"/>",
+        W - R,
+        y = yg(m.goodput_below)
+    );
+    let _ = write!(
+        svg,
+        "<line x1=\"{L}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#D55E00\" stroke-dasharray=\"1 3\"/>",
+        W - R,
+        y = ya(m.amplification_above)
+    );
+    // Lines through the points' middles; a point without a value breaks the line.
+    let mid = |t: f64| x(t + f.evidence_step_s / 2.0);
+    let path = |values: Vec<Option<(f64, f64)>>| -> String {
+        let mut d = String::new();
+        let mut pen_down = false;
+        for v in values {
+            match v {
+                Some((px, py)) => {
+                    let _ = write!(d, "{}{px:.1},{py:.1} ", if pen_down { "L" } else { "M" });
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        d
+    };
+    let goodput = path(
+        f.evidence
+            .iter()
+            .map(|p| p.goodput.map(|g| (mid(p.t_s), yg(g))))
+            .collect(),
+    );
+    let amplification = path(
+        f.evidence
+            .iter()
+            .map(|p| p.amplification.map(|a| (mid(p.t_s), ya(a))))
+            .collect(),
+    );
+    let _ = write!(
+        svg,
+        "<path d=\"{}\" fill=\"none\" stroke=\"#0072B2\" stroke-width=\"2\"/>\
+         <path d=\"{}\" fill=\"none\" stroke=\"#D55E00\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>",
+        goodput.trim_end(),
+        amplification.trim_end()
+    );
+    svg.push_str("</svg>\n");
+    let _ = writeln!(
+        svg,
+        "<p class=\"legend-inline\"><span class=\"swatch\" style=\"background:#0072B2\"></span>goodput (left axis)\
+         <span class=\"swatch\" style=\"background:#D55E00\"></span>attempts per request (right axis, dashed)\
+         <span class=\"swatch\" style=\"background:#fdf1ea\"></span>bad after the fault's end; dotted: thresholds</p>"
+    );
+    svg
+}
+
 fn tier_row(h: &mut String, g: &GroupRow, total: bool) {
     let o = &g.outcomes;
     let _ = writeln!(
@@ -555,11 +781,19 @@ mod tests {
         for r in &s.slos {
             assert!(html.contains(&escape(&r.name)), "{}", r.name);
         }
-        assert_eq!(html.matches("<svg").count(), 5);
+        // Five charts, and one evidence chart per fault that was bad after its end.
+        assert_eq!(html.matches("<svg").count(), 7);
+        assert!(html
+            .contains("did not recover (metastable): fault workers_lost, goodput 12% of offered"));
+        assert!(html.contains("DID NOT RECOVER") && html.contains("RECOVERED"));
         for name in ["latency", "outcomes", "cells", "heatmap", "load"] {
             assert!(html.contains(&format!("id=\"chart-{name}\"")));
         }
         assert!(html.contains("0123456789abcdef"));
+        assert!(
+            html.contains("abc123def456"),
+            "the commit of the fingerprint"
+        );
         assert!(html.contains("db_degraded"));
         assert!(html.contains("not by the end"));
         // Top tenants: the first listed has the most breaches.

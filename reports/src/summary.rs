@@ -209,6 +209,59 @@ pub struct FaultRow {
     pub recovery_s: Option<f64>,
 }
 
+/// The metastability detector: its thresholds and a verdict per fault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetastabilityRow {
+    /// A window is bad when its goodput (ok / finished) is below this fraction.
+    pub goodput_below: f64,
+    /// A window is bad when its amplification (attempts / requests) is above this.
+    pub amplification_above: f64,
+    /// A fault is flagged when the bad state lasts at least this long after its end (s).
+    pub for_s: f64,
+    /// Windows with fewer requests sent are not judged.
+    pub min_requests: u64,
+    /// One verdict per fault, in the order of `faults`.
+    pub faults: Vec<MetastableFault>,
+}
+
+/// Whether the platform came back after one fault, with the evidence.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetastableFault {
+    /// Fault name.
+    pub fault: String,
+    /// The bad state lasted at least `for_s` after the fault's end: "did not recover
+    /// (metastable)".
+    pub flagged: bool,
+    /// What was judged: `tiers` (all tiers together) or `bystanders` (all but the fault's
+    /// target tenant).
+    pub judged: String,
+    /// Seconds from the fault's end to the first good window, or to the end of the run.
+    pub stuck_s: f64,
+    /// The bad state lasted until the end of the run.
+    pub until_end: bool,
+    /// Goodput over the bad windows (ok / finished), if any.
+    pub goodput: Option<f64>,
+    /// Amplification over the bad windows (attempts / requests), if any.
+    pub amplification: Option<f64>,
+    /// Length of one evidence point (s).
+    pub evidence_step_s: f64,
+    /// Windows after the fault's end (at most 120 points; merged when there are more).
+    pub evidence: Vec<EvidencePoint>,
+}
+
+/// Requests sent in a stretch of windows after a fault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidencePoint {
+    /// Start of the stretch (s).
+    pub t_s: f64,
+    /// Requests sent.
+    pub offered: u64,
+    /// ok / finished; `None` when none finished.
+    pub goodput: Option<f64>,
+    /// attempts / requests; `None` without requests.
+    pub amplification: Option<f64>,
+}
+
 /// The request ledger: every logical request and every attempt accounted for.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerRow {
@@ -267,6 +320,23 @@ pub struct ControlRow {
     pub job_attempts_failed: u64,
 }
 
+/// What a run was made from, beyond the top-level `overrides`, `variant` and `seed`: enough to
+/// tell, for two summaries whose digests differ, whether their inputs differed or their
+/// behaviour did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Digest of the scenario file's bytes as read (tenantsim's in-tree hash, 16 hex digits).
+    pub scenario_digest: String,
+    /// tenantsim version (`0.1.0`).
+    pub version: String,
+    /// Git commit tenantsim was built from: 12 hex digits, `-dirty` when the tree had
+    /// uncommitted changes, `unknown` without git.
+    pub commit: String,
+    /// One digest over the scenario digest, overrides, variant, seed, version and commit:
+    /// equal ⇔ the same inputs.
+    pub inputs_digest: String,
+}
+
 /// Everything a run recorded that is worth keeping.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -284,6 +354,10 @@ pub struct RunSummary {
     pub seed: u64,
     /// Trace digest (16 hex digits).
     pub digest: String,
+    /// The run's inputs, recorded by the binary (`None` from library use and in summaries
+    /// written before fingerprints existed).
+    #[serde(default)]
+    pub fingerprint: Option<Fingerprint>,
     /// Events processed.
     pub events: u64,
     /// Simulated duration (s).
@@ -300,6 +374,9 @@ pub struct RunSummary {
     pub slos: Vec<SloRow>,
     /// Faults.
     pub faults: Vec<FaultRow>,
+    /// The metastability detector's verdict on each fault.
+    #[serde(default)]
+    pub metastability: MetastabilityRow,
     /// The ledger.
     pub ledger: LedgerRow,
     /// Control plane, KMS and async plane activity.
@@ -310,6 +387,11 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// Faults flagged "did not recover (metastable)".
+    pub fn metastable_faults(&self) -> impl Iterator<Item = &MetastableFault> {
+        self.metastability.faults.iter().filter(|f| f.flagged)
+    }
+
     /// The summary as pretty JSON (deterministic).
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self)

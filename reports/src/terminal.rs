@@ -3,7 +3,7 @@
 //! Plain text, fixed-width columns, no colour codes (output is often a CI log). The same
 //! summary always renders to the same bytes.
 
-use crate::summary::{GroupRow, RunSummary};
+use crate::summary::{GroupRow, MetastabilityRow, MetastableFault, RunSummary};
 use std::fmt::Write;
 
 /// Formats a count with thousands separators: `12,345`.
@@ -37,6 +37,33 @@ pub fn pct(v: f64) -> String {
     } else {
         format!("{:.2}%", v * 100.0)
     }
+}
+
+/// The loud line for a fault flagged by the metastability detector:
+/// `did not recover (metastable): fault db-slow, goodput 49% of offered, 3.02 attempts per
+/// request, for 180 s after it ended (until the end of the run)`.
+pub fn metastable_line(m: &MetastabilityRow, f: &MetastableFault) -> String {
+    let mut what = Vec::new();
+    if let Some(g) = f.goodput.filter(|g| *g < m.goodput_below) {
+        what.push(format!("goodput {:.0}% of offered", g * 100.0));
+    }
+    if let Some(a) = f.amplification.filter(|a| *a > m.amplification_above) {
+        what.push(format!("{a:.2} attempts per request"));
+    }
+    if what.is_empty() {
+        what.push("bad windows".to_string());
+    }
+    format!(
+        "did not recover (metastable): fault {}, {}, for {:.0} s after it ended{}",
+        f.fault,
+        what.join(", "),
+        f.stuck_s,
+        if f.until_end {
+            " (until the end of the run)"
+        } else {
+            ""
+        }
+    )
 }
 
 fn tier_line(out: &mut String, g: &GroupRow) {
@@ -136,6 +163,22 @@ pub fn render(s: &RunSummary) -> String {
             "  (affected: other tenants with ≥5% bad requests from the fault's start to recovery; \
 recovery: time after the fault until every tier is healthy for 5 windows)"
         );
+        let mut flagged = 0;
+        for f in s.metastable_faults() {
+            let _ = writeln!(out, "  WARNING: {}", metastable_line(&s.metastability, f));
+            flagged += 1;
+        }
+        if flagged > 0 {
+            let m = &s.metastability;
+            let _ = writeln!(
+                out,
+                "  (metastable: goodput < {:.0}% of offered or > {} attempts per request for ≥ {:.0} s \
+after a fault ended; thresholds in the scenario's [metastability])",
+                m.goodput_below * 100.0,
+                m.amplification_above,
+                m.for_s
+            );
+        }
     }
     if !s.slos.is_empty() {
         let _ = writeln!(out);
@@ -219,5 +262,40 @@ mod tests {
         assert!(text.contains("FAIL"));
         assert!(text.contains("312ms"));
         assert!(text.contains("NOT BALANCED"));
+        assert!(!text.contains("metastable"));
+    }
+
+    /// Goal: a fault flagged by the metastability detector gets a loud line naming the fault,
+    /// what stayed bad and for how long.
+    #[test]
+    fn flags_metastable_faults() {
+        let mut s = RunSummary::default();
+        s.faults.push(crate::summary::FaultRow {
+            name: "db-slow".into(),
+            ..Default::default()
+        });
+        s.metastability = MetastabilityRow {
+            goodput_below: 0.9,
+            amplification_above: 1.5,
+            for_s: 60.0,
+            min_requests: 20,
+            faults: vec![MetastableFault {
+                fault: "db-slow".into(),
+                flagged: true,
+                stuck_s: 240.0,
+                goodput: Some(0.12),
+                amplification: Some(1.2),
+                ..Default::default()
+            }],
+        };
+        let text = render(&s);
+        assert!(
+            text.contains(
+                "did not recover (metastable): fault db-slow, goodput 12% of offered, for 240 s after it ended"
+            ),
+            "{text}"
+        );
+        s.metastability.faults[0].flagged = false;
+        assert!(!render(&s).contains("metastable"));
     }
 }

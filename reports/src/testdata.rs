@@ -8,7 +8,8 @@
 
 use crate::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use crate::summary::{
-    FaultRow, GroupRow, Latency, LedgerRow, Outcomes, RunSummary, SloRow, TenantRow, SCHEMA_VERSION,
+    EvidencePoint, FaultRow, Fingerprint, GroupRow, Latency, LedgerRow, MetastabilityRow,
+    MetastableFault, Outcomes, RunSummary, SloRow, TenantRow, SCHEMA_VERSION,
 };
 
 /// SplitMix64 finaliser → uniform in [0, 1).
@@ -376,6 +377,12 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         overrides: vec!["retry.budget=0.1".into()],
         seed: 42,
         digest: "0123456789abcdef".into(),
+        fingerprint: Some(Fingerprint {
+            scenario_digest: "89abcdef01234567".into(),
+            version: "0.1.0".into(),
+            commit: "abc123def456".into(),
+            inputs_digest: "fedcba9876543210".into(),
+        }),
         events: 12_345_678,
         sim_seconds,
         stop: "time_reached".into(),
@@ -414,6 +421,50 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
                 recovery_s: None,
             },
         ],
+        metastability: MetastabilityRow {
+            goodput_below: 0.9,
+            amplification_above: 1.5,
+            for_s: 60.0,
+            min_requests: 20,
+            faults: vec![
+                MetastableFault {
+                    fault: "db_degraded".into(),
+                    flagged: false,
+                    judged: "tiers".into(),
+                    stuck_s: 12.0,
+                    until_end: false,
+                    goodput: Some(0.62),
+                    amplification: Some(1.1),
+                    evidence_step_s: window_s,
+                    evidence: (0..10)
+                        .map(|i| EvidencePoint {
+                            t_s: 320.0 + i as f64 * window_s,
+                            offered: 2000,
+                            goodput: Some(if i < 3 { 0.6 } else { 0.99 }),
+                            amplification: Some(1.05),
+                        })
+                        .collect(),
+                },
+                MetastableFault {
+                    fault: "workers_lost".into(),
+                    flagged: true,
+                    judged: "tiers".into(),
+                    stuck_s: sim_seconds - 360.0,
+                    until_end: true,
+                    goodput: Some(0.12),
+                    amplification: Some(2.6),
+                    evidence_step_s: window_s,
+                    evidence: (0..20)
+                        .map(|i| EvidencePoint {
+                            t_s: 360.0 + i as f64 * window_s,
+                            offered: if i == 4 { 0 } else { 2000 },
+                            goodput: (i != 4).then_some(0.12),
+                            amplification: (i != 4).then_some(2.6),
+                        })
+                        .collect(),
+                },
+            ],
+        },
         tenants,
     };
     let series = Series {

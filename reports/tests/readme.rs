@@ -5,7 +5,10 @@
 //! (recursively), and require each to appear in backticks in the README; same for the CSV
 //! headers. A field added to the schema without documentation fails here.
 
-use reports::summary::{FaultRow, GroupRow, RunSummary, SloRow, TenantRow};
+use reports::summary::{
+    EvidencePoint, FaultRow, Fingerprint, GroupRow, MetastabilityRow, MetastableFault, RunSummary,
+    SloRow, TenantRow,
+};
 use std::collections::BTreeSet;
 
 const README: &str = include_str!("../README.md");
@@ -27,6 +30,7 @@ fn keys(v: &serde_json::Value, out: &mut BTreeSet<String>) {
 fn every_summary_field_is_documented() {
     let s = RunSummary {
         variant: Some("v".into()),
+        fingerprint: Some(Fingerprint::default()),
         tiers: vec![GroupRow::default()],
         slos: vec![SloRow {
             worst_tenant: Some("t".into()),
@@ -37,6 +41,19 @@ fn every_summary_field_is_documented() {
             recovery_s: Some(1.0),
             ..Default::default()
         }],
+        metastability: MetastabilityRow {
+            faults: vec![MetastableFault {
+                goodput: Some(0.5),
+                amplification: Some(2.0),
+                evidence: vec![EvidencePoint {
+                    goodput: Some(0.5),
+                    amplification: Some(2.0),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
         tenants: vec![TenantRow {
             cohort: Some("c".into()),
             ..Default::default()

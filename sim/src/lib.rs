@@ -33,7 +33,7 @@ pub mod units;
 
 pub use digest::Digest;
 pub use dist::{Dist, Quantity};
-pub use engine::{Engine, Event, Model, RunLimits, StopReason};
+pub use engine::{Engine, Event, Model, NoObserver, Observer, RunLimits, StopReason};
 pub use hist::LogHistogram;
 pub use queue::{EventQueue, TimerKey};
 pub use rng::{Bits, RngStream, SplitMix, StreamName};

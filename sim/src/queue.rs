@@ -196,7 +196,9 @@ impl<E> EventQueue<E> {
     }
 
     /// Time of the next live event without removing it (tombstones at the front are dropped).
-    #[inline]
+    // Always inlined, like `pop`: the engine's loop is instantiated once per observer type, and
+    // with more than one call site LLVM would stop inlining these into the hot (plain) loop.
+    #[inline(always)]
     pub fn peek_time(&mut self) -> Option<SimTime> {
         loop {
             let top = *self.heap.first()?;
@@ -211,7 +213,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes and returns the next live event, advancing the clock to its time.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         loop {
             let top = self.remove_top()?;

@@ -5,7 +5,7 @@
 //! met when it holds on every seed. Runs go in parallel (`--jobs`, default all cores); the
 //! output is a pure function of the inputs, identical for any `--jobs`.
 
-use super::load::{load_as, shell_quote};
+use super::load::load_as;
 use crate::cli::CheckArgs;
 use crate::exit;
 use models::scenario::Scenario;
@@ -87,17 +87,14 @@ pub struct Line {
 }
 
 impl Line {
-    /// The command that reproduces the seed that broke (or the worst seed).
+    /// The command that reproduces the seed that broke (or the worst seed), with the
+    /// tenantsim version as a shell comment.
     pub fn repro(&self) -> String {
         let seed = self.bad_seed.unwrap_or(self.worst.1);
-        let mut cmd = format!("tenantsim run {} --seed {seed}", shell_quote(&self.file));
-        if self.variant != "base" {
-            cmd.push_str(&format!(" --variant {}", shell_quote(&self.variant)));
-        }
-        for s in &self.sets {
-            cmd.push_str(&format!(" --set {}", shell_quote(s)));
-        }
-        cmd
+        let variant = (self.variant != "base").then_some(self.variant.as_str());
+        crate::version::with_version(&super::run::repro_command(
+            &self.file, seed, variant, &self.sets,
+        ))
     }
 }
 

@@ -339,7 +339,7 @@ pub fn compare(a: CompareArgs) -> i32 {
         scenario: scenarios[0].name.clone(),
         file,
         scenario_hash: h.hex(),
-        tenantsim: crate::version(),
+        tenantsim: crate::version::long(),
         scenario_variant: a.variant.clone(),
         sets: a.set.clone(),
         vary,
@@ -441,7 +441,7 @@ fn finish(spec: CompareSpec, runs: Vec<RunMetrics>, dir: Option<&mut OutDir>) ->
                 "  {}: SLOs failed on {} of {ns} seeds; worst: {}",
                 c.variants[v].label,
                 rs.iter().filter(|r| !r.passed).count(),
-                run_command(&c.spec, v, worst.seed)
+                crate::version::with_version(&run_command(&c.spec, v, worst.seed))
             );
         }
     }

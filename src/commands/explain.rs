@@ -60,12 +60,12 @@ pub fn explain(a: ExplainArgs) -> i32 {
             }
         }
     }
-    let repro = super::run::repro_command(
+    let repro = crate::version::with_version(&super::run::repro_command(
         &a.file.display().to_string(),
         seed,
         a.variant.as_deref(),
         &a.set,
-    );
+    ));
     if ex.violations.is_empty() {
         println!("\nverdict: PASS   repro: {repro}");
         exit::OK

@@ -10,15 +10,47 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, String> {
 
 /// Loads `path` as `variant` (if any) with `sets` applied.
 pub fn load_as(path: &Path, sets: &[String], variant: Option<&str>) -> Result<Scenario, String> {
+    load_with_text(path, sets, variant).map(|l| l.scenario)
+}
+
+/// A scenario and the file text it was loaded from.
+pub struct Loaded {
+    /// The validated scenario.
+    pub scenario: Scenario,
+    /// The file's text as read (before any override).
+    pub file_text: String,
+}
+
+/// Loads `path` as `variant` (if any) with `sets` applied, keeping the file's text (for the
+/// run's fingerprint, and to parse it afresh).
+pub fn load_with_text(
+    path: &Path,
+    sets: &[String],
+    variant: Option<&str>,
+) -> Result<Loaded, String> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         format!("{name}: error: cannot read the scenario file: {e}\n  = help: check the path; scenarios shipped with tenantsim live in scenarios/")
     })?;
+    let scenario = parse(&name, &text, sets, variant)?;
+    Ok(Loaded {
+        scenario,
+        file_text: text,
+    })
+}
+
+/// Parses scenario `text` (named `name` in messages) as `variant` with `sets` applied.
+pub fn parse(
+    name: &str,
+    text: &str,
+    sets: &[String],
+    variant: Option<&str>,
+) -> Result<Scenario, String> {
     let overrides = sets
         .iter()
         .map(|s| Override::parse(s).map_err(|e| format!("{name}: error in `--set {s}`: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    models::scenario::load_variant(&name, &text, &overrides, variant).map_err(|e| e.to_string())
+    models::scenario::load_variant(name, text, &overrides, variant).map_err(|e| e.to_string())
 }
 
 /// Shell-quotes `s` if it needs it (for printed repro commands).

@@ -2,6 +2,7 @@
 
 mod check;
 mod compare;
+mod determinism;
 mod explain;
 mod load;
 mod out;
@@ -10,6 +11,7 @@ mod run;
 mod shrink;
 mod trace;
 mod validate;
+mod verify;
 
 use crate::cli::{Cli, Command};
 

@@ -1,8 +1,11 @@
 //! `tenantsim run FILE`: one scenario, one seed, a summary and a verdict.
 
 use super::load::shell_quote;
+use super::verify::{self, fingerprint, Expected};
 use crate::cli::RunArgs;
 use crate::exit;
+use models::determinism::Checked;
+use models::run::{Inject, RunOptions};
 use std::time::Instant;
 
 /// The exact command that reproduces a run.
@@ -21,22 +24,30 @@ pub fn repro_command(file: &str, seed: u64, variant: Option<&str>, sets: &[Strin
 
 /// Runs one scenario.
 pub fn run(a: RunArgs) -> i32 {
-    let sc = match super::load::load_as(&a.file, &a.set, a.variant.as_deref()) {
-        Ok(sc) => sc,
+    let loaded = match super::load::load_with_text(&a.file, &a.set, a.variant.as_deref()) {
+        Ok(l) => l,
         Err(msg) => {
             eprintln!("{msg}");
             return exit::INVALID_INPUT;
         }
     };
+    let sc = &loaded.scenario;
     let seed = a.seed.unwrap_or(sc.seed);
-    let repro = repro_command(
+    let repro = crate::version::with_version(&repro_command(
         &a.file.display().to_string(),
         seed,
         a.variant.as_deref(),
         &a.set,
-    );
+    ));
+    let expected = match a.verify_digest.as_deref().map(Expected::parse).transpose() {
+        Ok(e) => e,
+        Err(msg) => {
+            eprintln!("tenantsim: error: {msg}");
+            return exit::INVALID_INPUT;
+        }
+    };
     if !a.watch.is_empty() {
-        let pop = models::population::Population::build(&sc, seed);
+        let pop = models::population::Population::build(sc, seed);
         if let Some(bad) = a.watch.iter().find(|w| pop.find(w).is_none()) {
             eprintln!(
                 "{}: error in `--watch {bad}`: no tenant has that id (cohort members are named like `small-0001`)",
@@ -44,6 +55,12 @@ pub fn run(a: RunArgs) -> i32 {
             );
             return exit::INVALID_INPUT;
         }
+    }
+    // Test hooks (`TENANTSIM_INJECT`, see `models::run::Inject`) are checked like any input.
+    let inject = std::env::var("TENANTSIM_INJECT").ok();
+    if let Some(Err(e)) = inject.as_deref().map(models::run::Inject::parse) {
+        eprintln!("tenantsim: error: TENANTSIM_INJECT: {e}");
+        return exit::INVALID_INPUT;
     }
     // Check the output directory before spending time on the run.
     let mut out_dir = match a
@@ -61,20 +78,46 @@ pub fn run(a: RunArgs) -> i32 {
     // Wall time of the whole run, for the simulated/wall ratio; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let opts = models::run::RunOptions {
+    let opts = RunOptions {
         variant: a.variant.clone(),
         watch: a.watch.clone(),
-        // A test hook to prove that a broken invariant exits 3 (see tests/cli.rs).
-        inject: std::env::var("TENANTSIM_INJECT").ok(),
+        // Test hooks prove that a broken invariant exits 3, and that --check-determinism
+        // catches a moved event (see tests/cli.rs).
+        inject: inject.clone(),
         ..Default::default()
     };
-    let out = match models::run::run_with(&sc, seed, &opts) {
-        Ok(out) => out,
+    // With --check-determinism, `perturb_event` moves an event of the second run only.
+    let perturbs = matches!(opts.hook(), Some(Inject::PerturbEvent(_)));
+    let opts_first = if a.check_determinism && perturbs {
+        RunOptions {
+            inject: None,
+            ..opts.clone()
+        }
+    } else {
+        opts.clone()
+    };
+    let first = if a.check_determinism {
+        models::determinism::run_checkpointed(sc, seed, &opts_first)
+    } else {
+        models::run::run_with(sc, seed, &opts_first).map(|output| Checked {
+            output,
+            checkpoints: Vec::new(),
+        })
+    };
+    let mut first = match first {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("tenantsim: {e}\n  repro: {repro}");
             return exit::INTERNAL;
         }
     };
+    let out = &mut first.output;
+    out.summary.fingerprint = Some(fingerprint(
+        &loaded.file_text,
+        &sc.overrides,
+        sc.variant.as_deref(),
+        seed,
+    ));
     let wall = started.elapsed().as_secs_f64();
     let s = &out.summary;
     if !a.quiet {
@@ -94,6 +137,14 @@ pub fn run(a: RunArgs) -> i32 {
             eps / 1e6
         );
     }
+    if a.quiet {
+        for f in s.metastable_faults() {
+            println!(
+                "WARNING: {}",
+                reports::terminal::metastable_line(&s.metastability, f)
+            );
+        }
+    }
     if let Some(path) = &a.json {
         if let Err(e) = write_file(path, &s.to_json()) {
             eprintln!("tenantsim: error: cannot write {}: {e}", path.display());
@@ -103,7 +154,7 @@ pub fn run(a: RunArgs) -> i32 {
     if let Some(dir) = out_dir.as_mut() {
         #[allow(clippy::disallowed_methods)] // timing the writing of reports, outside the run
         let t0 = Instant::now();
-        if let Err(e) = write_outputs(dir, &out, &sc.text, &repro) {
+        if let Err(e) = write_outputs(dir, out, &sc.text, &repro) {
             eprintln!("tenantsim: error: {e}");
             return exit::INVALID_INPUT;
         }
@@ -118,13 +169,46 @@ pub fn run(a: RunArgs) -> i32 {
             );
         }
     }
+    if a.check_determinism {
+        let mut cmd = repro_command(
+            &a.file.display().to_string(),
+            seed,
+            a.variant.as_deref(),
+            &a.set,
+        );
+        cmd.push_str(" --check-determinism");
+        if let Some(i) = &inject {
+            cmd = format!("TENANTSIM_INJECT={} {cmd}", shell_quote(i));
+        }
+        let check_repro = crate::version::with_version(&cmd);
+        let cx = super::determinism::Context {
+            name: &a.file.display().to_string(),
+            file_text: &loaded.file_text,
+            sets: &a.set,
+            variant: a.variant.as_deref(),
+            scenario: sc,
+            seed,
+            opts: &opts_first,
+            opts_second: &opts,
+            repro: &check_repro,
+        };
+        match super::determinism::check(&first, &cx) {
+            Ok(line) => println!("{line}"),
+            Err(report) => {
+                eprintln!("{report}");
+                return exit::INTERNAL;
+            }
+        }
+    }
+    let s = &first.output.summary;
+    let verified = expected.as_ref().map(|e| verify::verify(e, s));
     let failed: Vec<&str> = s
         .slos
         .iter()
         .filter(|r| !r.passed)
         .map(|r| r.name.as_str())
         .collect();
-    if failed.is_empty() {
+    let code = if failed.is_empty() {
         println!("verdict: PASS ({} SLOs)   repro: {repro}", s.slos.len());
         exit::OK
     } else {
@@ -135,6 +219,17 @@ pub fn run(a: RunArgs) -> i32 {
             failed.join(", ")
         );
         exit::SLO_FAILED
+    };
+    match verified {
+        None => code,
+        Some(Ok(line)) => {
+            println!("{line}");
+            code
+        }
+        Some(Err(msg)) => {
+            eprintln!("{msg}");
+            exit::SLO_FAILED
+        }
     }
 }
 

@@ -87,7 +87,7 @@ pub fn trace(a: TraceArgs) -> i32 {
         eprintln!("tenantsim: internal error: the run returned no trace\n  repro: {repro}");
         return exit::INTERNAL;
     };
-    trace.meta.version = crate::version();
+    trace.meta.version = crate::version::long();
     let trace = &trace;
     #[allow(clippy::disallowed_methods)]
     let t0 = Instant::now();

@@ -76,6 +76,13 @@ pub struct JobsRt {
     pub refused: u64,
 }
 
+impl JobsRt {
+    /// The tenant and cell of a live job (for describing events).
+    pub(super) fn job_place(&self, id: Id) -> Option<(u32, u32)> {
+        self.jobs.get(id).map(|j| (j.tenant, j.cell))
+    }
+}
+
 impl Platform {
     /// Creates a job of `class` for tenant `t` in its current cell and queues it.
     pub(super) fn submit_job(&mut self, now: SimTime, t: u32, class: u16, q: &mut EventQueue<Ev>) {

@@ -251,6 +251,61 @@ impl sim::Event for Ev {
     }
 }
 
+impl Ev {
+    /// What happened, and to which component, from the event alone (raw indices; see
+    /// [`Platform::describe`] for names): `("db_woke", "cell 3 DB")`,
+    /// `("request_arrived", "tenant #42")`. For diagnostics; never on the hot path.
+    pub fn describe(&self) -> (&'static str, String) {
+        use sim::Event as _;
+        let what = match *self {
+            Ev::RequestArrived { tenant } => format!("tenant #{tenant} arrivals"),
+            Ev::UserReady { tenant, user } => format!("tenant #{tenant} user {user}"),
+            Ev::RetryDue { req } => format!("request {}:{} client", req.slot, req.gen),
+            Ev::TimeoutsDue { class } => format!("class #{class} client timeouts"),
+            Ev::ServiceFinished { att } => format!("attempt {}:{} worker", att.slot, att.gen),
+            Ev::DbWoke { cell } => format!("cell {cell} DB"),
+            Ev::DbLatencyElapsed { att } => {
+                format!("attempt {}:{} DB added latency", att.slot, att.gen)
+            }
+            Ev::FaultStarted { fault } | Ev::FaultEnded { fault } => format!("fault #{fault}"),
+            Ev::WindowClosed { window } => format!("recording window {window}"),
+            Ev::HeartbeatsDue => "control plane heartbeats".to_string(),
+            Ev::RouteRefreshed { tenant, ok } => {
+                format!(
+                    "edge route of tenant #{tenant} ({})",
+                    if ok { "ok" } else { "failed" }
+                )
+            }
+            Ev::ControlOpDone { op } => format!("control plane operation {op:#x}"),
+            Ev::ProvisionRequested { first, count } => {
+                format!("control plane provisioning of tenants #{first}..+{count}")
+            }
+            Ev::TenantCreated { tenant } => format!("tenant #{tenant} provisioning"),
+            Ev::ConfigPushed { tenant, version } => {
+                format!("edge config of tenant #{tenant} (version {version})")
+            }
+            Ev::ConfigPollDue => "edge config poll".to_string(),
+            Ev::MigrationBackfilled { tenant }
+            | Ev::RoutePushed { tenant }
+            | Ev::MigrationFinalised { tenant } => format!("migration of tenant #{tenant}"),
+            Ev::KmsAnswered { att, code } => {
+                format!("attempt {}:{} KMS answer {code}", att.slot, att.gen)
+            }
+            Ev::DbCallFailed { att } => format!("attempt {}:{} DB call", att.slot, att.gen),
+            Ev::AttemptLost { att } => format!("attempt {}:{} at the edge", att.slot, att.gen),
+            Ev::JobStored { job, ok } => format!(
+                "job {}:{} object storage ({})",
+                job.slot,
+                job.gen,
+                if ok { "ok" } else { "failed" }
+            ),
+            Ev::JobRetryDue { job } => format!("job {}:{} retry", job.slot, job.gen),
+            Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
+        };
+        (self.kind(), what)
+    }
+}
+
 const NO_USER: u32 = u32::MAX;
 /// Marks a DB token as a migration's replicated write (attempt tokens never set it).
 const REPLICA_BIT: u64 = 1 << 62;
@@ -971,6 +1026,88 @@ impl Platform {
         if q.now().after(gap) < self.end {
             src.timer = Some(q.schedule_cancellable(gap, Ev::RequestArrived { tenant: t }));
         }
+    }
+
+    /// What `ev` is and which component it concerns, named: tenant ids, class and fault
+    /// names, and the tenant and cell of an attempt, request or job (looked up in the state
+    /// *before* `ev` is handled; `(gone)` if it no longer exists). E.g.
+    /// `("service_finished", "cell 1 worker (tenant small-0042, attempt 2)")`. For
+    /// diagnostics; never on the hot path.
+    pub fn describe(&self, ev: &Ev, sc: &Scenario, pop: &Population) -> (&'static str, String) {
+        let (kind, raw) = ev.describe();
+        let tenant = |t: u32| {
+            pop.tenants
+                .get(t as usize)
+                .map_or_else(|| format!("#{t}"), |x| x.id.clone())
+        };
+        let attempt = |att: Id, what: &str| match self.attempts.get(att) {
+            Some(a) => {
+                let n = self.requests.get(a.req).map_or(0, |r| r.attempts);
+                format!(
+                    "cell {} {what} (tenant {}, attempt {n})",
+                    a.cell,
+                    tenant(a.tenant)
+                )
+            }
+            None => format!("{raw} (gone)"),
+        };
+        let job = |id: Id, what: &str| match self.jobs.job_place(id) {
+            Some((t, cell)) => format!("cell {cell} {what} (tenant {})", tenant(t)),
+            None => format!("{raw} (gone)"),
+        };
+        let named = match *ev {
+            Ev::RequestArrived { tenant: t } => format!("tenant {} arrivals", tenant(t)),
+            Ev::UserReady { tenant: t, user } => format!("tenant {} user {user}", tenant(t)),
+            Ev::RetryDue { req } => match self.requests.get(req) {
+                Some(r) => format!(
+                    "tenant {} client (retry after attempt {})",
+                    tenant(r.tenant),
+                    r.attempts
+                ),
+                None => format!("{raw} (gone)"),
+            },
+            Ev::TimeoutsDue { class } => match sc.classes.get(class as usize) {
+                Some(c) => format!("clients of class {} (timeouts)", c.name),
+                None => raw,
+            },
+            Ev::ServiceFinished { att } => attempt(att, "worker"),
+            Ev::DbLatencyElapsed { att } => attempt(att, "DB added latency"),
+            Ev::KmsAnswered { att, .. } => attempt(att, "KMS client"),
+            Ev::DbCallFailed { att } => attempt(att, "DB call"),
+            Ev::AttemptLost { att } => attempt(att, "edge call"),
+            Ev::FaultStarted { fault } | Ev::FaultEnded { fault } => {
+                match sc.faults.get(fault as usize) {
+                    Some(f) => format!("fault {}", f.name),
+                    None => raw,
+                }
+            }
+            Ev::RouteRefreshed { tenant: t, ok } => format!(
+                "edge route of tenant {} ({})",
+                tenant(t),
+                if ok { "ok" } else { "failed" }
+            ),
+            Ev::ProvisionRequested { first, count } => format!(
+                "control plane provisioning of {} tenants from {}",
+                count,
+                tenant(first)
+            ),
+            Ev::TenantCreated { tenant: t } => format!("tenant {} provisioning", tenant(t)),
+            Ev::ConfigPushed { tenant: t, version } => {
+                format!("edge config of tenant {} (version {version})", tenant(t))
+            }
+            Ev::MigrationBackfilled { tenant: t }
+            | Ev::RoutePushed { tenant: t }
+            | Ev::MigrationFinalised { tenant: t } => format!("migration of tenant {}", tenant(t)),
+            Ev::JobStored { job: id, .. } => job(id, "job output"),
+            Ev::JobRetryDue { job: id } => job(id, "job retry"),
+            Ev::JobArrived { tenant: t } => format!("tenant {} jobs", tenant(t)),
+            Ev::DbWoke { .. }
+            | Ev::WindowClosed { .. }
+            | Ev::HeartbeatsDue
+            | Ev::ControlOpDone { .. }
+            | Ev::ConfigPollDue => raw,
+        };
+        (kind, named)
     }
 
     /// Logical requests in flight now.
@@ -1956,7 +2093,9 @@ fn retryable(on: &RetryOn, outcome: Outcome) -> bool {
 
 impl sim::Model for Platform {
     type Event = Ev;
-    #[inline]
+    // Always inlined into the engine's loop (a dispatch on the event kind), also when the loop
+    // is instantiated for more than one observer (the determinism check's).
+    #[inline(always)]
     fn handle(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
         self.dispatch(now, ev, q);
         if self.tracer.is_some() {

@@ -86,6 +86,33 @@ pub struct Scenario {
     pub variants: Vec<Variant>,
     /// The variant this scenario was loaded as, if any.
     pub variant: Option<String>,
+    /// Thresholds of the metastability detector.
+    pub metastability: Metastability,
+}
+
+/// Thresholds of the metastability detector (`[metastability]`, checked): see
+/// [`crate::verdicts::metastability`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metastability {
+    /// A window is bad when its goodput is below this fraction (0 = never).
+    pub goodput_below: f64,
+    /// A window is bad when its amplification is above this.
+    pub amplification_above: f64,
+    /// Flagged when the bad state lasts at least this long after the fault's end.
+    pub for_duration: SimDuration,
+    /// Windows with fewer requests sent are not judged.
+    pub min_requests: u64,
+}
+
+impl Default for Metastability {
+    fn default() -> Self {
+        Metastability {
+            goodput_below: 0.9,
+            amplification_above: 1.5,
+            for_duration: SimDuration::from_secs(60),
+            min_requests: 20,
+        }
+    }
 }
 
 /// A named variant: overrides of the base scenario and the expected verdict of each SLO.
@@ -1757,6 +1784,7 @@ fn validate(
             }
         }
     }
+    let metastability = metastability_from(&mut c, &raw.metastability, duration);
     if tenants.is_empty() && cohorts.iter().all(|co| co.count == 0) {
         c.err(
             0..0,
@@ -1798,7 +1826,66 @@ fn validate(
         slos,
         variants,
         variant: None,
+        metastability,
     })
+}
+
+fn metastability_from(
+    c: &mut Checker,
+    m: &schema::MetastabilityConfig,
+    duration: SimDuration,
+) -> Metastability {
+    let d = Metastability::default();
+    let amplification_above = match &m.amplification_above {
+        None => d.amplification_above,
+        Some(a) => {
+            let v = *a.get_ref();
+            if !(1.0..=1000.0).contains(&v) {
+                c.err(
+                    a.span(),
+                    format!(
+                        "metastability.amplification_above is {v}; it must be a number between 1 \
+                         and 1000 (attempts per request: 1.5 means 50% more attempts than requests)"
+                    ),
+                );
+            }
+            v
+        }
+    };
+    let for_duration = match &m.for_ {
+        None => d.for_duration,
+        Some(f) => {
+            let v = f.get_ref().0;
+            if v == SimDuration::ZERO {
+                c.err(
+                    f.span(),
+                    "metastability.for is zero; write how long the bad state must last after a \
+                     fault, e.g. `for = \"60s\"`",
+                );
+            } else if v > duration {
+                c.err(
+                    f.span(),
+                    format!(
+                        "metastability.for is {v}, longer than the run ({duration}), so nothing \
+                         could ever be flagged; write at most the run length, e.g. `for = \"60s\"`"
+                    ),
+                );
+            }
+            v
+        }
+    };
+    Metastability {
+        goodput_below: m.goodput_below.map_or(d.goodput_below, |g| g.0),
+        amplification_above,
+        for_duration,
+        min_requests: c.opt_count(
+            &m.min_requests,
+            d.min_requests,
+            1,
+            1_000_000_000,
+            "metastability.min_requests",
+        ),
+    }
 }
 
 fn default_burst(rate: Option<f64>) -> u32 {

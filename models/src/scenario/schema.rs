@@ -74,6 +74,28 @@ pub struct ScenarioFile {
     /// Named variants: overrides of this scenario with their own SLO expectations.
     #[serde(default)]
     pub variants: Vec<VariantConfig>,
+    /// Thresholds of the metastability detector (defaults when absent).
+    #[serde(default)]
+    pub metastability: MetastabilityConfig,
+}
+
+/// When a fault's aftermath counts as metastable: after the fault has ended, the platform
+/// keeps serving less than `goodput_below` of what is offered, or keeps amplifying load above
+/// `amplification_above`, for at least `for`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MetastabilityConfig {
+    /// A window is bad when its goodput (ok / finished requests sent in it) is below this
+    /// (default 90%; 0 turns the goodput test off).
+    pub goodput_below: Option<Fraction>,
+    /// A window is bad when its amplification (attempts / requests sent in it) is above this
+    /// (default 1.5).
+    pub amplification_above: Option<Spanned<f64>>,
+    /// Bad windows must last this long after the fault's end to be flagged (default 60s).
+    #[serde(rename = "for")]
+    pub for_: Option<Spanned<Dur>>,
+    /// Windows with fewer requests sent than this are not judged (default 20).
+    pub min_requests: Option<Spanned<i64>>,
 }
 
 /// A named variant of the scenario (a counterfactual, or an alternative design).
