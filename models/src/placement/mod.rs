@@ -51,6 +51,7 @@
 //! registry, and the tests below run every registered policy through the shared laws.
 
 pub mod bin_pack;
+pub mod capacity;
 pub mod headroom_score;
 pub mod least_loaded;
 pub mod least_utilised;
@@ -74,7 +75,8 @@ pub struct TenantInfo {
     pub region: u16,
     /// Residency: the tenant's data must stay on EU cells.
     pub eu_only: bool,
-    /// Expected offered load (requests per second).
+    /// Expected offered load (requests per second): the declared rate times the scenario's
+    /// prediction error, not counting a spiky tenant's bursts.
     pub predicted_load: f64,
     /// Tier index.
     pub tier: u16,
@@ -99,10 +101,12 @@ pub struct CellView {
     pub max_tenants: Option<u32>,
     /// Sum of its tenants' predicted load (requests per second).
     pub predicted_load: f64,
-    /// Requests per second the cell can serve.
+    /// Requests per second the cell can serve (see [`capacity`]).
     pub capacity: f64,
     /// Reserved for this one tenant, if any.
     pub dedicated_to: Option<u32>,
+    /// Tenants on it whose load is bursty ([`TenantInfo::spiky`]).
+    pub spiky_tenants: u32,
 }
 
 impl Default for CellView {
@@ -120,6 +124,7 @@ impl Default for CellView {
             predicted_load: 0.0,
             capacity: f64::MAX,
             dedicated_to: None,
+            spiky_tenants: 0,
         }
     }
 }
@@ -295,6 +300,7 @@ pub(crate) mod tests {
             predicted_load: 0.0,
             capacity: 1_000.0,
             dedicated_to: None,
+            spiky_tenants: 0,
         }
     }
 
@@ -720,6 +726,7 @@ pub(crate) mod tests {
                         dedicated_to,
                         predicted_load: load,
                         capacity,
+                        spiky_tenants: 0,
                     }
                 },
             )
