@@ -23,6 +23,22 @@
 //!
 //! "Least utilised" is the same order everywhere: [`by_utilisation`].
 //!
+//! **What load-aware policies compare.** A cell's `predicted_load` is the sum of its tenants'
+//! predicted loads; a tenant's is its declared rate × e^(σZ) (the scenario's
+//! `control_plane.prediction_error` σ, Z from the tenant's own stream; spikes not included:
+//! [`crate::population::predicted_load`]). A cell's `capacity` is computed from the platform
+//! config by [`capacity`]:
+//!
+//! ```text
+//!   S = Σ share·E[service]          D = Σ share·(1 − cache_hit)·E[db_queries]·E[db_time]
+//!   capacity = min( workers / (S + D),  min(db connections, db cores) · k / D )   requests/s
+//! ```
+//!
+//! with `k` the DB's capacity factor (1, lower under a `db_degraded` fault) and `workers` the
+//! cell's current workers: the initial placement and the control plane's later placements use
+//! the same formula, the latter with the cell's state at the time. A view's `spiky_tenants`
+//! counts its tenants placed with [`TenantInfo::spiky`] (`headroom_score` penalises them).
+//!
 //! The caller (the control plane in the platform model) builds a [`CellView`] per cell from its own
 //! state, asks the policy, and then records the tenant on the chosen cell itself (a policy
 //! never sees the placement happen except through the next call's views). `None` means no cell
