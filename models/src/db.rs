@@ -252,6 +252,11 @@ impl Db {
         self.cores
     }
 
+    /// Connection pool size.
+    pub fn connections(&self) -> u32 {
+        self.connections
+    }
+
     /// The longest the connection wait queue has been.
     pub fn max_waiting(&self) -> usize {
         self.max_waiting

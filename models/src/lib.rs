@@ -9,7 +9,7 @@
 //! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
 //! | [`lifecycle`] | the tenant lifecycle state machine (provision → active ↔ dormant → suspend → destroy) |
-//! | [`placement`] | placing new tenants onto cells by a pluggable policy (least loaded, round robin) |
+//! | [`placement`] | placing new tenants onto cells by a pluggable policy (nine of them), and a cell's capacity |
 //! | [`token_bucket`] | per-tenant edge rate limiter with exact Retry-After |
 //! | [`scheduler`] | a cell's request queue: FIFO, DRR, per-tenant caps |
 //! | [`db`] | a cell's DB: connection pool in front of processor-shared cores |
@@ -23,7 +23,7 @@
 //! | [`slab`] | generation-checked storage for live requests and attempts |
 //! | [`trace`] | request tracing for `tenantsim trace`: spans, instants, counters of selected tenants |
 //! | [`verdicts`] | per fault: blast radius, time to recover, metastability |
-//! | [`workload`] | load shapes over time (ramps, steps, diurnal) and arrival kinds |
+//! | [`workload`] | load shapes over time (ramps, steps, diurnal, spiky tenants' bursts) and arrival kinds |
 #![deny(missing_docs)]
 
 pub mod breaker;

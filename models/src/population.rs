@@ -1,13 +1,28 @@
 //! The tenant population of a run: individual tenants and cohort members, each with its
-//! tier, offered rate, class mix and cell.
+//! tier, offered rate, class mix, burstiness, predicted load and cell.
 //!
-//! **Determinism.** A cohort member's rate and tier are drawn from streams named by the
-//! member's id (`tenant/ID/size`, `tenant/ID/tier`), so adding a cohort or a tenant never
-//! changes another tenant's draws. Cells are assigned round robin in declaration order
-//! (individual tenants first, then cohorts in file order) unless a tenant names its cell.
+//! **Determinism.** Every per-tenant draw comes from a stream named by the tenant's id, so
+//! adding a cohort or a tenant, or changing the placement policy or its parameters, never
+//! changes another tenant's draws (common random numbers across placement variants):
+//!
+//! | stream | draw |
+//! |---|---|
+//! | `tenant/ID/size` | a cohort member's rate |
+//! | `tenant/ID/tier` | a cohort member's tier (when the cohort mixes tiers) |
+//! | `tenant/ID/spiky` | whether a cohort member is spiky (`u < spiky_fraction`) |
+//! | `tenant/ID/spike` | a spiky tenant's burst phase, uniform over its period |
+//! | `tenant/ID/predict` | the error of its predicted load (one standard normal) |
+//! | `placement` | randomised placement policies' draws, in declaration order |
+//!
+//! **Placement** at the start: the scenario's policy (with its parameters) places the
+//! tenants in declaration order (individual tenants first, then cohorts in file order),
+//! unless a tenant names its cell or its cohort is provisioned later (the control plane
+//! places those). The policy sees each tenant's *predicted* load ([`predicted_load`]) and
+//! each cell's capacity from [`crate::placement::capacity`].
 
+use crate::placement::{capacity, CellView, TenantInfo, ANY_REGION};
 use crate::scenario::{cohort_member_id, Scenario};
-use crate::workload::{Arrival, LoadShape};
+use crate::workload::{Arrival, LoadShape, Spike};
 use sim::RngStream;
 
 /// Index of a tenant in the population.
@@ -49,6 +64,37 @@ pub struct Tenant {
     pub jobs: Option<crate::scenario::TenantJobs>,
     /// Data size (bytes).
     pub data_size: f64,
+    /// Its bursts and their phase (ns), if it is spiky.
+    pub spike: Option<(Spike, u64)>,
+    /// The load placement expects of it (requests per second; see [`predicted_load`]).
+    pub predicted_load: f64,
+}
+
+impl Tenant {
+    /// Its load is bursty.
+    pub fn spiky(&self) -> bool {
+        self.spike.is_some()
+    }
+}
+
+/// The load placement is told to expect of tenant `id` with declared `rate`: `rate · e^(σ·Z)`
+/// with `Z` one standard normal draw from the stream `tenant/ID/predict` and σ the scenario's
+/// `control_plane.prediction_error` (so the median prediction is right and ln(predicted /
+/// declared) has standard deviation σ). σ = 0 gives `rate` exactly, without a draw. A spiky
+/// tenant's prediction is of its base rate: its bursts are not predicted.
+pub fn predicted_load(seed: u64, id: &str, rate: f64, sigma: f64) -> f64 {
+    if sigma == 0.0 {
+        return rate;
+    }
+    let mut r = RngStream::new(seed, &format!("tenant/{id}/predict"), 0);
+    rate * libm::exp(sigma * sim::dist::std_normal(&mut r))
+}
+
+/// `spike` with the phase of tenant `id` (uniform over the period, stream `tenant/ID/spike`).
+fn with_phase(seed: u64, id: &str, spike: Spike) -> (Spike, u64) {
+    let mut r = RngStream::new(seed, &format!("tenant/{id}/spike"), 0);
+    let phase = (r.next_f64() * spike.every as f64) as u64;
+    (spike, phase.min(spike.every.saturating_sub(1)))
 }
 
 /// All tenants of a run.
@@ -68,11 +114,10 @@ impl Population {
         // Initial placement: the scenario's policy over all cells (all live at t = 0),
         // honouring region, residency and per-cell limits. Tenants that fit nowhere go to
         // cell 0 and are counted in `Population::unplaced`.
-        let mut policy = crate::placement::by_name(
-            &sc.control_plane.placement,
-            &crate::placement::PolicyParams::default(),
-        )
-        .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
+        let cp = &sc.control_plane;
+        let mut policy = crate::placement::by_name(&cp.placement, &cp.placement_params)
+            .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
+        let cell_capacity = capacity::cell_capacity(sc);
         let region_index = |r: &str| {
             sc.platform
                 .regions
@@ -80,8 +125,8 @@ impl Population {
                 .position(|x| x == r)
                 .map(|i| i as u16)
         };
-        let mut views: Vec<crate::placement::CellView> = (0..sc.platform.cells)
-            .map(|c| crate::placement::CellView {
+        let mut views: Vec<CellView> = (0..sc.platform.cells)
+            .map(|c| CellView {
                 id: c,
                 region: region_index(&sc.platform.regions[c as usize]).unwrap_or(0),
                 eu: sc.platform.regions[c as usize].starts_with("eu"),
@@ -89,8 +134,9 @@ impl Population {
                 tenants: 0,
                 max_tenants: sc.platform.max_tenants_per_cell,
                 predicted_load: 0.0,
-                capacity: f64::MAX,
+                capacity: cell_capacity,
                 dedicated_to: None,
+                spiky_tenants: 0,
             })
             .collect();
         let mut placement_rng = RngStream::new(seed, "placement", 0);
@@ -101,22 +147,27 @@ impl Population {
                          region: Option<&str>,
                          eu_only: bool,
                          load: f64,
-                         tier: usize|
+                         tier: usize,
+                         spiky: bool|
          -> u32 {
+            let record = |v: &mut CellView| {
+                v.tenants += 1;
+                v.predicted_load += load;
+                v.spiky_tenants += u32::from(spiky);
+            };
             if let Some(c) = fixed {
-                views[c as usize].tenants += 1;
-                views[c as usize].predicted_load += load;
+                record(&mut views[c as usize]);
                 return c;
             }
-            let info = crate::placement::TenantInfo {
+            let info = TenantInfo {
                 id,
                 region: region
                     .map(|r| region_index(r).unwrap_or(u16::MAX - 1))
-                    .unwrap_or(crate::placement::ANY_REGION),
+                    .unwrap_or(ANY_REGION),
                 eu_only,
                 predicted_load: load,
                 tier: tier as u16,
-                spiky: false,
+                spiky,
             };
             // A cohort restricted to some cells sees the others as unavailable.
             let saved: Vec<bool> = views.iter().map(|v| v.live).collect();
@@ -131,8 +182,7 @@ impl Population {
             }
             match choice {
                 Some(c) => {
-                    views[c as usize].tenants += 1;
-                    views[c as usize].predicted_load += load;
+                    record(&mut views[c as usize]);
                     c
                 }
                 None => {
@@ -145,14 +195,17 @@ impl Population {
             let tier = &sc.tiers[t.tier];
             let rate_limit = t.rate_limit.or(tier.rate_limit);
             let idx = tenants.len() as u32;
+            let predicted = predicted_load(seed, &t.id, t.rate, cp.prediction_error);
+            let spike = t.spike.map(|s| with_phase(seed, &t.id, s));
             let cell = place(
                 idx,
                 t.cell,
                 None,
                 t.region.as_deref(),
                 t.eu_only,
-                t.rate,
+                predicted,
                 t.tier,
+                spike.is_some(),
             );
             tenants.push(Tenant {
                 id: t.id.clone(),
@@ -179,6 +232,8 @@ impl Population {
                 provision_at: None,
                 jobs: t.jobs.clone(),
                 data_size: t.data_size,
+                spike,
+                predicted_load: predicted,
             });
         }
         for (ci, co) in sc.cohorts.iter().enumerate() {
@@ -203,12 +258,27 @@ impl Population {
                         .map(|(t, _)| *t)
                         .unwrap_or(0)
                 };
+                let spiky = co.spiky_fraction > 0.0 && {
+                    let mut r = RngStream::new(seed, &format!("tenant/{id}/spiky"), 0);
+                    r.next_f64() < co.spiky_fraction
+                };
+                let spike = spiky.then(|| with_phase(seed, &id, co.spike));
+                let predicted = predicted_load(seed, &id, rate, cp.prediction_error);
                 let t = &sc.tiers[tier];
                 let idx = tenants.len() as u32;
                 let cell = if co.provision_at.is_some() {
                     0 // placed by the control plane when it is provisioned
                 } else {
-                    place(idx, None, co.cells.as_deref(), None, co.eu_only, rate, tier)
+                    place(
+                        idx,
+                        None,
+                        co.cells.as_deref(),
+                        None,
+                        co.eu_only,
+                        predicted,
+                        tier,
+                        spiky,
+                    )
                 };
                 tenants.push(Tenant {
                     id,
@@ -227,6 +297,8 @@ impl Population {
                     provision_at: co.provision_at,
                     jobs: co.jobs.clone(),
                     data_size: 1e9,
+                    spike,
+                    predicted_load: predicted,
                 });
             }
         }

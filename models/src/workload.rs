@@ -1,11 +1,50 @@
 //! Shapes of offered load over time, and how a tenant's requests arrive.
 //!
 //! A [`LoadShape`] multiplies a tenant's base rate: a piecewise-linear schedule (ramps and
-//! steps) times an optional diurnal curve `1 + A·cos(2π(t − peak)/P)`. Open-loop arrivals
-//! under a shape are a non-homogeneous Poisson process, drawn by thinning: candidates at the
-//! shape's maximum rate, each kept with probability `shape(t)/max` — exact for any shape.
+//! steps) times an optional diurnal curve `1 + A·cos(2π(t − peak)/P)` times an optional
+//! on/off [`Spike`] (a spiky tenant's bursts). Open-loop arrivals under a shape are a
+//! non-homogeneous Poisson process, drawn by thinning: candidates at the shape's maximum
+//! rate, each kept with probability `shape(t)/max` — exact for any shape.
+//!
+//! ```text
+//!   spike multiplier (factor F, every E, for D, phase φ):
+//!        F ┤   ┌─┐           ┌─┐           ┌─┐
+//!        1 ┼───┘ └───────────┘ └───────────┘ └────
+//!          0   φ φ+D         φ+E           φ+2E
+//! ```
 
 use sim::SimTime;
+
+/// An on/off burst pattern: the rate is multiplied by `factor` for `on` ns out of every
+/// `every` ns. Where the bursts fall is a phase given with it (see [`LoadShape::spike`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spike {
+    /// Multiplier during a burst (≥ 1).
+    pub factor: f64,
+    /// Period (ns, > 0): one burst per period.
+    pub every: u64,
+    /// Length of a burst (ns, < `every`).
+    pub on: u64,
+}
+
+impl Spike {
+    /// The multiplier at `t` (ns) when bursts start at `phase + k·every` for every integer k
+    /// (so a burst that began before 0 is already under way at 0).
+    pub fn at(&self, phase: u64, t: u64) -> f64 {
+        let every = self.every.max(1);
+        let into = (t % every + every - phase % every) % every;
+        if into < self.on {
+            self.factor
+        } else {
+            1.0
+        }
+    }
+
+    /// The mean multiplier over a period: `1 + (factor − 1)·on/every`.
+    pub fn mean(&self) -> f64 {
+        1.0 + (self.factor - 1.0) * self.on as f64 / self.every.max(1) as f64
+    }
+}
 
 /// A load multiplier over time.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -14,12 +53,14 @@ pub struct LoadShape {
     pub points: Vec<(u64, f64)>,
     /// (period ns, amplitude, peak ns).
     pub diurnal: Option<(u64, f64, u64)>,
+    /// On/off bursts and their phase (ns): a spiky tenant's own shape.
+    pub spike: Option<(Spike, u64)>,
 }
 
 impl LoadShape {
     /// True when the multiplier is 1 at all times.
     pub fn is_flat(&self) -> bool {
-        self.points.is_empty() && self.diurnal.is_none()
+        self.points.is_empty() && self.diurnal.is_none() && self.spike.is_none()
     }
 
     /// The multiplier at `t`.
@@ -52,7 +93,11 @@ impl LoadShape {
                 1.0 + amp * libm::cos(2.0 * core::f64::consts::PI * phase)
             }
         };
-        (sched * di).max(0.0)
+        let sp = match self.spike {
+            None => 1.0,
+            Some((spike, phase)) => spike.at(phase, t),
+        };
+        (sched * di * sp).max(0.0)
     }
 
     /// An upper bound of the multiplier over all time (the thinning envelope).
@@ -63,7 +108,8 @@ impl LoadShape {
             .map(|p| p.1)
             .fold(if self.points.is_empty() { 1.0 } else { 0.0 }, f64::max);
         let di = self.diurnal.map_or(1.0, |(_, a, _)| 1.0 + a);
-        sched * di
+        let sp = self.spike.map_or(1.0, |(s, _)| s.factor.max(1.0));
+        sched * di * sp
     }
 }
 
@@ -92,6 +138,7 @@ mod tests {
         let s = LoadShape {
             points: vec![(0, 1.0), (100, 3.0), (100, 0.5), (200, 0.5)],
             diurnal: None,
+            spike: None,
         };
         assert_eq!(s.at(SimTime(0)), 1.0);
         assert_eq!(s.at(SimTime(50)), 2.0);
@@ -109,9 +156,46 @@ mod tests {
         let s = LoadShape {
             points: vec![],
             diurnal: Some((1000, 0.5, 250)),
+            spike: None,
         };
         assert!((s.at(SimTime(250)) - 1.5).abs() < 1e-12);
         assert!((s.at(SimTime(750)) - 0.5).abs() < 1e-12);
         assert!(s.max() >= 1.5);
+    }
+
+    #[test]
+    fn spikes_switch_on_and_off_at_their_phase() {
+        // Goal: the on/off pattern by hand. Factor 10, every 100 ns, on for 20 ns, phase 90:
+        // bursts over [90, 110), [190, 210), ... and [-10, 10) (already under way at 0).
+        let spike = Spike {
+            factor: 10.0,
+            every: 100,
+            on: 20,
+        };
+        let s = LoadShape {
+            points: vec![(0, 2.0)],
+            spike: Some((spike, 90)),
+            ..LoadShape::default()
+        };
+        assert!(!s.is_flat());
+        for (t, m) in [
+            (0, 20.0),
+            (9, 20.0),
+            (10, 2.0),
+            (89, 2.0),
+            (90, 20.0),
+            (109, 20.0),
+            (110, 2.0),
+            (195, 20.0),
+            (1_005, 20.0),
+            (1_050, 2.0),
+        ] {
+            assert_eq!(s.at(SimTime(t)), m, "t = {t}");
+        }
+        assert_eq!(s.max(), 20.0, "the envelope covers the bursts");
+        assert!((spike.mean() - 2.8).abs() < 1e-12, "1 + 9 · 20/100");
+        // The long-run mean of the multiplier is the documented mean.
+        let avg = (0..100_000u64).map(|t| spike.at(37, t)).sum::<f64>() / 100_000.0;
+        assert!((avg - spike.mean()).abs() < 1e-9, "{avg}");
     }
 }

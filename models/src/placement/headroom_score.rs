@@ -24,10 +24,10 @@
 //! `least_utilised` does (a burst of equal tenants stays level within one). With limits, the
 //! `b` term may prefer an emptier cell to a less loaded one: that is what `b` is for.
 //!
-//! **Spiky tenants**: [`CellView`] has no count of spiky tenants yet (adding the field means
-//! touching every place that builds a view), so `place` passes 0 for every cell and the `c`
-//! term is inert until the control plane reports it; [`HeadroomScore::score`] takes the count as an argument
-//! and its tests cover the term.
+//! **Spiky tenants**: `place` takes the count from [`CellView::spiky_tenants`], which the
+//! callers keep (population and control plane count the tenants placed with
+//! [`TenantInfo::spiky`]); [`HeadroomScore::score`] takes the count as an argument so that its
+//! tests can vary it alone.
 
 use super::{eligible, utilisation, CellView, PlacementPolicy, PolicyParams, TenantInfo};
 
@@ -99,11 +99,6 @@ fn utilisation_with(tenant: &TenantInfo, cell: &CellView) -> f64 {
     })
 }
 
-/// Spiky tenants on `cell`: 0 until [`CellView`] carries the count (see the module docs).
-fn spiky_tenants(_cell: &CellView) -> u32 {
-    0
-}
-
 /// The registry constructor: weights and filter from `params`.
 pub fn from_params(params: &PolicyParams) -> Box<dyn PlacementPolicy> {
     Box::new(HeadroomScore::new(params))
@@ -126,7 +121,7 @@ impl PlacementPolicy for HeadroomScore {
         cells
             .iter()
             .filter(|c| eligible(tenant, c) && (!any_headroom || self.has_headroom(tenant, c)))
-            .map(|c| (self.score(tenant, c, spiky_tenants(c)), c))
+            .map(|c| (self.score(tenant, c, c.spiky_tenants), c))
             // Best first: higher score, then fewer tenants, then lower id.
             .min_by(|(sa, a), (sb, b)| {
                 sb.total_cmp(sa)

@@ -23,6 +23,22 @@
 //!
 //! "Least utilised" is the same order everywhere: [`by_utilisation`].
 //!
+//! **What load-aware policies compare.** A cell's `predicted_load` is the sum of its tenants'
+//! predicted loads; a tenant's is its declared rate × e^(σZ) (the scenario's
+//! `control_plane.prediction_error` σ, Z from the tenant's own stream; spikes not included:
+//! [`crate::population::predicted_load`]). A cell's `capacity` is computed from the platform
+//! config by [`capacity`]:
+//!
+//! ```text
+//!   S = Σ share·E[service]          D = Σ share·(1 − cache_hit)·E[db_queries]·E[db_time]
+//!   capacity = min( workers / (S + D),  min(db connections, db cores) · k / D )   requests/s
+//! ```
+//!
+//! with `k` the DB's capacity factor (1, lower under a `db_degraded` fault) and `workers` the
+//! cell's current workers: the initial placement and the control plane's later placements use
+//! the same formula, the latter with the cell's state at the time. A view's `spiky_tenants`
+//! counts its tenants placed with [`TenantInfo::spiky`] (`headroom_score` penalises them).
+//!
 //! The caller (the control plane in the platform model) builds a [`CellView`] per cell from its own
 //! state, asks the policy, and then records the tenant on the chosen cell itself (a policy
 //! never sees the placement happen except through the next call's views). `None` means no cell
@@ -51,6 +67,7 @@
 //! registry, and the tests below run every registered policy through the shared laws.
 
 pub mod bin_pack;
+pub mod capacity;
 pub mod headroom_score;
 pub mod least_loaded;
 pub mod least_utilised;
@@ -74,7 +91,8 @@ pub struct TenantInfo {
     pub region: u16,
     /// Residency: the tenant's data must stay on EU cells.
     pub eu_only: bool,
-    /// Expected offered load (requests per second).
+    /// Expected offered load (requests per second): the declared rate times the scenario's
+    /// prediction error, not counting a spiky tenant's bursts.
     pub predicted_load: f64,
     /// Tier index.
     pub tier: u16,
@@ -99,10 +117,12 @@ pub struct CellView {
     pub max_tenants: Option<u32>,
     /// Sum of its tenants' predicted load (requests per second).
     pub predicted_load: f64,
-    /// Requests per second the cell can serve.
+    /// Requests per second the cell can serve (see [`capacity`]).
     pub capacity: f64,
     /// Reserved for this one tenant, if any.
     pub dedicated_to: Option<u32>,
+    /// Tenants on it whose load is bursty ([`TenantInfo::spiky`]).
+    pub spiky_tenants: u32,
 }
 
 impl Default for CellView {
@@ -120,6 +140,7 @@ impl Default for CellView {
             predicted_load: 0.0,
             capacity: f64::MAX,
             dedicated_to: None,
+            spiky_tenants: 0,
         }
     }
 }
@@ -295,6 +316,7 @@ pub(crate) mod tests {
             predicted_load: 0.0,
             capacity: 1_000.0,
             dedicated_to: None,
+            spiky_tenants: 0,
         }
     }
 
@@ -720,6 +742,7 @@ pub(crate) mod tests {
                         dedicated_to,
                         predicted_load: load,
                         capacity,
+                        spiky_tenants: 0,
                     }
                 },
             )

@@ -141,8 +141,13 @@ pub struct ControlRt {
     /// Cells actually down (cell outage).
     pub down: Vec<bool>,
     pub(super) placement: Box<dyn PlacementPolicy>,
+    /// What the control plane knows of each cell when it places a tenant: tenants placed on
+    /// it (and their predicted load and spikiness, moved along by migrations), liveness from
+    /// heartbeats, and capacity from its current workers and DB health.
     pub(super) cell_views: Vec<CellView>,
     pub(super) tenant_info: Vec<TenantInfo>,
+    /// The mean request, for cell capacities (`None`: unknown, capacity `f64::MAX`).
+    pub(super) request_cost: Option<crate::placement::capacity::RequestCost>,
     /// Migration phase per tenant.
     pub migration: Vec<Option<MigrationPhase>>,
     pub(super) reject_misrouted: Vec<bool>,
@@ -495,6 +500,7 @@ impl Platform {
                 let v = &mut self.ctl.cell_views[cell as usize];
                 v.tenants += 1;
                 v.predicted_load += info.predicted_load;
+                v.spiky_tenants += u32::from(info.spiky);
                 self.ctl.route[t as usize] = cell;
                 self.tenant_cell[t as usize] = cell;
                 let d =
@@ -666,6 +672,19 @@ impl Platform {
         };
         self.ctl.migration[t as usize] = Some(MigrationPhase::CutOver { from, to });
         self.ctl.route[t as usize] = to;
+        // The tenant now counts on its new cell for placement.
+        let info = self.ctl.tenant_info[t as usize];
+        for (cell, sign) in [(from, -1.0), (to, 1.0)] {
+            let v = &mut self.ctl.cell_views[cell as usize];
+            if sign > 0.0 {
+                v.tenants += 1;
+                v.spiky_tenants += u32::from(info.spiky);
+            } else {
+                v.tenants = v.tenants.saturating_sub(1);
+                v.spiky_tenants = v.spiky_tenants.saturating_sub(u32::from(info.spiky));
+            }
+            v.predicted_load = (v.predicted_load + sign * info.predicted_load).max(0.0);
+        }
         self.ctl.route_version[t as usize] += 1;
         self.tenant_cell[t as usize] = to;
         // The new route is pushed to the edge like config.
@@ -787,6 +806,7 @@ pub(super) fn tenant_info(
     eu_only: bool,
     load: f64,
     tier: u16,
+    spiky: bool,
 ) -> TenantInfo {
     TenantInfo {
         id,
@@ -794,6 +814,6 @@ pub(super) fn tenant_info(
         eu_only,
         predicted_load: load,
         tier,
-        spiky: false,
+        spiky,
     }
 }

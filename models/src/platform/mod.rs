@@ -589,7 +589,7 @@ impl Platform {
                 max_concurrency: t.max_concurrency.unwrap_or(u32::MAX),
                 suspended: false,
             });
-            let shape = match (&t.schedule, t.cohort.and_then(|c| cohort_shape[c])) {
+            let mut shape = match (&t.schedule, t.cohort.and_then(|c| cohort_shape[c])) {
                 (Some(s), _) => {
                     shapes.push(s.clone());
                     shapes.len() as u32 - 1
@@ -597,6 +597,14 @@ impl Platform {
                 (None, Some(cs)) => cs,
                 (None, None) => 0,
             };
+            if let Some(spike) = t.spike {
+                // A spiky tenant's bursts ride on the shape it would have had (thinning draws
+                // them from its own arrival stream).
+                let mut own = shapes[shape as usize].clone();
+                own.spike = Some(spike);
+                shapes.push(own);
+                shape = shapes.len() as u32 - 1;
+            }
             let mix = mix_index(&t.shares);
             let (think, spread) = match &t.arrival {
                 Arrival::Closed {
@@ -671,9 +679,18 @@ impl Platform {
         cells.shrink_to_fit();
         let n = pop.tenants.len();
         let cp = &sc.control_plane;
-        let placement =
-            crate::placement::by_name(&cp.placement, &crate::placement::PolicyParams::default())
-                .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
+        let placement = crate::placement::by_name(&cp.placement, &cp.placement_params)
+            .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
+        let request_cost = crate::placement::capacity::RequestCost::of_classes(&sc.classes);
+        let cell_capacity = crate::placement::capacity::cell_capacity(sc);
+        // Tenants placed at the start, per cell: (count, predicted load, spiky).
+        let mut placed = vec![(0u32, 0.0f64, 0u32); n_cells];
+        for t in pop.tenants.iter().filter(|t| t.provision_at.is_none()) {
+            let c = &mut placed[t.cell as usize];
+            c.0 += 1;
+            c.1 += t.predicted_load;
+            c.2 += u32::from(t.spiky());
+        }
         let region_index = |r: &str| {
             sc.platform
                 .regions
@@ -752,20 +769,12 @@ impl Platform {
                     region: c as u16,
                     eu: sc.platform.regions[c].starts_with("eu"),
                     live: true,
-                    tenants: pop
-                        .tenants
-                        .iter()
-                        .filter(|t| t.provision_at.is_none() && t.cell == c as u32)
-                        .count() as u32,
+                    tenants: placed[c].0,
                     max_tenants: sc.platform.max_tenants_per_cell,
-                    predicted_load: pop
-                        .tenants
-                        .iter()
-                        .filter(|t| t.provision_at.is_none() && t.cell == c as u32)
-                        .map(|t| t.rate)
-                        .sum(),
-                    capacity: f64::MAX,
+                    predicted_load: placed[c].1,
+                    capacity: cell_capacity,
                     dedicated_to: None,
+                    spiky_tenants: placed[c].2,
                 })
                 .map(|mut v| {
                     // Regions are compared by the index of their first cell.
@@ -784,11 +793,13 @@ impl Platform {
                             .as_deref()
                             .map(|r| region_index(r).unwrap_or(u16::MAX - 1)),
                         t.eu_only,
-                        t.rate,
+                        t.predicted_load,
                         t.tier as u16,
+                        t.spiky(),
                     )
                 })
                 .collect(),
+            request_cost,
             migration: vec![None; n],
             reject_misrouted: vec![true; n],
             counts: control::ControlCounts::default(),
@@ -1945,6 +1956,12 @@ impl Platform {
         c.errors = errors;
         c.latency = latency;
         c.db.set_capacity(now, capacity);
+        // The control plane sees the cell's health (its metrics), so placement plans on the
+        // capacity the cell has now.
+        if let Some(cost) = self.ctl.request_cost {
+            self.ctl.cell_views[cell as usize].capacity =
+                cost.cell_capacity(c.workers, c.db.connections(), c.db.cores() as u32, capacity);
+        }
         self.reschedule_db(now, cell, q);
         self.pull_from_queue(now, cell, q);
     }

@@ -4,6 +4,7 @@
 use super::schema;
 use super::{Checker, SchedulerName};
 use crate::breaker::{BreakerConfig, BreakerScope};
+use crate::placement::PolicyParams;
 use sim::{Dist, Quantity, SimDuration};
 
 fn dist(text: &str, q: Quantity) -> Dist {
@@ -17,6 +18,10 @@ pub struct ControlPlane {
     pub latency: Dist,
     /// Placement policy name.
     pub placement: String,
+    /// Knobs of the placement policies, resolved (tier names to indices) and range-checked.
+    pub placement_params: PolicyParams,
+    /// σ of the multiplicative lognormal error of predicted loads (0: exact).
+    pub prediction_error: f64,
     /// Heartbeat interval.
     pub heartbeat_interval: SimDuration,
     /// Missed beats before a cell is dead.
@@ -150,6 +155,21 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             "control_plane.poll_interval is zero; use e.g. \"30s\"",
         );
     }
+    let prediction_error = match &r.prediction_error {
+        None => 0.0,
+        Some(s) => {
+            let x = *s.get_ref();
+            if !(0.0..=5.0).contains(&x) {
+                c.err(
+                    s.span(),
+                    format!("control_plane.prediction_error is {x}; it is the σ of ln(predicted / declared), between 0 (exact) and 5 (0.5 = typical)"),
+                );
+                0.0
+            } else {
+                x
+            }
+        }
+    };
     ControlPlane {
         latency: r
             .latency
@@ -157,6 +177,9 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             .map(|d| d.0.clone())
             .unwrap_or_else(|| dist("exp(20ms)", Quantity::Duration)),
         placement,
+        // Resolved by `placement_params` once tiers and cells are known.
+        placement_params: PolicyParams::default(),
+        prediction_error,
         heartbeat_interval,
         heartbeat_missed: c.opt_count(
             &r.heartbeat_missed,
@@ -187,6 +210,158 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             .unwrap_or(SimDuration::from_secs(1)),
         dormant_after: r.dormant_after.map(|d| d.0),
     }
+}
+
+/// `[control_plane.placement_params]` → [`PolicyParams`]: every key range-checked at its
+/// position, `dedicated_tier` resolved from a name in `tiers` (index order), and
+/// `dedicated_cells` checked against `cells`. Keys not given keep their defaults.
+pub(super) fn placement_params(
+    c: &mut Checker,
+    r: &Option<schema::PlacementParamsConfig>,
+    tiers: &[&str],
+    cells: u32,
+) -> PolicyParams {
+    let mut p = PolicyParams::default();
+    let Some(r) = r else {
+        return p;
+    };
+    const AT: &str = "control_plane.placement_params";
+    p.power_of_two_choices = c.opt_count(
+        &r.choices,
+        p.power_of_two_choices,
+        1,
+        1_000,
+        &format!("{AT}.choices (cells power_of_two samples)"),
+    );
+    p.shuffle_shard_size = c.opt_count(
+        &r.shard_size,
+        p.shuffle_shard_size,
+        1,
+        100_000,
+        &format!("{AT}.shard_size (cells in a shuffle shard)"),
+    );
+    let mut real = |v: &Option<toml::Spanned<f64>>,
+                    default: f64,
+                    lo: f64,
+                    lo_open: bool,
+                    hi: f64,
+                    what: &str,
+                    hint: &str| {
+        let Some(v) = v else {
+            return default;
+        };
+        let x = *v.get_ref();
+        let above = if lo_open { x > lo } else { x >= lo };
+        if above && x <= hi {
+            x
+        } else {
+            let open = if lo_open { "above" } else { "at least" };
+            c.err(
+                v.span(),
+                format!("{AT}.{what} is {x}; it must be {open} {lo} and at most {hi} ({hint})"),
+            );
+            default
+        }
+    };
+    p.bin_pack_ceiling = real(
+        &r.ceiling,
+        p.bin_pack_ceiling,
+        0.0,
+        true,
+        10.0,
+        "ceiling",
+        "a fraction of capacity: 0.8 fills cells to 80%",
+    );
+    p.headroom_weight_free_cpu = real(
+        &r.weight_free_cpu,
+        p.headroom_weight_free_cpu,
+        0.0,
+        false,
+        1e6,
+        "weight_free_cpu",
+        "a weight of the headroom score",
+    );
+    p.headroom_weight_free_slots = real(
+        &r.weight_free_slots,
+        p.headroom_weight_free_slots,
+        0.0,
+        false,
+        1e6,
+        "weight_free_slots",
+        "a weight of the headroom score",
+    );
+    p.headroom_weight_spiky = real(
+        &r.weight_spiky,
+        p.headroom_weight_spiky,
+        0.0,
+        false,
+        1e6,
+        "weight_spiky",
+        "a weight of the headroom score",
+    );
+    p.headroom_weight_utilisation = real(
+        &r.weight_utilisation,
+        p.headroom_weight_utilisation,
+        0.0,
+        false,
+        1e6,
+        "weight_utilisation",
+        "a weight of the headroom score",
+    );
+    p.headroom_utilisation_max = real(
+        &r.utilisation_max,
+        p.headroom_utilisation_max,
+        0.0,
+        true,
+        10.0,
+        "utilisation_max",
+        "a fraction of capacity: 0.9 keeps 10% headroom",
+    );
+    if let Some(t) = &r.dedicated_tier {
+        match tiers.iter().position(|n| *n == t.get_ref().as_str()) {
+            Some(i) => p.dedicated_tier = i as u16,
+            None => c.err(
+                t.span(),
+                format!(
+                    "{AT}.dedicated_tier names tier `{}`, which does not exist; tiers are: {}",
+                    t.get_ref(),
+                    tiers.join(", ")
+                ),
+            ),
+        }
+    }
+    if let Some(list) = &r.dedicated_cells {
+        for &x in list.get_ref() {
+            if x < 0 || x >= i64::from(cells) {
+                c.err(
+                    list.span(),
+                    format!(
+                        "{AT}.dedicated_cells lists cell {x}, which does not exist; cells are 0..{}",
+                        cells.saturating_sub(1)
+                    ),
+                );
+            } else if p.dedicated_cells.contains(&(x as u32)) {
+                c.err(
+                    list.span(),
+                    format!("{AT}.dedicated_cells lists cell {x} twice"),
+                );
+            } else {
+                p.dedicated_cells.push(x as u32);
+            }
+        }
+    }
+    if let Some(l) = &r.promote_load {
+        let x = l.get_ref().0;
+        if x > 0.0 && x.is_finite() {
+            p.promote_load = Some(x);
+        } else {
+            c.err(
+                l.span(),
+                format!("{AT}.promote_load is {x}/s; give a rate above 0 such as \"100/s\""),
+            );
+        }
+    }
+    p
 }
 
 pub(super) fn edge(r: &schema::EdgeConfig) -> Edge {

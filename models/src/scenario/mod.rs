@@ -24,7 +24,7 @@ pub use values::{Cmp, Metric, Threshold};
 
 use crate::breaker::{BreakerConfig, BreakerScope};
 use crate::retry::{Jitter, RetryPolicy};
-use crate::workload::{Arrival, LoadShape};
+use crate::workload::{Arrival, LoadShape, Spike};
 use schema::ScenarioFile;
 use sim::{Dist, Quantity, SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
@@ -338,6 +338,8 @@ pub struct TenantSpec {
     pub jobs: Option<TenantJobs>,
     /// Data size (bytes), for migration backfill.
     pub data_size: f64,
+    /// Its bursts, if it is spiky (the phase is drawn per tenant).
+    pub spike: Option<Spike>,
 }
 
 /// A cohort.
@@ -363,6 +365,10 @@ pub struct CohortSpec {
     pub cells: Option<Vec<u32>>,
     /// Members' background jobs.
     pub jobs: Option<TenantJobs>,
+    /// Fraction of members that are spiky.
+    pub spiky_fraction: f64,
+    /// The bursts of spiky members (the phase is drawn per member).
+    pub spike: Spike,
 }
 
 /// The two sides of a partition.
@@ -888,6 +894,7 @@ fn validate(
                 d.peak.map(|p| p.0.as_nanos()).unwrap_or(0),
             )
         }),
+        spike: None,
     };
     if platform.quantum == SimDuration::ZERO {
         c.err(
@@ -938,6 +945,11 @@ fn validate(
             ));
         }
     }
+    let mut control_plane = control_plane;
+    control_plane.placement_params = {
+        let names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
+        infra::placement_params(&mut c, &raw.control_plane.placement_params, &names, cells)
+    };
     let tier_index = |name: &str| tiers.iter().position(|t| t.name == name);
     let tier_names = || {
         tiers
@@ -1097,11 +1109,36 @@ fn validate(
         let schedule = t.schedule.as_ref().map(|s| LoadShape {
             points: schedule_from(&mut c, s),
             diurnal: None,
+            spike: None,
         });
         let max_concurrency = t
             .max_concurrency
             .as_ref()
             .map(|m| c.count(m, 1, 1_000_000_000, "max_concurrency"));
+        let spike = {
+            let keys = SpikeKeys {
+                factor: &t.spike_factor,
+                every: &t.spike_every,
+                for_: &t.spike_for,
+            };
+            let spiky = t.spiky.as_ref().is_some_and(|b| *b.get_ref());
+            if !spiky {
+                if let Some(span) = keys.first_span() {
+                    c.err(
+                        span,
+                        format!("tenant `{id}` is not spiky, so spike settings do not apply; add `spiky = true` or remove them"),
+                    );
+                }
+            }
+            if let (true, Arrival::Closed { .. }, Some(b)) = (spiky, &arrival, &t.spiky) {
+                c.err(
+                    b.span(),
+                    format!("tenant `{id}` has closed-loop arrivals; bursts apply to open-loop (`poisson`) tenants only"),
+                );
+            }
+            let spike = spike_from(&mut c, &keys, &format!("tenant `{id}`"));
+            spiky.then_some(spike)
+        };
         tenants.push(TenantSpec {
             id,
             tier,
@@ -1120,6 +1157,7 @@ fn validate(
             eu_only: residency(&mut c, &t.residency),
             jobs: infra::tenant_jobs(&mut c, &t.jobs, &job_classes),
             data_size: t.data_size.as_ref().and_then(|d| d.0.mean()).unwrap_or(1e9),
+            spike,
         });
     }
 
@@ -1187,6 +1225,7 @@ fn validate(
         let schedule = co.schedule.as_ref().map(|s| LoadShape {
             points: schedule_from(&mut c, s),
             diurnal: None,
+            spike: None,
         });
         let provision_at = co.provision_at.as_ref().map(|p| {
             let at = SimTime(p.get_ref().0.as_nanos());
@@ -1231,6 +1270,23 @@ fn validate(
                 v
             }),
             jobs: infra::tenant_jobs(&mut c, &co.jobs, &job_classes),
+            spiky_fraction: co.spiky_fraction.as_ref().map_or(0.0, |f| f.get_ref().0),
+            spike: {
+                let keys = SpikeKeys {
+                    factor: &co.spike_factor,
+                    every: &co.spike_every,
+                    for_: &co.spike_for,
+                };
+                if co.spiky_fraction.is_none() {
+                    if let Some(span) = keys.first_span() {
+                        c.err(
+                            span,
+                            format!("cohort `{}` has no spiky members, so spike settings do not apply; add `spiky_fraction = \"5%\"` or remove them", co.name.get_ref()),
+                        );
+                    }
+                }
+                spike_from(&mut c, &keys, &format!("cohort `{}`", co.name.get_ref()))
+            },
         });
     }
     for t in &tenants {
@@ -1886,6 +1942,83 @@ fn metastability_from(
             "metastability.min_requests",
         ),
     }
+}
+
+/// The spike keys of a tenant or cohort, as written.
+struct SpikeKeys<'a> {
+    factor: &'a Option<Spanned<f64>>,
+    every: &'a Option<Spanned<values::Dur>>,
+    for_: &'a Option<Spanned<values::Dur>>,
+}
+
+impl SpikeKeys<'_> {
+    /// Where the first spike key given is, if any.
+    fn first_span(&self) -> Option<Range<usize>> {
+        self.factor
+            .as_ref()
+            .map(|x| x.span())
+            .or_else(|| self.every.as_ref().map(|x| x.span()))
+            .or_else(|| self.for_.as_ref().map(|x| x.span()))
+    }
+}
+
+/// Default spike: ×10 for 20 s every 5 minutes.
+const SPIKE_DEFAULT: Spike = Spike {
+    factor: 10.0,
+    every: 300_000_000_000,
+    on: 20_000_000_000,
+};
+
+/// Validates spike settings (defaults for the keys not given).
+fn spike_from(c: &mut Checker, k: &SpikeKeys, who: &str) -> Spike {
+    let mut spike = SPIKE_DEFAULT;
+    if let Some(f) = k.factor {
+        let x = *f.get_ref();
+        if (1.0..=10_000.0).contains(&x) {
+            spike.factor = x;
+        } else {
+            c.err(
+                f.span(),
+                format!("{who}: spike_factor is {x}; it must be between 1 and 10000 (10 = ten times the base rate during a burst)"),
+            );
+        }
+    }
+    if let Some(e) = k.every {
+        spike.every = e.get_ref().0.as_nanos();
+        if spike.every == 0 {
+            c.err(
+                e.span(),
+                format!("{who}: spike_every is zero; write the burst period, e.g. \"5m\""),
+            );
+        }
+    }
+    if let Some(d) = k.for_ {
+        spike.on = d.get_ref().0.as_nanos();
+        if spike.on == 0 {
+            c.err(
+                d.span(),
+                format!("{who}: spike_for is zero; write the burst length, e.g. \"20s\""),
+            );
+        }
+    }
+    if spike.every > 0 && spike.on >= spike.every {
+        let span = k
+            .for_
+            .as_ref()
+            .or(k.every.as_ref())
+            .map(|x| x.span())
+            .unwrap_or(0..0);
+        c.err(
+            span,
+            format!(
+                "{who}: spike_for ({}) must be shorter than spike_every ({}): a burst is on for part of each period",
+                SimDuration(spike.on),
+                SimDuration(spike.every)
+            ),
+        );
+    }
+    spike.every = spike.every.max(1);
+    spike
 }
 
 fn default_burst(rate: Option<f64>) -> u32 {

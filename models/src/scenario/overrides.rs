@@ -4,7 +4,9 @@
 //! of tables an element is picked by index (`tenants.0.rate`) or by its `id`/`name`
 //! (`tenants.acme.rate`, `faults.spike.factor`). VALUE is TOML (`4`, `true`, `"x"`,
 //! `[1, 2]`); anything that is not valid TOML is taken as a string, so
-//! `--set platform.scheduler=drr` and `--set duration=10m` need no quotes.
+//! `--set platform.scheduler=drr` and `--set duration=10m` need no quotes. Tables missing on the
+//! path are created (`--set control_plane.placement_params.choices=3` works in a file without
+//! `[control_plane]`), inside inline tables too.
 
 use toml_edit::{DocumentMut, Item, Value};
 
@@ -118,13 +120,7 @@ impl Override {
                     }
                 }
                 Item::Value(Value::InlineTable(t)) => {
-                    if last {
-                        t.insert(*part, self.toml_value());
-                        return Ok(());
-                    }
-                    return Err(format!(
-                        "`{here}` is an inline table; set a key directly inside it"
-                    ));
+                    return set_inline(t, &parts[i..], &here, self.toml_value());
                 }
                 Item::Value(_) => {
                     return Err(format!(
@@ -135,6 +131,34 @@ impl Override {
             };
         }
         Err(format!("`{}` could not be set", self.key))
+    }
+}
+
+/// Sets `path` (relative to the inline table `t` found at `here`) to `value`, creating
+/// missing inline tables on the way, as `apply` does for ordinary tables.
+fn set_inline(
+    t: &mut toml_edit::InlineTable,
+    path: &[&str],
+    here: &str,
+    value: Value,
+) -> Result<(), String> {
+    let Some((part, rest)) = path.split_first() else {
+        return Err(format!("`{here}` names a whole table; set one of its keys"));
+    };
+    if rest.is_empty() {
+        t.insert(*part, value);
+        return Ok(());
+    }
+    if t.get(part).is_none() {
+        t.insert(*part, Value::InlineTable(toml_edit::InlineTable::new()));
+    }
+    let next = format!("{here}.{part}");
+    match t.get_mut(part) {
+        Some(Value::InlineTable(inner)) => set_inline(inner, rest, &next, value),
+        _ => Err(format!(
+            "`{next}` is a value, not a table, so `{}` cannot be set inside it",
+            rest.join(".")
+        )),
     }
 }
 
@@ -161,6 +185,35 @@ mod tests {
         assert!(out.contains("cell = 1"));
         let out = apply(text, "platform.db.cores=2").unwrap();
         assert!(out.contains("cores = 2"), "{out}");
+    }
+
+    #[test]
+    fn missing_intermediate_tables_are_created() {
+        // Goal: a nested key can be set whether its tables exist, are implicit, are inline,
+        // or are missing altogether; the result parses back to the value.
+        let get = |out: &str| -> i64 {
+            let doc: toml::Table = toml::from_str(out).unwrap();
+            doc["control_plane"]["placement_params"]["choices"]
+                .as_integer()
+                .unwrap()
+        };
+        let flag = "control_plane.placement_params.choices=3";
+        for text in [
+            "duration = \"5m\"\n",
+            "duration = \"5m\"\n[control_plane]\nplacement = \"power_of_two\"\n",
+            "duration = \"5m\"\n[control_plane.placement_params]\nchoices = 2\n",
+            "duration = \"5m\"\ncontrol_plane = { placement = \"power_of_two\" }\n",
+            "duration = \"5m\"\n[control_plane]\nplacement_params = { ceiling = 0.5 }\n",
+        ] {
+            let out = apply(text, flag).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(get(&out), 3, "{text} → {out}");
+        }
+        let err = apply(
+            "duration = \"5m\"\ncontrol_plane = { placement_params = 1 }\n",
+            flag,
+        )
+        .unwrap_err();
+        assert!(err.contains("is a value"), "{err}");
     }
 
     #[test]

@@ -170,6 +170,11 @@ pub struct ControlPlaneConfig {
     pub latency: Option<DurDist>,
     /// Placement policy for tenants without a fixed cell (default `round_robin`).
     pub placement: Option<Spanned<String>>,
+    /// Knobs of the placement policies (each policy reads its own and ignores the others).
+    pub placement_params: Option<PlacementParamsConfig>,
+    /// Error of the load placement sees: a tenant's predicted load is its declared rate ×
+    /// e^(σ·Z), Z standard normal; this is σ (default 0: exact).
+    pub prediction_error: Option<Spanned<f64>>,
     /// Cells beat this often (default 1s).
     pub heartbeat_interval: Option<Dur>,
     /// A cell is marked dead after this many missed beats (default 3).
@@ -187,6 +192,36 @@ pub struct ControlPlaneConfig {
     /// A tenant with no request for this long becomes dormant (default: never); its next
     /// request wakes it.
     pub dormant_after: Option<Dur>,
+}
+
+/// `[control_plane.placement_params]`: knobs of the placement policies, as written. Keys of
+/// policies other than the chosen one are accepted and ignored, so that one file can be run
+/// under every policy (`compare --vary control_plane.placement=...`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementParamsConfig {
+    /// `power_of_two`: cells sampled per placement, the `d` of "d choices" (default 2).
+    pub choices: Option<Spanned<i64>>,
+    /// `bin_pack`: fill ceiling as a fraction of a cell's capacity (default 0.8).
+    pub ceiling: Option<Spanned<f64>>,
+    /// `shuffle_shard`: cells in each tenant's shard, the `k` of "k of N" (default 2).
+    pub shard_size: Option<Spanned<i64>>,
+    /// `headroom_score`: weight of the free CPU fraction (default 1).
+    pub weight_free_cpu: Option<Spanned<f64>>,
+    /// `headroom_score`: weight of the free tenant-slot fraction (default 0.25).
+    pub weight_free_slots: Option<Spanned<f64>>,
+    /// `headroom_score`: weight of the share of spiky tenants on the cell (default 0.5).
+    pub weight_spiky: Option<Spanned<f64>>,
+    /// `headroom_score`: weight of the utilisation with the tenant (default 0.5).
+    pub weight_utilisation: Option<Spanned<f64>>,
+    /// `headroom_score`: cells past this utilisation only if none stays under it (default 0.9).
+    pub utilisation_max: Option<Spanned<f64>>,
+    /// `tiered`: tenants of this tier or above get cells of their own (default `platinum`).
+    pub dedicated_tier: Option<Spanned<String>>,
+    /// `tiered`: cells kept for top-tier and promoted tenants (default none).
+    pub dedicated_cells: Option<Spanned<Vec<i64>>>,
+    /// `tiered`: lower-tier tenants predicted above this rate count as top tier (default none).
+    pub promote_load: Option<Spanned<Rate>>,
 }
 
 /// The edge's tenant→cell routing cache.
@@ -507,6 +542,15 @@ pub struct TenantConfig {
     pub jobs: Option<TenantJobsConfig>,
     /// Data size, for migration backfill time (default 1GB).
     pub data_size: Option<BytesDist>,
+    /// Bursty: its rate is multiplied by `spike_factor` for `spike_for` out of every
+    /// `spike_every`, at a phase of its own (default false).
+    pub spiky: Option<Spanned<bool>>,
+    /// Spiky tenants: rate multiplier during a burst (default 10).
+    pub spike_factor: Option<Spanned<f64>>,
+    /// Spiky tenants: one burst this often (default 5m).
+    pub spike_every: Option<Spanned<Dur>>,
+    /// Spiky tenants: each burst lasts this long (default 20s).
+    pub spike_for: Option<Spanned<Dur>>,
 }
 
 /// A tenant's own background jobs.
@@ -547,6 +591,14 @@ pub struct CohortConfig {
     pub cells: Option<Spanned<Vec<i64>>>,
     /// Background jobs of each member.
     pub jobs: Option<TenantJobsConfig>,
+    /// Fraction of members that are spiky (each member drawn on its own; default 0).
+    pub spiky_fraction: Option<Spanned<Fraction>>,
+    /// Spiky members: rate multiplier during a burst (default 10).
+    pub spike_factor: Option<Spanned<f64>>,
+    /// Spiky members: one burst this often (default 5m).
+    pub spike_every: Option<Spanned<Dur>>,
+    /// Spiky members: each burst lasts this long (default 20s).
+    pub spike_for: Option<Spanned<Dur>>,
 }
 
 /// One fault on the timeline. Which keys apply depends on `kind`.
