@@ -11,9 +11,6 @@ use crate::exit;
 use models::scenario::Scenario;
 use reports::summary::RunSummary;
 use std::fmt::Write as _;
-use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Parses `1..=20`, `1..21`, `7`, `1,3,9`.
 pub fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {
@@ -203,75 +200,24 @@ fn run_all(
     jobs: &[Job],
     workers: Option<usize>,
 ) -> Result<Vec<RunSummary>, String> {
-    let n = workers
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|x| x.get())
-                .unwrap_or(1)
-        })
-        .clamp(1, 256)
-        .min(jobs.len().max(1));
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<Result<RunSummary, String>>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
-    let terminal = std::io::stderr().is_terminal();
-    let bar = terminal.then(|| {
-        let b = indicatif::ProgressBar::new(jobs.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} runs  ETA {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
-    std::thread::scope(|s| {
-        for _ in 0..n {
-            // Parallelism across runs only; each run is single-threaded and deterministic.
-            #[allow(clippy::disallowed_methods)]
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= jobs.len() {
-                    return;
-                }
-                let j = &jobs[i];
-                let (name, sc) = &plans[j.file].variants[j.variant];
-                let variant = (name != "base").then_some(name.as_str());
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    models::run::run(sc, j.seed, variant)
-                }))
-                .map_err(|_| {
-                    format!(
-                        "internal error in {} --seed {} --variant {name}",
-                        plans[j.file].path, j.seed
-                    )
-                })
-                .and_then(|r| r.map(|o| o.summary).map_err(|e| e.to_string()));
-                if let Ok(mut o) = out.lock() {
-                    o[i] = Some(r);
-                }
-                let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-                match &bar {
-                    Some(b) => b.inc(1),
-                    None => {
-                        if k.is_multiple_of(10) || k == jobs.len() {
-                            eprintln!("check: {k}/{} runs done", jobs.len());
-                        }
-                    }
-                }
-            });
-        }
-    });
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let out = out
-        .into_inner()
-        .map_err(|_| "a worker thread failed".to_string())?;
-    out.into_iter()
-        .map(|r| r.unwrap_or_else(|| Err("a run did not report".to_string())))
-        .collect()
+    let describe = |j: &Job| {
+        let (name, _) = &plans[j.file].variants[j.variant];
+        format!("{} --seed {} --variant {name}", plans[j.file].path, j.seed)
+    };
+    super::pool::map(
+        jobs.len(),
+        super::pool::workers(workers, jobs.len()),
+        "check",
+        |i| describe(&jobs[i]),
+        |i| {
+            let j = &jobs[i];
+            let (name, sc) = &plans[j.file].variants[j.variant];
+            let variant = (name != "base").then_some(name.as_str());
+            models::run::run(sc, j.seed, variant)
+                .map(|o| o.summary)
+                .map_err(|e| e.to_string())
+        },
+    )
 }
 
 fn higher_is_worse(objective: &str) -> bool {
