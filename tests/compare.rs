@@ -316,3 +316,53 @@ fn bad_compare_flags_exit_2_with_help() {
         assert!(!err.contains("panicked"));
     }
 }
+
+/// Shards merged are byte-identical to one machine on a shipped scenario too: its metrics
+/// have full-precision floats, which must survive the partial results' JSON exactly.
+#[test]
+fn merge_is_exact_on_a_shipped_scenario() {
+    let d = tmp_dir("shipped");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let file = format!("{root}/scenarios/hot-tenant.toml");
+    let common = [
+        file.as_str(),
+        "--vary",
+        "platform.scheduler=fifo,drr",
+        "--seeds",
+        "1..=3",
+    ];
+    let one = d.join("one");
+    let mut args = common.to_vec();
+    args.extend(["--jobs", "1", "--out", one.to_str().unwrap()]);
+    assert_eq!(compare(&args).status.code(), Some(0));
+    let mut m = bin();
+    m.arg("merge");
+    for k in 1..=4 {
+        let p = d.join(format!("p{k}"));
+        let shard = format!("{k}/4");
+        let mut args = common.to_vec();
+        args.extend(["--shard", &shard, "--out", p.to_str().unwrap()]);
+        assert_eq!(compare(&args).status.code(), Some(0));
+        m.arg(&p);
+    }
+    let merged = d.join("merged");
+    let o = m.arg("--out").arg(&merged).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(files(&merged), files(&one));
+    // A hand-edited partial is refused with exit 2, never a panic.
+    let part = d.join("p1").join("partial-1-of-4.json");
+    let text = std::fs::read_to_string(&part).unwrap();
+    std::fs::write(
+        &part,
+        text.replace("\"shards\": 4", "\"shards\": 18446744073709551615"),
+    )
+    .unwrap();
+    let o = bin().arg("merge").arg(&part).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a usable partial result"));
+}

@@ -20,7 +20,7 @@ use crate::outcome::CAUSES;
 use crate::platform::probe::Snapshot;
 use crate::population::Population;
 use crate::run::{run_with, RunError, RunOptions, RunOutput};
-use crate::scenario::{Scenario, SchedulerName};
+use crate::scenario::{Metric, Scenario, SchedulerName};
 use reports::summary::TenantRow;
 use sim::{SimDuration, SimTime};
 use std::fmt::Write as _;
@@ -432,7 +432,33 @@ fn describe(
         mean_wait_ms,
         queued,
     };
-    let (resource, evidence) = diagnose(&d);
+    let metric = sc
+        .slos
+        .iter()
+        .find(|x| x.name == row.name)
+        .map(|x| x.objective.metric);
+    let (resource, evidence) = match metric {
+        Some(Metric::JobWaitPercentile(_) | Metric::JobWaitMax | Metric::Dlq) => {
+            jobs_diagnosis(sc, s, breaching, main)
+        }
+        Some(Metric::MisroutedWrites) => {
+            let c = &s.control;
+            (
+                "routing after a tenant migration: writes reached a cell that no longer owned the tenant".to_string(),
+                vec![
+                    format!(
+                        "misrouted writes applied by the old cell: {}, rejected (retryable `wrong_cell`): {}",
+                        c.misrouted_writes_applied, c.misrouted_writes_rejected
+                    ),
+                    format!(
+                        "route refreshes {} ({} failed), config versions published {}",
+                        c.route_refreshes, c.route_refresh_failures, c.config_versions
+                    ),
+                ],
+            )
+        }
+        _ => diagnose(&d),
+    };
     // Faults overlapping the interval.
     let faults = sc
         .faults
@@ -479,6 +505,75 @@ fn describe(
         causes: cause_list,
         amplification: (ratio(att, off), ratio(att_b, off_b)),
     }
+}
+
+/// The async plane's side of a job SLO (job waits and dead letters are recorded for the whole
+/// run): the job queue of the cell holding most breaching tenants, and its biggest users.
+fn jobs_diagnosis(
+    sc: &Scenario,
+    s: &reports::RunSummary,
+    breaching: &[usize],
+    cell: u32,
+) -> (String, Vec<String>) {
+    let jp = &sc.platform.jobs;
+    let on_cell: Vec<&TenantRow> = s.tenants.iter().filter(|t| t.cell == cell).collect();
+    let done: u64 = on_cell.iter().map(|t| t.jobs_done).sum();
+    let dlq: u64 = on_cell.iter().map(|t| t.jobs_dlq).sum();
+    let mut top: Vec<&&TenantRow> = on_cell
+        .iter()
+        .filter(|t| t.jobs_done + t.jobs_dlq > 0)
+        .collect();
+    top.sort_by(|a, b| {
+        (b.jobs_done + b.jobs_dlq)
+            .cmp(&(a.jobs_done + a.jobs_dlq))
+            .then(a.id.cmp(&b.id))
+    });
+    let users: Vec<String> = top
+        .iter()
+        .take(3)
+        .map(|t| {
+            format!(
+                "{} ({} jobs done, {} dead-lettered, {:.0}% of the cell's)",
+                t.id,
+                t.jobs_done,
+                t.jobs_dlq,
+                100.0 * (t.jobs_done + t.jobs_dlq) as f64 / (done + dlq).max(1) as f64
+            )
+        })
+        .collect();
+    let worst = breaching
+        .iter()
+        .filter_map(|&t| s.tenants.get(t))
+        .filter_map(|t| t.job_wait_max_ms.map(|w| (w, t.id.as_str())))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let mut ev = vec![format!(
+        "cell {cell}'s async plane: {} job workers, `{}` scheduler{}, queue limit {}; {done} jobs done, {dlq} dead-lettered there in the run",
+        jp.workers,
+        scheduler_name(jp.scheduler),
+        if matches!(jp.scheduler, SchedulerName::TenantCap | SchedulerName::DrrCap) {
+            format!(" (per-tenant cap {})", jp.tenant_cap)
+        } else {
+            String::new()
+        },
+        jp.queue_limit
+    )];
+    if let Some((w, id)) = worst {
+        ev.push(format!("longest wait for a job worker: {w:.0} ms ({id})"));
+    }
+    if !users.is_empty() {
+        ev.push(format!(
+            "biggest users of its job workers: {}",
+            users.join("; ")
+        ));
+    }
+    (
+        format!(
+            "the async job queue of cell {cell} (`{}` over {} job workers): jobs waited for a worker or failed into the dead-letter queue",
+            scheduler_name(jp.scheduler),
+            jp.workers
+        ),
+        ev,
+    )
 }
 
 fn scheduler_name(s: SchedulerName) -> &'static str {

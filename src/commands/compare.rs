@@ -281,6 +281,19 @@ pub fn compare(a: CompareArgs) -> i32 {
         Ok(v) => v,
         Err(e) => return fail(e),
     };
+    // The grid's size before building it: every combination × every seed.
+    let combos = vary
+        .iter()
+        .try_fold(1usize, |n, v| n.checked_mul(v.values.len()))
+        .filter(|&n| n.saturating_mul(seeds.len()) <= 100_000);
+    if combos.is_none() {
+        let sizes: Vec<String> = vary.iter().map(|v| v.values.len().to_string()).collect();
+        return fail(format!(
+            "{} combinations of --vary values × {} seeds is more than the 100,000 runs allowed; vary fewer keys or values, or use fewer seeds",
+            sizes.join(" × "),
+            seeds.len()
+        ));
+    }
     let variants = combinations(&vary);
     let shard = match a.shard.as_deref().map(parse_shard).transpose() {
         Ok(s) => s,
@@ -516,14 +529,45 @@ fn partial_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 fn read_partial(path: &Path) -> Result<Partial, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let p: Partial = serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: not a tenantsim partial result: {e}",
             path.display(),
             e.line(),
             e.column()
         )
-    })
+    })?;
+    // A partial is input: check what the merge relies on before using it.
+    let s = &p.spec;
+    let problem = if p.shards == 0 || p.shards > 10_000 || p.shard == 0 || p.shard > p.shards {
+        Some(format!(
+            "shard {}/{} is not K/N with 1 ≤ K ≤ N ≤ 10000",
+            p.shard, p.shards
+        ))
+    } else if s.variants.is_empty() || s.seeds.is_empty() {
+        Some("it has no variants or no seeds".to_string())
+    } else if s.baseline >= s.variants.len() {
+        Some(format!(
+            "its baseline #{} is not one of its {} variants",
+            s.baseline,
+            s.variants.len()
+        ))
+    } else if s.variants != combinations(&s.vary) {
+        Some("its variants are not the combinations of its --vary values".to_string())
+    } else if s.grid_len() > 100_000 {
+        Some("its grid is larger than 100,000 runs".to_string())
+    } else if p.runs.len() > s.grid_len() {
+        Some("it has more runs than its grid".to_string())
+    } else {
+        None
+    };
+    match problem {
+        Some(why) => Err(format!(
+            "{}: not a usable partial result: {why} (was it edited? rerun the shard)",
+            path.display()
+        )),
+        None => Ok(p),
+    }
 }
 
 /// Runs `tenantsim merge`.

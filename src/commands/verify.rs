@@ -209,7 +209,10 @@ fn list(v: &[String]) -> String {
         "none".to_string()
     } else {
         v.iter()
-            .map(|s| format!("`--set {s}`"))
+            .map(|s| {
+                let flag = s.strip_prefix("--set ").unwrap_or(s);
+                format!("`--set {flag}`")
+            })
             .collect::<Vec<_>>()
             .join(" ")
     }
