@@ -446,7 +446,7 @@ pub(crate) fn summarise(
         faults,
         metastability,
         ledger,
-        control: control_row(&plat),
+        control: control_row(&plat, sc, &pop),
         tenants,
     };
     let series = series_of(sc, &pop, rec);
@@ -697,7 +697,37 @@ fn series_of(sc: &Scenario, pop: &Population, rec: &Recorder) -> Series {
     }
 }
 
-fn control_row(plat: &Platform) -> reports::summary::ControlRow {
+/// With `shuffle_shard` placement, the overlap of the first ≤ 2,000 tenants' shards (pairs are
+/// quadratic), measured and expected.
+fn shard_overlap(sc: &Scenario, pop: &Population) -> Option<reports::summary::ShardOverlap> {
+    use crate::placement::shuffle_shard;
+    if sc.control_plane.placement != shuffle_shard::NAME {
+        return None;
+    }
+    let k = sc.control_plane.placement_params.shuffle_shard_size.max(1);
+    let n = sc.platform.cells;
+    let ids: Vec<u32> = (0..pop.tenants.len().min(2_000) as u32).collect();
+    let counts = shuffle_shard::overlap_counts(&ids, n, k);
+    let pairs: u64 = counts.iter().sum();
+    Some(reports::summary::ShardOverlap {
+        shard_size: k.min(n),
+        cells: n,
+        tenants: ids.len() as u64,
+        measured: counts
+            .iter()
+            .map(|&c| {
+                if pairs > 0 {
+                    c as f64 / pairs as f64
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
+        expected: shuffle_shard::overlap_pmf(n, k),
+    })
+}
+
+fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::summary::ControlRow {
     let c = &plat.ctl.counts;
     let mut transitions = BTreeMap::new();
     for (from, to, n) in plat.ctl.log.counts() {
@@ -725,5 +755,6 @@ fn control_row(plat: &Platform) -> reports::summary::ControlRow {
         jobs_dlq: plat.jobs.dlq,
         jobs_in_flight: plat.jobs_in_flight() as u64,
         job_attempts_failed: plat.jobs.failed_attempts,
+        shard_overlap: shard_overlap(sc, pop),
     }
 }

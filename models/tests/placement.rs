@@ -510,3 +510,50 @@ for = "30s"
         distinct_cells.len()
     );
 }
+
+/// `shuffle_shard` reports the overlap distribution of its shards in the summary, and it
+/// matches the hypergeometric law; other policies report none.
+#[test]
+fn shuffle_shard_reports_its_overlap_distribution() {
+    let text = r#"version = 1
+duration = "10s"
+[platform]
+cells = 8
+[control_plane]
+placement = "shuffle_shard"
+[control_plane.placement_params]
+shard_size = 2
+[[cohorts]]
+name = "t"
+count = 600
+rate = "const(1/s)"
+"#;
+    let sc = models::scenario::load_str("t.toml", text, &[]).unwrap();
+    let out = models::run::run(&sc, 1, None).unwrap();
+    let o = out
+        .summary
+        .control
+        .shard_overlap
+        .expect("shuffle_shard reports its overlap");
+    assert_eq!((o.shard_size, o.cells, o.tenants), (2, 8, 600));
+    assert!((o.measured.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    // 179,700 pairs: sampling error of each fraction is well under 0.5%.
+    for (m, e) in o.measured.iter().zip(&o.expected) {
+        assert!(
+            (m - e).abs() < 0.01,
+            "measured {:?} vs expected {:?}",
+            o.measured,
+            o.expected
+        );
+    }
+    // 1/C(8,2) = 1/28 of pairs share both cells.
+    assert!((o.expected[2] - 1.0 / 28.0).abs() < 1e-12);
+    let other = models::scenario::load_str(
+        "t.toml",
+        &text.replace("shuffle_shard", "least_loaded"),
+        &[],
+    )
+    .unwrap();
+    let out = models::run::run(&other, 1, None).unwrap();
+    assert!(out.summary.control.shard_overlap.is_none());
+}

@@ -318,6 +318,25 @@ pub struct ControlRow {
     pub jobs_in_flight: u64,
     /// Job attempts that failed.
     pub job_attempts_failed: u64,
+    /// With `shuffle_shard` placement: how much tenants' shards overlap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_overlap: Option<ShardOverlap>,
+}
+
+/// The overlap distribution of `shuffle_shard` shards: for pairs of tenants, how many cells
+/// their shards share, measured and as the hypergeometric law predicts for random shards.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardOverlap {
+    /// Cells in each tenant's shard (`k`).
+    pub shard_size: u32,
+    /// Cells shards are drawn from (`N`).
+    pub cells: u32,
+    /// Tenants whose pairs were counted (the first ones, at most 2,000).
+    pub tenants: u64,
+    /// `measured[j]`: fraction of pairs sharing exactly `j` cells, `j = 0..=k`.
+    pub measured: Vec<f64>,
+    /// `expected[j]`: `C(k, j)·C(N−k, k−j)/C(N, k)`.
+    pub expected: Vec<f64>,
 }
 
 /// What a run was made from, beyond the top-level `overrides`, `variant` and `seed`: enough to

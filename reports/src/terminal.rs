@@ -180,6 +180,25 @@ after a fault ended; thresholds in the scenario's [metastability])",
             );
         }
     }
+    if let Some(o) = &s.control.shard_overlap {
+        let pct = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{:.2}%", x * 100.0))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "  shuffle_shard: {} of {} cells per tenant; pairs of tenants sharing 0..{} cells: {} (random shards: {}; {} tenants)",
+            o.shard_size,
+            o.cells,
+            o.shard_size,
+            pct(&o.measured),
+            pct(&o.expected),
+            o.tenants
+        );
+    }
     if !s.slos.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
