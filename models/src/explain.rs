@@ -778,7 +778,7 @@ impl Explanation {
             if let Some(c) = v.cells.first() {
                 let _ = writeln!(
                     out,
-                    "  who used cell {} from {} to {}:",
+                    "  who used cell {} from {} to {} (requests sent and failures ended in the interval; a failure may belong to a request sent before it):",
                     c.0,
                     t(v.bad.0),
                     t(v.bad.1)

@@ -23,8 +23,14 @@ fn size(sc: &Scenario) -> f64 {
     tenants * sc.duration.as_secs_f64() / 60.0
 }
 
-fn tenants(sc: &Scenario) -> u64 {
-    sc.tenants.len() as u64 + sc.cohorts.iter().map(|c| u64::from(c.count)).sum::<u64>()
+/// `N tenants` (or `1 tenant`) of a scenario.
+fn tenants(sc: &Scenario) -> String {
+    let n = sc.tenants.len() as u64 + sc.cohorts.iter().map(|c| u64::from(c.count)).sum::<u64>();
+    if n == 1 {
+        "1 tenant".to_string()
+    } else {
+        format!("{n} tenants")
+    }
 }
 
 /// Number of elements of an array of tables (`[[x]]`) or inline array (`x = [...]`) at `key`.
@@ -284,7 +290,7 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
     };
     let (size0, tenants0, dur0) = (size(&start), tenants(&start), start.duration);
     eprintln!(
-        "shrink: start: {tenants0} tenants × {dur0} = {size0:.0} tenant·minutes; SLO `{}` fails on seed {seed}; budget {budget} runs",
+        "shrink: start: {tenants0} × {dur0} = {size0:.0} tenant·minutes; SLO `{}` fails on seed {seed}; budget {budget} runs",
         a.slo
     );
     let mut current = start;
@@ -299,7 +305,7 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
             match verdict(&cand, &mut runs) {
                 Some((sc, _)) => {
                     eprintln!(
-                        "shrink: [{runs}/{budget}] {what}: still fails — {} tenants × {} = {:.0} tenant·minutes",
+                        "shrink: [{runs}/{budget}] {what}: still fails — {} × {} = {:.0} tenant·minutes",
                         tenants(&sc),
                         sc.duration,
                         size(&sc)
@@ -334,8 +340,8 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
     let out_name = a.out.display().to_string();
     let header = format!(
         "# Shrunk by `{cmd} --out {out}`\n\
-         # from {file} ({tenants0} tenants × {dur0} = {size0:.0} tenant·minutes)\n\
-         # to {} tenants × {} = {size1:.0} tenant·minutes ({:.1}× smaller), {runs} runs.\n\
+         # from {file} ({tenants0} × {dur0} = {size0:.0} tenant·minutes)\n\
+         # to {} × {} = {size1:.0} tenant·minutes ({:.1}× smaller), {runs} runs.\n\
          # SLO `{slo}` still fails on seed {seed}: tenantsim run {out} --seed {seed}\n\
          # The variant and --set flags are folded in; other SLOs, variants and whatever did not\n\
          # matter for this failure were removed. Comments of the original file may be stale.\n\n",
@@ -355,7 +361,7 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         return exit::INVALID_INPUT;
     }
     println!(
-        "shrink: {tenants0} tenants × {dur0} → {} tenants × {} ({:.1}× smaller by tenants × duration) in {runs} runs ({tried} reductions tried); wrote {}\n  repro: tenantsim run {} --seed {seed}",
+        "shrink: {tenants0} × {dur0} → {} × {} ({:.1}× smaller by tenants × duration) in {runs} runs ({tried} reductions tried); wrote {}\n  repro: tenantsim run {} --seed {seed}",
         tenants(&current),
         current.duration,
         if size1 > 0.0 { size0 / size1 } else { f64::INFINITY },
