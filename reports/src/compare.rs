@@ -18,6 +18,7 @@
 //! (it sorts them), so a sweep run on one machine, on many threads, or in shards merged later
 //! gives byte-identical `compare.json`, `compare.csv` and `runs.csv`.
 
+use crate::csv::Out;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -542,75 +543,68 @@ impl Comparison {
 
     /// `compare.csv`: one row per variant, its spreads and its paired differences.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("variant,sets,runs,pass_rate");
+        let mut header: Vec<String> = ["variant", "sets", "runs", "pass_rate"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
         for m in Metric::ALL {
-            let n = m.name();
-            let _ = write!(
-                out,
-                ",{n}_mean,{n}_p50,{n}_p95,{n}_min,{n}_max,{n}_diff,{n}_ci_lo,{n}_ci_hi,{n}_win_rate,{n}_verdict"
-            );
+            for col in [
+                "mean", "p50", "p95", "min", "max", "diff", "ci_lo", "ci_hi", "win_rate", "verdict",
+            ] {
+                header.push(format!("{}_{col}", m.name()));
+            }
         }
-        out.push('\n');
+        let mut out = Out::new(&header.iter().map(String::as_str).collect::<Vec<_>>());
         for (v, vs) in self.variants.iter().enumerate() {
-            let _ = write!(
-                out,
-                "{},{},{},{}",
-                csv_field(&vs.label),
-                csv_field(&vs.sets.join(" ")),
-                vs.runs,
-                vs.pass_rate
-            );
+            let mut row = vec![
+                vs.label.clone(),
+                vs.sets.join(" "),
+                vs.runs.to_string(),
+                vs.pass_rate.to_string(),
+            ];
             for m in Metric::ALL {
                 let sp = self.spread(v, m);
-                let _ = write!(
-                    out,
-                    ",{},{},{},{},{}",
-                    sp.mean, sp.p50, sp.p95, sp.min, sp.max
-                );
+                row.extend([sp.mean, sp.p50, sp.p95, sp.min, sp.max].map(|x| x.to_string()));
                 match self.paired_of(v, m) {
                     Some(p) => {
                         let (lo, hi) = p
                             .ci95
                             .map(|(a, b)| (a.to_string(), b.to_string()))
                             .unwrap_or_default();
-                        let _ = write!(
-                            out,
-                            ",{},{lo},{hi},{},{}",
-                            p.mean_diff,
-                            p.wins as f64 / p.n.max(1) as f64,
-                            csv_field(&p.verdict)
-                        );
+                        row.extend([
+                            p.mean_diff.to_string(),
+                            lo,
+                            hi,
+                            (p.wins as f64 / p.n.max(1) as f64).to_string(),
+                            p.verdict.clone(),
+                        ]);
                     }
-                    None => out.push_str(",,,,,baseline"),
+                    None => row.extend(["", "", "", "", "baseline"].map(String::from)),
                 }
             }
-            out.push('\n');
+            out.row(&row);
         }
-        out
+        out.finish()
     }
 
     /// `runs.csv`: every run's metrics.
     pub fn runs_csv(&self) -> String {
-        let mut out = String::from("variant,seed,passed,slos_failed");
-        for m in Metric::ALL {
-            let _ = write!(out, ",{}", m.name());
-        }
-        out.push_str(",workload_digest,digest\n");
+        let mut header = vec!["variant", "seed", "passed", "slos_failed"];
+        header.extend(Metric::ALL.iter().map(|m| m.name()));
+        header.extend(["workload_digest", "digest"]);
+        let mut out = Out::new(&header);
         for r in &self.runs {
-            let _ = write!(
-                out,
-                "{},{},{},{}",
-                csv_field(&self.spec.variants[r.variant].label),
-                r.seed,
-                r.passed,
-                r.slos_failed
-            );
-            for m in Metric::ALL {
-                let _ = write!(out, ",{}", m.of(r));
-            }
-            let _ = writeln!(out, ",{},{}", r.workload_digest, r.digest);
+            let mut row = vec![
+                self.spec.variants[r.variant].label.clone(),
+                r.seed.to_string(),
+                r.passed.to_string(),
+                r.slos_failed.to_string(),
+            ];
+            row.extend(Metric::ALL.iter().map(|m| m.of(r).to_string()));
+            row.extend([r.workload_digest.clone(), r.digest.clone()]);
+            out.row(&row);
         }
-        out
+        out.finish()
     }
 
     /// The terminal table: per variant, then the paired differences against the baseline.
@@ -716,14 +710,6 @@ impl Comparison {
             let _ = writeln!(out, "  warning: {w}");
         }
         out
-    }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 

@@ -95,22 +95,22 @@ fn opt_ms(v: Option<f64>) -> String {
 
 /// Writes records to a string. Writing to memory cannot fail; a failure would be a bug in
 /// the csv crate, so it panics.
-struct Out {
+pub(crate) struct Out {
     w: ::csv::Writer<Vec<u8>>,
 }
 
 impl Out {
-    fn new(header: &[&str]) -> Out {
+    pub(crate) fn new(header: &[&str]) -> Out {
         let mut w = ::csv::WriterBuilder::new()
             .terminator(::csv::Terminator::Any(b'\n'))
             .from_writer(Vec::new());
         w.write_record(header).expect("CSV to memory");
         Out { w }
     }
-    fn row(&mut self, fields: &[String]) {
+    pub(crate) fn row(&mut self, fields: &[String]) {
         self.w.write_record(fields).expect("CSV to memory");
     }
-    fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         let bytes = self.w.into_inner().expect("CSV to memory");
         String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
     }
