@@ -421,7 +421,7 @@ fn describe(
     };
     let d = Diagnosis {
         cell: main,
-        scheduler: scheduler_name(sc.platform.scheduler),
+        scheduler: sc.platform.scheduler.name(),
         busy,
         db_util,
         max_queue,
@@ -549,7 +549,7 @@ fn jobs_diagnosis(
     let mut ev = vec![format!(
         "cell {cell}'s async plane: {} job workers, `{}` scheduler{}, queue limit {}; {done} jobs done, {dlq} dead-lettered there in the run",
         jp.workers,
-        scheduler_name(jp.scheduler),
+        jp.scheduler.name(),
         if matches!(jp.scheduler, SchedulerName::TenantCap | SchedulerName::DrrCap) {
             format!(" (per-tenant cap {})", jp.tenant_cap)
         } else {
@@ -569,20 +569,11 @@ fn jobs_diagnosis(
     (
         format!(
             "the async job queue of cell {cell} (`{}` over {} job workers): jobs waited for a worker or failed into the dead-letter queue",
-            scheduler_name(jp.scheduler),
+            jp.scheduler.name(),
             jp.workers
         ),
         ev,
     )
-}
-
-fn scheduler_name(s: SchedulerName) -> &'static str {
-    match s {
-        SchedulerName::Fifo => "fifo",
-        SchedulerName::Drr => "drr",
-        SchedulerName::TenantCap => "tenant_cap",
-        SchedulerName::DrrCap => "drr_cap",
-    }
 }
 
 /// What [`diagnose`] looks at.

@@ -127,6 +127,18 @@ pub enum SchedulerName {
     DrrCap,
 }
 
+impl SchedulerName {
+    /// The name as written in scenario files (`fifo`, `drr`, `tenant_cap`, `drr_cap`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SchedulerName::Fifo => "fifo",
+            SchedulerName::Drr => "drr",
+            SchedulerName::TenantCap => "tenant_cap",
+            SchedulerName::DrrCap => "drr_cap",
+        }
+    }
+}
+
 /// The platform.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -691,4 +703,27 @@ pub enum SloScope {
     Each,
     /// The selected tenants' combined traffic must meet it.
     Aggregate,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SchedulerName;
+
+    /// `name()` is the name serde reads.
+    #[test]
+    fn scheduler_names_match_the_file_format() {
+        #[derive(serde::Deserialize)]
+        struct W {
+            s: SchedulerName,
+        }
+        for s in [
+            SchedulerName::Fifo,
+            SchedulerName::Drr,
+            SchedulerName::TenantCap,
+            SchedulerName::DrrCap,
+        ] {
+            let w: W = toml::from_str(&format!("s = \"{}\"", s.name())).unwrap();
+            assert_eq!(w.s, s);
+        }
+    }
 }
