@@ -117,7 +117,16 @@ pub fn explain(
     opts: &RunOptions,
     only: &[String],
 ) -> Result<Explanation, RunError> {
-    let first = run_with(sc, seed, opts)?;
+    // The first run also keeps its final state: intervals that reach the end need no rerun.
+    let run_end = SimTime(sc.duration.as_nanos());
+    let first = run_with(
+        sc,
+        seed,
+        &RunOptions {
+            probes: vec![run_end],
+            ..opts.clone()
+        },
+    )?;
     let s = &first.summary;
     let mut held = Vec::new();
     let mut failing = Vec::new();
@@ -159,7 +168,7 @@ pub fn explain(
     let mut times: Vec<SimTime> = plans
         .iter()
         .flat_map(|p| [p.3 .0, p.3 .1])
-        .filter(|&t| t > SimTime::ZERO)
+        .filter(|&t| t > SimTime::ZERO && t < run_end)
         .collect();
     times.sort();
     times.dedup();
@@ -175,21 +184,17 @@ pub fn explain(
             },
         )?)
     };
-    // Counters at the end of the run come from the first run's summary (no probe needed).
-    let end_snapshot = end_of_run(&first);
-    let run_end = SimTime(sc.duration.as_nanos());
+    let end_snapshot = first.probes.last().cloned().unwrap_or_default();
     let at = |t: SimTime| -> Snapshot {
         if t >= run_end {
             return end_snapshot.clone();
-        }
-        if t == SimTime::ZERO {
-            return zero_like(&end_snapshot);
         }
         second
             .as_ref()
             .and_then(|o| o.probes.iter().find(|p| p.at == t))
             .cloned()
-            .unwrap_or_else(|| zero_like(&end_snapshot))
+            // Time 0 (or a probe that could not be taken): nothing has happened yet.
+            .unwrap_or_else(|| zeroed(&end_snapshot))
     };
     let mut violations = Vec::new();
     for (i, breaching, window, bad) in plans {
@@ -208,31 +213,9 @@ pub fn explain(
     })
 }
 
-/// A snapshot of the end of a run from its summary (counters only; no queue state).
-fn end_of_run(out: &RunOutput) -> Snapshot {
-    let s = &out.summary;
-    Snapshot {
-        at: SimTime(SimDuration::from_secs_f64(s.sim_seconds).as_nanos()),
-        tenants: s
-            .tenants
-            .iter()
-            .map(|t| crate::platform::probe::TenantSnap {
-                offered: t.outcomes.offered,
-                ok: t.outcomes.ok,
-                rejected: t.outcomes.rejected_429,
-                failed: t.outcomes.shed_503 + t.outcomes.errors_5xx + t.outcomes.timeouts,
-                attempts: t.outcomes.attempts,
-                cpu_ns: (t.cpu_ms * 1e6) as u64,
-                db_ns: (t.db_ms * 1e6) as u64,
-                cell: t.cell,
-                ..Default::default()
-            })
-            .collect(),
-        cells: Vec::new(),
-    }
-}
-
-fn zero_like(s: &Snapshot) -> Snapshot {
+/// `s` with every counter at zero and nothing queued: the state before the run began (tenants
+/// keep the cells they end on).
+fn zeroed(s: &Snapshot) -> Snapshot {
     Snapshot {
         at: SimTime::ZERO,
         tenants: s

@@ -43,8 +43,8 @@ pub struct RunOptions {
     /// Test hook: a deliberate bug to inject ([`Inject`]: `illegal_transition`,
     /// `perturb_event:N`). Never set in normal use.
     pub inject: Option<String>,
-    /// Instants (before the end) at which to take a [`Snapshot`] of the platform; they do
-    /// not change the run.
+    /// Instants at which to take a [`Snapshot`] of the platform (one at or after the end is
+    /// the state the run ends in); they do not change the run.
     pub probes: Vec<SimTime>,
     /// Counterfactual: these tenants (by population index) send nothing (no requests, no
     /// jobs). Placement and everyone else's random streams are unchanged.
@@ -131,13 +131,15 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         p.plat.tracer = Some(Box::new(crate::trace::Tracer::new(sc, &p.pop, &sel, spec)));
     }
     // Probes: run to each instant, snapshot (reads only), go on. The engine resumes where it
-    // stopped, so the events and the digest are those of a run without probes.
+    // stopped, so the events and the digest are those of a run without probes. A probe at the
+    // end (or later) is the state the run ends in.
     let end = SimTime(sc.duration.as_nanos());
-    let mut probe_times: Vec<SimTime> = opts.probes.iter().copied().filter(|&t| t < end).collect();
+    let mut probe_times: Vec<SimTime> = opts.probes.iter().map(|&t| t.min(end)).collect();
     probe_times.sort();
+    probe_times.dedup();
     let mut probes = Vec::with_capacity(probe_times.len());
     let mut stop = StopReason::TimeReached;
-    for t in probe_times {
+    for &t in probe_times.iter().filter(|&&t| t < end) {
         stop = p.engine.run(
             &mut p.plat,
             RunLimits {
@@ -152,6 +154,9 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
     }
     if stop == StopReason::TimeReached || stop == StopReason::QueueEmpty {
         stop = execute(&mut p, sc, Limits::default(), &mut NoObserver);
+    }
+    if probe_times.last() == Some(&end) {
+        probes.push(p.plat.snapshot(end));
     }
     let mut out = summarise(sc, seed, opts, p, stop)?;
     out.probes = probes;

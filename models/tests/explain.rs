@@ -115,3 +115,31 @@ fn silencing_a_tenant_keeps_everyone_elses_arrivals() {
         assert_eq!(a.outcomes.offered, b.outcomes.offered);
     }
 }
+
+/// A probe at (or after) the end is the state the run ends in: its counters are the summary's.
+#[test]
+fn a_probe_at_the_end_is_the_final_state() {
+    let sc = load_str("t.toml", SC, &[]).unwrap();
+    let out = run_with(
+        &sc,
+        3,
+        &RunOptions {
+            probes: vec![SimTime(90_000_000_000), SimTime(10_000_000_000)],
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let times: Vec<SimTime> = out.probes.iter().map(|p| p.at).collect();
+    assert_eq!(
+        times,
+        vec![SimTime(10_000_000_000), SimTime(60_000_000_000)]
+    );
+    let end = &out.probes[1];
+    for (snap, row) in end.tenants.iter().zip(&out.summary.tenants) {
+        assert_eq!(snap.offered, row.outcomes.offered, "{}", row.id);
+        assert_eq!(snap.ok, row.outcomes.ok, "{}", row.id);
+        assert_eq!(snap.attempts, row.outcomes.attempts, "{}", row.id);
+    }
+    let plain = run_with(&sc, 3, &RunOptions::default()).unwrap();
+    assert_eq!(plain.summary.digest, out.summary.digest);
+}
