@@ -118,20 +118,29 @@ Exit codes: 0 all files valid, 2 a file is invalid."
     Validate(ValidateArgs),
 }
 
-/// `run` flags.
+/// The flags that name one run: scenario file, seed, variant and overrides (`run`, `trace`,
+/// `explain`).
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct ScenarioArgs {
     /// Scenario file (TOML).
     pub file: PathBuf,
     /// Seed (default: the scenario's `seed`, else 1).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Override a scenario key, e.g. `--set platform.cells=4` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
     /// Run a variant declared in the scenario (its overrides apply before `--set`).
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+    /// Override a scenario key, e.g. `--set platform.cells=4` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// `run` flags.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario, seed, variant and overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
@@ -246,17 +255,9 @@ pub enum TraceFormat {
 /// `trace` flags.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// Scenario file (TOML).
-    pub file: PathBuf,
-    /// Seed (default: the scenario's `seed`, else 1).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Run a variant declared in the scenario (its overrides apply before `--set`).
-    #[arg(long, value_name = "NAME")]
-    pub variant: Option<String>,
-    /// Override a scenario key, e.g. `--set platform.cells=4` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    /// The scenario, seed, variant and overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
     /// Trace this tenant's requests (repeatable).
     #[arg(long = "tenant", value_name = "ID")]
     pub tenants: Vec<String>,
@@ -298,17 +299,9 @@ fn parse_count(s: &str) -> Result<u64, String> {
 /// `explain` flags.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Scenario file (TOML).
-    pub file: PathBuf,
-    /// Seed (default: the scenario's `seed`, else 1).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Run a variant declared in the scenario.
-    #[arg(long, value_name = "NAME")]
-    pub variant: Option<String>,
-    /// Override a scenario key (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    /// The scenario, seed, variant and overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
     /// Only this SLO (repeatable; default: every failing SLO).
     #[arg(long, value_name = "NAME")]
     pub slo: Vec<String>,

@@ -10,20 +10,24 @@ use models::run::RunOptions;
 
 /// Runs `tenantsim explain`.
 pub fn explain(a: ExplainArgs) -> i32 {
-    let sc = match load_as(&a.file, &a.set, a.variant.as_deref()) {
+    let sc = match load_as(
+        &a.scenario.file,
+        &a.scenario.set,
+        a.scenario.variant.as_deref(),
+    ) {
         Ok(sc) => sc,
         Err(msg) => {
             eprintln!("{msg}");
             return exit::INVALID_INPUT;
         }
     };
-    let seed = a.seed.unwrap_or(sc.seed);
+    let seed = a.scenario.seed.unwrap_or(sc.seed);
     for name in &a.slo {
         if !sc.slos.iter().any(|s| &s.name == name) {
             let names: Vec<&str> = sc.slos.iter().map(|s| s.name.as_str()).collect();
             eprintln!(
                 "{}: error in `--slo {name}`: the scenario has no such SLO; its SLOs are: {}",
-                a.file.display(),
+                a.scenario.file.display(),
                 names.join(", ")
             );
             return exit::INVALID_INPUT;
@@ -34,13 +38,16 @@ pub fn explain(a: ExplainArgs) -> i32 {
         match removal(&sc, seed, w) {
             Ok(r) => removals.push(r),
             Err(e) => {
-                eprintln!("{}: error in `--without {w}`: {e}", a.file.display());
+                eprintln!(
+                    "{}: error in `--without {w}`: {e}",
+                    a.scenario.file.display()
+                );
                 return exit::INVALID_INPUT;
             }
         }
     }
     let opts = RunOptions {
-        variant: a.variant.clone(),
+        variant: a.scenario.variant.clone(),
         ..Default::default()
     };
     let ex = match analyse(&sc, seed, &opts, &a.slo) {
@@ -61,10 +68,10 @@ pub fn explain(a: ExplainArgs) -> i32 {
         }
     }
     let repro = crate::version::with_version(&super::run::repro_command(
-        &a.file.display().to_string(),
+        &a.scenario.file.display().to_string(),
         seed,
-        a.variant.as_deref(),
-        &a.set,
+        a.scenario.variant.as_deref(),
+        &a.scenario.set,
     ));
     if ex.violations.is_empty() {
         println!("\nverdict: PASS   repro: {repro}");
@@ -76,8 +83,8 @@ pub fn explain(a: ExplainArgs) -> i32 {
                     println!(
                         "\nnext: measure what {} cost the others: tenantsim explain {} --seed {seed}{} --without {}",
                         u.tenant,
-                        super::load::shell_quote(&a.file.display().to_string()),
-                        a.variant
+                        super::load::shell_quote(&a.scenario.file.display().to_string()),
+                        a.scenario.variant
                             .as_deref()
                             .map(|v| format!(" --variant {}", super::load::shell_quote(v)))
                             .unwrap_or_default(),

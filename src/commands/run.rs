@@ -24,7 +24,11 @@ pub fn repro_command(file: &str, seed: u64, variant: Option<&str>, sets: &[Strin
 
 /// Runs one scenario.
 pub fn run(a: RunArgs) -> i32 {
-    let loaded = match super::load::load_with_text(&a.file, &a.set, a.variant.as_deref()) {
+    let loaded = match super::load::load_with_text(
+        &a.scenario.file,
+        &a.scenario.set,
+        a.scenario.variant.as_deref(),
+    ) {
         Ok(l) => l,
         Err(msg) => {
             eprintln!("{msg}");
@@ -32,12 +36,12 @@ pub fn run(a: RunArgs) -> i32 {
         }
     };
     let sc = &loaded.scenario;
-    let seed = a.seed.unwrap_or(sc.seed);
+    let seed = a.scenario.seed.unwrap_or(sc.seed);
     let repro = crate::version::with_version(&repro_command(
-        &a.file.display().to_string(),
+        &a.scenario.file.display().to_string(),
         seed,
-        a.variant.as_deref(),
-        &a.set,
+        a.scenario.variant.as_deref(),
+        &a.scenario.set,
     ));
     let expected = match a.verify_digest.as_deref().map(Expected::parse).transpose() {
         Ok(e) => e,
@@ -51,7 +55,7 @@ pub fn run(a: RunArgs) -> i32 {
         if let Some(bad) = a.watch.iter().find(|w| pop.find(w).is_none()) {
             eprintln!(
                 "{}: error in `--watch {bad}`: no tenant has that id (cohort members are named like `small-0001`)",
-                a.file.display()
+                a.scenario.file.display()
             );
             return exit::INVALID_INPUT;
         }
@@ -79,7 +83,7 @@ pub fn run(a: RunArgs) -> i32 {
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let opts = RunOptions {
-        variant: a.variant.clone(),
+        variant: a.scenario.variant.clone(),
         watch: a.watch.clone(),
         // Test hooks prove that a broken invariant exits 3, and that --check-determinism
         // catches a moved event (see tests/cli.rs).
@@ -171,10 +175,10 @@ pub fn run(a: RunArgs) -> i32 {
     }
     if a.check_determinism {
         let mut cmd = repro_command(
-            &a.file.display().to_string(),
+            &a.scenario.file.display().to_string(),
             seed,
-            a.variant.as_deref(),
-            &a.set,
+            a.scenario.variant.as_deref(),
+            &a.scenario.set,
         );
         cmd.push_str(" --check-determinism");
         if let Some(i) = &inject {
@@ -182,10 +186,10 @@ pub fn run(a: RunArgs) -> i32 {
         }
         let check_repro = crate::version::with_version(&cmd);
         let cx = super::determinism::Context {
-            name: &a.file.display().to_string(),
+            name: &a.scenario.file.display().to_string(),
             file_text: &loaded.file_text,
-            sets: &a.set,
-            variant: a.variant.as_deref(),
+            sets: &a.scenario.set,
+            variant: a.scenario.variant.as_deref(),
             scenario: sc,
             seed,
             opts: &opts_first,

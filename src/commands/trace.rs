@@ -12,15 +12,19 @@ use std::time::Instant;
 
 /// Runs `trace`.
 pub fn trace(a: TraceArgs) -> i32 {
-    let file = a.file.display().to_string();
-    let sc = match super::load::load_as(&a.file, &a.set, a.variant.as_deref()) {
+    let file = a.scenario.file.display().to_string();
+    let sc = match super::load::load_as(
+        &a.scenario.file,
+        &a.scenario.set,
+        a.scenario.variant.as_deref(),
+    ) {
         Ok(sc) => sc,
         Err(msg) => {
             eprintln!("{msg}");
             return exit::INVALID_INPUT;
         }
     };
-    let seed = a.seed.unwrap_or(sc.seed);
+    let seed = a.scenario.seed.unwrap_or(sc.seed);
     let spec = models::trace::TraceSpec {
         tenants: a.tenants.clone(),
         cells: a.cells.clone(),
@@ -62,12 +66,13 @@ pub fn trace(a: TraceArgs) -> i32 {
         );
         return exit::INVALID_INPUT;
     }
-    let repro = super::run::repro_command(&file, seed, a.variant.as_deref(), &a.set);
+    let repro =
+        super::run::repro_command(&file, seed, a.scenario.variant.as_deref(), &a.scenario.set);
     // Wall time of the run and of the writing, for the report line; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let opts = models::run::RunOptions {
-        variant: a.variant.clone(),
+        variant: a.scenario.variant.clone(),
         trace: Some(spec),
         ..Default::default()
     };
