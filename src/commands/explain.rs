@@ -2,7 +2,6 @@
 //! failed on a seed, and what one tenant or fault cost everyone else (a counterfactual run of
 //! the same seed). The analysis lives in `models::explain`; this prints it.
 
-use super::load::load_as;
 use crate::cli::ExplainArgs;
 use crate::exit;
 use models::explain::{counterfactual, explain as analyse, removal};
@@ -10,18 +9,14 @@ use models::run::RunOptions;
 
 /// Runs `tenantsim explain`.
 pub fn explain(a: ExplainArgs) -> i32 {
-    let sc = match load_as(
-        &a.scenario.file,
-        &a.scenario.set,
-        a.scenario.variant.as_deref(),
-    ) {
-        Ok(sc) => sc,
+    let sc = match a.scenario.load() {
+        Ok(l) => l.scenario,
         Err(msg) => {
             eprintln!("{msg}");
             return exit::INVALID_INPUT;
         }
     };
-    let seed = a.scenario.seed.unwrap_or(sc.seed);
+    let seed = a.scenario.seed_or(&sc);
     for name in &a.slo {
         if !sc.slos.iter().any(|s| &s.name == name) {
             let names: Vec<&str> = sc.slos.iter().map(|s| s.name.as_str()).collect();
@@ -67,12 +62,7 @@ pub fn explain(a: ExplainArgs) -> i32 {
             }
         }
     }
-    let repro = crate::version::with_version(&super::run::repro_command(
-        &a.scenario.file.display().to_string(),
-        seed,
-        a.scenario.variant.as_deref(),
-        &a.scenario.set,
-    ));
+    let repro = crate::version::with_version(&a.scenario.repro(seed));
     if ex.violations.is_empty() {
         println!("\nverdict: PASS   repro: {repro}");
         exit::OK

@@ -13,6 +13,29 @@ pub fn load_as(path: &Path, sets: &[String], variant: Option<&str>) -> Result<Sc
     load_with_text(path, sets, variant).map(|l| l.scenario)
 }
 
+impl crate::cli::ScenarioArgs {
+    /// Loads the scenario as these flags name it (variant, then `--set`s); the message on
+    /// failure is the one to print (exit 2).
+    pub fn load(&self) -> Result<Loaded, String> {
+        load_with_text(&self.file, &self.set, self.variant.as_deref())
+    }
+
+    /// The seed these flags ask for, else the scenario's.
+    pub fn seed_or(&self, sc: &Scenario) -> u64 {
+        self.seed.unwrap_or(sc.seed)
+    }
+
+    /// The `tenantsim run` command that replays this scenario with `seed`.
+    pub fn repro(&self, seed: u64) -> String {
+        super::run::repro_command(
+            &self.file.display().to_string(),
+            seed,
+            self.variant.as_deref(),
+            &self.set,
+        )
+    }
+}
+
 /// A scenario and the file text it was loaded from.
 pub struct Loaded {
     /// The validated scenario.

@@ -24,11 +24,7 @@ pub fn repro_command(file: &str, seed: u64, variant: Option<&str>, sets: &[Strin
 
 /// Runs one scenario.
 pub fn run(a: RunArgs) -> i32 {
-    let loaded = match super::load::load_with_text(
-        &a.scenario.file,
-        &a.scenario.set,
-        a.scenario.variant.as_deref(),
-    ) {
+    let loaded = match a.scenario.load() {
         Ok(l) => l,
         Err(msg) => {
             eprintln!("{msg}");
@@ -36,13 +32,8 @@ pub fn run(a: RunArgs) -> i32 {
         }
     };
     let sc = &loaded.scenario;
-    let seed = a.scenario.seed.unwrap_or(sc.seed);
-    let repro = crate::version::with_version(&repro_command(
-        &a.scenario.file.display().to_string(),
-        seed,
-        a.scenario.variant.as_deref(),
-        &a.scenario.set,
-    ));
+    let seed = a.scenario.seed_or(sc);
+    let repro = crate::version::with_version(&a.scenario.repro(seed));
     let expected = match a.verify_digest.as_deref().map(Expected::parse).transpose() {
         Ok(e) => e,
         Err(msg) => {
@@ -174,12 +165,7 @@ pub fn run(a: RunArgs) -> i32 {
         }
     }
     if a.check_determinism {
-        let mut cmd = repro_command(
-            &a.scenario.file.display().to_string(),
-            seed,
-            a.scenario.variant.as_deref(),
-            &a.scenario.set,
-        );
+        let mut cmd = a.scenario.repro(seed);
         cmd.push_str(" --check-determinism");
         if let Some(i) = &inject {
             cmd = format!("TENANTSIM_INJECT={} {cmd}", shell_quote(i));

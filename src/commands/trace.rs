@@ -13,18 +13,14 @@ use std::time::Instant;
 /// Runs `trace`.
 pub fn trace(a: TraceArgs) -> i32 {
     let file = a.scenario.file.display().to_string();
-    let sc = match super::load::load_as(
-        &a.scenario.file,
-        &a.scenario.set,
-        a.scenario.variant.as_deref(),
-    ) {
-        Ok(sc) => sc,
+    let sc = match a.scenario.load() {
+        Ok(l) => l.scenario,
         Err(msg) => {
             eprintln!("{msg}");
             return exit::INVALID_INPUT;
         }
     };
-    let seed = a.scenario.seed.unwrap_or(sc.seed);
+    let seed = a.scenario.seed_or(&sc);
     let spec = models::trace::TraceSpec {
         tenants: a.tenants.clone(),
         cells: a.cells.clone(),
@@ -66,8 +62,7 @@ pub fn trace(a: TraceArgs) -> i32 {
         );
         return exit::INVALID_INPUT;
     }
-    let repro =
-        super::run::repro_command(&file, seed, a.scenario.variant.as_deref(), &a.scenario.set);
+    let repro = a.scenario.repro(seed);
     // Wall time of the run and of the writing, for the report line; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
