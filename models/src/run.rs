@@ -13,8 +13,8 @@ use crate::scenario::{FaultKind, Metric, Scenario};
 use crate::slo;
 use reports::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use reports::summary::{
-    self, EvidencePoint, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault,
-    Outcomes, RunSummary, TenantRow,
+    self, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault, Outcomes,
+    RunSummary, TenantRow,
 };
 use sim::{Engine, NoObserver, Observer, RunLimits, SimDuration, SimTime, StopReason};
 use std::collections::BTreeMap;
@@ -417,16 +417,7 @@ pub(crate) fn summarise(
                 goodput: v.goodput,
                 amplification: v.amplification,
                 evidence_step_s: v.evidence_step_s,
-                evidence: v
-                    .evidence
-                    .into_iter()
-                    .map(|p| EvidencePoint {
-                        t_s: p.t_s,
-                        offered: p.offered,
-                        goodput: p.goodput,
-                        amplification: p.amplification,
-                    })
-                    .collect(),
+                evidence: v.evidence,
             })
             .collect(),
     };

@@ -168,19 +168,6 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
 /// Most evidence points kept per fault.
 pub const EVIDENCE_POINTS: usize = 120;
 
-/// One point of metastability evidence: requests sent in a stretch of windows after a fault.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EvidencePoint {
-    /// Start of the stretch (s since the run's start).
-    pub t_s: f64,
-    /// Requests sent.
-    pub offered: u64,
-    /// ok / finished; `None` when none finished.
-    pub goodput: Option<f64>,
-    /// attempts / requests; `None` without requests.
-    pub amplification: Option<f64>,
-}
-
 /// The metastability verdict on one fault.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetastabilityVerdict {
@@ -201,7 +188,7 @@ pub struct MetastabilityVerdict {
     /// Length of one evidence point (s): a multiple of the recording window.
     pub evidence_step_s: f64,
     /// The windows from the fault's end to the end of the run, at most [`EVIDENCE_POINTS`].
-    pub evidence: Vec<EvidencePoint>,
+    pub evidence: Vec<reports::summary::EvidencePoint>,
 }
 
 /// Counts of the requests sent in some window(s) that the detector looks at.
@@ -342,7 +329,7 @@ pub fn metastability(
                     for &(x, _) in chunk {
                         l.add(x);
                     }
-                    EvidencePoint {
+                    reports::summary::EvidencePoint {
                         t_s: ((w0 + i * per_point) as u64 * w_ns) as f64 / 1e9,
                         offered: l.offered,
                         goodput: l.goodput(),
