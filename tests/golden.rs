@@ -1,0 +1,480 @@
+//! Golden runs: every shipped scenario's behaviour is pinned.
+//!
+//! Goal: a change that is meant to keep behaviour (a refactor, a speed-up, a new feature left
+//! off) must leave every shipped game day byte-identical; a change that alters behaviour on
+//! purpose must say so by re-pinning here, in one commit whose message says why.
+//!
+//! Method: run the binary as a user would (`tenantsim run FILE --seed N [--variant V] --json`)
+//! for every shipped scenario at seeds 1 and 2 and every variant at seed 1, and compare three
+//! figures with the pinned ones: the run digest (every event, in order), the number of events,
+//! and a 64-bit FNV-1a hash of `summary.json` with the build's commit blanked (it changes with
+//! every commit, not with behaviour). The two one-hour, 12,000-tenant scenarios are pinned at
+//! seed 1 in an ignored test (about 45 s each in release):
+//! `cargo test --release --test golden -- --ignored`.
+//!
+//! To re-pin after a deliberate change: `TENANTSIM_BLESS=1 cargo test --test golden -- --nocapture
+//! --include-ignored` prints the table to paste below.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// (file, variant, seed, digest, events, summary.json hash)
+type Pin = (
+    &'static str,
+    &'static str,
+    u64,
+    &'static str,
+    u64,
+    &'static str,
+);
+
+const PINS: &[Pin] = &[
+    // BEGIN PINS
+    (
+        "scenarios/bad-migration.toml",
+        "",
+        1,
+        "e19b05f8dd7cf39b",
+        588341,
+        "5e4d6c9a648d8354",
+    ),
+    (
+        "scenarios/bad-migration.toml",
+        "",
+        2,
+        "4442c20bf374ef20",
+        559019,
+        "b91acf9409f29bfe",
+    ),
+    (
+        "scenarios/bad-migration.toml",
+        "all-at-once",
+        1,
+        "1179fcf4c65da5fe",
+        602346,
+        "8e09575a36a9a0a6",
+    ),
+    (
+        "scenarios/control-plane-outage.toml",
+        "",
+        1,
+        "01ea03ef0d1db21a",
+        831489,
+        "aafc9236141da3f7",
+    ),
+    (
+        "scenarios/control-plane-outage.toml",
+        "",
+        2,
+        "57f7d434a32dec72",
+        871806,
+        "c77224cb5d30058b",
+    ),
+    (
+        "scenarios/control-plane-outage.toml",
+        "fail-closed",
+        1,
+        "4bf9950cdf3223a1",
+        609576,
+        "bf9f7c79934a5041",
+    ),
+    (
+        "scenarios/control-plane-outage.toml",
+        "fail-closed-long-ttl",
+        1,
+        "8eb7d468a1b4ba4f",
+        804726,
+        "299c826a5f74ee42",
+    ),
+    (
+        "scenarios/hot-tenant.toml",
+        "",
+        1,
+        "2fa30ed5bc0518ea",
+        765587,
+        "1240dec097e1a18c",
+    ),
+    (
+        "scenarios/hot-tenant.toml",
+        "",
+        2,
+        "0f3833c0a1c9affa",
+        799248,
+        "ebee5331c17e34fa",
+    ),
+    (
+        "scenarios/hot-tenant.toml",
+        "fifo-no-limits",
+        1,
+        "8bc1f8ca788cf534",
+        747236,
+        "c216e2eadd70548b",
+    ),
+    (
+        "scenarios/hot-tenant.toml",
+        "limits-only",
+        1,
+        "79eaa14324794ee5",
+        820299,
+        "b87f86ef8122fadf",
+    ),
+    (
+        "scenarios/hot-tenant.toml",
+        "drr-only",
+        1,
+        "ed04bdc36f45afc6",
+        753282,
+        "edc57f2f94b49c33",
+    ),
+    (
+        "scenarios/kms-key-disabled.toml",
+        "",
+        1,
+        "4c3f0d0ed7d1721c",
+        444830,
+        "4657d158cc2cf6b8",
+    ),
+    (
+        "scenarios/kms-key-disabled.toml",
+        "",
+        2,
+        "cd27e7ed8b1f5ca8",
+        391826,
+        "37ecd34e4d8b5586",
+    ),
+    (
+        "scenarios/kms-key-disabled.toml",
+        "global-breaker",
+        1,
+        "74dfc8f64a5cbee4",
+        434795,
+        "cd8618dbc6839820",
+    ),
+    (
+        "scenarios/noisy-jobs.toml",
+        "",
+        1,
+        "ec069943a4309c57",
+        251458,
+        "02a4cc6f2bc813d1",
+    ),
+    (
+        "scenarios/noisy-jobs.toml",
+        "",
+        2,
+        "6694406e215d3809",
+        241641,
+        "2ad46d7f4f29f5bf",
+    ),
+    (
+        "scenarios/noisy-jobs.toml",
+        "fifo",
+        1,
+        "63d92fb3cc6085b8",
+        252338,
+        "3beb0204fd237960",
+    ),
+    (
+        "scenarios/noisy-jobs.toml",
+        "drr-no-cap",
+        1,
+        "fd5e0d60384def6a",
+        252338,
+        "9b0ac06368d11598",
+    ),
+    (
+        "scenarios/partition.toml",
+        "",
+        1,
+        "de158dbcc6f36a44",
+        784673,
+        "6c0360022139a394",
+    ),
+    (
+        "scenarios/partition.toml",
+        "",
+        2,
+        "b920f5c3b2952142",
+        820578,
+        "61c6e86b1850a0b9",
+    ),
+    (
+        "scenarios/partition.toml",
+        "fail-closed",
+        1,
+        "2d22ea023c3dae1e",
+        601878,
+        "3e2c2acf4e640c1e",
+    ),
+    (
+        "scenarios/placement-study.toml",
+        "",
+        1,
+        "bc391bc04714d4e4",
+        3938005,
+        "3dd44b1c7d91df62",
+    ),
+    (
+        "scenarios/placement-study.toml",
+        "",
+        2,
+        "3819eb2424242641",
+        3869972,
+        "50a7a805f664551d",
+    ),
+    (
+        "scenarios/placement-study.toml",
+        "least-utilised",
+        1,
+        "18eda5f84d91257e",
+        3953224,
+        "acfcb9095ffd33ce",
+    ),
+    (
+        "scenarios/placement-study.toml",
+        "no-dedicated-cell",
+        1,
+        "18eda5f84d91257e",
+        3953224,
+        "11998cc00db96c0e",
+    ),
+    (
+        "scenarios/quickstart.toml",
+        "",
+        1,
+        "f632fb4b1916671f",
+        243274,
+        "3c85d044ddd5e45a",
+    ),
+    (
+        "scenarios/quickstart.toml",
+        "",
+        2,
+        "edfe7c58c4f458f7",
+        243121,
+        "c65049ba0821656a",
+    ),
+    (
+        "scenarios/retry-storm.toml",
+        "",
+        1,
+        "f31d711d7d33f8d2",
+        1155054,
+        "1f8328ec9a7e0e4f",
+    ),
+    (
+        "scenarios/retry-storm.toml",
+        "",
+        2,
+        "46d86e7da063b404",
+        1166337,
+        "57a607178d915771",
+    ),
+    (
+        "scenarios/retry-storm.toml",
+        "immediate-no-budget",
+        1,
+        "74c5b8d3be7534cb",
+        2148752,
+        "ef2d686bfb38574d",
+    ),
+    (
+        "scenarios/retry-storm.toml",
+        "backoff-no-budget",
+        1,
+        "73c4b721941aa141",
+        1828520,
+        "66cd9981232773a8",
+    ),
+    (
+        "scenarios/tenant-move.toml",
+        "",
+        1,
+        "0fca8b6b43e7eff9",
+        1150829,
+        "a3ebd3ad5e7b2b59",
+    ),
+    (
+        "scenarios/tenant-move.toml",
+        "",
+        2,
+        "609c232066da93d8",
+        1287560,
+        "633d29d7fa6a905a",
+    ),
+    (
+        "scenarios/tenant-move.toml",
+        "accept-misrouted",
+        1,
+        "83ab4cfbc7cc86a6",
+        1154026,
+        "c72a20c70635ad31",
+    ),
+    (
+        "scenarios/tenant-move.toml",
+        "stay",
+        1,
+        "be7ebd13a53a902d",
+        1200503,
+        "adaae7d8c0297e80",
+    ),
+    // END PINS
+];
+
+const HOUR_PINS: &[Pin] = &[
+    // BEGIN HOUR PINS
+    (
+        "scenarios/acmedocs.toml",
+        "",
+        1,
+        "f3ad2fe8167b38af",
+        57043695,
+        "afb6bd8f7f375038",
+    ),
+    (
+        "scenarios/platform-12k.toml",
+        "",
+        1,
+        "f34844d3166b9a83",
+        58500671,
+        "c1de568000aa7810",
+    ),
+    // END HOUR PINS
+];
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Runs one pinned case and returns (digest, events, summary hash).
+fn measure(file: &str, variant: &str, seed: u64) -> (String, u64, String) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("tenantsim-golden-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join(format!(
+        "{}-{variant}-{seed}.json",
+        file.replace(['/', '.'], "_")
+    ));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantsim"));
+    cmd.current_dir(&root)
+        .args(["run", file, "-q", "--seed", &seed.to_string(), "--json"])
+        .arg(&json);
+    if !variant.is_empty() {
+        cmd.args(["--variant", variant]);
+    }
+    let o = cmd.output().unwrap();
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(1)),
+        "{file} {variant} seed {seed}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&json).unwrap();
+    let _ = std::fs::remove_file(&json);
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let digest = v["digest"].as_str().unwrap().to_string();
+    let events = v["events"].as_u64().unwrap();
+    if let Some(fp) = v.get_mut("fingerprint").and_then(|f| f.as_object_mut()) {
+        fp.insert("commit".into(), serde_json::Value::String(String::new()));
+    }
+    let bytes = serde_json::to_string_pretty(&v).unwrap();
+    (digest, events, format!("{:016x}", fnv1a(bytes.as_bytes())))
+}
+
+/// Every case the pins should cover: shipped files at seeds 1 and 2, variants at seed 1.
+fn cases(hour: bool) -> Vec<(String, String, u64)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = std::fs::read_dir(root.join("scenarios"))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name()?.to_str()?.to_string();
+            (p.extension()? == "toml").then(|| format!("scenarios/{name}"))
+        })
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let is_hour = f.ends_with("acmedocs.toml") || f.ends_with("platform-12k.toml");
+        if is_hour != hour {
+            continue;
+        }
+        let text = std::fs::read_to_string(root.join(&f)).unwrap();
+        let doc: toml::Table = text.parse().unwrap();
+        let seeds: &[u64] = if hour { &[1] } else { &[1, 2] };
+        for s in seeds {
+            out.push((f.clone(), String::new(), *s));
+        }
+        if !hour {
+            if let Some(vs) = doc.get("variants").and_then(|v| v.as_array()) {
+                for v in vs {
+                    let name = v["name"].as_str().unwrap().to_string();
+                    out.push((f.clone(), name, 1));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn check(pins: &[Pin], hour: bool) {
+    let bless = std::env::var_os("TENANTSIM_BLESS").is_some();
+    let mut failures = Vec::new();
+    let mut table = String::new();
+    let wanted = cases(hour);
+    for (file, variant, seed) in &wanted {
+        let (d, e, h) = measure(file, variant, *seed);
+        table.push_str(&format!(
+            "    (\"{file}\", \"{variant}\", {seed}, \"{d}\", {e}, \"{h}\"),\n"
+        ));
+        match pins
+            .iter()
+            .find(|p| p.0 == file && p.1 == variant && p.2 == *seed)
+        {
+            None => failures.push(format!("{file} {variant} seed {seed}: not pinned")),
+            Some(p) => {
+                if (p.3, p.4, p.5) != (d.as_str(), e, h.as_str()) {
+                    failures.push(format!(
+                        "{file} variant '{variant}' seed {seed}: pinned ({}, {} events, json {}), now ({d}, {e} events, json {h})",
+                        p.3, p.4, p.5
+                    ));
+                }
+            }
+        }
+    }
+    for p in pins {
+        if !wanted
+            .iter()
+            .any(|(f, v, s)| f == p.0 && v == p.1 && *s == p.2)
+        {
+            failures.push(format!(
+                "{} '{}' seed {}: pinned but not shipped",
+                p.0, p.1, p.2
+            ));
+        }
+    }
+    if bless {
+        println!("{table}");
+        return;
+    }
+    assert!(
+        failures.is_empty(),
+        "shipped behaviour changed (if on purpose, re-pin with TENANTSIM_BLESS=1 and say why in the commit):\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn shipped_scenarios_are_byte_identical() {
+    check(PINS, false);
+}
+
+#[test]
+#[ignore = "two one-hour 12,000-tenant runs (~45 s each in release)"]
+fn hour_scenarios_are_byte_identical() {
+    check(HOUR_PINS, true);
+}
