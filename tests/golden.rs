@@ -8,7 +8,7 @@
 //! for every shipped scenario at seeds 1 and 2 and every variant at seed 1, and compare three
 //! figures with the pinned ones: the run digest (every event, in order), the number of events,
 //! and a 64-bit FNV-1a hash of `summary.json` with the build's commit blanked (it changes with
-//! every commit, not with behaviour). The two one-hour, 12,000-tenant scenarios are pinned at
+//! every commit, not with behaviour, and so does the inputs digest that folds it in). The two one-hour, 12,000-tenant scenarios are pinned at
 //! seed 1 in an ignored test (about 45 s each in release):
 //! `cargo test --release --test golden -- --ignored`.
 //!
@@ -36,7 +36,7 @@ const PINS: &[Pin] = &[
         1,
         "e19b05f8dd7cf39b",
         588341,
-        "5e4d6c9a648d8354",
+        "cc6d71a1934f682f",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -44,7 +44,7 @@ const PINS: &[Pin] = &[
         2,
         "4442c20bf374ef20",
         559019,
-        "b91acf9409f29bfe",
+        "e9dfa147ec8d86bd",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -52,7 +52,7 @@ const PINS: &[Pin] = &[
         1,
         "1179fcf4c65da5fe",
         602346,
-        "8e09575a36a9a0a6",
+        "1f11fa908f66af11",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -60,7 +60,7 @@ const PINS: &[Pin] = &[
         1,
         "01ea03ef0d1db21a",
         831489,
-        "aafc9236141da3f7",
+        "79bb8cd2d57302cf",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -68,7 +68,7 @@ const PINS: &[Pin] = &[
         2,
         "57f7d434a32dec72",
         871806,
-        "c77224cb5d30058b",
+        "d21b11179a41e10d",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -76,7 +76,7 @@ const PINS: &[Pin] = &[
         1,
         "4bf9950cdf3223a1",
         609576,
-        "bf9f7c79934a5041",
+        "6590643a6e501646",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -84,7 +84,7 @@ const PINS: &[Pin] = &[
         1,
         "8eb7d468a1b4ba4f",
         804726,
-        "299c826a5f74ee42",
+        "46c53953264262bd",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -92,7 +92,7 @@ const PINS: &[Pin] = &[
         1,
         "2fa30ed5bc0518ea",
         765587,
-        "1240dec097e1a18c",
+        "bd763afa3e670c2d",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -100,7 +100,7 @@ const PINS: &[Pin] = &[
         2,
         "0f3833c0a1c9affa",
         799248,
-        "ebee5331c17e34fa",
+        "1363b3ade90127df",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -108,7 +108,7 @@ const PINS: &[Pin] = &[
         1,
         "8bc1f8ca788cf534",
         747236,
-        "c216e2eadd70548b",
+        "32da165a9cedbde2",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -116,7 +116,7 @@ const PINS: &[Pin] = &[
         1,
         "79eaa14324794ee5",
         820299,
-        "b87f86ef8122fadf",
+        "196b6ba0a7aa2c31",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -124,7 +124,7 @@ const PINS: &[Pin] = &[
         1,
         "ed04bdc36f45afc6",
         753282,
-        "edc57f2f94b49c33",
+        "3240e909a3edb9ce",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -132,7 +132,7 @@ const PINS: &[Pin] = &[
         1,
         "4c3f0d0ed7d1721c",
         444830,
-        "4657d158cc2cf6b8",
+        "389001138a6c86f7",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -140,7 +140,7 @@ const PINS: &[Pin] = &[
         2,
         "cd27e7ed8b1f5ca8",
         391826,
-        "37ecd34e4d8b5586",
+        "04af2447a4110dc7",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -148,7 +148,7 @@ const PINS: &[Pin] = &[
         1,
         "74dfc8f64a5cbee4",
         434795,
-        "cd8618dbc6839820",
+        "1826df7e73b079e3",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
         1,
         "ec069943a4309c57",
         251458,
-        "02a4cc6f2bc813d1",
+        "1368508477adf612",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -164,7 +164,7 @@ const PINS: &[Pin] = &[
         2,
         "6694406e215d3809",
         241641,
-        "2ad46d7f4f29f5bf",
+        "be1f1cbe8f6abb52",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -172,7 +172,7 @@ const PINS: &[Pin] = &[
         1,
         "63d92fb3cc6085b8",
         252338,
-        "3beb0204fd237960",
+        "e71aeab763921bd7",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -180,7 +180,7 @@ const PINS: &[Pin] = &[
         1,
         "fd5e0d60384def6a",
         252338,
-        "9b0ac06368d11598",
+        "383535026227f8cf",
     ),
     (
         "scenarios/partition.toml",
@@ -188,7 +188,7 @@ const PINS: &[Pin] = &[
         1,
         "de158dbcc6f36a44",
         784673,
-        "6c0360022139a394",
+        "c91532e00cacaa82",
     ),
     (
         "scenarios/partition.toml",
@@ -196,7 +196,7 @@ const PINS: &[Pin] = &[
         2,
         "b920f5c3b2952142",
         820578,
-        "61c6e86b1850a0b9",
+        "ca80a7c3f55be82e",
     ),
     (
         "scenarios/partition.toml",
@@ -204,7 +204,7 @@ const PINS: &[Pin] = &[
         1,
         "2d22ea023c3dae1e",
         601878,
-        "3e2c2acf4e640c1e",
+        "248d8f68144d6b36",
     ),
     (
         "scenarios/placement-study.toml",
@@ -212,7 +212,7 @@ const PINS: &[Pin] = &[
         1,
         "bc391bc04714d4e4",
         3938005,
-        "3dd44b1c7d91df62",
+        "f0469dd337fd4f21",
     ),
     (
         "scenarios/placement-study.toml",
@@ -220,7 +220,7 @@ const PINS: &[Pin] = &[
         2,
         "3819eb2424242641",
         3869972,
-        "50a7a805f664551d",
+        "3c00a930ca7673b9",
     ),
     (
         "scenarios/placement-study.toml",
@@ -228,7 +228,7 @@ const PINS: &[Pin] = &[
         1,
         "18eda5f84d91257e",
         3953224,
-        "acfcb9095ffd33ce",
+        "b32e8f1c9ac29f4b",
     ),
     (
         "scenarios/placement-study.toml",
@@ -236,7 +236,7 @@ const PINS: &[Pin] = &[
         1,
         "18eda5f84d91257e",
         3953224,
-        "11998cc00db96c0e",
+        "2e138b37496a239c",
     ),
     (
         "scenarios/quickstart.toml",
@@ -244,7 +244,7 @@ const PINS: &[Pin] = &[
         1,
         "f632fb4b1916671f",
         243274,
-        "3c85d044ddd5e45a",
+        "77d8cd686cbdcb1d",
     ),
     (
         "scenarios/quickstart.toml",
@@ -252,7 +252,7 @@ const PINS: &[Pin] = &[
         2,
         "edfe7c58c4f458f7",
         243121,
-        "c65049ba0821656a",
+        "ffa5e98b7b7ef2c6",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -260,7 +260,7 @@ const PINS: &[Pin] = &[
         1,
         "f31d711d7d33f8d2",
         1155054,
-        "1f8328ec9a7e0e4f",
+        "c2048fc59252d06b",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -268,7 +268,7 @@ const PINS: &[Pin] = &[
         2,
         "46d86e7da063b404",
         1166337,
-        "57a607178d915771",
+        "2d43e21a6aa4c7aa",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -276,7 +276,7 @@ const PINS: &[Pin] = &[
         1,
         "74c5b8d3be7534cb",
         2148752,
-        "ef2d686bfb38574d",
+        "038fef0a69c89291",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -284,7 +284,7 @@ const PINS: &[Pin] = &[
         1,
         "73c4b721941aa141",
         1828520,
-        "66cd9981232773a8",
+        "211b34c32df69c7e",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -292,7 +292,7 @@ const PINS: &[Pin] = &[
         1,
         "0fca8b6b43e7eff9",
         1150829,
-        "a3ebd3ad5e7b2b59",
+        "123b084292cbd382",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -300,7 +300,7 @@ const PINS: &[Pin] = &[
         2,
         "609c232066da93d8",
         1287560,
-        "633d29d7fa6a905a",
+        "5fcb7b6edb70583e",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -308,7 +308,7 @@ const PINS: &[Pin] = &[
         1,
         "83ab4cfbc7cc86a6",
         1154026,
-        "c72a20c70635ad31",
+        "58a1cf3ac8ce5ce1",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -316,7 +316,7 @@ const PINS: &[Pin] = &[
         1,
         "be7ebd13a53a902d",
         1200503,
-        "adaae7d8c0297e80",
+        "3ccf6ff24212da9a",
     ),
     // END PINS
 ];
@@ -329,7 +329,7 @@ const HOUR_PINS: &[Pin] = &[
         1,
         "f3ad2fe8167b38af",
         57043695,
-        "afb6bd8f7f375038",
+        "e5af3cdba35fb760",
     ),
     (
         "scenarios/platform-12k.toml",
@@ -337,7 +337,7 @@ const HOUR_PINS: &[Pin] = &[
         1,
         "f34844d3166b9a83",
         58500671,
-        "c1de568000aa7810",
+        "55250e7d25a35b58",
     ),
     // END HOUR PINS
 ];
@@ -379,7 +379,13 @@ fn measure(file: &str, variant: &str, seed: u64) -> (String, u64, String) {
     let digest = v["digest"].as_str().unwrap().to_string();
     let events = v["events"].as_u64().unwrap();
     if let Some(fp) = v.get_mut("fingerprint").and_then(|f| f.as_object_mut()) {
+        // The build's commit, and the inputs digest that folds it in, change with every
+        // commit, not with behaviour.
         fp.insert("commit".into(), serde_json::Value::String(String::new()));
+        fp.insert(
+            "inputs_digest".into(),
+            serde_json::Value::String(String::new()),
+        );
     }
     let bytes = serde_json::to_string_pretty(&v).unwrap();
     (digest, events, format!("{:016x}", fnv1a(bytes.as_bytes())))
