@@ -40,10 +40,12 @@ Exit codes: 0 all SLOs passed, 1 an SLO failed (or --verify-digest found another
     #[command(after_help = "Examples:\n  \
 tenantsim check scenarios/*.toml\n  \
 tenantsim check scenarios/hot-tenant.toml --seeds 1..=20 --junit out/junit.xml --markdown out/summary.md\n  \
-tenantsim check scenarios/hot-tenant.toml --variant base --jobs 2\n\n\
+tenantsim check scenarios/hot-tenant.toml --variant base --jobs 2\n  \
+tenantsim check scenarios/*.toml --json out/check.json --failures out/failures.txt --fail-fast\n\n\
 Every scenario is run as its base (every SLO expected to pass) and as each declared variant\n\
 (its `expect` table says which SLOs must fail: counterfactuals). An expectation is met when it\n\
-holds on every seed.\n\n\
+holds on every seed. An invalid scenario file is reported (and is an errored test case in the\n\
+JUnit and Markdown reports) while the valid ones still run; the exit code is then 2.\n\n\
 Exit codes: 0 every expectation met, 1 one was not, 2 invalid input, 3 internal error.")]
     Check(CheckArgs),
     /// Compare variants of a scenario over many seeds (paired, common random numbers).
@@ -180,7 +182,7 @@ pub struct CheckArgs {
     /// Scenario files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Seeds: `1..=20`, `1..21`, `7`, or `1,3,9` (default 1..=3).
+    /// Seeds: `1..=20`, `1..21`, `7`, or `1,3,9`.
     #[arg(long, default_value = "1..=3")]
     pub seeds: String,
     /// Only these variants (`base` is the scenario itself); repeatable. Default: all.
@@ -195,6 +197,17 @@ pub struct CheckArgs {
     /// Write a Markdown summary here (e.g. `$GITHUB_STEP_SUMMARY`).
     #[arg(long, value_name = "PATH")]
     pub markdown: Option<PathBuf>,
+    /// Write the result as JSON here (every expectation, invalid files, repro commands).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write one repro command per failing run here (empty if none), for a CI step that
+    /// replays each with `--out`.
+    #[arg(long, value_name = "PATH")]
+    pub failures: Option<PathBuf>,
+    /// Stop after the first scenario variant with an unmet expectation (the rest are
+    /// reported as skipped).
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Parallel runs (default: all cores). The results are identical for any value.
     #[arg(long)]
     pub jobs: Option<usize>,
