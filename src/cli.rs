@@ -118,6 +118,35 @@ Exit codes: 0 written, 2 invalid input (or the SLO does not fail on that seed), 
 Exit codes: 0 all files valid, 2 a file is invalid."
     )]
     Validate(ValidateArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:\n  \
+tenantsim completions bash > ~/.local/share/bash-completion/completions/tenantsim\n  \
+tenantsim completions zsh > \"${fpath[1]}/_tenantsim\"\n  \
+tenantsim completions fish > ~/.config/fish/completions/tenantsim.fish\n\n\
+Exit codes: 0 written.")]
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one page per subcommand into a directory.
+    #[command(after_help = "Examples:\n  \
+tenantsim man | man -l -\n  \
+tenantsim man --dir ~/.local/share/man/man1    # then: man tenantsim-check\n\n\
+Exit codes: 0 written, 2 the directory cannot be written.")]
+    Man(ManArgs),
+}
+
+/// `completions` flags.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man` flags.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write tenantsim.1 and tenantsim-SUBCOMMAND.1 here instead of printing tenantsim.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// The flags that name one run: scenario file, seed, variant and overrides (`run`, `trace`,

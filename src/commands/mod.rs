@@ -2,6 +2,7 @@
 
 mod check;
 mod compare;
+mod completions;
 mod determinism;
 mod explain;
 mod load;
@@ -26,5 +27,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Merge(a) => compare::merge(a),
         Command::Explain(a) => explain::explain(a),
         Command::Shrink(a) => shrink::shrink(a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     }
 }

@@ -127,7 +127,8 @@ pub fn run(a: RunArgs) -> i32 {
         } else {
             0.0
         };
-        println!(
+        // On stderr: stdout stays byte-identical between identical runs.
+        eprintln!(
             "  wall {wall:.2}s  simulated/wall {ratio:.0}×  {:.2}M events/s",
             eps / 1e6
         );

@@ -129,7 +129,7 @@ pub fn trace(a: TraceArgs) -> i32 {
         m.max_events
     );
     println!(
-        "  wrote {} ({}, {:.1} MB) — run {run_wall:.2}s, write {write_wall:.2}s",
+        "  wrote {} ({}, {:.1} MB)",
         a.out.display(),
         match format {
             TraceFormat::Perfetto => "perfetto",
@@ -137,6 +137,8 @@ pub fn trace(a: TraceArgs) -> i32 {
         },
         written.bytes as f64 / 1e6
     );
+    // On stderr: stdout stays byte-identical between identical runs.
+    eprintln!("  run {run_wall:.2}s, write {write_wall:.2}s");
     if let Some(at) = m.cap_hit_at_ns {
         println!(
             "  note: the --max-events bound ({}) was reached at {}: requests starting later were not traced, {} instants/counter samples were dropped; raise --max-events or narrow --tenant/--cell/--from/--to",
