@@ -8,6 +8,7 @@ mod explain;
 mod load;
 mod out;
 mod pool;
+mod progress;
 mod run;
 mod shrink;
 mod trace;
