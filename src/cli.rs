@@ -118,6 +118,19 @@ Exit codes: 0 written, 2 invalid input (or the SLO does not fail on that seed), 
 Exit codes: 0 all files valid, 2 a file is invalid."
     )]
     Validate(ValidateArgs),
+    /// What changed between two runs: inputs, SLO verdicts and values, tiers (from their
+    /// summary.json files).
+    #[command(after_help = "Examples:\n  \
+tenantsim run scenarios/hot-tenant.toml --json out/a.json\n  \
+tenantsim run scenarios/hot-tenant.toml --set platform.scheduler=fifo --json out/b.json\n  \
+tenantsim diff out/a.json out/b.json\n  \
+tenantsim diff out/before/ out/after/          # folders written by `run --out`\n\n\
+Says which inputs differ (scenario file, overrides, variant, seed, tenantsim version; from the\n\
+fingerprints), whether the digests match, each SLO's verdict and measured value in A and B\n\
+(flips marked), and per tier the change in offered requests, availability, error rate, p50\n\
+and p99. Runs nothing.\n\n\
+Exit codes: 0 no SLO verdict differs, 1 a verdict flipped, 2 invalid input.")]
+    Diff(DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Examples:\n  \
 tenantsim completions bash > ~/.local/share/bash-completion/completions/tenantsim\n  \
@@ -131,6 +144,15 @@ tenantsim man | man -l -\n  \
 tenantsim man --dir ~/.local/share/man/man1    # then: man tenantsim-check\n\n\
 Exit codes: 0 written, 2 the directory cannot be written.")]
     Man(ManArgs),
+}
+
+/// `diff` flags.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run: its summary.json, or the folder `run --out` wrote.
+    pub a: std::path::PathBuf,
+    /// The later run: its summary.json, or the folder `run --out` wrote.
+    pub b: std::path::PathBuf,
 }
 
 /// `completions` flags.
