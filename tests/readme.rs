@@ -213,3 +213,34 @@ fn no_markdown_table_is_split_by_a_blank_line() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// The units table in scenarios/README.md lists exactly the spellings the parser accepts
+/// (`sim::time::UNIT_ALIASES`): the one table stays the truth (D6).
+#[test]
+fn the_units_table_matches_the_parser() {
+    let text = std::fs::read_to_string(root().join("scenarios/README.md")).unwrap();
+    let start = text
+        .find("| unit | also written |")
+        .expect("the units table");
+    let mut documented: Vec<String> = Vec::new();
+    for line in text[start..].lines().skip(2) {
+        if !line.starts_with('|') {
+            break;
+        }
+        for cell in line.split('|').skip(1).take(2) {
+            for w in cell.split(',') {
+                let w = w.trim().trim_matches('`');
+                if !w.is_empty() {
+                    documented.push(w.to_string());
+                }
+            }
+        }
+    }
+    let mut parsed: Vec<String> = sim::time::UNIT_ALIASES
+        .iter()
+        .map(|(u, _)| u.to_string())
+        .collect();
+    documented.sort();
+    parsed.sort();
+    assert_eq!(documented, parsed);
+}
