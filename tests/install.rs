@@ -85,3 +85,15 @@ fn man_pages_are_generated_per_subcommand() {
     assert!(dir.join("tenantsim.1").exists() && dir.join("tenantsim-run.1").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `validate` speaks English: "1 fault", "1 SLO" (D22 printed "1 faults", "1 SLOs").
+#[test]
+fn validate_uses_singulars() {
+    let o = Command::new(env!("CARGO_BIN_EXE_tenantsim"))
+        .current_dir(root())
+        .args(["validate", "scenarios/quickstart.toml"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1 fault,") && !out.contains("1 faults"), "{out}");
+}
