@@ -95,5 +95,8 @@ fn validate_uses_singulars() {
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("1 fault,") && !out.contains("1 faults"), "{out}");
+    assert!(
+        out.contains("1 fault,") && !out.contains("1 faults"),
+        "{out}"
+    );
 }
