@@ -40,10 +40,12 @@ Exit codes: 0 all SLOs passed, 1 an SLO failed (or --verify-digest found another
     #[command(after_help = "Examples:\n  \
 tenantsim check scenarios/*.toml\n  \
 tenantsim check scenarios/hot-tenant.toml --seeds 1..=20 --junit out/junit.xml --markdown out/summary.md\n  \
-tenantsim check scenarios/hot-tenant.toml --variant base --jobs 2\n\n\
+tenantsim check scenarios/hot-tenant.toml --variant base --jobs 2\n  \
+tenantsim check scenarios/*.toml --json out/check.json --failures out/failures.txt --fail-fast\n\n\
 Every scenario is run as its base (every SLO expected to pass) and as each declared variant\n\
 (its `expect` table says which SLOs must fail: counterfactuals). An expectation is met when it\n\
-holds on every seed.\n\n\
+holds on every seed. An invalid scenario file is reported (and is an errored test case in the\n\
+JUnit and Markdown reports) while the valid ones still run; the exit code is then 2.\n\n\
 Exit codes: 0 every expectation met, 1 one was not, 2 invalid input, 3 internal error.")]
     Check(CheckArgs),
     /// Compare variants of a scenario over many seeds (paired, common random numbers).
@@ -116,6 +118,57 @@ Exit codes: 0 written, 2 invalid input (or the SLO does not fail on that seed), 
 Exit codes: 0 all files valid, 2 a file is invalid."
     )]
     Validate(ValidateArgs),
+    /// What changed between two runs: inputs, SLO verdicts and values, tiers (from their
+    /// summary.json files).
+    #[command(after_help = "Examples:\n  \
+tenantsim run scenarios/hot-tenant.toml --json out/a.json\n  \
+tenantsim run scenarios/hot-tenant.toml --set platform.scheduler=fifo --json out/b.json\n  \
+tenantsim diff out/a.json out/b.json\n  \
+tenantsim diff out/before/ out/after/          # folders written by `run --out`\n\n\
+Says which inputs differ (scenario file, overrides, variant, seed, tenantsim version; from the\n\
+fingerprints), whether the digests match, each SLO's verdict and measured value in A and B\n\
+(flips marked), and per tier the change in offered requests, availability, error rate, p50\n\
+and p99. Runs nothing.\n\n\
+Exit codes: 0 no SLO verdict differs, 1 a verdict flipped, 2 invalid input.")]
+    Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:\n  \
+tenantsim completions bash > ~/.local/share/bash-completion/completions/tenantsim\n  \
+tenantsim completions zsh > \"${fpath[1]}/_tenantsim\"\n  \
+tenantsim completions fish > ~/.config/fish/completions/tenantsim.fish\n\n\
+Exit codes: 0 written.")]
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one page per subcommand into a directory.
+    #[command(after_help = "Examples:\n  \
+tenantsim man | man -l -\n  \
+tenantsim man --dir ~/.local/share/man/man1    # then: man tenantsim-check\n\n\
+Exit codes: 0 written, 2 the directory cannot be written.")]
+    Man(ManArgs),
+}
+
+/// `diff` flags.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run: its summary.json, or the folder `run --out` wrote.
+    pub a: std::path::PathBuf,
+    /// The later run: its summary.json, or the folder `run --out` wrote.
+    pub b: std::path::PathBuf,
+}
+
+/// `completions` flags.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man` flags.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write tenantsim.1 and tenantsim-SUBCOMMAND.1 here instead of printing tenantsim.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// The flags that name one run: scenario file, seed, variant and overrides (`run`, `trace`,
@@ -180,7 +233,7 @@ pub struct CheckArgs {
     /// Scenario files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Seeds: `1..=20`, `1..21`, `7`, or `1,3,9` (default 1..=3).
+    /// Seeds: `1..=20`, `1..21`, `7`, or `1,3,9`.
     #[arg(long, default_value = "1..=3")]
     pub seeds: String,
     /// Only these variants (`base` is the scenario itself); repeatable. Default: all.
@@ -195,6 +248,17 @@ pub struct CheckArgs {
     /// Write a Markdown summary here (e.g. `$GITHUB_STEP_SUMMARY`).
     #[arg(long, value_name = "PATH")]
     pub markdown: Option<PathBuf>,
+    /// Write the result as JSON here (every expectation, invalid files, repro commands).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write one repro command per failing run here (empty if none), for a CI step that
+    /// replays each with `--out`.
+    #[arg(long, value_name = "PATH")]
+    pub failures: Option<PathBuf>,
+    /// Stop after the first scenario variant with an unmet expectation (the rest are
+    /// reported as skipped).
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Parallel runs (default: all cores). The results are identical for any value.
     #[arg(long)]
     pub jobs: Option<usize>,

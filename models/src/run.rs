@@ -53,6 +53,35 @@ pub struct RunOptions {
     pub disable_faults: Vec<usize>,
     /// Trace these requests (see [`crate::trace`]); the run itself is unchanged.
     pub trace: Option<crate::trace::TraceSpec>,
+    /// Called every [`PROGRESS_EVERY`] events of the main stretch of the run (after the
+    /// probes) with the simulated time and the events so far, for a progress display. It
+    /// only observes: the run, its events and its digest are unchanged.
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback: `(simulated time now, events so far)`. See [`RunOptions::progress`].
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(SimTime, u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+/// Events between two calls of a [`Progress`] callback (a power of two: one mask per event).
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// Shows every [`PROGRESS_EVERY`]-th event to a [`Progress`] callback.
+struct ProgressObserver<'a>(&'a Progress);
+
+impl Observer<Platform> for ProgressObserver<'_> {
+    #[inline(always)]
+    fn seen(&mut self, index: u64, now: SimTime, _: &Ev, _: &sim::Digest, _: &Platform) {
+        if index & (PROGRESS_EVERY - 1) == 0 {
+            (self.0 .0)(now, index);
+        }
+    }
 }
 
 /// A run that could not be trusted.
@@ -153,7 +182,10 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         }
     }
     if stop == StopReason::TimeReached || stop == StopReason::QueueEmpty {
-        stop = execute(&mut p, sc, Limits::default(), &mut NoObserver);
+        stop = match &opts.progress {
+            Some(pr) => execute(&mut p, sc, Limits::default(), &mut ProgressObserver(pr)),
+            None => execute(&mut p, sc, Limits::default(), &mut NoObserver),
+        };
     }
     if probe_times.last() == Some(&end) {
         probes.push(p.plat.snapshot(end));

@@ -1,8 +1,8 @@
 //! Probability distributions: our own samplers on raw random bits, and their text syntax.
 //!
-//! Samplers take only `u64`s from an [`RngStream`] and use `libm` for `ln`, `exp`, `sqrt`,
-//! `cos`, `pow`, so their outputs are fixed by this file and the pinned `libm` — never by a
-//! dependency's sampler, whose output may change between versions.
+//! Samplers take only `u64`s from an [`RngStream`](crate::RngStream) and use `libm` for `ln`,
+//! `exp`, `sqrt`, `cos`, `pow`, so their outputs are fixed by this file and the pinned `libm` —
+//! never by a dependency's sampler, whose output may change between versions.
 //!
 //! | text                     | meaning                                   | draws |
 //! |--------------------------|-------------------------------------------|-------|

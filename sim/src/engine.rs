@@ -40,6 +40,53 @@ pub trait Event {
 }
 
 /// A simulation model: state plus a handler for its events.
+///
+/// A model owns its state and reacts to one event at a time; the engine owns the clock and the
+/// queue, digests every event, and stops at the limits. A tick that reschedules itself every
+/// second, run for a minute:
+///
+/// ```
+/// use sim::{Digest, Engine, EventQueue, Model, RunLimits, SimDuration, SimTime, StopReason};
+///
+/// #[derive(Debug)]
+/// struct Tick;
+///
+/// impl sim::Event for Tick {
+///     fn kind(&self) -> &'static str {
+///         "tick"
+///     }
+///     fn digest_into(&self, d: &mut Digest) {
+///         d.write_u64(1);
+///     }
+/// }
+///
+/// /// Counts ticks.
+/// struct Clock {
+///     ticks: u64,
+/// }
+///
+/// impl Model for Clock {
+///     type Event = Tick;
+///     fn handle(&mut self, _now: SimTime, _ev: Tick, queue: &mut EventQueue<Tick>) {
+///         self.ticks += 1;
+///         queue.schedule_in(SimDuration::from_secs(1), Tick);
+///     }
+/// }
+///
+/// let mut engine: Engine<Tick> = Engine::new();
+/// engine.queue.schedule_at(SimTime::ZERO, Tick);
+/// let mut clock = Clock { ticks: 0 };
+/// let limits = RunLimits {
+///     until: SimTime(SimDuration::from_secs(60).as_nanos()),
+///     max_events: 1_000,
+/// };
+/// assert_eq!(engine.run(&mut clock, limits), StopReason::TimeReached);
+/// // Ticks at 0 s, 1 s, ..., 60 s: events at the limit itself are processed.
+/// assert_eq!(clock.ticks, 61);
+/// assert_eq!(engine.events_processed(), 61);
+/// ```
+///
+/// A fuller example with random streams and distributions: `sim/examples/mm1.rs`.
 pub trait Model {
     /// The model's event type.
     type Event: Event;

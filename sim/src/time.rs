@@ -10,17 +10,68 @@
 
 use std::fmt;
 
-/// Nanoseconds in one unit, by suffix; the parser and the formatter share this table.
-const UNITS: &[(&str, u64)] = &[
+/// Every spelling of a time unit the parsers accept (durations, and rates after `/`), with its
+/// length in nanoseconds. One table for both, documented in `scenarios/README.md` ("Values").
+/// The first spelling of each unit is the canonical one, the one durations print with.
+pub const UNIT_ALIASES: &[(&str, u64)] = &[
     ("ns", 1),
+    ("nsec", 1),
     ("us", 1_000),
     ("µs", 1_000),
+    ("usec", 1_000),
     ("ms", 1_000_000),
+    ("msec", 1_000_000),
     ("s", 1_000_000_000),
+    ("sec", 1_000_000_000),
+    ("secs", 1_000_000_000),
+    ("second", 1_000_000_000),
+    ("seconds", 1_000_000_000),
     ("m", 60_000_000_000),
+    ("min", 60_000_000_000),
+    ("mins", 60_000_000_000),
+    ("minute", 60_000_000_000),
+    ("minutes", 60_000_000_000),
     ("h", 3_600_000_000_000),
+    ("hr", 3_600_000_000_000),
+    ("hrs", 3_600_000_000_000),
+    ("hour", 3_600_000_000_000),
+    ("hours", 3_600_000_000_000),
     ("d", 86_400_000_000_000),
+    ("day", 86_400_000_000_000),
+    ("days", 86_400_000_000_000),
 ];
+
+/// Nanoseconds in one time unit written any way [`UNIT_ALIASES`] allows (`min`, `sec`, ...).
+pub fn unit_nanos(unit: &str) -> Option<u64> {
+    UNIT_ALIASES
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map(|(_, n)| *n)
+}
+
+/// The unit to suggest for a number written without one in `text`: after a compound's last
+/// unit, the next smaller one (`5m30` → `s`, `1h30` → `m`); alone, seconds.
+fn suggested_unit(text: &str) -> &'static str {
+    let before: String = text
+        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '_')
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<Vec<char>>()
+        .into_iter()
+        .rev()
+        .collect();
+    match unit_nanos(&before) {
+        Some(86_400_000_000_000) => "h",
+        Some(3_600_000_000_000) => "m",
+        Some(60_000_000_000) => "s",
+        Some(1_000_000_000) => "ms",
+        Some(1_000_000) => "us",
+        Some(1_000) => "ns",
+        _ => "s",
+    }
+}
 
 /// A span of simulated time in nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -144,10 +195,17 @@ pub enum ParseDurationError {
     #[error("empty duration; expected something like `250ms`, `10s`, `1h30m`")]
     Empty,
     /// A number without a unit (other than `0`).
-    #[error("`{0}` has no unit; write it with one of ns, us, ms, s, m, h, d (e.g. `{0}ms`)")]
+    #[error(
+        "`{0}` has no unit; write it with one of ns, us, ms, s, m, h, d (e.g. `{0}{unit}`)",
+        unit = suggested_unit(.0)
+    )]
     MissingUnit(String),
     /// A unit we do not know.
-    #[error("unknown time unit `{unit}` in `{text}`; expected one of ns, us, ms, s, m, h, d")]
+    #[error(
+        "unknown time unit `{unit}` in `{text}`; expected one of ns, us, ms, s, m, h, d \
+         (also written nsec, usec/µs, msec, sec/secs/second(s), min/mins/minute(s), \
+         hr/hrs/hour(s), day(s))"
+    )]
     UnknownUnit {
         /// The offending unit.
         unit: String,
@@ -201,14 +259,10 @@ fn parse_duration(text: &str) -> Result<SimDuration, ParseDurationError> {
         if unit.is_empty() {
             return Err(ParseDurationError::MissingUnit(t.to_string()));
         }
-        let scale = UNITS
-            .iter()
-            .find(|(u, _)| *u == unit)
-            .map(|(_, s)| *s)
-            .ok_or_else(|| ParseDurationError::UnknownUnit {
-                unit: unit.to_string(),
-                text: t.to_string(),
-            })?;
+        let scale = unit_nanos(unit).ok_or_else(|| ParseDurationError::UnknownUnit {
+            unit: unit.to_string(),
+            text: t.to_string(),
+        })?;
         let ns = value * scale as f64;
         if !ns.is_finite() || ns >= u64::MAX as f64 {
             return Err(ParseDurationError::Overflow(t.to_string()));
@@ -295,6 +349,54 @@ mod tests {
         assert_eq!(SimDuration::parse("1_000ms").unwrap().0, 1_000 * ms);
         assert_eq!(SimDuration::parse("2m 30s").unwrap().0, 150_000 * ms);
         assert_eq!(SimDuration::parse("0").unwrap().0, 0);
+    }
+
+    /// The review found `5min` rejected while `30/min` was accepted (D6): every spelling in
+    /// `UNIT_ALIASES` works in durations, alone, combined and spaced.
+    #[test]
+    fn unit_aliases_work_in_durations() {
+        let min = 60_000_000_000;
+        for t in [
+            "5min",
+            "5 min",
+            "5mins",
+            "5 minutes",
+            "5minute",
+            "300s",
+            "300sec",
+            "300 seconds",
+        ] {
+            assert_eq!(SimDuration::parse(t).unwrap().0, 5 * min, "{t}");
+        }
+        assert_eq!(SimDuration::parse("1hr30min").unwrap().0, 90 * min);
+        assert_eq!(SimDuration::parse("2 hours").unwrap().0, 120 * min);
+        assert_eq!(SimDuration::parse("1day").unwrap().0, 1440 * min);
+        assert_eq!(SimDuration::parse("250msec").unwrap().0, 250_000_000);
+        assert_eq!(SimDuration::parse("3usec").unwrap().0, 3_000);
+        for (u, ns) in UNIT_ALIASES {
+            assert_eq!(
+                SimDuration::parse(&format!("2{u}")).unwrap().0,
+                2 * ns,
+                "{u}"
+            );
+        }
+    }
+
+    /// A number without a unit gets a suggestion that fits where it stands (D6: `5m30`
+    /// suggested `5m30ms`, a bare `90` suggested `90ms`).
+    #[test]
+    fn missing_units_get_a_fitting_suggestion() {
+        let msg = |t: &str| SimDuration::parse(t).unwrap_err().to_string();
+        assert!(msg("5m30").contains("e.g. `5m30s`"), "{}", msg("5m30"));
+        assert!(msg("1h30").contains("e.g. `1h30m`"), "{}", msg("1h30"));
+        assert!(msg("2s500").contains("e.g. `2s500ms`"), "{}", msg("2s500"));
+        assert!(msg("90").contains("e.g. `90s`"), "{}", msg("90"));
+        assert!(
+            msg("1min 30").contains("e.g. `1min 30s`"),
+            "{}",
+            msg("1min 30")
+        );
+        assert!(msg("5 parsecs").contains("min/mins/minute(s)"));
     }
 
     #[test]

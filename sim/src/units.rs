@@ -28,22 +28,24 @@ fn number(text: &str, what: &str) -> Result<f64, ParseQuantityError> {
     Ok(v)
 }
 
-/// A rate in events per second: `200/s`, `5/m`, `3600/h`, `2.5/ms`, or a bare number (per second).
+/// A rate in events per second: `200/s`, `5/m`, `30/min`, `3600/h`, `2.5/ms`, or a bare number
+/// (per second). The unit after `/` is any spelling a duration accepts.
 pub fn parse_rate(text: &str) -> Result<f64, ParseQuantityError> {
     const WHAT: &str = "a rate like `200/s`, `30/m` or `1000/h`";
     let t = text.trim();
     let (num, per) = match t.split_once('/') {
         Some((n, u)) => {
-            let per = match u.trim() {
-                "s" | "sec" => 1.0,
-                "ms" => 1e-3,
-                "us" | "µs" => 1e-6,
-                "m" | "min" => 60.0,
-                "h" => 3600.0,
-                "d" => 86400.0,
-                other => {
+            // The same unit spellings as durations (`crate::time::UNIT_ALIASES`). Dividing by
+            // the period in seconds gives the very values of the former per-unit literals
+            // (1e-3 for /ms, 60 for /m, ...): rates in shipped scenarios are unchanged.
+            let per = match crate::time::unit_nanos(u.trim()) {
+                Some(ns) => ns as f64 / 1e9,
+                None => {
                     return Err(ParseQuantityError(format!(
-                        "unknown rate unit `/{other}` in `{t}`; expected /ms, /s, /m, /h or /d"
+                        "unknown rate unit `/{}` in `{t}`; expected /ms, /s, /m, /h or /d \
+                         (also written /sec, /min, /hour, /day and the other spellings of \
+                         durations' units)",
+                        u.trim()
                     )))
                 }
             };
@@ -144,6 +146,12 @@ mod tests {
             .contains("unknown rate unit"));
         assert!(parse_rate("fast").is_err());
         assert!(parse_rate("2e12/s").unwrap_err().0.contains("above"));
+        // The same spellings as durations, including `/ns` (which was missing).
+        assert_eq!(parse_rate("30/min").unwrap(), 0.5);
+        assert_eq!(parse_rate("30/sec").unwrap(), 30.0);
+        assert_eq!(parse_rate("7200/hour").unwrap(), 2.0);
+        assert_eq!(parse_rate("86400/day").unwrap(), 1.0);
+        assert!((parse_rate("1/ns").unwrap() - 1e9).abs() < 1e-6);
     }
 
     #[test]

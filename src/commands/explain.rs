@@ -41,11 +41,20 @@ pub fn explain(a: ExplainArgs) -> i32 {
             }
         }
     }
+    let progress = super::progress::for_run("explain", sc.duration);
     let opts = RunOptions {
         variant: a.scenario.variant.clone(),
+        progress: progress.as_ref().map(|p| p.0.clone()),
         ..Default::default()
     };
-    let ex = match analyse(&sc, seed, &opts, &a.slo) {
+    let analysed = analyse(&sc, seed, &opts, &a.slo);
+    drop(progress);
+    // The counterfactual runs below are as long again: they show no bar.
+    let opts = RunOptions {
+        progress: None,
+        ..opts
+    };
+    let ex = match analysed {
         Ok(e) => e,
         Err(e) => {
             eprintln!("tenantsim: {e}");

@@ -2,11 +2,14 @@
 
 mod check;
 mod compare;
+mod completions;
 mod determinism;
+mod diff;
 mod explain;
 mod load;
 mod out;
 mod pool;
+mod progress;
 mod run;
 mod shrink;
 mod trace;
@@ -26,5 +29,8 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Merge(a) => compare::merge(a),
         Command::Explain(a) => explain::explain(a),
         Command::Shrink(a) => shrink::shrink(a),
+        Command::Diff(a) => diff::diff(a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     }
 }

@@ -73,9 +73,14 @@ pub fn run(a: RunArgs) -> i32 {
     // Wall time of the whole run, for the simulated/wall ratio; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
+    // A progress bar on a terminal for a plain run (--check-determinism runs its own way).
+    let progress = (!a.check_determinism)
+        .then(|| super::progress::for_run("run", sc.duration))
+        .flatten();
     let opts = RunOptions {
         variant: a.scenario.variant.clone(),
         watch: a.watch.clone(),
+        progress: progress.as_ref().map(|p| p.0.clone()),
         // Test hooks prove that a broken invariant exits 3, and that --check-determinism
         // catches a moved event (see tests/cli.rs).
         inject: inject.clone(),
@@ -106,6 +111,7 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::INTERNAL;
         }
     };
+    drop(progress);
     let out = &mut first.output;
     out.summary.fingerprint = Some(fingerprint(
         &loaded.file_text,
@@ -127,7 +133,8 @@ pub fn run(a: RunArgs) -> i32 {
         } else {
             0.0
         };
-        println!(
+        // On stderr: stdout stays byte-identical between identical runs.
+        eprintln!(
             "  wall {wall:.2}s  simulated/wall {ratio:.0}×  {:.2}M events/s",
             eps / 1e6
         );

@@ -273,7 +273,14 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         let t = d.to_string();
         let sc = load_str(&file, &t, &[]).ok()?;
         *runs += 1;
-        let out = models::run::run(&sc, seed, None).ok()?;
+        // A progress bar for this run on a terminal (long scenarios take a while per run).
+        let progress = super::progress::for_run(&format!("shrink run {runs}"), sc.duration);
+        let opts = models::run::RunOptions {
+            progress: progress.as_ref().map(|p| p.0.clone()),
+            ..Default::default()
+        };
+        let out = models::run::run_with(&sc, seed, &opts).ok()?;
+        drop(progress);
         let failed = out
             .summary
             .slos

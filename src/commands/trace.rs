@@ -66,12 +66,16 @@ pub fn trace(a: TraceArgs) -> i32 {
     // Wall time of the run and of the writing, for the report line; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
+    let progress = super::progress::for_run("trace", sc.duration);
     let opts = models::run::RunOptions {
         variant: a.scenario.variant.clone(),
         trace: Some(spec),
+        progress: progress.as_ref().map(|p| p.0.clone()),
         ..Default::default()
     };
-    let mut out = match models::run::run_with(&sc, seed, &opts) {
+    let result = models::run::run_with(&sc, seed, &opts);
+    drop(progress);
+    let mut out = match result {
         Ok(out) => out,
         Err(models::run::RunError::Trace(e)) => {
             eprintln!("{file}: error in the trace selection: {e}");
@@ -129,7 +133,7 @@ pub fn trace(a: TraceArgs) -> i32 {
         m.max_events
     );
     println!(
-        "  wrote {} ({}, {:.1} MB) — run {run_wall:.2}s, write {write_wall:.2}s",
+        "  wrote {} ({}, {:.1} MB)",
         a.out.display(),
         match format {
             TraceFormat::Perfetto => "perfetto",
@@ -137,6 +141,8 @@ pub fn trace(a: TraceArgs) -> i32 {
         },
         written.bytes as f64 / 1e6
     );
+    // On stderr: stdout stays byte-identical between identical runs.
+    eprintln!("  run {run_wall:.2}s, write {write_wall:.2}s");
     if let Some(at) = m.cap_hit_at_ns {
         println!(
             "  note: the --max-events bound ({}) was reached at {}: requests starting later were not traced, {} instants/counter samples were dropped; raise --max-events or narrow --tenant/--cell/--from/--to",

@@ -12,13 +12,16 @@ pub fn validate(a: ValidateArgs) -> i32 {
             Ok(sc) => {
                 let tenants: u64 = sc.tenants.len() as u64
                     + sc.cohorts.iter().map(|c| c.count as u64).sum::<u64>();
+                let n = |k: u64, one: &str, many: &str| {
+                    format!("{k} {}", if k == 1 { one } else { many })
+                };
                 println!(
-                    "{}: ok — {} cells, {} tenants, {} faults, {} SLOs, {}",
+                    "{}: ok — {}, {}, {}, {}, {}",
                     f.display(),
-                    sc.platform.cells,
-                    tenants,
-                    sc.faults.len(),
-                    sc.slos.len(),
+                    n(u64::from(sc.platform.cells), "cell", "cells"),
+                    n(tenants, "tenant", "tenants"),
+                    n(sc.faults.len() as u64, "fault", "faults"),
+                    n(sc.slos.len() as u64, "SLO", "SLOs"),
                     sc.duration
                 );
             }

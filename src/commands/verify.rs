@@ -219,7 +219,7 @@ fn list(v: &[String]) -> String {
 }
 
 /// The inputs that differ between two runs, and those that cannot be compared.
-fn input_differences(prev: &RunSummary, cur: &RunSummary) -> (Vec<String>, Vec<String>) {
+pub(crate) fn input_differences(prev: &RunSummary, cur: &RunSummary) -> (Vec<String>, Vec<String>) {
     let mut differ = Vec::new();
     let mut unknown = Vec::new();
     let (pf, cf) = (prev.fingerprint.as_ref(), cur.fingerprint.as_ref());
