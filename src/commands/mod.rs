@@ -4,6 +4,7 @@ mod check;
 mod compare;
 mod determinism;
 mod explain;
+mod live;
 mod load;
 mod out;
 mod pool;
@@ -26,5 +27,8 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Merge(a) => compare::merge(a),
         Command::Explain(a) => explain::explain(a),
         Command::Shrink(a) => shrink::shrink(a),
+        Command::Load(a) => live::load(a),
+        Command::ServeReference(a) => live::serve(a),
+        Command::Export(a) => live::export(a),
     }
 }
