@@ -14,6 +14,10 @@
 //! stops sending, waits briefly for requests in flight, and returns what it has, marked
 //! partial. One tokio runtime (current thread), one pooled HTTP/1.1 client.
 
+// Live mode measures a real system: the wall clock is its clock (and the reference
+// service's workers are threads). Neither ever enters a simulated run.
+#![allow(clippy::disallowed_methods)]
+
 use super::model::{
     combine_with_retry_after, retryable, Arrival, Cause, Outcome, RetryBudget, RetrySpec, Scenario,
     SimDuration, SimTime, SplitMix,
@@ -377,7 +381,7 @@ async fn attempt(ctx: &Ctx, a: Arrival, class: usize) -> (Outcome, u16, Option<S
             .get("x-retry-after-ms")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|ms| SimDuration::from_millis(ms))
+            .map(SimDuration::from_millis)
             .or_else(|| {
                 h.get("retry-after")
                     .and_then(|v| v.to_str().ok())

@@ -18,6 +18,10 @@
 //! removes its database file. Tenants are the scenario's, all on this one cell; an unknown
 //! tenant gets 404, a request without the tenant header 400.
 
+// Live mode measures a real system: the wall clock is its clock (and the reference
+// service's workers are threads). Neither ever enters a simulated run.
+#![allow(clippy::disallowed_methods)]
+
 use super::model::{
     scheduler_kind, CellQueue, Dist, Population, Scenario, SimTime, SplitMix, TokenBucket,
 };
@@ -417,7 +421,7 @@ fn serve_one(s: &Shared, job: &Job) -> (StatusCode, &'static str) {
     }
     // A client that gave up still costs the work (wasted), as in the model's platform.
     burn(job.service_ns);
-    let mut costs = job.costs.clone();
+    let mut costs = job.costs;
     let cost = &s.classes[job.class];
     let queries = cost.db_queries.sample(&mut costs).max(0.0).round() as u64;
     for _ in 0..queries {
