@@ -65,7 +65,9 @@ fn load(
     c.arg("load")
         .arg(root().join("scenarios/live-isolation.toml"))
         .args(["--target", url, "--compare", "--out"])
-        .arg(out);
+        .arg(out)
+        .arg("--junit")
+        .arg(out.with_extension("xml"));
     if let Some(v) = variant {
         c.args(["--variant", v]);
     }
@@ -114,6 +116,7 @@ fn drr_and_limits_keep_the_light_tenant_and_fifo_without_limits_does_not() {
     assert!(slo_passed(&s, "light-errors"), "{text}");
     assert!(text.contains("simulated vs measured"), "{text}");
     let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_file(out.with_extension("xml"));
 
     // FIFO, no limits: the heavy tenant's backlog is the light tenant's; both SLOs fail.
     let out = tmp("fifo");
@@ -123,6 +126,59 @@ fn drr_and_limits_keep_the_light_tenant_and_fifo_without_limits_does_not() {
     assert_eq!(code, 1, "{text}");
     assert!(!slo_passed(&s, "light-p99"), "{text}");
     assert!(!slo_passed(&s, "light-errors"), "{text}");
+    // JUnit: both failures were expected by the variant, so those testcases are met.
+    let junit = std::fs::read_to_string(out.with_extension("xml")).unwrap();
+    assert!(
+        junit.contains("name=\"light-p99 (expect fail)\" time=\"0\"/>"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("name=\"light-errors (expect fail)\" time=\"0\"/>"),
+        "{junit}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn ctrl_c_stops_the_generator_and_keeps_partial_results() {
+    // Goal: SIGINT mid-run stops sending, and what was measured is written, marked partial.
+    // Method: start `load` against the reference service, interrupt it after ~1 s of its 3 s.
+    let out = tmp("partial");
+    let svc = serve(None);
+    let mut child = bin()
+        .arg("load")
+        .arg(root().join("scenarios/live-isolation.toml"))
+        .args(["--target", &svc.1, "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it has started sending (it says so on stderr).
+    // (Keep the pipe open until it exits: a closed stderr would fail its later writes.)
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("sending"), "{line}");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let code = child.wait().unwrap().code();
+    drop(stderr);
+    drop(svc);
+    assert_eq!(code, Some(1), "a partial run is not a pass");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["live"]["partial"], true);
+    assert_eq!(s["stop"], "partial");
+    let sent = s["live"]["generator"]["sent_requests"].as_u64().unwrap();
+    let intended = s["live"]["generator"]["intended_requests"]
+        .as_u64()
+        .unwrap();
+    assert!(sent > 0 && sent < intended, "{sent} of {intended}");
     let _ = std::fs::remove_dir_all(&out);
 }
 

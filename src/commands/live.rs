@@ -107,6 +107,14 @@ pub fn load(a: LoadArgs) -> i32 {
             compare::table(&sim.summary, &summary, sc.duration.as_secs_f64(), &show)
         );
     }
+    let repro = format!(
+        "tenantsim load {} --target {} --seed {seed}{}",
+        a.scenario.file.display(),
+        a.target,
+        sc.variant
+            .as_deref()
+            .map_or(String::new(), |v| format!(" --variant {v}"))
+    );
     if let Some(dir) = &a.out {
         let written = OutDir::prepare(dir).and_then(|mut o| {
             o.write(
@@ -131,6 +139,11 @@ pub fn load(a: LoadArgs) -> i32 {
         });
         if let Err(e) = written {
             return bad(&e.to_string());
+        }
+    }
+    if let Some(p) = &a.junit {
+        if let Err(e) = std::fs::write(p, judge::junit(&sc, &summary, &health, &a.target, &repro)) {
+            return bad(&format!("{}: cannot write: {e}", p.display()));
         }
     }
     if summary.passed {

@@ -24,6 +24,10 @@ pub struct LoadArgs {
     /// Also print the simulation of the same seed beside the measurements.
     #[arg(long)]
     pub compare: bool,
+    /// Write the verdicts as JUnit XML here: one testcase per SLO (expected to pass, or to
+    /// fail as the variant's `expect` says) and one for the generator's validity.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
 }
 
 /// `serve-reference` flags.

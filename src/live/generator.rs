@@ -261,10 +261,15 @@ pub fn generate(
         // Wait for the requests in flight (bounded: their timeouts and retries), or a
         // (second) Ctrl-C.
         let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
-        tokio::select! {
-            _ = sem.acquire_many(all) => {}
-            _ = tokio::time::sleep(if partial { Duration::from_secs(2) } else { grace }) => {}
-            _ = &mut ctrl_c => { partial = true; }
+        if partial {
+            // (The Ctrl-C future has completed: it must not be polled again.)
+            let _ = tokio::time::timeout(Duration::from_secs(2), sem.acquire_many(all)).await;
+        } else {
+            tokio::select! {
+                _ = sem.acquire_many(all) => {}
+                _ = tokio::time::sleep(grace) => {}
+                _ = &mut ctrl_c => { partial = true; }
+            }
         }
         let elapsed_s = ctx.start.elapsed().as_secs_f64();
         let results = results.lock().map(|r| r.clone()).unwrap_or_default();

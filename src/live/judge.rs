@@ -329,3 +329,81 @@ pub fn health_text(target: &str, m: &Measured, h: &Health, live: &Value) -> Stri
     }
     t
 }
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// JUnit XML of a live run: one testcase per SLO, met when its verdict is the one expected
+/// (pass, or what the variant's `expect` says), and one for the generator's validity.
+pub fn junit(sc: &Scenario, s: &RunSummary, h: &Health, target: &str, repro: &str) -> String {
+    let variant = sc
+        .variant
+        .as_deref()
+        .and_then(|v| sc.variants.iter().find(|x| x.name == v));
+    let mut cases = Vec::new();
+    for r in &s.slos {
+        let expect = variant.is_none_or(|v| v.expects_pass(&r.name));
+        let met = r.passed == expect;
+        let msg = format!(
+            "expected {}, measured {} (objective {}, worst tenant {})",
+            if expect { "pass" } else { "fail" },
+            r.measured_text,
+            r.objective,
+            r.worst_tenant.as_deref().unwrap_or("-")
+        );
+        cases.push((
+            format!(
+                "{} (expect {})",
+                r.name,
+                if expect { "pass" } else { "fail" }
+            ),
+            met,
+            msg,
+        ));
+    }
+    cases.push((
+        "generator kept up".to_string(),
+        h.valid,
+        format!(
+            "{} of {} sends late by more than {} ms (at most 1% allowed); achieved {:.1}/s of {:.1}/s",
+            h.late, h.sent, h.late_bound_ms, h.achieved_rate, h.intended_rate
+        ),
+    ));
+    let failures = cases.iter().filter(|c| !c.1).count();
+    let class = format!("{}.{}", s.scenario, sc.variant.as_deref().unwrap_or("base"));
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"tenantsim load\" tests=\"{}\" failures=\"{failures}\">\n",
+        cases.len()
+    ));
+    out.push_str(&format!(
+        "  <testsuite name=\"{} (live: {})\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n",
+        xml(&s.scenario),
+        xml(target),
+        cases.len()
+    ));
+    for (name, met, msg) in &cases {
+        out.push_str(&format!(
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
+            xml(&class),
+            xml(name)
+        ));
+        if *met {
+            out.push_str("/>\n");
+        } else {
+            out.push_str(&format!(
+                ">\n      <failure message=\"{}\" type=\"slo\">{}\nrepro: {}</failure>\n    </testcase>\n",
+                xml(msg),
+                xml(msg),
+                xml(repro)
+            ));
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
