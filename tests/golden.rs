@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
         1,
         "6cc5d10e5b457cb1",
         4418,
-        "4c211e4849603088",
+        "0d0c126096535d7f",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -164,7 +164,7 @@ const PINS: &[Pin] = &[
         2,
         "1b402a7a29207a70",
         4348,
-        "4c98d00305477323",
+        "c29a1f13f2eeff67",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -172,7 +172,7 @@ const PINS: &[Pin] = &[
         1,
         "b5ff03f6681dfa01",
         5525,
-        "2a9592082906e33a",
+        "a232107dac6e7931",
     ),
     (
         "scenarios/noisy-jobs.toml",
