@@ -115,6 +115,15 @@ fn drr_and_limits_keep_the_light_tenant_and_fifo_without_limits_does_not() {
     assert!(slo_passed(&s, "light-p99"), "{text}");
     assert!(slo_passed(&s, "light-errors"), "{text}");
     assert!(text.contains("simulated vs measured"), "{text}");
+    // The same reports as a simulated run: charts, report.html, and the simulation beside it.
+    for f in [
+        "report.html",
+        "charts/latency.svg",
+        "tenants.csv",
+        "simulated-summary.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_file(out.with_extension("xml"));
 

@@ -84,7 +84,7 @@ pub fn load(a: LoadArgs) -> i32 {
         Err(m) => return bad(&m),
     };
     let health = judge::health(&measured, spec.late_bound_ns);
-    let (summary, live) = judge::summarise(&sc, &pop, seed, &a.target, &measured, &health);
+    let (summary, live, series) = judge::summarise(&sc, &pop, seed, &a.target, &measured, &health);
     print!("{}", reports::terminal::render(&summary));
     print!(
         "{}",
@@ -121,16 +121,25 @@ pub fn load(a: LoadArgs) -> i32 {
                 "summary.json",
                 judge::summary_json(&summary, &live).as_bytes(),
             )?;
-            let html = reports::html::report_html(
-                &summary,
-                &[],
-                &loaded.file_text,
-                &format!(
-                    "tenantsim load {} --target {} --seed {seed}",
-                    a.scenario.file.display(),
-                    a.target
-                ),
-            );
+            o.write(
+                "timeseries.csv",
+                reports::csv::timeseries_csv(&summary, &series).as_bytes(),
+            )?;
+            o.write(
+                "tenants.csv",
+                reports::csv::tenants_csv(&summary).as_bytes(),
+            )?;
+            let charts = reports::charts::render_all(&summary, &series).map_err(|e| {
+                super::out::OutError::Io {
+                    path: o.path().join("charts").display().to_string(),
+                    source: std::io::Error::other(e.to_string()),
+                }
+            })?;
+            for c in &charts {
+                o.write(&format!("charts/{}.png", c.name), &c.png)?;
+                o.write(&format!("charts/{}.svg", c.name), c.svg.as_bytes())?;
+            }
+            let html = reports::html::report_html(&summary, &charts, &loaded.file_text, &repro);
             o.write("report.html", html.as_bytes())?;
             if a.compare {
                 o.write("simulated-summary.json", sim.summary.to_json().as_bytes())?;

@@ -4,7 +4,7 @@
 
 use super::generator::Measured;
 use super::model::{
-    applied_by_generator, recorder_for, slo, Outcome, Population, Scenario, SimTime,
+    applied_by_generator, recorder_for, series_of, slo, Outcome, Population, Scenario, SimTime,
 };
 use reports::summary::{FaultRow, GroupRow, Latency, LedgerRow, Outcomes, RunSummary, TenantRow};
 use serde_json::{json, Value};
@@ -102,7 +102,8 @@ fn add(o: &mut Outcomes, outcome: Option<Outcome>, attempts: u16) {
     }
 }
 
-/// The summary of a live run, and its `live` section (for `summary.json`).
+/// The summary of a live run, its `live` section (for `summary.json`) and its time series
+/// (for the charts).
 pub fn summarise(
     sc: &Scenario,
     pop: &Population,
@@ -110,7 +111,7 @@ pub fn summarise(
     target: &str,
     m: &Measured,
     h: &Health,
-) -> (RunSummary, Value) {
+) -> (RunSummary, Value, reports::series::Series) {
     let mut rec = recorder_for(sc, pop);
     let n = pop.tenants.len();
     let mut per_tenant: Vec<Outcomes> = vec![Outcomes::default(); n];
@@ -271,7 +272,7 @@ pub fn summarise(
         "faults_applied": applied,
         "faults_not_applied_live": not_applied,
     });
-    (summary, live)
+    (summary, live, series_of(sc, pop, &rec))
 }
 
 /// `summary.json` of a live run: the summary with its `live` section.

@@ -11,7 +11,7 @@ pub use models::outcome::{Cause, Outcome};
 pub use models::population::Population;
 pub use models::record::{Recorder, RecorderPlan};
 pub use models::retry::{combine_with_retry_after, RetryBudget, RetryPolicy};
-pub use models::run::{run_with, watched_tenants, RunOptions, RunOutput};
+pub use models::run::{run_with, series_of, watched_tenants, RunOptions, RunOutput};
 pub use models::scenario::{FaultKind, Metric, RetrySpec, Scenario, SchedulerName};
 pub use models::scheduler::{CellQueue, SchedulerKind};
 pub use models::slo;
