@@ -33,7 +33,8 @@ pub struct LoadArgs {
 /// `serve-reference` flags.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The scenario whose cell to serve (its first cell's tenants, tiers, classes, workers, DB).
+    /// The scenario whose platform to serve as one cell (every tenant; its tiers, classes,
+    /// scheduler, workers and DB).
     #[arg(long, value_name = "FILE")]
     pub scenario: PathBuf,
     /// Run a variant declared in the scenario.

@@ -132,7 +132,17 @@ pub fn recorder_for(sc: &Scenario, pop: &Population) -> Recorder {
         duration: sc.duration,
         window: sc.window,
         slo_windows: slo::distinct_windows(sc),
-        heat_threshold: SimDuration::from_secs(1),
+        // As the simulation's recorder: the first latency objective's bound, else 1 s.
+        heat_threshold: sc
+            .slos
+            .iter()
+            .find_map(|s| match s.objective.metric {
+                Metric::LatencyPercentile(_) | Metric::LatencyMax | Metric::LatencyMean => {
+                    Some(SimDuration::from_nanos_f64(s.objective.bound))
+                }
+                _ => None,
+            })
+            .unwrap_or(SimDuration::from_secs(1)),
         cells: sc.platform.cells as usize,
     })
 }
