@@ -143,6 +143,12 @@ pub fn load(a: LoadArgs) -> i32 {
             o.write("report.html", html.as_bytes())?;
             if a.compare {
                 o.write("simulated-summary.json", sim.summary.to_json().as_bytes())?;
+                // The simulation's latency curves, beside the measured ones (charts/latency).
+                let kind = reports::charts::ChartKind::Latency;
+                if let Ok(c) = reports::charts::render(kind, &sim.summary, &sim.series) {
+                    o.write("charts/simulated-latency.png", &c.png)?;
+                    o.write("charts/simulated-latency.svg", c.svg.as_bytes())?;
+                }
             }
             Ok(())
         });
