@@ -118,6 +118,18 @@ Exit codes: 0 written, 2 invalid input (or the SLO does not fail on that seed), 
 Exit codes: 0 all files valid, 2 a file is invalid."
     )]
     Validate(ValidateArgs),
+    /// Live mode: send the scenario's tenants' requests to a real HTTP service, judge the SLOs.
+    #[command(after_help = "Examples:\n  \
+tenantsim serve-reference --scenario scenarios/live-isolation.toml --listen 127.0.0.1:8080 &\n  \
+tenantsim load scenarios/live-isolation.toml --target http://127.0.0.1:8080 --compare --out out/live\n\n\
+Sends the requests the simulation of the seed sends, at the same times (open loop; latency from\n\
+the intended send time). Exit codes: 0 every SLO passed and the generator kept up, 1 an SLO failed\n\
+or the result is invalid (generator behind), 2 invalid input or unreachable target, 3 internal error.")]
+    Load(crate::live::args::LoadArgs),
+    /// Live mode: a small real multi-tenant HTTP service implementing one cell of a scenario.
+    ServeReference(crate::live::args::ServeArgs),
+    /// Export a scenario's tenants for another tool (`export k6 FILE`).
+    Export(crate::live::args::ExportArgs),
     /// What changed between two runs: inputs, SLO verdicts and values, tiers (from their
     /// summary.json files).
     #[command(after_help = "Examples:\n  \

@@ -9,6 +9,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod live;
 mod version;
 
 use clap::Parser;

@@ -653,7 +653,8 @@ fn check_ledger(plat: &Platform, in_flight: &[u64]) -> Result<LedgerRow, RunErro
     })
 }
 
-fn series_of(sc: &Scenario, pop: &Population, rec: &Recorder) -> Series {
+/// The time series a recording holds (live mode builds its charts from it too).
+pub fn series_of(sc: &Scenario, pop: &Population, rec: &Recorder) -> Series {
     let q = |h: &sim::LogHistogram, p: f64| (h.count() > 0).then(|| h.quantile(p) as f64 / 1e6);
     let groups = rec
         .groups

@@ -6,6 +6,7 @@ mod completions;
 mod determinism;
 mod diff;
 mod explain;
+mod live;
 mod load;
 mod out;
 mod pool;
@@ -32,5 +33,8 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Diff(a) => diff::diff(a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
+        Command::Load(a) => live::load(a),
+        Command::ServeReference(a) => live::serve(a),
+        Command::Export(a) => live::export(a),
     }
 }

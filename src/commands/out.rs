@@ -20,6 +20,7 @@ pub const OWN_NAMES: &[&str] = &[
     "compare.json",
     "compare.csv",
     "runs.csv",
+    "simulated-summary.json",
 ];
 
 /// Prefix of the partial results `compare --shard` writes (`partial-K-of-N.json`).

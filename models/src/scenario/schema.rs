@@ -77,6 +77,9 @@ pub struct ScenarioFile {
     /// Thresholds of the metastability detector (defaults when absent).
     #[serde(default)]
     pub metastability: MetastabilityConfig,
+    /// Live mode's request mapping (`tenantsim load`): read by the binary, ignored here.
+    #[serde(default)]
+    pub live: Option<toml::Value>,
 }
 
 /// When a fault's aftermath counts as metastable: after the fault has ended, the platform
