@@ -20,7 +20,7 @@ use crate::outcome::CAUSES;
 use crate::platform::probe::Snapshot;
 use crate::population::Population;
 use crate::run::{run_with, RunError, RunOptions, RunOutput};
-use crate::scenario::{Metric, Scenario, SchedulerName};
+use crate::scenario::{Metric, Scenario};
 use reports::summary::TenantRow;
 use sim::{SimDuration, SimTime};
 use std::fmt::Write as _;
@@ -533,7 +533,7 @@ fn jobs_diagnosis(
         "cell {cell}'s async plane: {} job workers, `{}` scheduler{}, queue limit {}; {done} jobs done, {dlq} dead-lettered there in the run",
         jp.workers,
         jp.scheduler.name(),
-        if matches!(jp.scheduler, SchedulerName::TenantCap | SchedulerName::DrrCap) {
+        if jp.scheduler.honours_caps() {
             format!(" (per-tenant cap {})", jp.tenant_cap)
         } else {
             String::new()

@@ -37,8 +37,8 @@ use crate::outcome::{Cause, Outcome};
 use crate::population::Population;
 use crate::record::Recorder;
 use crate::retry::{RetryBudget, RetryPolicy};
-use crate::scenario::{FaultKind, RetryOn, RetrySpec, Scenario, SchedulerName};
-use crate::scheduler::{CellQueue, SchedulerKind};
+use crate::scenario::{FaultKind, RetryOn, RetrySpec, Scenario};
+use crate::scheduler::CellQueue;
 use crate::slab::{Id, Slab};
 use crate::token_bucket::TokenBucket;
 use crate::workload::{Arrival, LoadShape};
@@ -500,16 +500,8 @@ impl Platform {
         q: &mut EventQueue<Ev>,
     ) -> Platform {
         let p = &sc.platform;
-        let kind = match p.scheduler {
-            SchedulerName::Fifo => SchedulerKind::Fifo,
-            SchedulerName::Drr => SchedulerKind::Drr,
-            SchedulerName::TenantCap => SchedulerKind::TenantCap,
-            SchedulerName::DrrCap => SchedulerKind::DrrCap,
-        };
-        let capped = matches!(
-            p.scheduler,
-            SchedulerName::TenantCap | SchedulerName::DrrCap
-        );
+        let kind = p.scheduler;
+        let capped = kind.honours_caps();
         let mut cells: Vec<Cell> = (0..p.cells)
             .map(|_| Cell {
                 base_workers: p.workers,
@@ -843,16 +835,8 @@ impl Platform {
             failures: 0,
         };
         let jp = &sc.platform.jobs;
-        let job_kind = match jp.scheduler {
-            SchedulerName::Fifo => SchedulerKind::Fifo,
-            SchedulerName::Drr => SchedulerKind::Drr,
-            SchedulerName::TenantCap => SchedulerKind::TenantCap,
-            SchedulerName::DrrCap => SchedulerKind::DrrCap,
-        };
-        let job_capped = matches!(
-            jp.scheduler,
-            SchedulerName::TenantCap | SchedulerName::DrrCap
-        );
+        let job_kind = jp.scheduler;
+        let job_capped = job_kind.honours_caps();
         let any_jobs = !sc.job_classes.is_empty();
         let jobs_rt = jobs::JobsRt {
             classes: sc

@@ -19,11 +19,12 @@ pub mod values;
 pub use error::{ScenarioError, ScenarioErrors};
 pub use infra::{ControlPlane, Edge, JobClass, JobPlane, Kms, ObjectStorage, TenantJobs};
 pub use overrides::Override;
-pub use schema::{SchedulerName, SloScope};
+pub use schema::SloScope;
 pub use values::{Cmp, Metric, Threshold};
 
 use crate::breaker::{BreakerConfig, BreakerScope};
 use crate::retry::{Jitter, RetryPolicy};
+use crate::scheduler::SchedulerKind;
 use crate::workload::{Arrival, LoadShape, Spike};
 use schema::ScenarioFile;
 use sim::{Dist, Quantity, SimDuration, SimTime};
@@ -184,7 +185,7 @@ pub struct Platform {
     /// Workers per cell.
     pub workers: u32,
     /// Queue discipline.
-    pub scheduler: SchedulerName,
+    pub scheduler: SchedulerKind,
     /// DRR quantum per unit weight.
     pub quantum: SimDuration,
     /// Per-tenant in-service cap for capped schedulers.
