@@ -6,6 +6,7 @@
 //! | module | what it models |
 //! |---|---|
 //! | [`scenario`] | scenario files: schema, `--set` overrides, validation with located errors |
+//! | [`fault`] | the fault catalogue: kinds, the keys each takes, their targets |
 //! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
 //! | [`lifecycle`] | the tenant lifecycle state machine (provision → active ↔ dormant → suspend → destroy) |
@@ -30,6 +31,7 @@ pub mod breaker;
 pub mod db;
 pub mod determinism;
 pub mod explain;
+pub mod fault;
 pub mod lifecycle;
 pub mod outcome;
 pub mod placement;

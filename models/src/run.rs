@@ -9,7 +9,7 @@ use crate::platform::{Ev, Platform};
 use crate::population::Population;
 use crate::record::RecorderPlan;
 use crate::record::{Recorder, Stats};
-use crate::scenario::{FaultKind, Metric, Scenario};
+use crate::scenario::{Metric, Scenario};
 use crate::slo;
 use reports::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use reports::summary::{
@@ -85,15 +85,7 @@ pub fn watched_tenants(sc: &Scenario, pop: &Population, extra: &[String]) -> Vec
     for s in &sc.slos {
         names.extend(s.tenants.iter().map(String::as_str));
     }
-    for f in &sc.faults {
-        match &f.kind {
-            FaultKind::HotTenant { tenant, .. } => names.push(tenant),
-            FaultKind::DependencyErrors {
-                tenant: Some(t), ..
-            } => names.push(t),
-            _ => {}
-        }
-    }
+    names.extend(sc.faults.iter().filter_map(|f| f.kind.watched_tenant()));
     names.extend(extra.iter().map(String::as_str));
     let mut out: Vec<(u32, String)> = Vec::new();
     for n in names {

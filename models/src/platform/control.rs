@@ -557,7 +557,7 @@ impl Platform {
     }
 
     fn publish_config_fault(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {
-        if let crate::scenario::FaultKind::ConfigPush {
+        if let crate::fault::FaultKind::ConfigPush {
             rate_limit,
             burst,
             urgent,
@@ -628,7 +628,7 @@ impl Platform {
     }
 
     fn migration_start(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {
-        let crate::scenario::FaultKind::TenantMigration {
+        let crate::fault::FaultKind::TenantMigration {
             to_cell,
             backfill_rate,
             reject_misrouted,

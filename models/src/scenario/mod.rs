@@ -23,6 +23,7 @@ pub use schema::SloScope;
 pub use values::{Cmp, Metric, Threshold};
 
 use crate::breaker::{BreakerConfig, BreakerScope};
+use crate::fault::{Fault, FaultKind, PartitionKind};
 use crate::retry::{Jitter, RetryPolicy};
 use crate::scheduler::SchedulerKind;
 use crate::workload::{Arrival, LoadShape, Spike};
@@ -370,230 +371,6 @@ pub struct CohortSpec {
     pub spiky_fraction: f64,
     /// The bursts of spiky members (the phase is drawn per member).
     pub spike: Spike,
-}
-
-/// The two sides of a partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PartitionKind {
-    /// Edges cannot reach the control plane.
-    EdgeControlPlane,
-    /// Cells cannot reach their DB.
-    CellDb,
-    /// Cells cannot reach the KMS.
-    CellKms,
-    /// Cells cannot reach object storage.
-    CellObjectStorage,
-    /// Edges cannot reach cells.
-    EdgeCell,
-}
-
-impl PartitionKind {
-    /// The pair as written.
-    pub fn name(self) -> &'static str {
-        match self {
-            PartitionKind::EdgeControlPlane => "edge|control_plane",
-            PartitionKind::CellDb => "cell|db",
-            PartitionKind::CellKms => "cell|kms",
-            PartitionKind::CellObjectStorage => "cell|object_storage",
-            PartitionKind::EdgeCell => "edge|cell",
-        }
-    }
-}
-
-/// What a fault does.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FaultKind {
-    /// A tenant's offered rate is multiplied by `factor` (and its class mix optionally
-    /// replaced) during the window.
-    HotTenant {
-        /// Tenant id.
-        tenant: String,
-        /// Rate multiplier.
-        factor: f64,
-        /// Class shares during the fault (normalised), if changed.
-        mix: Option<Vec<f64>>,
-    },
-    /// Every DB query in the cells takes this much extra time, holding its connection.
-    DependencyLatency {
-        /// Target cells.
-        cells: Vec<u32>,
-        /// Added latency (ns).
-        latency: Dist,
-    },
-    /// A fraction of DB queries in the cells fail (only one tenant's, if `tenant` is set:
-    /// a dependency failing for one tenant, like a disabled key).
-    DependencyErrors {
-        /// Target cells.
-        cells: Vec<u32>,
-        /// Failing fraction.
-        fraction: f64,
-        /// Only this tenant's queries.
-        tenant: Option<String>,
-    },
-    /// The cells' DBs run at a fraction of their capacity (a bad migration).
-    DbDegraded {
-        /// Target cells.
-        cells: Vec<u32>,
-        /// Remaining capacity in (0, 1].
-        capacity: f64,
-    },
-    /// The cells lose workers.
-    WorkersLost {
-        /// Target cells.
-        cells: Vec<u32>,
-        /// Workers lost per cell.
-        count: u32,
-    },
-    /// The control plane answers nothing.
-    ControlPlaneOutage,
-    /// A tenant's KMS key is disabled.
-    KmsKeyDisabled {
-        /// Tenant id.
-        tenant: String,
-    },
-    /// The KMS answers nothing.
-    KmsOutage,
-    /// Calls between two component classes fail.
-    Partition {
-        /// Which sides.
-        kind: PartitionKind,
-        /// Cells on the cell side.
-        cells: Vec<u32>,
-        /// Fail fast instead of hanging until the caller's timeout.
-        reject: bool,
-    },
-    /// The control plane moves a tenant to another cell (starts at `at`).
-    TenantMigration {
-        /// Tenant id.
-        tenant: String,
-        /// Destination cell.
-        to_cell: u32,
-        /// Backfill throughput (bytes/s).
-        backfill_rate: f64,
-        /// The old cell rejects writes for tenants it no longer owns.
-        reject_misrouted: bool,
-    },
-    /// A tenant's limits change through the control plane.
-    ConfigPush {
-        /// Tenant id.
-        tenant: String,
-        /// New rate limit.
-        rate_limit: Option<f64>,
-        /// New burst.
-        burst: Option<u32>,
-        /// Propagate fast.
-        urgent: bool,
-    },
-    /// A tenant is suspended for the window, then reinstated.
-    SuspendTenant {
-        /// Tenant id.
-        tenant: String,
-    },
-    /// Cells stop: no heartbeats, requests to them fail.
-    CellOutage {
-        /// Target cells.
-        cells: Vec<u32>,
-    },
-    /// A fraction of a tenant's jobs always fail (poison jobs).
-    PoisonJobs {
-        /// Tenant id.
-        tenant: String,
-        /// Fraction of its jobs that are poison.
-        fraction: f64,
-    },
-}
-
-/// Fault kinds, as written in files.
-pub const FAULT_KINDS: &str = "hot_tenant, dependency_latency, dependency_errors, db_degraded, workers_lost, \
-control_plane_outage, kms_key_disabled, kms_outage, partition, tenant_migration, config_push, suspend_tenant, \
-cell_outage, poison_jobs";
-
-impl FaultKind {
-    /// The kind's name as written in files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FaultKind::HotTenant { .. } => "hot_tenant",
-            FaultKind::DependencyLatency { .. } => "dependency_latency",
-            FaultKind::DependencyErrors { .. } => "dependency_errors",
-            FaultKind::DbDegraded { .. } => "db_degraded",
-            FaultKind::WorkersLost { .. } => "workers_lost",
-            FaultKind::ControlPlaneOutage => "control_plane_outage",
-            FaultKind::KmsKeyDisabled { .. } => "kms_key_disabled",
-            FaultKind::KmsOutage => "kms_outage",
-            FaultKind::Partition { .. } => "partition",
-            FaultKind::TenantMigration { .. } => "tenant_migration",
-            FaultKind::ConfigPush { .. } => "config_push",
-            FaultKind::SuspendTenant { .. } => "suspend_tenant",
-            FaultKind::CellOutage { .. } => "cell_outage",
-            FaultKind::PoisonJobs { .. } => "poison_jobs",
-        }
-    }
-
-    /// The tenant the fault targets, if any.
-    pub fn tenant(&self) -> Option<&str> {
-        match self {
-            FaultKind::HotTenant { tenant, .. }
-            | FaultKind::KmsKeyDisabled { tenant }
-            | FaultKind::TenantMigration { tenant, .. }
-            | FaultKind::ConfigPush { tenant, .. }
-            | FaultKind::SuspendTenant { tenant }
-            | FaultKind::PoisonJobs { tenant, .. } => Some(tenant),
-            FaultKind::DependencyErrors {
-                tenant: Some(t), ..
-            } => Some(t),
-            _ => None,
-        }
-    }
-
-    /// The target as text (a tenant id or a list of cells).
-    pub fn target(&self) -> String {
-        let cells = |c: &Vec<u32>| {
-            let v: Vec<String> = c.iter().map(|x| x.to_string()).collect();
-            format!("cells {}", v.join(","))
-        };
-        match self {
-            FaultKind::ControlPlaneOutage => "control plane".to_string(),
-            FaultKind::KmsOutage => "kms".to_string(),
-            FaultKind::Partition {
-                kind: PartitionKind::EdgeControlPlane,
-                ..
-            } => PartitionKind::EdgeControlPlane.name().to_string(),
-            FaultKind::Partition { kind, cells: c, .. } => {
-                format!("{} ({})", kind.name(), cells(c))
-            }
-            FaultKind::TenantMigration {
-                tenant, to_cell, ..
-            } => format!("{tenant} to cell {to_cell}"),
-            FaultKind::CellOutage { cells: c } => cells(c),
-            FaultKind::HotTenant { tenant, .. }
-            | FaultKind::KmsKeyDisabled { tenant }
-            | FaultKind::ConfigPush { tenant, .. }
-            | FaultKind::SuspendTenant { tenant }
-            | FaultKind::PoisonJobs { tenant, .. } => tenant.clone(),
-            FaultKind::DependencyErrors {
-                cells: c,
-                tenant: Some(t),
-                ..
-            } => format!("{t} in {}", cells(c)),
-            FaultKind::DependencyLatency { cells: c, .. }
-            | FaultKind::DependencyErrors { cells: c, .. }
-            | FaultKind::DbDegraded { cells: c, .. }
-            | FaultKind::WorkersLost { cells: c, .. } => cells(c),
-        }
-    }
-}
-
-/// A fault on the timeline.
-#[derive(Clone, Debug)]
-pub struct Fault {
-    /// Name.
-    pub name: String,
-    /// What it does.
-    pub kind: FaultKind,
-    /// Start.
-    pub start: SimTime,
-    /// End (exclusive).
-    pub end: SimTime,
 }
 
 /// The time window an SLO is judged over.
@@ -1392,21 +1169,7 @@ fn validate(
                 }
             }
         };
-        let used: &[&str] = match kind_name {
-            "hot_tenant" => &["tenant", "factor", "mix"],
-            "dependency_latency" => &["cell", "cells", "latency"],
-            "dependency_errors" => &["cell", "cells", "fraction", "tenant"],
-            "db_degraded" => &["cell", "cells", "capacity"],
-            "workers_lost" => &["cell", "cells", "count"],
-            "control_plane_outage" | "kms_outage" => &["name"],
-            "kms_key_disabled" | "suspend_tenant" => &["tenant"],
-            "cell_outage" => &["cell", "cells"],
-            "poison_jobs" => &["tenant", "fraction"],
-            "partition" => &["between", "mode", "cell", "cells"],
-            "tenant_migration" => &["tenant", "to_cell", "backfill_rate", "reject_misrouted"],
-            "config_push" => &["tenant", "rate_limit", "burst", "urgent"],
-            _ => &[],
-        };
+        let used: &[&str] = crate::fault::keys_of(kind_name).unwrap_or(&[]);
         let present: [(&str, Option<Range<usize>>); 17] = [
             ("to_cell", f.to_cell.as_ref().map(|x| x.span())),
             (
@@ -1655,7 +1418,10 @@ fn validate(
             other => {
                 c.err(
                     f.kind.span(),
-                    format!("unknown fault kind `{other}`; known kinds: {FAULT_KINDS}"),
+                    format!(
+                        "unknown fault kind `{other}`; known kinds: {}",
+                        crate::fault::known_kinds()
+                    ),
                 );
                 continue;
             }
