@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`scenario`] | scenario files: schema, `--set` overrides, validation with located errors |
 //! | [`fault`] | the fault catalogue: kinds, the keys each takes, their targets |
+//! | [`harness`] | the chaos harness: the repro line |
 //! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
 //! | [`lifecycle`] | the tenant lifecycle state machine (provision → active ↔ dormant → suspend → destroy) |
@@ -32,6 +33,7 @@ pub mod db;
 pub mod determinism;
 pub mod explain;
 pub mod fault;
+pub mod harness;
 pub mod lifecycle;
 pub mod outcome;
 pub mod placement;

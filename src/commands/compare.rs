@@ -11,10 +11,11 @@
 //! bytes, the flags and the tenantsim version) and cover the grid exactly once, and writes
 //! what a single machine would have written, byte for byte.
 
-use super::load::{load_as, shell_quote};
+use super::load::load_as;
 use super::out::OutDir;
 use crate::cli::{CompareArgs, MergeArgs};
 use crate::exit;
+use models::harness::repro::{self, shell_quote};
 use models::run::RunOutput;
 use models::scenario::Scenario;
 use reports::compare::{
@@ -177,7 +178,7 @@ pub fn spec_command(spec: &CompareSpec) -> String {
 fn run_command(spec: &CompareSpec, variant: usize, seed: u64) -> String {
     let mut sets = spec.sets.clone();
     sets.extend(spec.variants[variant].sets.iter().cloned());
-    super::run::repro_command(&spec.file, seed, spec.scenario_variant.as_deref(), &sets)
+    repro::command(&spec.file, seed, spec.scenario_variant.as_deref(), &sets)
 }
 
 /// Reduces a run to the numbers a comparison needs (see [`RunMetrics`] for definitions).
@@ -273,7 +274,7 @@ pub fn compare(a: CompareArgs) -> i32 {
         eprintln!("tenantsim: error: {msg}");
         exit::INVALID_INPUT
     };
-    let seeds = match super::check::parse_seeds(&a.seeds) {
+    let seeds = match super::seeds::parse_seeds(&a.seeds) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };

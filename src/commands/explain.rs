@@ -5,6 +5,7 @@
 use crate::cli::ExplainArgs;
 use crate::exit;
 use models::explain::{counterfactual, explain as analyse, removal};
+use models::harness::repro::shell_quote;
 use models::run::RunOptions;
 
 /// Runs `tenantsim explain`.
@@ -73,12 +74,12 @@ pub fn explain(a: ExplainArgs) -> i32 {
                     println!(
                         "\nnext: measure what {} cost the others: tenantsim explain {} --seed {seed}{} --without {}",
                         u.tenant,
-                        super::load::shell_quote(&a.scenario.file.display().to_string()),
+                        shell_quote(&a.scenario.file.display().to_string()),
                         a.scenario.variant
                             .as_deref()
-                            .map(|v| format!(" --variant {}", super::load::shell_quote(v)))
+                            .map(|v| format!(" --variant {}", shell_quote(v)))
                             .unwrap_or_default(),
-                        super::load::shell_quote(&u.tenant)
+                        shell_quote(&u.tenant)
                     );
                 }
             }

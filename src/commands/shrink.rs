@@ -9,9 +9,9 @@
 //! on the seed. Passes repeat until no reduction is kept or the budget of runs is spent. The
 //! result is a valid, commented scenario file; every step is printed.
 
-use super::load::shell_quote;
 use crate::cli::ShrinkArgs;
 use crate::exit;
+use models::harness::repro::shell_quote;
 use models::scenario::{load_str, Override, Scenario};
 use sim::SimDuration;
 use toml_edit::{DocumentMut, Item, Value};
@@ -356,7 +356,7 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         out = shell_quote(&out_name),
     );
     let body = doc.to_string();
-    if let Err(e) = super::run::write_file(&a.out, &(header + &body)) {
+    if let Err(e) = super::write::write_file(&a.out, &(header + &body)) {
         eprintln!("tenantsim: error: cannot write {}: {e}", a.out.display());
         return exit::INVALID_INPUT;
     }

@@ -1,0 +1,6 @@
+//! # The chaos harness: runs, judges, explains and replays
+//!
+//! What the product does with the simulated world: the repro line every failure prints.
+//! The harness sits above the platform and the recording and below the binary; it does no I/O.
+
+pub mod repro;
