@@ -29,8 +29,7 @@ use sim::{Digest, Observer, SimDuration, SimTime};
 
 /// Events between two checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 1 << 14;
-/// Most checkpoints kept per run (2^18 × 2^14 events ≈ 4 × 10^9 events covered; 6 MB).
-pub const MAX_CHECKPOINTS: usize = 1 << 18;
+pub use crate::run::MAX_CHECKPOINTS;
 /// Most events traced per side when localising a divergence.
 pub const MAX_TRACED: u64 = 2 * CHECKPOINT_EVERY;
 

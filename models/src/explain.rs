@@ -16,6 +16,7 @@
 //! difference in p99 and failed requests: damage attributable to `X`, measured, not guessed
 //! from co-location.
 
+use crate::harness::blast;
 use crate::outcome::CAUSES;
 use crate::platform::probe::Snapshot;
 use crate::population::Population;
@@ -915,9 +916,9 @@ pub fn counterfactual(
         }
     };
     let without = run_with(sc, seed, &o)?;
-    let targets: Vec<&str> = sc.faults.iter().filter_map(|f| f.kind.tenant()).collect();
+    let targets = blast::fault_targets(&sc.faults);
     let skip = |i: usize, id: &str| -> bool {
-        matches!(what, Removal::Tenant(t) if *t as usize == i) || targets.contains(&id)
+        matches!(what, Removal::Tenant(t) if *t as usize == i) || !blast::is_bystander(id, &targets)
     };
     let failed = |r: &TenantRow| r.outcomes.shed_503 + r.outcomes.errors_5xx + r.outcomes.timeouts;
     let mut n = 0usize;
@@ -937,8 +938,8 @@ pub fn counterfactual(
         n += 1;
         f1 += failed(x);
         f0 += failed(y);
-        b1 += usize::from(!x.slo_breaches.is_empty());
-        b0 += usize::from(!y.slo_breaches.is_empty());
+        b1 += usize::from(blast::breaches_an_slo(x));
+        b0 += usize::from(blast::breaches_an_slo(y));
         p99_sum += x.p99_ms - y.p99_ms;
         top.push((x.id.clone(), x.p99_ms, y.p99_ms, failed(x), failed(y)));
     }

@@ -15,6 +15,7 @@ use super::load::load_as;
 use super::out::OutDir;
 use crate::cli::{CompareArgs, MergeArgs};
 use crate::exit;
+use models::harness::blast;
 use models::harness::repro::{self, shell_quote};
 use models::run::RunOutput;
 use models::scenario::Scenario;
@@ -184,13 +185,13 @@ fn run_command(spec: &CompareSpec, variant: usize, seed: u64) -> String {
 /// Reduces a run to the numbers a comparison needs (see [`RunMetrics`] for definitions).
 pub fn metrics_of(sc: &Scenario, variant: usize, seed: u64, out: &RunOutput) -> RunMetrics {
     let s = &out.summary;
-    let targets: Vec<&str> = sc.faults.iter().filter_map(|f| f.kind.tenant()).collect();
+    let targets = blast::fault_targets(&sc.faults);
     let bystanders = || {
         s.tenants
             .iter()
-            .filter(|t| !targets.contains(&t.id.as_str()))
+            .filter(|t| blast::is_bystander(&t.id, &targets))
     };
-    let blast_radius = bystanders().filter(|t| !t.slo_breaches.is_empty()).count() as u32;
+    let blast_radius = blast::blast_radius(&s.tenants, &targets);
     let worst_bystander_p99_ms = bystanders()
         .filter(|t| t.outcomes.ok >= MIN_OK_FOR_P99)
         .map(|t| t.p99_ms)
