@@ -162,7 +162,7 @@ pub struct ControlRt {
 }
 
 /// A control-plane operation (run when the control plane can answer).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CpOp {
     /// Place and create a tenant.
     Provision(u32),
@@ -367,7 +367,7 @@ impl Platform {
     }
 
     /// Every cell beats; the control plane records beats it can receive.
-    pub(super) fn on_heartbeat(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+    pub(super) fn on_heartbeats_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
         if self.ctl.up {
             for c in 0..self.ctl.last_beat.len() {
                 if !self.ctl.down[c] {
@@ -435,12 +435,11 @@ impl Platform {
         }
         let _ = now;
         let d = self.ctl.call_latency();
-        q.schedule_in(d, Ev::ControlOpDone { op: op_code(op) });
+        q.schedule_in(d, Ev::ControlOpDone { op });
     }
 
     /// A control-plane operation's call completed.
-    pub(super) fn on_control_op_done(&mut self, now: SimTime, code: u64, q: &mut EventQueue<Ev>) {
-        let op = op_decode(code);
+    pub(super) fn on_control_op_done(&mut self, now: SimTime, op: CpOp, q: &mut EventQueue<Ev>) {
         if !self.ctl.up {
             self.ctl.backlog.push(op);
             return;
@@ -587,7 +586,7 @@ impl Platform {
     }
 
     /// The edge polls for config versions it is missing.
-    pub(super) fn on_config_poll(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+    pub(super) fn on_config_poll_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
         if self.ctl.edge_reach().is_ok() {
             for t in 0..self.ctl.config_version.len() as u32 {
                 let v = self.ctl.config_version[t as usize];
@@ -780,22 +779,16 @@ impl Platform {
 }
 
 /// Packs a control-plane operation into an event word.
-fn op_code(op: CpOp) -> u64 {
-    match op {
-        CpOp::Provision(t) => t as u64,
-        CpOp::ConfigChange(f) => (1 << 60) | f as u64,
-        CpOp::Suspend(t, on) => (2 << 60) | ((on as u64) << 32) | t as u64,
-        CpOp::Migrate(f) => (3 << 60) | f as u64,
-    }
-}
-
-fn op_decode(w: u64) -> CpOp {
-    let lo = w as u32;
-    match w >> 60 {
-        0 => CpOp::Provision(lo),
-        1 => CpOp::ConfigChange(lo),
-        2 => CpOp::Suspend(lo, (w >> 32) & 1 == 1),
-        _ => CpOp::Migrate(lo),
+impl CpOp {
+    /// The operation as one word: what the event digest hashes (frozen: golden digests rest
+    /// on it) and what `describe` prints.
+    pub fn code(self) -> u64 {
+        match self {
+            CpOp::Provision(t) => t as u64,
+            CpOp::ConfigChange(f) => (1 << 60) | f as u64,
+            CpOp::Suspend(t, on) => (2 << 60) | ((on as u64) << 32) | t as u64,
+            CpOp::Migrate(f) => (3 << 60) | f as u64,
+        }
     }
 }
 

@@ -13,9 +13,6 @@ use crate::scheduler::CellQueue;
 use crate::slab::{Id, Slab};
 use sim::{Bits, Dist, EventQueue, RngStream, SimDuration, SimTime, SplitMix};
 
-/// Marks a DB token as a job's (attempt tokens never have the top bit set).
-pub(super) const JOB_BIT: u64 = 1 << 63;
-
 /// One job.
 pub(super) struct Job {
     tenant: u32,
@@ -152,7 +149,7 @@ impl Platform {
             self.recorder.meter(t, 0, work, 0);
             self.cells[cell as usize]
                 .db
-                .submit(now, JOB_BIT | p.payload.word(), work);
+                .submit(now, super::DbToken::Job(p.payload).word(), work);
             self.reschedule_db(now, cell, q);
         }
     }
@@ -161,11 +158,10 @@ impl Platform {
     pub(super) fn job_db_done(
         &mut self,
         now: SimTime,
-        token: u64,
+        id: Id,
         db_ok: bool,
         q: &mut EventQueue<Ev>,
     ) {
-        let id = Id::from_word(token & !JOB_BIT);
         let Some(j) = self.jobs.jobs.get_mut(id) else {
             return;
         };

@@ -113,8 +113,8 @@ pub enum Ev {
     },
     /// A control-plane operation's call completed.
     ControlOpDone {
-        /// Packed operation.
-        op: u64,
+        /// The operation.
+        op: control::CpOp,
     },
     /// A cohort asked to be provisioned.
     ProvisionRequested {
@@ -152,12 +152,12 @@ pub enum Ev {
         /// Tenant.
         tenant: u32,
     },
-    /// The KMS answered a cell (0 ok, 1 key disabled, 2 unreachable).
+    /// The KMS answered a cell.
     KmsAnswered {
         /// Attempt.
         att: Id,
         /// Answer.
-        code: u8,
+        answer: kms::KmsAnswer,
     },
     /// A DB call across a partition gave up.
     DbCallFailed {
@@ -234,7 +234,10 @@ impl sim::Event for Ev {
             Ev::WindowClosed { window } => (10, window as u64),
             Ev::HeartbeatsDue => (11, 0),
             Ev::RouteRefreshed { tenant, ok } => (12, ((ok as u64) << 32) | tenant as u64),
-            Ev::ControlOpDone { op } => (13, op & ((1 << 58) - 1) ^ (op >> 58)),
+            Ev::ControlOpDone { op } => {
+                let w = op.code();
+                (13, w & ((1 << 58) - 1) ^ (w >> 58))
+            }
             Ev::ProvisionRequested { first, count } => (14, ((count as u64) << 32) | first as u64),
             Ev::TenantCreated { tenant } => (15, tenant as u64),
             Ev::ConfigPushed { tenant, version } => (16, ((version as u64) << 32) | tenant as u64),
@@ -242,7 +245,7 @@ impl sim::Event for Ev {
             Ev::MigrationBackfilled { tenant } => (18, tenant as u64),
             Ev::RoutePushed { tenant } => (19, tenant as u64),
             Ev::MigrationFinalised { tenant } => (20, tenant as u64),
-            Ev::KmsAnswered { att, code } => (21, att.word() ^ ((code as u64) << 56)),
+            Ev::KmsAnswered { att, answer } => (21, att.word() ^ ((answer.code() as u64) << 56)),
             Ev::DbCallFailed { att } => (22, att.word()),
             Ev::AttemptLost { att } => (23, att.word()),
             Ev::JobStored { job, ok } => (24, job.word() ^ ((ok as u64) << 56)),
@@ -278,7 +281,7 @@ impl Ev {
                     if ok { "ok" } else { "failed" }
                 )
             }
-            Ev::ControlOpDone { op } => format!("control plane operation {op:#x}"),
+            Ev::ControlOpDone { op } => format!("control plane operation {:#x}", op.code()),
             Ev::ProvisionRequested { first, count } => {
                 format!("control plane provisioning of tenants #{first}..+{count}")
             }
@@ -290,8 +293,13 @@ impl Ev {
             Ev::MigrationBackfilled { tenant }
             | Ev::RoutePushed { tenant }
             | Ev::MigrationFinalised { tenant } => format!("migration of tenant #{tenant}"),
-            Ev::KmsAnswered { att, code } => {
-                format!("attempt {}:{} KMS answer {code}", att.slot, att.gen)
+            Ev::KmsAnswered { att, answer } => {
+                format!(
+                    "attempt {}:{} KMS answer {}",
+                    att.slot,
+                    att.gen,
+                    answer.code()
+                )
             }
             Ev::DbCallFailed { att } => format!("attempt {}:{} DB call", att.slot, att.gen),
             Ev::AttemptLost { att } => format!("attempt {}:{} at the edge", att.slot, att.gen),
@@ -309,8 +317,45 @@ impl Ev {
 }
 
 const NO_USER: u32 = u32::MAX;
-/// Marks a DB token as a migration's replicated write (attempt tokens never set it).
-const REPLICA_BIT: u64 = 1 << 62;
+
+/// Whose query a cell's DB is running. The DB carries it as an opaque word; only
+/// [`DbToken::word`] and [`DbToken::from_word`] know the tag bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DbToken {
+    /// A request attempt's query.
+    Attempt(Id),
+    /// A migration's write replicated to the destination cell (nobody waits for it).
+    Replica(Id),
+    /// A background job's DB work.
+    Job(Id),
+}
+
+impl DbToken {
+    /// Tags a job's token (attempt and replica tokens never set it).
+    const JOB_BIT: u64 = 1 << 63;
+    /// Tags a replicated write's token (attempt tokens never set it).
+    const REPLICA_BIT: u64 = 1 << 62;
+
+    #[inline]
+    fn word(self) -> u64 {
+        match self {
+            DbToken::Attempt(id) => id.word(),
+            DbToken::Replica(id) => Self::REPLICA_BIT | id.word(),
+            DbToken::Job(id) => Self::JOB_BIT | id.word(),
+        }
+    }
+
+    #[inline]
+    fn from_word(w: u64) -> DbToken {
+        if w & Self::JOB_BIT != 0 {
+            DbToken::Job(Id::from_word(w & !Self::JOB_BIT))
+        } else if w & Self::REPLICA_BIT != 0 {
+            DbToken::Replica(Id::from_word(w & !Self::REPLICA_BIT))
+        } else {
+            DbToken::Attempt(Id::from_word(w))
+        }
+    }
+}
 /// Salt that separates a request's client sub-stream from its cost sub-stream.
 const CLIENT_SALT: u64 = 0xC11E_4700_5EED_0001;
 
@@ -1490,7 +1535,9 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.phase(now, att, "db_wait");
         }
-        self.cells[cell].db.submit(now, att.word(), work);
+        self.cells[cell]
+            .db
+            .submit(now, DbToken::Attempt(att).word(), work);
         self.reschedule_db(now, cell as u32, q);
         // During a migration's backfill, writes are also applied at the new cell's DB.
         if writes {
@@ -1500,7 +1547,7 @@ impl Platform {
                 if from as usize == cell {
                     self.cells[to as usize]
                         .db
-                        .submit(now, REPLICA_BIT | att.word(), work);
+                        .submit(now, DbToken::Replica(att).word(), work);
                     self.reschedule_db(now, to, q);
                 }
             }
@@ -1535,20 +1582,22 @@ impl Platform {
         ended.clear();
         self.cells[cell as usize].db.poll(now, &mut ended);
         for &(tok, end, started) in &ended {
-            if tok & jobs::JOB_BIT != 0 {
-                if end != QueryEnd::AcquireTimeout {
-                    self.cells[cell as usize].db.release(now);
+            let att = match DbToken::from_word(tok) {
+                DbToken::Job(job) => {
+                    if end != QueryEnd::AcquireTimeout {
+                        self.cells[cell as usize].db.release(now);
+                    }
+                    self.job_db_done(now, job, end == QueryEnd::Done, q);
+                    continue;
                 }
-                self.job_db_done(now, tok, end == QueryEnd::Done, q);
-                continue;
-            }
-            if tok & REPLICA_BIT != 0 {
-                if end != QueryEnd::AcquireTimeout {
-                    self.cells[cell as usize].db.release(now);
+                DbToken::Replica(_) => {
+                    if end != QueryEnd::AcquireTimeout {
+                        self.cells[cell as usize].db.release(now);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let att = Id::from_word(tok);
+                DbToken::Attempt(att) => att,
+            };
             if end != QueryEnd::AcquireTimeout {
                 if let Some(tr) = self.tracer.as_deref_mut() {
                     tr.db_started(att, started);
@@ -1949,21 +1998,62 @@ impl sim::Model for Platform {
     }
 }
 
+/// Handlers named after their events, for the events whose work is a step shared with
+/// other paths (a new request, an attempt, the next query, the end of an attempt).
+impl Platform {
+    #[inline]
+    fn on_user_ready(&mut self, now: SimTime, tenant: u32, user: u32, q: &mut EventQueue<Ev>) {
+        self.new_request(now, tenant, user, q)
+    }
+
+    #[inline]
+    fn on_retry_due(&mut self, now: SimTime, req: Id, q: &mut EventQueue<Ev>) {
+        self.start_attempt(now, req, q)
+    }
+
+    #[inline]
+    fn on_service_finished(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
+        self.next_query(now, att, q)
+    }
+
+    #[inline]
+    fn on_fault_started(&mut self, now: SimTime, fault: u32, q: &mut EventQueue<Ev>) {
+        self.on_fault(now, fault, true, q)
+    }
+
+    #[inline]
+    fn on_fault_ended(&mut self, now: SimTime, fault: u32, q: &mut EventQueue<Ev>) {
+        self.on_fault(now, fault, false, q)
+    }
+
+    /// A DB call across a cut link gave up: the query failed as unreachable.
+    #[inline]
+    fn on_db_call_failed(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
+        self.query_done(now, att, Err(Cause::Unreachable), q)
+    }
+
+    /// The edge gave up on an attempt (its timeout passed first).
+    #[inline]
+    fn on_attempt_lost(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
+        self.end_attempt(now, att, Outcome::TimedOut, false, q)
+    }
+}
+
 impl Platform {
     #[inline]
     fn dispatch(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
         match ev {
             Ev::RequestArrived { tenant } => self.on_arrival(now, tenant, q),
-            Ev::UserReady { tenant, user } => self.new_request(now, tenant, user, q),
-            Ev::RetryDue { req } => self.start_attempt(now, req, q),
+            Ev::UserReady { tenant, user } => self.on_user_ready(now, tenant, user, q),
+            Ev::RetryDue { req } => self.on_retry_due(now, req, q),
             Ev::TimeoutsDue { class } => self.on_timeouts_due(now, class, q),
-            Ev::ServiceFinished { att } => self.next_query(now, att, q),
+            Ev::ServiceFinished { att } => self.on_service_finished(now, att, q),
             Ev::DbWoke { cell } => self.on_db_woke(now, cell, q),
             Ev::DbLatencyElapsed { att } => self.on_db_latency_elapsed(now, att, q),
-            Ev::FaultStarted { fault } => self.on_fault(now, fault, true, q),
-            Ev::FaultEnded { fault } => self.on_fault(now, fault, false, q),
+            Ev::FaultStarted { fault } => self.on_fault_started(now, fault, q),
+            Ev::FaultEnded { fault } => self.on_fault_ended(now, fault, q),
             Ev::WindowClosed { window } => self.on_window_closed(now, window, q),
-            Ev::HeartbeatsDue => self.on_heartbeat(now, q),
+            Ev::HeartbeatsDue => self.on_heartbeats_due(now, q),
             Ev::RouteRefreshed { tenant, ok } => self.on_route_refreshed(now, tenant, ok, q),
             Ev::ControlOpDone { op } => self.on_control_op_done(now, op, q),
             Ev::ProvisionRequested { first, count } => {
@@ -1971,13 +2061,13 @@ impl Platform {
             }
             Ev::TenantCreated { tenant } => self.on_tenant_created(now, tenant, q),
             Ev::ConfigPushed { tenant, version } => self.on_config_pushed(now, tenant, version),
-            Ev::ConfigPollDue => self.on_config_poll(now, q),
+            Ev::ConfigPollDue => self.on_config_poll_due(now, q),
             Ev::MigrationBackfilled { tenant } => self.on_migration_backfilled(now, tenant, q),
             Ev::RoutePushed { tenant } => self.on_route_pushed(now, tenant),
             Ev::MigrationFinalised { tenant } => self.on_migration_finalised(now, tenant),
-            Ev::KmsAnswered { att, code } => self.on_kms_answered(now, att, code, q),
-            Ev::DbCallFailed { att } => self.query_done(now, att, Err(Cause::Unreachable), q),
-            Ev::AttemptLost { att } => self.end_attempt(now, att, Outcome::TimedOut, false, q),
+            Ev::KmsAnswered { att, answer } => self.on_kms_answered(now, att, answer, q),
+            Ev::DbCallFailed { att } => self.on_db_call_failed(now, att, q),
+            Ev::AttemptLost { att } => self.on_attempt_lost(now, att, q),
             Ev::JobStored { job, ok } => self.on_job_stored(now, job, ok, q),
             Ev::JobRetryDue { job } => self.on_job_retry_due(now, job, q),
             Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),
