@@ -11,6 +11,7 @@
 //! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
 //! | [`lifecycle`] | the tenant lifecycle state machine (provision → active ↔ dormant → suspend → destroy) |
+//! | [`link`] | whether a dependency call gets through: up, or cut (hang or reject) |
 //! | [`placement`] | placing new tenants onto cells by a pluggable policy (nine of them), and a cell's capacity |
 //! | [`token_bucket`] | per-tenant edge rate limiter with exact Retry-After |
 //! | [`scheduler`] | a cell's request queue: FIFO, DRR, per-tenant caps |
@@ -35,6 +36,7 @@ pub mod explain;
 pub mod fault;
 pub mod harness;
 pub mod lifecycle;
+pub mod link;
 pub mod outcome;
 pub mod placement;
 pub mod platform;

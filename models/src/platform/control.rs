@@ -23,6 +23,7 @@
 
 use super::{Ev, Platform};
 use crate::lifecycle::{Cause as LCause, Lifecycle, TenantState, TransitionLog};
+use crate::link::{Call, Link};
 use crate::placement::{CellView, PlacementPolicy, TenantInfo, ANY_REGION};
 use crate::slab::Id;
 use sim::{Dist, EventQueue, RngStream, SimDuration, SimTime};
@@ -95,8 +96,8 @@ pub struct ControlCounts {
 pub struct ControlRt {
     /// Answering (no outage).
     pub up: bool,
-    /// Partition edge↔control plane, and whether it rejects.
-    pub edge_cut: Option<bool>,
+    /// The link edge → control plane (cut by an `edge|control_plane` partition).
+    pub edge_cut: Link,
     pub(super) latency: Dist,
     pub(super) provision_time: Dist,
     pub(super) push_delay: Dist,
@@ -180,15 +181,10 @@ impl ControlRt {
         SimDuration::from_nanos_f64(self.latency.sample(&mut self.rng))
     }
 
-    /// Whether the edge can reach the control plane now; `Err(reject)` when it cannot.
-    pub(super) fn edge_reach(&self) -> Result<(), bool> {
-        if !self.up {
-            return Err(false);
-        }
-        match self.edge_cut {
-            Some(reject) => Err(reject),
-            None => Ok(()),
-        }
+    /// What a call from the edge to the control plane does now (a control plane that is
+    /// down answers nothing: the call hangs).
+    pub(super) fn edge_call(&self) -> Call {
+        self.edge_cut.unless_down(self.up).call()
     }
 
     /// Records a lifecycle transition of `t`; an illegal one is a bug (exit 3).
@@ -284,8 +280,8 @@ impl Platform {
         let _ = now;
         self.ctl.edge_routes[t as usize].refreshing = true;
         self.ctl.counts.route_refreshes += 1;
-        match self.ctl.edge_reach() {
-            Ok(()) => {
+        match self.ctl.edge_call() {
+            Call::Reach => {
                 let d = self.ctl.call_latency();
                 q.schedule_in(
                     d,
@@ -295,8 +291,8 @@ impl Platform {
                     },
                 );
             }
-            Err(reject) => {
-                let d = if reject {
+            call @ (Call::Reject | Call::Hang) => {
+                let d = if call == Call::Reject {
                     SimDuration::ZERO
                 } else {
                     self.ctl.call_timeout
@@ -321,7 +317,8 @@ impl Platform {
         q: &mut EventQueue<Ev>,
     ) {
         // The control plane may have gone away while the answer was in flight.
-        let ok = ok && self.ctl.edge_reach().is_ok() && self.ctl.lifecycle[t as usize].is_some();
+        let ok =
+            ok && self.ctl.edge_call() == Call::Reach && self.ctl.lifecycle[t as usize].is_some();
         let e = &mut self.ctl.edge_routes[t as usize];
         e.refreshing = false;
         if ok {
@@ -579,7 +576,7 @@ impl Platform {
 
     /// A pushed config reaches the edge (unless the edge cannot hear the control plane).
     pub(super) fn on_config_pushed(&mut self, now: SimTime, t: u32, version: u32) {
-        if self.ctl.edge_reach().is_err() {
+        if self.ctl.edge_call() != Call::Reach {
             return; // lost; the poll will catch up
         }
         self.apply_config(now, t, version);
@@ -587,7 +584,7 @@ impl Platform {
 
     /// The edge polls for config versions it is missing.
     pub(super) fn on_config_poll_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
-        if self.ctl.edge_reach().is_ok() {
+        if self.ctl.edge_call() == Call::Reach {
             for t in 0..self.ctl.config_version.len() as u32 {
                 let v = self.ctl.config_version[t as usize];
                 if self.ctl.edge_config_version[t as usize] < v {
@@ -701,7 +698,7 @@ impl Platform {
 
     /// The new route reaches the edge (unless it cannot hear the control plane).
     pub(super) fn on_route_pushed(&mut self, now: SimTime, t: u32) {
-        if self.ctl.edge_reach().is_err() {
+        if self.ctl.edge_call() != Call::Reach {
             return;
         }
         let e = &mut self.ctl.edge_routes[t as usize];

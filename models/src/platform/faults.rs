@@ -9,6 +9,7 @@
 
 use super::{control, Ev, Platform};
 use crate::fault::FaultKind;
+use crate::link::Link;
 use sim::{EventQueue, SimTime};
 
 impl Platform {
@@ -59,7 +60,7 @@ impl Platform {
                 reject,
             } => {
                 use crate::fault::PartitionKind as P;
-                let cut = active.then_some(*reject);
+                let cut = Link::partitioned(active, *reject);
                 let (kind, cells) = (*kind, cells.clone());
                 match kind {
                     P::EdgeControlPlane => self.ctl.edge_cut = cut,

@@ -9,6 +9,7 @@
 //! caps on jobs in service, so that one tenant's flood or poison does not block the others.
 
 use super::{Ev, Platform};
+use crate::link::{Call, Link};
 use crate::scheduler::CellQueue;
 use crate::slab::{Id, Slab};
 use sim::{Bits, Dist, EventQueue, RngStream, SimDuration, SimTime, SplitMix};
@@ -58,7 +59,8 @@ pub struct JobsRt {
     pub(super) storage_per_mb: Dist,
     pub(super) storage_errors: f64,
     pub(super) storage_timeout: SimDuration,
-    pub(super) storage_cut: Vec<Option<bool>>,
+    /// Per cell, the link cell → object storage.
+    pub(super) storage_cut: Vec<Link>,
     /// Run seed (mixed into every job's sub-stream).
     pub(super) seq: u64,
     /// Jobs created so far per tenant.
@@ -170,16 +172,16 @@ impl Platform {
             return;
         }
         let cell = j.cell as usize;
-        match self.jobs.storage_cut[cell] {
-            Some(reject) => {
-                let d = if reject {
+        match self.jobs.storage_cut[cell].call() {
+            call @ (Call::Reject | Call::Hang) => {
+                let d = if call == Call::Reject {
                     SimDuration::ZERO
                 } else {
                     self.jobs.storage_timeout
                 };
                 q.schedule_in(d, Ev::JobStored { job: id, ok: false });
             }
-            None => {
+            Call::Reach => {
                 let mb = j.bytes / 1e6;
                 let d = self.jobs.storage_base.sample(&mut j.rng)
                     + self.jobs.storage_per_mb.sample(&mut j.rng) * mb;

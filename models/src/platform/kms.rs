@@ -31,6 +31,7 @@ impl KmsAnswer {
     }
 }
 use crate::breaker::{Admit, BreakerSet};
+use crate::link::{Call, Link};
 use crate::outcome::{Cause, Outcome};
 use crate::slab::Id;
 use sim::{Dist, EventQueue, RngStream, SimDuration, SimTime};
@@ -43,8 +44,8 @@ pub struct KmsRt {
     pub(super) timeout: SimDuration,
     /// Answering (no outage).
     pub up: bool,
-    /// Cells cut from the KMS, and whether the cut rejects.
-    pub(super) cut: Vec<Option<bool>>,
+    /// Per cell, the link cell → KMS.
+    pub(super) cut: Vec<Link>,
     /// Key enabled, per tenant.
     pub(super) enabled: Vec<bool>,
     /// Per cell, per tenant: when the cached data key expires.
@@ -83,13 +84,9 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.phase(now, att, "kms");
         }
-        let reachable = if !self.kms.up {
-            Some(false)
-        } else {
-            self.kms.cut[cell]
-        };
-        match reachable {
-            None => {
+        // A KMS that is down answers nothing: the call hangs.
+        match self.kms.cut[cell].unless_down(self.kms.up).call() {
+            Call::Reach => {
                 let d = SimDuration::from_nanos_f64(self.kms.latency.sample(&mut self.kms.rng));
                 let ok = self.kms.enabled[t as usize];
                 let answer = if ok {
@@ -99,8 +96,8 @@ impl Platform {
                 };
                 q.schedule_in(d, Ev::KmsAnswered { att, answer });
             }
-            Some(reject) => {
-                let d = if reject {
+            call @ (Call::Reject | Call::Hang) => {
+                let d = if call == Call::Reject {
                     SimDuration::ZERO
                 } else {
                     self.kms.timeout

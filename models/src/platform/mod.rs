@@ -35,6 +35,7 @@ pub mod probe;
 use crate::breaker::{Admit, BreakerSet};
 use crate::db::{Db, QueryEnd};
 use crate::fault::FaultKind;
+use crate::link::{Call, Link};
 use crate::outcome::{Cause, Outcome};
 use crate::population::Population;
 use crate::record::Recorder;
@@ -437,10 +438,10 @@ struct Cell {
     db_busy_at_window_start: f64,
     /// Tenant → index in this cell's queue (`u32::MAX`: not yet seen here).
     local_of: Vec<u32>,
-    /// Partition cell↔DB: `Some(reject)`.
-    db_cut: Option<bool>,
-    /// Partition edge↔cell: `Some(reject)`.
-    edge_cut: Option<bool>,
+    /// The link cell → DB (cut by a `cell|db` partition).
+    db_cut: Link,
+    /// The link edge → cell (cut by an `edge|cell` partition).
+    edge_cut: Link,
     breaker: Option<BreakerSet>,
     latency: Option<Dist>,
     /// Active injected DB error rates: (only this tenant, or all; fraction).
@@ -571,8 +572,8 @@ impl Platform {
                 db_timer: None,
                 db_busy_at_window_start: 0.0,
                 local_of: Vec::new(),
-                db_cut: None,
-                edge_cut: None,
+                db_cut: Link::Up,
+                edge_cut: Link::Up,
                 breaker: p
                     .db
                     .breaker
@@ -739,7 +740,7 @@ impl Platform {
         };
         let ctl = control::ControlRt {
             up: true,
-            edge_cut: None,
+            edge_cut: Link::Up,
             latency: cp.latency.clone(),
             provision_time: cp.provision_time.clone(),
             push_delay: cp.push_delay.clone(),
@@ -852,7 +853,7 @@ impl Platform {
             ttl: sc.kms.data_key_ttl,
             timeout: sc.kms.timeout,
             up: true,
-            cut: vec![None; n_cells],
+            cut: vec![Link::Up; n_cells],
             enabled: vec![true; n],
             // Data keys were fetched at staggered times before the run (like routes), so
             // that they do not all expire together at t = TTL.
@@ -934,7 +935,7 @@ impl Platform {
             storage_per_mb: sc.object_storage.latency_per_mb.clone(),
             storage_errors: sc.object_storage.errors,
             storage_timeout: sc.object_storage.timeout,
-            storage_cut: vec![None; n_cells],
+            storage_cut: vec![Link::Up; n_cells],
             seq: seed,
             per_tenant_seq: vec![0; n],
             done: 0,
@@ -1385,12 +1386,12 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.delivered(att, cell);
         }
-        match self.cells[cell as usize].edge_cut {
-            Some(true) => {
+        match self.cells[cell as usize].edge_cut.call() {
+            Call::Reject => {
                 self.end_attempt(now, att, Outcome::Failed(Cause::Unreachable), false, q);
                 return;
             }
-            Some(false) => {
+            Call::Hang => {
                 // The call hangs: the edge gives up at the client's timeout.
                 if let Some(tr) = self.tracer.as_deref_mut() {
                     tr.phase(now, att, "edge_to_cell");
@@ -1399,7 +1400,7 @@ impl Platform {
                 q.schedule_in(timeout, Ev::AttemptLost { att });
                 return;
             }
-            None => {}
+            Call::Reach => {}
         }
         if self.ctl.down[cell as usize] {
             self.end_attempt(now, att, Outcome::Failed(Cause::CellDown), false, q);
@@ -1518,19 +1519,19 @@ impl Platform {
             .max(0.0) as u64;
         a.db_ns += work;
         let (t, writes) = (a.tenant, self.classes[a.class as usize].writes);
-        match self.cells[cell].db_cut {
-            Some(true) => {
+        match self.cells[cell].db_cut.call() {
+            Call::Reject => {
                 self.query_done(now, att, Err(Cause::Unreachable), q);
                 return;
             }
-            Some(false) => {
+            Call::Hang => {
                 if let Some(tr) = self.tracer.as_deref_mut() {
                     tr.phase(now, att, "db_call");
                 }
                 q.schedule_in(self.db_partition_timeout, Ev::DbCallFailed { att });
                 return;
             }
-            None => {}
+            Call::Reach => {}
         }
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.phase(now, att, "db_wait");
