@@ -5,4 +5,9 @@
 //! The harness sits above the platform and the recording and below the binary; it does no I/O.
 
 pub mod blast;
+pub mod determinism;
+pub mod explain;
 pub mod repro;
+pub mod run;
+pub mod slo;
+pub mod verdicts;

@@ -31,8 +31,6 @@
 
 pub mod breaker;
 pub mod db;
-pub mod determinism;
-pub mod explain;
 pub mod fault;
 pub mod harness;
 pub mod lifecycle;
@@ -43,12 +41,9 @@ pub mod platform;
 pub mod population;
 pub mod record;
 pub mod retry;
-pub mod run;
 pub mod scenario;
 pub mod scheduler;
 pub mod slab;
-pub mod slo;
 pub mod token_bucket;
 pub mod trace;
-pub mod verdicts;
 pub mod workload;

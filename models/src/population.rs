@@ -20,7 +20,7 @@
 //! places those). The policy sees each tenant's *predicted* load ([`predicted_load`]) and
 //! each cell's capacity from [`crate::placement::capacity`].
 
-use crate::placement::{capacity, CellView, TenantInfo, ANY_REGION};
+use crate::placement::{CellView, TenantInfo, ANY_REGION};
 use crate::scenario::{cohort_member_id, Scenario};
 use crate::workload::{Arrival, LoadShape, Spike};
 use sim::RngStream;
@@ -117,7 +117,7 @@ impl Population {
         let cp = &sc.control_plane;
         let mut policy = crate::placement::by_name(&cp.placement, &cp.placement_params)
             .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
-        let cell_capacity = capacity::cell_capacity(sc);
+        let cell_capacity = sc.cell_capacity();
         let region_index = |r: &str| {
             sc.platform
                 .regions

@@ -183,7 +183,7 @@ fn run_all(
             let j = &jobs[i];
             let (name, sc) = &plans[j.file].variants[j.variant];
             let variant = (name != "base").then_some(name.as_str());
-            models::run::run(sc, j.seed, variant)
+            models::harness::run::run(sc, j.seed, variant)
                 .map(|o| o.summary)
                 .map_err(|e| e.to_string())
         },

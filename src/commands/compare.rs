@@ -17,7 +17,7 @@ use crate::cli::{CompareArgs, MergeArgs};
 use crate::exit;
 use models::harness::blast;
 use models::harness::repro::{self, shell_quote};
-use models::run::RunOutput;
+use models::harness::run::RunOutput;
 use models::scenario::Scenario;
 use reports::compare::{
     CompareSpec, Comparison, Partial, RunMetrics, VariantSpec, Vary, COMPARE_SCHEMA_VERSION,
@@ -392,7 +392,7 @@ pub fn compare(a: CompareArgs) -> i32 {
         },
         |i| {
             let (v, seed) = spec.grid_item(items[i]);
-            let out = models::run::run(&scenarios[v], seed, None)
+            let out = models::harness::run::run(&scenarios[v], seed, None)
                 .map_err(|e| format!("{e}\n  repro: {}", run_command(&spec, v, seed)))?;
             Ok(metrics_of(&scenarios[v], v, seed, &out))
         },

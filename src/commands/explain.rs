@@ -1,12 +1,12 @@
 //! `tenantsim explain FILE --seed N [--slo NAME]... [--without TENANT|FAULT]...`: why an SLO
 //! failed on a seed, and what one tenant or fault cost everyone else (a counterfactual run of
-//! the same seed). The analysis lives in `models::explain`; this prints it.
+//! the same seed). The analysis lives in `models::harness::explain`; this prints it.
 
 use crate::cli::ExplainArgs;
 use crate::exit;
-use models::explain::{counterfactual, explain as analyse, removal};
+use models::harness::explain::{counterfactual, explain as analyse, removal};
 use models::harness::repro::shell_quote;
-use models::run::RunOptions;
+use models::harness::run::RunOptions;
 
 /// Runs `tenantsim explain`.
 pub fn explain(a: ExplainArgs) -> i32 {

@@ -3,9 +3,9 @@
 use super::verify::{self, fingerprint, Expected};
 use crate::cli::RunArgs;
 use crate::exit;
-use models::determinism::Checked;
+use models::harness::determinism::Checked;
 use models::harness::repro::shell_quote;
-use models::run::{Inject, RunOptions};
+use models::harness::run::{Inject, RunOptions};
 use std::time::Instant;
 
 /// Runs one scenario.
@@ -37,9 +37,9 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     }
-    // Test hooks (`TENANTSIM_INJECT`, see `models::run::Inject`) are checked like any input.
+    // Test hooks (`TENANTSIM_INJECT`, see `models::harness::run::Inject`) are checked like any input.
     let inject = std::env::var("TENANTSIM_INJECT").ok();
-    if let Some(Err(e)) = inject.as_deref().map(models::run::Inject::parse) {
+    if let Some(Err(e)) = inject.as_deref().map(models::harness::run::Inject::parse) {
         eprintln!("tenantsim: error: TENANTSIM_INJECT: {e}");
         return exit::INVALID_INPUT;
     }
@@ -78,9 +78,9 @@ pub fn run(a: RunArgs) -> i32 {
         opts.clone()
     };
     let first = if a.check_determinism {
-        models::determinism::run_checkpointed(sc, seed, &opts_first)
+        models::harness::determinism::run_checkpointed(sc, seed, &opts_first)
     } else {
-        models::run::run_with(sc, seed, &opts_first).map(|output| Checked {
+        models::harness::run::run_with(sc, seed, &opts_first).map(|output| Checked {
             output,
             checkpoints: Vec::new(),
         })
@@ -212,7 +212,7 @@ pub fn run(a: RunArgs) -> i32 {
 /// Writes every report of a run into `dir`.
 fn write_outputs(
     dir: &mut super::out::OutDir,
-    out: &models::run::RunOutput,
+    out: &models::harness::run::RunOutput,
     scenario_text: &str,
     repro: &str,
 ) -> Result<(), super::out::OutError> {

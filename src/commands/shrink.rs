@@ -273,7 +273,7 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         let t = d.to_string();
         let sc = load_str(&file, &t, &[]).ok()?;
         *runs += 1;
-        let out = models::run::run(&sc, seed, None).ok()?;
+        let out = models::harness::run::run(&sc, seed, None).ok()?;
         let failed = out
             .summary
             .slos

@@ -66,14 +66,14 @@ pub fn trace(a: TraceArgs) -> i32 {
     // Wall time of the run and of the writing, for the report line; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let opts = models::run::RunOptions {
+    let opts = models::harness::run::RunOptions {
         variant: a.scenario.variant.clone(),
         trace: Some(spec),
         ..Default::default()
     };
-    let mut out = match models::run::run_with(&sc, seed, &opts) {
+    let mut out = match models::harness::run::run_with(&sc, seed, &opts) {
         Ok(out) => out,
-        Err(models::run::RunError::Trace(e)) => {
+        Err(models::harness::run::RunError::Trace(e)) => {
             eprintln!("{file}: error in the trace selection: {e}");
             return exit::INVALID_INPUT;
         }

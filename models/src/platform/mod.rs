@@ -721,8 +721,8 @@ impl Platform {
         let cp = &sc.control_plane;
         let placement = crate::placement::by_name(&cp.placement, &cp.placement_params)
             .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
-        let request_cost = crate::placement::capacity::RequestCost::of_classes(&sc.classes);
-        let cell_capacity = crate::placement::capacity::cell_capacity(sc);
+        let request_cost = sc.request_cost();
+        let cell_capacity = sc.cell_capacity();
         // Tenants placed at the start, per cell: (count, predicted load, spiky).
         let mut placed = vec![(0u32, 0.0f64, 0u32); n_cells];
         for t in pop.tenants.iter().filter(|t| t.provision_at.is_none()) {

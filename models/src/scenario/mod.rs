@@ -24,6 +24,7 @@ pub use values::{Cmp, Metric, Threshold};
 
 use crate::breaker::{BreakerConfig, BreakerScope};
 use crate::fault::{Fault, FaultKind, PartitionKind};
+use crate::placement::capacity::{ClassCost, RequestCost};
 use crate::retry::{Jitter, RetryPolicy};
 use crate::scheduler::SchedulerKind;
 use crate::workload::{Arrival, LoadShape, Spike};
@@ -93,7 +94,7 @@ pub struct Scenario {
 }
 
 /// Thresholds of the metastability detector (`[metastability]`, checked): see
-/// [`crate::verdicts::metastability`].
+/// [`crate::harness::verdicts::metastability`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Metastability {
     /// A window is bad when its goodput is below this fraction (0 = never).
@@ -235,6 +236,38 @@ pub struct Tier {
     pub burst: u32,
     /// Per-tenant edge concurrency cap.
     pub max_concurrency: Option<u32>,
+}
+
+impl Scenario {
+    /// The mean request of the scenario's class mix, as the capacity formula needs it.
+    pub fn request_cost(&self) -> Option<RequestCost> {
+        let classes: Vec<ClassCost> = self
+            .classes
+            .iter()
+            .map(|c| ClassCost {
+                share: c.share,
+                service: &c.service,
+                db_queries: &c.db_queries,
+                db_time: &c.db_time,
+                cache_hit: c.cache_hit,
+            })
+            .collect();
+        RequestCost::of_classes(&classes)
+    }
+
+    /// The capacity of a healthy cell (every cell has the same resources), requests per
+    /// second; `f64::MAX` when unknown (see [`crate::placement::capacity`]).
+    pub fn cell_capacity(&self) -> f64 {
+        match self.request_cost() {
+            Some(cost) => cost.cell_capacity(
+                self.platform.workers,
+                self.platform.db.connections,
+                self.platform.db.cores,
+                1.0,
+            ),
+            None => f64::MAX,
+        }
+    }
 }
 
 /// A request class.

@@ -4,13 +4,13 @@
 //! every attempt started has finished or is still in flight, and per-tenant counts add up
 //! to the totals. If not, the run fails with [`RunError::Invariant`] (exit code 3).
 
+use crate::harness::slo;
 use crate::platform::probe::Snapshot;
 use crate::platform::{Ev, Platform};
 use crate::population::Population;
 use crate::record::RecorderPlan;
 use crate::record::{Recorder, Stats};
 use crate::scenario::{Metric, Scenario};
-use crate::slo;
 use reports::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use reports::summary::{
     self, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault, Outcomes,
@@ -168,7 +168,7 @@ pub enum Inject {
     IllegalTransition,
     /// `perturb_event:N`: the N-th event (from 1) is processed 1 ns late, the way an ordering
     /// bug would move it; the run's digest then differs from that event on. It acts only in
-    /// the runs of [`crate::determinism`] (the binary gives it to the second run of
+    /// the runs of [`crate::harness::determinism`] (the binary gives it to the second run of
     /// `--check-determinism`); a plain run ignores it.
     PerturbEvent(u64),
 }
@@ -380,7 +380,7 @@ pub(crate) fn summarise(
         .iter()
         .map(|f| f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0))
         .collect();
-    let verdicts = crate::verdicts::fault_verdicts(sc, rec, &targets);
+    let verdicts = crate::harness::verdicts::fault_verdicts(sc, rec, &targets);
     let faults = sc
         .faults
         .iter()
@@ -404,7 +404,7 @@ pub(crate) fn summarise(
         faults: sc
             .faults
             .iter()
-            .zip(crate::verdicts::metastability(sc, rec, &targets))
+            .zip(crate::harness::verdicts::metastability(sc, rec, &targets))
             .map(|(f, v)| MetastableFault {
                 fault: f.name.clone(),
                 flagged: v.flagged,

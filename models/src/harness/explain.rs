@@ -17,10 +17,10 @@
 //! from co-location.
 
 use crate::harness::blast;
+use crate::harness::run::{run_with, RunError, RunOptions, RunOutput};
 use crate::outcome::CAUSES;
 use crate::platform::probe::Snapshot;
 use crate::population::Population;
-use crate::run::{run_with, RunError, RunOptions, RunOutput};
 use crate::scenario::{Metric, Scenario};
 use reports::summary::TenantRow;
 use sim::{SimDuration, SimTime};
@@ -157,7 +157,7 @@ pub fn explain(
         // Aggregate SLOs name no tenant: their selected tenants are the ones to look at.
         let breaching = if breaching.is_empty() {
             (0..pop.tenants.len())
-                .filter(|&t| crate::slo::selects(slo, sc, &pop, t))
+                .filter(|&t| crate::harness::slo::selects(slo, sc, &pop, t))
                 .collect()
         } else {
             breaching
