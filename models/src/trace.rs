@@ -36,11 +36,11 @@
 //! cell↔DB partition that hangs). An attempt refused at the edge has one zero-length `edge`
 //! phase.
 
-use crate::breaker::{BreakerState, BreakerTransition};
-use crate::outcome::Outcome;
+use crate::component::breaker::{BreakerState, BreakerTransition};
+use crate::component::outcome::Outcome;
+use crate::component::slab::Id;
 use crate::population::Population;
 use crate::scenario::Scenario;
-use crate::slab::Id;
 use reports::trace::{
     AttemptTrace, BackoffTrace, CounterSample, FaultTrace, InstantTrace, PhaseTrace, RequestTrace,
     Scope, Trace, TraceMeta, TracedTenant,

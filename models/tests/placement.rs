@@ -3,7 +3,7 @@
 //! spiky tenants are drawn per member and really burst, and changing the placement policy
 //! changes nothing but cells (common random numbers).
 
-use models::placement::POLICY_NAMES;
+use models::component::placement::POLICY_NAMES;
 use models::population::{predicted_load, Population};
 use models::scenario::{load_str, Override, Scenario};
 use reports::summary::RunSummary;

@@ -16,9 +16,9 @@
 //! difference in p99 and failed requests: damage attributable to `X`, measured, not guessed
 //! from co-location.
 
+use crate::component::outcome::CAUSES;
 use crate::harness::blast;
 use crate::harness::run::{run_with, RunError, RunOptions, RunOutput};
-use crate::outcome::CAUSES;
 use crate::platform::probe::Snapshot;
 use crate::population::Population;
 use crate::scenario::{Metric, Scenario};
@@ -300,7 +300,7 @@ fn describe(
     cells.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
     let main = cells.first().map(|c| c.0).unwrap_or(0);
     // Failures of the breaching tenants by cause, and their queue waits.
-    let mut causes = [0u64; crate::outcome::N_CAUSES];
+    let mut causes = [0u64; crate::component::outcome::N_CAUSES];
     let (mut waits, mut wait_ns, mut queued) = (0u64, 0u128, 0u64);
     let (mut off_b, mut att_b) = (0u64, 0u64);
     for &t in breaching {

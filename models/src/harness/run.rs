@@ -218,7 +218,7 @@ pub(crate) fn prepare(sc: &Scenario, seed: u64, opts: &RunOptions) -> Prepared {
     for &t in &opts.silence {
         if let Some(x) = pop.tenants.get_mut(t as usize) {
             x.rate = 0.0;
-            x.arrival = crate::workload::Arrival::Poisson;
+            x.arrival = crate::component::workload::Arrival::Poisson;
             x.jobs = None;
         }
     }
@@ -537,7 +537,7 @@ fn group_row(
     latency.queue_wait_mean_ms = s.queue_wait.mean() / 1e6;
     latency.queue_wait_p99_ms = ms(s.queue_wait.quantile(0.99));
     let mut causes = BTreeMap::new();
-    for c in crate::outcome::CAUSES {
+    for c in crate::component::outcome::CAUSES {
         let n = s.causes[c as usize];
         if n > 0 {
             causes.insert(c.name().to_string(), n);
@@ -693,7 +693,7 @@ fn series_of(sc: &Scenario, pop: &Population, rec: &Recorder) -> Series {
 /// With `shuffle_shard` placement, the overlap of the first ≤ 2,000 tenants' shards (pairs are
 /// quadratic), measured and expected.
 fn shard_overlap(sc: &Scenario, pop: &Population) -> Option<reports::summary::ShardOverlap> {
-    use crate::placement::shuffle_shard;
+    use crate::component::placement::shuffle_shard;
     if sc.control_plane.placement != shuffle_shard::NAME {
         return None;
     }

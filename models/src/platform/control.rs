@@ -22,10 +22,10 @@
 //! makes the edge refresh the route; without it, A applies them — a *misrouted write*.
 
 use super::{Ev, Platform};
-use crate::lifecycle::{Cause as LCause, Lifecycle, TenantState, TransitionLog};
-use crate::link::{Call, Link};
-use crate::placement::{CellView, PlacementPolicy, TenantInfo, ANY_REGION};
-use crate::slab::Id;
+use crate::component::lifecycle::{Cause as LCause, Lifecycle, TenantState, TransitionLog};
+use crate::component::link::{Call, Link};
+use crate::component::placement::{CellView, PlacementPolicy, TenantInfo, ANY_REGION};
+use crate::component::slab::Id;
 use sim::{Dist, EventQueue, RngStream, SimDuration, SimTime};
 
 /// Where a migration stands.
@@ -148,7 +148,7 @@ pub struct ControlRt {
     pub(super) cell_views: Vec<CellView>,
     pub(super) tenant_info: Vec<TenantInfo>,
     /// The mean request, for cell capacities (`None`: unknown, capacity `f64::MAX`).
-    pub(super) request_cost: Option<crate::placement::capacity::RequestCost>,
+    pub(super) request_cost: Option<crate::component::placement::capacity::RequestCost>,
     /// Migration phase per tenant.
     pub migration: Vec<Option<MigrationPhase>>,
     pub(super) reject_misrouted: Vec<bool>,
@@ -355,7 +355,9 @@ impl Platform {
                 self.end_attempt(
                     now,
                     att,
-                    crate::outcome::Outcome::Failed(crate::outcome::Cause::NoRoute),
+                    crate::component::outcome::Outcome::Failed(
+                        crate::component::outcome::Cause::NoRoute,
+                    ),
                     false,
                     q,
                 );

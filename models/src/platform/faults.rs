@@ -8,8 +8,8 @@
 //! leaves the others in force. What a kind *is* and *targets* lives in [`crate::fault`].
 
 use super::{control, Ev, Platform};
+use crate::component::link::Link;
 use crate::fault::FaultKind;
-use crate::link::Link;
 use sim::{EventQueue, SimTime};
 
 impl Platform {
@@ -95,8 +95,8 @@ impl Platform {
                         self.transition(
                             now,
                             t,
-                            crate::lifecycle::TenantState::SuspensionPending,
-                            crate::lifecycle::Cause::Operator,
+                            crate::component::lifecycle::TenantState::SuspensionPending,
+                            crate::component::lifecycle::Cause::Operator,
                         );
                         self.run_cp_op(now, control::CpOp::Suspend(t, true), q);
                     }

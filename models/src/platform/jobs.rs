@@ -9,9 +9,9 @@
 //! caps on jobs in service, so that one tenant's flood or poison does not block the others.
 
 use super::{Ev, Platform};
-use crate::link::{Call, Link};
-use crate::scheduler::CellQueue;
-use crate::slab::{Id, Slab};
+use crate::component::link::{Call, Link};
+use crate::component::scheduler::CellQueue;
+use crate::component::slab::{Id, Slab};
 use sim::{Bits, Dist, EventQueue, RngStream, SimDuration, SimTime, SplitMix};
 
 /// One job.

@@ -30,10 +30,10 @@ impl KmsAnswer {
         }
     }
 }
-use crate::breaker::{Admit, BreakerSet};
-use crate::link::{Call, Link};
-use crate::outcome::{Cause, Outcome};
-use crate::slab::Id;
+use crate::component::breaker::{Admit, BreakerSet};
+use crate::component::link::{Call, Link};
+use crate::component::outcome::{Cause, Outcome};
+use crate::component::slab::Id;
 use sim::{Dist, EventQueue, RngStream, SimDuration, SimTime};
 
 /// Runtime state of the KMS and the cells' key caches.

@@ -32,19 +32,19 @@ pub mod jobs;
 pub mod kms;
 pub mod probe;
 
-use crate::breaker::{Admit, BreakerSet};
-use crate::db::{Db, QueryEnd};
+use crate::component::breaker::{Admit, BreakerSet};
+use crate::component::db::{Db, QueryEnd};
+use crate::component::link::{Call, Link};
+use crate::component::outcome::{Cause, Outcome};
+use crate::component::retry::{RetryBudget, RetryPolicy};
+use crate::component::scheduler::CellQueue;
+use crate::component::slab::{Id, Slab};
+use crate::component::token_bucket::TokenBucket;
+use crate::component::workload::{Arrival, LoadShape};
 use crate::fault::FaultKind;
-use crate::link::{Call, Link};
-use crate::outcome::{Cause, Outcome};
 use crate::population::Population;
 use crate::record::Recorder;
-use crate::retry::{RetryBudget, RetryPolicy};
 use crate::scenario::{RetryOn, RetrySpec, Scenario};
-use crate::scheduler::CellQueue;
-use crate::slab::{Id, Slab};
-use crate::token_bucket::TokenBucket;
-use crate::workload::{Arrival, LoadShape};
 use sim::{Bits, Digest, Dist, EventQueue, RngStream, SimDuration, SimTime, SplitMix, TimerKey};
 
 /// Events of the platform model (facts, in the past tense).
@@ -719,8 +719,10 @@ impl Platform {
         cells.shrink_to_fit();
         let n = pop.tenants.len();
         let cp = &sc.control_plane;
-        let placement = crate::placement::by_name(&cp.placement, &cp.placement_params)
-            .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
+        let placement = crate::component::placement::by_name(&cp.placement, &cp.placement_params)
+            .unwrap_or_else(|| {
+                Box::new(crate::component::placement::round_robin::RoundRobin::new())
+            });
         let request_cost = sc.request_cost();
         let cell_capacity = sc.cell_capacity();
         // Tenants placed at the start, per cell: (count, predicted load, spiky).
@@ -756,20 +758,20 @@ impl Platform {
                 .iter()
                 .map(|t| {
                     t.provision_at.is_none().then(|| {
-                        crate::lifecycle::Lifecycle::new(
-                            crate::lifecycle::TenantState::Active,
+                        crate::component::lifecycle::Lifecycle::new(
+                            crate::component::lifecycle::TenantState::Active,
                             SimTime::ZERO,
                         )
                     })
                 })
                 .collect(),
-            log: crate::lifecycle::TransitionLog::new(4096),
+            log: crate::component::lifecycle::TransitionLog::new(4096),
             state_byte: pop
                 .tenants
                 .iter()
                 .map(|t| {
                     if t.provision_at.is_none() {
-                        crate::lifecycle::TenantState::Active.index() as u8
+                        crate::component::lifecycle::TenantState::Active.index() as u8
                     } else {
                         u8::MAX
                     }
@@ -804,7 +806,7 @@ impl Platform {
             down: vec![false; n_cells],
             placement,
             cell_views: (0..n_cells)
-                .map(|c| crate::placement::CellView {
+                .map(|c| crate::component::placement::CellView {
                     id: c as u32,
                     region: c as u16,
                     eu: sc.platform.regions[c].starts_with("eu"),
@@ -1251,23 +1253,25 @@ impl Platform {
         // The edge refuses tenants that are not serving (being provisioned, failed,
         // destroyed) and those its config says are suspended.
         let serving = match self.ctl.state_fast(tenant) {
-            Some(crate::lifecycle::TenantState::Dormant) => {
+            Some(crate::component::lifecycle::TenantState::Dormant) => {
                 self.transition(
                     now,
                     tenant,
-                    crate::lifecycle::TenantState::Active,
-                    crate::lifecycle::Cause::Traffic,
+                    crate::component::lifecycle::TenantState::Active,
+                    crate::component::lifecycle::Cause::Traffic,
                 );
                 true
             }
             Some(st) => {
-                st.serves_traffic() || st == crate::lifecycle::TenantState::SuspensionPending
+                st.serves_traffic()
+                    || st == crate::component::lifecycle::TenantState::SuspensionPending
             }
             None => false,
         };
         if !serving || self.edge[tenant as usize].suspended {
             let cause = if self.edge[tenant as usize].suspended
-                || self.ctl.state(tenant) == Some(crate::lifecycle::TenantState::Suspended)
+                || self.ctl.state(tenant)
+                    == Some(crate::component::lifecycle::TenantState::Suspended)
             {
                 Cause::TenantSuspended
             } else {
@@ -1796,7 +1800,7 @@ impl Platform {
                     };
                     if allowed {
                         let wait = if spec.honour_retry_after {
-                            crate::retry::combine_with_retry_after(delay, retry_after)
+                            crate::component::retry::combine_with_retry_after(delay, retry_after)
                         } else {
                             delay
                         };
@@ -1855,7 +1859,7 @@ impl Platform {
             c.db_busy_at_window_start = busy;
             let breaker_open = c.breaker.as_ref().is_some_and(|b| {
                 (0..c.queue.tenant_count())
-                    .any(|t| b.state(t) == crate::breaker::BreakerState::Open)
+                    .any(|t| b.state(t) == crate::component::breaker::BreakerState::Open)
             });
             let db_utilisation =
                 (used / (c.db.cores() * self.window.as_nanos() as f64)).clamp(0.0, 1.0);
@@ -1940,8 +1944,8 @@ impl Platform {
         &mut self,
         now: SimTime,
         t: u32,
-        to: crate::lifecycle::TenantState,
-        cause: crate::lifecycle::Cause,
+        to: crate::component::lifecycle::TenantState,
+        cause: crate::component::lifecycle::Cause,
     ) {
         let from = self.ctl.state(t);
         self.ctl.transition(now, t, to, cause);

@@ -3,9 +3,9 @@
 
 use super::schema;
 use super::Checker;
-use crate::breaker::{BreakerConfig, BreakerScope};
-use crate::placement::PolicyParams;
-use crate::scheduler::SchedulerKind;
+use crate::component::breaker::{BreakerConfig, BreakerScope};
+use crate::component::placement::PolicyParams;
+use crate::component::scheduler::SchedulerKind;
 use sim::{Dist, Quantity, SimDuration};
 
 fn dist(text: &str, q: Quantity) -> Dist {
@@ -120,15 +120,18 @@ pub struct TenantJobs {
 pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> ControlPlane {
     let placement = match &r.placement {
         Some(p) => {
-            if crate::placement::by_name(p.get_ref(), &crate::placement::PolicyParams::default())
-                .is_none()
+            if crate::component::placement::by_name(
+                p.get_ref(),
+                &crate::component::placement::PolicyParams::default(),
+            )
+            .is_none()
             {
                 c.err(
                     p.span(),
                     format!(
                         "unknown placement policy `{}`; known: {}",
                         p.get_ref(),
-                        crate::placement::POLICY_NAMES.join(", ")
+                        crate::component::placement::POLICY_NAMES.join(", ")
                     ),
                 );
             }

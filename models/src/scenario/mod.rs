@@ -22,12 +22,12 @@ pub use overrides::Override;
 pub use schema::SloScope;
 pub use values::{Cmp, Metric, Threshold};
 
-use crate::breaker::{BreakerConfig, BreakerScope};
+use crate::component::breaker::{BreakerConfig, BreakerScope};
+use crate::component::placement::capacity::{ClassCost, RequestCost};
+use crate::component::retry::{Jitter, RetryPolicy};
+use crate::component::scheduler::SchedulerKind;
+use crate::component::workload::{Arrival, LoadShape, Spike};
 use crate::fault::{Fault, FaultKind, PartitionKind};
-use crate::placement::capacity::{ClassCost, RequestCost};
-use crate::retry::{Jitter, RetryPolicy};
-use crate::scheduler::SchedulerKind;
-use crate::workload::{Arrival, LoadShape, Spike};
 use schema::ScenarioFile;
 use sim::{Dist, Quantity, SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
@@ -256,7 +256,7 @@ impl Scenario {
     }
 
     /// The capacity of a healthy cell (every cell has the same resources), requests per
-    /// second; `f64::MAX` when unknown (see [`crate::placement::capacity`]).
+    /// second; `f64::MAX` when unknown (see [`crate::component::placement::capacity`]).
     pub fn cell_capacity(&self) -> f64 {
         match self.request_cost() {
             Some(cost) => cost.cell_capacity(

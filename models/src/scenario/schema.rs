@@ -9,7 +9,7 @@
 //! defaults; a change in meaning needs `version = 2`.
 
 use super::values::{BytesDist, CountDist, Dur, DurDist, Fraction, Rate, RateDist, Threshold};
-use crate::scheduler::SchedulerKind;
+use crate::component::scheduler::SchedulerKind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
