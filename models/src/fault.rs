@@ -244,6 +244,26 @@ impl FaultKind {
         }
     }
 
+    /// The class mix a hot tenant switches to, if it changes it.
+    pub fn hot_mix(&self) -> Option<&[f64]> {
+        match self {
+            FaultKind::HotTenant { mix, .. } => mix.as_deref(),
+            FaultKind::DependencyLatency { .. }
+            | FaultKind::DependencyErrors { .. }
+            | FaultKind::DbDegraded { .. }
+            | FaultKind::WorkersLost { .. }
+            | FaultKind::ControlPlaneOutage
+            | FaultKind::KmsKeyDisabled { .. }
+            | FaultKind::KmsOutage
+            | FaultKind::Partition { .. }
+            | FaultKind::TenantMigration { .. }
+            | FaultKind::ConfigPush { .. }
+            | FaultKind::SuspendTenant { .. }
+            | FaultKind::CellOutage { .. }
+            | FaultKind::PoisonJobs { .. } => None,
+        }
+    }
+
     /// The fault's targets: the tenant it names and the cells it acts on.
     pub fn targets(&self) -> Targets<'_> {
         let cells = match self {

@@ -212,7 +212,9 @@ impl ChartKind {
     pub fn size(self) -> (u32, u32) {
         match self {
             ChartKind::Heatmap => (WIDTH, HEATMAP_HEIGHT),
-            _ => (WIDTH, HEIGHT),
+            ChartKind::Latency | ChartKind::Outcomes | ChartKind::Cells | ChartKind::Load => {
+                (WIDTH, HEIGHT)
+            }
         }
     }
 }

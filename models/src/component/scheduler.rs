@@ -230,7 +230,9 @@ impl<T> CellQueue<T> {
         });
         match self.kind {
             SchedulerKind::Fifo => self.arrival_order.push_back(tenant),
-            _ => self.list_if_eligible(tenant),
+            SchedulerKind::Drr | SchedulerKind::TenantCap | SchedulerKind::DrrCap => {
+                self.list_if_eligible(tenant)
+            }
         }
         Ok(())
     }

@@ -682,10 +682,7 @@ impl Platform {
         let fault_mix: Vec<Option<u32>> = sc
             .faults
             .iter()
-            .map(|f| match &f.kind {
-                FaultKind::HotTenant { mix: Some(m), .. } => Some(mix_index(m)),
-                _ => None,
-            })
+            .map(|f| f.kind.hot_mix().map(&mut mix_index))
             .collect();
         let classes = sc
             .classes
@@ -1581,6 +1578,25 @@ impl Platform {
         }
     }
 
+    /// A job's or a replicated write's query ended: free its connection (it held one unless
+    /// it timed out waiting for one) and hand a job its result. Attempts end in `on_db_woke`.
+    fn background_query_done(
+        &mut self,
+        now: SimTime,
+        cell: u32,
+        token: DbToken,
+        end: QueryEnd,
+        q: &mut EventQueue<Ev>,
+    ) {
+        if end != QueryEnd::AcquireTimeout {
+            self.cells[cell as usize].db.release(now);
+        }
+        match token {
+            DbToken::Job(job) => self.job_db_done(now, job, end == QueryEnd::Done, q),
+            DbToken::Replica(_) | DbToken::Attempt(_) => {}
+        }
+    }
+
     fn on_db_woke(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
         self.cells[cell as usize].db_timer = None;
         let mut ended = std::mem::take(&mut self.poll_buf);
@@ -1588,20 +1604,11 @@ impl Platform {
         self.cells[cell as usize].db.poll(now, &mut ended);
         for &(tok, end, started) in &ended {
             let att = match DbToken::from_word(tok) {
-                DbToken::Job(job) => {
-                    if end != QueryEnd::AcquireTimeout {
-                        self.cells[cell as usize].db.release(now);
-                    }
-                    self.job_db_done(now, job, end == QueryEnd::Done, q);
-                    continue;
-                }
-                DbToken::Replica(_) => {
-                    if end != QueryEnd::AcquireTimeout {
-                        self.cells[cell as usize].db.release(now);
-                    }
-                    continue;
-                }
                 DbToken::Attempt(att) => att,
+                background => {
+                    self.background_query_done(now, cell, background, end, q);
+                    continue;
+                }
             };
             if end != QueryEnd::AcquireTimeout {
                 if let Some(tr) = self.tracer.as_deref_mut() {
