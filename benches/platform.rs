@@ -55,12 +55,22 @@ fn sweep_sets(scale: u32) -> Vec<String> {
 
 fn bench(c: &mut Criterion) {
     let sc = scenario(&slice("60s", &[]));
-    let events = models::run::run(&sc, 1, None).expect("runs").summary.events;
+    let events = models::harness::run::run(&sc, 1, None)
+        .expect("runs")
+        .summary
+        .events;
     let mut g = c.benchmark_group("platform_12k");
     g.sample_size(10);
     g.throughput(Throughput::Elements(events));
     g.bench_function("60s", |b| {
-        b.iter(|| black_box(models::run::run(&sc, 1, None).expect("runs").summary.events))
+        b.iter(|| {
+            black_box(
+                models::harness::run::run(&sc, 1, None)
+                    .expect("runs")
+                    .summary
+                    .events,
+            )
+        })
     });
     g.finish();
 
@@ -68,10 +78,20 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for scale in [1u32, 10, 100] {
         let sc = scenario(&sweep_sets(scale));
-        let events = models::run::run(&sc, 1, None).expect("runs").summary.events;
+        let events = models::harness::run::run(&sc, 1, None)
+            .expect("runs")
+            .summary
+            .events;
         g.throughput(Throughput::Elements(events));
         g.bench_function(format!("{}", 120 * scale), |b| {
-            b.iter(|| black_box(models::run::run(&sc, 1, None).expect("runs").summary.events))
+            b.iter(|| {
+                black_box(
+                    models::harness::run::run(&sc, 1, None)
+                        .expect("runs")
+                        .summary
+                        .events,
+                )
+            })
         });
     }
     g.finish();

@@ -5,7 +5,7 @@
 //! Method: run the shipped hot-tenant scenario at seed 1 twice through the library, once with a
 //! callback that records its calls; compare digests and events; check the calls.
 
-use models::run::{run_with, Progress, RunOptions, PROGRESS_EVERY};
+use models::harness::run::{run_with, Progress, RunOptions, PROGRESS_EVERY};
 use std::sync::{Arc, Mutex};
 
 #[test]

@@ -610,7 +610,7 @@ fn span_durations_add_up() {
     }
 }
 
-/// `models::run` with and without a trace: same digest, byte-identical summaries.
+/// `models::harness::run` with and without a trace: same digest, byte-identical summaries.
 #[test]
 fn tracing_does_not_change_the_run() {
     let d = tmp_dir("digest");

@@ -1,7 +1,7 @@
 //! A custom placement policy, compared with a shipped one on the same arrivals.
 //!
 //! Run it with `cargo run --release -p models --example placement_policy`. It implements
-//! [`models::placement::PlacementPolicy`] — "fewest spiky neighbours, then least loaded" — and
+//! [`models::component::placement::PlacementPolicy`] — "fewest spiky neighbours, then least loaded" — and
 //! places 400 tenants (a fifth of them bursty, loads drawn from a named random stream) on 16
 //! cells, once with it and once with the shipped `least_loaded`, then prints how evenly each
 //! spread load and bursty tenants. Both see the same tenants in the same order (common random
@@ -11,7 +11,9 @@
 //! (`models/src/placement/mod.rs`: a `NAME`, a `from_params` constructor and one row in
 //! `REGISTRY`); it is then valid as `control_plane.placement = "NAME"` and in `compare --vary`.
 
-use models::placement::{by_name, eligible, CellView, PlacementPolicy, PolicyParams, TenantInfo};
+use models::component::placement::{
+    by_name, eligible, CellView, PlacementPolicy, PolicyParams, TenantInfo,
+};
 use sim::{Dist, Quantity, RngStream};
 
 /// Fewest bursty tenants first, then the lowest predicted utilisation; ties by cell id.
@@ -91,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tenants: Vec<TenantInfo> = (0..400)
         .map(|id| TenantInfo {
             id,
-            region: models::placement::ANY_REGION,
+            region: models::component::placement::ANY_REGION,
             eu_only: false,
             predicted_load: load.sample(&mut loads),
             tier: 0,

@@ -18,11 +18,11 @@
 //! tenants in declaration order (individual tenants first, then cohorts in file order),
 //! unless a tenant names its cell or its cohort is provisioned later (the control plane
 //! places those). The policy sees each tenant's *predicted* load ([`predicted_load`]) and
-//! each cell's capacity from [`crate::placement::capacity`].
+//! each cell's capacity from [`crate::component::placement::capacity`].
 
-use crate::placement::{capacity, CellView, TenantInfo, ANY_REGION};
+use crate::component::placement::{CellView, TenantInfo, ANY_REGION};
+use crate::component::workload::{Arrival, LoadShape, Spike};
 use crate::scenario::{cohort_member_id, Scenario};
-use crate::workload::{Arrival, LoadShape, Spike};
 use sim::RngStream;
 
 /// Index of a tenant in the population.
@@ -115,9 +115,11 @@ impl Population {
         // honouring region, residency and per-cell limits. Tenants that fit nowhere go to
         // cell 0 and are counted in `Population::unplaced`.
         let cp = &sc.control_plane;
-        let mut policy = crate::placement::by_name(&cp.placement, &cp.placement_params)
-            .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
-        let cell_capacity = capacity::cell_capacity(sc);
+        let mut policy = crate::component::placement::by_name(&cp.placement, &cp.placement_params)
+            .unwrap_or_else(|| {
+                Box::new(crate::component::placement::round_robin::RoundRobin::new())
+            });
+        let cell_capacity = sc.cell_capacity();
         let region_index = |r: &str| {
             sc.platform
                 .regions

@@ -24,7 +24,7 @@
 //! **Attribution.** A logical request belongs to the tenant that sent it and to the window
 //! in which it was *sent*; its latency is from its first attempt to its final answer.
 
-use crate::outcome::{Outcome, N_CAUSES};
+use crate::component::outcome::{Outcome, N_CAUSES};
 use sim::{LogHistogram, SimDuration, SimTime};
 
 /// Attempts-per-request buckets: 1, 2, …, 7, and 8 or more.

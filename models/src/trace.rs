@@ -36,11 +36,11 @@
 //! cell↔DB partition that hangs). An attempt refused at the edge has one zero-length `edge`
 //! phase.
 
-use crate::breaker::{BreakerState, BreakerTransition};
-use crate::outcome::Outcome;
+use crate::component::breaker::{BreakerState, BreakerTransition};
+use crate::component::outcome::Outcome;
+use crate::component::slab::Id;
 use crate::population::Population;
-use crate::scenario::{FaultKind, Scenario};
-use crate::slab::Id;
+use crate::scenario::Scenario;
 use reports::trace::{
     AttemptTrace, BackoffTrace, CounterSample, FaultTrace, InstantTrace, PhaseTrace, RequestTrace,
     Scope, Trace, TraceMeta, TracedTenant,
@@ -305,19 +305,6 @@ pub struct Tracer {
     last_at: u64,
 }
 
-fn fault_cells(k: &FaultKind) -> Vec<u32> {
-    match k {
-        FaultKind::DependencyLatency { cells, .. }
-        | FaultKind::DependencyErrors { cells, .. }
-        | FaultKind::DbDegraded { cells, .. }
-        | FaultKind::WorkersLost { cells, .. }
-        | FaultKind::Partition { cells, .. }
-        | FaultKind::CellOutage { cells } => cells.clone(),
-        FaultKind::TenantMigration { to_cell, .. } => vec![*to_cell],
-        _ => Vec::new(),
-    }
-}
-
 /// The client-facing name of an outcome and its cause.
 fn outcome_name(
     o: Outcome,
@@ -374,7 +361,7 @@ impl Tracer {
                 kind: f.kind.name(),
                 target: f.kind.target(),
                 tenant: f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0),
-                cells: fault_cells(&f.kind),
+                cells: f.kind.targets().cells,
                 start: f.start.as_nanos(),
                 end: f.end.as_nanos(),
             })

@@ -7,7 +7,7 @@ use reports::summary::RunSummary;
 
 fn run(text: &str, seed: u64) -> RunSummary {
     let sc = load_str("test.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let s = models::run::run(&sc, seed, None)
+    let s = models::harness::run::run(&sc, seed, None)
         .expect("the ledger balances")
         .summary;
     assert!(s.ledger.balanced);
@@ -236,7 +236,7 @@ fn control_plane_outage_serve_stale_vs_fail_closed() {
     );
     // When did errors start? The first 5 s window with 503s, from the outage start (300 s).
     let sc = load_str("t.toml", &outage("fail_closed", "60s"), &[]).unwrap();
-    let out = models::run::run(&sc, 3, None).unwrap();
+    let out = models::harness::run::run(&sc, 3, None).unwrap();
     let tier = out
         .series
         .groups
@@ -591,7 +591,7 @@ at = "1m"
 for = "1m"
 "#;
     let sc = load_str("t.toml", text, &[]).unwrap();
-    let out = models::run::run(&sc, 8, None).unwrap();
+    let out = models::harness::run::run(&sc, 8, None).unwrap();
     let g = |name: &str| {
         out.series
             .groups

@@ -17,21 +17,23 @@ fn load(sets: &[&str]) -> Scenario {
 #[test]
 fn same_seed_same_digest_and_json() {
     let sc = load(&[]);
-    let a = models::run::run(&sc, 1, None).unwrap().summary;
-    let b = models::run::run(&sc, 1, None).unwrap().summary;
+    let a = models::harness::run::run(&sc, 1, None).unwrap().summary;
+    let b = models::harness::run::run(&sc, 1, None).unwrap().summary;
     assert_eq!(a.digest, b.digest);
     assert_eq!(
         a.to_json(),
         b.to_json(),
         "JSON summaries must be byte-identical"
     );
-    let c = models::run::run(&sc, 2, None).unwrap().summary;
+    let c = models::harness::run::run(&sc, 2, None).unwrap().summary;
     assert_ne!(a.digest, c.digest, "a different seed gives a different run");
 }
 
 #[test]
 fn quickstart_golden_digest() {
-    let s = models::run::run(&load(&[]), 1, None).unwrap().summary;
+    let s = models::harness::run::run(&load(&[]), 1, None)
+        .unwrap()
+        .summary;
     assert_eq!(
         s.digest, QUICKSTART_SEED1_DIGEST,
         "quickstart seed 1 changed behaviour; if intended, re-bless QUICKSTART_SEED1_DIGEST and say why in the commit"
@@ -43,13 +45,17 @@ fn quickstart_golden_digest() {
 /// does not change any other tenant's arrivals (their offered counts are identical).
 #[test]
 fn unrelated_changes_keep_other_tenants_arrivals() {
-    let base = models::run::run(&load(&[]), 5, None).unwrap().summary;
+    let base = models::harness::run::run(&load(&[]), 5, None)
+        .unwrap()
+        .summary;
     for sets in [
         vec!["platform.scheduler=drr"],
         vec!["platform.cells=3", "platform.workers=8"],
         vec!["tenants.hot.rate=7/s"],
     ] {
-        let other = models::run::run(&load(&sets), 5, None).unwrap().summary;
+        let other = models::harness::run::run(&load(&sets), 5, None)
+            .unwrap()
+            .summary;
         if sets[0] != "platform.scheduler=drr" {
             // (At quickstart's load queues rarely form, so DRR may schedule exactly as FIFO.)
             assert_ne!(base.digest, other.digest, "{sets:?} changes the run");
@@ -75,8 +81,10 @@ fn adding_tenants_does_not_shift_others() {
     let more =
         format!("{QUICKSTART}\n[[cohorts]]\nname = \"extra\"\ncount = 10\nrate = \"const(2/s)\"\n");
     let sc2 = load_str("q2.toml", &more, &[]).unwrap();
-    let a = models::run::run(&load(&[]), 3, None).unwrap().summary;
-    let b = models::run::run(&sc2, 3, None).unwrap().summary;
+    let a = models::harness::run::run(&load(&[]), 3, None)
+        .unwrap()
+        .summary;
+    let b = models::harness::run::run(&sc2, 3, None).unwrap().summary;
     for t in &a.tenants {
         let u = b.tenants.iter().find(|x| x.id == t.id).unwrap();
         assert_eq!(t.outcomes.offered, u.outcomes.offered, "tenant {}", t.id);

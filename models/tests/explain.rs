@@ -2,7 +2,7 @@
 //! the same digest as one without, and silencing a tenant leaves every other tenant's
 //! arrivals exactly as they were (common random numbers).
 
-use models::run::{run_with, RunOptions};
+use models::harness::run::{run_with, RunOptions};
 use models::scenario::load_str;
 use sim::SimTime;
 

@@ -13,7 +13,9 @@ fn run(variant: Option<&str>, sets: &[&str], seed: u64) -> reports::RunSummary {
     let sets: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
     let sc = load_variant("scenarios/retry-storm.toml", RETRY_STORM, &sets, variant)
         .unwrap_or_else(|e| panic!("{e}"));
-    models::run::run(&sc, seed, variant).unwrap().summary
+    models::harness::run::run(&sc, seed, variant)
+        .unwrap()
+        .summary
 }
 
 #[test]

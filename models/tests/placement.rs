@@ -3,7 +3,7 @@
 //! spiky tenants are drawn per member and really burst, and changing the placement policy
 //! changes nothing but cells (common random numbers).
 
-use models::placement::POLICY_NAMES;
+use models::component::placement::POLICY_NAMES;
 use models::population::{predicted_load, Population};
 use models::scenario::{load_str, Override, Scenario};
 use reports::summary::RunSummary;
@@ -18,7 +18,7 @@ fn cells(pop: &Population) -> Vec<u32> {
 }
 
 fn run(sc: &Scenario, seed: u64) -> RunSummary {
-    let s = models::run::run(sc, seed, None)
+    let s = models::harness::run::run(sc, seed, None)
         .expect("the ledger balances")
         .summary;
     assert!(s.ledger.balanced);
@@ -172,7 +172,7 @@ count = 120
 rate = "const(10/s)"
 "#;
     let sc = load(text, &[]);
-    assert!((models::placement::capacity::cell_capacity(&sc) - 1_000.0).abs() < 1e-6);
+    assert!((sc.cell_capacity() - 1_000.0).abs() < 1e-6);
     let pop = Population::build(&sc, 1);
     let mut per_cell = [0u32; 4];
     for t in &pop.tenants {
@@ -380,7 +380,7 @@ spike_factor = 10
 spike_every = "1m"
 spike_for = "6s"
 "#;
-    let out = models::run::run(&load(text, &[]), 1, None).expect("the ledger balances");
+    let out = models::harness::run::run(&load(text, &[]), 1, None).expect("the ledger balances");
     let s = &out.summary;
     let offered = |id: &str| {
         s.tenants
@@ -529,7 +529,7 @@ count = 600
 rate = "const(1/s)"
 "#;
     let sc = models::scenario::load_str("t.toml", text, &[]).unwrap();
-    let out = models::run::run(&sc, 1, None).unwrap();
+    let out = models::harness::run::run(&sc, 1, None).unwrap();
     let o = out
         .summary
         .control
@@ -554,6 +554,18 @@ rate = "const(1/s)"
         &[],
     )
     .unwrap();
-    let out = models::run::run(&other, 1, None).unwrap();
+    let out = models::harness::run::run(&other, 1, None).unwrap();
     assert!(out.summary.control.shard_overlap.is_none());
+}
+
+/// Goal: a scenario's cell capacity on the defaults: the default class (exp(5ms) service,
+/// one exp(2ms) query) on the default platform (16 workers, 16 connections, 8 cores) is
+/// min(16 / 7 ms, 8 / 2 ms) = 2,285.7/s. Method: the formula worked by hand.
+#[test]
+fn default_cell_capacity_by_hand() {
+    let sc = load(
+        "version = 1\nduration = \"1m\"\n[[tenants]]\nid = \"a\"\nrate = \"1/s\"\n",
+        &[],
+    );
+    assert!((sc.cell_capacity() - 16.0 / 0.007).abs() < 1e-6);
 }

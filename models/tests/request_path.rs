@@ -9,7 +9,7 @@ use reports::summary::{RunSummary, TenantRow};
 
 fn run(text: &str, seed: u64) -> RunSummary {
     let sc = load_str("test.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let s = models::run::run(&sc, seed, None)
+    let s = models::harness::run::run(&sc, seed, None)
         .expect("the ledger balances")
         .summary;
     assert!(s.ledger.balanced);

@@ -63,7 +63,7 @@ fn replicate(sc: &models::scenario::Scenario, seeds: u64) -> (f64, f64, u64) {
     let mut means = Vec::new();
     let mut customers = 0;
     for seed in 1..=seeds {
-        let out = models::run::run(sc, seed, None).expect("ledger balances");
+        let out = models::harness::run::run(sc, seed, None).expect("ledger balances");
         assert!(out.summary.ledger.balanced);
         means.push(out.summary.total.latency.queue_wait_mean_ms / 1e3);
         customers += out.summary.total.outcomes.ok;
@@ -139,7 +139,7 @@ burst = {burst}
     );
     let sc = scenario(&text);
     for seed in 1..=3 {
-        let s = models::run::run(&sc, seed, None).unwrap().summary;
+        let s = models::harness::run::run(&sc, seed, None).unwrap().summary;
         let o = &s.total.outcomes;
         let admitted = o.attempts - o.rejected_429;
         // The last arrival is just before T; the bound uses the full T.

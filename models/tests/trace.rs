@@ -2,10 +2,10 @@
 //! (digest, events, every count) is byte-identical to the untraced run's, and quickstart's
 //! golden digest holds under tracing.
 //!
-//! Method: run shipped scenarios through `models::run::run_with` with and without a
+//! Method: run shipped scenarios through `models::harness::run::run_with` with and without a
 //! `TraceSpec` (tenants, cells, windows, a tiny record bound) and compare the JSON summaries.
 
-use models::run::{run_with, RunOptions};
+use models::harness::run::{run_with, RunOptions};
 use models::scenario::{load_str, Scenario};
 use models::trace::TraceSpec;
 use sim::SimDuration;

@@ -98,6 +98,8 @@ pub struct Chart {
     pub name: &'static str,
     /// Human title (also drawn in the chart).
     pub title: String,
+    /// What the chart shows (the HTML report prints it under the title).
+    pub caption: &'static str,
     /// PNG bytes (8-bit RGB).
     pub png: Vec<u8>,
     /// SVG document (starts with `<svg`, no XML declaration, text as `<text>`).
@@ -154,6 +156,36 @@ impl ChartKind {
         ChartKind::Load,
     ];
 
+    /// What the chart shows, under its title in the HTML report.
+    pub fn caption(self) -> &'static str {
+        match self {
+            ChartKind::Latency => {
+                "p99 (top) and p50 (bottom) latency of successful requests per recording window, \
+                 per tier (solid) and per cohort or watched tenant (dashed); log scale. Grey bands \
+                 are fault windows."
+            }
+            ChartKind::Outcomes => {
+                "What happened to the requests sent in each window, whole platform (sum of tiers): \
+                 stacked requests/s by outcome (top) and the failed share (bottom)."
+            }
+            ChartKind::Cells => {
+                "Per cell: requests waiting in the queue at the end of each window (top) and DB \
+                 utilisation over the window (bottom); triangles mark windows with a DB breaker open."
+            }
+            ChartKind::Heatmap => {
+                "One row per tenant, grouped by cell; colour is the fraction of the tenant's requests \
+                 that failed (other than its own 429s) or were slower than the threshold. Grey: no \
+                 requests. When there are more tenants than pixel rows, a row shows the worst tenant \
+                 it covers."
+            }
+            ChartKind::Load => {
+                "Requests offered by clients, attempts reaching the platform, and requests served OK \
+                 (requests/s); amplification = attempts per request on the right axis. Attempts \
+                 climbing above offered while OK falls is a retry storm."
+            }
+        }
+    }
+
     /// File stem.
     pub fn name(self) -> &'static str {
         match self {
@@ -180,7 +212,9 @@ impl ChartKind {
     pub fn size(self) -> (u32, u32) {
         match self {
             ChartKind::Heatmap => (WIDTH, HEATMAP_HEIGHT),
-            _ => (WIDTH, HEIGHT),
+            ChartKind::Latency | ChartKind::Outcomes | ChartKind::Cells | ChartKind::Load => {
+                (WIDTH, HEIGHT)
+            }
         }
     }
 }
@@ -214,6 +248,7 @@ pub fn render(kind: ChartKind, summary: &RunSummary, series: &Series) -> Result<
     Ok(Chart {
         name: kind.name(),
         title: kind.title().to_string(),
+        caption: kind.caption(),
         png,
         svg,
     })

@@ -27,6 +27,26 @@ pub enum CompareChart {
 }
 
 impl CompareChart {
+    /// What the chart shows, under its title in the HTML report.
+    pub fn caption(self) -> &'static str {
+        match self {
+            CompareChart::BlastRadius => {
+                "One box per variant: quartiles and median of the blast radius over seeds, whiskers \
+                 to the minimum and maximum, one dot per seed. Lower is better; the baseline is grey."
+            }
+            CompareChart::BystanderP99 => {
+                "The highest p99 latency among bystanders (tenants with ≥ 50 successful requests \
+                 that no fault targeted), per seed. A box high above the others is a policy that \
+                 lets one tenant's trouble reach its neighbours."
+            }
+            CompareChart::Pareto => {
+                "Each variant's mean cost (cells hosting tenants) against its mean worst bystander \
+                 p99. Green points are on the Pareto front: no other variant is both cheaper and \
+                 better isolated. A red point is dominated."
+            }
+        }
+    }
+
     /// Every chart.
     pub const ALL: [CompareChart; 3] = [
         CompareChart::BlastRadius,
@@ -77,6 +97,7 @@ pub fn render(kind: CompareChart, c: &Comparison) -> Result<Chart, ChartError> {
     Ok(Chart {
         name: kind.name(),
         title: kind.title().to_string(),
+        caption: kind.caption(),
         png,
         svg,
     })

@@ -8,26 +8,6 @@ use crate::compare::{Comparison, Metric};
 use crate::html::{escape, STYLE};
 use std::fmt::Write as _;
 
-fn caption(name: &str) -> &'static str {
-    match name {
-        "compare_blast_radius" => {
-            "One box per variant: quartiles and median of the blast radius over seeds, whiskers \
-             to the minimum and maximum, one dot per seed. Lower is better; the baseline is grey."
-        }
-        "compare_bystander_p99" => {
-            "The highest p99 latency among bystanders (tenants with ≥ 50 successful requests \
-             that no fault targeted), per seed. A box high above the others is a policy that \
-             lets one tenant's trouble reach its neighbours."
-        }
-        "compare_pareto" => {
-            "Each variant's mean cost (cells hosting tenants) against its mean worst bystander \
-             p99. Green points are on the Pareto front: no other variant is both cheaper and \
-             better isolated. A red point is dominated."
-        }
-        _ => "",
-    }
-}
-
 /// Renders the comparison page. `command` regenerates it.
 pub fn compare_html(c: &Comparison, charts: &[Chart], command: &str) -> String {
     let spec = &c.spec;
@@ -163,7 +143,7 @@ pub fn compare_html(c: &Comparison, charts: &[Chart], command: &str) -> String {
             escape(ch.name),
             escape(&ch.title),
             escape(&ch.title),
-            escape(caption(ch.name)),
+            escape(ch.caption),
             ch.svg.trim_end()
         );
     }

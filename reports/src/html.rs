@@ -35,37 +35,6 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// What each chart shows, under its title.
-fn chart_caption(name: &str) -> &'static str {
-    match name {
-        "latency" => {
-            "p99 (top) and p50 (bottom) latency of successful requests per recording window, \
-             per tier (solid) and per cohort or watched tenant (dashed); log scale. Grey bands \
-             are fault windows."
-        }
-        "outcomes" => {
-            "What happened to the requests sent in each window, whole platform (sum of tiers): \
-             stacked requests/s by outcome (top) and the failed share (bottom)."
-        }
-        "cells" => {
-            "Per cell: requests waiting in the queue at the end of each window (top) and DB \
-             utilisation over the window (bottom); triangles mark windows with a DB breaker open."
-        }
-        "heatmap" => {
-            "One row per tenant, grouped by cell; colour is the fraction of the tenant's requests \
-             that failed (other than its own 429s) or were slower than the threshold. Grey: no \
-             requests. When there are more tenants than pixel rows, a row shows the worst tenant \
-             it covers."
-        }
-        "load" => {
-            "Requests offered by clients, attempts reaching the platform, and requests served OK \
-             (requests/s); amplification = attempts per request on the right axis. Attempts \
-             climbing above offered while OK falls is a retry storm."
-        }
-        _ => "",
-    }
-}
-
 pub(crate) const STYLE: &str = r#"
 :root { --ink:#1d1d1f; --muted:#5f6368; --line:#dadce0; --soft:#f6f7f9;
         --pass:#00704f; --fail:#b8430a; --fault:#9e9e9e; }
@@ -317,7 +286,7 @@ fn chart_section(h: &mut String, charts: &[Chart]) {
             "<figure id=\"chart-{}\" aria-label=\"{}\">\n<figcaption>{}</figcaption>\n{}\n</figure>",
             escape(c.name),
             escape(&c.title),
-            escape(chart_caption(c.name)),
+            escape(c.caption),
             c.svg.trim_end()
         );
     }

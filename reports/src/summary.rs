@@ -182,7 +182,8 @@ pub struct SloRow {
     pub worst_tenant: Option<String>,
     /// Tenants judged (with at least `min_requests` requests in the window).
     pub tenants_judged: u64,
-    /// Tenants that breached it (the blast radius).
+    /// Tenants that breached it (its *SLO breaches*; the run's blast radius counts
+    /// bystanders breaching any SLO instead).
     pub tenants_breaching: u64,
     /// Tenants selected but with too few requests to judge.
     pub tenants_without_data: u64,

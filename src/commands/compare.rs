@@ -11,11 +11,13 @@
 //! bytes, the flags and the tenantsim version) and cover the grid exactly once, and writes
 //! what a single machine would have written, byte for byte.
 
-use super::load::{load_as, shell_quote};
+use super::load::load_as;
 use super::out::OutDir;
 use crate::cli::{CompareArgs, MergeArgs};
 use crate::exit;
-use models::run::RunOutput;
+use models::harness::blast;
+use models::harness::repro::{self, shell_quote};
+use models::harness::run::RunOutput;
 use models::scenario::Scenario;
 use reports::compare::{
     CompareSpec, Comparison, Partial, RunMetrics, VariantSpec, Vary, COMPARE_SCHEMA_VERSION,
@@ -177,19 +179,19 @@ pub fn spec_command(spec: &CompareSpec) -> String {
 fn run_command(spec: &CompareSpec, variant: usize, seed: u64) -> String {
     let mut sets = spec.sets.clone();
     sets.extend(spec.variants[variant].sets.iter().cloned());
-    super::run::repro_command(&spec.file, seed, spec.scenario_variant.as_deref(), &sets)
+    repro::command(&spec.file, seed, spec.scenario_variant.as_deref(), &sets)
 }
 
 /// Reduces a run to the numbers a comparison needs (see [`RunMetrics`] for definitions).
 pub fn metrics_of(sc: &Scenario, variant: usize, seed: u64, out: &RunOutput) -> RunMetrics {
     let s = &out.summary;
-    let targets: Vec<&str> = sc.faults.iter().filter_map(|f| f.kind.tenant()).collect();
+    let targets = blast::fault_targets(&sc.faults);
     let bystanders = || {
         s.tenants
             .iter()
-            .filter(|t| !targets.contains(&t.id.as_str()))
+            .filter(|t| blast::is_bystander(&t.id, &targets))
     };
-    let blast_radius = bystanders().filter(|t| !t.slo_breaches.is_empty()).count() as u32;
+    let blast_radius = blast::blast_radius(&s.tenants, &targets);
     let worst_bystander_p99_ms = bystanders()
         .filter(|t| t.outcomes.ok >= MIN_OK_FOR_P99)
         .map(|t| t.p99_ms)
@@ -273,7 +275,7 @@ pub fn compare(a: CompareArgs) -> i32 {
         eprintln!("tenantsim: error: {msg}");
         exit::INVALID_INPUT
     };
-    let seeds = match super::check::parse_seeds(&a.seeds) {
+    let seeds = match super::seeds::parse_seeds(&a.seeds) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -390,7 +392,7 @@ pub fn compare(a: CompareArgs) -> i32 {
         },
         |i| {
             let (v, seed) = spec.grid_item(items[i]);
-            let out = models::run::run(&scenarios[v], seed, None)
+            let out = models::harness::run::run(&scenarios[v], seed, None)
                 .map_err(|e| format!("{e}\n  repro: {}", run_command(&spec, v, seed)))?;
             Ok(metrics_of(&scenarios[v], v, seed, &out))
         },

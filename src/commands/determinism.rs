@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Runs 2 and 3 are compared with run 1 checkpoint by checkpoint (a digest every
-//! `models::determinism::CHECKPOINT_EVERY` events), then by final digest, event count and
+//! `models::harness::determinism::CHECKPOINT_EVERY` events), then by final digest, event count and
 //! summary JSON. On a divergence both sides are rerun, tracing only the events between the
 //! last agreeing checkpoint and the first differing one, and the first event that differs
 //! is named: its number, simulated time, kind and component. A divergence is a broken
@@ -16,11 +16,11 @@
 //!
 //! Threads are allowed here (outside a run): each run is single-threaded and owns its state.
 
-use models::determinism::{
+use models::harness::determinism::{
     first_difference, first_divergent_interval, run_checkpointed, trace, Checked, TracedEvent,
     CHECKPOINT_EVERY, MAX_TRACED,
 };
-use models::run::RunOptions;
+use models::harness::run::RunOptions;
 use models::scenario::Scenario;
 
 /// What the check needs besides run 1.
@@ -83,7 +83,7 @@ pub fn check(first: &Checked, cx: &Context) -> Result<String, String> {
         #[allow(clippy::disallowed_methods)]
         let t3 = s.spawn(|| run_checkpointed(cx.scenario, cx.seed, cx.opts));
         #[allow(clippy::disallowed_methods)]
-        let t4 = s.spawn(|| models::run::run_with(cx.scenario, other_seed, cx.opts));
+        let t4 = s.spawn(|| models::harness::run::run_with(cx.scenario, other_seed, cx.opts));
         (t3.join(), t4.join())
     });
     let third = match third {

@@ -1,11 +1,12 @@
 //! `tenantsim explain FILE --seed N [--slo NAME]... [--without TENANT|FAULT]...`: why an SLO
 //! failed on a seed, and what one tenant or fault cost everyone else (a counterfactual run of
-//! the same seed). The analysis lives in `models::explain`; this prints it.
+//! the same seed). The analysis lives in `models::harness::explain`; this prints it.
 
 use crate::cli::ExplainArgs;
 use crate::exit;
-use models::explain::{counterfactual, explain as analyse, removal};
-use models::run::RunOptions;
+use models::harness::explain::{counterfactual, explain as analyse, removal};
+use models::harness::repro::shell_quote;
+use models::harness::run::RunOptions;
 
 /// Runs `tenantsim explain`.
 pub fn explain(a: ExplainArgs) -> i32 {
@@ -82,12 +83,12 @@ pub fn explain(a: ExplainArgs) -> i32 {
                     println!(
                         "\nnext: measure what {} cost the others: tenantsim explain {} --seed {seed}{} --without {}",
                         u.tenant,
-                        super::load::shell_quote(&a.scenario.file.display().to_string()),
+                        shell_quote(&a.scenario.file.display().to_string()),
                         a.scenario.variant
                             .as_deref()
-                            .map(|v| format!(" --variant {}", super::load::shell_quote(v)))
+                            .map(|v| format!(" --variant {}", shell_quote(v)))
                             .unwrap_or_default(),
-                        super::load::shell_quote(&u.tenant)
+                        shell_quote(&u.tenant)
                     );
                 }
             }

@@ -27,7 +27,7 @@ impl crate::cli::ScenarioArgs {
 
     /// The `tenantsim run` command that replays this scenario with `seed`.
     pub fn repro(&self, seed: u64) -> String {
-        super::run::repro_command(
+        models::harness::repro::command(
             &self.file.display().to_string(),
             seed,
             self.variant.as_deref(),
@@ -74,16 +74,4 @@ pub fn parse(
         .map(|s| Override::parse(s).map_err(|e| format!("{name}: error in `--set {s}`: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     models::scenario::load_variant(name, text, &overrides, variant).map_err(|e| e.to_string())
-}
-
-/// Shell-quotes `s` if it needs it (for printed repro commands).
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+%".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }

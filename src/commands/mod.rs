@@ -1,21 +1,43 @@
 //! Subcommands: each turns flags into a plan, runs it, prints, and returns an exit code.
+//!
+//! Two kinds of module live here, and imports point one way:
+//!
+//! ```text
+//!   subcommands   run  check  compare(+merge)  explain  shrink  trace  validate  diff
+//!                 completions(+man)  live (load, serve-reference, export)
+//!        │            (never import each other)
+//!        ▼
+//!   services      load (scenario files, --set)   out (output directories)   write (one file)
+//!                 pool (parallel runs)   seeds (--seeds)   verify (fingerprints, --verify-digest)
+//!                 determinism (--check-determinism)   progress (a run's progress bar)
+//!        │
+//!        ▼
+//!   models::harness (the repro line, ...), models, reports
+//! ```
+//!
+//! `tests::subcommands_never_import_each_other` keeps it so.
 
+// Subcommands.
 mod check;
 mod compare;
 mod completions;
-mod determinism;
 mod diff;
 mod explain;
 mod live;
-mod load;
-mod out;
-mod pool;
-mod progress;
 mod run;
 mod shrink;
 mod trace;
 mod validate;
+
+// Services shared by subcommands.
+mod determinism;
+mod load;
+mod out;
+mod pool;
+mod progress;
+mod seeds;
 mod verify;
+mod write;
 
 use crate::cli::{Cli, Command};
 
@@ -36,5 +58,49 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Load(a) => live::load(a),
         Command::ServeReference(a) => live::serve(a),
         Command::Export(a) => live::export(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The subcommand files, by module name, with their text.
+    const SUBCOMMANDS: [(&str, &str); 7] = [
+        ("check", include_str!("check.rs")),
+        ("compare", include_str!("compare.rs")),
+        ("explain", include_str!("explain.rs")),
+        ("run", include_str!("run.rs")),
+        ("shrink", include_str!("shrink.rs")),
+        ("trace", include_str!("trace.rs")),
+        ("validate", include_str!("validate.rs")),
+    ];
+
+    /// The service files: they may import each other, never a subcommand.
+    const SERVICES: [&str; 7] = [
+        include_str!("determinism.rs"),
+        include_str!("load.rs"),
+        include_str!("out.rs"),
+        include_str!("pool.rs"),
+        include_str!("seeds.rs"),
+        include_str!("verify.rs"),
+        include_str!("write.rs"),
+    ];
+
+    /// Goal: no import cycle in the binary: a subcommand never names another subcommand,
+    /// and a service never names a subcommand. Method: scan each file's text for
+    /// `super::NAME` of every subcommand but itself.
+    #[test]
+    fn subcommands_never_import_each_other() {
+        for (name, text) in SUBCOMMANDS {
+            for (other, _) in SUBCOMMANDS.iter().filter(|(o, _)| *o != name) {
+                let path = format!("super::{other}");
+                assert!(!text.contains(&path), "{name}.rs names {path}");
+            }
+        }
+        for text in SERVICES {
+            for (other, _) in SUBCOMMANDS {
+                let path = format!("super::{other}");
+                assert!(!text.contains(&path), "a service names {path}");
+            }
+        }
     }
 }

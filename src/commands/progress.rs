@@ -2,11 +2,11 @@
 //!
 //! Shown only when stderr is a terminal (nothing at all otherwise, so CI logs and pipes stay
 //! clean), cleared when the run ends. It is fed by the run's progress hook
-//! ([`models::run::RunOptions::progress`]), which is called every
-//! [`models::run::PROGRESS_EVERY`] events and only observes: the run and its digest are those
+//! ([`models::harness::run::RunOptions::progress`]), which is called every
+//! [`models::harness::run::PROGRESS_EVERY`] events and only observes: the run and its digest are those
 //! of a run without it.
 
-use models::run::Progress;
+use models::harness::run::Progress;
 use sim::{SimDuration, SimTime};
 use std::io::IsTerminal;
 use std::sync::Arc;

@@ -1,26 +1,12 @@
 //! `tenantsim run FILE`: one scenario, one seed, a summary and a verdict.
 
-use super::load::shell_quote;
 use super::verify::{self, fingerprint, Expected};
 use crate::cli::RunArgs;
 use crate::exit;
-use models::determinism::Checked;
-use models::run::{Inject, RunOptions};
+use models::harness::determinism::Checked;
+use models::harness::repro::shell_quote;
+use models::harness::run::{Inject, RunOptions};
 use std::time::Instant;
-
-/// The exact command that reproduces a run.
-pub fn repro_command(file: &str, seed: u64, variant: Option<&str>, sets: &[String]) -> String {
-    let mut cmd = format!("tenantsim run {} --seed {seed}", shell_quote(file));
-    if let Some(v) = variant {
-        cmd.push_str(" --variant ");
-        cmd.push_str(&shell_quote(v));
-    }
-    for s in sets {
-        cmd.push_str(" --set ");
-        cmd.push_str(&shell_quote(s));
-    }
-    cmd
-}
 
 /// Runs one scenario.
 pub fn run(a: RunArgs) -> i32 {
@@ -51,9 +37,9 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     }
-    // Test hooks (`TENANTSIM_INJECT`, see `models::run::Inject`) are checked like any input.
+    // Test hooks (`TENANTSIM_INJECT`, see `models::harness::run::Inject`) are checked like any input.
     let inject = std::env::var("TENANTSIM_INJECT").ok();
-    if let Some(Err(e)) = inject.as_deref().map(models::run::Inject::parse) {
+    if let Some(Err(e)) = inject.as_deref().map(models::harness::run::Inject::parse) {
         eprintln!("tenantsim: error: TENANTSIM_INJECT: {e}");
         return exit::INVALID_INPUT;
     }
@@ -97,9 +83,9 @@ pub fn run(a: RunArgs) -> i32 {
         opts.clone()
     };
     let first = if a.check_determinism {
-        models::determinism::run_checkpointed(sc, seed, &opts_first)
+        models::harness::determinism::run_checkpointed(sc, seed, &opts_first)
     } else {
-        models::run::run_with(sc, seed, &opts_first).map(|output| Checked {
+        models::harness::run::run_with(sc, seed, &opts_first).map(|output| Checked {
             output,
             checkpoints: Vec::new(),
         })
@@ -148,7 +134,7 @@ pub fn run(a: RunArgs) -> i32 {
         }
     }
     if let Some(path) = &a.json {
-        if let Err(e) = write_file(path, &s.to_json()) {
+        if let Err(e) = super::write::write_file(path, &s.to_json()) {
             eprintln!("tenantsim: error: cannot write {}: {e}", path.display());
             return exit::INVALID_INPUT;
         }
@@ -233,7 +219,7 @@ pub fn run(a: RunArgs) -> i32 {
 /// Writes every report of a run into `dir`.
 fn write_outputs(
     dir: &mut super::out::OutDir,
-    out: &models::run::RunOutput,
+    out: &models::harness::run::RunOutput,
     scenario_text: &str,
     repro: &str,
 ) -> Result<(), super::out::OutError> {
@@ -258,22 +244,4 @@ fn write_outputs(
         reports::html::report_html(s, &charts, scenario_text, repro).as_bytes(),
     )?;
     Ok(())
-}
-
-/// Writes `contents` atomically: a temporary file in the same directory, then a rename.
-pub fn write_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }

@@ -9,9 +9,9 @@
 //! on the seed. Passes repeat until no reduction is kept or the budget of runs is spent. The
 //! result is a valid, commented scenario file; every step is printed.
 
-use super::load::shell_quote;
 use crate::cli::ShrinkArgs;
 use crate::exit;
+use models::harness::repro::shell_quote;
 use models::scenario::{load_str, Override, Scenario};
 use sim::SimDuration;
 use toml_edit::{DocumentMut, Item, Value};
@@ -275,11 +275,11 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         *runs += 1;
         // A progress bar for this run on a terminal (long scenarios take a while per run).
         let progress = super::progress::for_run(&format!("shrink run {runs}"), sc.duration);
-        let opts = models::run::RunOptions {
+        let opts = models::harness::run::RunOptions {
             progress: progress.as_ref().map(|p| p.0.clone()),
             ..Default::default()
         };
-        let out = models::run::run_with(&sc, seed, &opts).ok()?;
+        let out = models::harness::run::run_with(&sc, seed, &opts).ok()?;
         drop(progress);
         let failed = out
             .summary
@@ -363,7 +363,7 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         out = shell_quote(&out_name),
     );
     let body = doc.to_string();
-    if let Err(e) = super::run::write_file(&a.out, &(header + &body)) {
+    if let Err(e) = super::write::write_file(&a.out, &(header + &body)) {
         eprintln!("tenantsim: error: cannot write {}: {e}", a.out.display());
         return exit::INVALID_INPUT;
     }

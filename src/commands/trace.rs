@@ -67,17 +67,17 @@ pub fn trace(a: TraceArgs) -> i32 {
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let progress = super::progress::for_run("trace", sc.duration);
-    let opts = models::run::RunOptions {
+    let opts = models::harness::run::RunOptions {
         variant: a.scenario.variant.clone(),
         trace: Some(spec),
         progress: progress.as_ref().map(|p| p.0.clone()),
         ..Default::default()
     };
-    let result = models::run::run_with(&sc, seed, &opts);
+    let result = models::harness::run::run_with(&sc, seed, &opts);
     drop(progress);
     let mut out = match result {
         Ok(out) => out,
-        Err(models::run::RunError::Trace(e)) => {
+        Err(models::harness::run::RunError::Trace(e)) => {
             eprintln!("{file}: error in the trace selection: {e}");
             return exit::INVALID_INPUT;
         }

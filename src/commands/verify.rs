@@ -12,8 +12,8 @@
 //! A mismatch exits 1 with a loud message (it is a failed check, like an SLO); exit 3 stays
 //! reserved for invariants broken inside a run.
 
-use super::run::repro_command;
 use crate::version;
+use models::harness::repro;
 use reports::summary::{Fingerprint, RunSummary};
 use sim::Digest;
 use std::path::{Path, PathBuf};
@@ -286,7 +286,7 @@ fn code_caveat(prev: &RunSummary) -> Option<String> {
 
 /// The repro line of the earlier run, with the tenantsim it was made by.
 fn previous_repro(prev: &RunSummary) -> String {
-    let cmd = repro_command(
+    let cmd = repro::command(
         &prev.file,
         prev.seed,
         prev.variant.as_deref(),

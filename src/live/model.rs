@@ -7,33 +7,39 @@
 //! faults, not a copy of them), the token bucket and the cell queue (the reference service's
 //! limiter and scheduler), the retry policies and budgets, the recorder and the SLO judge.
 
-pub use models::outcome::{Cause, Outcome};
+pub use models::component::outcome::{Cause, Outcome};
+pub use models::component::retry::{combine_with_retry_after, RetryBudget, RetryPolicy};
+pub use models::component::scheduler::CellQueue;
+pub use models::component::token_bucket::TokenBucket;
+pub use models::fault::FaultKind;
+pub use models::harness::run::{run_with, series_of, watched_tenants, RunOptions, RunOutput};
+pub use models::harness::slo;
 pub use models::population::Population;
 pub use models::record::{Recorder, RecorderPlan};
-pub use models::retry::{combine_with_retry_after, RetryBudget, RetryPolicy};
-pub use models::run::{run_with, series_of, watched_tenants, RunOptions, RunOutput};
-pub use models::scenario::{FaultKind, Metric, RetrySpec, Scenario, SchedulerName};
-pub use models::scheduler::{CellQueue, SchedulerKind};
-pub use models::slo;
-pub use models::token_bucket::TokenBucket;
+pub use models::scenario::{Metric, RetrySpec, Scenario};
 pub use models::trace::TraceSpec;
 pub use sim::{Bits, Dist, SimDuration, SimTime, SplitMix};
-
-/// The cell-queue discipline a scenario's scheduler name stands for (as the platform maps it).
-pub fn scheduler_kind(name: SchedulerName) -> SchedulerKind {
-    match name {
-        SchedulerName::Fifo => SchedulerKind::Fifo,
-        SchedulerName::Drr => SchedulerKind::Drr,
-        SchedulerName::TenantCap => SchedulerKind::TenantCap,
-        SchedulerName::DrrCap => SchedulerKind::DrrCap,
-    }
-}
 
 /// Whether the model can apply this fault without the platform: faults that change what
 /// clients send (a hot tenant's rate and mix) are in the simulated arrivals; everything else
 /// happens inside the platform and is "not applied live".
 pub fn applied_by_generator(kind: &FaultKind) -> bool {
-    matches!(kind, FaultKind::HotTenant { .. })
+    match kind {
+        FaultKind::HotTenant { .. } => true,
+        FaultKind::DependencyLatency { .. }
+        | FaultKind::DependencyErrors { .. }
+        | FaultKind::DbDegraded { .. }
+        | FaultKind::WorkersLost { .. }
+        | FaultKind::ControlPlaneOutage
+        | FaultKind::KmsKeyDisabled { .. }
+        | FaultKind::KmsOutage
+        | FaultKind::Partition { .. }
+        | FaultKind::TenantMigration { .. }
+        | FaultKind::ConfigPush { .. }
+        | FaultKind::SuspendTenant { .. }
+        | FaultKind::CellOutage { .. }
+        | FaultKind::PoisonJobs { .. } => false,
+    }
 }
 
 /// One logical request the simulation's clients sent: who, which class, when (ns from the
@@ -70,8 +76,8 @@ pub fn simulate_with_arrivals(
         ..RunOptions::default()
     };
     let out = run_with(sc, seed, &opts).map_err(|e| match e {
-        models::run::RunError::Invariant(m) => SimError::Internal(m),
-        models::run::RunError::Trace(e) => SimError::Input(e.to_string()),
+        models::harness::run::RunError::Invariant(m) => SimError::Internal(m),
+        models::harness::run::RunError::Trace(e) => SimError::Input(e.to_string()),
     })?;
     let Some(trace) = out.trace.as_ref() else {
         return Err(SimError::Internal(

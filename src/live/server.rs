@@ -23,9 +23,7 @@
 // service's workers are threads). Neither ever enters a simulated run.
 #![allow(clippy::disallowed_methods)]
 
-use super::model::{
-    scheduler_kind, CellQueue, Dist, Population, Scenario, SimTime, SplitMix, TokenBucket,
-};
+use super::model::{CellQueue, Dist, Population, Scenario, SimTime, SplitMix, TokenBucket};
 use super::spec::LiveSpec;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -159,7 +157,7 @@ fn open_pool(
 /// an operating error (bad address, database), to print with exit 2.
 pub fn serve(sc: &Scenario, spec: LiveSpec, opts: &ServeOptions) -> Result<(), String> {
     let pop = Population::build(sc, opts.seed);
-    let kind = scheduler_kind(sc.platform.scheduler);
+    let kind = sc.platform.scheduler;
     let mut q = CellQueue::new(
         kind,
         sc.platform.quantum.as_nanos().max(1),

@@ -22,9 +22,10 @@
 //! makes the edge refresh the route; without it, A applies them — a *misrouted write*.
 
 use super::{Ev, Platform};
-use crate::lifecycle::{Cause as LCause, Lifecycle, TenantState, TransitionLog};
-use crate::placement::{CellView, PlacementPolicy, TenantInfo, ANY_REGION};
-use crate::slab::Id;
+use crate::component::lifecycle::{Cause as LCause, Lifecycle, TenantState, TransitionLog};
+use crate::component::link::{Call, Link};
+use crate::component::placement::{CellView, PlacementPolicy, TenantInfo, ANY_REGION};
+use crate::component::slab::Id;
 use sim::{Dist, EventQueue, RngStream, SimDuration, SimTime};
 
 /// Where a migration stands.
@@ -95,8 +96,8 @@ pub struct ControlCounts {
 pub struct ControlRt {
     /// Answering (no outage).
     pub up: bool,
-    /// Partition edge↔control plane, and whether it rejects.
-    pub edge_cut: Option<bool>,
+    /// The link edge → control plane (cut by an `edge|control_plane` partition).
+    pub edge_cut: Link,
     pub(super) latency: Dist,
     pub(super) provision_time: Dist,
     pub(super) push_delay: Dist,
@@ -147,7 +148,7 @@ pub struct ControlRt {
     pub(super) cell_views: Vec<CellView>,
     pub(super) tenant_info: Vec<TenantInfo>,
     /// The mean request, for cell capacities (`None`: unknown, capacity `f64::MAX`).
-    pub(super) request_cost: Option<crate::placement::capacity::RequestCost>,
+    pub(super) request_cost: Option<crate::component::placement::capacity::RequestCost>,
     /// Migration phase per tenant.
     pub migration: Vec<Option<MigrationPhase>>,
     pub(super) reject_misrouted: Vec<bool>,
@@ -162,7 +163,7 @@ pub struct ControlRt {
 }
 
 /// A control-plane operation (run when the control plane can answer).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CpOp {
     /// Place and create a tenant.
     Provision(u32),
@@ -180,15 +181,10 @@ impl ControlRt {
         SimDuration::from_nanos_f64(self.latency.sample(&mut self.rng))
     }
 
-    /// Whether the edge can reach the control plane now; `Err(reject)` when it cannot.
-    pub(super) fn edge_reach(&self) -> Result<(), bool> {
-        if !self.up {
-            return Err(false);
-        }
-        match self.edge_cut {
-            Some(reject) => Err(reject),
-            None => Ok(()),
-        }
+    /// What a call from the edge to the control plane does now (a control plane that is
+    /// down answers nothing: the call hangs).
+    pub(super) fn edge_call(&self) -> Call {
+        self.edge_cut.unless_down(self.up).call()
     }
 
     /// Records a lifecycle transition of `t`; an illegal one is a bug (exit 3).
@@ -284,8 +280,8 @@ impl Platform {
         let _ = now;
         self.ctl.edge_routes[t as usize].refreshing = true;
         self.ctl.counts.route_refreshes += 1;
-        match self.ctl.edge_reach() {
-            Ok(()) => {
+        match self.ctl.edge_call() {
+            Call::Reach => {
                 let d = self.ctl.call_latency();
                 q.schedule_in(
                     d,
@@ -295,8 +291,8 @@ impl Platform {
                     },
                 );
             }
-            Err(reject) => {
-                let d = if reject {
+            call @ (Call::Reject | Call::Hang) => {
+                let d = if call == Call::Reject {
                     SimDuration::ZERO
                 } else {
                     self.ctl.call_timeout
@@ -321,7 +317,8 @@ impl Platform {
         q: &mut EventQueue<Ev>,
     ) {
         // The control plane may have gone away while the answer was in flight.
-        let ok = ok && self.ctl.edge_reach().is_ok() && self.ctl.lifecycle[t as usize].is_some();
+        let ok =
+            ok && self.ctl.edge_call() == Call::Reach && self.ctl.lifecycle[t as usize].is_some();
         let e = &mut self.ctl.edge_routes[t as usize];
         e.refreshing = false;
         if ok {
@@ -358,7 +355,9 @@ impl Platform {
                 self.end_attempt(
                     now,
                     att,
-                    crate::outcome::Outcome::Failed(crate::outcome::Cause::NoRoute),
+                    crate::component::outcome::Outcome::Failed(
+                        crate::component::outcome::Cause::NoRoute,
+                    ),
                     false,
                     q,
                 );
@@ -367,7 +366,7 @@ impl Platform {
     }
 
     /// Every cell beats; the control plane records beats it can receive.
-    pub(super) fn on_heartbeat(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+    pub(super) fn on_heartbeats_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
         if self.ctl.up {
             for c in 0..self.ctl.last_beat.len() {
                 if !self.ctl.down[c] {
@@ -435,12 +434,11 @@ impl Platform {
         }
         let _ = now;
         let d = self.ctl.call_latency();
-        q.schedule_in(d, Ev::ControlOpDone { op: op_code(op) });
+        q.schedule_in(d, Ev::ControlOpDone { op });
     }
 
     /// A control-plane operation's call completed.
-    pub(super) fn on_control_op_done(&mut self, now: SimTime, code: u64, q: &mut EventQueue<Ev>) {
-        let op = op_decode(code);
+    pub(super) fn on_control_op_done(&mut self, now: SimTime, op: CpOp, q: &mut EventQueue<Ev>) {
         if !self.ctl.up {
             self.ctl.backlog.push(op);
             return;
@@ -557,7 +555,7 @@ impl Platform {
     }
 
     fn publish_config_fault(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {
-        if let crate::scenario::FaultKind::ConfigPush {
+        if let crate::fault::FaultKind::ConfigPush {
             rate_limit,
             burst,
             urgent,
@@ -580,15 +578,15 @@ impl Platform {
 
     /// A pushed config reaches the edge (unless the edge cannot hear the control plane).
     pub(super) fn on_config_pushed(&mut self, now: SimTime, t: u32, version: u32) {
-        if self.ctl.edge_reach().is_err() {
+        if self.ctl.edge_call() != Call::Reach {
             return; // lost; the poll will catch up
         }
         self.apply_config(now, t, version);
     }
 
     /// The edge polls for config versions it is missing.
-    pub(super) fn on_config_poll(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
-        if self.ctl.edge_reach().is_ok() {
+    pub(super) fn on_config_poll_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+        if self.ctl.edge_call() == Call::Reach {
             for t in 0..self.ctl.config_version.len() as u32 {
                 let v = self.ctl.config_version[t as usize];
                 if self.ctl.edge_config_version[t as usize] < v {
@@ -628,7 +626,7 @@ impl Platform {
     }
 
     fn migration_start(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {
-        let crate::scenario::FaultKind::TenantMigration {
+        let crate::fault::FaultKind::TenantMigration {
             to_cell,
             backfill_rate,
             reject_misrouted,
@@ -702,7 +700,7 @@ impl Platform {
 
     /// The new route reaches the edge (unless it cannot hear the control plane).
     pub(super) fn on_route_pushed(&mut self, now: SimTime, t: u32) {
-        if self.ctl.edge_reach().is_err() {
+        if self.ctl.edge_call() != Call::Reach {
             return;
         }
         let e = &mut self.ctl.edge_routes[t as usize];
@@ -780,22 +778,16 @@ impl Platform {
 }
 
 /// Packs a control-plane operation into an event word.
-fn op_code(op: CpOp) -> u64 {
-    match op {
-        CpOp::Provision(t) => t as u64,
-        CpOp::ConfigChange(f) => (1 << 60) | f as u64,
-        CpOp::Suspend(t, on) => (2 << 60) | ((on as u64) << 32) | t as u64,
-        CpOp::Migrate(f) => (3 << 60) | f as u64,
-    }
-}
-
-fn op_decode(w: u64) -> CpOp {
-    let lo = w as u32;
-    match w >> 60 {
-        0 => CpOp::Provision(lo),
-        1 => CpOp::ConfigChange(lo),
-        2 => CpOp::Suspend(lo, (w >> 32) & 1 == 1),
-        _ => CpOp::Migrate(lo),
+impl CpOp {
+    /// The operation as one word: what the event digest hashes (frozen: golden digests rest
+    /// on it) and what `describe` prints.
+    pub fn code(self) -> u64 {
+        match self {
+            CpOp::Provision(t) => t as u64,
+            CpOp::ConfigChange(f) => (1 << 60) | f as u64,
+            CpOp::Suspend(t, on) => (2 << 60) | ((on as u64) << 32) | t as u64,
+            CpOp::Migrate(f) => (3 << 60) | f as u64,
+        }
     }
 }
 

@@ -9,12 +9,10 @@
 //! caps on jobs in service, so that one tenant's flood or poison does not block the others.
 
 use super::{Ev, Platform};
-use crate::scheduler::CellQueue;
-use crate::slab::{Id, Slab};
+use crate::component::link::{Call, Link};
+use crate::component::scheduler::CellQueue;
+use crate::component::slab::{Id, Slab};
 use sim::{Bits, Dist, EventQueue, RngStream, SimDuration, SimTime, SplitMix};
-
-/// Marks a DB token as a job's (attempt tokens never have the top bit set).
-pub(super) const JOB_BIT: u64 = 1 << 63;
 
 /// One job.
 pub(super) struct Job {
@@ -61,7 +59,8 @@ pub struct JobsRt {
     pub(super) storage_per_mb: Dist,
     pub(super) storage_errors: f64,
     pub(super) storage_timeout: SimDuration,
-    pub(super) storage_cut: Vec<Option<bool>>,
+    /// Per cell, the link cell → object storage.
+    pub(super) storage_cut: Vec<Link>,
     /// Run seed (mixed into every job's sub-stream).
     pub(super) seq: u64,
     /// Jobs created so far per tenant.
@@ -152,7 +151,7 @@ impl Platform {
             self.recorder.meter(t, 0, work, 0);
             self.cells[cell as usize]
                 .db
-                .submit(now, JOB_BIT | p.payload.word(), work);
+                .submit(now, super::DbToken::Job(p.payload).word(), work);
             self.reschedule_db(now, cell, q);
         }
     }
@@ -161,11 +160,10 @@ impl Platform {
     pub(super) fn job_db_done(
         &mut self,
         now: SimTime,
-        token: u64,
+        id: Id,
         db_ok: bool,
         q: &mut EventQueue<Ev>,
     ) {
-        let id = Id::from_word(token & !JOB_BIT);
         let Some(j) = self.jobs.jobs.get_mut(id) else {
             return;
         };
@@ -174,16 +172,16 @@ impl Platform {
             return;
         }
         let cell = j.cell as usize;
-        match self.jobs.storage_cut[cell] {
-            Some(reject) => {
-                let d = if reject {
+        match self.jobs.storage_cut[cell].call() {
+            call @ (Call::Reject | Call::Hang) => {
+                let d = if call == Call::Reject {
                     SimDuration::ZERO
                 } else {
                     self.jobs.storage_timeout
                 };
                 q.schedule_in(d, Ev::JobStored { job: id, ok: false });
             }
-            None => {
+            Call::Reach => {
                 let mb = j.bytes / 1e6;
                 let d = self.jobs.storage_base.sample(&mut j.rng)
                     + self.jobs.storage_per_mb.sample(&mut j.rng) * mb;

@@ -8,9 +8,32 @@
 //! tenant's disabled key opens it for everyone — the second-order failure) or `per_tenant`.
 
 use super::{Ev, Platform};
-use crate::breaker::{Admit, BreakerSet};
-use crate::outcome::{Cause, Outcome};
-use crate::slab::Id;
+
+/// What the KMS answered a cell asking for a tenant's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KmsAnswer {
+    /// The key: the attempt decrypts and goes on.
+    Ok,
+    /// The tenant's key is disabled.
+    KeyDisabled,
+    /// No answer: the KMS is down or the link to it is cut.
+    Unreachable,
+}
+
+impl KmsAnswer {
+    /// The answer's code in the event digest (frozen: golden digests rest on it).
+    pub fn code(self) -> u8 {
+        match self {
+            KmsAnswer::Ok => 0,
+            KmsAnswer::KeyDisabled => 1,
+            KmsAnswer::Unreachable => 2,
+        }
+    }
+}
+use crate::component::breaker::{Admit, BreakerSet};
+use crate::component::link::{Call, Link};
+use crate::component::outcome::{Cause, Outcome};
+use crate::component::slab::Id;
 use sim::{Dist, EventQueue, RngStream, SimDuration, SimTime};
 
 /// Runtime state of the KMS and the cells' key caches.
@@ -21,8 +44,8 @@ pub struct KmsRt {
     pub(super) timeout: SimDuration,
     /// Answering (no outage).
     pub up: bool,
-    /// Cells cut from the KMS, and whether the cut rejects.
-    pub(super) cut: Vec<Option<bool>>,
+    /// Per cell, the link cell → KMS.
+    pub(super) cut: Vec<Link>,
     /// Key enabled, per tenant.
     pub(super) enabled: Vec<bool>,
     /// Per cell, per tenant: when the cached data key expires.
@@ -61,41 +84,42 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.phase(now, att, "kms");
         }
-        let reachable = if !self.kms.up {
-            Some(false)
-        } else {
-            self.kms.cut[cell]
-        };
-        match reachable {
-            None => {
+        // A KMS that is down answers nothing: the call hangs.
+        match self.kms.cut[cell].unless_down(self.kms.up).call() {
+            Call::Reach => {
                 let d = SimDuration::from_nanos_f64(self.kms.latency.sample(&mut self.kms.rng));
                 let ok = self.kms.enabled[t as usize];
-                q.schedule_in(
-                    d,
-                    Ev::KmsAnswered {
-                        att,
-                        code: if ok { 0 } else { 1 },
-                    },
-                );
+                let answer = if ok {
+                    KmsAnswer::Ok
+                } else {
+                    KmsAnswer::KeyDisabled
+                };
+                q.schedule_in(d, Ev::KmsAnswered { att, answer });
             }
-            Some(reject) => {
-                let d = if reject {
+            call @ (Call::Reject | Call::Hang) => {
+                let d = if call == Call::Reject {
                     SimDuration::ZERO
                 } else {
                     self.kms.timeout
                 };
-                q.schedule_in(d, Ev::KmsAnswered { att, code: 2 });
+                q.schedule_in(
+                    d,
+                    Ev::KmsAnswered {
+                        att,
+                        answer: KmsAnswer::Unreachable,
+                    },
+                );
             }
         }
         false
     }
 
-    /// The KMS answered (code 0 ok, 1 key disabled, 2 unreachable).
+    /// The KMS answered.
     pub(super) fn on_kms_answered(
         &mut self,
         now: SimTime,
         att: Id,
-        code: u8,
+        answer: KmsAnswer,
         q: &mut EventQueue<Ev>,
     ) {
         let Some(a) = self.attempts.get(att) else {
@@ -103,18 +127,18 @@ impl Platform {
         };
         let (cell, t, probe) = (a.cell as usize, a.tenant, a.probe);
         if let Some(b) = self.kms.breakers[cell].as_mut() {
-            b.record(now, t, code == 0, probe);
+            b.record(now, t, answer == KmsAnswer::Ok, probe);
         }
-        match code {
-            0 => {
+        match answer {
+            KmsAnswer::Ok => {
                 self.kms.cache[cell][t as usize] = now.after(self.kms.ttl);
                 self.begin_cpu(now, att, q);
             }
-            1 => {
+            KmsAnswer::KeyDisabled => {
                 self.kms.failures += 1;
                 self.end_attempt(now, att, Outcome::Failed(Cause::KmsKeyDisabled), true, q);
             }
-            _ => {
+            KmsAnswer::Unreachable => {
                 self.kms.failures += 1;
                 self.end_attempt(now, att, Outcome::Failed(Cause::KmsUnavailable), true, q);
             }

@@ -27,21 +27,24 @@
 //! one pending event: handling an event allocates nothing once the run has warmed up.
 
 pub mod control;
+mod faults;
 pub mod jobs;
 pub mod kms;
 pub mod probe;
 
-use crate::breaker::{Admit, BreakerSet};
-use crate::db::{Db, QueryEnd};
-use crate::outcome::{Cause, Outcome};
+use crate::component::breaker::{Admit, BreakerSet};
+use crate::component::db::{Db, QueryEnd};
+use crate::component::link::{Call, Link};
+use crate::component::outcome::{Cause, Outcome};
+use crate::component::retry::{RetryBudget, RetryPolicy};
+use crate::component::scheduler::CellQueue;
+use crate::component::slab::{Id, Slab};
+use crate::component::token_bucket::TokenBucket;
+use crate::component::workload::{Arrival, LoadShape};
+use crate::fault::FaultKind;
 use crate::population::Population;
 use crate::record::Recorder;
-use crate::retry::{RetryBudget, RetryPolicy};
-use crate::scenario::{FaultKind, RetryOn, RetrySpec, Scenario, SchedulerName};
-use crate::scheduler::{CellQueue, SchedulerKind};
-use crate::slab::{Id, Slab};
-use crate::token_bucket::TokenBucket;
-use crate::workload::{Arrival, LoadShape};
+use crate::scenario::{RetryOn, RetrySpec, Scenario};
 use sim::{Bits, Digest, Dist, EventQueue, RngStream, SimDuration, SimTime, SplitMix, TimerKey};
 
 /// Events of the platform model (facts, in the past tense).
@@ -111,8 +114,8 @@ pub enum Ev {
     },
     /// A control-plane operation's call completed.
     ControlOpDone {
-        /// Packed operation.
-        op: u64,
+        /// The operation.
+        op: control::CpOp,
     },
     /// A cohort asked to be provisioned.
     ProvisionRequested {
@@ -150,12 +153,12 @@ pub enum Ev {
         /// Tenant.
         tenant: u32,
     },
-    /// The KMS answered a cell (0 ok, 1 key disabled, 2 unreachable).
+    /// The KMS answered a cell.
     KmsAnswered {
         /// Attempt.
         att: Id,
         /// Answer.
-        code: u8,
+        answer: kms::KmsAnswer,
     },
     /// A DB call across a partition gave up.
     DbCallFailed {
@@ -232,7 +235,10 @@ impl sim::Event for Ev {
             Ev::WindowClosed { window } => (10, window as u64),
             Ev::HeartbeatsDue => (11, 0),
             Ev::RouteRefreshed { tenant, ok } => (12, ((ok as u64) << 32) | tenant as u64),
-            Ev::ControlOpDone { op } => (13, op & ((1 << 58) - 1) ^ (op >> 58)),
+            Ev::ControlOpDone { op } => {
+                let w = op.code();
+                (13, w & ((1 << 58) - 1) ^ (w >> 58))
+            }
             Ev::ProvisionRequested { first, count } => (14, ((count as u64) << 32) | first as u64),
             Ev::TenantCreated { tenant } => (15, tenant as u64),
             Ev::ConfigPushed { tenant, version } => (16, ((version as u64) << 32) | tenant as u64),
@@ -240,7 +246,7 @@ impl sim::Event for Ev {
             Ev::MigrationBackfilled { tenant } => (18, tenant as u64),
             Ev::RoutePushed { tenant } => (19, tenant as u64),
             Ev::MigrationFinalised { tenant } => (20, tenant as u64),
-            Ev::KmsAnswered { att, code } => (21, att.word() ^ ((code as u64) << 56)),
+            Ev::KmsAnswered { att, answer } => (21, att.word() ^ ((answer.code() as u64) << 56)),
             Ev::DbCallFailed { att } => (22, att.word()),
             Ev::AttemptLost { att } => (23, att.word()),
             Ev::JobStored { job, ok } => (24, job.word() ^ ((ok as u64) << 56)),
@@ -276,7 +282,7 @@ impl Ev {
                     if ok { "ok" } else { "failed" }
                 )
             }
-            Ev::ControlOpDone { op } => format!("control plane operation {op:#x}"),
+            Ev::ControlOpDone { op } => format!("control plane operation {:#x}", op.code()),
             Ev::ProvisionRequested { first, count } => {
                 format!("control plane provisioning of tenants #{first}..+{count}")
             }
@@ -288,8 +294,13 @@ impl Ev {
             Ev::MigrationBackfilled { tenant }
             | Ev::RoutePushed { tenant }
             | Ev::MigrationFinalised { tenant } => format!("migration of tenant #{tenant}"),
-            Ev::KmsAnswered { att, code } => {
-                format!("attempt {}:{} KMS answer {code}", att.slot, att.gen)
+            Ev::KmsAnswered { att, answer } => {
+                format!(
+                    "attempt {}:{} KMS answer {}",
+                    att.slot,
+                    att.gen,
+                    answer.code()
+                )
             }
             Ev::DbCallFailed { att } => format!("attempt {}:{} DB call", att.slot, att.gen),
             Ev::AttemptLost { att } => format!("attempt {}:{} at the edge", att.slot, att.gen),
@@ -307,8 +318,45 @@ impl Ev {
 }
 
 const NO_USER: u32 = u32::MAX;
-/// Marks a DB token as a migration's replicated write (attempt tokens never set it).
-const REPLICA_BIT: u64 = 1 << 62;
+
+/// Whose query a cell's DB is running. The DB carries it as an opaque word; only
+/// [`DbToken::word`] and [`DbToken::from_word`] know the tag bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DbToken {
+    /// A request attempt's query.
+    Attempt(Id),
+    /// A migration's write replicated to the destination cell (nobody waits for it).
+    Replica(Id),
+    /// A background job's DB work.
+    Job(Id),
+}
+
+impl DbToken {
+    /// Tags a job's token (attempt and replica tokens never set it).
+    const JOB_BIT: u64 = 1 << 63;
+    /// Tags a replicated write's token (attempt tokens never set it).
+    const REPLICA_BIT: u64 = 1 << 62;
+
+    #[inline]
+    fn word(self) -> u64 {
+        match self {
+            DbToken::Attempt(id) => id.word(),
+            DbToken::Replica(id) => Self::REPLICA_BIT | id.word(),
+            DbToken::Job(id) => Self::JOB_BIT | id.word(),
+        }
+    }
+
+    #[inline]
+    fn from_word(w: u64) -> DbToken {
+        if w & Self::JOB_BIT != 0 {
+            DbToken::Job(Id::from_word(w & !Self::JOB_BIT))
+        } else if w & Self::REPLICA_BIT != 0 {
+            DbToken::Replica(Id::from_word(w & !Self::REPLICA_BIT))
+        } else {
+            DbToken::Attempt(Id::from_word(w))
+        }
+    }
+}
 /// Salt that separates a request's client sub-stream from its cost sub-stream.
 const CLIENT_SALT: u64 = 0xC11E_4700_5EED_0001;
 
@@ -390,10 +438,10 @@ struct Cell {
     db_busy_at_window_start: f64,
     /// Tenant → index in this cell's queue (`u32::MAX`: not yet seen here).
     local_of: Vec<u32>,
-    /// Partition cell↔DB: `Some(reject)`.
-    db_cut: Option<bool>,
-    /// Partition edge↔cell: `Some(reject)`.
-    edge_cut: Option<bool>,
+    /// The link cell → DB (cut by a `cell|db` partition).
+    db_cut: Link,
+    /// The link edge → cell (cut by an `edge|cell` partition).
+    edge_cut: Link,
     breaker: Option<BreakerSet>,
     latency: Option<Dist>,
     /// Active injected DB error rates: (only this tenant, or all; fraction).
@@ -500,16 +548,8 @@ impl Platform {
         q: &mut EventQueue<Ev>,
     ) -> Platform {
         let p = &sc.platform;
-        let kind = match p.scheduler {
-            SchedulerName::Fifo => SchedulerKind::Fifo,
-            SchedulerName::Drr => SchedulerKind::Drr,
-            SchedulerName::TenantCap => SchedulerKind::TenantCap,
-            SchedulerName::DrrCap => SchedulerKind::DrrCap,
-        };
-        let capped = matches!(
-            p.scheduler,
-            SchedulerName::TenantCap | SchedulerName::DrrCap
-        );
+        let kind = p.scheduler;
+        let capped = kind.honours_caps();
         let mut cells: Vec<Cell> = (0..p.cells)
             .map(|_| Cell {
                 base_workers: p.workers,
@@ -532,8 +572,8 @@ impl Platform {
                 db_timer: None,
                 db_busy_at_window_start: 0.0,
                 local_of: Vec::new(),
-                db_cut: None,
-                edge_cut: None,
+                db_cut: Link::Up,
+                edge_cut: Link::Up,
                 breaker: p
                     .db
                     .breaker
@@ -642,10 +682,7 @@ impl Platform {
         let fault_mix: Vec<Option<u32>> = sc
             .faults
             .iter()
-            .map(|f| match &f.kind {
-                FaultKind::HotTenant { mix: Some(m), .. } => Some(mix_index(m)),
-                _ => None,
-            })
+            .map(|f| f.kind.hot_mix().map(&mut mix_index))
             .collect();
         let classes = sc
             .classes
@@ -679,10 +716,12 @@ impl Platform {
         cells.shrink_to_fit();
         let n = pop.tenants.len();
         let cp = &sc.control_plane;
-        let placement = crate::placement::by_name(&cp.placement, &cp.placement_params)
-            .unwrap_or_else(|| Box::new(crate::placement::round_robin::RoundRobin::new()));
-        let request_cost = crate::placement::capacity::RequestCost::of_classes(&sc.classes);
-        let cell_capacity = crate::placement::capacity::cell_capacity(sc);
+        let placement = crate::component::placement::by_name(&cp.placement, &cp.placement_params)
+            .unwrap_or_else(|| {
+                Box::new(crate::component::placement::round_robin::RoundRobin::new())
+            });
+        let request_cost = sc.request_cost();
+        let cell_capacity = sc.cell_capacity();
         // Tenants placed at the start, per cell: (count, predicted load, spiky).
         let mut placed = vec![(0u32, 0.0f64, 0u32); n_cells];
         for t in pop.tenants.iter().filter(|t| t.provision_at.is_none()) {
@@ -700,7 +739,7 @@ impl Platform {
         };
         let ctl = control::ControlRt {
             up: true,
-            edge_cut: None,
+            edge_cut: Link::Up,
             latency: cp.latency.clone(),
             provision_time: cp.provision_time.clone(),
             push_delay: cp.push_delay.clone(),
@@ -716,20 +755,20 @@ impl Platform {
                 .iter()
                 .map(|t| {
                     t.provision_at.is_none().then(|| {
-                        crate::lifecycle::Lifecycle::new(
-                            crate::lifecycle::TenantState::Active,
+                        crate::component::lifecycle::Lifecycle::new(
+                            crate::component::lifecycle::TenantState::Active,
                             SimTime::ZERO,
                         )
                     })
                 })
                 .collect(),
-            log: crate::lifecycle::TransitionLog::new(4096),
+            log: crate::component::lifecycle::TransitionLog::new(4096),
             state_byte: pop
                 .tenants
                 .iter()
                 .map(|t| {
                     if t.provision_at.is_none() {
-                        crate::lifecycle::TenantState::Active.index() as u8
+                        crate::component::lifecycle::TenantState::Active.index() as u8
                     } else {
                         u8::MAX
                     }
@@ -764,7 +803,7 @@ impl Platform {
             down: vec![false; n_cells],
             placement,
             cell_views: (0..n_cells)
-                .map(|c| crate::placement::CellView {
+                .map(|c| crate::component::placement::CellView {
                     id: c as u32,
                     region: c as u16,
                     eu: sc.platform.regions[c].starts_with("eu"),
@@ -813,7 +852,7 @@ impl Platform {
             ttl: sc.kms.data_key_ttl,
             timeout: sc.kms.timeout,
             up: true,
-            cut: vec![None; n_cells],
+            cut: vec![Link::Up; n_cells],
             enabled: vec![true; n],
             // Data keys were fetched at staggered times before the run (like routes), so
             // that they do not all expire together at t = TTL.
@@ -843,16 +882,8 @@ impl Platform {
             failures: 0,
         };
         let jp = &sc.platform.jobs;
-        let job_kind = match jp.scheduler {
-            SchedulerName::Fifo => SchedulerKind::Fifo,
-            SchedulerName::Drr => SchedulerKind::Drr,
-            SchedulerName::TenantCap => SchedulerKind::TenantCap,
-            SchedulerName::DrrCap => SchedulerKind::DrrCap,
-        };
-        let job_capped = matches!(
-            jp.scheduler,
-            SchedulerName::TenantCap | SchedulerName::DrrCap
-        );
+        let job_kind = jp.scheduler;
+        let job_capped = job_kind.honours_caps();
         let any_jobs = !sc.job_classes.is_empty();
         let jobs_rt = jobs::JobsRt {
             classes: sc
@@ -903,7 +934,7 @@ impl Platform {
             storage_per_mb: sc.object_storage.latency_per_mb.clone(),
             storage_errors: sc.object_storage.errors,
             storage_timeout: sc.object_storage.timeout,
-            storage_cut: vec![None; n_cells],
+            storage_cut: vec![Link::Up; n_cells],
             seq: seed,
             per_tenant_seq: vec![0; n],
             done: 0,
@@ -1219,23 +1250,25 @@ impl Platform {
         // The edge refuses tenants that are not serving (being provisioned, failed,
         // destroyed) and those its config says are suspended.
         let serving = match self.ctl.state_fast(tenant) {
-            Some(crate::lifecycle::TenantState::Dormant) => {
+            Some(crate::component::lifecycle::TenantState::Dormant) => {
                 self.transition(
                     now,
                     tenant,
-                    crate::lifecycle::TenantState::Active,
-                    crate::lifecycle::Cause::Traffic,
+                    crate::component::lifecycle::TenantState::Active,
+                    crate::component::lifecycle::Cause::Traffic,
                 );
                 true
             }
             Some(st) => {
-                st.serves_traffic() || st == crate::lifecycle::TenantState::SuspensionPending
+                st.serves_traffic()
+                    || st == crate::component::lifecycle::TenantState::SuspensionPending
             }
             None => false,
         };
         if !serving || self.edge[tenant as usize].suspended {
             let cause = if self.edge[tenant as usize].suspended
-                || self.ctl.state(tenant) == Some(crate::lifecycle::TenantState::Suspended)
+                || self.ctl.state(tenant)
+                    == Some(crate::component::lifecycle::TenantState::Suspended)
             {
                 Cause::TenantSuspended
             } else {
@@ -1354,12 +1387,12 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.delivered(att, cell);
         }
-        match self.cells[cell as usize].edge_cut {
-            Some(true) => {
+        match self.cells[cell as usize].edge_cut.call() {
+            Call::Reject => {
                 self.end_attempt(now, att, Outcome::Failed(Cause::Unreachable), false, q);
                 return;
             }
-            Some(false) => {
+            Call::Hang => {
                 // The call hangs: the edge gives up at the client's timeout.
                 if let Some(tr) = self.tracer.as_deref_mut() {
                     tr.phase(now, att, "edge_to_cell");
@@ -1368,7 +1401,7 @@ impl Platform {
                 q.schedule_in(timeout, Ev::AttemptLost { att });
                 return;
             }
-            None => {}
+            Call::Reach => {}
         }
         if self.ctl.down[cell as usize] {
             self.end_attempt(now, att, Outcome::Failed(Cause::CellDown), false, q);
@@ -1487,24 +1520,26 @@ impl Platform {
             .max(0.0) as u64;
         a.db_ns += work;
         let (t, writes) = (a.tenant, self.classes[a.class as usize].writes);
-        match self.cells[cell].db_cut {
-            Some(true) => {
+        match self.cells[cell].db_cut.call() {
+            Call::Reject => {
                 self.query_done(now, att, Err(Cause::Unreachable), q);
                 return;
             }
-            Some(false) => {
+            Call::Hang => {
                 if let Some(tr) = self.tracer.as_deref_mut() {
                     tr.phase(now, att, "db_call");
                 }
                 q.schedule_in(self.db_partition_timeout, Ev::DbCallFailed { att });
                 return;
             }
-            None => {}
+            Call::Reach => {}
         }
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.phase(now, att, "db_wait");
         }
-        self.cells[cell].db.submit(now, att.word(), work);
+        self.cells[cell]
+            .db
+            .submit(now, DbToken::Attempt(att).word(), work);
         self.reschedule_db(now, cell as u32, q);
         // During a migration's backfill, writes are also applied at the new cell's DB.
         if writes {
@@ -1514,7 +1549,7 @@ impl Platform {
                 if from as usize == cell {
                     self.cells[to as usize]
                         .db
-                        .submit(now, REPLICA_BIT | att.word(), work);
+                        .submit(now, DbToken::Replica(att).word(), work);
                     self.reschedule_db(now, to, q);
                 }
             }
@@ -1543,26 +1578,38 @@ impl Platform {
         }
     }
 
+    /// A job's or a replicated write's query ended: free its connection (it held one unless
+    /// it timed out waiting for one) and hand a job its result. Attempts end in `on_db_woke`.
+    fn background_query_done(
+        &mut self,
+        now: SimTime,
+        cell: u32,
+        token: DbToken,
+        end: QueryEnd,
+        q: &mut EventQueue<Ev>,
+    ) {
+        if end != QueryEnd::AcquireTimeout {
+            self.cells[cell as usize].db.release(now);
+        }
+        match token {
+            DbToken::Job(job) => self.job_db_done(now, job, end == QueryEnd::Done, q),
+            DbToken::Replica(_) | DbToken::Attempt(_) => {}
+        }
+    }
+
     fn on_db_woke(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
         self.cells[cell as usize].db_timer = None;
         let mut ended = std::mem::take(&mut self.poll_buf);
         ended.clear();
         self.cells[cell as usize].db.poll(now, &mut ended);
         for &(tok, end, started) in &ended {
-            if tok & jobs::JOB_BIT != 0 {
-                if end != QueryEnd::AcquireTimeout {
-                    self.cells[cell as usize].db.release(now);
+            let att = match DbToken::from_word(tok) {
+                DbToken::Attempt(att) => att,
+                background => {
+                    self.background_query_done(now, cell, background, end, q);
+                    continue;
                 }
-                self.job_db_done(now, tok, end == QueryEnd::Done, q);
-                continue;
-            }
-            if tok & REPLICA_BIT != 0 {
-                if end != QueryEnd::AcquireTimeout {
-                    self.cells[cell as usize].db.release(now);
-                }
-                continue;
-            }
-            let att = Id::from_word(tok);
+            };
             if end != QueryEnd::AcquireTimeout {
                 if let Some(tr) = self.tracer.as_deref_mut() {
                     tr.db_started(att, started);
@@ -1760,7 +1807,7 @@ impl Platform {
                     };
                     if allowed {
                         let wait = if spec.honour_retry_after {
-                            crate::retry::combine_with_retry_after(delay, retry_after)
+                            crate::component::retry::combine_with_retry_after(delay, retry_after)
                         } else {
                             delay
                         };
@@ -1807,164 +1854,6 @@ impl Platform {
             }
         }
     }
-
-    fn on_fault(&mut self, now: SimTime, fault: u32, active: bool, q: &mut EventQueue<Ev>) {
-        if self.faults[fault as usize].disabled {
-            return;
-        }
-        if let Some(tr) = self.tracer.as_deref_mut() {
-            tr.fault(now, fault, active, &self.tenant_cell);
-        }
-        self.faults[fault as usize].active = active;
-        match &self.faults[fault as usize].kind {
-            FaultKind::HotTenant { .. } => {
-                let Some(t) = self.faults[fault as usize].tenant else {
-                    return;
-                };
-                self.recompute_tenant(t, q);
-            }
-            FaultKind::DependencyLatency { cells, .. }
-            | FaultKind::DependencyErrors { cells, .. }
-            | FaultKind::DbDegraded { cells, .. }
-            | FaultKind::WorkersLost { cells, .. } => {
-                for c in cells.clone() {
-                    self.recompute_cell(now, c, q);
-                }
-            }
-            FaultKind::ControlPlaneOutage => {
-                self.ctl.up = !active;
-                if !active {
-                    self.on_control_plane_recovered(now, q);
-                }
-            }
-            FaultKind::KmsOutage => self.kms.up = !active,
-            FaultKind::KmsKeyDisabled { .. } => {
-                if let Some(t) = self.faults[fault as usize].tenant {
-                    self.kms.enabled[t as usize] = !active;
-                }
-            }
-            FaultKind::Partition {
-                kind,
-                cells,
-                reject,
-            } => {
-                use crate::scenario::PartitionKind as P;
-                let cut = active.then_some(*reject);
-                let (kind, cells) = (*kind, cells.clone());
-                match kind {
-                    P::EdgeControlPlane => self.ctl.edge_cut = cut,
-                    P::CellDb => cells
-                        .iter()
-                        .for_each(|&c| self.cells[c as usize].db_cut = cut),
-                    P::EdgeCell => cells
-                        .iter()
-                        .for_each(|&c| self.cells[c as usize].edge_cut = cut),
-                    P::CellKms => cells.iter().for_each(|&c| self.kms.cut[c as usize] = cut),
-                    P::CellObjectStorage => cells
-                        .iter()
-                        .for_each(|&c| self.jobs.storage_cut[c as usize] = cut),
-                }
-            }
-            FaultKind::TenantMigration { .. } => {
-                if active {
-                    self.run_cp_op(now, control::CpOp::Migrate(fault), q);
-                }
-            }
-            FaultKind::ConfigPush { .. } => {
-                if active {
-                    self.run_cp_op(now, control::CpOp::ConfigChange(fault), q);
-                }
-            }
-            FaultKind::SuspendTenant { .. } => {
-                let Some(t) = self.faults[fault as usize].tenant else {
-                    return;
-                };
-                if active {
-                    if self.ctl.state(t).is_some_and(|s| s.serves_traffic()) {
-                        self.transition(
-                            now,
-                            t,
-                            crate::lifecycle::TenantState::SuspensionPending,
-                            crate::lifecycle::Cause::Operator,
-                        );
-                        self.run_cp_op(now, control::CpOp::Suspend(t, true), q);
-                    }
-                } else {
-                    self.run_cp_op(now, control::CpOp::Suspend(t, false), q);
-                }
-            }
-            FaultKind::CellOutage { cells } => {
-                for &c in cells.clone().iter() {
-                    self.ctl.down[c as usize] = active;
-                }
-            }
-            FaultKind::PoisonJobs { fraction, .. } => {
-                let f = *fraction;
-                if let Some(t) = self.faults[fault as usize].tenant {
-                    self.jobs.poison[t as usize] = if active { f } else { 0.0 };
-                }
-            }
-        }
-    }
-
-    /// Re-derives a tenant's rate factor and class mix from the active faults on it.
-    fn recompute_tenant(&mut self, t: u32, q: &mut EventQueue<Ev>) {
-        let mut factor = 1.0;
-        let mut mix = None;
-        for f in self
-            .faults
-            .iter()
-            .filter(|f| f.active && f.tenant == Some(t))
-        {
-            if let FaultKind::HotTenant { factor: k, .. } = &f.kind {
-                factor *= k;
-                if f.mix.is_some() {
-                    mix = f.mix;
-                }
-            }
-        }
-        let src = &mut self.sources[t as usize];
-        src.fault_factor = factor;
-        src.mix = mix.unwrap_or(src.base_mix);
-        self.schedule_arrival(t, q);
-    }
-
-    /// Re-derives a cell's degraded state from the active faults on it.
-    fn recompute_cell(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
-        let mut capacity = 1.0;
-        let mut lost = 0u32;
-        let mut errors = std::mem::take(&mut self.cells[cell as usize].errors);
-        errors.clear();
-        let mut latency = None;
-        for f in self.faults.iter().filter(|f| f.active) {
-            match &f.kind {
-                FaultKind::DbDegraded { cells, capacity: k } if cells.contains(&cell) => {
-                    capacity *= k
-                }
-                FaultKind::WorkersLost { cells, count } if cells.contains(&cell) => lost += count,
-                FaultKind::DependencyErrors {
-                    cells, fraction, ..
-                } if cells.contains(&cell) => errors.push((f.tenant, *fraction)),
-                FaultKind::DependencyLatency { cells, latency: d } if cells.contains(&cell) => {
-                    latency = Some(d.clone())
-                }
-                _ => {}
-            }
-        }
-        let c = &mut self.cells[cell as usize];
-        c.workers = c.base_workers.saturating_sub(lost);
-        c.errors = errors;
-        c.latency = latency;
-        c.db.set_capacity(now, capacity);
-        // The control plane sees the cell's health (its metrics), so placement plans on the
-        // capacity the cell has now.
-        if let Some(cost) = self.ctl.request_cost {
-            self.ctl.cell_views[cell as usize].capacity =
-                cost.cell_capacity(c.workers, c.db.connections(), c.db.cores() as u32, capacity);
-        }
-        self.reschedule_db(now, cell, q);
-        self.pull_from_queue(now, cell, q);
-    }
 }
 
 impl Platform {
@@ -1977,7 +1866,7 @@ impl Platform {
             c.db_busy_at_window_start = busy;
             let breaker_open = c.breaker.as_ref().is_some_and(|b| {
                 (0..c.queue.tenant_count())
-                    .any(|t| b.state(t) == crate::breaker::BreakerState::Open)
+                    .any(|t| b.state(t) == crate::component::breaker::BreakerState::Open)
             });
             let db_utilisation =
                 (used / (c.db.cores() * self.window.as_nanos() as f64)).clamp(0.0, 1.0);
@@ -2062,8 +1951,8 @@ impl Platform {
         &mut self,
         now: SimTime,
         t: u32,
-        to: crate::lifecycle::TenantState,
-        cause: crate::lifecycle::Cause,
+        to: crate::component::lifecycle::TenantState,
+        cause: crate::component::lifecycle::Cause,
     ) {
         let from = self.ctl.state(t);
         self.ctl.transition(now, t, to, cause);
@@ -2121,21 +2010,62 @@ impl sim::Model for Platform {
     }
 }
 
+/// Handlers named after their events, for the events whose work is a step shared with
+/// other paths (a new request, an attempt, the next query, the end of an attempt).
+impl Platform {
+    #[inline]
+    fn on_user_ready(&mut self, now: SimTime, tenant: u32, user: u32, q: &mut EventQueue<Ev>) {
+        self.new_request(now, tenant, user, q)
+    }
+
+    #[inline]
+    fn on_retry_due(&mut self, now: SimTime, req: Id, q: &mut EventQueue<Ev>) {
+        self.start_attempt(now, req, q)
+    }
+
+    #[inline]
+    fn on_service_finished(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
+        self.next_query(now, att, q)
+    }
+
+    #[inline]
+    fn on_fault_started(&mut self, now: SimTime, fault: u32, q: &mut EventQueue<Ev>) {
+        self.on_fault(now, fault, true, q)
+    }
+
+    #[inline]
+    fn on_fault_ended(&mut self, now: SimTime, fault: u32, q: &mut EventQueue<Ev>) {
+        self.on_fault(now, fault, false, q)
+    }
+
+    /// A DB call across a cut link gave up: the query failed as unreachable.
+    #[inline]
+    fn on_db_call_failed(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
+        self.query_done(now, att, Err(Cause::Unreachable), q)
+    }
+
+    /// The edge gave up on an attempt (its timeout passed first).
+    #[inline]
+    fn on_attempt_lost(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
+        self.end_attempt(now, att, Outcome::TimedOut, false, q)
+    }
+}
+
 impl Platform {
     #[inline]
     fn dispatch(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
         match ev {
             Ev::RequestArrived { tenant } => self.on_arrival(now, tenant, q),
-            Ev::UserReady { tenant, user } => self.new_request(now, tenant, user, q),
-            Ev::RetryDue { req } => self.start_attempt(now, req, q),
+            Ev::UserReady { tenant, user } => self.on_user_ready(now, tenant, user, q),
+            Ev::RetryDue { req } => self.on_retry_due(now, req, q),
             Ev::TimeoutsDue { class } => self.on_timeouts_due(now, class, q),
-            Ev::ServiceFinished { att } => self.next_query(now, att, q),
+            Ev::ServiceFinished { att } => self.on_service_finished(now, att, q),
             Ev::DbWoke { cell } => self.on_db_woke(now, cell, q),
             Ev::DbLatencyElapsed { att } => self.on_db_latency_elapsed(now, att, q),
-            Ev::FaultStarted { fault } => self.on_fault(now, fault, true, q),
-            Ev::FaultEnded { fault } => self.on_fault(now, fault, false, q),
+            Ev::FaultStarted { fault } => self.on_fault_started(now, fault, q),
+            Ev::FaultEnded { fault } => self.on_fault_ended(now, fault, q),
             Ev::WindowClosed { window } => self.on_window_closed(now, window, q),
-            Ev::HeartbeatsDue => self.on_heartbeat(now, q),
+            Ev::HeartbeatsDue => self.on_heartbeats_due(now, q),
             Ev::RouteRefreshed { tenant, ok } => self.on_route_refreshed(now, tenant, ok, q),
             Ev::ControlOpDone { op } => self.on_control_op_done(now, op, q),
             Ev::ProvisionRequested { first, count } => {
@@ -2143,13 +2073,13 @@ impl Platform {
             }
             Ev::TenantCreated { tenant } => self.on_tenant_created(now, tenant, q),
             Ev::ConfigPushed { tenant, version } => self.on_config_pushed(now, tenant, version),
-            Ev::ConfigPollDue => self.on_config_poll(now, q),
+            Ev::ConfigPollDue => self.on_config_poll_due(now, q),
             Ev::MigrationBackfilled { tenant } => self.on_migration_backfilled(now, tenant, q),
             Ev::RoutePushed { tenant } => self.on_route_pushed(now, tenant),
             Ev::MigrationFinalised { tenant } => self.on_migration_finalised(now, tenant),
-            Ev::KmsAnswered { att, code } => self.on_kms_answered(now, att, code, q),
-            Ev::DbCallFailed { att } => self.query_done(now, att, Err(Cause::Unreachable), q),
-            Ev::AttemptLost { att } => self.end_attempt(now, att, Outcome::TimedOut, false, q),
+            Ev::KmsAnswered { att, answer } => self.on_kms_answered(now, att, answer, q),
+            Ev::DbCallFailed { att } => self.on_db_call_failed(now, att, q),
+            Ev::AttemptLost { att } => self.on_attempt_lost(now, att, q),
             Ev::JobStored { job, ok } => self.on_job_stored(now, job, ok, q),
             Ev::JobRetryDue { job } => self.on_job_retry_due(now, job, q),
             Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),

@@ -11,8 +11,8 @@
 //! snapshot.
 
 use super::Platform;
-use crate::breaker::BreakerState;
-use crate::outcome::N_CAUSES;
+use crate::component::breaker::BreakerState;
+use crate::component::outcome::N_CAUSES;
 use sim::SimTime;
 
 /// One tenant's cumulative counters (whole run so far) and its requests at its cell now.

@@ -2,9 +2,10 @@
 //! cache, KMS, object storage and background jobs (`FooConfig` as written → `Foo` checked).
 
 use super::schema;
-use super::{Checker, SchedulerName};
-use crate::breaker::{BreakerConfig, BreakerScope};
-use crate::placement::PolicyParams;
+use super::Checker;
+use crate::component::breaker::{BreakerConfig, BreakerScope};
+use crate::component::placement::PolicyParams;
+use crate::component::scheduler::SchedulerKind;
 use sim::{Dist, Quantity, SimDuration};
 
 fn dist(text: &str, q: Quantity) -> Dist {
@@ -98,7 +99,7 @@ pub struct JobPlane {
     /// Job workers per cell.
     pub workers: u32,
     /// Scheduler.
-    pub scheduler: SchedulerName,
+    pub scheduler: SchedulerKind,
     /// Per-tenant in-service cap (capped schedulers).
     pub tenant_cap: u32,
     /// Max queued jobs per cell.
@@ -119,15 +120,18 @@ pub struct TenantJobs {
 pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> ControlPlane {
     let placement = match &r.placement {
         Some(p) => {
-            if crate::placement::by_name(p.get_ref(), &crate::placement::PolicyParams::default())
-                .is_none()
+            if crate::component::placement::by_name(
+                p.get_ref(),
+                &crate::component::placement::PolicyParams::default(),
+            )
+            .is_none()
             {
                 c.err(
                     p.span(),
                     format!(
                         "unknown placement policy `{}`; known: {}",
                         p.get_ref(),
-                        crate::placement::POLICY_NAMES.join(", ")
+                        crate::component::placement::POLICY_NAMES.join(", ")
                     ),
                 );
             }
@@ -443,7 +447,7 @@ pub(super) fn job_classes(
 pub(super) fn job_plane(c: &mut Checker, r: &schema::JobPlaneConfig) -> JobPlane {
     JobPlane {
         workers: c.opt_count(&r.workers, 2, 0, 1_000_000, "platform.jobs.workers"),
-        scheduler: r.scheduler.unwrap_or(SchedulerName::Fifo),
+        scheduler: r.scheduler.unwrap_or(SchedulerKind::Fifo),
         tenant_cap: c.opt_count(&r.tenant_cap, 1, 1, 1_000_000, "platform.jobs.tenant_cap"),
         queue_limit: c.opt_count(
             &r.queue_limit,

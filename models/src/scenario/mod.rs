@@ -11,6 +11,7 @@
 //! [`ScenarioErrors`], each located at `file:line:column`. It never panics on any input.
 
 pub mod error;
+mod faults;
 pub mod infra;
 pub mod overrides;
 pub mod schema;
@@ -19,12 +20,15 @@ pub mod values;
 pub use error::{ScenarioError, ScenarioErrors};
 pub use infra::{ControlPlane, Edge, JobClass, JobPlane, Kms, ObjectStorage, TenantJobs};
 pub use overrides::Override;
-pub use schema::{SchedulerName, SloScope};
+pub use schema::SloScope;
 pub use values::{Cmp, Metric, Threshold};
 
-use crate::breaker::{BreakerConfig, BreakerScope};
-use crate::retry::{Jitter, RetryPolicy};
-use crate::workload::{Arrival, LoadShape, Spike};
+use crate::component::breaker::{BreakerConfig, BreakerScope};
+use crate::component::placement::capacity::{ClassCost, RequestCost};
+use crate::component::retry::{Jitter, RetryPolicy};
+use crate::component::scheduler::SchedulerKind;
+use crate::component::workload::{Arrival, LoadShape, Spike};
+use crate::fault::{Fault, FaultKind, PartitionKind};
 use schema::ScenarioFile;
 use sim::{Dist, Quantity, SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
@@ -91,7 +95,7 @@ pub struct Scenario {
 }
 
 /// Thresholds of the metastability detector (`[metastability]`, checked): see
-/// [`crate::verdicts::metastability`].
+/// [`crate::harness::verdicts::metastability`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Metastability {
     /// A window is bad when its goodput is below this fraction (0 = never).
@@ -184,7 +188,7 @@ pub struct Platform {
     /// Workers per cell.
     pub workers: u32,
     /// Queue discipline.
-    pub scheduler: SchedulerName,
+    pub scheduler: SchedulerKind,
     /// DRR quantum per unit weight.
     pub quantum: SimDuration,
     /// Per-tenant in-service cap for capped schedulers.
@@ -233,6 +237,38 @@ pub struct Tier {
     pub burst: u32,
     /// Per-tenant edge concurrency cap.
     pub max_concurrency: Option<u32>,
+}
+
+impl Scenario {
+    /// The mean request of the scenario's class mix, as the capacity formula needs it.
+    pub fn request_cost(&self) -> Option<RequestCost> {
+        let classes: Vec<ClassCost> = self
+            .classes
+            .iter()
+            .map(|c| ClassCost {
+                share: c.share,
+                service: &c.service,
+                db_queries: &c.db_queries,
+                db_time: &c.db_time,
+                cache_hit: c.cache_hit,
+            })
+            .collect();
+        RequestCost::of_classes(&classes)
+    }
+
+    /// The capacity of a healthy cell (every cell has the same resources), requests per
+    /// second; `f64::MAX` when unknown (see [`crate::component::placement::capacity`]).
+    pub fn cell_capacity(&self) -> f64 {
+        match self.request_cost() {
+            Some(cost) => cost.cell_capacity(
+                self.platform.workers,
+                self.platform.db.connections,
+                self.platform.db.cores,
+                1.0,
+            ),
+            None => f64::MAX,
+        }
+    }
 }
 
 /// A request class.
@@ -369,230 +405,6 @@ pub struct CohortSpec {
     pub spiky_fraction: f64,
     /// The bursts of spiky members (the phase is drawn per member).
     pub spike: Spike,
-}
-
-/// The two sides of a partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PartitionKind {
-    /// Edges cannot reach the control plane.
-    EdgeControlPlane,
-    /// Cells cannot reach their DB.
-    CellDb,
-    /// Cells cannot reach the KMS.
-    CellKms,
-    /// Cells cannot reach object storage.
-    CellObjectStorage,
-    /// Edges cannot reach cells.
-    EdgeCell,
-}
-
-impl PartitionKind {
-    /// The pair as written.
-    pub fn name(self) -> &'static str {
-        match self {
-            PartitionKind::EdgeControlPlane => "edge|control_plane",
-            PartitionKind::CellDb => "cell|db",
-            PartitionKind::CellKms => "cell|kms",
-            PartitionKind::CellObjectStorage => "cell|object_storage",
-            PartitionKind::EdgeCell => "edge|cell",
-        }
-    }
-}
-
-/// What a fault does.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FaultKind {
-    /// A tenant's offered rate is multiplied by `factor` (and its class mix optionally
-    /// replaced) during the window.
-    HotTenant {
-        /// Tenant id.
-        tenant: String,
-        /// Rate multiplier.
-        factor: f64,
-        /// Class shares during the fault (normalised), if changed.
-        mix: Option<Vec<f64>>,
-    },
-    /// Every DB query in the cells takes this much extra time, holding its connection.
-    DependencyLatency {
-        /// Target cells.
-        cells: Vec<u32>,
-        /// Added latency (ns).
-        latency: Dist,
-    },
-    /// A fraction of DB queries in the cells fail (only one tenant's, if `tenant` is set:
-    /// a dependency failing for one tenant, like a disabled key).
-    DependencyErrors {
-        /// Target cells.
-        cells: Vec<u32>,
-        /// Failing fraction.
-        fraction: f64,
-        /// Only this tenant's queries.
-        tenant: Option<String>,
-    },
-    /// The cells' DBs run at a fraction of their capacity (a bad migration).
-    DbDegraded {
-        /// Target cells.
-        cells: Vec<u32>,
-        /// Remaining capacity in (0, 1].
-        capacity: f64,
-    },
-    /// The cells lose workers.
-    WorkersLost {
-        /// Target cells.
-        cells: Vec<u32>,
-        /// Workers lost per cell.
-        count: u32,
-    },
-    /// The control plane answers nothing.
-    ControlPlaneOutage,
-    /// A tenant's KMS key is disabled.
-    KmsKeyDisabled {
-        /// Tenant id.
-        tenant: String,
-    },
-    /// The KMS answers nothing.
-    KmsOutage,
-    /// Calls between two component classes fail.
-    Partition {
-        /// Which sides.
-        kind: PartitionKind,
-        /// Cells on the cell side.
-        cells: Vec<u32>,
-        /// Fail fast instead of hanging until the caller's timeout.
-        reject: bool,
-    },
-    /// The control plane moves a tenant to another cell (starts at `at`).
-    TenantMigration {
-        /// Tenant id.
-        tenant: String,
-        /// Destination cell.
-        to_cell: u32,
-        /// Backfill throughput (bytes/s).
-        backfill_rate: f64,
-        /// The old cell rejects writes for tenants it no longer owns.
-        reject_misrouted: bool,
-    },
-    /// A tenant's limits change through the control plane.
-    ConfigPush {
-        /// Tenant id.
-        tenant: String,
-        /// New rate limit.
-        rate_limit: Option<f64>,
-        /// New burst.
-        burst: Option<u32>,
-        /// Propagate fast.
-        urgent: bool,
-    },
-    /// A tenant is suspended for the window, then reinstated.
-    SuspendTenant {
-        /// Tenant id.
-        tenant: String,
-    },
-    /// Cells stop: no heartbeats, requests to them fail.
-    CellOutage {
-        /// Target cells.
-        cells: Vec<u32>,
-    },
-    /// A fraction of a tenant's jobs always fail (poison jobs).
-    PoisonJobs {
-        /// Tenant id.
-        tenant: String,
-        /// Fraction of its jobs that are poison.
-        fraction: f64,
-    },
-}
-
-/// Fault kinds, as written in files.
-pub const FAULT_KINDS: &str = "hot_tenant, dependency_latency, dependency_errors, db_degraded, workers_lost, \
-control_plane_outage, kms_key_disabled, kms_outage, partition, tenant_migration, config_push, suspend_tenant, \
-cell_outage, poison_jobs";
-
-impl FaultKind {
-    /// The kind's name as written in files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FaultKind::HotTenant { .. } => "hot_tenant",
-            FaultKind::DependencyLatency { .. } => "dependency_latency",
-            FaultKind::DependencyErrors { .. } => "dependency_errors",
-            FaultKind::DbDegraded { .. } => "db_degraded",
-            FaultKind::WorkersLost { .. } => "workers_lost",
-            FaultKind::ControlPlaneOutage => "control_plane_outage",
-            FaultKind::KmsKeyDisabled { .. } => "kms_key_disabled",
-            FaultKind::KmsOutage => "kms_outage",
-            FaultKind::Partition { .. } => "partition",
-            FaultKind::TenantMigration { .. } => "tenant_migration",
-            FaultKind::ConfigPush { .. } => "config_push",
-            FaultKind::SuspendTenant { .. } => "suspend_tenant",
-            FaultKind::CellOutage { .. } => "cell_outage",
-            FaultKind::PoisonJobs { .. } => "poison_jobs",
-        }
-    }
-
-    /// The tenant the fault targets, if any.
-    pub fn tenant(&self) -> Option<&str> {
-        match self {
-            FaultKind::HotTenant { tenant, .. }
-            | FaultKind::KmsKeyDisabled { tenant }
-            | FaultKind::TenantMigration { tenant, .. }
-            | FaultKind::ConfigPush { tenant, .. }
-            | FaultKind::SuspendTenant { tenant }
-            | FaultKind::PoisonJobs { tenant, .. } => Some(tenant),
-            FaultKind::DependencyErrors {
-                tenant: Some(t), ..
-            } => Some(t),
-            _ => None,
-        }
-    }
-
-    /// The target as text (a tenant id or a list of cells).
-    pub fn target(&self) -> String {
-        let cells = |c: &Vec<u32>| {
-            let v: Vec<String> = c.iter().map(|x| x.to_string()).collect();
-            format!("cells {}", v.join(","))
-        };
-        match self {
-            FaultKind::ControlPlaneOutage => "control plane".to_string(),
-            FaultKind::KmsOutage => "kms".to_string(),
-            FaultKind::Partition {
-                kind: PartitionKind::EdgeControlPlane,
-                ..
-            } => PartitionKind::EdgeControlPlane.name().to_string(),
-            FaultKind::Partition { kind, cells: c, .. } => {
-                format!("{} ({})", kind.name(), cells(c))
-            }
-            FaultKind::TenantMigration {
-                tenant, to_cell, ..
-            } => format!("{tenant} to cell {to_cell}"),
-            FaultKind::CellOutage { cells: c } => cells(c),
-            FaultKind::HotTenant { tenant, .. }
-            | FaultKind::KmsKeyDisabled { tenant }
-            | FaultKind::ConfigPush { tenant, .. }
-            | FaultKind::SuspendTenant { tenant }
-            | FaultKind::PoisonJobs { tenant, .. } => tenant.clone(),
-            FaultKind::DependencyErrors {
-                cells: c,
-                tenant: Some(t),
-                ..
-            } => format!("{t} in {}", cells(c)),
-            FaultKind::DependencyLatency { cells: c, .. }
-            | FaultKind::DependencyErrors { cells: c, .. }
-            | FaultKind::DbDegraded { cells: c, .. }
-            | FaultKind::WorkersLost { cells: c, .. } => cells(c),
-        }
-    }
-}
-
-/// A fault on the timeline.
-#[derive(Clone, Debug)]
-pub struct Fault {
-    /// Name.
-    pub name: String,
-    /// What it does.
-    pub kind: FaultKind,
-    /// Start.
-    pub start: SimTime,
-    /// End (exclusive).
-    pub end: SimTime,
 }
 
 /// The time window an SLO is judged over.
@@ -1304,382 +1116,14 @@ fn validate(
 
     // Faults.
     let end = SimTime(duration.as_nanos());
-    let mut faults = Vec::new();
-    for (i, f) in raw.faults.iter().enumerate() {
-        let kind_name = f.kind.get_ref().as_str();
-        let name = f
-            .name
-            .as_ref()
-            .map(|n| n.get_ref().clone())
-            .unwrap_or_else(|| format!("{kind_name}-{}", i + 1));
-        let start = SimTime(f.at.get_ref().0.as_nanos());
-        if start >= end {
-            c.err(
-                f.at.span(),
-                format!(
-                    "fault `{name}` starts at {} but the run lasts {}; move it inside the run",
-                    f.at.get_ref().0,
-                    duration
-                ),
-            );
-        }
-        let stop = match (&f.for_, &f.until) {
-            (Some(d), None) => start.after(d.get_ref().0),
-            (None, Some(u)) => {
-                let u_t = SimTime(u.get_ref().0.as_nanos());
-                if u_t <= start {
-                    c.err(
-                        u.span(),
-                        format!("fault `{name}` ends at {} before it starts", u.get_ref().0),
-                    );
-                }
-                u_t
-            }
-            (Some(d), Some(_)) => {
-                c.err(
-                    d.span(),
-                    format!("fault `{name}` has both `for` and `until`; give one"),
-                );
-                start
-            }
-            (None, None) => {
-                c.err(
-                    f.kind.span(),
-                    format!(
-                        "fault `{name}` needs a length: add `for = \"30s\"` or `until = \"3m\"`"
-                    ),
-                );
-                start
-            }
-        };
-        if stop > end {
-            let span = f
-                .for_
-                .as_ref()
-                .or(f.until.as_ref())
-                .map(|s| s.span())
-                .unwrap_or(0..0);
-            c.err(
-                span,
-                format!(
-                    "fault `{name}` ends at {} but the run lasts {}; the fault window must lie inside the run",
-                    stop.as_duration(),
-                    duration
-                ),
-            );
-        }
-        let need_tenant = |c: &mut Checker| -> String {
-            match &f.tenant {
-                Some(t) => {
-                    if !tenant_known(t.get_ref()) {
-                        c.err(
-                            t.span(),
-                            format!(
-                                "fault `{name}` targets tenant `{}`, which is not declared",
-                                t.get_ref()
-                            ),
-                        );
-                    }
-                    t.get_ref().clone()
-                }
-                None => {
-                    c.err(
-                        f.kind.span(),
-                        format!("fault `{name}` ({kind_name}) needs `tenant = \"ID\"`"),
-                    );
-                    String::new()
-                }
-            }
-        };
-        let used: &[&str] = match kind_name {
-            "hot_tenant" => &["tenant", "factor", "mix"],
-            "dependency_latency" => &["cell", "cells", "latency"],
-            "dependency_errors" => &["cell", "cells", "fraction", "tenant"],
-            "db_degraded" => &["cell", "cells", "capacity"],
-            "workers_lost" => &["cell", "cells", "count"],
-            "control_plane_outage" | "kms_outage" => &["name"],
-            "kms_key_disabled" | "suspend_tenant" => &["tenant"],
-            "cell_outage" => &["cell", "cells"],
-            "poison_jobs" => &["tenant", "fraction"],
-            "partition" => &["between", "mode", "cell", "cells"],
-            "tenant_migration" => &["tenant", "to_cell", "backfill_rate", "reject_misrouted"],
-            "config_push" => &["tenant", "rate_limit", "burst", "urgent"],
-            _ => &[],
-        };
-        let present: [(&str, Option<Range<usize>>); 17] = [
-            ("to_cell", f.to_cell.as_ref().map(|x| x.span())),
-            (
-                "backfill_rate",
-                f.backfill_rate.as_ref().map(|_| f.kind.span()),
-            ),
-            (
-                "reject_misrouted",
-                f.reject_misrouted.map(|_| f.kind.span()),
-            ),
-            ("between", f.between.as_ref().map(|x| x.span())),
-            ("mode", f.mode.as_ref().map(|x| x.span())),
-            ("rate_limit", f.rate_limit.map(|_| f.kind.span())),
-            ("burst", f.burst.as_ref().map(|x| x.span())),
-            ("urgent", f.urgent.map(|_| f.kind.span())),
-            ("tenant", f.tenant.as_ref().map(|x| x.span())),
-            ("factor", f.factor.as_ref().map(|x| x.span())),
-            ("mix", f.mix.as_ref().map(|x| x.span())),
-            ("cell", f.cell.as_ref().map(|x| x.span())),
-            ("cells", f.cells.as_ref().map(|x| x.span())),
-            ("count", f.count.as_ref().map(|x| x.span())),
-            ("latency", f.latency.as_ref().map(|_| f.kind.span())),
-            ("fraction", f.fraction.as_ref().map(|_| f.kind.span())),
-            ("capacity", f.capacity.as_ref().map(|_| f.kind.span())),
-        ];
-        if !used.is_empty() {
-            for (key, span) in present
-                .iter()
-                .filter_map(|(k, s)| s.clone().map(|s| (*k, s)))
-            {
-                if !used.contains(&key) {
-                    c.err(
-                        span,
-                        format!(
-                            "`{key}` does not apply to a `{kind_name}` fault; it takes: {}",
-                            used.join(", ")
-                        ),
-                    );
-                }
-            }
-        }
-        let target_cells = |c: &mut Checker| -> Vec<u32> {
-            match (&f.cell, &f.cells) {
-                (Some(_), Some(cs)) => {
-                    c.err(cs.span(), "give `cell` or `cells`, not both");
-                    Vec::new()
-                }
-                (Some(one), None) => vec![c.count::<u32>(one, 0, cells as i64 - 1, "fault cell")],
-                (None, Some(cs)) => {
-                    let mut v = Vec::new();
-                    for &x in cs.get_ref() {
-                        if x < 0 || x >= cells as i64 {
-                            c.err(
-                                cs.span(),
-                                format!("cell {x} does not exist; cells are 0..{}", cells - 1),
-                            );
-                        } else {
-                            v.push(x as u32);
-                        }
-                    }
-                    v
-                }
-                (None, None) => (0..cells).collect(),
-            }
-        };
-        let kind = match kind_name {
-            "dependency_latency" => {
-                match &f.latency {
-                    Some(l) => FaultKind::DependencyLatency {
-                        cells: target_cells(&mut c),
-                        latency: l.0.clone(),
-                    },
-                    None => {
-                        c.err(f.kind.span(), format!("fault `{name}` (dependency_latency) needs `latency = \"exp(200ms)\"`"));
-                        continue;
-                    }
-                }
-            }
-            "dependency_errors" => match f.fraction {
-                Some(x) => {
-                    FaultKind::DependencyErrors {
-                        cells: target_cells(&mut c),
-                        fraction: x.0,
-                        tenant: match &f.tenant {
-                            Some(t) => {
-                                if !tenant_known(t.get_ref()) {
-                                    c.err(t.span(), format!("fault `{name}` targets tenant `{}`, which is not declared", t.get_ref()));
-                                }
-                                Some(t.get_ref().clone())
-                            }
-                            None => None,
-                        },
-                    }
-                }
-                None => {
-                    c.err(
-                        f.kind.span(),
-                        format!("fault `{name}` (dependency_errors) needs `fraction = \"50%\"`"),
-                    );
-                    continue;
-                }
-            },
-            "db_degraded" => match f.capacity {
-                Some(x) if x.0 > 0.0 => FaultKind::DbDegraded {
-                    cells: target_cells(&mut c),
-                    capacity: x.0,
-                },
-                _ => {
-                    c.err(f.kind.span(), format!("fault `{name}` (db_degraded) needs `capacity = \"20%\"` (more than 0%)"));
-                    continue;
-                }
-            },
-            "workers_lost" => match &f.count {
-                Some(n) => FaultKind::WorkersLost {
-                    cells: target_cells(&mut c),
-                    count: c.count(n, 0, 1_000_000, "count"),
-                },
-                None => {
-                    c.err(
-                        f.kind.span(),
-                        format!("fault `{name}` (workers_lost) needs `count = 4`"),
-                    );
-                    continue;
-                }
-            },
-            "control_plane_outage" => FaultKind::ControlPlaneOutage,
-            "kms_outage" => FaultKind::KmsOutage,
-            "kms_key_disabled" => FaultKind::KmsKeyDisabled {
-                tenant: need_tenant(&mut c),
-            },
-            "suspend_tenant" => FaultKind::SuspendTenant {
-                tenant: need_tenant(&mut c),
-            },
-            "cell_outage" => FaultKind::CellOutage {
-                cells: target_cells(&mut c),
-            },
-            "poison_jobs" => FaultKind::PoisonJobs {
-                tenant: need_tenant(&mut c),
-                fraction: f.fraction.map(|x| x.0).unwrap_or(1.0),
-            },
-            "partition" => {
-                let kind = match &f.between {
-                    None => {
-                        c.err(f.kind.span(), format!("fault `{name}` (partition) needs `between = [\"edge\", \"control_plane\"]`"));
-                        continue;
-                    }
-                    Some(b) => {
-                        let mut v: Vec<&str> = b.get_ref().iter().map(String::as_str).collect();
-                        v.sort_unstable();
-                        match v.as_slice() {
-                            ["control_plane", "edge"] => PartitionKind::EdgeControlPlane,
-                            ["cell", "db"] => PartitionKind::CellDb,
-                            ["cell", "kms"] => PartitionKind::CellKms,
-                            ["cell", "object_storage"] => PartitionKind::CellObjectStorage,
-                            ["cell", "edge"] => PartitionKind::EdgeCell,
-                            _ => {
-                                c.err(
-                                    b.span(),
-                                    "a partition is between one of: [\"edge\", \"control_plane\"], [\"cell\", \"db\"], [\"cell\", \"kms\"], [\"cell\", \"object_storage\"], [\"edge\", \"cell\"]",
-                                );
-                                continue;
-                            }
-                        }
-                    }
-                };
-                let reject = match f.mode.as_ref().map(|m| m.get_ref().as_str()) {
-                    None | Some("timeout") => false,
-                    Some("reject") => true,
-                    Some(other) => {
-                        let span = f.mode.as_ref().map(|m| m.span()).unwrap_or(0..0);
-                        c.err(
-                            span,
-                            format!("partition mode `{other}`; use \"timeout\" or \"reject\""),
-                        );
-                        false
-                    }
-                };
-                FaultKind::Partition {
-                    kind,
-                    cells: target_cells(&mut c),
-                    reject,
-                }
-            }
-            "tenant_migration" => {
-                let tenant = need_tenant(&mut c);
-                let to_cell = match &f.to_cell {
-                    Some(t) => c.count::<u32>(t, 0, cells as i64 - 1, "to_cell"),
-                    None => {
-                        c.err(
-                            f.kind.span(),
-                            format!("fault `{name}` (tenant_migration) needs `to_cell = 3`"),
-                        );
-                        0
-                    }
-                };
-                FaultKind::TenantMigration {
-                    tenant,
-                    to_cell,
-                    backfill_rate: f
-                        .backfill_rate
-                        .as_ref()
-                        .and_then(|d| d.0.mean())
-                        .unwrap_or(50e6)
-                        .max(1.0),
-                    reject_misrouted: f.reject_misrouted.unwrap_or(true),
-                }
-            }
-            "config_push" => FaultKind::ConfigPush {
-                tenant: need_tenant(&mut c),
-                rate_limit: f.rate_limit.map(|r| r.0),
-                burst: f
-                    .burst
-                    .as_ref()
-                    .map(|b| c.count(b, 1, 1_000_000_000, "burst")),
-                urgent: f.urgent.unwrap_or(false),
-            },
-            "hot_tenant" => {
-                let tenant = need_tenant(&mut c);
-                let factor = match &f.factor {
-                    Some(x) if *x.get_ref() >= 0.0 && x.get_ref().is_finite() => *x.get_ref(),
-                    Some(x) => {
-                        c.err(
-                            x.span(),
-                            format!("factor is {}; it must be a number ≥ 0", x.get_ref()),
-                        );
-                        1.0
-                    }
-                    None if f.mix.is_some() => 1.0,
-                    None => {
-                        c.err(
-                            f.kind.span(),
-                            format!(
-                                "fault `{name}` (hot_tenant) needs `factor = 10` (rate multiplier) or a `mix`"
-                            ),
-                        );
-                        1.0
-                    }
-                };
-                let mix = check_mix(&mut c, &f.mix).map(normalise);
-                FaultKind::HotTenant {
-                    tenant,
-                    factor,
-                    mix,
-                }
-            }
-            other => {
-                c.err(
-                    f.kind.span(),
-                    format!("unknown fault kind `{other}`; known kinds: {FAULT_KINDS}"),
-                );
-                continue;
-            }
-        };
-        faults.push(Fault {
-            name,
-            kind,
-            start,
-            end: stop,
-        });
-    }
-    let mut fault_names = BTreeSet::new();
-    for (f, raw_f) in faults.iter().zip(&raw.faults) {
-        if !fault_names.insert(f.name.clone()) {
-            let span = raw_f
-                .name
-                .as_ref()
-                .map(|n| n.span())
-                .unwrap_or(raw_f.kind.span());
-            c.err(
-                span,
-                format!("two faults are named `{}`; names must be unique", f.name),
-            );
-        }
-    }
+    let faults = faults::check(
+        &mut c,
+        &raw.faults,
+        (end, duration),
+        cells,
+        &tenant_known,
+        &check_mix,
+    );
 
     // SLOs.
     let mut slos = Vec::new();

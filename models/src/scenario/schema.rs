@@ -9,6 +9,7 @@
 //! defaults; a change in meaning needs `version = 2`.
 
 use super::values::{BytesDist, CountDist, Dur, DurDist, Fraction, Rate, RateDist, Threshold};
+use crate::component::scheduler::SchedulerKind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
@@ -115,33 +116,6 @@ pub struct VariantConfig {
     pub expect: Option<Spanned<BTreeMap<String, String>>>,
 }
 
-/// Queue discipline of a cell.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SchedulerName {
-    /// First come, first served.
-    #[default]
-    Fifo,
-    /// Deficit round robin over tenants, quantum weighted by tier weight.
-    Drr,
-    /// FIFO plus a per-tenant in-service cap.
-    TenantCap,
-    /// DRR plus per-tenant in-service caps.
-    DrrCap,
-}
-
-impl SchedulerName {
-    /// The name as written in scenario files (`fifo`, `drr`, `tenant_cap`, `drr_cap`).
-    pub fn name(self) -> &'static str {
-        match self {
-            SchedulerName::Fifo => "fifo",
-            SchedulerName::Drr => "drr",
-            SchedulerName::TenantCap => "tenant_cap",
-            SchedulerName::DrrCap => "drr_cap",
-        }
-    }
-}
-
 /// The platform.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,7 +128,7 @@ pub struct PlatformConfig {
     pub workers: Spanned<i64>,
     /// Queue discipline of every cell.
     #[serde(default)]
-    pub scheduler: SchedulerName,
+    pub scheduler: SchedulerKind,
     /// DRR quantum (service time credited per round per unit of weight; default 5ms).
     pub quantum: Option<Dur>,
     /// Per-tenant in-service cap used by `tenant_cap` and `drr_cap` (default: workers / 4).
@@ -310,7 +284,7 @@ pub struct JobPlaneConfig {
     /// Job workers per cell (default 2).
     pub workers: Option<Spanned<i64>>,
     /// `fifo` (default) or `drr` (by tier weight), optionally with per-tenant caps.
-    pub scheduler: Option<SchedulerName>,
+    pub scheduler: Option<SchedulerKind>,
     /// Per-tenant cap on jobs in service, for `tenant_cap`/`drr_cap` (default 1).
     pub tenant_cap: Option<Spanned<i64>>,
     /// Max queued jobs per cell (default 1,000,000).
@@ -381,7 +355,7 @@ impl Default for PlatformConfig {
         PlatformConfig {
             cells: one(),
             workers: sixteen(),
-            scheduler: SchedulerName::Fifo,
+            scheduler: SchedulerKind::Fifo,
             quantum: None,
             tenant_cap: None,
             queue_limit: None,
@@ -706,27 +680,4 @@ pub enum SloScope {
     Each,
     /// The selected tenants' combined traffic must meet it.
     Aggregate,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SchedulerName;
-
-    /// `name()` is the name serde reads.
-    #[test]
-    fn scheduler_names_match_the_file_format() {
-        #[derive(serde::Deserialize)]
-        struct W {
-            s: SchedulerName,
-        }
-        for s in [
-            SchedulerName::Fifo,
-            SchedulerName::Drr,
-            SchedulerName::TenantCap,
-            SchedulerName::DrrCap,
-        ] {
-            let w: W = toml::from_str(&format!("s = \"{}\"", s.name())).unwrap();
-            assert_eq!(w.s, s);
-        }
-    }
 }

@@ -1,6 +1,7 @@
-//! Derived verdicts per fault: blast radius and time to recover.
+//! Derived verdicts per fault: affected tenants and time to recover.
 //!
-//! **Blast radius** of a fault: the tenants other than its own target whose requests went
+//! **Affected tenants** of a fault (not the run's blast radius, see
+//! [`crate::harness::blast`]): the tenants other than its own target whose requests went
 //! badly (failed other than by their own 429s, or slower than the heat threshold) for at
 //! least [`AFFECTED_FRACTION`] of their requests — with at least [`AFFECTED_MIN_REQUESTS`]
 //! — in the heat windows from the fault's start to its recovery (or the end of the run).
@@ -62,7 +63,7 @@ fn error_rate(s: &Stats) -> f64 {
 }
 
 /// Verdicts for every fault of `sc`, from what `rec` recorded; `target` maps a fault to the
-/// tenant index it targets (excluded from its blast radius).
+/// tenant index it targets (excluded from its affected tenants).
 pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> Vec<FaultVerdict> {
     let w_ns = rec.window.as_nanos();
     let n_tiers = rec.tier_run.len();

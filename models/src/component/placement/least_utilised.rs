@@ -45,7 +45,7 @@ impl PlacementPolicy for LeastUtilised {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::tests::{cell, place_all, rng, tenant};
+    use crate::component::placement::tests::{cell, place_all, rng, tenant};
 
     fn loaded(id: u32, load: f64, capacity: f64, tenants: u32) -> CellView {
         CellView {
@@ -68,7 +68,7 @@ mod tests {
         ];
         assert_eq!(LeastUtilised.place(&tenant(0), &cells, &mut rng()), Some(1));
         // least_loaded (tenant count) would pick cell 0 here.
-        let mut ll = crate::placement::least_loaded::LeastLoaded;
+        let mut ll = crate::component::placement::least_loaded::LeastLoaded;
         assert_eq!(ll.place(&tenant(0), &cells, &mut rng()), Some(0));
     }
 
@@ -119,7 +119,10 @@ mod tests {
             })
             .collect();
         place_all(&mut LeastUtilised, &tenants, &mut cells);
-        let us: Vec<f64> = cells.iter().map(crate::placement::utilisation).collect();
+        let us: Vec<f64> = cells
+            .iter()
+            .map(crate::component::placement::utilisation)
+            .collect();
         let (lo, hi) = us
             .iter()
             .fold((f64::MAX, f64::MIN), |(lo, hi), &u| (lo.min(u), hi.max(u)));

@@ -40,7 +40,7 @@ impl PlacementPolicy for LeastLoaded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::tests::{cell, rng, tenant};
+    use crate::component::placement::tests::{cell, rng, tenant};
 
     #[test]
     fn fewest_tenants_then_lowest_id() {

@@ -195,7 +195,7 @@ impl PlacementPolicy for ShuffleShard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::tests::{cell, place_all, rng, tenant};
+    use crate::component::placement::tests::{cell, place_all, rng, tenant};
 
     #[test]
     fn shard_of_is_a_sorted_k_subset_and_a_pure_function() {

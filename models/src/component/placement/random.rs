@@ -58,7 +58,7 @@ impl PlacementPolicy for Random {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::tests::{cell, rng, tenant};
+    use crate::component::placement::tests::{cell, rng, tenant};
 
     #[test]
     fn uniform_over_eligible_cells() {
@@ -118,7 +118,7 @@ mod tests {
         // would leave none empty and a maximum of 1.
         let mut cells: Vec<_> = (0..1_000).map(cell).collect();
         let tenants: Vec<_> = (0..1_000).map(tenant).collect();
-        crate::placement::tests::place_all(&mut Random, &tenants, &mut cells);
+        crate::component::placement::tests::place_all(&mut Random, &tenants, &mut cells);
         let empty = cells.iter().filter(|c| c.tenants == 0).count();
         let max = cells.iter().map(|c| c.tenants).max().unwrap();
         assert!((300..=440).contains(&empty), "{empty} empty");

@@ -135,7 +135,7 @@ impl PlacementPolicy for HeadroomScore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::tests::{cell, place_all, rng, tenant};
+    use crate::component::placement::tests::{cell, place_all, rng, tenant};
 
     fn policy() -> HeadroomScore {
         HeadroomScore::new(&PolicyParams::default())

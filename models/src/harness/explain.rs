@@ -16,11 +16,12 @@
 //! difference in p99 and failed requests: damage attributable to `X`, measured, not guessed
 //! from co-location.
 
-use crate::outcome::CAUSES;
+use crate::component::outcome::CAUSES;
+use crate::harness::blast;
+use crate::harness::run::{run_with, RunError, RunOptions, RunOutput};
 use crate::platform::probe::Snapshot;
 use crate::population::Population;
-use crate::run::{run_with, RunError, RunOptions, RunOutput};
-use crate::scenario::{Metric, Scenario, SchedulerName};
+use crate::scenario::{Metric, Scenario};
 use reports::summary::TenantRow;
 use sim::{SimDuration, SimTime};
 use std::fmt::Write as _;
@@ -156,7 +157,7 @@ pub fn explain(
         // Aggregate SLOs name no tenant: their selected tenants are the ones to look at.
         let breaching = if breaching.is_empty() {
             (0..pop.tenants.len())
-                .filter(|&t| crate::slo::selects(slo, sc, &pop, t))
+                .filter(|&t| crate::harness::slo::selects(slo, sc, &pop, t))
                 .collect()
         } else {
             breaching
@@ -299,7 +300,7 @@ fn describe(
     cells.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
     let main = cells.first().map(|c| c.0).unwrap_or(0);
     // Failures of the breaching tenants by cause, and their queue waits.
-    let mut causes = [0u64; crate::outcome::N_CAUSES];
+    let mut causes = [0u64; crate::component::outcome::N_CAUSES];
     let (mut waits, mut wait_ns, mut queued) = (0u64, 0u128, 0u64);
     let (mut off_b, mut att_b) = (0u64, 0u64);
     for &t in breaching {
@@ -533,7 +534,7 @@ fn jobs_diagnosis(
         "cell {cell}'s async plane: {} job workers, `{}` scheduler{}, queue limit {}; {done} jobs done, {dlq} dead-lettered there in the run",
         jp.workers,
         jp.scheduler.name(),
-        if matches!(jp.scheduler, SchedulerName::TenantCap | SchedulerName::DrrCap) {
+        if jp.scheduler.honours_caps() {
             format!(" (per-tenant cap {})", jp.tenant_cap)
         } else {
             String::new()
@@ -915,9 +916,9 @@ pub fn counterfactual(
         }
     };
     let without = run_with(sc, seed, &o)?;
-    let targets: Vec<&str> = sc.faults.iter().filter_map(|f| f.kind.tenant()).collect();
+    let targets = blast::fault_targets(&sc.faults);
     let skip = |i: usize, id: &str| -> bool {
-        matches!(what, Removal::Tenant(t) if *t as usize == i) || targets.contains(&id)
+        matches!(what, Removal::Tenant(t) if *t as usize == i) || !blast::is_bystander(id, &targets)
     };
     let failed = |r: &TenantRow| r.outcomes.shed_503 + r.outcomes.errors_5xx + r.outcomes.timeouts;
     let mut n = 0usize;
@@ -937,8 +938,8 @@ pub fn counterfactual(
         n += 1;
         f1 += failed(x);
         f0 += failed(y);
-        b1 += usize::from(!x.slo_breaches.is_empty());
-        b0 += usize::from(!y.slo_breaches.is_empty());
+        b1 += usize::from(blast::breaches_an_slo(x));
+        b0 += usize::from(blast::breaches_an_slo(y));
         p99_sum += x.p99_ms - y.p99_ms;
         top.push((x.id.clone(), x.p99_ms, y.p99_ms, failed(x), failed(y)));
     }

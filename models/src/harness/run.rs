@@ -4,20 +4,25 @@
 //! every attempt started has finished or is still in flight, and per-tenant counts add up
 //! to the totals. If not, the run fails with [`RunError::Invariant`] (exit code 3).
 
+use crate::harness::slo;
 use crate::platform::probe::Snapshot;
 use crate::platform::{Ev, Platform};
 use crate::population::Population;
 use crate::record::RecorderPlan;
 use crate::record::{Recorder, Stats};
-use crate::scenario::{FaultKind, Metric, Scenario};
-use crate::slo;
+use crate::scenario::{Metric, Scenario};
 use reports::series::{CellPoint, CellSeries, GroupPoint, GroupSeries, Heatmap, Series};
 use reports::summary::{
     self, FaultRow, GroupRow, Latency, LedgerRow, MetastabilityRow, MetastableFault, Outcomes,
     RunSummary, TenantRow,
 };
 use sim::{Engine, NoObserver, Observer, RunLimits, SimDuration, SimTime, StopReason};
+
 use std::collections::BTreeMap;
+
+/// Most checkpoints kept per run (2^18 × 2^14 events ≈ 4 × 10^9 events covered; 6 MB). The
+/// plain run's bound lives here, with the run; `determinism` reads it.
+pub const MAX_CHECKPOINTS: usize = 1 << 18;
 
 /// A run's result.
 pub struct RunOutput {
@@ -114,15 +119,7 @@ pub fn watched_tenants(sc: &Scenario, pop: &Population, extra: &[String]) -> Vec
     for s in &sc.slos {
         names.extend(s.tenants.iter().map(String::as_str));
     }
-    for f in &sc.faults {
-        match &f.kind {
-            FaultKind::HotTenant { tenant, .. } => names.push(tenant),
-            FaultKind::DependencyErrors {
-                tenant: Some(t), ..
-            } => names.push(t),
-            _ => {}
-        }
-    }
+    names.extend(sc.faults.iter().filter_map(|f| f.kind.watched_tenant()));
     names.extend(extra.iter().map(String::as_str));
     let mut out: Vec<(u32, String)> = Vec::new();
     for n in names {
@@ -203,7 +200,7 @@ pub enum Inject {
     IllegalTransition,
     /// `perturb_event:N`: the N-th event (from 1) is processed 1 ns late, the way an ordering
     /// bug would move it; the run's digest then differs from that event on. It acts only in
-    /// the runs of [`crate::determinism`] (the binary gives it to the second run of
+    /// the runs of [`crate::harness::determinism`] (the binary gives it to the second run of
     /// `--check-determinism`); a plain run ignores it.
     PerturbEvent(u64),
 }
@@ -253,7 +250,7 @@ pub(crate) fn prepare(sc: &Scenario, seed: u64, opts: &RunOptions) -> Prepared {
     for &t in &opts.silence {
         if let Some(x) = pop.tenants.get_mut(t as usize) {
             x.rate = 0.0;
-            x.arrival = crate::workload::Arrival::Poisson;
+            x.arrival = crate::component::workload::Arrival::Poisson;
             x.jobs = None;
         }
     }
@@ -293,7 +290,7 @@ pub(crate) fn prepare(sc: &Scenario, seed: u64, opts: &RunOptions) -> Prepared {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Limits {
     /// Record a checkpoint every this many events (0: none; at most
-    /// [`crate::determinism::MAX_CHECKPOINTS`] are kept).
+    /// [`MAX_CHECKPOINTS`] are kept).
     pub(crate) checkpoint_every: u64,
     /// Stop after this many events (`None`: the scenario's `max_events`).
     pub(crate) max_events: Option<u64>,
@@ -309,7 +306,7 @@ pub(crate) fn execute<O: Observer<Platform>>(
 ) -> StopReason {
     if limits.checkpoint_every > 0 {
         p.engine
-            .set_checkpoints(limits.checkpoint_every, crate::determinism::MAX_CHECKPOINTS);
+            .set_checkpoints(limits.checkpoint_every, MAX_CHECKPOINTS);
     }
     let run_limits = RunLimits {
         until: SimTime(sc.duration.as_nanos()),
@@ -415,7 +412,7 @@ pub(crate) fn summarise(
         .iter()
         .map(|f| f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0))
         .collect();
-    let verdicts = crate::verdicts::fault_verdicts(sc, rec, &targets);
+    let verdicts = crate::harness::verdicts::fault_verdicts(sc, rec, &targets);
     let faults = sc
         .faults
         .iter()
@@ -439,7 +436,7 @@ pub(crate) fn summarise(
         faults: sc
             .faults
             .iter()
-            .zip(crate::verdicts::metastability(sc, rec, &targets))
+            .zip(crate::harness::verdicts::metastability(sc, rec, &targets))
             .map(|(f, v)| MetastableFault {
                 fault: f.name.clone(),
                 flagged: v.flagged,
@@ -572,7 +569,7 @@ fn group_row(
     latency.queue_wait_mean_ms = s.queue_wait.mean() / 1e6;
     latency.queue_wait_p99_ms = ms(s.queue_wait.quantile(0.99));
     let mut causes = BTreeMap::new();
-    for c in crate::outcome::CAUSES {
+    for c in crate::component::outcome::CAUSES {
         let n = s.causes[c as usize];
         if n > 0 {
             causes.insert(c.name().to_string(), n);
@@ -729,7 +726,7 @@ pub fn series_of(sc: &Scenario, pop: &Population, rec: &Recorder) -> Series {
 /// With `shuffle_shard` placement, the overlap of the first ≤ 2,000 tenants' shards (pairs are
 /// quadratic), measured and expected.
 fn shard_overlap(sc: &Scenario, pop: &Population) -> Option<reports::summary::ShardOverlap> {
-    use crate::placement::shuffle_shard;
+    use crate::component::placement::shuffle_shard;
     if sc.control_plane.placement != shuffle_shard::NAME {
         return None;
     }

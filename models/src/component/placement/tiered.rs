@@ -113,7 +113,7 @@ impl PlacementPolicy for Tiered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::tests::{cell, place_all, rng, tenant};
+    use crate::component::placement::tests::{cell, place_all, rng, tenant};
 
     fn with(dedicated_cells: &[u32], promote_load: Option<f64>) -> Tiered {
         Tiered::new(&PolicyParams {

@@ -76,7 +76,7 @@ impl PlacementPolicy for BinPack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::tests::{cell, place_all, rng, tenant};
+    use crate::component::placement::tests::{cell, place_all, rng, tenant};
 
     fn sized(id: u32, load: f64) -> TenantInfo {
         TenantInfo {
@@ -174,7 +174,7 @@ mod tests {
         assert!(cells[6..].iter().all(|c| c.tenants == 0));
         assert!(cells.iter().all(|c| c.predicted_load <= 80.0));
         let mut spread: Vec<_> = (0..10).map(cap100).collect();
-        let mut lu = crate::placement::least_utilised::LeastUtilised;
+        let mut lu = crate::component::placement::least_utilised::LeastUtilised;
         place_all(&mut lu, &tenants, &mut spread);
         assert_eq!(spread.iter().filter(|c| c.tenants > 0).count(), 10);
     }

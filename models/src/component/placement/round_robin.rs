@@ -64,7 +64,7 @@ impl PlacementPolicy for RoundRobin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::tests::{cell, rng, tenant};
+    use crate::component::placement::tests::{cell, rng, tenant};
 
     fn run(p: &mut RoundRobin, cells: &[CellView], n: u32) -> Vec<Option<u32>> {
         let mut r = rng();

@@ -16,33 +16,32 @@
 //!
 //! **Guarantees.** Checking changes nothing about a run: the observed loop is the plain loop's
 //! code (`sim::engine`) with an observer that only reads — unless the `perturb_event` test
-//! hook asks it to move one event (`crate::run::Inject`). Memory
+//! hook asks it to move one event (`crate::harness::run::Inject`). Memory
 //! is bounded: at most [`MAX_CHECKPOINTS`] checkpoints per run and [`MAX_TRACED`] traced
 //! events per side.
 
+use crate::harness::run::{self, Inject, Limits, RunError, RunOptions, RunOutput};
 use crate::platform::{Ev, Platform};
 use crate::population::Population;
-use crate::run::{self, Inject, Limits, RunError, RunOptions, RunOutput};
 use crate::scenario::Scenario;
 use sim::engine::Checkpoint;
 use sim::{Digest, Observer, SimDuration, SimTime};
 
 /// Events between two checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 1 << 14;
-/// Most checkpoints kept per run (2^18 × 2^14 events ≈ 4 × 10^9 events covered; 6 MB).
-pub const MAX_CHECKPOINTS: usize = 1 << 18;
+pub use crate::harness::run::MAX_CHECKPOINTS;
 /// Most events traced per side when localising a divergence.
 pub const MAX_TRACED: u64 = 2 * CHECKPOINT_EVERY;
 
 /// A run with its checkpoints.
 pub struct Checked {
-    /// The run's result, as [`crate::run::run_with`] returns it.
+    /// The run's result, as [`crate::harness::run::run_with`] returns it.
     pub output: RunOutput,
     /// `(events, time, digest)` every [`CHECKPOINT_EVERY`] events.
     pub checkpoints: Vec<Checkpoint>,
 }
 
-/// Runs `sc` with `seed` and `opts` like [`crate::run::run_with`], recording checkpoints (and
+/// Runs `sc` with `seed` and `opts` like [`crate::harness::run::run_with`], recording checkpoints (and
 /// applying the `perturb_event` test hook if `opts` asks for it).
 pub fn run_checkpointed(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<Checked, RunError> {
     let mut p = run::prepare(sc, seed, opts);

@@ -3,7 +3,8 @@
 //! An SLO selects tenants (tiers ∩ (ids ∪ cohorts) − excluded; an empty list means "any"),
 //! a window, a scope and an objective. Under `each`, every selected tenant with at least
 //! `min_requests` requests in the window is judged on its own traffic, and the SLO fails if
-//! any one fails: the number that fail is the *blast radius*. Under `aggregate`, the
+//! any one fails: the number that fail is the SLO's *breaches* (not the blast radius, which
+//! counts bystanders breaching any SLO: [`crate::harness::blast`]). Under `aggregate`, the
 //! selected tenants' traffic is merged and judged once.
 //!
 //! Latency objectives are judged on successful requests; a tenant with no successful

@@ -18,7 +18,7 @@
 //! tenants. Costs `d` scans of the slice per placement.
 
 use super::{by_utilisation, eligible, CellView, PlacementPolicy, PolicyParams, TenantInfo};
-use crate::placement::random::nth_eligible;
+use crate::component::placement::random::nth_eligible;
 
 /// The name in scenario files and reports.
 pub const NAME: &str = "power_of_two";
@@ -73,8 +73,8 @@ impl PlacementPolicy for PowerOfTwo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placement::random::Random;
-    use crate::placement::tests::{cell, place_all, rng, tenant};
+    use crate::component::placement::random::Random;
+    use crate::component::placement::tests::{cell, place_all, rng, tenant};
 
     fn max_tenants_after(policy: &mut dyn PlacementPolicy, n_cells: u32, n_tenants: u32) -> u32 {
         let mut cells: Vec<_> = (0..n_cells).map(cell).collect();

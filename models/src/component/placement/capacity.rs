@@ -25,7 +25,23 @@
 //! [`CellView`]: super::CellView
 //! [`CellView::capacity`]: super::CellView::capacity
 
-use crate::scenario::{Class, Scenario};
+use sim::Dist;
+
+/// What one request class costs, as the capacity formula needs it (the scenario's classes
+/// hand these over; this module never reads a scenario).
+#[derive(Clone, Copy, Debug)]
+pub struct ClassCost<'a> {
+    /// Share of the traffic (any scale; normalised here).
+    pub share: f64,
+    /// Service CPU time per request (ns).
+    pub service: &'a Dist,
+    /// DB queries per request.
+    pub db_queries: &'a Dist,
+    /// DB time per query (ns).
+    pub db_time: &'a Dist,
+    /// Fraction of requests served from the cache (no DB work).
+    pub cache_hit: f64,
+}
 
 /// The mean cost of one request of a class mix.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,7 +55,7 @@ pub struct RequestCost {
 impl RequestCost {
     /// The mean request of `classes` weighted by their `share`s, or `None` if some mean is
     /// undefined or the shares are all zero.
-    pub fn of_classes(classes: &[Class]) -> Option<RequestCost> {
+    pub fn of_classes(classes: &[ClassCost]) -> Option<RequestCost> {
         let total: f64 = classes.iter().map(|c| c.share.max(0.0)).sum();
         if total <= 0.0 || !total.is_finite() {
             return None;
@@ -84,31 +100,11 @@ impl RequestCost {
     }
 }
 
-/// The capacity of a healthy cell of `sc` (every cell has the same resources), requests per
-/// second; `f64::MAX` when unknown (see the module docs).
-pub fn cell_capacity(sc: &Scenario) -> f64 {
-    match RequestCost::of_classes(&sc.classes) {
-        Some(cost) => cost.cell_capacity(
-            sc.platform.workers,
-            sc.platform.db.connections,
-            sc.platform.db.cores,
-            1.0,
-        ),
-        None => f64::MAX,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::load_str;
 
-    fn scenario(body: &str) -> Scenario {
-        let text = format!(
-            "version = 1\nduration = \"1m\"\n{body}\n[[tenants]]\nid = \"a\"\nrate = \"1/s\"\n"
-        );
-        load_str("t.toml", &text, &[]).unwrap_or_else(|e| panic!("{e}"))
-    }
+    const MS: f64 = 1e6;
 
     #[test]
     fn capacity_of_a_small_config_by_hand() {
@@ -118,16 +114,36 @@ mod tests {
         //   mix:    S = 0.75·4 + 0.25·20 = 8 ms; D = 0.75·2 + 0.25·10 = 4 ms
         //   workers 12 / (8 + 4) ms = 1,000/s; DB min(6, 4) cores / 4 ms = 1,000/s → 1,000/s.
         // Then each bound alone, by changing the other's resources.
-        let sc = scenario(
-            "[platform]\nworkers = 12\n[platform.db]\nconnections = 6\ncores = 4\n\
-             [classes.api]\nshare = 3\nservice = \"const(4ms)\"\ndb_time = \"exp(2ms)\"\n\
-             [classes.report]\nshare = 1\nservice = \"exp(20ms)\"\ndb_queries = \"const(4)\"\n\
-             db_time = \"const(5ms)\"\ncache_hit = \"50%\"\n",
+        let (s4, one, e2) = (
+            Dist::Const(4.0 * MS),
+            Dist::Const(1.0),
+            Dist::Exp { mean: 2.0 * MS },
         );
-        let cost = RequestCost::of_classes(&sc.classes).unwrap();
+        let (e20, four, c5) = (
+            Dist::Exp { mean: 20.0 * MS },
+            Dist::Const(4.0),
+            Dist::Const(5.0 * MS),
+        );
+        let classes = [
+            ClassCost {
+                share: 3.0,
+                service: &s4,
+                db_queries: &one,
+                db_time: &e2,
+                cache_hit: 0.0,
+            },
+            ClassCost {
+                share: 1.0,
+                service: &e20,
+                db_queries: &four,
+                db_time: &c5,
+                cache_hit: 0.5,
+            },
+        ];
+        let cost = RequestCost::of_classes(&classes).unwrap();
         assert!((cost.service_s - 0.008).abs() < 1e-12, "{cost:?}");
         assert!((cost.db_s - 0.004).abs() < 1e-12, "{cost:?}");
-        assert!((cell_capacity(&sc) - 1_000.0).abs() < 1e-6);
+        assert!((cost.cell_capacity(12, 6, 4, 1.0) - 1_000.0).abs() < 1e-6);
         // Worker-bound: 6 workers → 500/s (the DB could do 1,000/s).
         assert!((cost.cell_capacity(6, 6, 4, 1.0) - 500.0).abs() < 1e-6);
         // DB-bound: 2 connections in front of 4 cores → 2 / 4 ms = 500/s.
@@ -137,19 +153,41 @@ mod tests {
     }
 
     #[test]
-    fn defaults_and_unknowns() {
-        // Goal: the default class (exp(5ms) service, one exp(2ms) query) on the default
-        // platform (16 workers, 16 connections, 8 cores): min(16 / 7 ms, 8 / 2 ms) = 2,285.7/s.
-        // A cost-free class has no bound (f64::MAX); an infinite-mean service time is unknown.
-        let sc = scenario("");
-        assert!((cell_capacity(&sc) - 16.0 / 0.007).abs() < 1e-6);
-        let free =
-            scenario("[classes.noop]\nservice = \"const(0ms)\"\ndb_queries = \"const(0)\"\n");
-        assert_eq!(cell_capacity(&free), f64::MAX);
-        let heavy = scenario("[classes.x]\nservice = \"pareto(0.9, 1ms)\"\n");
-        assert_eq!(cell_capacity(&heavy), f64::MAX);
-        // No DB work: only the worker bound.
-        let cpu = scenario("[classes.x]\nservice = \"const(10ms)\"\ndb_queries = \"const(0)\"\n");
-        assert!((cell_capacity(&cpu) - 1_600.0).abs() < 1e-6);
+    fn unknowns_and_free_classes() {
+        // Goal: a cost-free class has no bound (f64::MAX); an infinite-mean service time is
+        // unknown (None); no DB work leaves only the worker bound.
+        let (zero, e2) = (Dist::Const(0.0), Dist::Exp { mean: 2.0 * MS });
+        let free = [ClassCost {
+            share: 1.0,
+            service: &zero,
+            db_queries: &zero,
+            db_time: &e2,
+            cache_hit: 0.0,
+        }];
+        let free = RequestCost::of_classes(&free).unwrap();
+        assert_eq!(free.cell_capacity(16, 16, 8, 1.0), f64::MAX);
+        let heavy_service = Dist::Pareto {
+            alpha: 0.9,
+            scale: 1.0 * MS,
+        };
+        let one = Dist::Const(1.0);
+        let heavy = [ClassCost {
+            share: 1.0,
+            service: &heavy_service,
+            db_queries: &one,
+            db_time: &e2,
+            cache_hit: 0.0,
+        }];
+        assert_eq!(RequestCost::of_classes(&heavy), None);
+        let c10 = Dist::Const(10.0 * MS);
+        let cpu = [ClassCost {
+            share: 1.0,
+            service: &c10,
+            db_queries: &zero,
+            db_time: &e2,
+            cache_hit: 0.0,
+        }];
+        let cpu = RequestCost::of_classes(&cpu).unwrap();
+        assert!((cpu.cell_capacity(16, 16, 8, 1.0) - 1_600.0).abs() < 1e-6);
     }
 }

@@ -1,0 +1,22 @@
+//! # The chaos harness: runs, judges, explains and replays
+//!
+//! What the product does with the simulated world. It sits above the platform and the
+//! recording and below the binary; it does no I/O (the binary reads, writes and runs threads).
+//!
+//! | module | what |
+//! |---|---|
+//! | [`run`] | one run end to end (prepare, execute, probes), the request ledger checked, the summary |
+//! | [`slo`] | judging SLOs against the recording |
+//! | [`verdicts`] | per fault: affected tenants, time to recover, metastability |
+//! | [`blast`] | bystanders and the blast radius (one definition) |
+//! | [`determinism`] | checkpointed runs, and the first event where two runs of one seed differ |
+//! | [`explain`] | why a tenant was hurt, and counterfactual runs |
+//! | [`repro`] | the repro line every failure prints |
+
+pub mod blast;
+pub mod determinism;
+pub mod explain;
+pub mod repro;
+pub mod run;
+pub mod slo;
+pub mod verdicts;
