@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
         1,
         "6cc5d10e5b457cb1",
         4418,
-        "0d0c126096535d7f",
+        "607b980acf86fa81",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -164,7 +164,7 @@ const PINS: &[Pin] = &[
         2,
         "1b402a7a29207a70",
         4348,
-        "c29a1f13f2eeff67",
+        "c9232a4e680d1b57",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -172,7 +172,7 @@ const PINS: &[Pin] = &[
         1,
         "b5ff03f6681dfa01",
         5525,
-        "a232107dac6e7931",
+        "954cfdfe883b13d7",
     ),
     (
         "scenarios/noisy-jobs.toml",
