@@ -29,6 +29,7 @@
 pub mod breaker;
 pub mod db;
 pub mod determinism;
+pub mod estimate;
 pub mod explain;
 pub mod lifecycle;
 pub mod outcome;
