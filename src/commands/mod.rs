@@ -4,7 +4,7 @@ mod check;
 mod compare;
 mod determinism;
 mod explain;
-mod load;
+pub mod load;
 mod out;
 mod pool;
 mod run;
