@@ -224,8 +224,8 @@ pub fn check(sc: &Scenario, allow_large: bool) -> Result<Estimate, String> {
         return Ok(e);
     }
     let bounded_by_max_events = (sc.max_events as f64) < e.events;
-    let too_fast = !(e.peak_rate <= MAX_PEAK_RATE);
-    let too_long = !(e.events <= MAX_EVENTS_ESTIMATED) && !bounded_by_max_events;
+    let too_fast = e.peak_rate.is_nan() || e.peak_rate > MAX_PEAK_RATE;
+    let too_long = (e.events.is_nan() || e.events > MAX_EVENTS_ESTIMATED) && !bounded_by_max_events;
     if too_fast || too_long {
         let what = if too_fast {
             format!(
