@@ -838,6 +838,11 @@ fn validate(
     // Platform.
     let p = &raw.platform;
     let cells: u32 = c.count(&p.cells, 1, 100_000, "platform.cells");
+    if cells == 0 {
+        // Every cell index below is checked against `cells`; with no valid count there is
+        // nothing to check them against (and `cells - 1` once underflowed: a panic).
+        return Err(ScenarioErrors(c.errors));
+    }
     recording_bound(&mut c, &raw, duration, window, cells);
     let workers: u32 = c.count(&p.workers, 1, 1_000_000, "platform.workers");
     let platform = Platform {
