@@ -13,6 +13,7 @@
 pub mod error;
 pub mod infra;
 pub mod overrides;
+mod placement_check;
 pub mod schema;
 pub mod values;
 
@@ -1903,6 +1904,9 @@ fn validate(
                 c.err(span, format!("variant `{}` does not load: {first}", v.name));
             }
         }
+    }
+    if c.errors.is_empty() {
+        placement_check::check(&mut c, &raw, &platform, &tenants, &cohorts);
     }
     let metastability = metastability_from(&mut c, &raw.metastability, duration);
     if tenants.is_empty() && cohorts.iter().all(|co| co.count == 0) {
