@@ -380,10 +380,17 @@ fn input(corpus: &[(String, String)], seed: u64, k: u64) -> (String, String, Opt
     let mut rng = Rng(seed.wrapping_mul(0x1000_0000_01B3) ^ k);
     let (name, text) = rng.pick(corpus);
     let mut text = text.clone();
-    for _ in 0..1 + rng.below(4) {
+    // A quarter of the inputs keep the file intact and vary one key through `--set`, so
+    // that extreme values reach the run, not only the parser.
+    let mutations = if rng.below(4) == 0 {
+        0
+    } else {
+        1 + rng.below(4)
+    };
+    for _ in 0..mutations {
         mutate(&mut rng, &mut text);
     }
-    let set = (rng.below(3) == 0).then(|| {
+    let set = (mutations == 0 || rng.below(3) == 0).then(|| {
         let key = if rng.below(4) == 0 {
             deep_key(&mut rng)
         } else {
