@@ -19,6 +19,10 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Load scenarios whose estimated work (offered load × duration × events per request)
+    /// is above tenantsim's bounds; without it they are refused before running (exit 2).
+    #[arg(long, global = true)]
+    pub allow_large: bool,
 }
 
 /// Subcommands.

@@ -16,6 +16,7 @@ use clap::Parser;
 
 fn main() {
     let args = cli::Cli::parse();
+    commands::load::set_allow_large(args.allow_large);
     let code = exit::guard(|| commands::dispatch(args));
     std::process::exit(code);
 }

@@ -24,10 +24,12 @@
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
 //! | [`record`] | bounded-memory recording per tenant, per tier, per window |
 //! | [`trace`] | request tracing for `tenantsim trace`: spans, instants, counters of selected tenants |
+//! | [`estimate`] | the work a scenario implies (peak offered load, events), checked before a run |
 //! | [`harness`] | the chaos harness: a run end to end, SLO judging, verdicts, blast radius, determinism, explain, the repro line |
 #![deny(missing_docs)]
 
 pub mod component;
+pub mod estimate;
 pub mod fault;
 pub mod harness;
 pub mod platform;

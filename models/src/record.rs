@@ -430,13 +430,15 @@ impl Recorder {
         }
     }
 
-    /// Meters work done for `tenant`.
+    /// Meters work done for `tenant`. The totals saturate: a scenario may draw per-request
+    /// costs near `u64::MAX` (`bytes = "const(9223372036854775807B)"`, found by the fuzzer),
+    /// and a total that overflowed would panic in checked builds and wrap in release ones.
     #[inline]
     pub fn meter(&mut self, tenant: u32, cpu_ns: u64, db_ns: u64, bytes: u64) {
         let rec = &mut self.tenants[tenant as usize];
-        rec.cpu_ns += cpu_ns;
-        rec.db_ns += db_ns;
-        rec.bytes += bytes;
+        rec.cpu_ns = rec.cpu_ns.saturating_add(cpu_ns);
+        rec.db_ns = rec.db_ns.saturating_add(db_ns);
+        rec.bytes = rec.bytes.saturating_add(bytes);
     }
 
     /// (requests, bad requests) of tenant `t` in heat window `hw`.

@@ -422,18 +422,22 @@ pub fn compare(a: CompareArgs) -> i32 {
         if let Err(e) = dir.write(&name, json.as_bytes()) {
             return fail(e.to_string());
         }
+        let written = dir.path().join(&name);
+        if let Some(Err(e)) = out_dir.take().map(OutDir::commit) {
+            return fail(e.to_string());
+        }
         println!(
             "compare: shard {k}/{n}: {} runs written to {}; combine every shard with `tenantsim merge DIR... --out DIR`",
             partial.runs.len(),
-            dir.path().join(name).display()
+            written.display()
         );
         return exit::OK;
     }
-    finish(spec, runs, out_dir.as_mut())
+    finish(spec, runs, out_dir)
 }
 
 /// Builds the comparison, prints it, and writes the outputs (shared by compare and merge).
-fn finish(spec: CompareSpec, runs: Vec<RunMetrics>, dir: Option<&mut OutDir>) -> i32 {
+fn finish(spec: CompareSpec, runs: Vec<RunMetrics>, dir: Option<OutDir>) -> i32 {
     let command = spec_command(&spec);
     let c = match Comparison::build(spec, runs) {
         Ok(c) => c,
@@ -461,16 +465,17 @@ fn finish(spec: CompareSpec, runs: Vec<RunMetrics>, dir: Option<&mut OutDir>) ->
         }
     }
     println!("  regenerate: {command}");
-    if let Some(dir) = dir {
-        if let Err(e) = write_outputs(dir, &c, &command) {
+    if let Some(mut dir) = dir {
+        if let Err(e) = write_outputs(&mut dir, &c, &command) {
             eprintln!("tenantsim: error: {e}");
             return exit::INVALID_INPUT;
         }
-        println!(
-            "  wrote {} files to {}",
-            dir.written().len(),
-            dir.path().display()
-        );
+        let (files, path) = (dir.written().len(), dir.path().to_path_buf());
+        if let Err(e) = dir.commit() {
+            eprintln!("tenantsim: error: {e}");
+            return exit::INVALID_INPUT;
+        }
+        println!("  wrote {files} files to {}", path.display());
     }
     exit::OK
 }
@@ -526,6 +531,14 @@ fn partial_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     files.sort();
     files.dedup();
     Ok(files)
+}
+
+/// The (K, N) a file named `partial-K-of-N.json` claims to hold, if it is named so.
+fn shard_in_name(path: &Path) -> Option<(usize, usize)> {
+    let name = path.file_name()?.to_str()?;
+    let rest = name.strip_prefix("partial-")?.strip_suffix(".json")?;
+    let (k, n) = rest.split_once("-of-")?;
+    Some((k.parse().ok()?, n.parse().ok()?))
 }
 
 fn read_partial(path: &Path) -> Result<Partial, String> {
@@ -599,7 +612,9 @@ pub fn merge(a: MergeArgs) -> i32 {
             first.spec.schema_version
         ));
     }
-    let mut seen = vec![false; first.shards + 1];
+    // Which file holds each shard: a shard given twice names both files and the shards
+    // still missing (a copied partial file once made merge blame a shard that was there).
+    let mut seen: Vec<Option<&Path>> = vec![None; first.shards + 1];
     for (path, p) in &partials {
         if p.spec != first.spec {
             let what = if p.spec.scenario_hash != first.spec.scenario_hash {
@@ -624,18 +639,42 @@ pub fn merge(a: MergeArgs) -> i32 {
                 first.shards
             ));
         }
-        if seen[p.shard] {
+        if let Some(name_says) = shard_in_name(path) {
+            if name_says != (p.shard, p.shards) {
+                return fail(format!(
+                    "{}: its name says shard {}/{} but it holds shard {}/{} (copied or renamed?); rerun shard {}/{} into its own directory",
+                    path.display(),
+                    name_says.0,
+                    name_says.1,
+                    p.shard,
+                    p.shards,
+                    name_says.0,
+                    name_says.1
+                ));
+            }
+        }
+        if let Some(other) = seen[p.shard] {
+            let missing: Vec<String> = (1..=first.shards)
+                .filter(|&k| seen[k].is_none() && k != p.shard)
+                .map(|k| format!("{k}/{}", first.shards))
+                .collect();
             return fail(format!(
-                "{}: shard {}/{} is given twice",
-                path.display(),
+                "shard {}/{} is given twice: {} and {}{}",
                 p.shard,
-                p.shards
+                p.shards,
+                other.display(),
+                path.display(),
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (still missing: {})", missing.join(", "))
+                }
             ));
         }
-        seen[p.shard] = true;
+        seen[p.shard] = Some(path.as_path());
     }
     let missing: Vec<String> = (1..=first.shards)
-        .filter(|&k| !seen[k])
+        .filter(|&k| seen[k].is_none())
         .map(|k| format!("{k}/{}", first.shards))
         .collect();
     if !missing.is_empty() {
@@ -647,11 +686,11 @@ pub fn merge(a: MergeArgs) -> i32 {
     }
     let spec = first.spec.clone();
     let runs: Vec<RunMetrics> = partials.into_iter().flat_map(|(_, p)| p.runs).collect();
-    let mut out_dir = match a.out.as_deref().map(OutDir::prepare).transpose() {
+    let out_dir = match a.out.as_deref().map(OutDir::prepare).transpose() {
         Ok(d) => d,
         Err(e) => return fail(e.to_string()),
     };
-    finish(spec, runs, out_dir.as_mut())
+    finish(spec, runs, out_dir)
 }
 
 #[cfg(test)]

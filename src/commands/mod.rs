@@ -31,7 +31,7 @@ mod validate;
 
 // Services shared by subcommands.
 mod determinism;
-mod load;
+pub mod load;
 mod out;
 mod pool;
 mod progress;

@@ -139,20 +139,27 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     }
-    if let Some(dir) = out_dir.as_mut() {
+    if let Some(mut dir) = out_dir.take() {
         #[allow(clippy::disallowed_methods)] // timing the writing of reports, outside the run
         let t0 = Instant::now();
-        if let Err(e) = write_outputs(dir, out, &sc.text, &repro) {
+        if let Err(e) = write_outputs(&mut dir, out, &sc.text, &repro) {
             eprintln!("tenantsim: error: {e}");
             return exit::INVALID_INPUT;
         }
         let bytes: u64 = dir.written().iter().map(|(_, n)| n).sum();
+        let files = dir.written().len();
+        let path = dir.path().to_path_buf();
+        // Only now does the directory change: all the new outputs at once.
+        if let Err(e) = dir.commit() {
+            eprintln!("tenantsim: error: {e}");
+            return exit::INVALID_INPUT;
+        }
         if !a.quiet {
             println!(
                 "  wrote {} files ({:.1} MB) to {} in {:.2}s",
-                dir.written().len(),
+                files,
                 bytes as f64 / 1e6,
-                dir.path().display(),
+                path.display(),
                 t0.elapsed().as_secs_f64()
             );
         }

@@ -222,9 +222,12 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         eprintln!("{file}: error: {msg}");
         exit::INVALID_INPUT
     };
-    let text = match std::fs::read_to_string(&a.file) {
+    let text = match super::load::read_scenario(&a.file, &file) {
         Ok(t) => t,
-        Err(e) => return fail(format!("cannot read the scenario file: {e}")),
+        Err(msg) => {
+            eprintln!("{msg}");
+            return exit::INVALID_INPUT;
+        }
     };
     let base = match super::load::load_as(&a.file, &a.set, a.variant.as_deref()) {
         Ok(sc) => sc,

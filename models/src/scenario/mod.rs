@@ -14,6 +14,7 @@ pub mod error;
 mod faults;
 pub mod infra;
 pub mod overrides;
+mod placement_check;
 pub mod schema;
 pub mod values;
 
@@ -172,7 +173,8 @@ pub fn load_variant(
     };
     let mut all = v.overrides.clone();
     all.extend_from_slice(sets);
-    let mut sc = load_str(file, text, &all)?;
+    // The base (just loaded) has checked every variant already.
+    let mut sc = load_checked(file, text, &all, Variants::Skip)?;
     sc.variant = Some(name.to_string());
     // The variant's own flags are part of the scenario, not of the user's command line.
     sc.overrides = sets.iter().map(Override::flag).collect();
@@ -462,13 +464,44 @@ pub fn load_str(
     text: &str,
     overrides: &[Override],
 ) -> Result<Scenario, ScenarioErrors> {
+    load_checked(file, text, overrides, Variants::Check)
+}
+
+/// Whether validating a scenario also loads each variant it declares. Loading a variant
+/// never checks variants again, so the check is one level deep whatever the variants say
+/// (an empty `set` once made a variant load its own base, recursively, until the stack
+/// overflowed).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variants {
+    Check,
+    Skip,
+}
+
+fn load_checked(
+    file: &str,
+    text: &str,
+    overrides: &[Override],
+    variants: Variants,
+) -> Result<Scenario, ScenarioErrors> {
     let parse = |t: &str| toml::from_str::<ScenarioFile>(t);
+    // The TOML reader refuses very deep keys with no position; say which line.
+    if let Some((span, parts)) = error::deep_key(text, overrides::MAX_KEY_PARTS) {
+        return Err(ScenarioErrors(vec![ScenarioError::at(
+            file,
+            text,
+            Some(span),
+            format!(
+                "this key has {parts} dotted parts; the most is {}",
+                overrides::MAX_KEY_PARTS
+            ),
+        )]));
+    }
     let raw = match parse(text) {
         Ok(raw) => raw,
         Err(e) => return Err(ScenarioErrors(vec![toml_error(file, text, &e)])),
     };
     if overrides.is_empty() {
-        return validate(file, text, raw, &[]);
+        return validate(file, text, raw, &[], variants);
     }
     let mut doc: toml_edit::DocumentMut = match text.parse() {
         Ok(d) => d,
@@ -503,7 +536,7 @@ pub fn load_str(
     let t = doc.to_string();
     let raw = parse(&t).map_err(|e| ScenarioErrors(vec![toml_error(file, &t, &e)]))?;
     let flags: Vec<String> = overrides.iter().map(Override::flag).collect();
-    validate(file, &t, raw, &flags).map_err(|mut errs| {
+    validate(file, &t, raw, &flags, variants).map_err(|mut errs| {
         let note = flags.join(" ");
         for e in &mut errs.0 {
             e.origin.get_or_insert_with(|| note.clone());
@@ -524,6 +557,9 @@ fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
     let mut msg = friendly(e.message());
     if msg.starts_with("unknown field") {
         msg.push_str(" (keys are case-sensitive; see scenarios/README.md for every key)");
+    }
+    if msg.contains("recursion limit") {
+        msg.push_str(": arrays, tables or dotted keys are nested too deeply");
     }
     ScenarioError::at(file, text, e.span(), msg)
 }
@@ -578,6 +614,7 @@ fn validate(
     text: &str,
     raw: ScenarioFile,
     overrides: &[String],
+    check_variants: Variants,
 ) -> Result<Scenario, ScenarioErrors> {
     let mut c = Checker {
         file,
@@ -614,6 +651,12 @@ fn validate(
     // Platform.
     let p = &raw.platform;
     let cells: u32 = c.count(&p.cells, 1, 100_000, "platform.cells");
+    if cells == 0 {
+        // Every cell index below is checked against `cells`; with no valid count there is
+        // nothing to check them against (and `cells - 1` once underflowed: a panic).
+        return Err(ScenarioErrors(c.errors));
+    }
+    recording_bound(&mut c, &raw, duration, window, cells);
     let workers: u32 = c.count(&p.workers, 1, 1_000_000, "platform.workers");
     let platform = Platform {
         cells,
@@ -1226,13 +1269,35 @@ fn validate(
         if let Some(set) = &v.set {
             for (k, val) in set.get_ref() {
                 let value = match val {
-                    toml::Value::String(s) => s.clone(),
+                    // A string stays a string: quoted when bare text would read as another
+                    // type (`"true"`, `"4"`) or as more than one line.
+                    toml::Value::String(s) => {
+                        let probe = format!("v = {s}").parse::<toml::Table>();
+                        let other_type = probe.is_ok_and(|t| {
+                            t.len() != 1 || !matches!(t.get("v"), Some(toml::Value::String(_)))
+                        });
+                        if other_type || s.contains(['\n', '\r']) {
+                            val.to_string()
+                        } else {
+                            s.clone()
+                        }
+                    }
                     other => other.to_string(),
                 };
-                overrides.push(Override {
+                let o = Override {
                     key: k.clone(),
                     value,
-                });
+                };
+                if let Err(msg) = o.check() {
+                    c.err(set.span(), format!("variant `{name}`: {msg}"));
+                }
+                overrides.push(o);
+            }
+            if let Some((a, b)) = overrides::same_key_twice(text, &overrides) {
+                c.err(
+                    set.span(),
+                    format!("variant `{name}` sets one key twice: `{a}` and `{b}`; keep one"),
+                );
             }
         }
         let mut expect_pass = BTreeMap::new();
@@ -1265,10 +1330,10 @@ fn validate(
             expect_pass,
         });
     }
-    if c.errors.is_empty() && overrides.is_empty() {
+    if c.errors.is_empty() && overrides.is_empty() && check_variants == Variants::Check {
         // Each variant must load: its overrides are checked against this very file.
         for (v, raw_v) in variants.iter().zip(&raw.variants) {
-            if let Err(errs) = load_str(file, text, &v.overrides) {
+            if let Err(errs) = load_checked(file, text, &v.overrides, Variants::Skip) {
                 let first = errs
                     .0
                     .into_iter()
@@ -1283,6 +1348,9 @@ fn validate(
                 c.err(span, format!("variant `{}` does not load: {first}", v.name));
             }
         }
+    }
+    if c.errors.is_empty() {
+        placement_check::check(&mut c, &raw, &platform, &tenants, &cohorts);
     }
     let metastability = metastability_from(&mut c, &raw.metastability, duration);
     if tenants.is_empty() && cohorts.iter().all(|co| co.count == 0) {
@@ -1328,6 +1396,58 @@ fn validate(
         variant: None,
         metastability,
     })
+}
+
+/// Most recording windows a run may have: the recorder keeps every window's statistics for
+/// the whole run, allocated up front (55 h at the default 1 s window).
+pub const MAX_WINDOWS: u64 = 200_000;
+/// Most (cell, window) samples a run may record (~320 MB of per-cell series at the bound).
+pub const MAX_CELL_WINDOWS: u64 = 10_000_000;
+
+/// Refuses a duration ÷ window (and × cells) the recorder could not allocate, so that
+/// `validate` refuses what `run` cannot do. The recording is dense, not sparse: the bound is
+/// the answer, and the message says which window would fit.
+fn recording_bound(
+    c: &mut Checker,
+    raw: &ScenarioFile,
+    duration: SimDuration,
+    window: SimDuration,
+    cells: u32,
+) {
+    let w = window.as_nanos().max(1);
+    let n_windows = duration.as_nanos().div_ceil(w);
+    let per_window = u64::from(cells.max(1));
+    let too_many = n_windows > MAX_WINDOWS;
+    let too_many_cells = n_windows.saturating_mul(per_window) > MAX_CELL_WINDOWS;
+    if !(too_many || too_many_cells) || window == SimDuration::ZERO {
+        return;
+    }
+    let fit = (MAX_WINDOWS).min(MAX_CELL_WINDOWS / per_window).max(1);
+    let need_ns = duration.as_nanos().div_ceil(fit);
+    let unit = if need_ns >= 1_000_000_000 {
+        1_000_000_000
+    } else {
+        1_000_000
+    };
+    let need = SimDuration(need_ns.div_ceil(unit).saturating_mul(unit));
+    let why = if too_many {
+        format!("{n_windows} recording windows (the most is {MAX_WINDOWS})")
+    } else {
+        format!(
+            "{n_windows} recording windows × {cells} cells (the most is {MAX_CELL_WINDOWS} cell-windows)"
+        )
+    };
+    let span = raw
+        .window
+        .as_ref()
+        .map(|w| w.span())
+        .unwrap_or(raw.duration.span());
+    c.err(
+        span,
+        format!(
+            "duration {duration} in windows of {window} needs {why}; set `window` to at least {need} or shorten the run"
+        ),
+    );
 }
 
 fn metastability_from(

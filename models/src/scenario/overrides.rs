@@ -8,7 +8,17 @@
 //! path are created (`--set control_plane.placement_params.choices=3` works in a file without
 //! `[control_plane]`), inside inline tables too.
 
+//!
+//! Bounds, whatever the source (a flag or a variant's `set`): a key has at most
+//! [`MAX_KEY_PARTS`] parts (each level costs a copy of the path, so thousands of parts once
+//! cost gigabytes); a value is exactly one TOML value on one line (`a=1<newline>b=2` is an
+//! error, not `a=1`); `variants.*` cannot be overridden (variants are chosen with
+//! `--variant`, and a variant that rewrote variants would be silently ignored).
+
 use toml_edit::{DocumentMut, Item, Value};
+
+/// Most dotted parts in an override's key (the deepest shipped key has 5).
+pub const MAX_KEY_PARTS: usize = 32;
 
 /// One parsed `--set` flag.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,13 +38,42 @@ impl Override {
         let k = k.trim();
         if k.is_empty() || k.split('.').any(str::is_empty) {
             return Err(format!(
-                "`{flag}`: the key `{k}` is not a dotted path like `platform.cells`"
+                "`{}`: the key `{}` is not a dotted path like `platform.cells`",
+                clip(flag),
+                clip(k)
             ));
         }
-        Ok(Override {
+        if flag.contains(['\n', '\r']) {
+            return Err(format!(
+                "`{}` spans several lines; give one KEY=VALUE per --set flag",
+                clip(&flag.replace(['\n', '\r'], "⏎"))
+            ));
+        }
+        let o = Override {
             key: k.to_string(),
             value: v.trim().to_string(),
-        })
+        };
+        o.check()?;
+        Ok(o)
+    }
+
+    /// Checks the bounds every override obeys, from a flag or from a variant (see the
+    /// module docs).
+    pub fn check(&self) -> Result<(), String> {
+        let parts = self.key.split('.').count();
+        if parts > MAX_KEY_PARTS {
+            return Err(format!(
+                "the key `{}` has {parts} dotted parts; the most is {MAX_KEY_PARTS}",
+                clip(&self.key)
+            ));
+        }
+        if self.key == "variants" || self.key.starts_with("variants.") {
+            return Err(format!(
+                "`{}` overrides the variants themselves, which does nothing; pick a variant with --variant and override the scenario's own keys",
+                clip(&self.key)
+            ));
+        }
+        Ok(())
     }
 
     /// The flag as the user would write it.
@@ -42,19 +81,42 @@ impl Override {
         format!("--set {}={}", self.key, self.value)
     }
 
-    fn toml_value(&self) -> Value {
+    /// The value as TOML: exactly one value, else (not TOML at all) a string. Text that
+    /// parses as more than one key (`1\nb = 2`) is refused rather than cut short.
+    fn toml_value(&self) -> Result<Value, String> {
         let probe = format!("v = {}", self.value);
         if let Ok(doc) = probe.parse::<DocumentMut>() {
+            if doc.len() > 1 {
+                return Err(format!(
+                    "the value of `{}` holds more than one TOML value; give one KEY=VALUE per override",
+                    clip(&self.key)
+                ));
+            }
             if let Some(v) = doc.get("v").and_then(Item::as_value) {
-                return v.clone();
+                return Ok(v.clone());
             }
         }
-        Value::from(self.value.as_str())
+        if self.value.contains(['\n', '\r']) {
+            return Err(format!(
+                "the value of `{}` spans several lines; give one KEY=VALUE per override",
+                clip(&self.key)
+            ));
+        }
+        Ok(Value::from(self.value.as_str()))
     }
 
-    /// Applies the override to `doc`.
-    pub fn apply(&self, doc: &mut DocumentMut) -> Result<(), String> {
+    /// Applies the override to `doc`; returns the path it set, with array elements named by
+    /// index (`tenants.acme.rate` in a file whose first tenant is `acme` → `tenants.0.rate`),
+    /// so two overrides of one key can be told apart from two of different keys.
+    pub fn apply(&self, doc: &mut DocumentMut) -> Result<Vec<String>, String> {
+        self.check()?;
+        let value = self.toml_value()?;
+        self.apply_value(doc, value)
+    }
+
+    fn apply_value(&self, doc: &mut DocumentMut, value: Value) -> Result<Vec<String>, String> {
         let parts: Vec<&str> = self.key.split('.').collect();
+        let mut resolved: Vec<String> = Vec::with_capacity(parts.len());
         let mut item: &mut Item = doc.as_item_mut();
         for (i, part) in parts.iter().enumerate() {
             let last = i + 1 == parts.len();
@@ -84,11 +146,13 @@ impl Override {
                     let Some(t) = arr.get_mut(idx) else {
                         return Err(format!("`{here}` has no element {idx}"));
                     };
+                    resolved.push(idx.to_string());
                     // Descend into the table; the next part is a key of it.
                     let next = parts[i + 1];
                     if i + 2 == parts.len() {
-                        t.insert(next, Item::Value(self.toml_value()));
-                        return Ok(());
+                        t.insert(next, Item::Value(value));
+                        resolved.push(next.to_string());
+                        return Ok(resolved);
                     }
                     let rest = Override {
                         key: parts[i + 1..].join("."),
@@ -96,9 +160,9 @@ impl Override {
                     };
                     let mut sub = DocumentMut::new();
                     *sub.as_table_mut() = t.clone();
-                    rest.apply(&mut sub)?;
+                    resolved.extend(rest.apply_value(&mut sub, value)?);
                     *t = sub.as_table().clone();
-                    return Ok(());
+                    return Ok(resolved);
                 }
                 Item::Table(_) | Item::None => {
                     if item.is_none() {
@@ -107,9 +171,10 @@ impl Override {
                     let Some(table) = item.as_table_like_mut() else {
                         return Err(format!("`{here}` is not a table"));
                     };
+                    resolved.push(part.to_string());
                     if last {
-                        table.insert(part, Item::Value(self.toml_value()));
-                        return Ok(());
+                        table.insert(part, Item::Value(value));
+                        return Ok(resolved);
                     }
                     if table.get(part).is_none() {
                         table.insert(part, Item::Table(toml_edit::Table::new()));
@@ -120,7 +185,9 @@ impl Override {
                     }
                 }
                 Item::Value(Value::InlineTable(t)) => {
-                    return set_inline(t, &parts[i..], &here, self.toml_value());
+                    set_inline(t, &parts[i..], &here, value)?;
+                    resolved.extend(parts[i..].iter().map(|p| p.to_string()));
+                    return Ok(resolved);
                 }
                 Item::Value(_) => {
                     return Err(format!(
@@ -131,6 +198,37 @@ impl Override {
             };
         }
         Err(format!("`{}` could not be set", self.key))
+    }
+}
+
+/// The first two of `overrides` that set one key (or one inside the other) in `text`, as
+/// written: `tenants.acme.rate` and `tenants.0.rate` are the same key when `acme` is the
+/// first tenant. A variant's `set` is a table, applied in key order, not in the order
+/// written, so such a pair would silently keep one value. Overrides that do not apply are
+/// skipped (loading reports them).
+pub fn same_key_twice(text: &str, overrides: &[Override]) -> Option<(String, String)> {
+    let mut doc: DocumentMut = text.parse().ok()?;
+    let mut seen: Vec<(Vec<String>, &str)> = Vec::with_capacity(overrides.len());
+    for o in overrides {
+        let Ok(path) = o.apply(&mut doc) else {
+            continue;
+        };
+        for (p, key) in &seen {
+            let n = p.len().min(path.len());
+            if p[..n] == path[..n] {
+                return Some((key.to_string(), o.key.clone()));
+            }
+        }
+        seen.push((path, &o.key));
+    }
+    None
+}
+
+/// `s`, or its first 60 characters and an ellipsis (for messages about hostile input).
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
     }
 }
 
@@ -214,6 +312,62 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("is a value"), "{err}");
+    }
+
+    #[test]
+    fn hostile_overrides_are_bounded_errors() {
+        // Goal: each class of hostile override is an error that says why, at a bounded cost.
+        // Method: a key of 20,000 parts (once ~10 GB and a minute), a value with a newline
+        // (once silently cut to its first line), and keys under `variants` (once accepted
+        // and ignored), each from a flag and as a constructed override (a variant's `set`).
+        let text = "duration = \"5m\"\n[[tenants]]\nid = \"acme\"\n";
+        let deep = vec!["k"; 20_000].join(".");
+        let err = apply(text, &format!("{deep}=1")).unwrap_err();
+        assert!(err.contains("20000 dotted parts"), "{err}");
+        assert!(
+            err.len() < 300,
+            "the message is clipped: {} bytes",
+            err.len()
+        );
+        let mut doc: DocumentMut = text.parse().unwrap();
+        let o = Override {
+            key: deep,
+            value: "1".into(),
+        };
+        assert!(o.apply(&mut doc).unwrap_err().contains("dotted parts"));
+
+        let err = apply(text, "duration=1s\nseed=2").unwrap_err();
+        assert!(err.contains("several lines"), "{err}");
+        let o = Override {
+            key: "duration".into(),
+            value: "\"1s\"\nseed = 2".into(),
+        };
+        let err = o.apply(&mut doc).unwrap_err();
+        assert!(err.contains("more than one TOML value"), "{err}");
+
+        for key in ["variants", "variants.0.set", "variants.x.name"] {
+            let err = apply(text, &format!("{key}=1")).unwrap_err();
+            assert!(err.contains("overrides the variants"), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn apply_names_the_key_it_set() {
+        // Goal: two spellings of one key resolve to one path (so a variant setting a key
+        // twice can be caught). Method: by index and by id, in tables and inline tables.
+        let text = "duration = \"5m\"\nc = { x = 1 }\n[[tenants]]\nid = \"acme\"\n[[tenants]]\nid = \"b\"\n";
+        let at = |flag: &str| {
+            let mut doc: DocumentMut = text.parse().unwrap();
+            Override::parse(flag)
+                .unwrap()
+                .apply(&mut doc)
+                .unwrap()
+                .join(".")
+        };
+        assert_eq!(at("tenants.b.rate=1"), "tenants.1.rate");
+        assert_eq!(at("tenants.1.rate=2"), "tenants.1.rate");
+        assert_eq!(at("platform.db.cores=2"), "platform.db.cores");
+        assert_eq!(at("c.y.z=2"), "c.y.z");
     }
 
     #[test]
