@@ -150,7 +150,8 @@ pub fn load(a: LoadArgs) -> i32 {
                     o.write("charts/simulated-latency.svg", c.svg.as_bytes())?;
                 }
             }
-            Ok(())
+            // Staged beside the folder; put in place whole (see out.rs).
+            o.commit()
         });
         if let Err(e) = written {
             return bad(&e.to_string());
