@@ -454,7 +454,7 @@ fn forest<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> 
             root.draw_text(
                 wtl,
                 &text_style(12, MUTED).pos(Pos::new(HPos::Right, VPos::Bottom)),
-                (px - 2, py - 8),
+                (px - 2, py - 12),
             )
             .map_err(s)?;
         }
