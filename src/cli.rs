@@ -60,7 +60,7 @@ tenantsim compare scenarios/hot-tenant.toml --vary platform.scheduler=fifo,drr -
 Every combination of the --vary values is a variant, and every variant runs every seed. For a\n\
 seed, all variants see the same tenants, arrivals and faults, so differences are paired per seed:\n\
 the report gives each variant's mean difference from the baseline (the first combination, or\n\
---baseline) with a 95% paired t interval, and its win rate.\n\
+--baseline) with a 95% paired t interval, and its wins / ties / losses over seeds.\n\
 Outputs (--out): compare.json, compare.csv, runs.csv, charts/, report.html.\n\
 --shard K/N runs every N-th run starting at K-1 and writes partial-K-of-N.json; `tenantsim merge`\n\
 combines the shards into exactly what one machine would have written.\n\n\

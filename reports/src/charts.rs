@@ -26,7 +26,7 @@
 //!   errors are for drawing or encoding failures only.
 
 use crate::csv::window_bounds;
-use crate::series::{GroupPoint, Heatmap, Series};
+use crate::series::{GroupPoint, GroupSeries, Heatmap, Series};
 use crate::summary::RunSummary;
 use crate::terminal::thousands;
 use plotters::coord::ranged1d::ValueFormatter;
@@ -161,8 +161,8 @@ impl ChartKind {
         match self {
             ChartKind::Latency => {
                 "p99 (top) and p50 (bottom) latency of successful requests per recording window, \
-                 per tier (solid) and per cohort or watched tenant (dashed); log scale. Grey bands \
-                 are fault windows."
+                 per tier (solid) and per cohort or watched tenant (dashed); log scale. Dark red dashed \
+                 lines are the latency SLO thresholds. Grey bands are fault windows."
             }
             ChartKind::Outcomes => {
                 "What happened to the requests sent in each window, whole platform (sum of tiers): \
@@ -833,11 +833,14 @@ fn nice_max(v: f64) -> f64 {
 // latency
 
 /// Groups drawn in the latency chart, with colour and dash.
-fn latency_groups(series: &Series) -> Vec<(usize, RGBColor, bool)> {
+/// A tier with no tenants is left out ([`Series::shown_groups`]).
+fn latency_groups(summary: &RunSummary, series: &Series) -> Vec<(usize, RGBColor, bool)> {
+    let shown: Vec<&GroupSeries> = series.shown_groups(summary).collect();
     series
         .groups
         .iter()
         .enumerate()
+        .filter(|(_, g)| shown.iter().any(|h| std::ptr::eq(*h, *g)))
         .filter(|(_, g)| matches!(g.kind.as_str(), "tier" | "cohort" | "tenant"))
         .enumerate()
         .map(|(k, (i, g))| (i, PALETTE[k % PALETTE.len()], g.kind != "tier"))
@@ -847,7 +850,8 @@ fn latency_groups(series: &Series) -> Vec<(usize, RGBColor, bool)> {
 fn latency<DB: DrawingBackend>(data: &Data, root: &DrawingArea<DB, Shift>) -> DrawResult {
     let (main, side) = body(root);
     let series = data.series;
-    let groups = latency_groups(series);
+    let groups = latency_groups(data.summary, series);
+    let slos = latency_slos(data.summary);
     let mut lo = f64::INFINITY;
     let mut hi: f64 = 0.0;
     for &(i, _, _) in &groups {
@@ -859,6 +863,10 @@ fn latency<DB: DrawingBackend>(data: &Data, root: &DrawingArea<DB, Shift>) -> Dr
                 }
             }
         }
+    }
+    for t in &slos {
+        lo = lo.min(t.ms);
+        hi = hi.max(t.ms);
     }
     let (lo, hi) = if hi > 0.0 {
         decades(lo, hi)
@@ -898,6 +906,10 @@ fn latency<DB: DrawingBackend>(data: &Data, root: &DrawingArea<DB, Shift>) -> Dr
                 .collect();
             draw_line(&mut chart, pts, color, dashed, 2)?;
         }
+        let pct = if which == "p99" { 99.0 } else { 50.0 };
+        for t in slos.iter().filter(|t| t.percentile == pct) {
+            slo_line(&mut chart, root, data, t)?;
+        }
         if groups.is_empty() {
             no_data(panel, "no latency series recorded")?;
         }
@@ -915,11 +927,119 @@ fn latency<DB: DrawingBackend>(data: &Data, root: &DrawingArea<DB, Shift>) -> Dr
         let g = &series.groups[i];
         items.push((format!("{} {}", g.kind, g.name), Mark::Line(color, dashed)));
     }
+    if !slos.is_empty() {
+        items.push(("SLO threshold".into(), Mark::Line(SLO_RED, true)));
+    }
     fault_legend(data, &mut items);
     items.push(("log scale; gaps: no".into(), Mark::Heading));
     items.push(("successful request".into(), Mark::Heading));
     legend(&side, &items)
 }
+
+/// A latency SLO's threshold, as drawn on the latency chart.
+#[derive(Clone, Debug, PartialEq)]
+struct SloLine {
+    /// SLO name.
+    name: String,
+    /// Percentile (`99` for `p(99)`).
+    percentile: f64,
+    /// Threshold (ms).
+    ms: f64,
+}
+
+/// The latency SLOs of a run whose percentile the latency chart draws (p99 or p50), in
+/// declaration order. Other objectives (rates, other percentiles) have no line.
+fn latency_slos(summary: &RunSummary) -> Vec<SloLine> {
+    summary
+        .slos
+        .iter()
+        .filter_map(|r| {
+            let (percentile, ms) = parse_latency_objective(&r.objective)?;
+            (percentile == 99.0 || percentile == 50.0).then(|| SloLine {
+                name: r.name.clone(),
+                percentile,
+                ms,
+            })
+        })
+        .collect()
+}
+
+/// Parses a latency objective as written (`p(99) < 100ms`, `p(50) <= 1.5s`) into its
+/// percentile and threshold in ms; `None` for anything else.
+fn parse_latency_objective(text: &str) -> Option<(f64, f64)> {
+    let t = text.trim();
+    let rest = t.strip_prefix("p(")?;
+    let (pct, rest) = rest.split_once(')')?;
+    let percentile: f64 = pct.trim().parse().ok()?;
+    let rest = rest.trim_start();
+    let rest = rest
+        .strip_prefix("<=")
+        .or_else(|| rest.strip_prefix('<'))?
+        .trim();
+    let split = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let (num, unit) = rest.split_at(split);
+    let v: f64 = num.parse().ok()?;
+    let scale = match unit.trim() {
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "us" | "µs" => 0.001,
+        "ns" => 1e-6,
+        _ => return None,
+    };
+    let ms = v * scale;
+    (ms.is_finite() && ms > 0.0).then_some((percentile, ms))
+}
+
+/// Draws an SLO threshold across a latency panel: a dark dashed line, labelled with the
+/// SLO's name and threshold at its right end.
+fn slo_line<'a, DB, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    root: &DrawingArea<DB, Shift>,
+    data: &Data,
+    t: &SloLine,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(0.0, t.ms), (data.t_end, t.ms)],
+            14,
+            6,
+            SLO_RED.stroke_width(2),
+        ))
+        .map_err(s)?;
+    let (x, y) = chart.backend_coord(&(data.t_end, t.ms));
+    let text = format!(
+        "SLO {}: p{} < {} ms",
+        t.name,
+        axis_num(t.percentile),
+        axis_num(t.ms)
+    );
+    let style = text_style(14, SLO_RED);
+    let (w, h) = root.estimate_text_size(&text, &style).map_err(s)?;
+    let (right, bottom) = (x - 8, y - 5);
+    root.draw(&Rectangle::new(
+        [
+            (right - w as i32 - 4, bottom - h as i32 - 2),
+            (right + 4, bottom + 2),
+        ],
+        WHITE.mix(0.85).filled(),
+    ))
+    .map_err(s)?;
+    root.draw_text(
+        &text,
+        &style.pos(Pos::new(HPos::Right, VPos::Bottom)),
+        (right, bottom),
+    )
+    .map_err(s)
+}
+
+/// Colour of SLO threshold lines: a dark red outside the series palette.
+const SLO_RED: RGBColor = RGBColor(0xA5, 0x0F, 0x15);
 
 // ---------------------------------------------------------------------------------------
 // outcomes
@@ -1514,6 +1634,56 @@ mod tests {
         assert!(svg("heatmap").contains("cell 3"));
         assert!(svg("heatmap").contains("2,000 tenants, grouped by cell"));
         assert!(svg("load").contains("amplification (attempts per request)"));
+    }
+
+    /// Goal: the latency chart draws each p99/p50 latency SLO as a labelled line, and no
+    /// line for other objectives. Method: the test run has `p(99) < 250ms`; add a p50 and a
+    /// p(99.9) SLO; the SVG has the labels of the first two only, and the legend entry.
+    #[test]
+    fn latency_chart_draws_slo_thresholds() {
+        let (mut summary, series) = testdata::run(&testdata::Shape::small());
+        let mut p50 = summary.slos[0].clone();
+        p50.name = "median".into();
+        p50.objective = "p(50) <= 0.04s".into();
+        let mut p999 = summary.slos[0].clone();
+        p999.name = "tail".into();
+        p999.objective = "p(99.9) < 900ms".into();
+        summary.slos.extend([p50, p999]);
+        let name = summary.slos[0].name.clone();
+        let chart = render(ChartKind::Latency, &summary, &series).unwrap();
+        assert!(
+            chart.svg.contains(&format!("SLO {name}: p99 &lt; 250 ms"))
+                || chart.svg.contains(&format!("SLO {name}: p99 < 250 ms")),
+            "p99 line"
+        );
+        assert!(chart.svg.contains("SLO median: p50"), "p50 line");
+        assert!(!chart.svg.contains("SLO tail"), "no panel draws p99.9");
+        assert!(chart.svg.contains("SLO threshold"));
+        assert_eq!(
+            parse_latency_objective("p(99) < 100ms"),
+            Some((99.0, 100.0))
+        );
+        assert_eq!(parse_latency_objective("p(50)<=1.5s"), Some((50.0, 1500.0)));
+        assert_eq!(parse_latency_objective("error_rate < 0.5%"), None);
+        assert_eq!(parse_latency_objective("p(99) < 100 parsecs"), None);
+    }
+
+    /// Goal: a tier with no tenants has no legend entry (D7). Method: add an all-zero
+    /// `platinum` tier series that the summary does not list (as the recorder does); the
+    /// latency SVG has no "tier platinum" while the other tiers stay.
+    #[test]
+    fn tier_without_tenants_is_not_drawn() {
+        let (summary, mut series) = testdata::run(&testdata::Shape::small());
+        let first = series.groups[0].clone();
+        assert_eq!(first.kind, "tier");
+        series.groups.push(GroupSeries {
+            kind: "tier".into(),
+            name: "platinum".into(),
+            points: vec![GroupPoint::default(); series.windows],
+        });
+        let chart = render(ChartKind::Latency, &summary, &series).unwrap();
+        assert!(!chart.svg.contains("tier platinum"));
+        assert!(chart.svg.contains(&format!("tier {}", first.name)));
     }
 
     /// Goal: rendering is deterministic. Method: render twice, compare bytes.

@@ -150,6 +150,11 @@ impl Metric {
         Metric::CellsUsed,
     ];
 
+    /// Whether the metric counts things (tenants, cells): its axis has whole numbers.
+    pub fn is_count(self) -> bool {
+        matches!(self, Metric::BlastRadius | Metric::CellsUsed)
+    }
+
     /// Stable name (JSON keys, CSV columns).
     pub fn name(self) -> &'static str {
         match self {
@@ -672,8 +677,8 @@ impl Comparison {
             );
             let _ = writeln!(
                 out,
-                "  {:<lw$}  {:<24}  {:>30}  {:>8}  verdict",
-                "variant", "metric", "mean diff [95% CI]", "win rate"
+                "  {:<lw$}  {:<24}  {:>30}  {:>14}  verdict",
+                "variant", "metric", "mean diff [95% CI]", "win/tie/loss"
             );
             for (v, vs) in self.variants.iter().enumerate() {
                 if v == spec.baseline {
@@ -696,11 +701,11 @@ impl Comparison {
                     };
                     let _ = writeln!(
                         out,
-                        "  {:<lw$}  {:<24}  {:>30}  {:>7.0}%  {}",
+                        "  {:<lw$}  {:<24}  {:>30}  {:>14}  {}",
                         vs.label,
                         m.heading(),
                         ci,
-                        100.0 * p.wins as f64 / p.n.max(1) as f64,
+                        win_tie_loss(p),
                         p.verdict
                     );
                 }
@@ -711,6 +716,12 @@ impl Comparison {
         }
         out
     }
+}
+
+/// `wins / ties / losses` over the paired seeds: unlike a win rate, identical variants read
+/// as all ties (`0 / 10 / 0`), not as "0%", which looks like "always loses".
+pub fn win_tie_loss(p: &Paired) -> String {
+    format!("{} / {} / {}", p.wins, p.ties, p.losses)
 }
 
 #[cfg(test)]
@@ -853,6 +864,27 @@ pub(crate) mod tests {
             Comparison::build(s, dup),
             Err(CompareError::Mismatch(_))
         ));
+    }
+
+    /// Goal: identical variants read as ties in the terminal, not as "win rate 0%" (D11).
+    /// Method: two variants with the same metrics on 10 seeds; the paired table shows
+    /// `0 / 10 / 0` and no percentage in the paired rows.
+    #[test]
+    fn identical_variants_read_as_ties_in_the_terminal() {
+        let runs: Vec<RunMetrics> = (0..2)
+            .flat_map(|v| (1..=10).map(move |seed| run(v, seed, 0, 40.0)))
+            .collect();
+        let c = Comparison::build(spec(2, 10), runs).unwrap();
+        let table = c.render_table();
+        assert!(
+            table.contains("win/tie/loss") && !table.contains("win rate"),
+            "{table}"
+        );
+        let rows: Vec<&str> = table.lines().filter(|l| l.contains("identical")).collect();
+        assert!(!rows.is_empty(), "{table}");
+        for r in rows {
+            assert!(r.contains("0 / 10 / 0") && !r.contains(" 0%"), "{r}");
+        }
     }
 
     #[test]

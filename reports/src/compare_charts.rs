@@ -1,6 +1,8 @@
 //! Charts of a comparison (`tenantsim compare`): per-variant box-and-strip plots of the blast
-//! radius and the worst bystander p99 over seeds, and the Pareto chart of cost against
-//! bystander p99.
+//! radius and the worst bystander p99 over seeds, the Pareto chart of cost against
+//! bystander p99, and the forest plot of paired differences from the baseline with their 95%
+//! intervals. A count (the blast radius) gets an integer axis; variant labels are wrapped,
+//! never cut.
 //!
 //! Same rules as [`crate::charts`]: the embedded font, PNG without ancillary chunks, and a
 //! pure function of the [`Comparison`] (the strip's horizontal jitter is a hash of the seed,
@@ -24,6 +26,8 @@ pub enum CompareChart {
     BystanderP99,
     /// Mean cost (cells used) against mean worst bystander p99, Pareto front marked.
     Pareto,
+    /// Paired differences from the baseline (mean and 95% interval), one panel per metric.
+    Forest,
 }
 
 impl CompareChart {
@@ -44,14 +48,21 @@ impl CompareChart {
                  p99. Green points are on the Pareto front: no other variant is both cheaper and \
                  better isolated. A red point is dominated."
             }
+            CompareChart::Forest => {
+                "Paired differences from the baseline, seed by seed (same seed, same random \
+                 numbers): the dot is the mean difference, the bar its 95% interval (paired t). \
+                 Left of the dashed zero line is better; a bar that crosses zero is no \
+                 significant difference. Win / tie / loss counts are on the right of each panel."
+            }
         }
     }
 
     /// Every chart.
-    pub const ALL: [CompareChart; 3] = [
+    pub const ALL: [CompareChart; 4] = [
         CompareChart::BlastRadius,
         CompareChart::BystanderP99,
         CompareChart::Pareto,
+        CompareChart::Forest,
     ];
 
     /// File stem.
@@ -60,6 +71,7 @@ impl CompareChart {
             CompareChart::BlastRadius => "compare_blast_radius",
             CompareChart::BystanderP99 => "compare_bystander_p99",
             CompareChart::Pareto => "compare_pareto",
+            CompareChart::Forest => "compare_forest",
         }
     }
 
@@ -69,6 +81,7 @@ impl CompareChart {
             CompareChart::BlastRadius => "Blast radius per variant (bystanders breaching an SLO)",
             CompareChart::BystanderP99 => "Worst bystander p99 per variant",
             CompareChart::Pareto => "Cost vs isolation: cells used against worst bystander p99",
+            CompareChart::Forest => "Paired difference from the baseline, with 95% intervals",
         }
     }
 }
@@ -138,6 +151,7 @@ fn draw<DB: DrawingBackend>(
                 "worst bystander p99 (ms), per seed",
             ),
             CompareChart::Pareto => pareto(c, root),
+            CompareChart::Forest => forest(c, root),
         })
         .map_err(|e| draw_err(kind, e))
 }
@@ -189,17 +203,30 @@ fn boxes<DB: DrawingBackend>(
         })
         .collect();
     let max = values.iter().flatten().copied().fold(0.0f64, f64::max);
-    let (y0, y1) = y_range(0.0, max);
+    let count = metric.is_count();
+    let (y0, y1) = if count {
+        (0.0, count_top(max))
+    } else {
+        y_range(0.0, max)
+    };
+    let y_labels = if count { (y1 as usize + 1).min(7) } else { 7 };
     let mut chart = ChartBuilder::on(&body)
         .margin_left(20)
         .margin_right(30)
         .margin_top(10)
         .margin_bottom(20)
-        .x_label_area_size(70)
+        .x_label_area_size(90)
         .y_label_area_size(80)
         .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), y0..y1)
         .map_err(s)?;
-    let y_fmt = |v: &f64| axis_num(*v);
+    // A count's axis is labelled at whole numbers only.
+    let y_fmt = |v: &f64| {
+        if count && (v - v.round()).abs() > 1e-9 {
+            String::new()
+        } else {
+            axis_num(*v)
+        }
+    };
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -209,7 +236,7 @@ fn boxes<DB: DrawingBackend>(
         .axis_style(MUTED.stroke_width(1))
         .label_style(text_style(15, INK))
         .axis_desc_style(text_style(16, INK))
-        .y_labels(7)
+        .y_labels(y_labels)
         .y_label_formatter(&y_fmt)
         .y_desc(y_desc)
         .draw()
@@ -268,22 +295,202 @@ fn boxes<DB: DrawingBackend>(
         } else {
             c.variants[v].label.clone()
         };
+        // Wrapped to the box's width, never cut (at 14 px a character is about 8 px).
         let max_chars = ((1000 / n.max(1)) / 8).clamp(6, 40);
-        root.draw_text(
-            &clip_text(&label, max_chars),
-            &text_style(14, INK).pos(Pos::new(HPos::Center, VPos::Top)),
-            (px, py + 10),
-        )
-        .map_err(s)?;
+        let lines = wrap_label(&label, max_chars);
+        for (k, line) in lines.iter().enumerate() {
+            root.draw_text(
+                line,
+                &text_style(14, INK).pos(Pos::new(HPos::Center, VPos::Top)),
+                (px, py + 8 + 17 * k as i32),
+            )
+            .map_err(s)?;
+        }
         let mean = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
         root.draw_text(
             &format!("mean {}", axis_num(mean)),
             &text_style(13, MUTED).pos(Pos::new(HPos::Center, VPos::Top)),
-            (px, py + 30),
+            (px, py + 10 + 17 * lines.len() as i32),
         )
         .map_err(s)?;
     }
     Ok(())
+}
+
+/// Top of a count axis: the next whole number above the largest count, at least 1, so
+/// that ticks fall on whole numbers (an all-zero blast radius gets 0–1, not 0–0.080).
+fn count_top(max: f64) -> f64 {
+    if max.is_finite() && max > 0.0 {
+        libm::floor(max * 1.08) + 1.0
+    } else {
+        1.0
+    }
+}
+
+/// Splits a label into lines of at most `max` characters, preferring to break after `_`,
+/// `-`, `=`, `,`, `.` or a space; a run without such a break is cut hard. The lines
+/// concatenated (spaces at breaks trimmed) give back the whole label.
+pub(crate) fn wrap_label(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    while rest.len() > max {
+        let cut = (1..=max)
+            .rev()
+            .find(|&i| matches!(rest[i - 1], '_' | '-' | '=' | ',' | '.' | ' '))
+            .unwrap_or(max);
+        let line: String = rest[..cut].iter().collect();
+        lines.push(line.trim_end().to_string());
+        rest.drain(..cut);
+        while rest.first() == Some(&' ') {
+            rest.remove(0);
+        }
+    }
+    if !rest.is_empty() || lines.is_empty() {
+        lines.push(rest.into_iter().collect());
+    }
+    lines
+}
+
+/// The metrics of the forest plot, one panel each.
+const FOREST_METRICS: [Metric; 3] = [
+    Metric::BlastRadius,
+    Metric::WorstBystanderP99,
+    Metric::BystanderErrors,
+];
+
+/// Forest plot: per metric a panel, per non-baseline variant a row with the mean paired
+/// difference (dot) and its 95% interval (bar); a dashed line at zero.
+fn forest<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> DrawResult {
+    let (_, body) = root.split_vertically(HEADER_H);
+    let rows: Vec<usize> = (0..c.variants.len())
+        .filter(|&v| v != c.spec.baseline)
+        .collect();
+    let (labels, panels) = body.split_horizontally(190);
+    let panels = panels.split_evenly((1, FOREST_METRICS.len()));
+    let k = rows.len().max(1) as f64;
+    let mut row_px: Vec<i32> = Vec::new();
+    for (pi, (panel, &m)) in panels.iter().zip(&FOREST_METRICS).enumerate() {
+        let cells: Vec<Option<(f64, f64, f64, String)>> = rows
+            .iter()
+            .map(|&v| {
+                c.paired_of(v, m).map(|p| {
+                    let (lo, hi) = p.ci95.unwrap_or((p.mean_diff, p.mean_diff));
+                    (p.mean_diff, lo, hi, crate::compare::win_tie_loss(p))
+                })
+            })
+            .collect();
+        let mut a = 0.0f64;
+        for (d, lo, hi, _) in cells.iter().flatten() {
+            for x in [*d, *lo, *hi] {
+                if x.is_finite() {
+                    a = a.max(x.abs());
+                }
+            }
+        }
+        let a = if a > 0.0 { a * 1.15 } else { 1.0 };
+        let mut chart = ChartBuilder::on(panel)
+            .margin_left(8)
+            .margin_right(16)
+            .margin_top(30)
+            .margin_bottom(10)
+            .x_label_area_size(55)
+            .build_cartesian_2d(-a..a, -0.5f64..(k - 0.5))
+            .map_err(s)?;
+        let fmt = |v: &f64| axis_num(*v);
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .disable_y_axis()
+            .bold_line_style(GRID.stroke_width(1))
+            .light_line_style(TRANSPARENT)
+            .axis_style(MUTED.stroke_width(1))
+            .label_style(text_style(14, INK))
+            .axis_desc_style(text_style(15, INK))
+            .x_labels(5)
+            .x_label_formatter(&fmt)
+            .x_desc(format!("Δ {}", m.heading()))
+            .draw()
+            .map_err(s)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, -0.5), (0.0, k - 0.5)],
+                8,
+                5,
+                MUTED.stroke_width(1),
+            ))
+            .map_err(s)?;
+        for (r, cell) in cells.iter().enumerate() {
+            // First row at the top.
+            let y = k - 1.0 - r as f64;
+            if pi == 0 {
+                row_px.push(chart.backend_coord(&(0.0, y)).1);
+            }
+            let Some((d, lo, hi, wtl)) = cell else {
+                continue;
+            };
+            let clamp = |x: f64| if x.is_finite() { x.clamp(-a, a) } else { 0.0 };
+            let color = if *hi < 0.0 {
+                PALETTE[2]
+            } else if *lo > 0.0 {
+                PALETTE[1]
+            } else {
+                MUTED
+            };
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(clamp(*lo), y), (clamp(*hi), y)],
+                    color.stroke_width(3),
+                )))
+                .map_err(s)?;
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (clamp(*d), y),
+                    6,
+                    color.filled(),
+                )))
+                .map_err(s)?;
+            let (px, py) = chart.backend_coord(&(a, y));
+            root.draw_text(
+                wtl,
+                &text_style(12, MUTED).pos(Pos::new(HPos::Right, VPos::Bottom)),
+                (px - 2, py - 12),
+            )
+            .map_err(s)?;
+        }
+    }
+    let (lx, _) = labels.get_base_pixel();
+    for (&v, &py) in rows.iter().zip(&row_px) {
+        let lines = wrap_label(&c.variants[v].label, 22);
+        let top = py - 8 * lines.len() as i32;
+        for (j, line) in lines.iter().enumerate() {
+            root.draw_text(
+                line,
+                &text_style(14, INK).pos(Pos::new(HPos::Right, VPos::Top)),
+                (lx + 180, top + 17 * j as i32),
+            )
+            .map_err(s)?;
+        }
+    }
+    if rows.is_empty() {
+        let (w, h) = body.dim_in_pixel();
+        body.draw_text(
+            "one variant only: nothing to pair",
+            &text_style(18, MUTED).pos(Pos::new(HPos::Center, VPos::Center)),
+            (w as i32 / 2, h as i32 / 2),
+        )
+        .map_err(s)?;
+    }
+    let (w, _) = root.dim_in_pixel();
+    root.draw_text(
+        &format!(
+            "variant − baseline {}; negative is better; green: better, red: worse",
+            c.spec.variants[c.spec.baseline].label
+        ),
+        &text_style(14, MUTED).pos(Pos::new(HPos::Right, VPos::Top)),
+        (w as i32 - 30, HEADER_H as i32 + 4),
+    )
+    .map_err(s)
 }
 
 fn pareto<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> DrawResult {
@@ -404,7 +611,7 @@ mod tests {
         let c = comparison();
         let a = render_all(&c).unwrap();
         let b = render_all(&c).unwrap();
-        assert_eq!(a.len(), 3);
+        assert_eq!(a.len(), 4);
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x, y);
             assert!(x.png.starts_with(b"\x89PNG"));
@@ -412,6 +619,60 @@ mod tests {
             // Labels are text in the SVG.
             assert!(x.svg.contains("p1"), "{}", x.name);
         }
+    }
+
+    /// Goal: a count axis has whole-number ticks only, even when every count is 0 (D8).
+    /// Method: an all-zero blast radius; the SVG's axis labels are whole numbers.
+    #[test]
+    fn count_axis_is_whole_numbers() {
+        assert_eq!(count_top(0.0), 1.0);
+        assert_eq!(count_top(3.0), 4.0);
+        let runs: Vec<_> = (0..2)
+            .flat_map(|v| (1..=4).map(move |seed| run(v, seed, 0, 40.0)))
+            .collect();
+        let c = Comparison::build(spec(2, 4), runs).unwrap();
+        let chart = render(CompareChart::BlastRadius, &c).unwrap();
+        // SVG text is written as `>\nTEXT\n</text>`.
+        for frac in ["0.020", "0.040", "0.20", "0.50", "0.080"] {
+            assert!(!chart.svg.contains(&format!(">\n{frac}\n<")), "{frac}");
+        }
+        assert!(chart.svg.contains(">\n1\n<"), "no tick at 1");
+    }
+
+    /// Goal: variant labels are never cut (D10). Method: wrap long labels; the lines give back
+    /// the label, each fits; a long label appears whole (over its lines) in the SVG.
+    #[test]
+    fn labels_are_wrapped_not_cut() {
+        for (text, max) in [
+            ("least_utilised (baseline)", 12),
+            ("headroom_score", 6),
+            ("aaaaaaaaaaaaaaaaaaaa", 7),
+            ("p1", 40),
+        ] {
+            let lines = wrap_label(text, max);
+            assert!(lines.iter().all(|l| l.chars().count() <= max), "{lines:?}");
+            assert_eq!(lines.join("").replace(' ', ""), text.replace(' ', ""));
+        }
+        let c = comparison();
+        let chart = render(CompareChart::BlastRadius, &c).unwrap();
+        assert!(!chart.svg.contains('…'));
+    }
+
+    /// Goal: the forest plot shows every non-baseline variant with its paired difference.
+    /// Method: render it; each variant label and its win / tie / loss text are in the SVG.
+    #[test]
+    fn forest_plot_has_a_row_per_variant() {
+        let c = comparison();
+        let chart = render(CompareChart::Forest, &c).unwrap();
+        for v in 1..3 {
+            assert!(chart.svg.contains(&format!(">\np{v}\n<")), "p{v}");
+            let p = c.paired_of(v, Metric::BlastRadius).unwrap();
+            assert!(chart.svg.contains(&crate::compare::win_tie_loss(p)));
+        }
+        assert!(
+            !chart.svg.contains(">p0<"),
+            "the baseline is not paired with itself"
+        );
     }
 
     #[test]

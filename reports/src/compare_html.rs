@@ -5,7 +5,7 @@
 
 use crate::charts::Chart;
 use crate::compare::{Comparison, Metric};
-use crate::html::{escape, STYLE};
+use crate::html::{escape, wrap_tables, STYLE};
 use std::fmt::Write as _;
 
 /// Renders the comparison page. `command` regenerates it.
@@ -99,8 +99,9 @@ pub fn compare_html(c: &Comparison, charts: &[Chart], command: &str) -> String {
             h,
             "<h2 id=\"paired\">Paired differences against {}</h2>\n\
              <p class=\"muted\">Variant minus baseline on the same seed (same tenants, arrivals and faults), \
-             mean over seeds with a 95% paired t interval. Negative is better. Win rate: seeds on which the \
-             variant was strictly better.</p>",
+             mean over seeds with a 95% paired t interval. Negative is better. Win / tie / loss: seeds on \
+             which the variant was lower / equal / higher. The forest plot under Charts draws the same \
+             intervals.</p>",
             escape(&spec.variants[spec.baseline].label)
         );
         h.push_str("<table>\n<thead><tr><th>variant</th><th>metric</th><th class=\"num\">mean difference</th><th class=\"num\">95% interval</th><th class=\"num\">win / tie / loss</th><th>verdict</th></tr></thead>\n<tbody>\n");
@@ -149,7 +150,7 @@ pub fn compare_html(c: &Comparison, charts: &[Chart], command: &str) -> String {
     }
     h.push_str("<p class=\"muted\">Every run's numbers are in <code>runs.csv</code>; per-variant statistics in \
                 <code>compare.csv</code> and <code>compare.json</code>.</p>\n</main>\n</body>\n</html>\n");
-    h
+    wrap_tables(h)
 }
 
 #[cfg(test)]
@@ -170,7 +171,14 @@ mod tests {
         let c = Comparison::build(sp, runs).unwrap();
         let charts = crate::compare_charts::render_all(&c).unwrap();
         let html = compare_html(&c, &charts, "tenantsim compare s.toml --vary a=1,2");
-        assert_eq!(html.matches("<svg").count(), 3);
+        assert_eq!(html.matches("<svg").count(), 4);
+        assert!(html.contains("id=\"chart-compare_forest\""));
+        // Every table scrolls inside its own box instead of pushing past the page (D9).
+        assert_eq!(
+            html.matches("<div class=\"table-wrap\"><table>").count(),
+            html.matches("<table").count()
+        );
+        assert!(html.matches("<table").count() >= 2);
         assert!(html.contains("&lt;b&gt;x&lt;/b&gt;") && !html.contains("<b>x</b>"));
         assert!(html.contains("Paired differences"));
         assert!(!html.to_lowercase().contains("<script"));

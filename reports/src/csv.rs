@@ -116,8 +116,8 @@ impl Out {
     }
 }
 
-/// `timeseries.csv`: per window, one row per entry of `series.groups` (in their order),
-/// then one row per cell (in `series.cells` order). See [`TIMESERIES_HEADER`].
+/// `timeseries.csv`: per window, one row per shown group ([`Series::shown_groups`]: a tier
+/// with no tenants has no rows), in `series.groups` order, then one row per cell (in `series.cells` order). See [`TIMESERIES_HEADER`].
 pub fn timeseries_csv(summary: &RunSummary, series: &Series) -> String {
     let mut out = Out::new(&TIMESERIES_HEADER);
     let empty = String::new;
@@ -132,7 +132,7 @@ pub fn timeseries_csv(summary: &RunSummary, series: &Series) -> String {
                 name,
             ]
         };
-        for g in &series.groups {
+        for g in series.shown_groups(summary) {
             let Some(p) = g.points.get(w) else { continue };
             let mut f = lead(&g.kind, g.name.clone());
             f.extend([
@@ -247,6 +247,23 @@ mod tests {
         let cohort = col(&header, "cohort");
         assert!(rows.iter().any(|r| r[cohort].is_empty()));
         assert!(rows.iter().any(|r| r[cohort] == "noisy"));
+    }
+
+    /// Goal: a tier with no tenants has no rows in timeseries.csv (D7). Method: add an
+    /// all-zero `platinum` tier series that the summary does not list (as the recorder
+    /// does); no row names it and the row count is that without it.
+    #[test]
+    fn tier_without_tenants_has_no_rows() {
+        let (s, mut series) = crate::testdata::run(&crate::testdata::Shape::small());
+        let before = timeseries_csv(&s, &series);
+        series.groups.push(crate::series::GroupSeries {
+            kind: "tier".into(),
+            name: "platinum".into(),
+            points: vec![Default::default(); series.windows],
+        });
+        let after = timeseries_csv(&s, &series);
+        assert!(!after.contains(",tier,platinum,"));
+        assert_eq!(before, after);
     }
 
     /// Goal: timeseries.csv round-trips and its tier rows add up to the tier totals.

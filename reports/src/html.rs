@@ -62,10 +62,12 @@ pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px
 pre.repro { white-space: pre-wrap; overflow-wrap: anywhere; }
 nav { margin: 14px 0 0; color: var(--muted); font-size: 14px; }
 nav a { color: inherit; margin-right: 14px; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 0 0 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: var(--soft); font-weight: 600; white-space: nowrap; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: var(--soft); font-weight: 600; vertical-align: bottom; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid var(--line); }
 .muted { color: var(--muted); }
 .warn { border-left: 4px solid var(--fail); background: #fdf1ea; padding: 8px 12px; margin: 14px 0 0; }
@@ -215,7 +217,15 @@ pub fn report_html(
         escape(scenario_text)
     );
     h.push_str("</main>\n</body>\n</html>\n");
-    h
+    wrap_tables(h)
+}
+
+/// Puts every table of a page in a `table-wrap` box that scrolls sideways, so that a table
+/// wider than the page never pushes past its right edge. Only the page's own markup has
+/// `<table>`: text from inputs is escaped.
+pub(crate) fn wrap_tables(html: String) -> String {
+    html.replace("<table>", "<div class=\"table-wrap\"><table>")
+        .replace("</table>", "</table></div>")
 }
 
 fn badge(passed: bool) -> &'static str {

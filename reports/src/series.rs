@@ -101,3 +101,23 @@ pub struct Series {
     /// The heatmap.
     pub heatmap: Heatmap,
 }
+
+impl Series {
+    /// The group series worth showing: every group except a tier with no tenants (its
+    /// all-zero series would put a legend entry and empty rows on a reader's page). A tier
+    /// has tenants when `summary.tiers` lists it with at least one (the summary leaves out
+    /// tiers without tenants); a summary with no tiers at all (library use) hides nothing.
+    pub fn shown_groups<'a>(
+        &'a self,
+        summary: &'a crate::summary::RunSummary,
+    ) -> impl Iterator<Item = &'a GroupSeries> + 'a {
+        self.groups.iter().filter(move |g| {
+            g.kind != "tier"
+                || summary.tiers.is_empty()
+                || summary
+                    .tiers
+                    .iter()
+                    .any(|t| t.name == g.name && t.tenants > 0)
+        })
+    }
+}
