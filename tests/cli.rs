@@ -821,3 +821,61 @@ fn check_determinism_names_the_first_diverging_event() {
         "{err}"
     );
 }
+
+/// Goal: a run cut short by `max_events` is not a pass (issue 13, item 13). Method: run and
+/// check `VALID` with a tiny event bound; `run` must exit 1 and say "truncated", its
+/// summary.json must carry `truncated: true`, `passed: false` and the simulated time it
+/// reached (not the scenario's minute), and `check` must exit 1 and name the truncation;
+/// the same file without the bound passes and writes no `truncated` key.
+#[test]
+fn truncated_run_is_not_a_pass() {
+    let d = tmp_dir("truncated");
+    let f = d.join("short.toml");
+    std::fs::write(
+        &f,
+        VALID.replacen(
+            "duration = \"1m\"",
+            "duration = \"1m\"\nmax_events = 2000",
+            1,
+        ),
+    )
+    .unwrap();
+    let j = d.join("s.json");
+    let o = bin()
+        .arg("run")
+        .arg(&f)
+        .arg("--json")
+        .arg(&j)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("verdict: FAIL (truncated"), "{out}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
+    assert_eq!(v["truncated"], true);
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["stop"], "max_events");
+    let secs = v["sim_seconds"].as_f64().unwrap();
+    assert!(secs > 0.0 && secs < 60.0, "{secs}");
+    let o = bin().arg("check").arg(&f).output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("truncated"), "{out}");
+
+    let full = d.join("full.toml");
+    std::fs::write(&full, VALID).unwrap();
+    let j = d.join("full.json");
+    let o = bin()
+        .arg("run")
+        .arg(&full)
+        .arg("--json")
+        .arg(&j)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).0);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
+    assert!(v.get("truncated").is_none());
+    assert_eq!(v["sim_seconds"], 60.0);
+    let o = bin().arg("check").arg(&full).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).0);
+}

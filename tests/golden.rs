@@ -108,7 +108,7 @@ const PINS: &[Pin] = &[
         1,
         "8bc1f8ca788cf534",
         747236,
-        "32da165a9cedbde2",
+        "89590e0277a58ccf",
     ),
     (
         "scenarios/hot-tenant.toml",

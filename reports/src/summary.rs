@@ -357,6 +357,10 @@ pub struct Fingerprint {
     pub inputs_digest: String,
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// Everything a run recorded that is worth keeping.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -380,11 +384,16 @@ pub struct RunSummary {
     pub fingerprint: Option<Fingerprint>,
     /// Events processed.
     pub events: u64,
-    /// Simulated duration (s).
+    /// Simulated seconds the run covered: the scenario's duration, or, for a truncated run,
+    /// the simulated time at which it stopped.
     pub sim_seconds: f64,
     /// Why the run stopped: `time_reached` normally, `max_events` if the event bound hit.
     pub stop: String,
-    /// Whether every SLO passed.
+    /// Cut short by a limit (`max_events`) before the scenario's duration: its numbers cover
+    /// only `sim_seconds`, and it is not a pass. Written only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub truncated: bool,
+    /// Whether every SLO passed and the run was not truncated.
     pub passed: bool,
     /// Whole-platform totals.
     pub total: GroupRow,

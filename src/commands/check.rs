@@ -82,6 +82,9 @@ pub struct Line {
     pub met: bool,
     /// A seed that broke the expectation, for the repro command.
     pub bad_seed: Option<u64>,
+    /// A seed whose run was cut short (`max_events`) before the scenario's duration: the
+    /// expectation is not met, whatever the SLO measured on the part that ran.
+    pub truncated: Option<u64>,
     /// `--set` flags the check ran with (part of the repro command).
     pub sets: Vec<String>,
     /// Wall seconds of the variant's runs, shared evenly by its SLOs (JUnit `time`).
@@ -339,10 +342,6 @@ fn run_all(
     )
 }
 
-fn higher_is_worse(objective: &str) -> bool {
-    objective.contains('<')
-}
-
 /// The 1-based line of `name = "SLO"` in the file text (looked for from the first `[[slos]]`
 /// on, so a fault or cohort of the same name is not taken for it), if there is one.
 fn slo_line(text: &str, slo: &str) -> Option<usize> {
@@ -383,25 +382,30 @@ fn judge(p: &Plan, vi: usize, runs: &[(u64, &RunSummary, f64)]) -> Vec<Line> {
                 bad_seed = Some(*seed);
             }
             let v = row.measured;
+            // The SLO's bound in the unit of `measured` (durations are reported in ms).
+            let bound = if slo.objective.metric.is_duration() {
+                slo.objective.bound / 1e6
+            } else {
+                slo.objective.bound
+            };
             let worse = match &worst {
                 None => true,
-                Some((w, _, _)) => {
-                    if higher_is_worse(&row.objective) {
-                        v > *w
-                    } else {
-                        v < *w
-                    }
-                }
+                Some((w, _, _)) => models::harness::slo::worse(slo.objective.cmp, bound, v, *w),
             };
             if worse && row.measured_text != "no data" {
                 worst = Some((v, row.measured_text.clone(), *seed));
             }
         }
-        let met = if expect_pass {
-            passed == runs.len()
-        } else {
-            passed == 0
-        };
+        let truncated = runs.iter().find(|r| r.1.truncated).map(|r| r.0);
+        if truncated.is_some() {
+            bad_seed = truncated;
+        }
+        let met = truncated.is_none()
+            && if expect_pass {
+                passed == runs.len()
+            } else {
+                passed == 0
+            };
         lines.push(Line {
             scenario: sc.name.clone(),
             file: p.path.clone(),
@@ -417,6 +421,7 @@ fn judge(p: &Plan, vi: usize, runs: &[(u64, &RunSummary, f64)]) -> Vec<Line> {
                 .unwrap_or(("no data".to_string(), runs.first().map_or(0, |r| r.0))),
             met,
             bad_seed,
+            truncated,
             sets: Vec::new(),
             seconds: share,
             digests: digests.clone(),
@@ -443,7 +448,13 @@ fn table(r: &Report) -> String {
             format!("{}/{}", l.passed, l.runs),
             l.worst.0,
             l.worst.1,
-            if l.met { "ok" } else { "NOT MET" }
+            if l.met {
+                "ok"
+            } else if l.truncated.is_some() {
+                "NOT MET (run truncated by max_events)"
+            } else {
+                "NOT MET"
+            }
         );
         if !l.met {
             let _ = write!(out, "   repro: {}", l.repro());

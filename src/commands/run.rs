@@ -198,7 +198,22 @@ pub fn run(a: RunArgs) -> i32 {
         .filter(|r| !r.passed)
         .map(|r| r.name.as_str())
         .collect();
-    let code = if failed.is_empty() {
+    let code = if s.truncated {
+        // Exit 1, as for a failed SLO: the run completed without a fault in the tool, but
+        // what it was asked to show (the whole scenario) was not shown; a CI gate must stop.
+        println!(
+            "verdict: FAIL (truncated: stopped by {} at {:.3}s of {}; SLOs judged on the part that ran{})   repro: {repro}",
+            s.stop,
+            s.sim_seconds,
+            sc.duration,
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!("; failed: {}", failed.join(", "))
+            }
+        );
+        exit::SLO_FAILED
+    } else if failed.is_empty() {
         println!("verdict: PASS ({} SLOs)   repro: {repro}", s.slos.len());
         exit::OK
     } else {

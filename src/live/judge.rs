@@ -223,6 +223,9 @@ pub fn summarise(
         sim_seconds: m.elapsed_s,
         // A complete live run sent everything the scenario's time asked for.
         stop: if m.partial { "partial" } else { "time_reached" }.into(),
+        // A live run is cut short by the operator (`stop = "partial"`), not by an event
+        // bound; its pass rule is live mode's own.
+        truncated: false,
         passed,
         total: group_row("all", n as u64, total_o.clone(), &total_h),
         tiers,

@@ -413,18 +413,22 @@ pub(crate) fn summarise(
         .map(|f| f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0))
         .collect();
     let verdicts = crate::harness::verdicts::fault_verdicts(sc, rec, &targets);
+    let meta_verdicts = crate::harness::verdicts::metastability(sc, rec, &targets);
     let faults = sc
         .faults
         .iter()
         .zip(&verdicts)
-        .map(|(f, v)| FaultRow {
+        .zip(&meta_verdicts)
+        .map(|((f, v), mv)| FaultRow {
             name: f.name.clone(),
             kind: f.kind.name().to_string(),
             start_s: f.start.as_secs_f64(),
             end_s: f.end.as_secs_f64(),
             target: Some(f.kind.target()),
             affected_tenants: v.affected_tenants,
-            recovery_s: v.recovery_s,
+            // Stuck to the end by the metastability detector: no recovery time, so the
+            // two verdicts never contradict each other.
+            recovery_s: if mv.until_end { None } else { v.recovery_s },
         })
         .collect();
     let m = &sc.metastability;
@@ -436,7 +440,7 @@ pub(crate) fn summarise(
         faults: sc
             .faults
             .iter()
-            .zip(crate::harness::verdicts::metastability(sc, rec, &targets))
+            .zip(meta_verdicts)
             .map(|(f, v)| MetastableFault {
                 fault: f.name.clone(),
                 flagged: v.flagged,
@@ -451,7 +455,15 @@ pub(crate) fn summarise(
             .collect(),
     };
 
-    let passed = slo_rows.iter().all(|r| r.passed);
+    // A run cut short by a limit (`max_events`) before the scenario's duration is not a
+    // pass, whatever its SLOs measured over the part that ran.
+    let truncated = matches!(stop, StopReason::MaxEvents);
+    let passed = slo_rows.iter().all(|r| r.passed) && !truncated;
+    let sim_seconds = if truncated {
+        engine.now().0.min(sc.duration.as_nanos()) as f64 / 1e9
+    } else {
+        sc.duration.as_secs_f64()
+    };
     let summary = RunSummary {
         schema_version: summary::SCHEMA_VERSION,
         scenario: sc.name.clone(),
@@ -462,8 +474,9 @@ pub(crate) fn summarise(
         digest: engine.digest().hex(),
         fingerprint: None,
         events: engine.events_processed(),
-        sim_seconds: sc.duration.as_secs_f64(),
+        sim_seconds,
         stop: stop_name(stop).to_string(),
+        truncated,
         passed,
         total,
         tiers,

@@ -12,7 +12,7 @@
 
 use crate::population::Population;
 use crate::record::{Recorder, Stats};
-use crate::scenario::{Metric, Scenario, Slo, SloScope, SloWindow};
+use crate::scenario::{Cmp, Metric, Scenario, Slo, SloScope, SloWindow};
 use reports::summary::SloRow;
 use sim::SimDuration;
 
@@ -136,6 +136,28 @@ fn window_text(w: &SloWindow, sc: &Scenario) -> String {
     format!("{name} [{}, {})", a.as_duration(), b.as_duration())
 }
 
+/// How far `v` lies on the failing side of `OP bound`: larger is worse. `<`/`<=`: the
+/// value itself (higher is worse); `>`/`>=`: its negation (lower is worse); `==`: its
+/// distance from the bound (either side is worse, the bound itself is best).
+fn badness(cmp: Cmp, bound: f64, v: f64) -> f64 {
+    match cmp {
+        Cmp::Lt | Cmp::Le => v,
+        Cmp::Gt | Cmp::Ge => -v,
+        Cmp::Eq => (v - bound).abs(),
+    }
+}
+
+/// Whether a tenant measuring `v` is worse for `OP bound` than one measuring `w`: a failing
+/// value is worse than any passing one (so the worst tenant of an SLO that fails is always
+/// a failing tenant, for every operator), then the larger [`badness`]; ties keep the first.
+pub fn worse(cmp: Cmp, bound: f64, v: f64, w: f64) -> bool {
+    let (v_fails, w_fails) = (!cmp.holds(v, bound), !cmp.holds(w, bound));
+    if v_fails != w_fails {
+        return v_fails;
+    }
+    badness(cmp, bound, v) > badness(cmp, bound, w)
+}
+
 /// Judges every SLO. Returns the rows and, per tenant, the names of SLOs it breached.
 pub fn evaluate(
     sc: &Scenario,
@@ -155,8 +177,6 @@ pub fn evaluate(
         let metric = slo.objective.metric;
         let cmp = slo.objective.cmp;
         let bound = slo.objective.bound;
-        // "Worse" means further on the failing side of the comparison.
-        let higher_is_worse = matches!(cmp, crate::scenario::Cmp::Lt | crate::scenario::Cmp::Le);
         let mut row = SloRow {
             name: slo.name.clone(),
             objective: slo.objective.text.clone(),
@@ -197,13 +217,7 @@ pub fn evaluate(
                     }
                     let is_worse = match worst {
                         None => true,
-                        Some((w, _)) => {
-                            if higher_is_worse {
-                                v > w
-                            } else {
-                                v < w
-                            }
-                        }
+                        Some((w, _)) => worse(cmp, bound, v, w),
                     };
                     if is_worse {
                         worst = Some((v, t));
@@ -247,4 +261,46 @@ pub fn evaluate(
         rows.push(row);
     }
     (rows, breaches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Goal: the worst tenant of a failing SLO is a failing tenant, for every operator.
+    /// Method: replay the worst-so-far fold of `evaluate` over tenants measuring 0, 2, 5
+    /// against each operator and bound, and check the pick fails whenever any value fails
+    /// (and, for `==`, that it is the farthest from the bound: `dlq == 0` once named the
+    /// tenant with 0 dead letters).
+    #[test]
+    fn the_worst_tenant_fails_when_any_fails() {
+        let pick = |cmp: Cmp, bound: f64, vals: &[f64]| -> f64 {
+            let mut worst: Option<f64> = None;
+            for &v in vals {
+                if worst.is_none_or(|w| worse(cmp, bound, v, w)) {
+                    worst = Some(v);
+                }
+            }
+            worst.unwrap_or(f64::NAN)
+        };
+        let vals = [0.0, 2.0, 5.0];
+        for cmp in [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq] {
+            for bound in [-1.0, 0.0, 1.0, 2.0, 3.0, 5.0, 6.0] {
+                let w = pick(cmp, bound, &vals);
+                let any_fails = vals.iter().any(|&v| !cmp.holds(v, bound));
+                assert_eq!(
+                    !cmp.holds(w, bound),
+                    any_fails,
+                    "{} {bound}: picked {w}",
+                    cmp.symbol()
+                );
+            }
+        }
+        assert_eq!(pick(Cmp::Eq, 0.0, &vals), 5.0);
+        assert_eq!(pick(Cmp::Eq, 2.0, &[2.0, 1.0, 5.0]), 5.0);
+        assert_eq!(pick(Cmp::Eq, 2.0, &[2.0, 2.0]), 2.0);
+        assert_eq!(pick(Cmp::Le, 3.0, &vals), 5.0);
+        assert_eq!(pick(Cmp::Ge, 3.0, &vals), 0.0);
+        assert_eq!(pick(Cmp::Gt, -1.0, &vals), 0.0);
+    }
 }

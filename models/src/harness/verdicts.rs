@@ -11,13 +11,25 @@
 //! a fault aimed at one tenant: all the other tenants together) is healthy again: error rate ≤ max(1%, 2 × its pre-fault error rate) and p99 ≤
 //! max(1.5 × its pre-fault p99, pre-fault p99 + 50 ms). Pre-fault = every window before the
 //! fault started (a fault at t = 0 is judged against the windows after the run's last
-//! fault). `None` when the platform had not recovered by the end of the run.
+//! fault). A window in which requests were sent but none finished by the end of the run is
+//! unhealthy (stalled); one with nothing to judge (nothing sent, or only the tenants' own
+//! 429s) neither counts toward the run nor breaks it. `None` when no full run of
+//! [`HEALTHY_WINDOWS`] healthy windows ended inside the run: a run that ends too soon after
+//! the fault (or is stuck to its end) has no recovery time, whatever its last windows look
+//! like, and a fault the metastability detector finds bad to the end of the run has none
+//! either (see `harness::run`), so the two verdicts never disagree.
 //!
 //! **Metastability** ([`metastability`]): a fault whose trigger is gone but whose damage is
 //! not. From the end of the fault, recording window by recording window, the platform (every
 //! tier together; for a fault aimed at one tenant, everyone else) is judged on two numbers of
-//! the requests *sent* in the window: goodput = ok / finished (requests still in flight at the
-//! end of the run are left out) and amplification = attempts / requests. A window is *bad*
+//! the requests *sent* in the window: goodput = ok / admitted, where admitted = finished −
+//! the tenants' own 429s (requests still in flight at the end of the run are left out), and
+//! amplification = attempts / requests. Goodput is measured against the load the platform
+//! is meant to admit: a 429 is a tenant's own rate or concurrency limit doing its job (every
+//! 429 the platform returns comes from a per-tenant limit at the edge), so a tenant whose
+//! limit was lowered on purpose, or who sends above it, is not a platform that failed to
+//! recover. Shed requests (503), errors and timeouts stay failures. A window whose finished
+//! requests are all 429s is not judged (amplification still counts the attempts they cost). A window is *bad*
 //! when goodput < `goodput_below` or amplification > `amplification_above`; it is not judged
 //! when fewer than `min_requests` requests were sent in it (too little load to say anything)
 //! or another fault was active during it (the damage may be that fault's). The fault is
@@ -60,6 +72,43 @@ fn error_rate(s: &Stats) -> f64 {
     } else {
         (answered - s.ok) as f64 / answered as f64
     }
+}
+
+/// How one recording window after a fault looks to the recovery test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Health {
+    Healthy,
+    Unhealthy,
+    /// No traffic to judge (nothing sent, or only the tenants' own 429s came back).
+    Unjudged,
+}
+
+/// The first window of the first run of [`HEALTHY_WINDOWS`] healthy windows in `windows`
+/// (unjudged windows inside a run neither count nor break it), or `None` when no such run
+/// is complete by the end: recovery is never granted on fewer windows because the run ended.
+fn first_healthy_run(
+    windows: std::ops::Range<usize>,
+    health: impl Fn(usize) -> Health,
+) -> Option<usize> {
+    let mut start = None;
+    let mut count = 0;
+    for w in windows {
+        match health(w) {
+            Health::Unjudged => {}
+            Health::Unhealthy => {
+                start = None;
+                count = 0;
+            }
+            Health::Healthy => {
+                start.get_or_insert(w);
+                count += 1;
+                if count >= HEALTHY_WINDOWS {
+                    return start;
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Verdicts for every fault of `sc`, from what `rec` recorded; `target` maps a fault to the
@@ -106,34 +155,42 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
                 };
                 baseline.push((error_rate(&s), p99, s.offered > 0));
             }
-            let healthy = |w: usize| -> bool {
-                judged.iter().map(|&g| &rec.groups[g]).zip(&baseline).all(
-                    |(g, &(err0, p990, has_base))| {
-                        let s = &g.windows[w];
-                        if s.offered == 0 || !has_base {
-                            return true;
-                        }
-                        let err_ok = error_rate(s) <= (2.0 * err0).max(0.01);
-                        let p99 = if s.latency.count() > 0 {
-                            s.latency.quantile(0.99) as f64
-                        } else {
-                            0.0
-                        };
-                        let lat_ok = p99 <= (1.5 * p990).max(p990 + 50e6);
-                        err_ok && lat_ok
-                    },
-                )
-            };
-            let mut recovery_w = None;
-            let mut w = end_w;
-            while w < rec.n_windows {
-                let k = HEALTHY_WINDOWS.min(rec.n_windows - w);
-                if (w..w + k).all(healthy) {
-                    recovery_w = Some(w);
-                    break;
+            let health = |w: usize| -> Health {
+                let mut any = false;
+                for (g, &(err0, p990, has_base)) in
+                    judged.iter().map(|&g| &rec.groups[g]).zip(&baseline)
+                {
+                    let s = &g.windows[w];
+                    if s.offered == 0 || !has_base {
+                        continue;
+                    }
+                    if s.finished() == 0 {
+                        // Sent, and nothing came back by the end of the run: stalled.
+                        return Health::Unhealthy;
+                    }
+                    if s.finished() == s.rejected {
+                        // Only the tenants' own 429s: nothing to judge the platform on.
+                        continue;
+                    }
+                    any = true;
+                    let err_ok = error_rate(s) <= (2.0 * err0).max(0.01);
+                    let p99 = if s.latency.count() > 0 {
+                        s.latency.quantile(0.99) as f64
+                    } else {
+                        0.0
+                    };
+                    let lat_ok = p99 <= (1.5 * p990).max(p990 + 50e6);
+                    if !(err_ok && lat_ok) {
+                        return Health::Unhealthy;
+                    }
                 }
-                w += 1;
-            }
+                if any {
+                    Health::Healthy
+                } else {
+                    Health::Unjudged
+                }
+            };
+            let recovery_w = first_healthy_run(end_w..rec.n_windows, health);
             let recovery_s = recovery_w
                 .map(|w| ((w as u64 * w_ns).saturating_sub(f.end.as_nanos())) as f64 / 1e9);
             // Blast radius over [start, recovery or end of run).
@@ -197,6 +254,9 @@ pub struct MetastabilityVerdict {
 struct Load {
     offered: u64,
     finished: u64,
+    /// Of `finished`: refused by the tenant's own limits (429: its rate or concurrency
+    /// limit at the edge), left out of goodput.
+    rejected: u64,
     ok: u64,
     attempts: u64,
 }
@@ -206,6 +266,7 @@ impl Load {
         Load {
             offered: s.offered,
             finished: s.finished(),
+            rejected: s.rejected,
             ok: s.ok,
             attempts: s.attempts,
         }
@@ -213,11 +274,16 @@ impl Load {
     fn add(&mut self, o: Load) {
         self.offered += o.offered;
         self.finished += o.finished;
+        self.rejected += o.rejected;
         self.ok += o.ok;
         self.attempts += o.attempts;
     }
+    /// Finished requests the platform was meant to serve: all but the tenants' own 429s.
+    fn admitted(self) -> u64 {
+        self.finished - self.rejected
+    }
     fn goodput(self) -> Option<f64> {
-        (self.finished > 0).then(|| self.ok as f64 / self.finished as f64)
+        (self.admitted() > 0).then(|| self.ok as f64 / self.admitted() as f64)
     }
     fn amplification(self) -> Option<f64> {
         (self.offered > 0).then(|| self.attempts as f64 / self.offered as f64)
@@ -233,7 +299,7 @@ enum Verdict {
 }
 
 fn judge(l: Load, m: &Metastability, other_fault_active: bool) -> Verdict {
-    if other_fault_active || l.offered < m.min_requests || l.finished == 0 {
+    if other_fault_active || l.offered < m.min_requests || l.admitted() == 0 {
         return Verdict::Skipped;
     }
     let low_goodput = l.goodput().is_some_and(|g| g < m.goodput_below);
@@ -361,6 +427,7 @@ mod tests {
             Load {
                 offered,
                 finished: offered,
+                rejected: 0,
                 ok,
                 attempts,
             },
@@ -419,9 +486,55 @@ mod tests {
         let pending = Load {
             offered: 100,
             finished: 10,
+            rejected: 0,
             ok: 10,
             attempts: 100,
         };
         assert_eq!(judge(pending, &m(), false), Verdict::Good);
+    }
+
+    /// Goal: a tenant's own 429s are not lost goodput (a deliberate limit change after an
+    /// outage is not "did not recover"); 503s, errors and timeouts still are. Method: a
+    /// window where half the requests were 429s and the rest succeeded is good; the same
+    /// with 503s in place of 429s is bad; a window of only 429s is not judged.
+    #[test]
+    fn own_rate_limit_rejections_are_not_lost_goodput() {
+        let limited = Load {
+            offered: 100,
+            finished: 100,
+            rejected: 50,
+            ok: 50,
+            attempts: 100,
+        };
+        assert_eq!(limited.goodput(), Some(1.0));
+        assert_eq!(judge(limited, &m(), false), Verdict::Good);
+        let shed = Load {
+            rejected: 0,
+            ..limited
+        };
+        assert_eq!(judge(shed, &m(), false), Verdict::Bad);
+        let all_limited = Load {
+            rejected: 100,
+            ok: 0,
+            ..limited
+        };
+        assert_eq!(judge(all_limited, &m(), false), Verdict::Skipped);
+    }
+
+    /// Goal: recovery needs a full run of healthy windows; the end of the run never shortens
+    /// it, and windows with nothing to judge do not count. Method: feed window healths to
+    /// `first_healthy_run`; a run stuck until 2 windows before the end (then healthy) has no
+    /// recovery, where the old `min(5, windows left)` rule reported one.
+    #[test]
+    fn recovery_needs_a_full_run_of_healthy_windows() {
+        use Health::{Healthy as H, Unhealthy as U, Unjudged as N};
+        let at = |v: &[Health]| first_healthy_run(0..v.len(), |w| v[w]);
+        assert_eq!(at(&[U, U, U, U, U, U, U, U, H, H]), None);
+        assert_eq!(at(&[U, U, U, U, U, U, U, U, U, N]), None);
+        assert_eq!(at(&[N, N, N, N, N, N]), None);
+        assert_eq!(at(&[U, H, H, H, H, H, U]), Some(1));
+        assert_eq!(at(&[U, H, N, H, N, H, H, U, H]), None);
+        assert_eq!(at(&[U, H, N, H, N, H, H, H]), Some(1));
+        assert_eq!(at(&[H, H, U, H, H, H, H, H]), Some(3));
     }
 }
