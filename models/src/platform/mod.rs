@@ -27,6 +27,7 @@
 //! one pending event: handling an event allocates nothing once the run has warmed up.
 
 pub mod control;
+pub mod edge;
 mod faults;
 pub mod jobs;
 pub mod kms;
@@ -39,7 +40,6 @@ use crate::component::outcome::{Cause, Outcome};
 use crate::component::retry::{RetryBudget, RetryPolicy};
 use crate::component::scheduler::CellQueue;
 use crate::component::slab::{Id, Slab};
-use crate::component::token_bucket::TokenBucket;
 use crate::component::workload::{Arrival, LoadShape};
 use crate::fault::FaultKind;
 use crate::population::Population;
@@ -467,15 +467,6 @@ pub struct LedgerCounts {
     pub retries_denied_by_budget: u64,
 }
 
-/// Per-tenant runtime state at the edge.
-struct EdgeTenant {
-    bucket: TokenBucket,
-    in_flight: u32,
-    max_concurrency: u32,
-    /// The edge holds a config saying the tenant is suspended.
-    suspended: bool,
-}
-
 struct ClassRt {
     service: Dist,
     db_queries: Dist,
@@ -507,13 +498,11 @@ pub struct Platform {
     mixes: Vec<Vec<f64>>,
     sources: Vec<Source>,
     timeouts: Vec<TimeoutQueue>,
-    edge: Vec<EdgeTenant>,
+    edge: edge::Edge,
     tenant_cell: Vec<u32>,
     cells: Vec<Cell>,
     requests: Slab<Request>,
     attempts: Slab<Attempt>,
-    max_in_flight: Option<u32>,
-    in_flight_attempts: u32,
     queue_timeout: Option<SimDuration>,
     queue_limit: usize,
     window: SimDuration,
@@ -591,7 +580,14 @@ impl Platform {
                 cohort_shape[i] = Some(shapes.len() as u32 - 1);
             }
         }
-        let mut edge = Vec::with_capacity(pop.tenants.len());
+        let edge = edge::Edge::new(
+            pop.tenants.iter().map(|t| edge::EdgeSettings {
+                rate_limit: t.rate_limit,
+                burst: t.burst,
+                max_concurrency: t.max_concurrency,
+            }),
+            p.max_in_flight,
+        );
         let mut sources = Vec::with_capacity(pop.tenants.len());
         let mut mixes: Vec<Vec<f64>> = Vec::new();
         let mut mix_index = |shares: &[f64]| -> u32 {
@@ -620,15 +616,6 @@ impl Platform {
             c.local_of = vec![u32::MAX; pop.tenants.len()];
         }
         for t in pop.tenants.iter() {
-            edge.push(EdgeTenant {
-                bucket: match t.rate_limit {
-                    Some(r) => TokenBucket::new(r, t.burst),
-                    None => TokenBucket::unlimited(),
-                },
-                in_flight: 0,
-                max_concurrency: t.max_concurrency.unwrap_or(u32::MAX),
-                suspended: false,
-            });
             let mut shape = match (&t.schedule, t.cohort.and_then(|c| cohort_shape[c])) {
                 (Some(s), _) => {
                     shapes.push(s.clone());
@@ -956,8 +943,6 @@ impl Platform {
             cells,
             requests: Slab::with_capacity(4096),
             attempts: Slab::with_capacity(4096),
-            max_in_flight: p.max_in_flight,
-            in_flight_attempts: 0,
             queue_timeout: p.queue_timeout,
             queue_limit: p.queue_limit as usize,
             window: SimDuration(sc.window.as_nanos().max(1)),
@@ -1265,8 +1250,8 @@ impl Platform {
             }
             None => false,
         };
-        if !serving || self.edge[tenant as usize].suspended {
-            let cause = if self.edge[tenant as usize].suspended
+        if !serving || self.edge.suspended(tenant) {
+            let cause = if self.edge.suspended(tenant)
                 || self.ctl.state(tenant)
                     == Some(crate::component::lifecycle::TenantState::Suspended)
             {
@@ -1278,27 +1263,11 @@ impl Platform {
             self.client_result(now, req_id, Outcome::Failed(cause), None, q);
             return;
         }
-        let edge = &mut self.edge[tenant as usize];
-        if edge.in_flight >= edge.max_concurrency {
+        if let edge::Admission::Reject { cause, retry_after } = self.edge.admit(now, tenant) {
             self.ledger.attempts_finished += 1;
-            self.client_result(now, req_id, Outcome::Rejected, None, q);
+            self.client_result(now, req_id, cause.outcome(), retry_after, q);
             return;
         }
-        if let Err(retry_after) = edge.bucket.try_take(now) {
-            self.ledger.attempts_finished += 1;
-            self.client_result(now, req_id, Outcome::Rejected, Some(retry_after), q);
-            return;
-        }
-        if self
-            .max_in_flight
-            .is_some_and(|max| self.in_flight_attempts >= max)
-        {
-            self.ledger.attempts_finished += 1;
-            self.client_result(now, req_id, Outcome::Failed(Cause::Admission), None, q);
-            return;
-        }
-        edge.in_flight += 1;
-        self.in_flight_attempts += 1;
         let cell = u32::MAX; // decided by the edge's route below
         let c = &self.classes[class as usize];
         let mut costs = SplitMix(seed);
@@ -1710,8 +1679,7 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.attempt_ended(now, att, outcome);
         }
-        self.in_flight_attempts -= 1;
-        self.edge[a.tenant as usize].in_flight -= 1;
+        self.edge.release(a.tenant);
         self.ledger.attempts_finished += 1;
         let bytes = if outcome == Outcome::Ok { a.bytes } else { 0 };
         self.recorder.meter(a.tenant, 0, a.db_ns, bytes);
