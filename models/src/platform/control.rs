@@ -617,12 +617,7 @@ impl Platform {
                 ("suspended", suspended.into()),
             ]
         });
-        let e = &mut self.edge[t as usize];
-        match rate {
-            Some(r) => e.bucket.set_limits(now, r, burst.max(1)),
-            None => e.bucket.set_unlimited(now),
-        }
-        e.suspended = suspended;
+        self.edge.apply_config(now, t, rate, burst, suspended);
     }
 
     fn migration_start(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {

@@ -26,20 +26,21 @@
 //! **Hot path.** Requests and attempts live in slabs, queues are preallocated, the DB keeps
 //! one pending event: handling an event allocates nothing once the run has warmed up.
 
+pub mod cell;
 pub mod control;
+pub mod edge;
 mod faults;
 pub mod jobs;
 pub mod kms;
 pub mod probe;
 
 use crate::component::breaker::{Admit, BreakerSet};
-use crate::component::db::{Db, QueryEnd};
+use crate::component::db::QueryEnd;
 use crate::component::link::{Call, Link};
 use crate::component::outcome::{Cause, Outcome};
 use crate::component::retry::{RetryBudget, RetryPolicy};
 use crate::component::scheduler::CellQueue;
 use crate::component::slab::{Id, Slab};
-use crate::component::token_bucket::TokenBucket;
 use crate::component::workload::{Arrival, LoadShape};
 use crate::fault::FaultKind;
 use crate::population::Population;
@@ -428,26 +429,6 @@ struct Attempt {
     pending_error: bool,
 }
 
-struct Cell {
-    base_workers: u32,
-    workers: u32,
-    busy: u32,
-    queue: CellQueue<Id>,
-    db: Db,
-    db_timer: Option<(TimerKey, SimTime)>,
-    db_busy_at_window_start: f64,
-    /// Tenant → index in this cell's queue (`u32::MAX`: not yet seen here).
-    local_of: Vec<u32>,
-    /// The link cell → DB (cut by a `cell|db` partition).
-    db_cut: Link,
-    /// The link edge → cell (cut by an `edge|cell` partition).
-    edge_cut: Link,
-    breaker: Option<BreakerSet>,
-    latency: Option<Dist>,
-    /// Active injected DB error rates: (only this tenant, or all; fraction).
-    errors: Vec<(Option<u32>, f64)>,
-}
-
 /// Counters of the request ledger.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LedgerCounts {
@@ -465,15 +446,6 @@ pub struct LedgerCounts {
     pub retries: u64,
     /// Retries a retry budget refused.
     pub retries_denied_by_budget: u64,
-}
-
-/// Per-tenant runtime state at the edge.
-struct EdgeTenant {
-    bucket: TokenBucket,
-    in_flight: u32,
-    max_concurrency: u32,
-    /// The edge holds a config saying the tenant is suspended.
-    suspended: bool,
 }
 
 struct ClassRt {
@@ -507,15 +479,11 @@ pub struct Platform {
     mixes: Vec<Vec<f64>>,
     sources: Vec<Source>,
     timeouts: Vec<TimeoutQueue>,
-    edge: Vec<EdgeTenant>,
+    edge: edge::Edge,
     tenant_cell: Vec<u32>,
-    cells: Vec<Cell>,
+    cells: Vec<cell::Cell>,
     requests: Slab<Request>,
     attempts: Slab<Attempt>,
-    max_in_flight: Option<u32>,
-    in_flight_attempts: u32,
-    queue_timeout: Option<SimDuration>,
-    queue_limit: usize,
     window: SimDuration,
     faults: Vec<FaultRt>,
     poll_buf: Vec<(u64, QueryEnd, SimTime)>,
@@ -550,38 +518,17 @@ impl Platform {
         let p = &sc.platform;
         let kind = p.scheduler;
         let capped = kind.honours_caps();
-        let mut cells: Vec<Cell> = (0..p.cells)
-            .map(|_| Cell {
-                base_workers: p.workers,
-                workers: p.workers,
-                busy: 0,
-                // `queue_limit` bounds what waits while every worker is busy; an arrival that
-                // finds a free worker passes through the queue (the scheduler decides), so the
-                // queue holds up to `workers` more transiently.
-                queue: CellQueue::new(
-                    kind,
-                    p.quantum.as_nanos(),
-                    p.queue_limit as usize + p.workers as usize,
-                ),
-                db: Db::new(
-                    p.db.connections,
-                    p.db.cores,
-                    p.db.statement_timeout,
-                    p.db.acquire_timeout,
-                ),
-                db_timer: None,
-                db_busy_at_window_start: 0.0,
-                local_of: Vec::new(),
-                db_cut: Link::Up,
-                edge_cut: Link::Up,
-                breaker: p
-                    .db
-                    .breaker
-                    .as_ref()
-                    .map(|(cfg, scope)| BreakerSet::with_tenants(cfg.clone(), *scope, 0)),
-                latency: None,
-                errors: Vec::new(),
-            })
+        let cell_settings = cell::CellSettings {
+            workers: p.workers,
+            scheduler: kind,
+            quantum_ns: p.quantum.as_nanos(),
+            queue_limit: p.queue_limit,
+            queue_timeout: p.queue_timeout,
+            db: p.db.clone(),
+            tenants: pop.tenants.len(),
+        };
+        let mut cells: Vec<cell::Cell> = (0..p.cells)
+            .map(|_| cell::Cell::new(&cell_settings))
             .collect();
         let mut shapes = vec![sc.workload.clone()];
         let mut cohort_shape: Vec<Option<u32>> = vec![None; sc.cohorts.len()];
@@ -591,7 +538,14 @@ impl Platform {
                 cohort_shape[i] = Some(shapes.len() as u32 - 1);
             }
         }
-        let mut edge = Vec::with_capacity(pop.tenants.len());
+        let edge = edge::Edge::new(
+            pop.tenants.iter().map(|t| edge::EdgeSettings {
+                rate_limit: t.rate_limit,
+                burst: t.burst,
+                max_concurrency: t.max_concurrency,
+            }),
+            p.max_in_flight,
+        );
         let mut sources = Vec::with_capacity(pop.tenants.len());
         let mut mixes: Vec<Vec<f64>> = Vec::new();
         let mut mix_index = |shares: &[f64]| -> u32 {
@@ -613,22 +567,7 @@ impl Platform {
         };
         let any_budget = sc.classes.iter().any(|c| c.retry.budget.is_some());
         let mut start_spread = Vec::with_capacity(pop.tenants.len());
-        // A cell's queue knows the tenants it serves by a cell-local index, added when a
-        // tenant is first delivered there (placed at the start, provisioned, or migrated in):
-        // lanes stay compact, so a cell's scheduler touches only its own tenants' memory.
-        for c in cells.iter_mut() {
-            c.local_of = vec![u32::MAX; pop.tenants.len()];
-        }
         for t in pop.tenants.iter() {
-            edge.push(EdgeTenant {
-                bucket: match t.rate_limit {
-                    Some(r) => TokenBucket::new(r, t.burst),
-                    None => TokenBucket::unlimited(),
-                },
-                in_flight: 0,
-                max_concurrency: t.max_concurrency.unwrap_or(u32::MAX),
-                suspended: false,
-            });
             let mut shape = match (&t.schedule, t.cohort.and_then(|c| cohort_shape[c])) {
                 (Some(s), _) => {
                     shapes.push(s.clone());
@@ -956,10 +895,6 @@ impl Platform {
             cells,
             requests: Slab::with_capacity(4096),
             attempts: Slab::with_capacity(4096),
-            max_in_flight: p.max_in_flight,
-            in_flight_attempts: 0,
-            queue_timeout: p.queue_timeout,
-            queue_limit: p.queue_limit as usize,
             window: SimDuration(sc.window.as_nanos().max(1)),
             faults,
             poll_buf: Vec::with_capacity(64),
@@ -1265,8 +1200,8 @@ impl Platform {
             }
             None => false,
         };
-        if !serving || self.edge[tenant as usize].suspended {
-            let cause = if self.edge[tenant as usize].suspended
+        if !serving || self.edge.suspended(tenant) {
+            let cause = if self.edge.suspended(tenant)
                 || self.ctl.state(tenant)
                     == Some(crate::component::lifecycle::TenantState::Suspended)
             {
@@ -1278,27 +1213,11 @@ impl Platform {
             self.client_result(now, req_id, Outcome::Failed(cause), None, q);
             return;
         }
-        let edge = &mut self.edge[tenant as usize];
-        if edge.in_flight >= edge.max_concurrency {
+        if let edge::Admission::Reject { cause, retry_after } = self.edge.admit(now, tenant) {
             self.ledger.attempts_finished += 1;
-            self.client_result(now, req_id, Outcome::Rejected, None, q);
+            self.client_result(now, req_id, cause.outcome(), retry_after, q);
             return;
         }
-        if let Err(retry_after) = edge.bucket.try_take(now) {
-            self.ledger.attempts_finished += 1;
-            self.client_result(now, req_id, Outcome::Rejected, Some(retry_after), q);
-            return;
-        }
-        if self
-            .max_in_flight
-            .is_some_and(|max| self.in_flight_attempts >= max)
-        {
-            self.ledger.attempts_finished += 1;
-            self.client_result(now, req_id, Outcome::Failed(Cause::Admission), None, q);
-            return;
-        }
-        edge.in_flight += 1;
-        self.in_flight_attempts += 1;
         let cell = u32::MAX; // decided by the edge's route below
         let c = &self.classes[class as usize];
         let mut costs = SplitMix(seed);
@@ -1369,18 +1288,9 @@ impl Platform {
         a.cell = cell;
         a.enqueued = now;
         let (t, service_ns, class) = (a.tenant, a.service_ns, a.class);
-        let local = {
-            let c = &mut self.cells[cell as usize];
-            let l = c.local_of[t as usize];
-            if l != u32::MAX {
-                l
-            } else {
-                let (w, cap) = self.tenant_lane[t as usize];
-                let l = c.queue.add_tenant(w, cap);
-                c.local_of[t as usize] = l;
-                l
-            }
-        };
+        // A cell knows the tenants it serves by a cell-local lane, added when a tenant is
+        // first delivered there (placed at the start, provisioned, or migrated in).
+        let local = self.cells[cell as usize].local_for(t, self.tenant_lane[t as usize]);
         if let Some(a) = self.attempts.get_mut(att) {
             a.local = local;
         }
@@ -1415,19 +1325,16 @@ impl Platform {
         }
         // Always through the queue, even when a worker is free: the scheduler decides and
         // keeps the per-tenant in-service counts its caps need.
-        let c = &mut self.cells[cell as usize];
-        if c.busy >= c.workers && c.queue.len() >= self.queue_limit {
-            self.end_attempt(now, att, Outcome::Failed(Cause::QueueFull), false, q);
-            return;
-        }
-        match c.queue.push(local, service_ns, now, att) {
-            Ok(()) => {
+        match self.cells[cell as usize].enqueue(now, local, service_ns, att) {
+            cell::Enqueue::Queued => {
                 if let Some(tr) = self.tracer.as_deref_mut() {
                     tr.phase(now, att, "queue");
                 }
                 self.pull_from_queue(now, cell, q)
             }
-            Err(att) => self.end_attempt(now, att, Outcome::Failed(Cause::QueueFull), false, q),
+            cell::Enqueue::Shed(att) => {
+                self.end_attempt(now, att, Outcome::Failed(Cause::QueueFull), false, q)
+            }
         }
     }
 
@@ -1441,28 +1348,13 @@ impl Platform {
 
     fn pull_from_queue_inner(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
         loop {
-            let c = &mut self.cells[cell as usize];
-            if c.busy >= c.workers {
-                return;
+            match self.cells[cell as usize].next_for_worker(now) {
+                cell::Next::Idle => return,
+                cell::Next::Expired(att) => {
+                    self.end_attempt(now, att, Outcome::Failed(Cause::QueueTimeout), false, q)
+                }
+                cell::Next::Start(att) => self.start_service(now, att, q),
             }
-            let Some(p) = c.queue.pop() else {
-                return;
-            };
-            if self
-                .queue_timeout
-                .is_some_and(|max| now.since(p.enqueued_at) > max)
-            {
-                c.queue.release(p.tenant);
-                self.end_attempt(
-                    now,
-                    p.payload,
-                    Outcome::Failed(Cause::QueueTimeout),
-                    false,
-                    q,
-                );
-                continue;
-            }
-            self.start_service(now, p.payload, q);
         }
     }
 
@@ -1473,8 +1365,7 @@ impl Platform {
         let (tenant, sent, wait, service_ns) =
             (a.tenant, a.sent, now.since(a.enqueued), a.service_ns);
         let needs_key = self.classes[a.class as usize].kms;
-        let cell = &mut self.cells[a.cell as usize];
-        cell.busy += 1;
+        self.cells[a.cell as usize].start_worker();
         self.recorder.queue_wait(tenant, sent, wait);
         self.recorder.meter(tenant, service_ns, 0, 0);
         if needs_key && !self.kms_key_ready(now, att, q) {
@@ -1710,15 +1601,12 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.attempt_ended(now, att, outcome);
         }
-        self.in_flight_attempts -= 1;
-        self.edge[a.tenant as usize].in_flight -= 1;
+        self.edge.release(a.tenant);
         self.ledger.attempts_finished += 1;
         let bytes = if outcome == Outcome::Ok { a.bytes } else { 0 };
         self.recorder.meter(a.tenant, 0, a.db_ns, bytes);
         if served {
-            let cell = &mut self.cells[a.cell as usize];
-            cell.busy -= 1;
-            cell.queue.release(a.local);
+            self.cells[a.cell as usize].finish(a.local);
         }
         if outcome == Outcome::Ok && !a.abandoned {
             if let Some(j) = self.classes[a.class as usize].submits_job {
@@ -1897,7 +1785,7 @@ impl Platform {
 }
 
 /// A cell's state for the tracer's counters.
-fn counter_sample(cell: u32, c: &Cell) -> reports::trace::CounterSample {
+fn counter_sample(cell: u32, c: &cell::Cell) -> reports::trace::CounterSample {
     reports::trace::CounterSample {
         at_ns: 0,
         cell,
