@@ -386,6 +386,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         events: 12_345_678,
         sim_seconds,
         stop: "time_reached".into(),
+        truncated: false,
         passed,
         control: Default::default(),
         ledger: LedgerRow {
