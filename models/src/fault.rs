@@ -204,6 +204,28 @@ pub struct Targets<'a> {
 }
 
 impl FaultKind {
+    /// Whether the fault changes what clients send (a hot tenant's rate and mix) rather
+    /// than what happens inside the platform: such a fault is already in the simulated
+    /// arrivals, and live mode's generator applies it; the others are "not applied live".
+    pub fn acts_on_clients(&self) -> bool {
+        match self {
+            FaultKind::HotTenant { .. } => true,
+            FaultKind::DependencyLatency { .. }
+            | FaultKind::DependencyErrors { .. }
+            | FaultKind::DbDegraded { .. }
+            | FaultKind::WorkersLost { .. }
+            | FaultKind::ControlPlaneOutage
+            | FaultKind::KmsKeyDisabled { .. }
+            | FaultKind::KmsOutage
+            | FaultKind::Partition { .. }
+            | FaultKind::TenantMigration { .. }
+            | FaultKind::ConfigPush { .. }
+            | FaultKind::SuspendTenant { .. }
+            | FaultKind::CellOutage { .. }
+            | FaultKind::PoisonJobs { .. } => false,
+        }
+    }
+
     /// The kind's name as written in files.
     pub fn name(&self) -> &'static str {
         match self {

@@ -12,10 +12,12 @@ pub use models::component::retry::{combine_with_retry_after, RetryBudget, RetryP
 pub use models::component::scheduler::CellQueue;
 pub use models::component::token_bucket::TokenBucket;
 pub use models::fault::FaultKind;
-pub use models::harness::run::{run_with, series_of, watched_tenants, RunOptions, RunOutput};
+pub use models::harness::run::{
+    recorder_plan, run_with, series_of, watched_tenants, RunOptions, RunOutput,
+};
 pub use models::harness::slo;
 pub use models::population::Population;
-pub use models::record::{Recorder, RecorderPlan};
+pub use models::record::Recorder;
 pub use models::scenario::{Metric, RetrySpec, Scenario};
 pub use models::trace::TraceSpec;
 pub use sim::{Bits, Dist, SimDuration, SimTime, SplitMix};
@@ -24,22 +26,7 @@ pub use sim::{Bits, Dist, SimDuration, SimTime, SplitMix};
 /// clients send (a hot tenant's rate and mix) are in the simulated arrivals; everything else
 /// happens inside the platform and is "not applied live".
 pub fn applied_by_generator(kind: &FaultKind) -> bool {
-    match kind {
-        FaultKind::HotTenant { .. } => true,
-        FaultKind::DependencyLatency { .. }
-        | FaultKind::DependencyErrors { .. }
-        | FaultKind::DbDegraded { .. }
-        | FaultKind::WorkersLost { .. }
-        | FaultKind::ControlPlaneOutage
-        | FaultKind::KmsKeyDisabled { .. }
-        | FaultKind::KmsOutage
-        | FaultKind::Partition { .. }
-        | FaultKind::TenantMigration { .. }
-        | FaultKind::ConfigPush { .. }
-        | FaultKind::SuspendTenant { .. }
-        | FaultKind::CellOutage { .. }
-        | FaultKind::PoisonJobs { .. } => false,
-    }
+    kind.acts_on_clients()
 }
 
 /// One logical request the simulation's clients sent: who, which class, when (ns from the
@@ -120,51 +107,13 @@ pub enum SimError {
 
 /// The recorder plan of a live run: the same as the simulation's.
 pub fn recorder_for(sc: &Scenario, pop: &Population) -> Recorder {
-    Recorder::new(RecorderPlan {
-        tenant_tier: pop.tenants.iter().map(|t| t.tier as u16).collect(),
-        tenant_cohort: pop
-            .tenants
-            .iter()
-            .map(|t| t.cohort.map(|c| c as u16))
-            .collect(),
-        tiers: sc.tiers.iter().map(|t| t.name.clone()).collect(),
-        cohorts: sc.cohorts.iter().map(|c| c.name.clone()).collect(),
-        watched: watched_tenants(sc, pop, &[]),
-        fault_targets: sc
-            .faults
-            .iter()
-            .filter_map(|f| f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0))
-            .collect(),
-        duration: sc.duration,
-        window: sc.window,
-        slo_windows: slo::distinct_windows(sc),
-        // As the simulation's recorder: the first latency objective's bound, else 1 s.
-        heat_threshold: sc
-            .slos
-            .iter()
-            .find_map(|s| match s.objective.metric {
-                Metric::LatencyPercentile(_) | Metric::LatencyMax | Metric::LatencyMean => {
-                    Some(SimDuration::from_nanos_f64(s.objective.bound))
-                }
-                _ => None,
-            })
-            .unwrap_or(SimDuration::from_secs(1)),
-        cells: sc.platform.cells as usize,
-    })
+    Recorder::new(recorder_plan(sc, pop, &[]))
 }
 
 /// Whether the client retries after `outcome`, as the model's clients decide (the same rule
 /// as the platform's: by the class's `retry_on`).
 pub fn retryable(spec: &RetrySpec, outcome: Outcome) -> bool {
-    let on = &spec.retry_on;
-    spec.policy != RetryPolicy::None
-        && match outcome {
-            Outcome::Ok => false,
-            Outcome::Rejected => on.rejected,
-            Outcome::TimedOut => on.timeout,
-            Outcome::Failed(c) if c.is_shed() => on.shed,
-            Outcome::Failed(_) => on.error,
-        }
+    spec.policy != RetryPolicy::None && spec.retry_on.covers(outcome)
 }
 
 /// Parses a duration as scenario files write it (`5ms`, `1m30s`).

@@ -146,6 +146,33 @@ fn heat_threshold(sc: &Scenario) -> SimDuration {
         .unwrap_or(SimDuration::from_secs(1))
 }
 
+/// What a run records, and for whom: tiers and cohorts, the watched tenants (named in SLOs
+/// and faults, plus `watch`), fault targets, windows and the heatmap threshold. Live mode
+/// records its measurements with the same plan, so both are judged alike.
+pub fn recorder_plan(sc: &Scenario, pop: &Population, watch: &[String]) -> RecorderPlan {
+    RecorderPlan {
+        tenant_tier: pop.tenants.iter().map(|t| t.tier as u16).collect(),
+        tenant_cohort: pop
+            .tenants
+            .iter()
+            .map(|t| t.cohort.map(|c| c as u16))
+            .collect(),
+        tiers: sc.tiers.iter().map(|t| t.name.clone()).collect(),
+        cohorts: sc.cohorts.iter().map(|c| c.name.clone()).collect(),
+        watched: watched_tenants(sc, pop, watch),
+        fault_targets: sc
+            .faults
+            .iter()
+            .filter_map(|f| f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0))
+            .collect(),
+        duration: sc.duration,
+        window: sc.window,
+        slo_windows: slo::distinct_windows(sc),
+        heat_threshold: heat_threshold(sc),
+        cells: sc.platform.cells as usize,
+    }
+}
+
 /// Runs `sc` with `seed` and `opts`.
 pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput, RunError> {
     if let Some(&f) = opts.disable_faults.iter().find(|&&f| f >= sc.faults.len()) {
@@ -254,27 +281,7 @@ pub(crate) fn prepare(sc: &Scenario, seed: u64, opts: &RunOptions) -> Prepared {
             x.jobs = None;
         }
     }
-    let rec = Recorder::new(RecorderPlan {
-        tenant_tier: pop.tenants.iter().map(|t| t.tier as u16).collect(),
-        tenant_cohort: pop
-            .tenants
-            .iter()
-            .map(|t| t.cohort.map(|c| c as u16))
-            .collect(),
-        tiers: sc.tiers.iter().map(|t| t.name.clone()).collect(),
-        cohorts: sc.cohorts.iter().map(|c| c.name.clone()).collect(),
-        watched: watched_tenants(sc, &pop, &opts.watch),
-        fault_targets: sc
-            .faults
-            .iter()
-            .filter_map(|f| f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0))
-            .collect(),
-        duration: sc.duration,
-        window: sc.window,
-        slo_windows: slo::distinct_windows(sc),
-        heat_threshold: heat_threshold(sc),
-        cells: sc.platform.cells as usize,
-    });
+    let rec = Recorder::new(recorder_plan(sc, &pop, &opts.watch));
     let mut engine: Engine<Ev> = Engine::new();
     let mut plat = Platform::build(sc, &pop, seed, rec, &mut engine.queue);
     if opts.hook() == Some(Inject::IllegalTransition) {

@@ -45,7 +45,7 @@ use crate::component::workload::{Arrival, LoadShape};
 use crate::fault::FaultKind;
 use crate::population::Population;
 use crate::record::Recorder;
-use crate::scenario::{RetryOn, RetrySpec, Scenario};
+use crate::scenario::{RetrySpec, Scenario};
 use sim::{Bits, Digest, Dist, EventQueue, RngStream, SimDuration, SimTime, SplitMix, TimerKey};
 
 /// Events of the platform model (facts, in the past tense).
@@ -1680,7 +1680,7 @@ impl Platform {
         r.attempt = None;
         if outcome != Outcome::Ok {
             let spec = &self.classes[r.class as usize].retry;
-            if retryable(&spec.retry_on, outcome) && spec.policy != RetryPolicy::None {
+            if spec.retry_on.covers(outcome) && spec.policy != RetryPolicy::None {
                 let next = r.attempts as u32 + 1;
                 if let Some(delay) =
                     spec.policy
@@ -1872,16 +1872,6 @@ impl Platform {
                 tr.tenant_event(now, t, kind, args());
             }
         }
-    }
-}
-
-fn retryable(on: &RetryOn, outcome: Outcome) -> bool {
-    match outcome {
-        Outcome::Ok => false,
-        Outcome::Rejected => on.rejected,
-        Outcome::TimedOut => on.timeout,
-        Outcome::Failed(c) if c.is_shed() => on.shed,
-        Outcome::Failed(_) => on.error,
     }
 }
 

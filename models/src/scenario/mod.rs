@@ -315,6 +315,21 @@ pub struct RetryOn {
     pub error: bool,
 }
 
+impl RetryOn {
+    /// Whether a client retries after `outcome` (never after a success). The one rule the
+    /// simulated clients and live mode's generator both follow.
+    pub fn covers(&self, outcome: crate::component::outcome::Outcome) -> bool {
+        use crate::component::outcome::Outcome;
+        match outcome {
+            Outcome::Ok => false,
+            Outcome::Rejected => self.rejected,
+            Outcome::TimedOut => self.timeout,
+            Outcome::Failed(c) if c.is_shed() => self.shed,
+            Outcome::Failed(_) => self.error,
+        }
+    }
+}
+
 /// A class's client retry behaviour.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetrySpec {
