@@ -149,7 +149,8 @@ fn badness(cmp: Cmp, bound: f64, v: f64) -> f64 {
 
 /// Whether a tenant measuring `v` is worse for `OP bound` than one measuring `w`: a failing
 /// value is worse than any passing one (so the worst tenant of an SLO that fails is always
-/// a failing tenant, for every operator), then the larger [`badness`]; ties keep the first.
+/// a failing tenant, for every operator), then the larger badness (how far past, or short
+/// of, the bound); ties keep the first.
 pub fn worse(cmp: Cmp, bound: f64, v: f64, w: f64) -> bool {
     let (v_fails, w_fails) = (!cmp.holds(v, bound), !cmp.holds(w, bound));
     if v_fails != w_fails {
