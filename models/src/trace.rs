@@ -809,6 +809,16 @@ impl Tracer {
         );
     }
 
+    /// An action of the control plane on `cell` (not on one tenant): an instant on the cell.
+    #[cold]
+    #[inline(never)]
+    pub fn cell_action(&mut self, now: SimTime, cell: u32, args: Vec<(&'static str, Value)>) {
+        if !self.recording(now) || !self.cells.get(cell as usize).is_some_and(|c| c.counted) {
+            return;
+        }
+        self.instant(now, "control_action", Scope::Cell(cell), args);
+    }
+
     /// Whether tenant events of `t` (on `cell`) are recorded at `now`: the caller builds the
     /// arguments only then.
     #[inline]

@@ -322,6 +322,40 @@ pub struct ControlRow {
     /// With `shuffle_shard` placement: how much tenants' shards overlap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard_overlap: Option<ShardOverlap>,
+    /// What the acting control plane did (evacuations, fail-backs), first 1,000 in the
+    /// order they finished; absent when nothing acted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionRow>,
+    /// Every action counted by kind (`evacuate`), absent when nothing acted.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub action_counts: std::collections::BTreeMap<String, u64>,
+    /// Every action counted by `kind/outcome` (`evacuate/no_capacity`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub action_outcomes: std::collections::BTreeMap<String, u64>,
+}
+
+/// One action of the control plane.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionRow {
+    /// When it started (s).
+    pub t: f64,
+    /// Kind: `evacuate`, `fail_back`.
+    pub kind: String,
+    /// The tenant it acted on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The cell it concerned (a move's source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<u32>,
+    /// A move's destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<u32>,
+    /// Why.
+    pub reason: String,
+    /// `moved`, `no_capacity`, `cancelled`.
+    pub outcome: String,
+    /// From start to outcome (s).
+    pub duration_s: f64,
 }
 
 /// The overlap distribution of `shuffle_shard` shards: for pairs of tenants, how many cells

@@ -180,6 +180,21 @@ after a fault ended; thresholds in the scenario's [metastability])",
             );
         }
     }
+    if !s.control.action_counts.is_empty() {
+        let total: u64 = s.control.action_counts.values().sum();
+        let outcomes = s
+            .control
+            .action_outcomes
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "  control plane acted {total} time(s): {outcomes} (control.actions in summary.json)"
+        );
+    }
     if let Some(o) = &s.control.shard_overlap {
         let pct = |v: &[f64]| {
             v.iter()

@@ -802,5 +802,35 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
         jobs_in_flight: plat.jobs_in_flight() as u64,
         job_attempts_failed: plat.jobs.failed_attempts,
         shard_overlap: shard_overlap(sc, pop),
+        actions: plat
+            .ctl
+            .actions
+            .log
+            .iter()
+            .map(|a| reports::summary::ActionRow {
+                t: a.start.as_secs_f64(),
+                kind: a.kind.to_string(),
+                tenant: a.tenant.map(|t| pop.tenants[t as usize].id.clone()),
+                cell: a.cell,
+                to: a.to,
+                reason: a.reason.clone(),
+                outcome: a.outcome.to_string(),
+                duration_s: a.end.since(a.start).as_secs_f64(),
+            })
+            .collect(),
+        action_counts: plat
+            .ctl
+            .actions
+            .by_kind
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect(),
+        action_outcomes: plat
+            .ctl
+            .actions
+            .by_outcome
+            .iter()
+            .map(|((k, o), n)| (format!("{k}/{o}"), *n))
+            .collect(),
     }
 }

@@ -160,6 +160,10 @@ pub struct ControlRt {
     pub(super) dormant_after: Option<SimDuration>,
     /// Time of each tenant's last request (for dormancy).
     pub(super) last_request: Vec<SimTime>,
+    /// What the acting control plane did (empty unless a control loop is on).
+    pub actions: super::actions::ActionLog,
+    /// Evacuation of dead cells (`None`: off, and nothing is scheduled).
+    pub evac: Option<Box<super::evacuate::Evacuator>>,
 }
 
 /// A control-plane operation (run when the control plane can answer).
@@ -392,6 +396,9 @@ impl Platform {
                     }
                     if self.ctl.cell_events.len() < 1000 {
                         self.ctl.cell_events.push((now, c as u32, late));
+                    }
+                    if self.ctl.evac.is_some() {
+                        self.evac_cell_health(now, c as u32, late, q);
                     }
                 }
             }

@@ -26,9 +26,11 @@
 //! **Hot path.** Requests and attempts live in slabs, queues are preallocated, the DB keeps
 //! one pending event: handling an event allocates nothing once the run has warmed up.
 
+pub mod actions;
 pub mod cell;
 pub mod control;
 pub mod edge;
+pub mod evacuate;
 mod faults;
 pub mod jobs;
 pub mod kms;
@@ -188,6 +190,16 @@ pub enum Ev {
         /// Tenant.
         tenant: u32,
     },
+    /// A dead cell's grace ran out: the control plane evacuates it.
+    EvacuationDue {
+        /// Cell.
+        cell: u32,
+    },
+    /// An evacuation (or fail-back) move of a tenant finished.
+    EvacuationMoved {
+        /// Tenant.
+        tenant: u32,
+    },
 }
 
 impl sim::Event for Ev {
@@ -219,6 +231,8 @@ impl sim::Event for Ev {
             Ev::JobStored { .. } => "job_stored",
             Ev::JobRetryDue { .. } => "job_retry_due",
             Ev::JobArrived { .. } => "job_arrived",
+            Ev::EvacuationDue { .. } => "evacuation_due",
+            Ev::EvacuationMoved { .. } => "evacuation_moved",
         }
     }
     #[inline]
@@ -253,6 +267,8 @@ impl sim::Event for Ev {
             Ev::JobStored { job, ok } => (24, job.word() ^ ((ok as u64) << 56)),
             Ev::JobRetryDue { job } => (25, job.word()),
             Ev::JobArrived { tenant } => (26, tenant as u64),
+            Ev::EvacuationDue { cell } => (48, cell as u64),
+            Ev::EvacuationMoved { tenant } => (49, tenant as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -313,6 +329,8 @@ impl Ev {
             ),
             Ev::JobRetryDue { job } => format!("job {}:{} retry", job.slot, job.gen),
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
+            Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
+            Ev::EvacuationMoved { tenant } => format!("evacuation move of tenant #{tenant}"),
         };
         (self.kind(), what)
     }
@@ -784,6 +802,8 @@ impl Platform {
             cell_events: Vec::new(),
             dormant_after: cp.dormant_after,
             last_request: vec![SimTime::ZERO; if cp.dormant_after.is_some() { n } else { 0 }],
+            actions: actions::ActionLog::default(),
+            evac: evacuate::Evacuator::build(cp.evacuation.as_ref(), seed, n),
         };
         let kms_rt = kms::KmsRt {
             latency: sc.kms.latency.clone(),
@@ -1078,6 +1098,10 @@ impl Platform {
             Ev::JobStored { job: id, .. } => job(id, "job output"),
             Ev::JobRetryDue { job: id } => job(id, "job retry"),
             Ev::JobArrived { tenant: t } => format!("tenant {} jobs", tenant(t)),
+            Ev::EvacuationMoved { tenant: t } => {
+                format!("evacuation move of tenant {}", tenant(t))
+            }
+            Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -1323,6 +1347,12 @@ impl Platform {
             self.end_attempt(now, att, Outcome::Failed(Cause::WrongCell), false, q);
             return;
         }
+        // A tenant evacuated onto this cell is served cold for a while (evacuate.rs).
+        let service_ns = if self.ctl.evac.is_some() {
+            self.cold_service(now, att, service_ns)
+        } else {
+            service_ns
+        };
         // Always through the queue, even when a worker is free: the scheduler decides and
         // keeps the per-tenant in-service counts its caps need.
         match self.cells[cell as usize].enqueue(now, local, service_ns, att) {
@@ -1961,6 +1991,8 @@ impl Platform {
             Ev::JobStored { job, ok } => self.on_job_stored(now, job, ok, q),
             Ev::JobRetryDue { job } => self.on_job_retry_due(now, job, q),
             Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),
+            Ev::EvacuationDue { cell } => self.on_evacuation_due(now, cell, q),
+            Ev::EvacuationMoved { tenant } => self.on_evacuation_moved(now, tenant, q),
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct ControlPlane {
     pub call_timeout: SimDuration,
     /// Idle time after which a tenant becomes dormant.
     pub dormant_after: Option<SimDuration>,
+    /// Evacuation of dead cells (`None`: off).
+    pub evacuation: Option<super::control_plane::Evacuation>,
 }
 
 /// The edge's routing cache.
@@ -174,6 +176,13 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             }
         }
     };
+    let heartbeat_missed = c.opt_count(
+        &r.heartbeat_missed,
+        3,
+        1,
+        1000,
+        "control_plane.heartbeat_missed",
+    );
     ControlPlane {
         latency: r
             .latency
@@ -185,13 +194,7 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
         placement_params: PolicyParams::default(),
         prediction_error,
         heartbeat_interval,
-        heartbeat_missed: c.opt_count(
-            &r.heartbeat_missed,
-            3,
-            1,
-            1000,
-            "control_plane.heartbeat_missed",
-        ),
+        heartbeat_missed,
         provision_time: r
             .provision_time
             .as_ref()
@@ -213,6 +216,12 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             .map(|d| d.0)
             .unwrap_or(SimDuration::from_secs(1)),
         dormant_after: r.dormant_after.map(|d| d.0),
+        evacuation: super::control_plane::evacuation(
+            c,
+            &r.evacuation,
+            heartbeat_interval,
+            heartbeat_missed,
+        ),
     }
 }
 

@@ -181,6 +181,8 @@ pub struct ControlPlaneConfig {
     /// A tenant with no request for this long becomes dormant (default: never); its next
     /// request wakes it.
     pub dormant_after: Option<Dur>,
+    /// `[control_plane.evacuation]`: re-place a dead cell's tenants (default: off).
+    pub evacuation: Option<super::control_plane::EvacuationConfig>,
 }
 
 /// `[control_plane.placement_params]`: knobs of the placement policies, as written. Keys of

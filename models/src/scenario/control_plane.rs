@@ -1,0 +1,143 @@
+//! The acting control plane's settings: `[control_plane.evacuation]` as written
+//! ([`EvacuationConfig`]) and checked ([`Evacuation`]).
+//!
+//! Guarantees: every key has a default; an impossible setting is an error at its position
+//! (a grace shorter than the failure detector can notice a dead cell, fewer than one move in
+//! flight, a cold factor below 1, an unknown `after_recovery`). A scenario without the table
+//! gets `None`: the platform then schedules no evacuation event at all.
+
+use super::values::{Dur, DurDist};
+use super::Checker;
+use serde::Deserialize;
+use sim::{Dist, Quantity, SimDuration};
+use toml::Spanned;
+
+/// `[control_plane.evacuation]` as written.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EvacuationConfig {
+    /// Evacuate dead cells (default true when the table is present; `false` keeps the
+    /// settings but turns the loop off, for `compare --vary`).
+    pub enabled: Option<bool>,
+    /// Time from a cell's last heartbeat to the start of its evacuation (default: the failure
+    /// detector's time, `heartbeat_interval × heartbeat_missed`; never shorter).
+    pub grace: Option<Spanned<Dur>>,
+    /// Moves in flight at once, across the fleet (default 4).
+    pub max_in_flight: Option<Spanned<i64>>,
+    /// When the dead cell returns: `stay` (default) or `fail_back` (its tenants move home).
+    pub after_recovery: Option<Spanned<String>>,
+    /// Time one move takes: restore from backup, create on the destination (default `exp(5s)`).
+    pub move_time: Option<DurDist>,
+    /// How long a moved tenant stays cold on its destination (default 60s).
+    pub warmup: Option<Dur>,
+    /// While cold: service time × this, and every request misses the cache (goes to the DB);
+    /// default 2.
+    pub cold_factor: Option<Spanned<f64>>,
+}
+
+/// What happens to evacuated tenants when their cell returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterRecovery {
+    /// They stay where they were moved.
+    Stay,
+    /// They move back to their home cell (a second cold arrival).
+    FailBack,
+}
+
+/// Checked evacuation settings.
+#[derive(Clone, Debug)]
+pub struct Evacuation {
+    /// Time from a cell's last beat to its evacuation.
+    pub grace: SimDuration,
+    /// Moves in flight at once (≥ 1).
+    pub max_in_flight: u32,
+    /// Fail back or stay.
+    pub after_recovery: AfterRecovery,
+    /// Duration of one move (ns).
+    pub move_time: Dist,
+    /// Cold period after arrival.
+    pub warmup: SimDuration,
+    /// Service-time factor while cold (≥ 1).
+    pub cold_factor: f64,
+}
+
+/// Checks `[control_plane.evacuation]`; `None` when absent or `enabled = false`.
+pub(super) fn evacuation(
+    c: &mut Checker,
+    r: &Option<EvacuationConfig>,
+    heartbeat_interval: SimDuration,
+    heartbeat_missed: u32,
+) -> Option<Evacuation> {
+    let r = r.as_ref()?;
+    const AT: &str = "control_plane.evacuation";
+    let detector = heartbeat_interval.saturating_mul(heartbeat_missed as u64);
+    let grace = match &r.grace {
+        None => detector,
+        Some(g) => {
+            let v = g.get_ref().0;
+            if v < detector {
+                c.err(
+                    g.span(),
+                    format!(
+                        "{AT}.grace is {v}; the failure detector needs {detector} \
+(heartbeat_interval × heartbeat_missed) to notice a dead cell, so the grace cannot be shorter"
+                    ),
+                );
+            }
+            v
+        }
+    };
+    let max_in_flight = c.opt_count(
+        &r.max_in_flight,
+        4u32,
+        1,
+        100_000,
+        &format!("{AT}.max_in_flight"),
+    );
+    let after_recovery = match &r.after_recovery {
+        None => AfterRecovery::Stay,
+        Some(s) => match s.get_ref().as_str() {
+            "stay" => AfterRecovery::Stay,
+            "fail_back" => AfterRecovery::FailBack,
+            other => {
+                c.err(
+                    s.span(),
+                    format!("{AT}.after_recovery is `{other}`; use `stay` or `fail_back`"),
+                );
+                AfterRecovery::Stay
+            }
+        },
+    };
+    let cold_factor = match &r.cold_factor {
+        None => 2.0,
+        Some(s) => {
+            let x = *s.get_ref();
+            if !(1.0..=100.0).contains(&x) {
+                c.err(
+                    s.span(),
+                    format!("{AT}.cold_factor is {x}; it multiplies service time while a moved tenant is cold: between 1 (no penalty) and 100"),
+                );
+                1.0
+            } else {
+                x
+            }
+        }
+    };
+    if r.enabled == Some(false) {
+        return None;
+    }
+    Some(Evacuation {
+        grace,
+        max_in_flight,
+        after_recovery,
+        move_time: r
+            .move_time
+            .as_ref()
+            .map(|d| d.0.clone())
+            .unwrap_or_else(|| {
+                Dist::parse("exp(5s)", Quantity::Duration).unwrap_or(Dist::Const(0.0))
+            }),
+        warmup: r.warmup.map(|d| d.0).unwrap_or(SimDuration::from_secs(60)),
+        cold_factor,
+    })
+}
