@@ -10,6 +10,7 @@
 //! resolves, every window lies inside the run and every number is in range, or returns
 //! [`ScenarioErrors`], each located at `file:line:column`. It never panics on any input.
 
+pub mod draw_values;
 pub mod error;
 mod faults;
 pub mod infra;
@@ -1180,6 +1181,10 @@ fn validate(
         (end, duration),
         cells,
         &tenant_known,
+        &|group: &str, n: &str| match group {
+            "tier" => tier_index(n).is_some(),
+            _ => cohorts.iter().any(|co| co.name == n),
+        },
         &check_mix,
     );
 
