@@ -333,6 +333,68 @@ impl FaultKind {
         }
     }
 
+    /// The cells the fault acts on, for a selector to replace (`None`: it takes no cells).
+    pub fn cells_mut(&mut self) -> Option<&mut Vec<u32>> {
+        match self {
+            FaultKind::DependencyLatency { cells, .. }
+            | FaultKind::DependencyErrors { cells, .. }
+            | FaultKind::DbDegraded { cells, .. }
+            | FaultKind::WorkersLost { cells, .. }
+            | FaultKind::Partition { cells, .. }
+            | FaultKind::CellOutage { cells } => Some(cells),
+            FaultKind::HotTenant { .. }
+            | FaultKind::ControlPlaneOutage
+            | FaultKind::KmsKeyDisabled { .. }
+            | FaultKind::KmsOutage
+            | FaultKind::TenantMigration { .. }
+            | FaultKind::ConfigPush { .. }
+            | FaultKind::SuspendTenant { .. }
+            | FaultKind::PoisonJobs { .. } => None,
+        }
+    }
+
+    /// The tenant the fault names, for a selector to replace (`None`: it names none; a
+    /// `dependency_errors` fault without a tenant stays platform-wide).
+    pub fn tenant_mut(&mut self) -> Option<&mut String> {
+        match self {
+            FaultKind::HotTenant { tenant, .. }
+            | FaultKind::KmsKeyDisabled { tenant }
+            | FaultKind::TenantMigration { tenant, .. }
+            | FaultKind::ConfigPush { tenant, .. }
+            | FaultKind::SuspendTenant { tenant }
+            | FaultKind::PoisonJobs { tenant, .. } => Some(tenant),
+            FaultKind::DependencyErrors { tenant, .. } => tenant.as_mut(),
+            FaultKind::DependencyLatency { .. }
+            | FaultKind::DbDegraded { .. }
+            | FaultKind::WorkersLost { .. }
+            | FaultKind::ControlPlaneOutage
+            | FaultKind::KmsOutage
+            | FaultKind::Partition { .. }
+            | FaultKind::CellOutage { .. } => None,
+        }
+    }
+
+    /// Sets the fault's intensity to a drawn value: a hot tenant's factor (the only kind
+    /// whose `factor` may be drawn; the others ignore it).
+    pub fn set_factor(&mut self, v: f64) {
+        match self {
+            FaultKind::HotTenant { factor, .. } => *factor = v,
+            FaultKind::DependencyLatency { .. }
+            | FaultKind::DependencyErrors { .. }
+            | FaultKind::DbDegraded { .. }
+            | FaultKind::WorkersLost { .. }
+            | FaultKind::ControlPlaneOutage
+            | FaultKind::KmsKeyDisabled { .. }
+            | FaultKind::KmsOutage
+            | FaultKind::Partition { .. }
+            | FaultKind::TenantMigration { .. }
+            | FaultKind::ConfigPush { .. }
+            | FaultKind::SuspendTenant { .. }
+            | FaultKind::CellOutage { .. }
+            | FaultKind::PoisonJobs { .. } => {}
+        }
+    }
+
     /// The target as text (a tenant id or a list of cells).
     pub fn target(&self) -> String {
         let cells = |c: &Vec<u32>| {
@@ -382,6 +444,11 @@ pub struct Fault {
     pub start: SimTime,
     /// End (exclusive).
     pub end: SimTime,
+    /// Parts left to the seed (selectors, drawn times, `after`, `every`), resolved before a
+    /// run by [`crate::fault_draw::resolve`]; `None` for a fault written in full.
+    pub drawn: Option<Box<crate::fault_draw::Drawn>>,
+    /// What the seed drew for this fault (for the summary and the repro), once resolved.
+    pub resolved: Option<String>,
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! |---|---|
 //! | [`component`] | the mechanisms the platform is built from |
 //! | [`fault`] | the fault catalogue: kinds, the keys each takes, their targets |
+//! | [`fault_draw`] | faults drawn from the seed: selectors, drawn times, `after`, `every`, resolved before a run |
 //! | [`scenario`] | scenario files: schema, `--set` overrides, validation with located errors |
 //! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
@@ -31,6 +32,7 @@
 pub mod component;
 pub mod estimate;
 pub mod fault;
+pub mod fault_draw;
 pub mod harness;
 pub mod platform;
 pub mod population;

@@ -208,6 +208,10 @@ pub struct FaultRow {
     /// Seconds from the fault's end until every tier was healthy again for 5 windows;
     /// `None`: not recovered by the end of the run.
     pub recovery_s: Option<f64>,
+    /// What the seed drew for a fault with selectors or drawn values (its window, targets,
+    /// intensity); absent for a fault written in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<String>,
 }
 
 /// The metastability detector: its thresholds and a verdict per fault.

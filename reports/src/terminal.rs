@@ -163,6 +163,14 @@ pub fn render(s: &RunSummary) -> String {
             "  (affected: other tenants with ≥5% bad requests from the fault's start to recovery; \
 recovery: time after the fault until every tier is healthy for 5 windows)"
         );
+        for f in s.faults.iter().filter(|f| f.resolved.is_some()) {
+            let _ = writeln!(
+                out,
+                "  drawn from the seed: {}: {}",
+                f.name,
+                f.resolved.as_deref().unwrap_or("")
+            );
+        }
         let mut flagged = 0;
         for f in s.metastable_faults() {
             let _ = writeln!(out, "  WARNING: {}", metastable_line(&s.metastability, f));

@@ -411,6 +411,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
                 target: Some("cell 2".into()),
                 affected_tenants: 37,
                 recovery_s: Some(25.0),
+                resolved: None,
             },
             FaultRow {
                 name: "workers_lost".into(),
@@ -420,6 +421,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
                 target: Some("cell 1".into()),
                 affected_tenants: 0,
                 recovery_s: None,
+                resolved: None,
             },
         ],
         metastability: MetastabilityRow {

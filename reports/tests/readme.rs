@@ -39,6 +39,7 @@ fn every_summary_field_is_documented() {
         faults: vec![FaultRow {
             target: Some("cell 0".into()),
             recovery_s: Some(1.0),
+            resolved: None,
             ..Default::default()
         }],
         metastability: MetastabilityRow {

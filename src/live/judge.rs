@@ -196,6 +196,7 @@ pub fn summarise(
             target: Some(f.kind.target()),
             affected_tenants: 0,
             recovery_s: None,
+            resolved: None,
         })
         .collect();
     let not_applied: Vec<String> = sc

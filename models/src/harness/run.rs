@@ -175,6 +175,8 @@ pub fn recorder_plan(sc: &Scenario, pop: &Population, watch: &[String]) -> Recor
 
 /// Runs `sc` with `seed` and `opts`.
 pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput, RunError> {
+    let (sc, opts) = crate::fault_draw::for_run(sc, seed, opts);
+    let (sc, opts) = (&*sc, &*opts);
     if let Some(&f) = opts.disable_faults.iter().find(|&&f| f >= sc.faults.len()) {
         return Err(RunError::Invariant(format!("no fault #{f} to disable")));
     }
@@ -436,6 +438,7 @@ pub(crate) fn summarise(
             // Stuck to the end by the metastability detector: no recovery time, so the
             // two verdicts never contradict each other.
             recovery_s: if mv.until_end { None } else { v.recovery_s },
+            resolved: f.resolved.clone(),
         })
         .collect();
     let m = &sc.metastability;

@@ -3,7 +3,9 @@
 //! Each kind takes the keys [`crate::fault::KINDS`] lists; a key it does not take, a missing
 //! one, or a value out of range is a located error (file:line:column).
 
+use super::draw_values::{CellOrSelector, CellsOrSelector, DurOrDrawn, NumOrDrawn};
 use super::*;
+use crate::fault_draw::{parse_selector, Selector, SelectorSite, Start};
 
 /// A `mix` table as written: class name → share.
 type MixConfig = Option<Spanned<BTreeMap<String, f64>>>;
@@ -15,9 +17,11 @@ pub(super) fn check(
     (end, duration): (SimTime, SimDuration),
     cells: u32,
     tenant_known: &dyn Fn(&str) -> bool,
+    group_known: &dyn Fn(&str, &str) -> bool,
     check_mix: &dyn Fn(&mut Checker, &MixConfig) -> Option<Vec<f64>>,
 ) -> Vec<Fault> {
     let mut faults = Vec::new();
+    let mut afters: Vec<(usize, Spanned<String>)> = Vec::new();
     for (i, f) in raw_faults.iter().enumerate() {
         let kind_name = f.kind.get_ref().as_str();
         let name = f
@@ -25,20 +29,77 @@ pub(super) fn check(
             .as_ref()
             .map(|n| n.get_ref().clone())
             .unwrap_or_else(|| format!("{kind_name}-{}", i + 1));
-        let start = SimTime(f.at.get_ref().0.as_nanos());
-        if start >= end {
+        let mut drawn = crate::fault_draw::Drawn::default();
+        let at_span = f.at.as_ref().map(|a| a.span()).unwrap_or(f.kind.span());
+        let start = match (&f.at, &f.after) {
+            (Some(a), None) => match a.get_ref() {
+                DurOrDrawn::Fixed(d) => SimTime(d.as_nanos()),
+                DurOrDrawn::Drawn(dist) => {
+                    drawn.start = Some(Start::Drawn(dist.clone()));
+                    drawn
+                        .written
+                        .push(format!("at = {}", dist.to_text(Quantity::Duration)));
+                    SimTime(dist_low(dist) as u64)
+                }
+            },
+            (None, Some(_)) => SimTime(0),
+            (Some(_), Some(a)) => {
+                c.err(
+                    a.span(),
+                    format!("fault `{name}` has both `at` and `after`; give one"),
+                );
+                SimTime(0)
+            }
+            (None, None) => {
+                c.err(
+                    f.kind.span(),
+                    format!("fault `{name}` needs a start: add `at = \"5m\"` or `after = \"OTHER.end + 30s\"`"),
+                );
+                SimTime(0)
+            }
+        };
+        if drawn.start.is_none() && f.after.is_none() && start >= end {
             c.err(
-                f.at.span(),
+                at_span.clone(),
                 format!(
                     "fault `{name}` starts at {} but the run lasts {}; move it inside the run",
-                    f.at.get_ref().0,
+                    start.as_duration(),
                     duration
                 ),
             );
         }
+        if let Some(DurOrDrawn::Drawn(dist)) = f.at.as_ref().map(|a| a.get_ref()) {
+            if dist_low(dist) >= end.0 as f64 {
+                c.err(
+                    at_span.clone(),
+                    format!("fault `{name}` is drawn to start after the run ends ({duration}); draw it inside the run"),
+                );
+            }
+        }
+        let variable_start = drawn.start.is_some() || f.after.is_some();
         let stop = match (&f.for_, &f.until) {
-            (Some(d), None) => start.after(d.get_ref().0),
+            (Some(d), None) => match d.get_ref() {
+                DurOrDrawn::Fixed(x) => {
+                    if variable_start {
+                        drawn.length = Some(Dist::Const(x.as_nanos() as f64));
+                    }
+                    start.after(*x)
+                }
+                DurOrDrawn::Drawn(dist) => {
+                    drawn.length = Some(dist.clone());
+                    drawn
+                        .written
+                        .push(format!("for = {}", dist.to_text(Quantity::Duration)));
+                    start.after(SimDuration(dist_low(dist) as u64))
+                }
+            },
             (None, Some(u)) => {
+                if variable_start {
+                    c.err(
+                        u.span(),
+                        format!("fault `{name}` starts at a drawn or relative time; give its length with `for`, not `until`"),
+                    );
+                }
                 let u_t = SimTime(u.get_ref().0.as_nanos());
                 if u_t <= start {
                     c.err(
@@ -65,12 +126,12 @@ pub(super) fn check(
                 start
             }
         };
-        if stop > end {
+        if !variable_start && drawn.length.is_none() && stop > end {
             let span = f
                 .for_
                 .as_ref()
-                .or(f.until.as_ref())
                 .map(|s| s.span())
+                .or(f.until.as_ref().map(|s| s.span()))
                 .unwrap_or(0..0);
             c.err(
                 span,
@@ -81,20 +142,61 @@ pub(super) fn check(
                 ),
             );
         }
-        let need_tenant = |c: &mut Checker| -> String {
-            match &f.tenant {
-                Some(t) => {
-                    if !tenant_known(t.get_ref()) {
-                        c.err(
-                            t.span(),
-                            format!(
-                                "fault `{name}` targets tenant `{}`, which is not declared",
-                                t.get_ref()
-                            ),
-                        );
-                    }
-                    t.get_ref().clone()
+        if let Some(e) = &f.every {
+            let p = e.get_ref().0;
+            if p.as_nanos() == 0 {
+                c.err(
+                    e.span(),
+                    format!("fault `{name}` recurs every 0s; give a period like \"10m\""),
+                );
+            } else if SimTime(0).after(p) >= end {
+                c.err(
+                    e.span(),
+                    format!("fault `{name}` recurs every {p}, longer than the run ({duration})"),
+                );
+            } else {
+                drawn.every = Some(p);
+                drawn.written.push(format!("every = {p}"));
+                if drawn.length.is_none() {
+                    drawn.length = Some(Dist::Const(stop.0.saturating_sub(start.0) as f64));
                 }
+            }
+        }
+        let tenant_target: Option<String> = match (&f.tenant, &f.tenants) {
+            (Some(_), Some(ts)) => {
+                c.err(ts.span(), "give `tenant` or `tenants`, not both");
+                None
+            }
+            (None, Some(ts)) => {
+                if let Some(sel) = selector(c, ts, SelectorSite::Tenants, cells, group_known) {
+                    drawn.written.push(format!("tenants = {}", sel.text));
+                    drawn.tenants = Some(sel);
+                }
+                Some(String::new())
+            }
+            (Some(t), None) if tenant_known(t.get_ref()) => Some(t.get_ref().clone()),
+            (Some(t), None) if looks_like_selector(t.get_ref()) => {
+                if let Some(sel) = selector(c, t, SelectorSite::Tenant, cells, group_known) {
+                    drawn.written.push(format!("tenant = {}", sel.text));
+                    drawn.tenants = Some(sel);
+                }
+                Some(String::new())
+            }
+            (Some(t), None) => {
+                c.err(
+                    t.span(),
+                    format!(
+                        "fault `{name}` targets tenant `{}`, which is not declared",
+                        t.get_ref()
+                    ),
+                );
+                Some(t.get_ref().clone())
+            }
+            (None, None) => None,
+        };
+        let need_tenant = |c: &mut Checker| -> String {
+            match &tenant_target {
+                Some(t) => t.clone(),
                 None => {
                     c.err(
                         f.kind.span(),
@@ -104,8 +206,32 @@ pub(super) fn check(
                 }
             }
         };
+        let cell_sel = match (&f.cell, &f.cells) {
+            (Some(x), None) => match x.get_ref() {
+                CellOrSelector::Selector(t) => selector(
+                    c,
+                    &Spanned::new(x.span(), t.clone()),
+                    SelectorSite::Cell,
+                    cells,
+                    group_known,
+                ),
+                CellOrSelector::Cell(_) => None,
+            },
+            (None, Some(x)) => match x.get_ref() {
+                CellsOrSelector::Selector(t) => selector(
+                    c,
+                    &Spanned::new(x.span(), t.clone()),
+                    SelectorSite::Cells,
+                    cells,
+                    group_known,
+                ),
+                CellsOrSelector::List(_) => None,
+            },
+            _ => None,
+        };
         let used: &[&str] = crate::fault::keys_of(kind_name).unwrap_or(&[]);
-        let present: [(&str, Option<Range<usize>>); 17] = [
+        let present: [(&str, Option<Range<usize>>); 18] = [
+            ("tenant", f.tenants.as_ref().map(|x| x.span())),
             ("to_cell", f.to_cell.as_ref().map(|x| x.span())),
             (
                 "backfill_rate",
@@ -152,10 +278,22 @@ pub(super) fn check(
                     c.err(cs.span(), "give `cell` or `cells`, not both");
                     Vec::new()
                 }
-                (Some(one), None) => vec![c.count::<u32>(one, 0, cells as i64 - 1, "fault cell")],
+                (Some(one), None) => match one.get_ref() {
+                    CellOrSelector::Cell(x) => vec![c.count::<u32>(
+                        &Spanned::new(one.span(), *x),
+                        0,
+                        cells as i64 - 1,
+                        "fault cell",
+                    )],
+                    CellOrSelector::Selector(_) => Vec::new(),
+                },
                 (None, Some(cs)) => {
                     let mut v = Vec::new();
-                    for &x in cs.get_ref() {
+                    let list: &[i64] = match cs.get_ref() {
+                        CellsOrSelector::List(l) => l,
+                        CellsOrSelector::Selector(_) => &[],
+                    };
+                    for &x in list {
                         if x < 0 || x >= cells as i64 {
                             c.err(
                                 cs.span(),
@@ -170,7 +308,7 @@ pub(super) fn check(
                 (None, None) => (0..cells).collect(),
             }
         };
-        let kind = match kind_name {
+        let mut kind = match kind_name {
             "dependency_latency" => {
                 match &f.latency {
                     Some(l) => FaultKind::DependencyLatency {
@@ -184,21 +322,11 @@ pub(super) fn check(
                 }
             }
             "dependency_errors" => match f.fraction {
-                Some(x) => {
-                    FaultKind::DependencyErrors {
-                        cells: target_cells(c),
-                        fraction: x.0,
-                        tenant: match &f.tenant {
-                            Some(t) => {
-                                if !tenant_known(t.get_ref()) {
-                                    c.err(t.span(), format!("fault `{name}` targets tenant `{}`, which is not declared", t.get_ref()));
-                                }
-                                Some(t.get_ref().clone())
-                            }
-                            None => None,
-                        },
-                    }
-                }
+                Some(x) => FaultKind::DependencyErrors {
+                    cells: target_cells(c),
+                    fraction: x.0,
+                    tenant: tenant_target.clone(),
+                },
                 None => {
                     c.err(
                         f.kind.span(),
@@ -323,14 +451,27 @@ pub(super) fn check(
             },
             "hot_tenant" => {
                 let tenant = need_tenant(c);
-                let factor = match &f.factor {
-                    Some(x) if *x.get_ref() >= 0.0 && x.get_ref().is_finite() => *x.get_ref(),
-                    Some(x) => {
-                        c.err(
-                            x.span(),
-                            format!("factor is {}; it must be a number ≥ 0", x.get_ref()),
-                        );
+                let factor = match f.factor.as_ref().map(|x| (x.span(), x.get_ref())) {
+                    Some((_, NumOrDrawn::Fixed(x))) if *x >= 0.0 && x.is_finite() => *x,
+                    Some((span, NumOrDrawn::Fixed(x))) => {
+                        c.err(span, format!("factor is {x}; it must be a number ≥ 0"));
                         1.0
+                    }
+                    Some((span, NumOrDrawn::Drawn(dist))) => {
+                        if dist_low(dist) < 0.0 {
+                            c.err(
+                                span,
+                                format!(
+                                    "factor `{}` can draw a negative number; it must be ≥ 0 (use uniform, exp, lognormal or pareto)",
+                                    dist.to_text(Quantity::Count)
+                                ),
+                            );
+                        }
+                        drawn.factor = Some(dist.clone());
+                        drawn
+                            .written
+                            .push(format!("factor = {}", dist.to_text(Quantity::Count)));
+                        dist.mean().unwrap_or(1.0)
                     }
                     None if f.mix.is_some() => 1.0,
                     None => {
@@ -361,13 +502,31 @@ pub(super) fn check(
                 continue;
             }
         };
+        if kind.cells_mut().is_some() {
+            if let Some(sel) = cell_sel {
+                drawn.written.push(format!(
+                    "cell{} = {}",
+                    if f.cells.is_some() { "s" } else { "" },
+                    sel.text
+                ));
+                drawn.cells = Some(sel);
+            }
+        }
+        if let Some(a) = &f.after {
+            afters.push((faults.len(), a.clone()));
+            drawn.written.push(format!("after = {}", a.get_ref()));
+        }
+        let is_drawn = drawn != crate::fault_draw::Drawn::default() || f.after.is_some();
         faults.push(Fault {
             name,
             kind,
             start,
             end: stop,
+            drawn: is_drawn.then(|| Box::new(drawn)),
+            resolved: None,
         });
     }
+    check_afters(c, &mut faults, &afters);
     let mut fault_names = BTreeSet::new();
     for (f, raw_f) in faults.iter().zip(raw_faults) {
         if !fault_names.insert(f.name.clone()) {
@@ -384,4 +543,158 @@ pub(super) fn check(
     }
 
     faults
+}
+
+/// The lowest value a distribution can draw (`-inf` for a normal).
+fn dist_low(d: &Dist) -> f64 {
+    match d {
+        Dist::Const(v) => *v,
+        Dist::Uniform { lo, .. } => *lo,
+        Dist::Exp { .. } | Dist::LogNormal { .. } => 0.0,
+        Dist::Normal { .. } => f64::NEG_INFINITY,
+        Dist::Pareto { scale, .. } => *scale,
+        Dist::Empirical { values, .. } => values.iter().copied().fold(f64::INFINITY, f64::min),
+    }
+}
+
+/// Whether a `tenant` value that names no declared tenant is meant as a selector.
+fn looks_like_selector(t: &str) -> bool {
+    t.contains('(') || ["random", "largest", "count", "percent", "holding"].contains(&t.trim())
+}
+
+/// Parses a selector written at `site` and checks its filters name a declared tier or cohort
+/// and an existing cell; errors are located at the value.
+fn selector(
+    c: &mut Checker,
+    text: &Spanned<String>,
+    site: SelectorSite,
+    cells: u32,
+    group_known: &dyn Fn(&str, &str) -> bool,
+) -> Option<Selector> {
+    match parse_selector(text.get_ref(), site) {
+        Ok(sel) => {
+            let mut ok = true;
+            if let Some(t) = &sel.filter.tier {
+                if !group_known("tier", t) {
+                    c.err(
+                        text.span(),
+                        format!("selector `{}`: no tier is named `{t}`", sel.text),
+                    );
+                    ok = false;
+                }
+            }
+            if let Some(t) = &sel.filter.cohort {
+                if !group_known("cohort", t) {
+                    c.err(
+                        text.span(),
+                        format!("selector `{}`: no cohort is named `{t}`", sel.text),
+                    );
+                    ok = false;
+                }
+            }
+            if let Some(x) = sel.filter.cell {
+                if x >= cells {
+                    c.err(
+                        text.span(),
+                        format!(
+                            "selector `{}`: cell {x} does not exist; cells are 0..{}",
+                            sel.text,
+                            cells.saturating_sub(1)
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+            ok.then_some(sel)
+        }
+        Err(e) => {
+            c.err(text.span(), e);
+            None
+        }
+    }
+}
+
+/// Resolves every `after = "NAME.end + 30s"` to the fault it names, refusing an unknown
+/// name, a fault after itself and a cycle of `after`s (each a located error).
+fn check_afters(c: &mut Checker, faults: &mut [Fault], afters: &[(usize, Spanned<String>)]) {
+    let mut follows: Vec<Option<usize>> = vec![None; faults.len()];
+    for (i, a) in afters {
+        let text = a.get_ref().trim();
+        let (target, offset) = match text.split_once('+') {
+            Some((t, o)) => (t.trim(), Some(o.trim())),
+            None => (text, None),
+        };
+        let (fname, from_end) = if let Some(n) = target.strip_suffix(".end") {
+            (n, true)
+        } else if let Some(n) = target.strip_suffix(".start") {
+            (n, false)
+        } else {
+            (target, true)
+        };
+        let offset = match offset {
+            None => Dist::Const(0.0),
+            Some(o) => match Dist::parse(o, Quantity::Duration) {
+                Ok(d) if dist_low(&d) >= 0.0 => d,
+                Ok(_) => {
+                    c.err(
+                        a.span(),
+                        format!(
+                            "`after = \"{text}\"`: the offset can be negative; use a delay ≥ 0"
+                        ),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    c.err(a.span(), format!("`after = \"{text}\"`: {e}"));
+                    continue;
+                }
+            },
+        };
+        let Some(j) = faults.iter().position(|f| f.name == fname) else {
+            let names: Vec<&str> = faults.iter().map(|f| f.name.as_str()).collect();
+            c.err(
+                a.span(),
+                format!(
+                    "`after = \"{text}\"` names no fault `{fname}`; faults: {} (write NAME.end + 30s or NAME.start)",
+                    names.join(", ")
+                ),
+            );
+            continue;
+        };
+        if j == *i {
+            c.err(
+                a.span(),
+                format!("fault `{fname}` cannot start after itself"),
+            );
+            continue;
+        }
+        follows[*i] = Some(j);
+        if let Some(d) = faults[*i].drawn.as_deref_mut() {
+            d.start = Some(Start::After {
+                fault: j,
+                from_end,
+                offset,
+            });
+        }
+    }
+    // A cycle: following `after` links from some fault comes back to it.
+    for (i, a) in afters {
+        let mut at = *i;
+        for _ in 0..faults.len() {
+            match follows[at] {
+                Some(next) if next == *i => {
+                    c.err(
+                        a.span(),
+                        format!(
+                            "fault `{}` is part of a cycle of `after`s; one of them must start at a time (`at`)",
+                            faults[*i].name
+                        ),
+                    );
+                    break;
+                }
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+    }
 }

@@ -11,6 +11,7 @@
 //! [`ScenarioErrors`], each located at `file:line:column`. It never panics on any input.
 
 pub mod control_plane;
+pub mod draw_values;
 pub mod error;
 mod faults;
 pub mod infra;
@@ -1181,6 +1182,10 @@ fn validate(
         (end, duration),
         cells,
         &tenant_known,
+        &|group: &str, n: &str| match group {
+            "tier" => tier_index(n).is_some(),
+            _ => cohorts.iter().any(|co| co.name == n),
+        },
         &check_mix,
     );
 

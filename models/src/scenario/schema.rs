@@ -8,6 +8,7 @@
 //! Compatibility: files written for version 1 keep parsing. New keys are added with
 //! defaults; a change in meaning needs `version = 2`.
 
+use super::draw_values::{CellOrSelector, CellsOrSelector, DurOrDrawn, NumOrDrawn};
 use super::values::{BytesDist, CountDist, Dur, DurDist, Fraction, Rate, RateDist, Threshold};
 use crate::component::scheduler::SchedulerKind;
 use serde::Deserialize;
@@ -600,23 +601,29 @@ pub struct FaultConfig {
     pub kind: Spanned<String>,
     /// Name for references from SLO windows (default `KIND-N`).
     pub name: Option<Spanned<String>>,
-    /// Start time.
-    pub at: Spanned<Dur>,
-    /// Length (give `for` or `until`).
+    /// Start time, fixed or drawn (`"uniform(5m, 20m)"`); give `at` or `after`.
+    pub at: Option<Spanned<DurOrDrawn>>,
+    /// Start relative to another fault: `"NAME.end + 30s"`, `"NAME.start"`.
+    pub after: Option<Spanned<String>>,
+    /// Recur with this period until the run ends.
+    pub every: Option<Spanned<Dur>>,
+    /// Length, fixed or drawn (`"exp(2m)"`; give `for` or `until`).
     #[serde(rename = "for")]
-    pub for_: Option<Spanned<Dur>>,
+    pub for_: Option<Spanned<DurOrDrawn>>,
     /// End time (give `for` or `until`).
     pub until: Option<Spanned<Dur>>,
-    /// Target tenant (`hot_tenant`).
+    /// Target tenant (`hot_tenant`), or a selector of one (`"random(tier=gold)"`).
     pub tenant: Option<Spanned<String>>,
-    /// Rate multiplier (`hot_tenant`).
-    pub factor: Option<Spanned<f64>>,
+    /// Several target tenants by selector (`"percent(5, tier=gold)"`, `"largest(3)"`).
+    pub tenants: Option<Spanned<String>>,
+    /// Rate multiplier (`hot_tenant`), fixed or drawn (`"uniform(5, 50)"`).
+    pub factor: Option<Spanned<NumOrDrawn>>,
     /// Class mix during the fault (`hot_tenant`), e.g. `{ report = 1.0 }`.
     pub mix: Option<Spanned<BTreeMap<String, f64>>>,
-    /// Target cell (cell faults; default: every cell).
-    pub cell: Option<Spanned<i64>>,
-    /// Target cells (cell faults; default: every cell).
-    pub cells: Option<Spanned<Vec<i64>>>,
+    /// Target cell (cell faults; default: every cell), or a selector (`"random"`).
+    pub cell: Option<Spanned<CellOrSelector>>,
+    /// Target cells (cell faults; default: every cell), or a selector (`"count(2)"`).
+    pub cells: Option<Spanned<CellsOrSelector>>,
     /// Added latency per DB query (`dependency_latency`), e.g. `exp(200ms)`.
     pub latency: Option<DurDist>,
     /// Fraction of DB queries that fail (`dependency_errors`); with `tenant`, only that
