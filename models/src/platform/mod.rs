@@ -33,6 +33,7 @@ mod faults;
 pub mod jobs;
 pub mod kms;
 pub mod probe;
+pub mod rollout;
 
 use crate::component::breaker::{Admit, BreakerSet};
 use crate::component::db::QueryEnd;
@@ -188,6 +189,13 @@ pub enum Ev {
         /// Tenant.
         tenant: u32,
     },
+    /// A step of a staged rollout (only scheduled when the scenario declares rollouts).
+    Rollout {
+        /// Rollout index.
+        rollout: u16,
+        /// What happens.
+        step: rollout::Step,
+    },
 }
 
 impl sim::Event for Ev {
@@ -219,6 +227,7 @@ impl sim::Event for Ev {
             Ev::JobStored { .. } => "job_stored",
             Ev::JobRetryDue { .. } => "job_retry_due",
             Ev::JobArrived { .. } => "job_arrived",
+            Ev::Rollout { .. } => "rollout",
         }
     }
     #[inline]
@@ -253,6 +262,7 @@ impl sim::Event for Ev {
             Ev::JobStored { job, ok } => (24, job.word() ^ ((ok as u64) << 56)),
             Ev::JobRetryDue { job } => (25, job.word()),
             Ev::JobArrived { tenant } => (26, tenant as u64),
+            Ev::Rollout { rollout, step } => (27, ((rollout as u64) << 40) ^ step.code()),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -313,6 +323,7 @@ impl Ev {
             ),
             Ev::JobRetryDue { job } => format!("job {}:{} retry", job.slot, job.gen),
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
+            Ev::Rollout { rollout, step } => format!("rollout #{rollout} step {:#x}", step.code()),
         };
         (self.kind(), what)
     }
@@ -504,6 +515,10 @@ pub struct Platform {
     /// The request tracer, when tracing (`tenantsim trace`). `None` costs one branch per hook;
     /// the tracer never feeds back into the model (see `crate::trace`).
     pub tracer: Option<Box<crate::trace::Tracer>>,
+    /// Staged rollouts (`None` when the scenario declares none: one branch per hook).
+    pub rollouts: Option<Box<rollout::RolloutRt>>,
+    /// Per cell: the factor rollouts' migrations put on its DB capacity (empty without).
+    rollout_db_capacity: Vec<f64>,
 }
 
 impl Platform {
@@ -911,6 +926,12 @@ impl Platform {
             recorder,
             ledger: LedgerCounts::default(),
             tracer: None,
+            rollouts: rollout::RolloutRt::build(sc, pop, seed, q),
+            rollout_db_capacity: if sc.rollouts.is_empty() {
+                Vec::new()
+            } else {
+                vec![1.0; n_cells]
+            },
         };
         debug_assert_eq!(n_cells, plat.cells.len());
         plat.control_initial_routes(SimTime::ZERO);
@@ -1078,6 +1099,10 @@ impl Platform {
             Ev::JobStored { job: id, .. } => job(id, "job output"),
             Ev::JobRetryDue { job: id } => job(id, "job retry"),
             Ev::JobArrived { tenant: t } => format!("tenant {} jobs", tenant(t)),
+            Ev::Rollout { rollout, .. } => match sc.rollouts.get(rollout as usize) {
+                Some(r) => format!("rollout {}", r.name),
+                None => raw,
+            },
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -1405,10 +1430,15 @@ impl Platform {
             }
         }
         a.queries_left -= 1;
-        let work = self.classes[a.class as usize]
+        let mut work = self.classes[a.class as usize]
             .db_time
             .sample(&mut a.costs)
             .max(0.0) as u64;
+        if let Some(r) = self.rollouts.as_deref() {
+            if r.factors_on {
+                work = (work as f64 * r.query_factor[a.tenant as usize]) as u64;
+            }
+        }
         a.db_ns += work;
         let (t, writes) = (a.tenant, self.classes[a.class as usize].writes);
         match self.cells[cell].db_cut.call() {
@@ -1724,6 +1754,16 @@ impl Platform {
         self.ledger.requests_finished += 1;
         self.recorder
             .finished(r.tenant, r.sent, now, outcome, r.attempts);
+        if let Some(ro) = self.rollouts.as_deref_mut() {
+            let cell = self.tenant_cell[r.tenant as usize];
+            ro.observe(
+                r.tenant,
+                cell,
+                now.since(r.sent).as_nanos(),
+                outcome,
+                r.attempts,
+            );
+        }
         if r.user != NO_USER {
             let think = self.sources[r.tenant as usize]
                 .think
@@ -1961,6 +2001,7 @@ impl Platform {
             Ev::JobStored { job, ok } => self.on_job_stored(now, job, ok, q),
             Ev::JobRetryDue { job } => self.on_job_retry_due(now, job, q),
             Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),
+            Ev::Rollout { rollout, step } => self.on_rollout(now, rollout, step, q),
         }
     }
 }
