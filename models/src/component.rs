@@ -17,6 +17,7 @@
 //! | [`placement`] | placing tenants onto cells by a pluggable policy, and a cell's capacity |
 //! | [`slab`] | generation-checked storage for live requests and attempts |
 //! | [`outcome`] | how a request ends (outcomes are data, with causes) |
+//! | [`rollout_plan`] | a rollout's waves from its groups (pure), and what a failing gate does |
 
 pub mod breaker;
 pub mod db;
@@ -25,6 +26,7 @@ pub mod link;
 pub mod outcome;
 pub mod placement;
 pub mod retry;
+pub mod rollout_plan;
 pub mod scheduler;
 pub mod slab;
 pub mod token_bucket;

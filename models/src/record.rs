@@ -102,8 +102,9 @@ impl Stats {
         self.ok + self.rejected + self.shed + self.errors + self.timeouts
     }
 
+    /// Counts one finished request (its outcome, latency if ok, and attempts).
     #[inline]
-    fn finish(&mut self, outcome: Outcome, latency_ns: u64, attempts: u16) {
+    pub fn finish(&mut self, outcome: Outcome, latency_ns: u64, attempts: u16) {
         if outcome == Outcome::Ok {
             self.latency.record(latency_ns);
         }

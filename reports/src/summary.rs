@@ -451,6 +451,79 @@ pub struct RunSummary {
     pub control: ControlRow,
     /// Per tenant, in declaration order.
     pub tenants: Vec<TenantRow>,
+    /// Staged rollouts, in file order. Written only when the scenario declares some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollouts: Vec<RolloutRow>,
+}
+
+/// One staged rollout: what it changed, where its gate stopped it, what it cost.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RolloutRow {
+    /// Name.
+    pub name: String,
+    /// Change kind (`migration`, `config`).
+    pub change: String,
+    /// The gate's objective, if any.
+    pub gate: Option<String>,
+    /// Whose traffic the gate judged (`changed`, `changed_and_cellmates`).
+    pub gate_scope: String,
+    /// `halt`, `rollback` or `continue`.
+    pub on_error: String,
+    /// Where it ended: `completed`, `halted`, `rolled_back`, `rolling_back`, `running`, `pending`.
+    pub outcome: String,
+    /// Start (s).
+    pub start_s: Option<f64>,
+    /// End (s): completion, halt, or end of the rollback; `None` if still going at the end.
+    pub end_s: Option<f64>,
+    /// The objective (or `migration failed`) that first failed.
+    pub tripped_by: Option<String>,
+    /// What it measured then.
+    pub tripped_value: Option<String>,
+    /// When (s).
+    pub tripped_at_s: Option<f64>,
+    /// The first wave whose gate failed.
+    pub first_bad_wave: Option<String>,
+    /// From the start of the first bad wave to the halt (s).
+    pub time_to_halt_s: Option<f64>,
+    /// Tenants changed when it halted (all changed if it did not): the blast radius.
+    pub tenants_exposed: u32,
+    /// Tenants whose change started, in all.
+    pub tenants_changed: u32,
+    /// Cells holding a changed tenant.
+    pub cells_exposed: u32,
+    /// Tenants the plan's waves hold.
+    pub tenants_planned: u32,
+    /// Start to end of a completed rollout (s).
+    pub fleet_completion_s: Option<f64>,
+    /// Time paused because the control plane was down (s).
+    pub paused_s: f64,
+    /// Changes that failed (migrations).
+    pub failed_changes: u32,
+    /// Requests of not-yet-changed tenants finished while the rollout ran.
+    pub bystander_requests: u64,
+    /// Their error rate (0..1).
+    pub bystander_error_rate: f64,
+    /// Their p99 latency (ms), if any succeeded.
+    pub bystander_p99_ms: Option<f64>,
+    /// Per wave.
+    pub waves: Vec<RolloutWaveRow>,
+}
+
+/// One wave of a rollout.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RolloutWaveRow {
+    /// Group name.
+    pub name: String,
+    /// Tenants in it.
+    pub tenants: u32,
+    /// Start (s).
+    pub start_s: f64,
+    /// End (s): bake done, or halt.
+    pub end_s: Option<f64>,
+    /// `pass`, `fail` or `not_judged` (no gate, or too few requests).
+    pub gate: String,
+    /// The worst value the gate measured in the wave.
+    pub worst: Option<String>,
 }
 
 impl RunSummary {

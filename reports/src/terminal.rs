@@ -222,6 +222,7 @@ after a fault ended; thresholds in the scenario's [metastability])",
             o.tenants
         );
     }
+    rollouts(&mut out, s);
     if !s.slos.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
@@ -271,6 +272,63 @@ after a fault ended; thresholds in the scenario's [metastability])",
     }
     let _ = writeln!(out, "  digest {}  events {}", s.digest, thousands(s.events));
     out
+}
+
+/// The rollouts section (only when the scenario declares rollouts): one line per rollout,
+/// one per wave.
+fn rollouts(out: &mut String, s: &RunSummary) {
+    let secs = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| format!("{x:.0}s"));
+    for r in &s.rollouts {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "  ROLLOUT {} ({}; gate {} over {}; on_error {}): {} at {} — {} of {} tenants changed, {} exposed, {} cells",
+            r.name,
+            r.change,
+            r.gate.as_deref().unwrap_or("none"),
+            r.gate_scope,
+            r.on_error,
+            r.outcome,
+            secs(r.end_s.or(r.start_s)),
+            r.tenants_changed,
+            r.tenants_planned,
+            r.tenants_exposed,
+            r.cells_exposed
+        );
+        if let Some(by) = &r.tripped_by {
+            let _ = writeln!(
+                out,
+                "    tripped by `{}` = {} at {} in wave {}; {} from the first bad wave's start to the halt",
+                by,
+                r.tripped_value.as_deref().unwrap_or("-"),
+                secs(r.tripped_at_s),
+                r.first_bad_wave.as_deref().unwrap_or("-"),
+                secs(r.time_to_halt_s)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    fleet completion {}; paused {:.0}s; failed changes {}; bystanders {} requests, errors {}, p99 {}",
+            secs(r.fleet_completion_s),
+            r.paused_s,
+            r.failed_changes,
+            thousands(r.bystander_requests),
+            pct(r.bystander_error_rate),
+            r.bystander_p99_ms.map_or_else(|| "-".to_string(), ms)
+        );
+        for w in &r.waves {
+            let _ = writeln!(
+                out,
+                "    wave {:<14} {:>6} tenants  {:>6} → {:<6} gate {:<10} worst {}",
+                w.name,
+                w.tenants,
+                secs(Some(w.start_s)),
+                secs(w.end_s),
+                w.gate,
+                w.worst.as_deref().unwrap_or("-")
+            );
+        }
+    }
 }
 
 #[cfg(test)]

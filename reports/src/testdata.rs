@@ -389,6 +389,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         truncated: false,
         passed,
         control: Default::default(),
+        rollouts: Vec::new(),
         ledger: LedgerRow {
             requests_started: total.outcomes.offered,
             requests_finished: total.outcomes.finished(),

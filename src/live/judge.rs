@@ -233,6 +233,7 @@ pub fn summarise(
         slos,
         faults,
         tenants,
+        rollouts: Vec::new(),
         ledger: LedgerRow {
             requests_started: total_o.offered,
             requests_finished: total_o.finished(),

@@ -496,6 +496,10 @@ pub(crate) fn summarise(
         ledger,
         control: control_row(&plat, sc, &pop),
         tenants,
+        rollouts: plat
+            .rollouts
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.rows(SimTime(sc.duration.as_nanos()))),
     };
     let series = series_of(sc, &pop, rec);
     let trace = plat.tracer.take().map(|tr| {

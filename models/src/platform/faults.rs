@@ -141,7 +141,7 @@ impl Platform {
     }
 
     /// Re-derives a cell's degraded state from the active faults on it.
-    fn recompute_cell(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
+    pub(super) fn recompute_cell(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
         let mut capacity = 1.0;
         let mut lost = 0u32;
         let mut errors = std::mem::take(&mut self.cells[cell as usize].errors);
@@ -175,6 +175,10 @@ impl Platform {
                 | FaultKind::CellOutage { .. }
                 | FaultKind::PoisonJobs { .. } => {}
             }
+        }
+        // Rollouts' migrations take a share of the DB (the vector is empty without rollouts).
+        if let Some(k) = self.rollout_db_capacity.get(cell as usize) {
+            capacity *= k;
         }
         let c = &mut self.cells[cell as usize];
         c.workers = c.base_workers.saturating_sub(lost);

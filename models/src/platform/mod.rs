@@ -35,6 +35,7 @@ mod faults;
 pub mod jobs;
 pub mod kms;
 pub mod probe;
+pub mod rollout;
 
 use crate::component::breaker::{Admit, BreakerSet};
 use crate::component::db::QueryEnd;
@@ -200,6 +201,13 @@ pub enum Ev {
         /// Tenant.
         tenant: u32,
     },
+    /// A step of a staged rollout (only scheduled when the scenario declares rollouts).
+    Rollout {
+        /// Rollout index.
+        rollout: u16,
+        /// What happens.
+        step: rollout::Step,
+    },
 }
 
 impl sim::Event for Ev {
@@ -233,6 +241,7 @@ impl sim::Event for Ev {
             Ev::JobArrived { .. } => "job_arrived",
             Ev::EvacuationDue { .. } => "evacuation_due",
             Ev::EvacuationMoved { .. } => "evacuation_moved",
+            Ev::Rollout { .. } => "rollout",
         }
     }
     #[inline]
@@ -269,6 +278,7 @@ impl sim::Event for Ev {
             Ev::JobArrived { tenant } => (26, tenant as u64),
             Ev::EvacuationDue { cell } => (48, cell as u64),
             Ev::EvacuationMoved { tenant } => (49, tenant as u64),
+            Ev::Rollout { rollout, step } => (27, ((rollout as u64) << 40) ^ step.code()),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -331,6 +341,7 @@ impl Ev {
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
             Ev::EvacuationMoved { tenant } => format!("evacuation move of tenant #{tenant}"),
+            Ev::Rollout { rollout, step } => format!("rollout #{rollout} step {:#x}", step.code()),
         };
         (self.kind(), what)
     }
@@ -522,6 +533,10 @@ pub struct Platform {
     /// The request tracer, when tracing (`tenantsim trace`). `None` costs one branch per hook;
     /// the tracer never feeds back into the model (see `crate::trace`).
     pub tracer: Option<Box<crate::trace::Tracer>>,
+    /// Staged rollouts (`None` when the scenario declares none: one branch per hook).
+    pub rollouts: Option<Box<rollout::RolloutRt>>,
+    /// Per cell: the factor rollouts' migrations put on its DB capacity (empty without).
+    rollout_db_capacity: Vec<f64>,
 }
 
 impl Platform {
@@ -931,6 +946,12 @@ impl Platform {
             recorder,
             ledger: LedgerCounts::default(),
             tracer: None,
+            rollouts: rollout::RolloutRt::build(sc, pop, seed, q),
+            rollout_db_capacity: if sc.rollouts.is_empty() {
+                Vec::new()
+            } else {
+                vec![1.0; n_cells]
+            },
         };
         debug_assert_eq!(n_cells, plat.cells.len());
         plat.control_initial_routes(SimTime::ZERO);
@@ -1102,6 +1123,10 @@ impl Platform {
                 format!("evacuation move of tenant {}", tenant(t))
             }
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
+            Ev::Rollout { rollout, .. } => match sc.rollouts.get(rollout as usize) {
+                Some(r) => format!("rollout {}", r.name),
+                None => raw,
+            },
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -1435,10 +1460,15 @@ impl Platform {
             }
         }
         a.queries_left -= 1;
-        let work = self.classes[a.class as usize]
+        let mut work = self.classes[a.class as usize]
             .db_time
             .sample(&mut a.costs)
             .max(0.0) as u64;
+        if let Some(r) = self.rollouts.as_deref() {
+            if r.factors_on {
+                work = (work as f64 * r.query_factor[a.tenant as usize]) as u64;
+            }
+        }
         a.db_ns += work;
         let (t, writes) = (a.tenant, self.classes[a.class as usize].writes);
         match self.cells[cell].db_cut.call() {
@@ -1754,6 +1784,16 @@ impl Platform {
         self.ledger.requests_finished += 1;
         self.recorder
             .finished(r.tenant, r.sent, now, outcome, r.attempts);
+        if let Some(ro) = self.rollouts.as_deref_mut() {
+            let cell = self.tenant_cell[r.tenant as usize];
+            ro.observe(
+                r.tenant,
+                cell,
+                now.since(r.sent).as_nanos(),
+                outcome,
+                r.attempts,
+            );
+        }
         if r.user != NO_USER {
             let think = self.sources[r.tenant as usize]
                 .think
@@ -1993,6 +2033,7 @@ impl Platform {
             Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),
             Ev::EvacuationDue { cell } => self.on_evacuation_due(now, cell, q),
             Ev::EvacuationMoved { tenant } => self.on_evacuation_moved(now, tenant, q),
+            Ev::Rollout { rollout, step } => self.on_rollout(now, rollout, step, q),
         }
     }
 }

@@ -17,6 +17,7 @@ mod faults;
 pub mod infra;
 pub mod overrides;
 mod placement_check;
+pub mod rollouts;
 pub mod schema;
 pub mod values;
 
@@ -95,6 +96,8 @@ pub struct Scenario {
     pub variant: Option<String>,
     /// Thresholds of the metastability detector.
     pub metastability: Metastability,
+    /// Staged rollouts, in file order.
+    pub rollouts: Vec<rollouts::Rollout>,
 }
 
 /// Thresholds of the metastability detector (`[metastability]`, checked): see
@@ -1189,6 +1192,19 @@ fn validate(
         &check_mix,
     );
 
+    // Rollouts.
+    let rollouts = {
+        let cohort_names: Vec<String> = cohorts.iter().map(|co| co.name.clone()).collect();
+        let tier_list: Vec<String> = tiers.iter().map(|t| t.name.clone()).collect();
+        let known = rollouts::Known {
+            tenant: &tenant_known,
+            cohorts: &cohort_names,
+            tiers: &tier_list,
+            cells,
+        };
+        rollouts::check(&mut c, &raw.rollouts, (end, duration), &known)
+    };
+
     // SLOs.
     let mut slos = Vec::new();
     let mut slo_names = BTreeSet::new();
@@ -1416,6 +1432,7 @@ fn validate(
         variants,
         variant: None,
         metastability,
+        rollouts,
     })
 }
 

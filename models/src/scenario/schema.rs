@@ -79,6 +79,9 @@ pub struct ScenarioFile {
     /// Thresholds of the metastability detector (defaults when absent).
     #[serde(default)]
     pub metastability: MetastabilityConfig,
+    /// Staged rollouts (`[[rollouts]]`, see `scenario::rollouts`).
+    #[serde(default)]
+    pub rollouts: Vec<super::rollouts::RolloutConfig>,
     /// Live mode's request mapping (`tenantsim load`): read by the binary, ignored here.
     #[serde(default)]
     pub live: Option<toml::Value>,
