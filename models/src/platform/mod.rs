@@ -32,6 +32,8 @@ pub mod edge;
 mod faults;
 pub mod jobs;
 pub mod kms;
+mod network;
+mod partition;
 pub mod probe;
 
 use crate::component::breaker::{Admit, BreakerSet};
@@ -42,7 +44,7 @@ use crate::component::retry::{RetryBudget, RetryPolicy};
 use crate::component::scheduler::CellQueue;
 use crate::component::slab::{Id, Slab};
 use crate::component::workload::{Arrival, LoadShape};
-use crate::fault::FaultKind;
+use crate::fault::{FaultKind, PartitionKind};
 use crate::population::Population;
 use crate::record::Recorder;
 use crate::scenario::{RetrySpec, Scenario};
@@ -188,6 +190,23 @@ pub enum Ev {
         /// Tenant.
         tenant: u32,
     },
+    /// An attempt crossed the network from its client to the edge (`[network]` only).
+    AttemptReachedEdge {
+        /// Request.
+        req: Id,
+    },
+    /// An attempt crossed the network from the edge to its cell (`[network]` only).
+    AttemptReachedCell {
+        /// Attempt.
+        att: Id,
+    },
+    /// The answer to an attempt crossed the network back to its client (`[network]` only).
+    AnswerReachedClient {
+        /// Request.
+        req: Id,
+        /// The attempt's number.
+        attempt: u16,
+    },
 }
 
 impl sim::Event for Ev {
@@ -219,6 +238,9 @@ impl sim::Event for Ev {
             Ev::JobStored { .. } => "job_stored",
             Ev::JobRetryDue { .. } => "job_retry_due",
             Ev::JobArrived { .. } => "job_arrived",
+            Ev::AttemptReachedEdge { .. } => "attempt_reached_edge",
+            Ev::AttemptReachedCell { .. } => "attempt_reached_cell",
+            Ev::AnswerReachedClient { .. } => "answer_reached_client",
         }
     }
     #[inline]
@@ -253,6 +275,9 @@ impl sim::Event for Ev {
             Ev::JobStored { job, ok } => (24, job.word() ^ ((ok as u64) << 56)),
             Ev::JobRetryDue { job } => (25, job.word()),
             Ev::JobArrived { tenant } => (26, tenant as u64),
+            Ev::AttemptReachedEdge { req } => (27, req.word()),
+            Ev::AttemptReachedCell { att } => (28, att.word()),
+            Ev::AnswerReachedClient { req, attempt } => (29, req.word() ^ ((attempt as u64) << 48)),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -313,6 +338,12 @@ impl Ev {
             ),
             Ev::JobRetryDue { job } => format!("job {}:{} retry", job.slot, job.gen),
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
+            Ev::AttemptReachedEdge { req } | Ev::AnswerReachedClient { req, .. } => {
+                format!("request {}:{} network", req.slot, req.gen)
+            }
+            Ev::AttemptReachedCell { att } => {
+                format!("attempt {}:{} network", att.slot, att.gen)
+            }
         };
         (self.kind(), what)
     }
@@ -406,6 +437,8 @@ struct Request {
     client: SplitMix,
     prev_delay: SimDuration,
     attempt: Option<Id>,
+    /// The current attempt's answer, on the wire back to the client (`[network]` only).
+    in_transit: Option<(Outcome, Option<SimDuration>)>,
 }
 
 /// One attempt, as the platform sees it.
@@ -427,6 +460,8 @@ struct Attempt {
     abandoned: bool,
     probe: bool,
     pending_error: bool,
+    /// It crossed the edge → cell link (its answer crosses back).
+    at_cell: bool,
 }
 
 /// Counters of the request ledger.
@@ -504,6 +539,10 @@ pub struct Platform {
     /// The request tracer, when tracing (`tenantsim trace`). `None` costs one branch per hook;
     /// the tracer never feeds back into the model (see `crate::trace`).
     pub tracer: Option<Box<crate::trace::Tracer>>,
+    /// Network delays on the links (`[network]`).
+    net: crate::component::link::Network,
+    /// Calls held by `delay` partitions, in the order they were made.
+    held: Vec<partition::HeldCall>,
 }
 
 impl Platform {
@@ -911,6 +950,8 @@ impl Platform {
             recorder,
             ledger: LedgerCounts::default(),
             tracer: None,
+            net: network::build(sc, pop, seed),
+            held: Vec::new(),
         };
         debug_assert_eq!(n_cells, plat.cells.len());
         plat.control_initial_routes(SimTime::ZERO);
@@ -1078,6 +1119,8 @@ impl Platform {
             Ev::JobStored { job: id, .. } => job(id, "job output"),
             Ev::JobRetryDue { job: id } => job(id, "job retry"),
             Ev::JobArrived { tenant: t } => format!("tenant {} jobs", tenant(t)),
+            Ev::AttemptReachedCell { att } => attempt(att, "network from the edge"),
+            Ev::AttemptReachedEdge { .. } | Ev::AnswerReachedClient { .. } => raw,
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -1158,13 +1201,14 @@ impl Platform {
             client: SplitMix(seed ^ CLIENT_SALT),
             prev_delay: SimDuration::ZERO,
             attempt: None,
+            in_transit: None,
         });
         self.ledger.requests_started += 1;
         self.recorder.offered(tenant, now);
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.request_started(now, req, tenant, self.tenant_cell[tenant as usize], class);
         }
-        self.start_attempt(now, req, q);
+        self.send_attempt(now, req, q);
     }
 
     fn start_attempt(&mut self, now: SimTime, req_id: Id, q: &mut EventQueue<Ev>) {
@@ -1245,6 +1289,7 @@ impl Platform {
             abandoned: false,
             probe: false,
             pending_error: false,
+            at_cell: false,
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
@@ -1311,8 +1356,34 @@ impl Platform {
                 q.schedule_in(timeout, Ev::AttemptLost { att });
                 return;
             }
+            Call::Hold => {
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.phase(now, att, "edge_to_cell");
+                }
+                self.hold_call(PartitionKind::EdgeCell, cell, att.word(), 0);
+                return;
+            }
             Call::Reach => {}
         }
+        if self.net.edge_cell.is_on() {
+            let leg = self.net.edge_cell.one_way();
+            q.schedule_in(leg, Ev::AttemptReachedCell { att });
+            return;
+        }
+        self.arrive_at_cell(now, att, (cell, t, service_ns, class, local), q)
+    }
+
+    /// An attempt reaches its cell (across the edge → cell link): a cell that is down
+    /// fails it, one that does not own the tenant refuses it, else it joins the queue.
+    /// `(cell, tenant, service_ns, class, local lane)` are the attempt's.
+    #[inline]
+    fn arrive_at_cell(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        (cell, t, service_ns, class, local): (u32, u32, u64, u16, u32),
+        q: &mut EventQueue<Ev>,
+    ) {
         if self.ctl.down[cell as usize] {
             self.end_attempt(now, att, Outcome::Failed(Cause::CellDown), false, q);
             return;
@@ -1411,6 +1482,19 @@ impl Platform {
             .max(0.0) as u64;
         a.db_ns += work;
         let (t, writes) = (a.tenant, self.classes[a.class as usize].writes);
+        self.call_db(now, att, (cell, work, t, writes), q)
+    }
+
+    /// An attempt's query of `work` ns crosses the cell → DB link (`(cell, work, tenant,
+    /// writes)`): submitted, failed, hung or held by a partition.
+    #[inline]
+    fn call_db(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        (cell, work, t, writes): (usize, u64, u32, bool),
+        q: &mut EventQueue<Ev>,
+    ) {
         match self.cells[cell].db_cut.call() {
             Call::Reject => {
                 self.query_done(now, att, Err(Cause::Unreachable), q);
@@ -1421,6 +1505,13 @@ impl Platform {
                     tr.phase(now, att, "db_call");
                 }
                 q.schedule_in(self.db_partition_timeout, Ev::DbCallFailed { att });
+                return;
+            }
+            Call::Hold => {
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.phase(now, att, "db_call");
+                }
+                self.hold_call(PartitionKind::CellDb, cell as u32, att.word(), work);
                 return;
             }
             Call::Reach => {}
@@ -1520,16 +1611,31 @@ impl Platform {
                         .map(|(_, f)| *f)
                         .fold(0.0, f64::max);
                     let failed = frac > 0.0 && a.chance.next_f64() < frac;
-                    match latency {
-                        Some(d) => {
+                    // The answer's round trip on the cell ↔ DB link, spent holding the
+                    // connection (none, and no draw, without `[network] cell_db`).
+                    let wire = self
+                        .net
+                        .cell_db
+                        .is_on()
+                        .then(|| self.net.cell_db.round_trip());
+                    match (latency, wire) {
+                        (None, Some(wire)) => {
                             a.pending_error = failed;
-                            let extra = SimDuration::from_nanos_f64(d.sample(&mut a.chance));
+                            q.schedule_in(wire, Ev::DbLatencyElapsed { att });
+                            if let Some(tr) = self.tracer.as_deref_mut() {
+                                tr.phase(now, att, "db_network");
+                            }
+                        }
+                        (Some(d), wire) => {
+                            a.pending_error = failed;
+                            let extra = SimDuration::from_nanos_f64(d.sample(&mut a.chance))
+                                .saturating_add(wire.unwrap_or(SimDuration::ZERO));
                             q.schedule_in(extra, Ev::DbLatencyElapsed { att });
                             if let Some(tr) = self.tracer.as_deref_mut() {
                                 tr.phase(now, att, "db_latency");
                             }
                         }
-                        None => {
+                        (None, None) => {
                             self.cells[cell as usize].db.release(now);
                             let r = if failed {
                                 Err(Cause::DependencyError)
@@ -1622,7 +1728,12 @@ impl Platform {
                 .requests
                 .get(a.req)
                 .is_some_and(|r| r.attempt == Some(att)));
-            self.client_result(now, a.req, outcome, None, q);
+            if a.at_cell && self.net.edge_cell.is_on() {
+                let leg = self.net.edge_cell.one_way();
+                self.answer_in_transit(now, a.req, outcome, None, leg, q);
+            } else {
+                self.client_result(now, a.req, outcome, None, q);
+            }
         }
         if served {
             self.pull_from_queue(now, a.cell, q);
@@ -1658,12 +1769,29 @@ impl Platform {
                     }
                 }
             }
-            self.client_result(now, req, Outcome::TimedOut, None, q);
+            // The client's own clock: nothing crosses the network.
+            self.client_learns(now, req, Outcome::TimedOut, None, q);
         }
     }
 
-    /// The client learns how its attempt ended: finish the request, or retry it.
+    /// The edge answers the client: at once, or across the edge → client link.
+    #[inline]
     fn client_result(
+        &mut self,
+        now: SimTime,
+        req_id: Id,
+        outcome: Outcome,
+        retry_after: Option<SimDuration>,
+        q: &mut EventQueue<Ev>,
+    ) {
+        if self.net.client_edge_on() {
+            return self.answer_in_transit(now, req_id, outcome, retry_after, SimDuration::ZERO, q);
+        }
+        self.client_learns(now, req_id, outcome, retry_after, q)
+    }
+
+    /// The client learns how its attempt ended: finish the request, or retry it.
+    fn client_learns(
         &mut self,
         now: SimTime,
         req_id: Id,
@@ -1678,6 +1806,7 @@ impl Platform {
             return;
         };
         r.attempt = None;
+        r.in_transit = None;
         if outcome != Outcome::Ok {
             let spec = &self.classes[r.class as usize].retry;
             if spec.retry_on.covers(outcome) && spec.policy != RetryPolicy::None {
@@ -1898,7 +2027,7 @@ impl Platform {
 
     #[inline]
     fn on_retry_due(&mut self, now: SimTime, req: Id, q: &mut EventQueue<Ev>) {
-        self.start_attempt(now, req, q)
+        self.send_attempt(now, req, q)
     }
 
     #[inline]
@@ -1961,6 +2090,11 @@ impl Platform {
             Ev::JobStored { job, ok } => self.on_job_stored(now, job, ok, q),
             Ev::JobRetryDue { job } => self.on_job_retry_due(now, job, q),
             Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),
+            Ev::AttemptReachedEdge { req } => self.on_attempt_reached_edge(now, req, q),
+            Ev::AttemptReachedCell { att } => self.on_attempt_reached_cell(now, att, q),
+            Ev::AnswerReachedClient { req, attempt } => {
+                self.on_answer_reached_client(now, req, attempt, q)
+            }
         }
     }
 }
