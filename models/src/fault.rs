@@ -105,8 +105,8 @@ pub enum FaultKind {
         kind: PartitionKind,
         /// Cells on the cell side.
         cells: Vec<u32>,
-        /// Fail fast instead of hanging until the caller's timeout.
-        reject: bool,
+        /// How calls across the cut fail: blackhole (default), drop or delay.
+        mode: crate::component::link::CutMode,
     },
     /// The control plane moves a tenant to another cell (starts at `at`).
     TenantMigration {
@@ -486,7 +486,7 @@ mod tests {
             FaultKind::Partition {
                 kind: PartitionKind::CellDb,
                 cells: vec![0],
-                reject: false,
+                mode: crate::component::link::CutMode::Blackhole,
             },
             FaultKind::TenantMigration {
                 tenant: "t".into(),

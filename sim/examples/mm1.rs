@@ -99,6 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = RunLimits {
         until: SimTime(sim::SimDuration::from_secs(3_600).as_nanos()),
         max_events: 10_000_000,
+        ..RunLimits::default()
     };
     let stop = engine.run(&mut model, limits);
     let mean_ms = model.total_time_ns as f64 / model.served.max(1) as f64 / 1e6;

@@ -79,6 +79,7 @@ pub trait Event {
 /// let limits = RunLimits {
 ///     until: SimTime(SimDuration::from_secs(60).as_nanos()),
 ///     max_events: 1_000,
+///     ..RunLimits::default()
 /// };
 /// assert_eq!(engine.run(&mut clock, limits), StopReason::TimeReached);
 /// // Ticks at 0 s, 1 s, ..., 60 s: events at the limit itself are processed.
@@ -101,6 +102,10 @@ pub struct RunLimits {
     pub until: SimTime,
     /// Stop after this many events (a safety bound against runaway models).
     pub max_events: u64,
+    /// Stop after this many consecutive events at one simulated instant: a model whose
+    /// clock no longer advances (a loop of zero-delay events) is stopped with
+    /// [`StopReason::Stalled`] instead of running forever.
+    pub max_events_per_instant: u64,
 }
 
 impl Default for RunLimits {
@@ -108,6 +113,7 @@ impl Default for RunLimits {
         RunLimits {
             until: SimTime::MAX,
             max_events: u64::MAX,
+            max_events_per_instant: u64::MAX,
         }
     }
 }
@@ -123,6 +129,8 @@ pub enum StopReason {
     Predicate,
     /// The event bound was reached.
     MaxEvents,
+    /// The clock stalled: `max_events_per_instant` events in a row at one instant.
+    Stalled,
 }
 
 /// One checkpoint of a run: the digest after `events` events.
@@ -265,6 +273,8 @@ impl<E: Event> Engine<E> {
         observer: &mut O,
     ) -> StopReason {
         let mut budget = limits.max_events.saturating_sub(self.events);
+        // Events in a row at `instant` (the stall bound).
+        let (mut instant, mut same) = (SimTime::MAX, 0u64);
         loop {
             if budget == 0 {
                 return StopReason::MaxEvents;
@@ -272,7 +282,13 @@ impl<E: Event> Engine<E> {
             match self.queue.peek_time() {
                 None => return StopReason::QueueEmpty,
                 Some(t) if t > limits.until => return StopReason::TimeReached,
-                Some(_) => {}
+                Some(t) if t == instant => {
+                    same += 1;
+                    if same >= limits.max_events_per_instant {
+                        return StopReason::Stalled;
+                    }
+                }
+                Some(t) => (instant, same) = (t, 0),
             }
             let Some((now, event)) = self.queue.pop() else {
                 return StopReason::QueueEmpty;
@@ -341,6 +357,41 @@ mod tests {
         (eng, Counter { seen: vec![] })
     }
 
+    /// Goal: a model whose clock never advances (each event schedules the next at the same
+    /// instant) is stopped by the stall bound, not run forever; events spread over time are
+    /// not counted as a stall.
+    /// Method: a zero-delay self-loop with a bound of 1,000 stops with `Stalled` after
+    /// exactly 1,000 events, at t = 0; the ticking model (one event per 100 ns) with a bound
+    /// of 2 runs to its end.
+    #[test]
+    fn stall_bound_stops_a_zero_delay_loop() {
+        struct Loop(u64);
+        impl Model for Loop {
+            type Event = Tick;
+            fn handle(&mut self, _: SimTime, e: Tick, q: &mut EventQueue<Tick>) {
+                self.0 += 1;
+                q.schedule_in(SimDuration::ZERO, e);
+            }
+        }
+        let mut eng = Engine::new();
+        eng.queue.schedule_at(SimTime(0), Tick(0));
+        let mut m = Loop(0);
+        let limits = RunLimits {
+            max_events_per_instant: 1_000,
+            ..RunLimits::default()
+        };
+        assert_eq!(eng.run(&mut m, limits), StopReason::Stalled);
+        assert_eq!(m.0, 1_000);
+        assert_eq!(eng.now(), SimTime(0));
+        let (mut eng, mut m) = fresh();
+        let limits = RunLimits {
+            max_events_per_instant: 2,
+            ..RunLimits::default()
+        };
+        assert_eq!(eng.run(&mut m, limits), StopReason::QueueEmpty);
+        assert_eq!(m.seen.len(), 11);
+    }
+
     #[test]
     fn stops_on_each_limit() {
         let (mut eng, mut m) = fresh();
@@ -348,7 +399,7 @@ mod tests {
             &mut m,
             RunLimits {
                 until: SimTime(350),
-                max_events: u64::MAX,
+                ..RunLimits::default()
             },
         );
         assert_eq!(r, StopReason::TimeReached);
@@ -358,6 +409,7 @@ mod tests {
             RunLimits {
                 until: SimTime::MAX,
                 max_events: 6,
+                ..RunLimits::default()
             },
         );
         assert_eq!(r, StopReason::MaxEvents);

@@ -451,7 +451,7 @@ fn table(r: &Report) -> String {
             if l.met {
                 "ok"
             } else if l.truncated.is_some() {
-                "NOT MET (run truncated by max_events)"
+                "NOT MET (run truncated: max_events or a stalled clock)"
             } else {
                 "NOT MET"
             }

@@ -200,6 +200,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
             RunLimits {
                 until: t,
                 max_events: sc.max_events,
+                max_events_per_instant: MAX_EVENTS_PER_INSTANT,
             },
         );
         probes.push(p.plat.snapshot(t));
@@ -305,6 +306,15 @@ pub(crate) struct Limits {
     pub(crate) max_events: Option<u64>,
 }
 
+/// Most events a run processes in a row at one simulated instant before it is stopped as
+/// stalled (`stop = "stalled"`, truncated: not a pass). A model whose clock stops advancing
+/// (e.g. a closed-loop user with zero think time whose every attempt is refused at once,
+/// with `backoff = none` and no `[network]` delay) would otherwise loop until `max_events`
+/// (2^40 by default: days). The busiest instant of a shipped scenario (its start: every
+/// tenant's first events, faults, routes) has a few tens of thousands of events; a stalled
+/// run is stopped within about a second of wall time.
+pub const MAX_EVENTS_PER_INSTANT: u64 = 1_000_000;
+
 /// Runs a prepared run to the end of the scenario (or `limits.max_events`), showing every
 /// event to `observer`.
 pub(crate) fn execute<O: Observer<Platform>>(
@@ -323,6 +333,7 @@ pub(crate) fn execute<O: Observer<Platform>>(
             .max_events
             .unwrap_or(sc.max_events)
             .min(sc.max_events),
+        max_events_per_instant: MAX_EVENTS_PER_INSTANT,
     };
     p.engine.run_observed(&mut p.plat, run_limits, observer)
 }
@@ -467,7 +478,7 @@ pub(crate) fn summarise(
 
     // A run cut short by a limit (`max_events`) before the scenario's duration is not a
     // pass, whatever its SLOs measured over the part that ran.
-    let truncated = matches!(stop, StopReason::MaxEvents);
+    let truncated = matches!(stop, StopReason::MaxEvents | StopReason::Stalled);
     let passed = slo_rows.iter().all(|r| r.passed) && !truncated;
     let sim_seconds = if truncated {
         engine.now().0.min(sc.duration.as_nanos()) as f64 / 1e9
@@ -556,6 +567,7 @@ fn stop_name(s: StopReason) -> &'static str {
         StopReason::QueueEmpty => "queue_empty",
         StopReason::Predicate => "predicate",
         StopReason::MaxEvents => "max_events",
+        StopReason::Stalled => "stalled",
     }
 }
 

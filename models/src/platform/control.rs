@@ -284,9 +284,24 @@ impl Platform {
         let _ = now;
         self.ctl.edge_routes[t as usize].refreshing = true;
         self.ctl.counts.route_refreshes += 1;
+        self.call_route(t, q)
+    }
+
+    /// The edge's route lookup for `t` crosses the edge → control plane link: answered after
+    /// its latency, failed at once or at the timeout, or held by a `delay` partition.
+    pub(super) fn call_route(&mut self, t: u32, q: &mut EventQueue<Ev>) {
         match self.ctl.edge_call() {
+            Call::Hold => self.hold_call(
+                crate::fault::PartitionKind::EdgeControlPlane,
+                0,
+                t as u64,
+                0,
+            ),
             Call::Reach => {
-                let d = self.ctl.call_latency();
+                let d = self
+                    .ctl
+                    .call_latency()
+                    .saturating_add(self.net.edge_control_plane.round_trip());
                 q.schedule_in(
                     d,
                     Ev::RouteRefreshed {

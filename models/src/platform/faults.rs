@@ -54,13 +54,9 @@ impl Platform {
                     self.kms.enabled[t as usize] = !active;
                 }
             }
-            FaultKind::Partition {
-                kind,
-                cells,
-                reject,
-            } => {
+            FaultKind::Partition { kind, cells, mode } => {
                 use crate::fault::PartitionKind as P;
-                let cut = Link::partitioned(active, *reject);
+                let cut = Link::partitioned(active, *mode);
                 let (kind, cells) = (*kind, cells.clone());
                 match kind {
                     P::EdgeControlPlane => self.ctl.edge_cut = cut,
@@ -74,6 +70,10 @@ impl Platform {
                     P::CellObjectStorage => cells
                         .iter()
                         .for_each(|&c| self.jobs.storage_cut[c as usize] = cut),
+                }
+                if !active {
+                    // A `delay` cut healed: what it held is delivered now.
+                    self.release_held(now, kind, &cells, q);
                 }
             }
             FaultKind::TenantMigration { .. } => {

@@ -171,8 +171,23 @@ impl Platform {
             q.schedule_at(now, Ev::JobStored { job: id, ok: false });
             return;
         }
+        self.store_job(id, q)
+    }
+
+    /// A job's write crosses the cell → object storage link: stored (or failed) after its
+    /// latency, failed at once or at the timeout, or held by a `delay` partition.
+    pub(super) fn store_job(&mut self, id: Id, q: &mut EventQueue<Ev>) {
+        let Some(j) = self.jobs.jobs.get_mut(id) else {
+            return;
+        };
         let cell = j.cell as usize;
         match self.jobs.storage_cut[cell].call() {
+            Call::Hold => self.hold_call(
+                crate::fault::PartitionKind::CellObjectStorage,
+                cell as u32,
+                id.word(),
+                0,
+            ),
             call @ (Call::Reject | Call::Hang) => {
                 let d = if call == Call::Reject {
                     SimDuration::ZERO
@@ -188,7 +203,8 @@ impl Platform {
                 let ok = !(self.jobs.storage_errors > 0.0
                     && j.rng.next_f64() < self.jobs.storage_errors);
                 q.schedule_in(
-                    SimDuration::from_nanos_f64(d),
+                    SimDuration::from_nanos_f64(d)
+                        .saturating_add(self.net.cell_object_storage.round_trip()),
                     Ev::JobStored { job: id, ok },
                 );
             }

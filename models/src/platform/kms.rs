@@ -84,10 +84,24 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.phase(now, att, "kms");
         }
+        self.call_kms(att, cell, t, q);
+        false
+    }
+
+    /// A cell's call to the KMS for tenant `t`'s key crosses the link: answered after its
+    /// latency, failed at once or at the timeout, or held by a `delay` partition.
+    pub(super) fn call_kms(&mut self, att: Id, cell: usize, t: u32, q: &mut EventQueue<Ev>) {
         // A KMS that is down answers nothing: the call hangs.
         match self.kms.cut[cell].unless_down(self.kms.up).call() {
+            Call::Hold => self.hold_call(
+                crate::fault::PartitionKind::CellKms,
+                cell as u32,
+                att.word(),
+                0,
+            ),
             Call::Reach => {
-                let d = SimDuration::from_nanos_f64(self.kms.latency.sample(&mut self.kms.rng));
+                let d = SimDuration::from_nanos_f64(self.kms.latency.sample(&mut self.kms.rng))
+                    .saturating_add(self.net.cell_kms.round_trip());
                 let ok = self.kms.enabled[t as usize];
                 let answer = if ok {
                     KmsAnswer::Ok
@@ -111,7 +125,6 @@ impl Platform {
                 );
             }
         }
-        false
     }
 
     /// The KMS answered.

@@ -34,6 +34,8 @@ pub mod evacuate;
 mod faults;
 pub mod jobs;
 pub mod kms;
+mod network;
+mod partition;
 pub mod probe;
 pub mod rollout;
 
@@ -45,7 +47,7 @@ use crate::component::retry::{RetryBudget, RetryPolicy};
 use crate::component::scheduler::CellQueue;
 use crate::component::slab::{Id, Slab};
 use crate::component::workload::{Arrival, LoadShape};
-use crate::fault::FaultKind;
+use crate::fault::{FaultKind, PartitionKind};
 use crate::population::Population;
 use crate::record::Recorder;
 use crate::scenario::{RetrySpec, Scenario};
@@ -208,6 +210,23 @@ pub enum Ev {
         /// What happens.
         step: rollout::Step,
     },
+    /// An attempt crossed the network from its client to the edge (`[network]` only).
+    AttemptReachedEdge {
+        /// Request.
+        req: Id,
+    },
+    /// An attempt crossed the network from the edge to its cell (`[network]` only).
+    AttemptReachedCell {
+        /// Attempt.
+        att: Id,
+    },
+    /// The answer to an attempt crossed the network back to its client (`[network]` only).
+    AnswerReachedClient {
+        /// Request.
+        req: Id,
+        /// The attempt's number.
+        attempt: u16,
+    },
 }
 
 impl sim::Event for Ev {
@@ -242,6 +261,9 @@ impl sim::Event for Ev {
             Ev::EvacuationDue { .. } => "evacuation_due",
             Ev::EvacuationMoved { .. } => "evacuation_moved",
             Ev::Rollout { .. } => "rollout",
+            Ev::AttemptReachedEdge { .. } => "attempt_reached_edge",
+            Ev::AttemptReachedCell { .. } => "attempt_reached_cell",
+            Ev::AnswerReachedClient { .. } => "answer_reached_client",
         }
     }
     #[inline]
@@ -278,7 +300,10 @@ impl sim::Event for Ev {
             Ev::JobArrived { tenant } => (26, tenant as u64),
             Ev::EvacuationDue { cell } => (48, cell as u64),
             Ev::EvacuationMoved { tenant } => (49, tenant as u64),
-            Ev::Rollout { rollout, step } => (27, ((rollout as u64) << 40) ^ step.code()),
+            Ev::Rollout { rollout, step } => (30, ((rollout as u64) << 40) ^ step.code()),
+            Ev::AttemptReachedEdge { req } => (27, req.word()),
+            Ev::AttemptReachedCell { att } => (28, att.word()),
+            Ev::AnswerReachedClient { req, attempt } => (29, req.word() ^ ((attempt as u64) << 48)),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -342,6 +367,12 @@ impl Ev {
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
             Ev::EvacuationMoved { tenant } => format!("evacuation move of tenant #{tenant}"),
             Ev::Rollout { rollout, step } => format!("rollout #{rollout} step {:#x}", step.code()),
+            Ev::AttemptReachedEdge { req } | Ev::AnswerReachedClient { req, .. } => {
+                format!("request {}:{} network", req.slot, req.gen)
+            }
+            Ev::AttemptReachedCell { att } => {
+                format!("attempt {}:{} network", att.slot, att.gen)
+            }
         };
         (self.kind(), what)
     }
@@ -435,6 +466,8 @@ struct Request {
     client: SplitMix,
     prev_delay: SimDuration,
     attempt: Option<Id>,
+    /// The current attempt's answer, on the wire back to the client (`[network]` only).
+    in_transit: Option<(Outcome, Option<SimDuration>)>,
 }
 
 /// One attempt, as the platform sees it.
@@ -456,6 +489,8 @@ struct Attempt {
     abandoned: bool,
     probe: bool,
     pending_error: bool,
+    /// It crossed the edge → cell link (its answer crosses back).
+    at_cell: bool,
 }
 
 /// Counters of the request ledger.
@@ -537,6 +572,10 @@ pub struct Platform {
     pub rollouts: Option<Box<rollout::RolloutRt>>,
     /// Per cell: the factor rollouts' migrations put on its DB capacity (empty without).
     rollout_db_capacity: Vec<f64>,
+    /// Network delays on the links (`[network]`).
+    net: crate::component::link::Network,
+    /// Calls held by `delay` partitions, in the order they were made.
+    held: Vec<partition::HeldCall>,
 }
 
 impl Platform {
@@ -952,6 +991,8 @@ impl Platform {
             } else {
                 vec![1.0; n_cells]
             },
+            net: network::build(sc, pop, seed),
+            held: Vec::new(),
         };
         debug_assert_eq!(n_cells, plat.cells.len());
         plat.control_initial_routes(SimTime::ZERO);
@@ -1127,6 +1168,8 @@ impl Platform {
                 Some(r) => format!("rollout {}", r.name),
                 None => raw,
             },
+            Ev::AttemptReachedCell { att } => attempt(att, "network from the edge"),
+            Ev::AttemptReachedEdge { .. } | Ev::AnswerReachedClient { .. } => raw,
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -1207,13 +1250,14 @@ impl Platform {
             client: SplitMix(seed ^ CLIENT_SALT),
             prev_delay: SimDuration::ZERO,
             attempt: None,
+            in_transit: None,
         });
         self.ledger.requests_started += 1;
         self.recorder.offered(tenant, now);
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.request_started(now, req, tenant, self.tenant_cell[tenant as usize], class);
         }
-        self.start_attempt(now, req, q);
+        self.send_attempt(now, req, q);
     }
 
     fn start_attempt(&mut self, now: SimTime, req_id: Id, q: &mut EventQueue<Ev>) {
@@ -1294,6 +1338,7 @@ impl Platform {
             abandoned: false,
             probe: false,
             pending_error: false,
+            at_cell: false,
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
@@ -1360,8 +1405,34 @@ impl Platform {
                 q.schedule_in(timeout, Ev::AttemptLost { att });
                 return;
             }
+            Call::Hold => {
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.phase(now, att, "edge_to_cell");
+                }
+                self.hold_call(PartitionKind::EdgeCell, cell, att.word(), 0);
+                return;
+            }
             Call::Reach => {}
         }
+        if self.net.edge_cell.is_on() {
+            let leg = self.net.edge_cell.one_way();
+            q.schedule_in(leg, Ev::AttemptReachedCell { att });
+            return;
+        }
+        self.arrive_at_cell(now, att, (cell, t, service_ns, class, local), q)
+    }
+
+    /// An attempt reaches its cell (across the edge → cell link): a cell that is down
+    /// fails it, one that does not own the tenant refuses it, else it joins the queue.
+    /// `(cell, tenant, service_ns, class, local lane)` are the attempt's.
+    #[inline]
+    fn arrive_at_cell(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        (cell, t, service_ns, class, local): (u32, u32, u64, u16, u32),
+        q: &mut EventQueue<Ev>,
+    ) {
         if self.ctl.down[cell as usize] {
             self.end_attempt(now, att, Outcome::Failed(Cause::CellDown), false, q);
             return;
@@ -1471,6 +1542,19 @@ impl Platform {
         }
         a.db_ns += work;
         let (t, writes) = (a.tenant, self.classes[a.class as usize].writes);
+        self.call_db(now, att, (cell, work, t, writes), q)
+    }
+
+    /// An attempt's query of `work` ns crosses the cell → DB link (`(cell, work, tenant,
+    /// writes)`): submitted, failed, hung or held by a partition.
+    #[inline]
+    fn call_db(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        (cell, work, t, writes): (usize, u64, u32, bool),
+        q: &mut EventQueue<Ev>,
+    ) {
         match self.cells[cell].db_cut.call() {
             Call::Reject => {
                 self.query_done(now, att, Err(Cause::Unreachable), q);
@@ -1481,6 +1565,13 @@ impl Platform {
                     tr.phase(now, att, "db_call");
                 }
                 q.schedule_in(self.db_partition_timeout, Ev::DbCallFailed { att });
+                return;
+            }
+            Call::Hold => {
+                if let Some(tr) = self.tracer.as_deref_mut() {
+                    tr.phase(now, att, "db_call");
+                }
+                self.hold_call(PartitionKind::CellDb, cell as u32, att.word(), work);
                 return;
             }
             Call::Reach => {}
@@ -1580,16 +1671,31 @@ impl Platform {
                         .map(|(_, f)| *f)
                         .fold(0.0, f64::max);
                     let failed = frac > 0.0 && a.chance.next_f64() < frac;
-                    match latency {
-                        Some(d) => {
+                    // The answer's round trip on the cell ↔ DB link, spent holding the
+                    // connection (none, and no draw, without `[network] cell_db`).
+                    let wire = self
+                        .net
+                        .cell_db
+                        .is_on()
+                        .then(|| self.net.cell_db.round_trip());
+                    match (latency, wire) {
+                        (None, Some(wire)) => {
                             a.pending_error = failed;
-                            let extra = SimDuration::from_nanos_f64(d.sample(&mut a.chance));
+                            q.schedule_in(wire, Ev::DbLatencyElapsed { att });
+                            if let Some(tr) = self.tracer.as_deref_mut() {
+                                tr.phase(now, att, "db_network");
+                            }
+                        }
+                        (Some(d), wire) => {
+                            a.pending_error = failed;
+                            let extra = SimDuration::from_nanos_f64(d.sample(&mut a.chance))
+                                .saturating_add(wire.unwrap_or(SimDuration::ZERO));
                             q.schedule_in(extra, Ev::DbLatencyElapsed { att });
                             if let Some(tr) = self.tracer.as_deref_mut() {
                                 tr.phase(now, att, "db_latency");
                             }
                         }
-                        None => {
+                        (None, None) => {
                             self.cells[cell as usize].db.release(now);
                             let r = if failed {
                                 Err(Cause::DependencyError)
@@ -1682,7 +1788,12 @@ impl Platform {
                 .requests
                 .get(a.req)
                 .is_some_and(|r| r.attempt == Some(att)));
-            self.client_result(now, a.req, outcome, None, q);
+            if a.at_cell && self.net.edge_cell.is_on() {
+                let leg = self.net.edge_cell.one_way();
+                self.answer_in_transit(now, a.req, outcome, None, leg, q);
+            } else {
+                self.client_result(now, a.req, outcome, None, q);
+            }
         }
         if served {
             self.pull_from_queue(now, a.cell, q);
@@ -1718,12 +1829,29 @@ impl Platform {
                     }
                 }
             }
-            self.client_result(now, req, Outcome::TimedOut, None, q);
+            // The client's own clock: nothing crosses the network.
+            self.client_learns(now, req, Outcome::TimedOut, None, q);
         }
     }
 
-    /// The client learns how its attempt ended: finish the request, or retry it.
+    /// The edge answers the client: at once, or across the edge → client link.
+    #[inline]
     fn client_result(
+        &mut self,
+        now: SimTime,
+        req_id: Id,
+        outcome: Outcome,
+        retry_after: Option<SimDuration>,
+        q: &mut EventQueue<Ev>,
+    ) {
+        if self.net.client_edge_on() {
+            return self.answer_in_transit(now, req_id, outcome, retry_after, SimDuration::ZERO, q);
+        }
+        self.client_learns(now, req_id, outcome, retry_after, q)
+    }
+
+    /// The client learns how its attempt ended: finish the request, or retry it.
+    fn client_learns(
         &mut self,
         now: SimTime,
         req_id: Id,
@@ -1738,6 +1866,7 @@ impl Platform {
             return;
         };
         r.attempt = None;
+        r.in_transit = None;
         if outcome != Outcome::Ok {
             let spec = &self.classes[r.class as usize].retry;
             if spec.retry_on.covers(outcome) && spec.policy != RetryPolicy::None {
@@ -1968,7 +2097,7 @@ impl Platform {
 
     #[inline]
     fn on_retry_due(&mut self, now: SimTime, req: Id, q: &mut EventQueue<Ev>) {
-        self.start_attempt(now, req, q)
+        self.send_attempt(now, req, q)
     }
 
     #[inline]
@@ -2034,6 +2163,11 @@ impl Platform {
             Ev::EvacuationDue { cell } => self.on_evacuation_due(now, cell, q),
             Ev::EvacuationMoved { tenant } => self.on_evacuation_moved(now, tenant, q),
             Ev::Rollout { rollout, step } => self.on_rollout(now, rollout, step, q),
+            Ev::AttemptReachedEdge { req } => self.on_attempt_reached_edge(now, req, q),
+            Ev::AttemptReachedCell { att } => self.on_attempt_reached_cell(now, att, q),
+            Ev::AnswerReachedClient { req, attempt } => {
+                self.on_answer_reached_client(now, req, attempt, q)
+            }
         }
     }
 }

@@ -398,22 +398,24 @@ pub(super) fn check(
                         }
                     }
                 };
-                let reject = match f.mode.as_ref().map(|m| m.get_ref().as_str()) {
-                    None | Some("timeout") => false,
-                    Some("reject") => true,
-                    Some(other) => {
-                        let span = f.mode.as_ref().map(|m| m.span()).unwrap_or(0..0);
-                        c.err(
-                            span,
-                            format!("partition mode `{other}`; use \"timeout\" or \"reject\""),
-                        );
-                        false
-                    }
+                let mode = match f.mode.as_ref() {
+                    None => crate::component::link::CutMode::Blackhole,
+                    Some(m) => crate::component::link::CutMode::parse(m.get_ref())
+                        .unwrap_or_else(|| {
+                            c.err(
+                                m.span(),
+                                format!(
+                                    "partition mode `{}`; use \"blackhole\" (alias \"timeout\", the default), \"drop\" (alias \"reject\") or \"delay\"",
+                                    m.get_ref()
+                                ),
+                            );
+                            crate::component::link::CutMode::Blackhole
+                        }),
                 };
                 FaultKind::Partition {
                     kind,
                     cells: target_cells(c),
-                    reject,
+                    mode,
                 }
             }
             "tenant_migration" => {

@@ -15,6 +15,7 @@ pub mod draw_values;
 pub mod error;
 mod faults;
 pub mod infra;
+pub mod network;
 pub mod overrides;
 mod placement_check;
 pub mod rollouts;
@@ -76,6 +77,8 @@ pub struct Scenario {
     pub kms: Kms,
     /// Object storage.
     pub object_storage: ObjectStorage,
+    /// Network delays on the links (`[network]`; none by default).
+    pub network: network::Network,
     /// Job classes.
     pub job_classes: Vec<JobClass>,
     /// Tiers, built-ins first.
@@ -742,6 +745,7 @@ fn validate(
     let edge = infra::edge(&raw.edge);
     let kms = infra::kms(&mut c, &raw.kms);
     let object_storage = infra::object_storage(&raw.object_storage);
+    let network = network::network(&mut c, &raw.network, &platform.regions);
     let job_classes = infra::job_classes(&mut c, &raw.jobs);
     let workload = LoadShape {
         points: match &raw.workload.schedule {
@@ -1422,6 +1426,7 @@ fn validate(
         edge,
         kms,
         object_storage,
+        network,
         job_classes,
         tiers,
         classes,

@@ -51,6 +51,9 @@ pub struct ScenarioFile {
     /// Object storage (export jobs write to it).
     #[serde(default)]
     pub object_storage: ObjectStorageConfig,
+    /// One-way network delays on the platform's links (default: none).
+    #[serde(default)]
+    pub network: NetworkConfig,
     /// Background job classes by name (exports, reports).
     #[serde(default)]
     pub jobs: BTreeMap<String, JobClassConfig>,
@@ -253,6 +256,27 @@ pub struct KmsConfig {
     pub timeout: Option<Dur>,
     /// Circuit breaker on the cells' KMS calls (default: none).
     pub breaker: Option<BreakerToml>,
+}
+
+/// One-way network delays on the links between the parts of the platform (each leg of a
+/// call draws its own; default: none, i.e. zero). See `scenario::network`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Client ↔ edge, for tenants with no region or no entry in `client_edge_by_region`.
+    pub client_edge: Option<DurDist>,
+    /// Client ↔ edge for the tenants of a region (`platform.regions` names).
+    pub client_edge_by_region: Option<Spanned<BTreeMap<String, DurDist>>>,
+    /// Edge ↔ cell.
+    pub edge_cell: Option<DurDist>,
+    /// Cell ↔ its DB.
+    pub cell_db: Option<DurDist>,
+    /// Cell ↔ KMS.
+    pub cell_kms: Option<DurDist>,
+    /// Cell ↔ object storage.
+    pub cell_object_storage: Option<DurDist>,
+    /// Edge ↔ control plane.
+    pub edge_control_plane: Option<DurDist>,
 }
 
 /// Object storage.
