@@ -35,6 +35,7 @@ mod faults;
 pub mod jobs;
 pub mod kms;
 pub mod probe;
+pub mod reconcile;
 
 use crate::component::breaker::{Admit, BreakerSet};
 use crate::component::db::QueryEnd;
@@ -200,6 +201,8 @@ pub enum Ev {
         /// Tenant.
         tenant: u32,
     },
+    /// The reconciler's periodic tick.
+    ReconcileDue,
 }
 
 impl sim::Event for Ev {
@@ -233,6 +236,7 @@ impl sim::Event for Ev {
             Ev::JobArrived { .. } => "job_arrived",
             Ev::EvacuationDue { .. } => "evacuation_due",
             Ev::EvacuationMoved { .. } => "evacuation_moved",
+            Ev::ReconcileDue => "reconcile_due",
         }
     }
     #[inline]
@@ -269,6 +273,7 @@ impl sim::Event for Ev {
             Ev::JobArrived { tenant } => (26, tenant as u64),
             Ev::EvacuationDue { cell } => (48, cell as u64),
             Ev::EvacuationMoved { tenant } => (49, tenant as u64),
+            Ev::ReconcileDue => (50, 0),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -330,6 +335,7 @@ impl Ev {
             Ev::JobRetryDue { job } => format!("job {}:{} retry", job.slot, job.gen),
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
+            Ev::ReconcileDue => "control plane reconciler".to_string(),
             Ev::EvacuationMoved { tenant } => format!("evacuation move of tenant #{tenant}"),
         };
         (self.kind(), what)
@@ -804,6 +810,15 @@ impl Platform {
             last_request: vec![SimTime::ZERO; if cp.dormant_after.is_some() { n } else { 0 }],
             actions: actions::ActionLog::default(),
             evac: evacuate::Evacuator::build(cp.evacuation.as_ref(), seed, n),
+            recon: reconcile::Reconciler::build(cp.reconcile.as_ref(), n),
+            provision_requested: vec![
+                SimTime::ZERO;
+                if pop.tenants.iter().any(|t| t.provision_at.is_some()) {
+                    n
+                } else {
+                    0
+                }
+            ],
         };
         let kms_rt = kms::KmsRt {
             latency: sc.kms.latency.clone(),
@@ -969,6 +984,9 @@ impl Platform {
         }
         q.schedule_at(SimTime(cp.heartbeat_interval.as_nanos()), Ev::HeartbeatsDue);
         q.schedule_at(SimTime(cp.poll_interval.as_nanos()), Ev::ConfigPollDue);
+        if let Some(r) = plat.ctl.recon.as_deref() {
+            q.schedule_at(r.first_tick(), Ev::ReconcileDue);
+        }
         // Provisioning bursts: one event per cohort, at its `provision_at`.
         let mut first = 0u32;
         for t in &sc.tenants {
@@ -1102,6 +1120,7 @@ impl Platform {
                 format!("evacuation move of tenant {}", tenant(t))
             }
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
+            Ev::ReconcileDue => "control plane reconciler".to_string(),
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -1993,6 +2012,7 @@ impl Platform {
             Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),
             Ev::EvacuationDue { cell } => self.on_evacuation_due(now, cell, q),
             Ev::EvacuationMoved { tenant } => self.on_evacuation_moved(now, tenant, q),
+            Ev::ReconcileDue => self.on_reconcile_due(now, q),
         }
     }
 }
