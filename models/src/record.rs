@@ -71,6 +71,8 @@ pub struct Stats {
     pub jobs_dlq: u64,
     /// Time jobs waited in the job queue before a job worker took them (ns; whole run only).
     pub job_wait: LogHistogram,
+    /// Time from asking to be provisioned to `active` (ns; whole run only; retries included).
+    pub provision_time: LogHistogram,
 }
 
 impl Stats {
@@ -95,6 +97,7 @@ impl Stats {
         self.jobs_done += o.jobs_done;
         self.jobs_dlq += o.jobs_dlq;
         self.job_wait.merge(&o.job_wait);
+        self.provision_time.merge(&o.provision_time);
     }
 
     /// Requests that ended.

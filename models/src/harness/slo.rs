@@ -61,6 +61,12 @@ pub fn measure(metric: Metric, s: &Stats) -> Option<f64> {
             (s.job_wait.count() > 0).then(|| s.job_wait.quantile(p / 100.0) as f64)
         }
         Metric::JobWaitMax => (s.job_wait.count() > 0).then(|| s.job_wait.max() as f64),
+        Metric::ProvisionTimePercentile(p) => {
+            (s.provision_time.count() > 0).then(|| s.provision_time.quantile(p / 100.0) as f64)
+        }
+        Metric::ProvisionTimeMax => {
+            (s.provision_time.count() > 0).then(|| s.provision_time.max() as f64)
+        }
         Metric::QueueWaitPercentile(p) => {
             (s.queue_wait.count() > 0).then(|| s.queue_wait.quantile(p / 100.0) as f64)
         }

@@ -164,6 +164,11 @@ pub struct ControlRt {
     pub actions: super::actions::ActionLog,
     /// Evacuation of dead cells (`None`: off, and nothing is scheduled).
     pub evac: Option<Box<super::evacuate::Evacuator>>,
+    /// The reconciler (`None`: off, and nothing is scheduled).
+    pub recon: Option<Box<super::reconcile::Reconciler>>,
+    /// When each tenant asked to be provisioned (empty without provisioning bursts): the
+    /// start of its `provision_time`.
+    pub(super) provision_requested: Vec<SimTime>,
 }
 
 /// A control-plane operation (run when the control plane can answer).
@@ -494,6 +499,9 @@ impl Platform {
             self.ctl.lifecycle[t as usize] =
                 Some(Lifecycle::new(TenantState::ProvisionPending, now));
             self.ctl.state_byte[t as usize] = TenantState::ProvisionPending.index() as u8;
+            if let Some(r) = self.ctl.provision_requested.get_mut(t as usize) {
+                *r = now;
+            }
             self.trace_tenant(now, t, "lifecycle", || {
                 vec![
                     ("from", serde_json::Value::Null),
@@ -530,6 +538,7 @@ impl Platform {
             None => {
                 self.ctl.counts.provision_failed += 1;
                 self.transition(now, t, TenantState::ProvisionFailed, LCause::Failed);
+                self.reconcile_settled(now, t, false);
             }
         }
     }
@@ -542,9 +551,30 @@ impl Platform {
             q.schedule_in(self.ctl.call_timeout, Ev::TenantCreated { tenant: t });
             return;
         }
+        let cell = self.ctl.route[t as usize];
+        if self.ctl.down[cell as usize] {
+            // The cell died before it created the tenant: the provisioning failed (a
+            // reconciler, if on, retries it; the placement no longer counts it there).
+            let info = self.ctl.tenant_info[t as usize];
+            let v = &mut self.ctl.cell_views[cell as usize];
+            v.tenants = v.tenants.saturating_sub(1);
+            v.spiky_tenants = v.spiky_tenants.saturating_sub(u32::from(info.spiky));
+            v.predicted_load = (v.predicted_load - info.predicted_load).max(0.0);
+            self.ctl.counts.provision_failed += 1;
+            self.transition(now, t, TenantState::ProvisionFailed, LCause::CellFailed);
+            self.reconcile_settled(now, t, false);
+            return;
+        }
         self.ctl.route_version[t as usize] += 1;
         self.ctl.counts.provisioned += 1;
         self.transition(now, t, TenantState::Active, LCause::Completed);
+        if let Some(&asked) = self.ctl.provision_requested.get(t as usize) {
+            self.recorder.tenants[t as usize]
+                .run
+                .provision_time
+                .record(now.since(asked).as_nanos());
+        }
+        self.reconcile_settled(now, t, true);
     }
 
     /// Publishes a new config version for `t` and pushes it to the edge.

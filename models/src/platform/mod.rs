@@ -38,6 +38,7 @@ mod network;
 mod partition;
 pub mod probe;
 pub mod rollout;
+pub mod reconcile;
 
 use crate::component::breaker::{Admit, BreakerSet};
 use crate::component::db::QueryEnd;
@@ -227,6 +228,8 @@ pub enum Ev {
         /// The attempt's number.
         attempt: u16,
     },
+    /// The reconciler's periodic tick.
+    ReconcileDue,
 }
 
 impl sim::Event for Ev {
@@ -264,6 +267,7 @@ impl sim::Event for Ev {
             Ev::AttemptReachedEdge { .. } => "attempt_reached_edge",
             Ev::AttemptReachedCell { .. } => "attempt_reached_cell",
             Ev::AnswerReachedClient { .. } => "answer_reached_client",
+            Ev::ReconcileDue => "reconcile_due",
         }
     }
     #[inline]
@@ -304,6 +308,7 @@ impl sim::Event for Ev {
             Ev::AttemptReachedEdge { req } => (27, req.word()),
             Ev::AttemptReachedCell { att } => (28, att.word()),
             Ev::AnswerReachedClient { req, attempt } => (29, req.word() ^ ((attempt as u64) << 48)),
+            Ev::ReconcileDue => (50, 0),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -365,6 +370,7 @@ impl Ev {
             Ev::JobRetryDue { job } => format!("job {}:{} retry", job.slot, job.gen),
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
+            Ev::ReconcileDue => "control plane reconciler".to_string(),
             Ev::EvacuationMoved { tenant } => format!("evacuation move of tenant #{tenant}"),
             Ev::Rollout { rollout, step } => format!("rollout #{rollout} step {:#x}", step.code()),
             Ev::AttemptReachedEdge { req } | Ev::AnswerReachedClient { req, .. } => {
@@ -858,6 +864,15 @@ impl Platform {
             last_request: vec![SimTime::ZERO; if cp.dormant_after.is_some() { n } else { 0 }],
             actions: actions::ActionLog::default(),
             evac: evacuate::Evacuator::build(cp.evacuation.as_ref(), seed, n),
+            recon: reconcile::Reconciler::build(cp.reconcile.as_ref(), n),
+            provision_requested: vec![
+                SimTime::ZERO;
+                if pop.tenants.iter().any(|t| t.provision_at.is_some()) {
+                    n
+                } else {
+                    0
+                }
+            ],
         };
         let kms_rt = kms::KmsRt {
             latency: sc.kms.latency.clone(),
@@ -1031,6 +1046,9 @@ impl Platform {
         }
         q.schedule_at(SimTime(cp.heartbeat_interval.as_nanos()), Ev::HeartbeatsDue);
         q.schedule_at(SimTime(cp.poll_interval.as_nanos()), Ev::ConfigPollDue);
+        if let Some(r) = plat.ctl.recon.as_deref() {
+            q.schedule_at(r.first_tick(), Ev::ReconcileDue);
+        }
         // Provisioning bursts: one event per cohort, at its `provision_at`.
         let mut first = 0u32;
         for t in &sc.tenants {
@@ -1170,6 +1188,7 @@ impl Platform {
             },
             Ev::AttemptReachedCell { att } => attempt(att, "network from the edge"),
             Ev::AttemptReachedEdge { .. } | Ev::AnswerReachedClient { .. } => raw,
+            Ev::ReconcileDue => "control plane reconciler".to_string(),
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -2168,6 +2187,7 @@ impl Platform {
             Ev::AnswerReachedClient { req, attempt } => {
                 self.on_answer_reached_client(now, req, attempt, q)
             }
+            Ev::ReconcileDue => self.on_reconcile_due(now, q),
         }
     }
 }

@@ -1,10 +1,12 @@
-//! The acting control plane's settings: `[control_plane.evacuation]` as written
-//! ([`EvacuationConfig`]) and checked ([`Evacuation`]).
+//! The acting control plane's settings: `[control_plane.evacuation]` and
+//! `[control_plane.reconcile]` as written (`…Config`) and checked ([`Evacuation`],
+//! [`Reconcile`]).
 //!
 //! Guarantees: every key has a default; an impossible setting is an error at its position
-//! (a grace shorter than the failure detector can notice a dead cell, fewer than one move in
-//! flight, a cold factor below 1, an unknown `after_recovery`). A scenario without the table
-//! gets `None`: the platform then schedules no evacuation event at all.
+//! (a grace shorter than the failure detector can notice a dead cell, fewer than one move or
+//! operation in flight, a cold factor below 1, an unknown `after_recovery`, a zero interval
+//! or backoff, a backoff cap below the first backoff). A scenario without a table gets
+//! `None` for it: the platform then schedules none of that loop's events.
 
 use super::values::{Dur, DurDist};
 use super::Checker;
@@ -139,5 +141,86 @@ pub(super) fn evacuation(
             }),
         warmup: r.warmup.map(|d| d.0).unwrap_or(SimDuration::from_secs(60)),
         cold_factor,
+    })
+}
+
+/// `[control_plane.reconcile]` as written.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileConfig {
+    /// Run the reconciler (default true when the table is present).
+    pub enabled: Option<bool>,
+    /// It wakes this often (default 10s).
+    pub interval: Option<Spanned<Dur>>,
+    /// Most operations it has under way at once (default 4).
+    pub concurrency: Option<Spanned<i64>>,
+    /// Wait after a tenant's first failure before retrying it (default 5s); doubled after
+    /// each further failure of the same tenant.
+    pub backoff: Option<Spanned<Dur>>,
+    /// Longest wait between retries (default 2m).
+    pub max_backoff: Option<Spanned<Dur>>,
+}
+
+/// Checked reconciler settings.
+#[derive(Clone, Debug)]
+pub struct Reconcile {
+    /// Tick interval (> 0).
+    pub interval: SimDuration,
+    /// Operations under way at once (≥ 1).
+    pub concurrency: u32,
+    /// First retry backoff (> 0).
+    pub backoff: SimDuration,
+    /// Backoff cap (≥ `backoff`).
+    pub max_backoff: SimDuration,
+}
+
+/// Checks `[control_plane.reconcile]`; `None` when absent or `enabled = false`.
+pub(super) fn reconcile(c: &mut Checker, r: &Option<ReconcileConfig>) -> Option<Reconcile> {
+    let r = r.as_ref()?;
+    const AT: &str = "control_plane.reconcile";
+    let mut positive = |v: &Option<Spanned<Dur>>, default: SimDuration, key: &str| match v {
+        None => default,
+        Some(d) => {
+            if d.get_ref().0 == SimDuration::ZERO {
+                c.err(
+                    d.span(),
+                    format!("{AT}.{key} is zero; use e.g. \"{default}\""),
+                );
+                default
+            } else {
+                d.get_ref().0
+            }
+        }
+    };
+    let interval = positive(&r.interval, SimDuration::from_secs(10), "interval");
+    let backoff = positive(&r.backoff, SimDuration::from_secs(5), "backoff");
+    let max_backoff = positive(&r.max_backoff, SimDuration::from_secs(120), "max_backoff");
+    if max_backoff < backoff {
+        let span = r
+            .max_backoff
+            .as_ref()
+            .or(r.backoff.as_ref())
+            .map(|d| d.span())
+            .unwrap_or(0..0);
+        c.err(
+            span,
+            format!("{AT}.max_backoff ({max_backoff}) is shorter than backoff ({backoff}); the cap must be at least the first wait"),
+        );
+    }
+    let concurrency = c.opt_count(
+        &r.concurrency,
+        4u32,
+        1,
+        100_000,
+        &format!("{AT}.concurrency"),
+    );
+    if r.enabled == Some(false) {
+        return None;
+    }
+    Some(Reconcile {
+        interval,
+        concurrency,
+        backoff,
+        max_backoff,
     })
 }

@@ -41,6 +41,8 @@ pub struct ControlPlane {
     pub dormant_after: Option<SimDuration>,
     /// Evacuation of dead cells (`None`: off).
     pub evacuation: Option<super::control_plane::Evacuation>,
+    /// The reconciler (`None`: off).
+    pub reconcile: Option<super::control_plane::Reconcile>,
 }
 
 /// The edge's routing cache.
@@ -222,6 +224,7 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             heartbeat_interval,
             heartbeat_missed,
         ),
+        reconcile: super::control_plane::reconcile(c, &r.reconcile),
     }
 }
 

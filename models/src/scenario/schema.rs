@@ -190,6 +190,8 @@ pub struct ControlPlaneConfig {
     pub dormant_after: Option<Dur>,
     /// `[control_plane.evacuation]`: re-place a dead cell's tenants (default: off).
     pub evacuation: Option<super::control_plane::EvacuationConfig>,
+    /// `[control_plane.reconcile]`: retry failed provisioning (default: off).
+    pub reconcile: Option<super::control_plane::ReconcileConfig>,
 }
 
 /// `[control_plane.placement_params]`: knobs of the placement policies, as written. Keys of

@@ -189,6 +189,10 @@ pub enum Metric {
     JobWaitMax,
     /// Background jobs dead-lettered (a count; whole run).
     Dlq,
+    /// Provisioning latency percentile (0..100]: request to `active` (whole run).
+    ProvisionTimePercentile(f64),
+    /// Longest provisioning latency (whole run).
+    ProvisionTimeMax,
 }
 
 impl Metric {
@@ -203,6 +207,8 @@ impl Metric {
                 | Metric::QueueWaitPercentile(_)
                 | Metric::JobWaitPercentile(_)
                 | Metric::JobWaitMax
+                | Metric::ProvisionTimePercentile(_)
+                | Metric::ProvisionTimeMax
         )
     }
 
@@ -215,6 +221,8 @@ impl Metric {
                 | Metric::Dlq
                 | Metric::JobWaitPercentile(_)
                 | Metric::JobWaitMax
+                | Metric::ProvisionTimePercentile(_)
+                | Metric::ProvisionTimeMax
         )
     }
 
@@ -246,7 +254,8 @@ pub struct Threshold {
 
 const THRESHOLD_HELP: &str = "expected `METRIC OP VALUE`, e.g. `p(99) < 250ms`, `error_rate < 1%`, \
 `availability > 99.9%`, `throughput > 95%`, `mean < 50ms`, `queue_wait p(99) < 5s`, `amplification < 1.5`, \
-`misrouted_writes == 0`, `job_wait p(99) < 30s`, `job_wait max < 5m`, `dlq == 0`; \
+`misrouted_writes == 0`, `job_wait p(99) < 30s`, `job_wait max < 5m`, `dlq == 0`, \
+`provision_time p(99) < 30s`; \
 OP is one of < <= > >= ==";
 
 impl Threshold {
@@ -302,6 +311,10 @@ impl Threshold {
             "misrouted_writes" => Metric::MisroutedWrites,
             "dlq" => Metric::Dlq,
             "job_wait max" => Metric::JobWaitMax,
+            "provision_time max" => Metric::ProvisionTimeMax,
+            s if s.starts_with("provision_time ") => {
+                Metric::ProvisionTimePercentile(percentile(s["provision_time ".len()..].trim())?)
+            }
             s if s.starts_with("job_wait ") => {
                 Metric::JobWaitPercentile(percentile(s["job_wait ".len()..].trim())?)
             }

@@ -1,7 +1,8 @@
-//! Evacuation of a dead cell and the control-plane action log: tenants re-placed through
-//! the policy (residency honoured, `no_capacity` an outcome), the in-flight cap against the
-//! herd, fail-back, nothing recorded or scheduled when off, and located errors for
-//! impossible settings.
+//! The acting control plane's loops and its action log. Evacuation of a dead cell: tenants
+//! re-placed through the policy (residency honoured, `no_capacity` an outcome), the in-flight
+//! cap against the herd, fail-back, nothing recorded or scheduled when off. The reconciler:
+//! failed provisionings rescued with backoff, `provision_time` measured. Located errors for
+//! impossible settings of both.
 
 use models::scenario::load_str;
 use models::scenario::overrides::Override;
@@ -214,4 +215,123 @@ fn bad_evacuation_settings_are_located_errors() {
     }
     // The detector's time is exactly allowed.
     assert!(load_str("t.toml", &format!("{head}grace = \"6s\"\n"), &[]).is_ok());
+}
+
+/// A burst of 6 tenants at 10 s onto 2 cells while cell 0 is down from 10 s to 40 s
+/// (marked dead ~3 s later): the ones placed on it fail when it should create them.
+const BURST: &str = r#"
+version = 1
+duration = "90s"
+[control_plane]
+placement = "round_robin"
+heartbeat_interval = "1s"
+heartbeat_missed = 3
+provision_time = "const(1s)"
+[control_plane.reconcile]
+interval = "5s"
+concurrency = 1
+backoff = "5s"
+max_backoff = "20s"
+[platform]
+cells = 2
+[[cohorts]]
+name = "b"
+count = 6
+rate = "const(2/s)"
+provision_at = "10s"
+[[faults]]
+kind = "cell_outage"
+cell = 0
+at = "10s"
+for = "30s"
+"#;
+
+/// Goal: provisionings that failed because their cell was down are retried by the
+/// reconciler, one at a time (concurrency 1), and every tenant ends active with its
+/// provisioning time measured; without the reconciler they stay failed and nothing extra is
+/// scheduled. Method: BURST with and without `[control_plane.reconcile]`; read the actions,
+/// the tenants' states and the lifecycle transition counts.
+#[test]
+fn the_reconciler_rescues_failed_provisionings() {
+    let s = run(BURST, 1, &[]);
+    let failed_first = s.control.transitions["provision_pending->provision_failed"];
+    assert!(failed_first >= 3, "{:?}", s.control.transitions);
+    assert!(
+        s.tenants.iter().all(|t| t.state == "active"),
+        "{:?}",
+        s.tenants.iter().map(|t| &t.state).collect::<Vec<_>>()
+    );
+    let rescued: Vec<_> = s
+        .control
+        .actions
+        .iter()
+        .filter(|a| a.kind == "reconcile" && a.outcome == "rescued")
+        .collect();
+    assert_eq!(rescued.len(), 3, "{:#?}", s.control.actions);
+    // Concurrency 1: a retry starts only after the previous one settled.
+    for w in s.control.actions.windows(2) {
+        assert!(w[1].t >= w[0].t + w[0].duration_s - 1e-9, "{w:?}");
+    }
+    // A retry waits its backoff: none before 10 s + 1 s (create) + 5 s.
+    assert!(
+        s.control.actions.iter().all(|a| a.t >= 16.0),
+        "{:#?}",
+        s.control.actions
+    );
+
+    let start = BURST.find("[control_plane.reconcile]").unwrap();
+    let end = BURST.find("[platform]").unwrap();
+    let without = format!("{}{}", &BURST[..start], &BURST[end..]);
+    let off = run(&without, 1, &[]);
+    let stuck = off
+        .tenants
+        .iter()
+        .filter(|t| t.state == "provision_failed")
+        .count();
+    assert!(stuck >= 3, "{stuck}");
+    assert!(off.control.actions.is_empty());
+    let disabled = run(BURST, 1, &["control_plane.reconcile.enabled=false"]);
+    assert_eq!(
+        (&disabled.digest, disabled.events),
+        (&off.digest, off.events)
+    );
+}
+
+/// Goal: `provision_time` SLOs measure request → active, retries included. Method: BURST
+/// with an SLO `provision_time max < 5s`: the rescued tenants took far longer, so it fails;
+/// `provision_time p(40) < 5s` holds (the first half went live in ~1 s).
+#[test]
+fn provision_time_is_an_slo_metric() {
+    let text = format!(
+        "{BURST}[[slos]]\nname = \"max\"\nobjective = \"provision_time max < 5s\"\nscope = \"aggregate\"\n[[slos]]\nname = \"p40\"\nobjective = \"provision_time p(40) < 5s\"\nscope = \"aggregate\"\n"
+    );
+    let s = run(&text, 1, &[]);
+    let verdict = |n: &str| s.slos.iter().find(|r| r.name == n).unwrap().passed;
+    assert!(!verdict("max"), "{:#?}", s.slos);
+    assert!(verdict("p40"), "{:#?}", s.slos);
+}
+
+/// Goal: impossible reconciler settings are located errors. Method: one bad key at a time.
+#[test]
+fn bad_reconcile_settings_are_located_errors() {
+    let head = "version = 1\nduration = \"1m\"\n[[tenants]]\nid = \"a\"\nrate = \"1/s\"\n[control_plane.reconcile]\n";
+    let cases: &[(&str, &str, &str)] = &[
+        ("interval = \"0s\"\n", "t.toml:7:12", "interval is zero"),
+        ("concurrency = 0\n", "t.toml:7:15", "between 1 and 100000"),
+        (
+            "backoff = \"1m\"\nmax_backoff = \"10s\"\n",
+            "t.toml:8:15",
+            "shorter than backoff",
+        ),
+        ("retries = 3\n", "t.toml:7:1", "unknown field `retries`"),
+    ];
+    for (body, at, what) in cases {
+        let text = format!("{head}{body}");
+        let err = match load_str("t.toml", &text, &[]) {
+            Ok(_) => panic!("accepted:\n{body}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(at), "{body}: expected at {at}:\n{err}");
+        assert!(err.contains(what), "{body}: expected `{what}`:\n{err}");
+    }
 }

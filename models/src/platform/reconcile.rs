@@ -1,0 +1,131 @@
+//! The reconciler: a periodic loop that compares each tenant's desired state with the state
+//! the control plane observes and drives the lifecycle towards it.
+//!
+//! ```text
+//!  ReconcileDue every `interval` (control plane up):
+//!    desired active, observed provision_failed, its backoff over, < concurrency under way
+//!      ─▶ provision_failed → provision_pending (retry) ─▶ placement ─▶ the cell creates it
+//!         ─▶ active: action `reconcile` outcome `rescued`
+//!         ─▶ provision_failed again (no eligible cell, or its cell was down when it should
+//!            have created the tenant): outcome `failed`, backoff doubled (up to the cap)
+//! ```
+//!
+//! **Desired state.** Every tenant asked to be provisioned is desired `active`; this loop
+//! rescues failed provisioning. (Suspension, destruction and their failures are not driven
+//! by it yet.)
+//!
+//! **Backoff.** A tenant's first failed provisioning waits `backoff` before its retry; each
+//! further failure doubles the wait, up to `max_backoff`. A rescue in progress counts against
+//! `concurrency` until it settles.
+//!
+//! **Cost.** With the reconciler off ([`Reconciler`] absent) no event is scheduled. It draws
+//! no random number of its own: a retried provisioning goes through the same placement and
+//! creation as a first one.
+
+use super::actions::Action;
+use super::{Ev, Platform};
+use crate::component::lifecycle::{Cause as LCause, TenantState};
+use crate::scenario::control_plane::Reconcile;
+use sim::{EventQueue, SimTime};
+
+/// Runtime state of the reconciler (present only when the scenario turns it on).
+pub struct Reconciler {
+    cfg: Reconcile,
+    /// Failed provisionings of each tenant since its last success.
+    failures: Vec<u32>,
+    /// Earliest retry of each tenant.
+    next_try: Vec<SimTime>,
+    /// When the rescue under way of each tenant started (`None`: none).
+    rescuing: Vec<Option<SimTime>>,
+    in_flight: u32,
+}
+
+impl Reconciler {
+    /// The reconciler of a run with `tenants` tenants, or `None` when it is off.
+    pub(super) fn build(cfg: Option<&Reconcile>, tenants: usize) -> Option<Box<Self>> {
+        let cfg = cfg?.clone();
+        Some(Box::new(Reconciler {
+            cfg,
+            failures: vec![0; tenants],
+            next_try: vec![SimTime::ZERO; tenants],
+            rescuing: vec![None; tenants],
+            in_flight: 0,
+        }))
+    }
+
+    /// The first tick.
+    pub(super) fn first_tick(&self) -> SimTime {
+        SimTime(self.cfg.interval.as_nanos())
+    }
+}
+
+impl Platform {
+    /// The reconciler's tick: start retries of failed provisionings.
+    pub(super) fn on_reconcile_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+        let Some(r) = self.ctl.recon.as_deref() else {
+            return;
+        };
+        let next = now.after(r.cfg.interval);
+        // The reconciler is part of the control plane: it does nothing while that is down.
+        if self.ctl.up {
+            let n = self.ctl.route.len() as u32;
+            for t in 0..n {
+                if self.ctl.state(t) != Some(TenantState::ProvisionFailed) {
+                    continue;
+                }
+                let Some(r) = self.ctl.recon.as_deref_mut() else {
+                    return;
+                };
+                if r.in_flight >= r.cfg.concurrency {
+                    break;
+                }
+                if r.rescuing[t as usize].is_some() || r.next_try[t as usize] > now {
+                    continue;
+                }
+                r.rescuing[t as usize] = Some(now);
+                r.in_flight += 1;
+                self.transition(now, t, TenantState::ProvisionPending, LCause::Retry);
+                self.run_cp_op(now, super::control::CpOp::Provision(t), q);
+            }
+        }
+        if next <= self.end {
+            q.schedule_at(next, Ev::ReconcileDue);
+        }
+    }
+
+    /// A provisioning of `t` settled (`ok`: the tenant is active): backoff bookkeeping, and
+    /// the action of a rescue.
+    pub(super) fn reconcile_settled(&mut self, now: SimTime, t: u32, ok: bool) {
+        let Some(r) = self.ctl.recon.as_deref_mut() else {
+            return;
+        };
+        let started = r.rescuing[t as usize].take();
+        if started.is_some() {
+            r.in_flight -= 1;
+        }
+        if ok {
+            r.failures[t as usize] = 0;
+        } else {
+            let f = r.failures[t as usize].saturating_add(1);
+            r.failures[t as usize] = f;
+            let wait = r
+                .cfg
+                .backoff
+                .saturating_mul(1u64 << (f - 1).min(32))
+                .min(r.cfg.max_backoff);
+            r.next_try[t as usize] = now.after(wait);
+        }
+        if let Some(start) = started {
+            self.record_action(Action {
+                start,
+                end: now,
+                kind: "reconcile",
+                tenant: Some(t),
+                cell: Some(self.ctl.route[t as usize]),
+                to: None,
+                reason: "desired active, observed provision_failed".to_string(),
+                outcome: if ok { "rescued" } else { "failed" },
+            });
+        }
+    }
+}
