@@ -12,6 +12,7 @@
 
 pub mod draw_values;
 pub mod error;
+pub mod explore;
 mod faults;
 pub mod infra;
 pub mod overrides;
@@ -94,6 +95,8 @@ pub struct Scenario {
     pub variant: Option<String>,
     /// Thresholds of the metastability detector.
     pub metastability: Metastability,
+    /// Bounds of `tenantsim explore` (`[explore]`; defaults when absent).
+    pub explore: explore::Explore,
 }
 
 /// Thresholds of the metastability detector (`[metastability]`, checked): see
@@ -1373,6 +1376,7 @@ fn validate(
         placement_check::check(&mut c, &raw, &platform, &tenants, &cohorts);
     }
     let metastability = metastability_from(&mut c, &raw.metastability, duration);
+    let explore = explore::check(&mut c, &raw.explore, duration);
     if tenants.is_empty() && cohorts.iter().all(|co| co.count == 0) {
         c.err(
             0..0,
@@ -1415,6 +1419,7 @@ fn validate(
         variants,
         variant: None,
         metastability,
+        explore,
     })
 }
 
