@@ -131,3 +131,36 @@ fn bad_bounds_are_located() {
         assert!(err.contains("bad.toml:"), "{bad}: not located: {err}");
     }
 }
+
+/// Goal: `check` marks a passing expectation NOT MET (vacuous) when the coverage the scenario
+/// requires was not reached, and met once it is. Method: one passing SLO; coverage asks for
+/// a dead cell, first without a fault that kills one, then with a cell outage.
+#[test]
+fn check_marks_a_pass_without_coverage_vacuous() {
+    let slo = "[[slos]]\nname = \"ok\"\nobjective = \"availability > 1%\"\n";
+    let cov = "[explore]\ncoverage = [\"cell.declared_dead\"]\n";
+    let p = tmp("vacuous.toml", &format!("{SMALL}{slo}{cov}"));
+    let out = bin()
+        .args(["check"])
+        .arg(&p)
+        .args(["--seeds", "1"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("NOT MET (vacuous: coverage cell.declared_dead not reached)"),
+        "{stdout}"
+    );
+    let outage =
+        "[[faults]]\nkind = \"cell_outage\"\ncell = \"random\"\nat = \"20s\"\nfor = \"40s\"\n";
+    let p = tmp("covered.toml", &format!("{SMALL}{slo}{cov}{outage}"));
+    let out = bin()
+        .args(["check"])
+        .arg(&p)
+        .args(["--seeds", "1"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
