@@ -52,6 +52,20 @@ holds on every seed. An invalid scenario file is reported (and is an errored tes
 JUnit and Markdown reports) while the valid ones still run; the exit code is then 2.\n\n\
 Exit codes: 0 every expectation met, 1 one was not, 2 invalid input, 3 internal error.")]
     Check(CheckArgs),
+    /// Draw a fault schedule per seed, run it, and group what failed (exploration).
+    #[command(after_help = "Examples:\n  \
+tenantsim explore scenarios/explore-gold-cell.toml --runs 50\n  \
+tenantsim explore scenarios/quickstart.toml --runs 20 --jobs 2 --json out/explore.json\n\n\
+Seed N (from --seed, default 1, for --runs seeds) appends to the scenario's faults a schedule\n\
+drawn from the seed within its [explore] bounds: how many faults, their kinds, targets, windows\n\
+and intensities. Every drawn fault ends by `quiet_after`; the rest of the run checks that the\n\
+platform recovers. Failures (failed SLOs, a broken invariant, a drawn fault not recovered from,\n\
+a metastable aftermath) are grouped by signature, each with the repro line\n\
+`tenantsim run FILE --seed N --explore` that replays that run byte for byte. Coverage: how many\n\
+runs reached each state of the catalogue (scenarios/README.md). The result does not depend on --jobs.\n\n\
+Exit codes: 0 nothing failed (and every `coverage` state was reached), 1 a failure was found (or\n\
+coverage was not reached), 2 invalid input.")]
+    Explore(ExploreArgs),
     /// Compare variants of a scenario over many seeds (paired, common random numbers).
     #[command(after_help = "Examples:\n  \
 tenantsim compare scenarios/placement-study.toml --vary control_plane.placement=least_loaded,power_of_two,shuffle_shard --seeds 1..=30 --out out/study\n  \
@@ -233,6 +247,26 @@ pub struct RunArgs {
     /// diverging event and exits 3 (a bug in tenantsim).
     #[arg(long)]
     pub check_determinism: bool,
+    /// Add the fault schedule `tenantsim explore` draws for this seed (replays an explore run).
+    #[arg(long)]
+    pub explore: bool,
+}
+
+/// `explore` flags.
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The scenario, first seed (default 1), variant and overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// How many seeds to explore.
+    #[arg(long, default_value_t = 20)]
+    pub runs: u64,
+    /// Parallel runs (default: all cores); the result is the same for any value.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Write every run's outcome, the groups and coverage as JSON here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
 }
 
 /// `validate` flags.

@@ -18,6 +18,7 @@
 //! | module | what it is |
 //! |---|---|
 //! | [`component`] | the mechanisms the platform is built from |
+//! | [`coverage`] | the catalogue of states a run can reach (`coverage = [...]`), read from its summary |
 //! | [`fault`] | the fault catalogue: kinds, the keys each takes, their targets |
 //! | [`fault_draw`] | faults drawn from the seed: selectors, drawn times, `after`, `every`, resolved before a run |
 //! | [`scenario`] | scenario files: schema, `--set` overrides, validation with located errors |
@@ -30,6 +31,7 @@
 #![deny(missing_docs)]
 
 pub mod component;
+pub mod coverage;
 pub mod estimate;
 pub mod fault;
 pub mod fault_draw;

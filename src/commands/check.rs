@@ -91,6 +91,9 @@ pub struct Line {
     pub seconds: f64,
     /// (seed, digest) of each run of the variant.
     pub digests: Vec<(u64, String)>,
+    /// Coverage states the scenario requires (`[explore] coverage`) that no seed reached:
+    /// a passing expectation with any is NOT MET (vacuous).
+    pub vacuous: Vec<String>,
 }
 
 impl Line {
@@ -367,6 +370,17 @@ fn judge(p: &Plan, vi: usize, runs: &[(u64, &RunSummary, f64)]) -> Vec<Line> {
     let secs = runs.iter().fold(0.0, |t, r| t + r.2);
     let digests: Vec<(u64, String)> = runs.iter().map(|r| (r.0, r.1.digest.clone())).collect();
     let share = secs / sc.slos.len().max(1) as f64;
+    let missing: Vec<String> = sc
+        .explore
+        .coverage
+        .iter()
+        .filter(|c| {
+            !runs
+                .iter()
+                .any(|r| models::coverage::reached(r.1).contains(&c.as_str()))
+        })
+        .cloned()
+        .collect();
     let mut lines = Vec::new();
     for (si, slo) in sc.slos.iter().enumerate() {
         let expect_pass = variant.is_none_or(|v| v.expects_pass(&slo.name));
@@ -406,6 +420,13 @@ fn judge(p: &Plan, vi: usize, runs: &[(u64, &RunSummary, f64)]) -> Vec<Line> {
             } else {
                 passed == 0
             };
+        // A pass without the required coverage proves nothing: NOT MET (vacuous).
+        let vacuous = if met && expect_pass {
+            missing.clone()
+        } else {
+            Vec::new()
+        };
+        let met = met && vacuous.is_empty();
         lines.push(Line {
             scenario: sc.name.clone(),
             file: p.path.clone(),
@@ -425,6 +446,7 @@ fn judge(p: &Plan, vi: usize, runs: &[(u64, &RunSummary, f64)]) -> Vec<Line> {
             sets: Vec::new(),
             seconds: share,
             digests: digests.clone(),
+            vacuous,
         });
     }
     lines
@@ -449,11 +471,16 @@ fn table(r: &Report) -> String {
             l.worst.0,
             l.worst.1,
             if l.met {
-                "ok"
+                "ok".to_string()
             } else if l.truncated.is_some() {
-                "NOT MET (run truncated: max_events or a stalled clock)"
+                "NOT MET (run truncated: max_events or a stalled clock)".to_string()
+            } else if !l.vacuous.is_empty() {
+                format!(
+                    "NOT MET (vacuous: coverage {} not reached)",
+                    l.vacuous.join(", ")
+                )
             } else {
-                "NOT MET"
+                "NOT MET".to_string()
             }
         );
         if !l.met {
@@ -810,7 +837,7 @@ pub fn json(r: &Report) -> String {
         .lines
         .iter()
         .map(|l| {
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "scenario": l.scenario,
                 "file": l.file,
                 "line": l.file_line,
@@ -824,7 +851,12 @@ pub fn json(r: &Report) -> String {
                 "worst_seed": l.worst.1,
                 "met": l.met,
                 "repro": (!l.met).then(|| l.repro_command()),
-            })
+            });
+            // Only when coverage is required and missing (older reports keep their shape).
+            if !l.vacuous.is_empty() {
+                v["vacuous"] = serde_json::json!(l.vacuous);
+            }
+            v
         })
         .collect();
     let invalid: Vec<serde_json::Value> = r

@@ -23,6 +23,7 @@ mod compare;
 mod completions;
 mod diff;
 mod explain;
+mod explore;
 mod live;
 mod run;
 mod shrink;
@@ -51,6 +52,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Compare(a) => compare::compare(a),
         Command::Merge(a) => compare::merge(a),
         Command::Explain(a) => explain::explain(a),
+        Command::Explore(a) => explore::explore(a),
         Command::Shrink(a) => shrink::shrink(a),
         Command::Diff(a) => diff::diff(a),
         Command::Completions(a) => completions::completions(a),

@@ -17,9 +17,21 @@ pub fn run(a: RunArgs) -> i32 {
             return exit::INVALID_INPUT;
         }
     };
-    let sc = &loaded.scenario;
-    let seed = a.scenario.seed_or(sc);
-    let repro = crate::version::with_version(&a.scenario.repro(seed));
+    let seed = a.scenario.seed_or(&loaded.scenario);
+    if a.explore && a.check_determinism {
+        eprintln!("tenantsim: error: --explore and --check-determinism do not combine yet (the determinism check parses the file afresh, without the drawn schedule)");
+        return exit::INVALID_INPUT;
+    }
+    // `--explore`: the schedule `tenantsim explore` drew for this seed, appended.
+    let explored = a
+        .explore
+        .then(|| models::harness::explore::schedule(&loaded.scenario, seed));
+    let sc = explored.as_ref().unwrap_or(&loaded.scenario);
+    let mut repro_line = a.scenario.repro(seed);
+    if a.explore {
+        repro_line.push_str(" --explore");
+    }
+    let repro = crate::version::with_version(&repro_line);
     let expected = match a.verify_digest.as_deref().map(Expected::parse).transpose() {
         Ok(e) => e,
         Err(msg) => {

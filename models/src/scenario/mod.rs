@@ -13,6 +13,7 @@
 pub mod control_plane;
 pub mod draw_values;
 pub mod error;
+pub mod explore;
 mod faults;
 pub mod infra;
 pub mod network;
@@ -101,6 +102,8 @@ pub struct Scenario {
     pub metastability: Metastability,
     /// Staged rollouts, in file order.
     pub rollouts: Vec<rollouts::Rollout>,
+    /// Bounds of `tenantsim explore` (`[explore]`; defaults when absent).
+    pub explore: explore::Explore,
 }
 
 /// Thresholds of the metastability detector (`[metastability]`, checked): see
@@ -1394,6 +1397,7 @@ fn validate(
         placement_check::check(&mut c, &raw, &platform, &tenants, &cohorts);
     }
     let metastability = metastability_from(&mut c, &raw.metastability, duration);
+    let explore = explore::check(&mut c, &raw.explore, duration);
     if tenants.is_empty() && cohorts.iter().all(|co| co.count == 0) {
         c.err(
             0..0,
@@ -1438,6 +1442,7 @@ fn validate(
         variant: None,
         metastability,
         rollouts,
+        explore,
     })
 }
 

@@ -88,6 +88,27 @@ pub struct ScenarioFile {
     /// Live mode's request mapping (`tenantsim load`): read by the binary, ignored here.
     #[serde(default)]
     pub live: Option<toml::Value>,
+    /// Bounds of `tenantsim explore` (defaults when absent).
+    #[serde(default)]
+    pub explore: Option<ExploreConfig>,
+}
+
+/// `[explore]`: the bounds within which exploration draws fault schedules.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExploreConfig {
+    /// Most faults drawn per run (default 3).
+    pub max_faults: Option<Spanned<i64>>,
+    /// Fault kinds drawn from (default: every explorable kind).
+    pub kinds: Option<Spanned<Vec<String>>>,
+    /// No drawn fault starts before this (default 5% of the run).
+    pub from: Option<Spanned<Dur>>,
+    /// Every drawn fault ends by this (default 70% of the run).
+    pub quiet_after: Option<Spanned<Dur>>,
+    /// Longest drawn fault (default 15% of the run).
+    pub max_for: Option<Spanned<Dur>>,
+    /// States that must be reached at least once across the seeds.
+    pub coverage: Option<Spanned<Vec<String>>>,
 }
 
 /// When a fault's aftermath counts as metastable: after the fault has ended, the platform

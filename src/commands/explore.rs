@@ -1,0 +1,209 @@
+//! `tenantsim explore FILE --runs N`: a fault schedule drawn per seed, judged, failures
+//! grouped by signature with their repro lines, and coverage.
+//!
+//! The library part is `models::harness::explore` (the schedule, the judgement, the
+//! signature); this command runs the seeds in parallel and reports in seed order, so its
+//! output does not depend on `--jobs`.
+
+use crate::cli::ExploreArgs;
+use crate::exit;
+use models::harness::explore::{judge, Outcome};
+use models::harness::run::RunOptions;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Runs `explore`.
+pub fn explore(a: ExploreArgs) -> i32 {
+    let loaded = match a.scenario.load() {
+        Ok(l) => l,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    if a.runs == 0 {
+        eprintln!("tenantsim: error: --runs 0 explores nothing; give --runs 20");
+        return exit::INVALID_INPUT;
+    }
+    let sc = &loaded.scenario;
+    let first = a.scenario.seed.unwrap_or(1);
+    let seeds: Vec<u64> = (0..a.runs).map(|i| first.saturating_add(i)).collect();
+    let opts = RunOptions {
+        variant: a.scenario.variant.clone(),
+        ..RunOptions::default()
+    };
+    let outcomes = match super::pool::map(
+        seeds.len(),
+        super::pool::workers(a.jobs, seeds.len()),
+        "explore",
+        |i| a.scenario.repro(seeds[i]) + " --explore",
+        |i| Ok(judge(sc, seeds[i], &opts)),
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("tenantsim: {e}");
+            return exit::INTERNAL;
+        }
+    };
+    let text = render(&a, sc, &outcomes);
+    print!("{text}");
+    if let Some(path) = &a.json {
+        let json = to_json(&a, sc, &outcomes);
+        if let Err(e) = std::fs::write(path, json) {
+            eprintln!("tenantsim: error: cannot write {}: {e}", path.display());
+            return exit::INVALID_INPUT;
+        }
+    }
+    let missing = missing_coverage(sc, &outcomes);
+    if outcomes.iter().any(Outcome::failed) || !missing.is_empty() {
+        exit::SLO_FAILED
+    } else {
+        exit::OK
+    }
+}
+
+/// Coverage states the scenario asks for that no run reached.
+fn missing_coverage<'a>(sc: &'a models::scenario::Scenario, o: &[Outcome]) -> Vec<&'a str> {
+    sc.explore
+        .coverage
+        .iter()
+        .filter(|c| !o.iter().any(|x| x.reached.contains(&c.as_str())))
+        .map(String::as_str)
+        .collect()
+}
+
+/// Failures by signature, in order of first seed: (signature, outcomes).
+fn groups(o: &[Outcome]) -> Vec<(String, Vec<&Outcome>)> {
+    let mut g: Vec<(String, Vec<&Outcome>)> = Vec::new();
+    for x in o.iter().filter(|x| x.failed()) {
+        let sig = x.signature();
+        match g.iter_mut().find(|(s, _)| *s == sig) {
+            Some((_, v)) => v.push(x),
+            None => g.push((sig, vec![x])),
+        }
+    }
+    g
+}
+
+fn render(a: &ExploreArgs, sc: &models::scenario::Scenario, o: &[Outcome]) -> String {
+    let mut out = String::new();
+    let failed = o.iter().filter(|x| x.failed()).count();
+    let e = &sc.explore;
+    let _ = writeln!(
+        out,
+        "explore {}: {} runs (seeds {}..={}), up to {} drawn faults each of {}, from {} until {}, each ≤ {}",
+        a.scenario.file.display(),
+        o.len(),
+        o.first().map(|x| x.seed).unwrap_or(0),
+        o.last().map(|x| x.seed).unwrap_or(0),
+        e.max_faults,
+        e.kinds.join(", "),
+        e.from,
+        e.quiet_after,
+        e.max_for
+    );
+    let _ = writeln!(out, "{failed} of {} runs failed", o.len());
+    for (sig, runs) in groups(o) {
+        // Fault kinds present in every run of the group: the likely ingredients.
+        let mut common: Vec<String> = runs[0].kinds.clone();
+        common.retain(|k| runs.iter().all(|r| r.kinds.contains(k)));
+        let seeds: Vec<String> = runs.iter().take(10).map(|r| r.seed.to_string()).collect();
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "FAILURE {sig}: {} runs (seeds {}{})",
+            runs.len(),
+            seeds.join(", "),
+            if runs.len() > 10 { ", …" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "  drawn kinds in every such run: {}",
+            if common.is_empty() {
+                "none in common".to_string()
+            } else {
+                common.join(", ")
+            }
+        );
+        let r = runs[0];
+        let _ = writeln!(out, "  first (seed {}) drew:", r.seed);
+        for l in &r.schedule {
+            let _ = writeln!(out, "    {l}");
+        }
+        if let Some(i) = &r.invariant {
+            let _ = writeln!(out, "  invariant: {i}");
+        }
+        if !r.unrecovered.is_empty() {
+            let _ = writeln!(
+                out,
+                "  not recovered by the end: {}",
+                r.unrecovered.join(", ")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  repro: {}",
+            crate::version::with_version(&(a.scenario.repro(r.seed) + " --explore"))
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "coverage (runs that reached each state):");
+    for (name, meaning, _) in models::coverage::STATES.iter() {
+        let n = o.iter().filter(|x| x.reached.contains(name)).count();
+        let wanted = if sc.explore.coverage.iter().any(|c| c == name) {
+            if n == 0 {
+                "  REQUIRED, NOT REACHED"
+            } else {
+                "  required"
+            }
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {name:<22} {n:>5}/{:<5} {meaning}{wanted}", o.len());
+    }
+    out
+}
+
+fn to_json(a: &ExploreArgs, sc: &models::scenario::Scenario, o: &[Outcome]) -> String {
+    let runs: Vec<serde_json::Value> = o
+        .iter()
+        .map(|x| {
+            serde_json::json!({
+                "seed": x.seed,
+                "failed": x.failed(),
+                "signature": x.signature(),
+                "failed_slos": x.failed_slos,
+                "invariant": x.invariant,
+                "unrecovered": x.unrecovered,
+                "metastable": x.metastable,
+                "schedule": x.schedule,
+                "reached": x.reached,
+                "digest": x.digest,
+                "repro": a.scenario.repro(x.seed) + " --explore",
+            })
+        })
+        .collect();
+    let mut coverage = BTreeMap::new();
+    for (name, _, _) in models::coverage::STATES.iter() {
+        coverage.insert(*name, o.iter().filter(|x| x.reached.contains(name)).count());
+    }
+    let groups: Vec<serde_json::Value> = groups(o)
+        .into_iter()
+        .map(|(sig, runs)| {
+            serde_json::json!({
+                "signature": sig,
+                "runs": runs.len(),
+                "seeds": runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "file": a.scenario.file.display().to_string(),
+        "runs": runs,
+        "groups": groups,
+        "coverage": coverage,
+        "coverage_required": sc.explore.coverage,
+        "coverage_missing": missing_coverage(sc, o),
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
