@@ -2,8 +2,8 @@
 //!
 //! **What is kept, and why (memory at 12,000 tenants).**
 //! - Per tenant, for the whole run: outcome counters, cause counters, a latency histogram
-//!   and a queue-wait histogram ([`sim::LogHistogram`], 32 sub-buckets per octave, ≤ 3.1%
-//!   error, 2–3 KB each once used), metering (CPU, DB, bytes). ≈ 6 KB per active tenant.
+//!   and a queue-wait histogram ([`sim::LogHistogram`], 64 sub-buckets per octave, ≤ 0.8%
+//!   error, 2–4 KB each once used), metering (CPU, DB, bytes). ≈ 8 KB per active tenant.
 //! - Per tenant, per distinct SLO window other than the whole run (a fault window, a
 //!   recovery window): the same stats for requests *sent* in that window (histograms are
 //!   allocated on first use).

@@ -8,7 +8,10 @@
 //! A query first waits (FIFO) for a free connection, then runs. Running queries share the
 //! cores: with `n` running, each progresses at rate `min(1, C·capacity / n)` (ns of work per
 //! ns). So more connections than cores is not free parallelism: past `C` running queries,
-//! each one slows down. `capacity` (1.0 normally) is what a degraded-DB fault lowers.
+//! each one slows down. `capacity` (1.0 normally) is what a degraded-DB fault lowers. At
+//! `capacity = 0` the DB is *stalled*: running queries keep their connections and make no
+//! progress (no completion is scheduled), new queries still get free connections, statement
+//! and acquire timeouts still fire; when capacity returns, work resumes where it stopped.
 //!
 //! A query that runs longer than the statement timeout is cancelled; one that waits longer
 //! than the acquire timeout for a connection gives up. Both are reported as [`QueryEnd`]s.
@@ -203,9 +206,12 @@ impl Db {
             best = Some(best.map_or(t, |b: SimTime| b.min(t)));
         };
         for q in &self.running {
-            let remaining = (q.finish_v - self.v).max(0.0);
-            let dt = (libm::ceil(remaining / r) as u64).max(1);
-            consider(self.last.after(SimDuration(dt)).max(now));
+            // A stalled DB (rate 0) completes nothing: only deadlines wake it.
+            if r > 0.0 {
+                let remaining = (q.finish_v - self.v).max(0.0);
+                let dt = (libm::ceil(remaining / r) as u64).max(1);
+                consider(self.last.after(SimDuration(dt)).max(now));
+            }
             if let Some(st) = self.statement_timeout {
                 consider(q.started.after(st).max(now));
             }
@@ -216,10 +222,10 @@ impl Db {
         best
     }
 
-    /// Changes the capacity factor (a degraded DB runs at `factor` of its cores).
+    /// Changes the capacity factor (a degraded DB runs at `factor` of its cores; 0: stalled).
     pub fn set_capacity(&mut self, now: SimTime, factor: f64) {
         self.advance(now);
-        self.capacity = factor.max(1e-6);
+        self.capacity = factor.max(0.0);
     }
 
     /// The capacity factor in force.
@@ -343,6 +349,25 @@ mod tests {
                 (2, 160, QueryEnd::Done)
             ]
         );
+    }
+
+    /// Goal: capacity 0 is a stall, not an error or a near-zero crawl: no completion is
+    /// scheduled, deadlines still are, and work resumes where it stopped.
+    /// Method: 100 ns of work submitted at 0 on a DB stalled from 0 to 1,000: nothing to wake
+    /// for; back to full capacity at 1,000, it ends at 1,100. With a statement timeout of 50,
+    /// the stalled query is cancelled at 50.
+    #[test]
+    fn zero_capacity_is_a_stall() {
+        let mut db = plain(1, 1);
+        db.set_capacity(SimTime(0), 0.0);
+        db.submit(SimTime(0), 7, 100);
+        assert_eq!(db.next_wake(SimTime(0)), None);
+        db.set_capacity(SimTime(1_000), 1.0);
+        assert_eq!(db.next_wake(SimTime(1_000)), Some(SimTime(1_100)));
+        let mut db = Db::new(1, 1, Some(SimDuration(50)), None);
+        db.set_capacity(SimTime(0), 0.0);
+        let out = drive(&mut db, &[(0, 100)]);
+        assert_eq!(out, vec![(0, 50, QueryEnd::StatementTimeout)]);
     }
 
     #[test]

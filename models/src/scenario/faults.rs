@@ -336,12 +336,13 @@ pub(super) fn check(
                 }
             },
             "db_degraded" => match f.capacity {
-                Some(x) if x.0 > 0.0 => FaultKind::DbDegraded {
+                // 0% is a stall: see `component::db`.
+                Some(x) if x.0 >= 0.0 => FaultKind::DbDegraded {
                     cells: target_cells(c),
                     capacity: x.0,
                 },
                 _ => {
-                    c.err(f.kind.span(), format!("fault `{name}` (db_degraded) needs `capacity = \"20%\"` (more than 0%)"));
+                    c.err(f.kind.span(), format!("fault `{name}` (db_degraded) needs `capacity = \"20%\"` (0% = stalled)"));
                     continue;
                 }
             },
