@@ -174,6 +174,24 @@ tenantsim man | man -l -\n  \
 tenantsim man --dir ~/.local/share/man/man1    # then: man tenantsim-check\n\n\
 Exit codes: 0 written, 2 the directory cannot be written.")]
     Man(ManArgs),
+    /// Print the JSON Schema of scenario files (what `scenarios/tenantsim.schema.json` holds).
+    #[command(after_help = "Examples:\n  \
+tenantsim schema > scenarios/tenantsim.schema.json\n  \
+tenantsim schema --out my-scenarios/tenantsim.schema.json\n\n\
+Editors that read taplo's directive (Even Better TOML in VS Code, taplo's LSP) then complete\n\
+and check keys in a scenario file that starts with `#:schema ./tenantsim.schema.json`.\n\
+Generated from the scenario types of this binary, so it always matches what `validate` accepts\n\
+structurally; values (\"250ms\", \"p(99) < 1s\") and references are checked by `validate`.\n\n\
+Exit codes: 0 written, 2 the file cannot be written, 3 internal error.")]
+    Schema(SchemaArgs),
+}
+
+/// `schema` flags.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Write the schema to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// `diff` flags.
@@ -216,6 +234,21 @@ pub struct ScenarioArgs {
     /// Override a scenario key, e.g. `--set platform.cells=4` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Scale the timeline (duration, fault times, load shapes, SLO windows) by F, e.g. 0.1
+    /// for a smoke run 10× shorter; the same as `--set scale_time=F`. It changes the run:
+    /// mechanisms (timeouts, TTLs, service times) are not scaled.
+    #[arg(long, value_name = "F")]
+    pub scale_time: Option<f64>,
+}
+
+impl ScenarioArgs {
+    /// Folds `--scale-time F` into the overrides as `scale_time=F` (first, so a `--set
+    /// scale_time=...` given too wins), so that fingerprints and repro lines carry it.
+    pub fn fold_scale_time(&mut self) {
+        if let Some(f) = self.scale_time.take() {
+            self.set.insert(0, format!("scale_time={f}"));
+        }
+    }
 }
 
 /// `run` flags.

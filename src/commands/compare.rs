@@ -95,6 +95,33 @@ pub fn parse_vary(flags: &[String]) -> Result<Vec<Vary>, String> {
     Ok(vary)
 }
 
+/// A loading error `msg` with the overrides that came from `--vary` (`vary_sets`, each
+/// `KEY=VALUE`) named as `--vary` rather than `--set` (the loader sees every override as a
+/// `--set`), keeping the caret under the value aligned.
+fn as_vary(msg: &str, vary_sets: &[String]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut shift_next = false;
+    for line in msg.lines() {
+        let mut l = line.to_string();
+        if shift_next {
+            if let Some(rest) = l.strip_prefix("  | ") {
+                l = format!("  |  {rest}");
+            }
+            shift_next = false;
+        }
+        for set in vary_sets {
+            let as_set = format!("--set {set}");
+            if l == format!("  | {as_set}") {
+                l = format!("  | --vary {set}");
+                shift_next = true;
+            }
+            l = l.replace(&format!("`{as_set}`"), &format!("`--vary {set}`"));
+        }
+        out.push(l);
+    }
+    out.join("\n")
+}
+
 /// Every combination of the varied values, first key slowest.
 pub fn combinations(vary: &[Vary]) -> Vec<VariantSpec> {
     let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
@@ -342,6 +369,7 @@ pub fn compare(a: CompareArgs) -> i32 {
         match load_as(&a.file, &sets, a.variant.as_deref()) {
             Ok(sc) => scenarios.push(sc),
             Err(msg) => {
+                let msg = as_vary(&msg, &v.sets);
                 eprintln!("{msg}\n  (while loading variant `{}` of --vary)", v.label);
                 return exit::INVALID_INPUT;
             }
@@ -696,6 +724,21 @@ pub fn merge(a: MergeArgs) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vary_errors_name_vary() {
+        // Goal: an error in a value from `--vary` names `--vary`, and the caret stays under
+        // the value; a `--set` error is left alone.
+        let msg = "q.toml: error in `--set platform.scheduler=drrr`: unknown value `drrr`\n  |\n  | --set platform.scheduler=drrr\n  |                          ^^^^";
+        let shown = as_vary(msg, &["platform.scheduler=drrr".to_string()]);
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(
+            lines[0].contains("error in `--vary platform.scheduler=drrr`"),
+            "{shown}"
+        );
+        assert_eq!(lines[2].find("drrr"), lines[3].find('^'), "{shown}");
+        assert_eq!(as_vary(msg, &["platform.cells=2".to_string()]), msg);
+    }
 
     #[test]
     fn vary_parsing() {

@@ -26,6 +26,7 @@ mod explain;
 mod explore;
 mod live;
 mod run;
+mod schema;
 mod shrink;
 mod trace;
 mod validate;
@@ -43,7 +44,13 @@ mod write;
 use crate::cli::{Cli, Command};
 
 /// Runs the chosen subcommand and returns its exit code.
-pub fn dispatch(cli: Cli) -> i32 {
+pub fn dispatch(mut cli: Cli) -> i32 {
+    match &mut cli.command {
+        Command::Run(a) => a.scenario.fold_scale_time(),
+        Command::Trace(a) => a.scenario.fold_scale_time(),
+        Command::Explain(a) => a.scenario.fold_scale_time(),
+        _ => {}
+    }
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
@@ -60,6 +67,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Load(a) => live::load(a),
         Command::ServeReference(a) => live::serve(a),
         Command::Export(a) => live::export(a),
+        Command::Schema(a) => schema::schema(a),
     }
 }
 

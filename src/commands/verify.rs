@@ -45,7 +45,7 @@ fn fingerprint_with(
     commit: &str,
 ) -> Fingerprint {
     let mut d = Digest::new();
-    d.write_bytes(file_text.as_bytes());
+    d.write_bytes(without_schema_directive(file_text).as_bytes());
     let scenario_digest = d.hex();
     // Every part length-prefixed (write_bytes), so no two input sets hash the same words.
     let mut all = Digest::new();
@@ -70,6 +70,19 @@ fn fingerprint_with(
         version: version.to_string(),
         commit: commit.to_string(),
         inputs_digest: all.hex(),
+    }
+}
+
+/// `file_text` without a first line holding taplo's `#:schema` directive (editor
+/// metadata: it points editors at the JSON Schema and cannot change a run), so adding the
+/// directive to a scenario keeps its fingerprint and the summaries pinned for it.
+fn without_schema_directive(file_text: &str) -> &str {
+    if !file_text.starts_with("#:schema ") {
+        return file_text;
+    }
+    match file_text.find('\n') {
+        Some(i) => &file_text[i + 1..],
+        None => "",
     }
 }
 
@@ -332,6 +345,16 @@ mod tests {
             assert_ne!(base.inputs_digest, o.inputs_digest, "{o:?}");
         }
         assert_eq!(base.scenario_digest.len(), 16);
+        // The editor's schema directive on line 1 is not an input; anything else is.
+        let directive = "#:schema ./tenantsim.schema.json\n";
+        assert_eq!(
+            base,
+            fingerprint_with(&format!("{directive}a = 1"), &[], None, 1, "0.1.0", "abc")
+        );
+        assert_ne!(
+            base,
+            fingerprint_with(&format!("a = 1\n{directive}"), &[], None, 1, "0.1.0", "abc")
+        );
     }
 
     /// Goal: a mismatch names the input that changed, or says it is a determinism bug when

@@ -102,17 +102,63 @@ impl ScenarioError {
     }
 }
 
+impl ScenarioError {
+    /// An error about the value of a command-line override: shown on the flag, with a caret
+    /// under the value (`range`: bytes of `flag`), instead of on a line of the file.
+    pub fn in_flag_at(
+        file: &str,
+        flag: &str,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        let start = range.start.min(flag.len());
+        let end = range.end.clamp(start, flag.len());
+        let (line_text, snippet_column) =
+            if flag.is_char_boundary(start) && flag.is_char_boundary(end) {
+                let column = flag[..start].chars().count() + 1;
+                clip_line(flag, column)
+            } else {
+                (flag.to_string(), 1)
+            };
+        let width = flag.get(start..end).map_or(1, |v| v.chars().count().max(1));
+        ScenarioError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            line_text,
+            snippet_column,
+            width,
+            message: message.into(),
+            origin: Some(flag.to_string()),
+        }
+    }
+}
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
             let origin = self.origin.as_deref().unwrap_or("");
-            return write!(
+            write!(
                 f,
                 "{}: error in `{}`: {}",
                 self.file,
                 clip_chars(origin, SNIPPET_CHARS),
                 self.message
-            );
+            )?;
+            if !self.line_text.is_empty() {
+                // The flag itself, with a caret under the offending value.
+                let shown = self.line_text.chars().count();
+                let caret_at = self.snippet_column.clamp(1, shown + 1);
+                let carets = self.width.min(80).clamp(1, (shown + 1 - caret_at).max(1));
+                write!(
+                    f,
+                    "\n  |\n  | {}\n  | {}{}",
+                    self.line_text,
+                    " ".repeat(caret_at - 1),
+                    "^".repeat(carets)
+                )?;
+            }
+            return Ok(());
         }
         write!(
             f,
@@ -307,6 +353,22 @@ mod tests {
             "\n{}\n{}",
             lines[2],
             lines[3]
+        );
+    }
+
+    #[test]
+    fn flag_errors_point_at_the_value() {
+        // Goal: an error in a `--set` value is shown on the flag with a caret under it.
+        let flag = "--set control_plane.placement=power_of_too";
+        let at = flag.find("power").unwrap();
+        let e = ScenarioError::in_flag_at("q.toml", flag, at..flag.len(), "unknown");
+        let shown = e.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[0], format!("q.toml: error in `{flag}`: unknown"));
+        assert_eq!(lines[2], format!("  | {flag}"));
+        assert_eq!(
+            lines[3],
+            format!("  | {}{}", " ".repeat(at), "^".repeat(12))
         );
     }
 

@@ -498,7 +498,8 @@ pub(super) fn check(
                 c.err(
                     f.kind.span(),
                     format!(
-                        "unknown fault kind `{other}`; known kinds: {}",
+                        "unknown fault kind `{other}`{}; known kinds: {}",
+                        super::suggest::hint(other, crate::fault::KINDS.iter().map(|(k, _)| *k)),
                         crate::fault::known_kinds()
                     ),
                 );

@@ -133,8 +133,12 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
                 c.err(
                     p.span(),
                     format!(
-                        "unknown placement policy `{}`; known: {}",
+                        "unknown placement policy `{}`{}; known: {}",
                         p.get_ref(),
+                        super::suggest::hint(
+                            p.get_ref(),
+                            crate::component::placement::POLICY_NAMES.iter().copied()
+                        ),
                         crate::component::placement::POLICY_NAMES.join(", ")
                     ),
                 );

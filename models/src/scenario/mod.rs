@@ -16,11 +16,14 @@ pub mod error;
 pub mod explore;
 mod faults;
 pub mod infra;
+pub mod json_schema;
 pub mod network;
 pub mod overrides;
 mod placement_check;
 pub mod rollouts;
+pub mod scale_time;
 pub mod schema;
+pub mod suggest;
 pub mod values;
 
 pub use error::{ScenarioError, ScenarioErrors};
@@ -526,7 +529,7 @@ fn load_checked(
         Ok(raw) => raw,
         Err(e) => return Err(ScenarioErrors(vec![toml_error(file, text, &e)])),
     };
-    if overrides.is_empty() {
+    if overrides.is_empty() && raw.scale_time.is_none() {
         return validate(file, text, raw, &[], variants);
     }
     let mut doc: toml_edit::DocumentMut = match text.parse() {
@@ -541,38 +544,112 @@ fn load_checked(
         }
     };
     drop(raw);
+    let mut resolved: Vec<(usize, Vec<String>)> = Vec::with_capacity(overrides.len());
     for (i, o) in overrides.iter().enumerate() {
-        if let Err(msg) = o.apply(&mut doc) {
-            return Err(ScenarioErrors(vec![ScenarioError::in_flag(
-                file,
-                &o.flag(),
-                msg,
-            )]));
+        match o.apply(&mut doc) {
+            Ok(path) => resolved.push((i, path)),
+            Err(msg) => {
+                return Err(ScenarioErrors(vec![ScenarioError::in_flag(
+                    file,
+                    &o.flag(),
+                    msg,
+                )]));
+            }
         }
         // Re-parse after each override so that a bad value is blamed on the flag that set it.
         let t = doc.to_string();
         if let Err(e) = parse(&t) {
-            let mut err = ScenarioError::in_flag(file, &o.flag(), friendly(e.message()));
-            if i > 0 {
+            let msg = friendly(e.message());
+            let mut err = match on_flag(file, &t, overrides, &resolved, e.span(), &msg) {
+                Some(located) => located,
+                None => ScenarioError::in_flag(file, &o.flag(), msg),
+            };
+            if i > 0 && err.origin.as_deref() == Some(&o.flag()) && err.line_text.is_empty() {
                 err.message.push_str(" (after the earlier --set flags)");
             }
             return Err(ScenarioErrors(vec![err]));
         }
     }
-    let t = doc.to_string();
-    let raw = parse(&t).map_err(|e| ScenarioErrors(vec![toml_error(file, &t, &e)]))?;
+    let mut t = doc.to_string();
+    let mut raw = parse(&t).map_err(|e| ScenarioErrors(vec![toml_error(file, &t, &e)]))?;
+    if let Some(f) = &raw.scale_time {
+        // After the overrides: times they give are in the file's timeline, scaled with it.
+        if let Err(msg) = scale_time::apply(&mut doc, *f.get_ref()) {
+            let span = f.span();
+            let e = on_flag(file, &t, overrides, &resolved, Some(span.clone()), &msg)
+                .unwrap_or_else(|| ScenarioError::at(file, &t, Some(span), msg));
+            return Err(ScenarioErrors(vec![e]));
+        }
+        t = doc.to_string();
+        raw = parse(&t).map_err(|e| ScenarioErrors(vec![toml_error(file, &t, &e)]))?;
+    }
     let flags: Vec<String> = overrides.iter().map(Override::flag).collect();
     validate(file, &t, raw, &flags, variants).map_err(|mut errs| {
         let note = flags.join(" ");
         for e in &mut errs.0 {
+            // An error in a value a flag wrote is shown on that flag, not on a line of the
+            // re-written text (which the user never saw: it may lie past the file's end).
+            let offset = byte_offset(&t, e.line, e.column);
+            if let Some(located) = offset
+                .and_then(|at| on_flag(file, &t, overrides, &resolved, Some(at..at), &e.message))
+            {
+                *e = located;
+            }
             e.origin.get_or_insert_with(|| note.clone());
         }
         errs
     })
 }
 
-/// Rewords serde's type names into what a scenario author writes.
+/// The error `message` at `span` of the overridden text `t`, shown on the override whose
+/// value holds the span (the last such override: it is the one that took effect).
+fn on_flag(
+    file: &str,
+    t: &str,
+    overrides: &[Override],
+    resolved: &[(usize, Vec<String>)],
+    span: Option<Range<usize>>,
+    message: &str,
+) -> Option<ScenarioError> {
+    let span = span?;
+    let spans = overrides::value_spans(t, resolved);
+    let (i, _) = spans
+        .iter()
+        .rev()
+        .find(|(_, r)| r.start <= span.start && span.start < r.end.max(r.start + 1))?;
+    let o = overrides.get(*i)?;
+    Some(ScenarioError::in_flag_at(
+        file,
+        &o.flag(),
+        overrides::value_range_in_flag(o),
+        message,
+    ))
+}
+
+/// The byte offset in `t` of 1-based `line` and character `column` (as [`ScenarioError`]
+/// gives them), if the position exists.
+fn byte_offset(t: &str, line: usize, column: usize) -> Option<usize> {
+    if line == 0 || column == 0 {
+        return None;
+    }
+    let mut start = 0;
+    for _ in 1..line {
+        start += t[start..].find('\n')? + 1;
+    }
+    let rest = &t[start..];
+    let within = rest
+        .char_indices()
+        .nth(column - 1)
+        .map_or(rest.len(), |(b, _)| b);
+    Some(start + within)
+}
+
+/// Rewords serde's type names into what a scenario author writes, and its unknown key or
+/// value into one suggestion ([`suggest::reword_unknown`]).
 fn friendly(msg: &str) -> String {
+    if let Some(m) = suggest::reword_unknown(msg.trim()) {
+        return m;
+    }
     msg.trim()
         .replace("expected i64", "expected a whole number")
         .replace("expected u64", "expected a whole number ≥ 0")
@@ -581,7 +658,7 @@ fn friendly(msg: &str) -> String {
 
 fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
     let mut msg = friendly(e.message());
-    if msg.starts_with("unknown field") {
+    if msg.starts_with("unknown key") {
         msg.push_str(" (keys are case-sensitive; see scenarios/README.md for every key)");
     }
     if msg.contains("recursion limit") {
@@ -906,7 +983,8 @@ fn validate(
                     None => c.err(
                         m.span(),
                         format!(
-                            "mix names class `{k}`, which is not declared; classes are: {}",
+                            "mix names class `{k}`, which is not declared{}; classes are: {}",
+                            suggest::hint(k, class_names.iter().map(String::as_str)),
                             class_names.join(", ")
                         ),
                     ),
@@ -944,8 +1022,9 @@ fn validate(
                 c.err(
                     s.span(),
                     format!(
-                        "unknown tier `{}`; tiers are: {}",
+                        "unknown tier `{}`{}; tiers are: {}",
                         s.get_ref(),
+                        suggest::hint(s.get_ref(), tiers.iter().map(|t| t.name.as_str())),
                         tier_names()
                     ),
                 );
@@ -1066,8 +1145,9 @@ fn validate(
                 None => c.err(
                     s.span(),
                     format!(
-                        "unknown tier `{}`; tiers are: {}",
+                        "unknown tier `{}`{}; tiers are: {}",
                         s.get_ref(),
+                        suggest::hint(s.get_ref(), tiers.iter().map(|t| t.name.as_str())),
                         tier_names()
                     ),
                 ),
@@ -1089,7 +1169,11 @@ fn validate(
                             }
                             None => c.err(
                                 m.span(),
-                                format!("unknown tier `{tn}`; tiers are: {}", tier_names()),
+                                format!(
+                                    "unknown tier `{tn}`{}; tiers are: {}",
+                                    suggest::hint(tn, tiers.iter().map(|t| t.name.as_str())),
+                                    tier_names()
+                                ),
                             ),
                         }
                     }
@@ -1186,6 +1270,7 @@ fn validate(
 
     // Faults.
     let end = SimTime(duration.as_nanos());
+    let errors_before = c.errors.len();
     let faults = faults::check(
         &mut c,
         &raw.faults,
@@ -1198,6 +1283,19 @@ fn validate(
         },
         &check_mix,
     );
+    // "Did you mean" for the tenant a fault names (the fault checks only ask whether an id
+    // is known).
+    for e in &mut c.errors[errors_before..] {
+        if let Some(id) = e
+            .message
+            .split_once("targets tenant `")
+            .and_then(|(_, r)| r.split_once("`, which is not declared"))
+            .map(|(id, _)| id.to_string())
+        {
+            e.message
+                .push_str(&suggest::hint(&id, ids.iter().map(String::as_str)));
+        }
+    }
 
     // Rollouts.
     let rollouts = {
@@ -1230,8 +1328,9 @@ fn validate(
                 None => c.err(
                     t.span(),
                     format!(
-                        "unknown tier `{}`; tiers are: {}",
+                        "unknown tier `{}`{}; tiers are: {}",
                         t.get_ref(),
+                        suggest::hint(t.get_ref(), tiers.iter().map(|t| t.name.as_str())),
                         tier_names()
                     ),
                 ),
@@ -1242,8 +1341,9 @@ fn validate(
                 c.err(
                     t.span(),
                     format!(
-                        "SLO `{name}` names tenant `{}`, which is not declared",
-                        t.get_ref()
+                        "SLO `{name}` names tenant `{}`, which is not declared{}",
+                        t.get_ref(),
+                        suggest::hint(t.get_ref(), ids.iter().map(String::as_str))
                     ),
                 );
             }
@@ -1253,8 +1353,9 @@ fn validate(
                 c.err(
                     co.span(),
                     format!(
-                        "SLO `{name}` names cohort `{}`, which is not declared",
-                        co.get_ref()
+                        "SLO `{name}` names cohort `{}`, which is not declared{}",
+                        co.get_ref(),
+                        suggest::hint(co.get_ref(), cohort_names.iter().map(String::as_str))
                     ),
                 );
             }
@@ -1853,7 +1954,8 @@ fn parse_window(text: &str, faults: &[Fault], end: SimTime) -> Result<SloWindow,
         faults.iter().position(|f| f.name == n).ok_or_else(|| {
             let names: Vec<&str> = faults.iter().map(|f| f.name.as_str()).collect();
             format!(
-                "window names fault `{n}`, which is not declared; faults are: {}",
+                "window names fault `{n}`, which is not declared{}; faults are: {}",
+                suggest::hint(n, names.iter().copied()),
                 if names.is_empty() {
                     "(none)".to_string()
                 } else {

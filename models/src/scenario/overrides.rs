@@ -224,6 +224,40 @@ pub fn same_key_twice(text: &str, overrides: &[Override]) -> Option<(String, Str
     None
 }
 
+/// Where each override's value ended up in `text` (the scenario after every override, as
+/// written out): `(index into the overrides, byte range of the value)`, for the overrides
+/// whose resolved path (what [`Override::apply`] returned) names a value in `text`. An error
+/// whose span lies inside such a range is about that override's value, and is shown on the
+/// flag instead of on a line of a file the user never wrote.
+pub fn value_spans(
+    text: &str,
+    resolved: &[(usize, Vec<String>)],
+) -> Vec<(usize, std::ops::Range<usize>)> {
+    let Ok(doc) = toml_edit::Document::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, path) in resolved {
+        let mut item: Option<&Item> = Some(doc.as_item());
+        for part in path {
+            item = item.and_then(|it| match part.parse::<usize>() {
+                Ok(n) if matches!(it, Item::ArrayOfTables(_)) => it.get(n),
+                _ => it.get(part.as_str()),
+            });
+        }
+        if let Some(span) = item.and_then(Item::span) {
+            out.push((*i, span));
+        }
+    }
+    out
+}
+
+/// The byte range of the value within [`Override::flag`]'s text.
+pub fn value_range_in_flag(o: &Override) -> std::ops::Range<usize> {
+    let start = "--set ".len() + o.key.len() + 1;
+    start..start + o.value.len()
+}
+
 /// `s`, or its first 60 characters and an ellipsis (for messages about hostile input).
 fn clip(s: &str) -> String {
     match s.char_indices().nth(60) {
@@ -368,6 +402,30 @@ mod tests {
         assert_eq!(at("tenants.1.rate=2"), "tenants.1.rate");
         assert_eq!(at("platform.db.cores=2"), "platform.db.cores");
         assert_eq!(at("c.y.z=2"), "c.y.z");
+    }
+
+    #[test]
+    fn value_spans_find_the_set_values() {
+        // Goal: the text an override wrote can be found again in the re-written file, for a
+        // key in a table, in an array of tables, and in a table the override created.
+        let text = "duration = \"5m\"\n[[tenants]]\nid = \"acme\"\n";
+        let mut doc: DocumentMut = text.parse().unwrap();
+        let mut resolved = Vec::new();
+        for (i, f) in [
+            "tenants.acme.rate=7/s",
+            "control_plane.placement=power_of_too",
+        ]
+        .iter()
+        .enumerate()
+        {
+            resolved.push((i, Override::parse(f).unwrap().apply(&mut doc).unwrap()));
+        }
+        let t = doc.to_string();
+        let spans = value_spans(&t, &resolved);
+        let shown: Vec<(usize, &str)> = spans.iter().map(|(i, r)| (*i, &t[r.clone()])).collect();
+        assert_eq!(shown, [(0, "\"7/s\""), (1, "\"power_of_too\"")], "{t}");
+        let o = Override::parse("platform.scheduler=drrr").unwrap();
+        assert_eq!(&o.flag()[value_range_in_flag(&o)], "drrr");
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct ScenarioFile {
     pub window: Option<Spanned<Dur>>,
     /// Upper bound on processed events (a safety bound; default 2^40).
     pub max_events: Option<u64>,
+    /// Scales the timeline (duration, fault times, load shapes, SLO windows) by this factor,
+    /// e.g. 0.1 for a smoke run 10× shorter; usually given as `--scale-time 0.1`. Changes
+    /// the run: see `scale_time.rs` (default 1: as written).
+    pub scale_time: Option<Spanned<f64>>,
     /// The platform: cells, workers, queues, DB.
     #[serde(default)]
     pub platform: PlatformConfig,

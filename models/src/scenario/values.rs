@@ -258,6 +258,37 @@ const THRESHOLD_HELP: &str = "expected `METRIC OP VALUE`, e.g. `p(99) < 250ms`, 
 `provision_time p(99) < 30s`; \
 OP is one of < <= > >= ==";
 
+/// The metric names a threshold may start with (percentile forms written `p(99)`), for
+/// "did you mean".
+const METRIC_NAMES: &[&str] = &[
+    "mean",
+    "avg",
+    "med",
+    "max",
+    "error_rate",
+    "availability",
+    "throughput",
+    "rejected_rate",
+    "timeout_rate",
+    "amplification",
+    "queue_wait",
+    "queue_wait mean",
+    "misrouted_writes",
+    "dlq",
+    "job_wait max",
+];
+
+/// k6 aggregations that tenantsim does not take as written, with the metric to use instead
+/// (k6's `avg`, `med` and `max` are accepted as they are).
+fn k6_pointer(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "min" => "k6's `min` is not judged (the fastest request says nothing about isolation); use a low percentile such as `p(1)`, or `med` / `p(50)`",
+        "rate" => "k6's `rate` is ambiguous here: for http_req_failed write `error_rate < 1%`; for http_reqs (requests per second) write `throughput > 95%` (the share of offered requests served)",
+        "count" => "k6's `count` is not an SLO here (counts grow with the run's length); write `throughput > 95%` for requests served, or `dlq == 0` / `misrouted_writes == 0` for counts that must stay zero",
+        _ => return None,
+    })
+}
+
 impl Threshold {
     /// Parses threshold text.
     pub fn parse(text: &str) -> Result<Threshold, String> {
@@ -300,6 +331,8 @@ impl Threshold {
         };
         let metric = match lhs {
             "mean" | "avg" => Metric::LatencyMean,
+            // k6's `med` (median) is the 50th percentile.
+            "med" => Metric::LatencyPercentile(50.0),
             "max" => Metric::LatencyMax,
             "error_rate" => Metric::ErrorRate,
             "availability" => Metric::Availability,
@@ -328,9 +361,13 @@ impl Threshold {
                 ))
             }
             other => {
+                if let Some(pointer) = k6_pointer(other) {
+                    return Err(format!("`{other}` in `{t}`: {pointer}"));
+                }
+                let hint = super::suggest::hint(other, METRIC_NAMES.iter().copied());
                 return Err(format!(
-                    "unknown metric `{other}` in `{t}`; {THRESHOLD_HELP}"
-                ))
+                    "unknown metric `{other}` in `{t}`{hint}; {THRESHOLD_HELP}"
+                ));
             }
         };
         let bound = if metric.is_duration() {
