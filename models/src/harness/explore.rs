@@ -76,7 +76,11 @@ pub fn schedule(sc: &Scenario, seed: u64) -> Scenario {
             "partition" => FaultKind::Partition {
                 kind: PartitionKind::CellDb,
                 cells: vec![cell],
-                reject: u < 0.5,
+                mode: if u < 0.5 {
+                    crate::component::link::CutMode::Drop
+                } else {
+                    crate::component::link::CutMode::Blackhole
+                },
             },
             "kms_outage" => FaultKind::KmsOutage,
             // "control_plane_outage" and anything the checker let through.

@@ -37,8 +37,8 @@ pub mod kms;
 mod network;
 mod partition;
 pub mod probe;
-pub mod rollout;
 pub mod reconcile;
+pub mod rollout;
 
 use crate::component::breaker::{Admit, BreakerSet};
 use crate::component::db::QueryEnd;
