@@ -366,3 +366,38 @@ fn merge_is_exact_on_a_shipped_scenario() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a usable partial result"));
 }
+
+/// Goal: `compare --vary` reaches a rollout's plan knobs (here the canary's size, through a
+/// `[[rollouts.groups]]` table named `canary`) and every variant runs. Method: the shipped
+/// bad-config-rollout at 1% and 10% canaries, 2 seeds; exit 0, both labels in the table, and
+/// the per-run CSV holds 4 runs.
+#[test]
+fn vary_reaches_rollout_plan_knobs() {
+    let d = tmp_dir("rollout-vary");
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let f = root.join("scenarios/bad-config-rollout.toml");
+    let out = d.join("out");
+    let o = compare(&[
+        f.to_str().unwrap(),
+        "--vary",
+        "rollouts.limits.groups.canary.percent=1%,10%",
+        "--seeds",
+        "1..=2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = stdout(&o);
+    assert!(
+        text.contains("rollouts.limits.groups.canary.percent"),
+        "{text}"
+    );
+    assert!(text.contains("10%"), "{text}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 5, "{runs}");
+}

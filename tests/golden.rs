@@ -31,6 +31,30 @@ type Pin = (
 const PINS: &[Pin] = &[
     // BEGIN PINS
     (
+        "scenarios/bad-config-rollout.toml",
+        "",
+        1,
+        "e4cdeb6f5fd14955",
+        1092342,
+        "cfaa02387621ad1a",
+    ),
+    (
+        "scenarios/bad-config-rollout.toml",
+        "",
+        2,
+        "c3987cb890a8e35a",
+        993116,
+        "53adb78ed9dd7239",
+    ),
+    (
+        "scenarios/bad-config-rollout.toml",
+        "everyone-at-once",
+        1,
+        "c1a6a958455acb68",
+        595357,
+        "776f96f5926ac5d2",
+    ),
+    (
         "scenarios/bad-migration.toml",
         "",
         1,
@@ -133,6 +157,22 @@ const PINS: &[Pin] = &[
         "8eb7d468a1b4ba4f",
         804726,
         "46c53953264262bd",
+    ),
+    (
+        "scenarios/fleet-migration.toml",
+        "",
+        1,
+        "bd54567aa86112f4",
+        1327531,
+        "8eaf17b93bbb6339",
+    ),
+    (
+        "scenarios/fleet-migration.toml",
+        "",
+        2,
+        "6849d643a0da07cd",
+        1320210,
+        "29964e655a64d83f",
     ),
     (
         "scenarios/hot-tenant.toml",

@@ -44,6 +44,12 @@ game_day!(kms_key_disabled, "scenarios/kms-key-disabled.toml", "1..=2");
 game_day!(retry_storm, "scenarios/retry-storm.toml", "1..=2");
 game_day!(partition, "scenarios/partition.toml", "1..=2");
 game_day!(bad_migration, "scenarios/bad-migration.toml", "1..=2");
+game_day!(
+    bad_config_rollout,
+    "scenarios/bad-config-rollout.toml",
+    "1..=2"
+);
+game_day!(fleet_migration, "scenarios/fleet-migration.toml", "1");
 game_day!(tenant_move, "scenarios/tenant-move.toml", "1..=2");
 game_day!(noisy_jobs, "scenarios/noisy-jobs.toml", "1..=2");
 game_day!(placement_study, "scenarios/placement-study.toml", "1..=2");
