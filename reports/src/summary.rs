@@ -322,6 +322,24 @@ pub struct ControlRow {
     /// With `shuffle_shard` placement: how much tenants' shards overlap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard_overlap: Option<ShardOverlap>,
+    /// Shared global dependencies (`[[dependencies]]`), in file order (absent without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencyRow>,
+}
+
+/// One shared dependency's activity over the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DependencyRow {
+    /// Name.
+    pub name: String,
+    /// Calls made (refused ones included).
+    pub calls: u64,
+    /// Calls refused by the caller's per-tenant quota (`quota_exceeded`).
+    pub quota_refused: u64,
+    /// Calls refused because the waiting line was full (`dependency_busy`).
+    pub busy_refused: u64,
+    /// Calls that hit the timeout, waiting or in service (`dependency_timeout`).
+    pub timed_out: u64,
 }
 
 /// The overlap distribution of `shuffle_shard` shards: for pairs of tenants, how many cells

@@ -802,5 +802,18 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
         jobs_in_flight: plat.jobs_in_flight() as u64,
         job_attempts_failed: plat.jobs.failed_attempts,
         shard_overlap: shard_overlap(sc, pop),
+        dependencies: plat
+            .deps
+            .names
+            .iter()
+            .zip(&plat.deps.deps)
+            .map(|(name, d)| reports::summary::DependencyRow {
+                name: name.clone(),
+                calls: d.counts.calls,
+                quota_refused: d.counts.quota_refused,
+                busy_refused: d.counts.busy_refused,
+                timed_out: d.counts.timed_out,
+            })
+            .collect(),
     }
 }

@@ -28,6 +28,7 @@
 
 pub mod cell;
 pub mod control;
+pub mod deps;
 pub mod edge;
 mod faults;
 pub mod jobs;
@@ -188,6 +189,15 @@ pub enum Ev {
         /// Tenant.
         tenant: u32,
     },
+    /// A shared dependency answered an attempt's call (`ok`), or the call's timeout passed.
+    DependencyAnswered {
+        /// Dependency index.
+        dep: u16,
+        /// Attempt.
+        att: Id,
+        /// Answered in time.
+        ok: bool,
+    },
 }
 
 impl sim::Event for Ev {
@@ -219,6 +229,7 @@ impl sim::Event for Ev {
             Ev::JobStored { .. } => "job_stored",
             Ev::JobRetryDue { .. } => "job_retry_due",
             Ev::JobArrived { .. } => "job_arrived",
+            Ev::DependencyAnswered { .. } => "dependency_answered",
         }
     }
     #[inline]
@@ -253,6 +264,9 @@ impl sim::Event for Ev {
             Ev::JobStored { job, ok } => (24, job.word() ^ ((ok as u64) << 56)),
             Ev::JobRetryDue { job } => (25, job.word()),
             Ev::JobArrived { tenant } => (26, tenant as u64),
+            Ev::DependencyAnswered { dep, att, ok } => {
+                (40, att.word() ^ ((dep as u64) << 40) ^ ((ok as u64) << 57))
+            }
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -313,6 +327,12 @@ impl Ev {
             ),
             Ev::JobRetryDue { job } => format!("job {}:{} retry", job.slot, job.gen),
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
+            Ev::DependencyAnswered { dep, att, ok } => format!(
+                "attempt {}:{} dependency #{dep} ({})",
+                att.slot,
+                att.gen,
+                if ok { "answered" } else { "timed out" }
+            ),
         };
         (self.kind(), what)
     }
@@ -427,6 +447,8 @@ struct Attempt {
     abandoned: bool,
     probe: bool,
     pending_error: bool,
+    /// Dependency calls of its class made so far (see `deps`).
+    calls_done: u8,
 }
 
 /// Counters of the request ledger.
@@ -459,6 +481,8 @@ struct ClassRt {
     kms: bool,
     writes: bool,
     submits_job: Option<u16>,
+    /// Dependencies called after the CPU work (empty: none).
+    calls: Vec<u16>,
 }
 
 struct FaultRt {
@@ -497,6 +521,8 @@ pub struct Platform {
     pub kms: kms::KmsRt,
     /// The async plane.
     pub jobs: jobs::JobsRt,
+    /// The shared global dependencies (empty when the scenario declares none).
+    pub deps: deps::DepsRt,
     /// What was recorded.
     pub recorder: Recorder,
     /// The ledger counters.
@@ -637,6 +663,7 @@ impl Platform {
                 kms: c.kms,
                 writes: c.writes,
                 submits_job: c.submits_job.map(|j| j as u16),
+                calls: c.calls.clone(),
             })
             .collect();
         let faults = sc
@@ -908,6 +935,7 @@ impl Platform {
             ctl,
             kms: kms_rt,
             jobs: jobs_rt,
+            deps: deps::DepsRt::build(sc, n),
             recorder,
             ledger: LedgerCounts::default(),
             tracer: None,
@@ -1078,6 +1106,15 @@ impl Platform {
             Ev::JobStored { job: id, .. } => job(id, "job output"),
             Ev::JobRetryDue { job: id } => job(id, "job retry"),
             Ev::JobArrived { tenant: t } => format!("tenant {} jobs", tenant(t)),
+            Ev::DependencyAnswered { att, dep, .. } => attempt(
+                att,
+                &format!(
+                    "dependency {}",
+                    sc.dependencies
+                        .get(dep as usize)
+                        .map_or("?", |d| d.name.as_str())
+                ),
+            ),
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -1245,6 +1282,7 @@ impl Platform {
             abandoned: false,
             probe: false,
             pending_error: false,
+            calls_done: 0,
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
@@ -1903,7 +1941,11 @@ impl Platform {
 
     #[inline]
     fn on_service_finished(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
-        self.next_query(now, att, q)
+        if self.deps.any() {
+            self.next_call(now, att, q)
+        } else {
+            self.next_query(now, att, q)
+        }
     }
 
     #[inline]
@@ -1961,6 +2003,9 @@ impl Platform {
             Ev::JobStored { job, ok } => self.on_job_stored(now, job, ok, q),
             Ev::JobRetryDue { job } => self.on_job_retry_due(now, job, q),
             Ev::JobArrived { tenant } => self.on_job_arrived(now, tenant, q),
+            Ev::DependencyAnswered { dep, att, ok } => {
+                self.on_dependency_answered(now, dep, att, ok, q)
+            }
         }
     }
 }

@@ -78,6 +78,9 @@ pub struct ScenarioFile {
     /// Thresholds of the metastability detector (defaults when absent).
     #[serde(default)]
     pub metastability: MetastabilityConfig,
+    /// Shared global dependencies (see `scenario::isolation`).
+    #[serde(default)]
+    pub dependencies: Vec<super::isolation::DependencyConfig>,
     /// Live mode's request mapping (`tenantsim load`): read by the binary, ignored here.
     #[serde(default)]
     pub live: Option<toml::Value>,
@@ -425,6 +428,8 @@ pub struct ClassConfig {
     pub submits_job: Option<Spanned<String>>,
     /// Client retry policy (default: no retries).
     pub retry: Option<RetryToml>,
+    /// Shared dependencies a request of this class calls, in order, after its CPU work.
+    pub calls: Option<Spanned<Vec<String>>>,
 }
 
 /// A client's retry policy for one class.
