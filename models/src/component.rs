@@ -9,6 +9,7 @@
 //! | [`token_bucket`] | per-tenant edge rate limiter with exact Retry-After |
 //! | [`scheduler`] | a cell's request queue: FIFO, DRR, per-tenant caps ([`scheduler::SchedulerKind`]) |
 //! | [`db`] | a cell's DB: connection pool in front of processor-shared cores |
+//! | [`dependency`] | a shared global service: servers or a paced rate, a bounded queue, per-tenant quotas |
 //! | [`breaker`] | circuit breakers, global or per tenant |
 //! | [`retry`] | client retry policies, backoff with jitter, retry budgets |
 //! | [`link`] | whether a dependency call gets through: up, or cut (hang or reject) |
@@ -21,6 +22,7 @@
 
 pub mod breaker;
 pub mod db;
+pub mod dependency;
 pub mod lifecycle;
 pub mod link;
 pub mod outcome;

@@ -336,6 +336,9 @@ pub struct ControlRow {
     /// Every action counted by `kind/outcome` (`evacuate/no_capacity`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub action_outcomes: std::collections::BTreeMap<String, u64>,
+    /// Shared global dependencies (`[[dependencies]]`), in file order (absent without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencyRow>,
 }
 
 /// One action of the control plane.
@@ -360,6 +363,22 @@ pub struct ActionRow {
     pub outcome: String,
     /// From start to outcome (s).
     pub duration_s: f64,
+}
+
+
+/// One shared dependency's activity over the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DependencyRow {
+    /// Name.
+    pub name: String,
+    /// Calls made (refused ones included).
+    pub calls: u64,
+    /// Calls refused by the caller's per-tenant quota (`quota_exceeded`).
+    pub quota_refused: u64,
+    /// Calls refused because the waiting line was full (`dependency_busy`).
+    pub busy_refused: u64,
+    /// Calls that hit the timeout, waiting or in service (`dependency_timeout`).
+    pub timed_out: u64,
 }
 
 /// The overlap distribution of `shuffle_shard` shards: for pairs of tenants, how many cells

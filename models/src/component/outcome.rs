@@ -38,10 +38,16 @@ pub enum Cause {
     KmsUnavailable,
     /// A partition cut the call.
     Unreachable,
+    /// The tenant's own quota at a shared dependency (per second or per period) is spent.
+    QuotaExceeded,
+    /// A shared dependency's waiting line was full.
+    DependencyBusy,
+    /// A shared dependency did not answer within its timeout.
+    DependencyTimeout,
 }
 
 /// Number of causes (length of per-cause counter arrays).
-pub const N_CAUSES: usize = 15;
+pub const N_CAUSES: usize = 18;
 
 /// All causes, in code order.
 pub const CAUSES: [Cause; N_CAUSES] = [
@@ -60,6 +66,9 @@ pub const CAUSES: [Cause; N_CAUSES] = [
     Cause::KmsKeyDisabled,
     Cause::KmsUnavailable,
     Cause::Unreachable,
+    Cause::QuotaExceeded,
+    Cause::DependencyBusy,
+    Cause::DependencyTimeout,
 ];
 
 impl Cause {
@@ -81,6 +90,9 @@ impl Cause {
             Cause::KmsKeyDisabled => "kms_key_disabled",
             Cause::KmsUnavailable => "kms_unavailable",
             Cause::Unreachable => "unreachable",
+            Cause::QuotaExceeded => "quota_exceeded",
+            Cause::DependencyBusy => "dependency_busy",
+            Cause::DependencyTimeout => "dependency_timeout",
         }
     }
     /// Whether the client sees this as a 503 (shed) rather than another 5xx.
@@ -94,6 +106,7 @@ impl Cause {
                 | Cause::NoRoute
                 | Cause::CellDown
                 | Cause::NotActive
+                | Cause::DependencyBusy
         )
     }
 }

@@ -851,5 +851,18 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
             .iter()
             .map(|((k, o), n)| (format!("{k}/{o}"), *n))
             .collect(),
+        dependencies: plat
+            .deps
+            .names
+            .iter()
+            .zip(&plat.deps.deps)
+            .map(|(name, d)| reports::summary::DependencyRow {
+                name: name.clone(),
+                calls: d.counts.calls,
+                quota_refused: d.counts.quota_refused,
+                busy_refused: d.counts.busy_refused,
+                timed_out: d.counts.timed_out,
+            })
+            .collect(),
     }
 }

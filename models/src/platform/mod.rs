@@ -29,6 +29,7 @@
 pub mod actions;
 pub mod cell;
 pub mod control;
+pub mod deps;
 pub mod edge;
 pub mod evacuate;
 mod faults;
@@ -230,6 +231,15 @@ pub enum Ev {
     },
     /// The reconciler's periodic tick.
     ReconcileDue,
+    /// A shared dependency answered an attempt's call (`ok`), or the call's timeout passed.
+    DependencyAnswered {
+        /// Dependency index.
+        dep: u16,
+        /// Attempt.
+        att: Id,
+        /// Answered in time.
+        ok: bool,
+    },
 }
 
 impl sim::Event for Ev {
@@ -268,6 +278,7 @@ impl sim::Event for Ev {
             Ev::AttemptReachedCell { .. } => "attempt_reached_cell",
             Ev::AnswerReachedClient { .. } => "answer_reached_client",
             Ev::ReconcileDue => "reconcile_due",
+            Ev::DependencyAnswered { .. } => "dependency_answered",
         }
     }
     #[inline]
@@ -309,6 +320,9 @@ impl sim::Event for Ev {
             Ev::AttemptReachedCell { att } => (28, att.word()),
             Ev::AnswerReachedClient { req, attempt } => (29, req.word() ^ ((attempt as u64) << 48)),
             Ev::ReconcileDue => (50, 0),
+            Ev::DependencyAnswered { dep, att, ok } => {
+                (40, att.word() ^ ((dep as u64) << 40) ^ ((ok as u64) << 57))
+            }
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -379,6 +393,12 @@ impl Ev {
             Ev::AttemptReachedCell { att } => {
                 format!("attempt {}:{} network", att.slot, att.gen)
             }
+            Ev::DependencyAnswered { dep, att, ok } => format!(
+                "attempt {}:{} dependency #{dep} ({})",
+                att.slot,
+                att.gen,
+                if ok { "answered" } else { "timed out" }
+            ),
         };
         (self.kind(), what)
     }
@@ -497,6 +517,8 @@ struct Attempt {
     pending_error: bool,
     /// It crossed the edge → cell link (its answer crosses back).
     at_cell: bool,
+    /// Dependency calls of its class made so far (see `deps`).
+    calls_done: u8,
 }
 
 /// Counters of the request ledger.
@@ -529,6 +551,8 @@ struct ClassRt {
     kms: bool,
     writes: bool,
     submits_job: Option<u16>,
+    /// Dependencies called after the CPU work (empty: none).
+    calls: Vec<u16>,
 }
 
 struct FaultRt {
@@ -567,6 +591,8 @@ pub struct Platform {
     pub kms: kms::KmsRt,
     /// The async plane.
     pub jobs: jobs::JobsRt,
+    /// The shared global dependencies (empty when the scenario declares none).
+    pub deps: deps::DepsRt,
     /// What was recorded.
     pub recorder: Recorder,
     /// The ledger counters.
@@ -715,6 +741,7 @@ impl Platform {
                 kms: c.kms,
                 writes: c.writes,
                 submits_job: c.submits_job.map(|j| j as u16),
+                calls: c.calls.clone(),
             })
             .collect();
         let faults = sc
@@ -997,6 +1024,7 @@ impl Platform {
             ctl,
             kms: kms_rt,
             jobs: jobs_rt,
+            deps: deps::DepsRt::build(sc, n),
             recorder,
             ledger: LedgerCounts::default(),
             tracer: None,
@@ -1189,6 +1217,15 @@ impl Platform {
             Ev::AttemptReachedCell { att } => attempt(att, "network from the edge"),
             Ev::AttemptReachedEdge { .. } | Ev::AnswerReachedClient { .. } => raw,
             Ev::ReconcileDue => "control plane reconciler".to_string(),
+            Ev::DependencyAnswered { att, dep, .. } => attempt(
+                att,
+                &format!(
+                    "dependency {}",
+                    sc.dependencies
+                        .get(dep as usize)
+                        .map_or("?", |d| d.name.as_str())
+                ),
+            ),
             Ev::DbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
@@ -1358,6 +1395,7 @@ impl Platform {
             probe: false,
             pending_error: false,
             at_cell: false,
+            calls_done: 0,
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
@@ -2121,7 +2159,11 @@ impl Platform {
 
     #[inline]
     fn on_service_finished(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
-        self.next_query(now, att, q)
+        if self.deps.any() {
+            self.next_call(now, att, q)
+        } else {
+            self.next_query(now, att, q)
+        }
     }
 
     #[inline]
@@ -2188,6 +2230,9 @@ impl Platform {
                 self.on_answer_reached_client(now, req, attempt, q)
             }
             Ev::ReconcileDue => self.on_reconcile_due(now, q),
+            Ev::DependencyAnswered { dep, att, ok } => {
+                self.on_dependency_answered(now, dep, att, ok, q)
+            }
         }
     }
 }

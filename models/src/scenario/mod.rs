@@ -18,6 +18,7 @@ mod faults;
 pub mod infra;
 pub mod json_schema;
 pub mod network;
+pub mod isolation;
 pub mod overrides;
 mod placement_check;
 pub mod rollouts;
@@ -89,6 +90,8 @@ pub struct Scenario {
     pub tiers: Vec<Tier>,
     /// Request classes, in name order.
     pub classes: Vec<Class>,
+    /// Shared global dependencies (`[[dependencies]]`; empty: none).
+    pub dependencies: Vec<isolation::Dependency>,
     /// Individually declared tenants.
     pub tenants: Vec<TenantSpec>,
     /// Cohorts.
@@ -314,6 +317,9 @@ pub struct Class {
     pub writes: bool,
     /// Job class a successful request submits.
     pub submits_job: Option<usize>,
+    /// Dependencies a request calls after its CPU work, in order (indices into
+    /// `Scenario::dependencies`; empty: none).
+    pub calls: Vec<u16>,
 }
 
 /// Which failures a client retries.
@@ -918,6 +924,9 @@ fn validate(
             .join(", ")
     };
 
+    // Shared dependencies (before classes, which call them).
+    let dependencies = isolation::dependencies(&mut c, &raw.dependencies);
+
     // Classes.
     let mut classes = Vec::new();
     if raw.classes.is_empty() {
@@ -925,6 +934,7 @@ fn validate(
     }
     for (name, cc) in &raw.classes {
         let mut cl = class_from(name, cc);
+        cl.calls = isolation::class_calls(&mut c, name, &cc.calls, &dependencies);
         if let Some(r) = &cc.retry {
             cl.retry = retry_from(&mut c, name, r);
         }
@@ -1535,6 +1545,7 @@ fn validate(
         job_classes,
         tiers,
         classes,
+        dependencies,
         tenants,
         cohorts,
         faults,
@@ -1772,6 +1783,7 @@ fn class_from(name: &str, cc: &schema::ClassConfig) -> Class {
         kms: cc.kms.unwrap_or(false),
         writes: cc.writes.unwrap_or(false),
         submits_job: None,
+        calls: Vec::new(),
     }
 }
 

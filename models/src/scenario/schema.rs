@@ -89,6 +89,9 @@ pub struct ScenarioFile {
     /// Staged rollouts (`[[rollouts]]`, see `scenario::rollouts`).
     #[serde(default)]
     pub rollouts: Vec<super::rollouts::RolloutConfig>,
+    /// Shared global dependencies (see `scenario::isolation`).
+    #[serde(default)]
+    pub dependencies: Vec<super::isolation::DependencyConfig>,
     /// Live mode's request mapping (`tenantsim load`): read by the binary, ignored here.
     #[serde(default)]
     pub live: Option<toml::Value>,
@@ -482,6 +485,8 @@ pub struct ClassConfig {
     pub submits_job: Option<Spanned<String>>,
     /// Client retry policy (default: no retries).
     pub retry: Option<RetryToml>,
+    /// Shared dependencies a request of this class calls, in order, after its CPU work.
+    pub calls: Option<Spanned<Vec<String>>>,
 }
 
 /// A client's retry policy for one class.
