@@ -125,6 +125,17 @@ fn render(a: &ExploreArgs, sc: &models::scenario::Scenario, o: &[Outcome]) -> St
                 common.join(", ")
             }
         );
+        let mut targets: Vec<String> = runs[0].targets.clone();
+        targets.retain(|k| runs.iter().all(|r| r.targets.contains(k)));
+        let _ = writeln!(
+            out,
+            "  drawn targets in every such run: {}",
+            if targets.is_empty() {
+                "none in common".to_string()
+            } else {
+                targets.join(", ")
+            }
+        );
         let r = runs[0];
         let _ = writeln!(out, "  first (seed {}) drew:", r.seed);
         for l in &r.schedule {

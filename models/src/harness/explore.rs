@@ -120,6 +120,8 @@ pub struct Outcome {
     pub metastable: Vec<String>,
     /// Kinds of the drawn faults (sorted, without repeats).
     pub kinds: Vec<String>,
+    /// Targets of the drawn faults (`cells 3`, `kms`, a tenant id; sorted, without repeats).
+    pub targets: Vec<String>,
     /// The drawn schedule, one line per fault (`name: target window`).
     pub schedule: Vec<String>,
     /// Coverage states reached ([`crate::coverage::STATES`]).
@@ -168,6 +170,12 @@ pub fn judge(sc: &Scenario, seed: u64, opts: &RunOptions) -> Outcome {
         .collect();
     kinds.sort();
     kinds.dedup();
+    let mut targets: Vec<String> = explored.faults[first_drawn..]
+        .iter()
+        .map(|f| f.kind.target())
+        .collect();
+    targets.sort();
+    targets.dedup();
     let schedule_lines = explored.faults[first_drawn..]
         .iter()
         .map(|f| {
@@ -187,6 +195,7 @@ pub fn judge(sc: &Scenario, seed: u64, opts: &RunOptions) -> Outcome {
         unrecovered: Vec::new(),
         metastable: Vec::new(),
         kinds,
+        targets,
         schedule: schedule_lines,
         reached: Vec::new(),
         digest: String::new(),
