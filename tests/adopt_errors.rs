@@ -101,7 +101,7 @@ fn typos_get_one_suggestion() {
     );
     let err = invalid(&["validate", f.to_str().unwrap()]);
     assert!(
-        err.contains("typo.toml:4:1: error: unknown key `shceduler`; did you mean `scheduler`?"),
+        err.contains("typo.toml:4:1: error: unknown field `shceduler`; did you mean `scheduler`?"),
         "{err}"
     );
     assert!(!err.contains("`workers`"), "no list of every key: {err}");

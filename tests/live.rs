@@ -131,6 +131,7 @@ fn drr_and_limits_keep_the_light_tenant_and_fifo_without_limits_does_not() {
         "tenants.csv",
         "simulated-summary.json",
         "charts/simulated-latency.svg",
+        "charts/latency-vs-simulated.svg",
     ] {
         assert!(out.join(f).is_file(), "{f} written");
     }

@@ -149,6 +149,20 @@ pub fn load(a: LoadArgs) -> i32 {
                     o.write("charts/simulated-latency.png", &c.png)?;
                     o.write("charts/simulated-latency.svg", c.svg.as_bytes())?;
                 }
+                // Both curves on one chart (measured solid, simulated dashed).
+                let shown: Vec<String> = summary
+                    .tiers
+                    .iter()
+                    .filter(|t| t.tenants > 0)
+                    .map(|t| t.name.clone())
+                    .collect();
+                let overlay = crate::live::overlay::latency_overlay_svg(
+                    &series,
+                    &sim.series,
+                    &shown,
+                    sc.duration.as_secs_f64(),
+                );
+                o.write("charts/latency-vs-simulated.svg", overlay.as_bytes())?;
             }
             // Staged beside the folder; put in place whole (see out.rs).
             o.commit()

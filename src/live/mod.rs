@@ -21,5 +21,6 @@ pub mod generator;
 pub mod judge;
 pub mod k6;
 pub mod model;
+pub mod overlay;
 pub mod server;
 pub mod spec;

@@ -192,7 +192,7 @@ const VALUE_TYPES: &[(&str, &str, &str, &str)] = &[
     (
         "a count distribution",
         "string",
-        "A count distribution: `const(1)`, `poisson(3)`, ...",
+        "A count distribution: `const(1)`, `uniform(1, 5)`, `empirical(1, 2, 3)`, ...",
         "const(1)",
     ),
     (
@@ -650,9 +650,18 @@ fn finish(
                 if required.contains(&(path.to_string(), k.clone())) {
                     req.push(json!(k));
                 }
-                if let Some(d) = docs::field_doc(name, k) {
-                    if let Value::Object(pm) = p {
-                        pm.insert("description".into(), json!(d));
+                if let Value::Object(pm) = p {
+                    // The field's doc, then how its value is written (what editors show).
+                    let doc = docs::field_doc(name, k);
+                    let how = pm
+                        .remove("$comment")
+                        .and_then(|c| c.as_str().map(str::to_string));
+                    let text = match (doc, how) {
+                        (Some(d), Some(h)) => Some(format!("{d} {h}")),
+                        (d, h) => d.or(h),
+                    };
+                    if let Some(t) = text {
+                        pm.insert("description".into(), json!(t));
                     }
                 }
                 catalogue_enum(name, k, p);

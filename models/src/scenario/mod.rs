@@ -664,7 +664,7 @@ fn friendly(msg: &str) -> String {
 
 fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
     let mut msg = friendly(e.message());
-    if msg.starts_with("unknown key") {
+    if msg.starts_with("unknown field") {
         msg.push_str(" (keys are case-sensitive; see scenarios/README.md for every key)");
     }
     if msg.contains("recursion limit") {

@@ -60,7 +60,7 @@ fn scale_text(text: &str, f: f64) -> Option<String> {
     let one = |t: &str| -> Option<String> {
         let d = SimDuration::parse(t.trim()).ok()?;
         let ns = (d.0 as f64 * f).round();
-        if !(ns.is_finite() && ns >= 0.0 && ns < 9.0e18) {
+        if !(0.0..9.0e18).contains(&ns) {
             return None;
         }
         Some(write_dur(SimDuration(ns as u64)))
@@ -149,7 +149,7 @@ fn walk_value(v: &mut Value, parts: &[&str], f: f64) {
 /// Scales the timeline of `doc` by `f` (see the module docs). `Err` for a factor out of
 /// [`SCALE_RANGE`].
 pub fn apply(doc: &mut DocumentMut, f: f64) -> Result<(), String> {
-    if !(f.is_finite() && f >= SCALE_RANGE.0 && f <= SCALE_RANGE.1) {
+    if !(SCALE_RANGE.0..=SCALE_RANGE.1).contains(&f) {
         return Err(format!(
             "scale_time is {f}; it must be between {} and {} (0.1 = a run 10× shorter)",
             SCALE_RANGE.0, SCALE_RANGE.1

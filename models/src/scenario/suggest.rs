@@ -74,13 +74,14 @@ where
     best.map(|(_, c)| c)
 }
 
-/// `"; did you mean `x`?"` for the closest candidate, or `""`: ready to append to a message.
+/// `" (did you mean `x`?)"` for the closest candidate, or `""`: ready to follow the
+/// misspelt word in a message.
 pub fn hint<'a, I>(word: &str, candidates: I) -> String
 where
     I: IntoIterator<Item = &'a str>,
 {
     match closest(word, candidates) {
-        Some(c) => format!("; did you mean `{c}`?"),
+        Some(c) => format!(" (did you mean `{c}`?)"),
         None => String::new(),
     }
 }
@@ -110,7 +111,7 @@ mod tests {
         assert_eq!(closest("x", keys), None);
         let placements = ["round_robin", "power_of_two", "bin_pack"];
         assert_eq!(closest("power_of_too", placements), Some("power_of_two"));
-        assert_eq!(hint("bin_pak", placements), "; did you mean `bin_pack`?");
+        assert_eq!(hint("bin_pak", placements), " (did you mean `bin_pack`?)");
         assert_eq!(hint("nothing_like_it", placements), "");
         assert_eq!(closest(&"a".repeat(1000), placements), None);
     }
@@ -118,13 +119,13 @@ mod tests {
 
 /// serde's "unknown field `x`, expected one of `a`, `b`, …" (and "unknown variant …")
 /// reworded for a scenario author: the one likely key or value when there is one, instead of
-/// the whole list; the list (it is all there is to go on) when none is close. `None` when
+/// the whole list (serde's wording of the first part is kept: tests and users grep for it); the list (it is all there is to go on) when none is close. `None` when
 /// `msg` is not such a message.
 pub fn reword_unknown(msg: &str) -> Option<String> {
     let (what, rest) = if let Some(r) = msg.strip_prefix("unknown field `") {
-        ("key", r)
+        ("field", r)
     } else if let Some(r) = msg.strip_prefix("unknown variant `") {
-        ("value", r)
+        ("variant", r)
     } else {
         return None;
     };
@@ -162,18 +163,18 @@ mod reword_tests {
             "unknown field `shceduler`, expected one of `cells`, `workers`, `scheduler`, `quantum`";
         assert_eq!(
             reword_unknown(keys).unwrap(),
-            "unknown key `shceduler`; did you mean `scheduler`?"
+            "unknown field `shceduler`; did you mean `scheduler`?"
         );
         let far = "unknown field `zebra`, expected one of `cells`, `workers`";
         assert_eq!(
             reword_unknown(far).unwrap(),
-            "unknown key `zebra`; expected one of `cells`, `workers`"
+            "unknown field `zebra`; expected one of `cells`, `workers`"
         );
         let variant =
             "unknown variant `drrr`, expected one of `fifo`, `drr`, `tenant_cap`, `drr_cap`";
         assert_eq!(
             reword_unknown(variant).unwrap(),
-            "unknown value `drrr`; did you mean `drr`?"
+            "unknown variant `drrr`; did you mean `drr`?"
         );
         assert_eq!(reword_unknown("invalid type: string"), None);
     }
