@@ -335,3 +335,45 @@ fn bad_reconcile_settings_are_located_errors() {
         assert!(err.contains(what), "{body}: expected `{what}`:\n{err}");
     }
 }
+
+/// Goal: a cell declared dead twice while its tenants still wait in the evacuation queue
+/// moves each of them once (a tenant queued twice must not start a second move nor hold a
+/// slot forever). Method: FLEET with cell 0 flapping (down 10–14 s, up for 1 s, down again
+/// 15–60 s), moves of 6 s two at a time, so a tenant queued by the first declaration is
+/// still queued, or already moving, when the second queues it again; count moves per tenant
+/// and check every stranded tenant ends off cell 0.
+#[test]
+fn a_cell_declared_dead_twice_moves_each_tenant_once() {
+    let text = FLEET.replace(
+        "at = \"10s\"\nfor = \"40s\"\n",
+        "at = \"10s\"\nfor = \"4s\"\n[[faults]]\nkind = \"cell_outage\"\ncell = 0\nat = \"15s\"\nfor = \"45s\"\n",
+    );
+    assert_ne!(text, FLEET);
+    let s = run(
+        &text,
+        1,
+        &[
+            "control_plane.evacuation.move_time=const(6s)",
+            "control_plane.evacuation.max_in_flight=2",
+        ],
+    );
+    for id in ["s-0001", "s-0002", "s-0003"] {
+        let moves = s
+            .control
+            .actions
+            .iter()
+            .filter(|a| a.tenant.as_deref() == Some(id) && a.outcome == "moved")
+            .count();
+        assert_eq!(moves, 1, "{id}: {:#?}", s.control.actions);
+        assert_ne!(cell_of(&s, id), 0, "{id}");
+    }
+    // The premise: the cell was queued twice (the EU tenant, who can go nowhere, was tried
+    // once per declaration).
+    let eu_tries = s
+        .control
+        .actions
+        .iter()
+        .filter(|a| a.tenant.as_deref() == Some("eu") && a.outcome == "no_capacity")
+        .count();
+    assert_eq!(eu_tries, 2, "{:#?}", s.control.actions);
+}

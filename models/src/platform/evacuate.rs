@@ -202,6 +202,10 @@ impl Platform {
                 return;
             };
             let t = m.tenant;
+            if ev.moving[t as usize].is_some() {
+                // Queued twice (the cell was declared dead twice): one move is enough.
+                continue;
+            }
             let from = self.ctl.route[t as usize];
             let still_needed = match m.kind {
                 MoveKind::Evacuate => from == m.cell && self.ctl.dead[m.cell as usize],
