@@ -486,6 +486,38 @@ const PINS: &[Pin] = &[
         1200503,
         "3ccf6ff24212da9a",
     ),
+    (
+        "scenarios/global-dependency.toml",
+        "",
+        1,
+        "412983f40ae94057",
+        235933,
+        "68388e253a2c8177",
+    ),
+    (
+        "scenarios/global-dependency.toml",
+        "",
+        2,
+        "eb21ced697d42c81",
+        235719,
+        "c4afe5364093f504",
+    ),
+    (
+        "scenarios/global-dependency.toml",
+        "no-quotas",
+        1,
+        "68bc47ea79648559",
+        237057,
+        "c1f7c4278a22119b",
+    ),
+    (
+        "scenarios/global-dependency.toml",
+        "daily-quota",
+        1,
+        "9654b3b84bdb9f07",
+        235528,
+        "745e96788c8f4b1c",
+    ),
     // END PINS
 ];
 
