@@ -77,8 +77,11 @@ the report gives each variant's mean difference from the baseline (the first com
 --baseline) with a 95% paired t interval, and its wins / ties / losses over seeds.\n\
 Outputs (--out): compare.json, compare.csv, runs.csv, charts/, report.html.\n\
 --shard K/N runs every N-th run starting at K-1 and writes partial-K-of-N.json; `tenantsim merge`\n\
-combines the shards into exactly what one machine would have written.\n\n\
-Exit codes: 0 done (SLO failures in a variant are results, not errors), 2 invalid input, 3 internal error.")]
+combines the shards into exactly what one machine would have written.\n\
+--fail-if-worse METRIC (repeatable) makes it a gate: exit 1 when a variant's paired 95% interval\n\
+on METRIC excludes zero on the worse side (every metric is lower-is-better).\n\n\
+Exit codes: 0 done (SLO failures in a variant are results, not errors), 1 --fail-if-worse found a\n\
+variant significantly worse, 2 invalid input, 3 internal error.")]
     Compare(CompareArgs),
     /// Combine the partial results of `compare --shard K/N` into one comparison.
     #[command(after_help = "Examples:\n  \
@@ -377,6 +380,10 @@ pub struct CompareArgs {
     /// Run only shard K of N of the grid and write partial-K-of-N.json into --out.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Exit 1 when a variant is significantly worse than the baseline on this metric (its
+    /// paired 95% interval excludes zero on the worse side); repeatable.
+    #[arg(long = "fail-if-worse", value_name = "METRIC")]
+    pub fail_if_worse: Vec<String>,
 }
 
 /// `merge` flags.

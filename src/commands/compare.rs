@@ -323,6 +323,27 @@ pub fn compare(a: CompareArgs) -> i32 {
             seeds.len()
         ));
     }
+    // --fail-if-worse: known metrics only, and a whole comparison to judge.
+    let metric_names: Vec<&str> = reports::compare::Metric::ALL
+        .iter()
+        .map(|m| m.name())
+        .collect();
+    if let Some(bad) = a
+        .fail_if_worse
+        .iter()
+        .find(|m| !metric_names.contains(&m.as_str()))
+    {
+        return fail(format!(
+            "--fail-if-worse {bad}: no such metric; metrics: {}",
+            metric_names.join(", ")
+        ));
+    }
+    if !a.fail_if_worse.is_empty() && a.shard.is_some() {
+        return fail(
+            "--fail-if-worse judges the whole comparison; run it without --shard (a shard has no intervals)"
+                .to_string(),
+        );
+    }
     let variants = combinations(&vary);
     let shard = match a.shard.as_deref().map(parse_shard).transpose() {
         Ok(s) => s,
@@ -461,11 +482,16 @@ pub fn compare(a: CompareArgs) -> i32 {
         );
         return exit::OK;
     }
-    finish(spec, runs, out_dir)
+    finish(spec, runs, out_dir, &a.fail_if_worse)
 }
 
 /// Builds the comparison, prints it, and writes the outputs (shared by compare and merge).
-fn finish(spec: CompareSpec, runs: Vec<RunMetrics>, dir: Option<OutDir>) -> i32 {
+fn finish(
+    spec: CompareSpec,
+    runs: Vec<RunMetrics>,
+    dir: Option<OutDir>,
+    fail_if_worse: &[String],
+) -> i32 {
     let command = spec_command(&spec);
     let c = match Comparison::build(spec, runs) {
         Ok(c) => c,
@@ -505,7 +531,25 @@ fn finish(spec: CompareSpec, runs: Vec<RunMetrics>, dir: Option<OutDir>) -> i32 
         }
         println!("  wrote {files} files to {}", path.display());
     }
-    exit::OK
+    // --fail-if-worse: a variant significantly worse than the baseline fails the gate, even
+    // when every SLO still passes.
+    let worse: Vec<&reports::compare::Paired> = c
+        .paired
+        .iter()
+        .filter(|p| fail_if_worse.contains(&p.metric) && p.verdict == "worse")
+        .collect();
+    for p in &worse {
+        let (lo, hi) = p.ci95.unwrap_or((f64::NAN, f64::NAN));
+        println!(
+            "  FAIL (--fail-if-worse {}): `{}` is worse than the baseline: mean difference {:+.4} (95% interval {:+.4} to {:+.4}), worse on {} of {} seeds",
+            p.metric, p.variant, p.mean_diff, lo, hi, p.losses, p.n
+        );
+    }
+    if worse.is_empty() {
+        exit::OK
+    } else {
+        exit::SLO_FAILED
+    }
 }
 
 fn write_outputs(dir: &mut OutDir, c: &Comparison, command: &str) -> Result<(), String> {
@@ -718,7 +762,7 @@ pub fn merge(a: MergeArgs) -> i32 {
         Ok(d) => d,
         Err(e) => return fail(e.to_string()),
     };
-    finish(spec, runs, out_dir)
+    finish(spec, runs, out_dir, &[])
 }
 
 #[cfg(test)]

@@ -74,10 +74,11 @@ pub fn dispatch(mut cli: Cli) -> i32 {
 #[cfg(test)]
 mod tests {
     /// The subcommand files, by module name, with their text.
-    const SUBCOMMANDS: [(&str, &str); 7] = [
+    const SUBCOMMANDS: [(&str, &str); 8] = [
         ("check", include_str!("check.rs")),
         ("compare", include_str!("compare.rs")),
         ("explain", include_str!("explain.rs")),
+        ("explore", include_str!("explore.rs")),
         ("run", include_str!("run.rs")),
         ("shrink", include_str!("shrink.rs")),
         ("trace", include_str!("trace.rs")),
