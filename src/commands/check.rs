@@ -451,7 +451,7 @@ fn table(r: &Report) -> String {
             if l.met {
                 "ok"
             } else if l.truncated.is_some() {
-                "NOT MET (run truncated: max_events or a stalled clock)"
+                "NOT MET (run truncated: max_events, a stalled clock or overload)"
             } else {
                 "NOT MET"
             }
