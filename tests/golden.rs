@@ -132,7 +132,7 @@ const PINS: &[Pin] = &[
         1,
         "01ea03ef0d1db21a",
         831489,
-        "79bb8cd2d57302cf",
+        "0cf79587c462650a",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -140,7 +140,7 @@ const PINS: &[Pin] = &[
         2,
         "57f7d434a32dec72",
         871806,
-        "d21b11179a41e10d",
+        "cda6724ab581d27d",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -148,7 +148,7 @@ const PINS: &[Pin] = &[
         1,
         "4bf9950cdf3223a1",
         609576,
-        "6590643a6e501646",
+        "dcfa15dda1c80a6b",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
         1,
         "8eb7d468a1b4ba4f",
         804726,
-        "46c53953264262bd",
+        "077e4e619d4e1853",
     ),
     (
         "scenarios/fleet-migration.toml",
@@ -204,7 +204,7 @@ const PINS: &[Pin] = &[
         1,
         "2fa30ed5bc0518ea",
         765587,
-        "bd763afa3e670c2d",
+        "9e0d1f53249f015d",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -212,7 +212,7 @@ const PINS: &[Pin] = &[
         2,
         "0f3833c0a1c9affa",
         799248,
-        "1363b3ade90127df",
+        "16f309c78a285b55",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -220,7 +220,7 @@ const PINS: &[Pin] = &[
         1,
         "8bc1f8ca788cf534",
         747236,
-        "89590e0277a58ccf",
+        "f061f6522e323c64",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -228,7 +228,7 @@ const PINS: &[Pin] = &[
         1,
         "79eaa14324794ee5",
         820299,
-        "196b6ba0a7aa2c31",
+        "300b589779f94430",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -236,7 +236,7 @@ const PINS: &[Pin] = &[
         1,
         "ed04bdc36f45afc6",
         753282,
-        "3240e909a3edb9ce",
+        "e6726be39c19f771",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -244,7 +244,7 @@ const PINS: &[Pin] = &[
         1,
         "4c3f0d0ed7d1721c",
         444830,
-        "389001138a6c86f7",
+        "8cd11aa01db6373f",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -252,7 +252,7 @@ const PINS: &[Pin] = &[
         2,
         "cd27e7ed8b1f5ca8",
         391826,
-        "04af2447a4110dc7",
+        "1aec480865898d28",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -260,7 +260,7 @@ const PINS: &[Pin] = &[
         1,
         "74dfc8f64a5cbee4",
         434795,
-        "1826df7e73b079e3",
+        "4596a99f1e68146d",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -268,7 +268,7 @@ const PINS: &[Pin] = &[
         1,
         "6cc5d10e5b457cb1",
         4418,
-        "607b980acf86fa81",
+        "903e75b2a8f3d980",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -276,7 +276,7 @@ const PINS: &[Pin] = &[
         2,
         "1b402a7a29207a70",
         4348,
-        "c9232a4e680d1b57",
+        "c8319fcfca8a46f4",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -284,7 +284,7 @@ const PINS: &[Pin] = &[
         1,
         "b5ff03f6681dfa01",
         5525,
-        "954cfdfe883b13d7",
+        "fe423bc2c4d7ee24",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -292,7 +292,7 @@ const PINS: &[Pin] = &[
         1,
         "ec069943a4309c57",
         251458,
-        "1368508477adf612",
+        "8c7bbd0e0ff5dec2",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -300,7 +300,7 @@ const PINS: &[Pin] = &[
         2,
         "6694406e215d3809",
         241641,
-        "be1f1cbe8f6abb52",
+        "184a968703d69d84",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -308,7 +308,7 @@ const PINS: &[Pin] = &[
         1,
         "63d92fb3cc6085b8",
         252338,
-        "e71aeab763921bd7",
+        "b9ee04c98b8b0a34",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -316,7 +316,7 @@ const PINS: &[Pin] = &[
         1,
         "fd5e0d60384def6a",
         252338,
-        "383535026227f8cf",
+        "58b2271071dd9485",
     ),
     (
         "scenarios/partition.toml",
@@ -324,7 +324,7 @@ const PINS: &[Pin] = &[
         1,
         "de158dbcc6f36a44",
         784673,
-        "c91532e00cacaa82",
+        "81f071dc743cf249",
     ),
     (
         "scenarios/partition.toml",
@@ -332,7 +332,7 @@ const PINS: &[Pin] = &[
         2,
         "b920f5c3b2952142",
         820578,
-        "ca80a7c3f55be82e",
+        "65ad19c03639d1db",
     ),
     (
         "scenarios/partition.toml",
@@ -340,7 +340,7 @@ const PINS: &[Pin] = &[
         1,
         "2d22ea023c3dae1e",
         601878,
-        "248d8f68144d6b36",
+        "2d2745ef6457f87a",
     ),
     (
         "scenarios/placement-study.toml",
@@ -348,7 +348,7 @@ const PINS: &[Pin] = &[
         1,
         "bc391bc04714d4e4",
         3938005,
-        "f0469dd337fd4f21",
+        "88048cb33e2bcb57",
     ),
     (
         "scenarios/placement-study.toml",
@@ -356,7 +356,7 @@ const PINS: &[Pin] = &[
         2,
         "3819eb2424242641",
         3869972,
-        "3c00a930ca7673b9",
+        "bdc40639dca33ccd",
     ),
     (
         "scenarios/placement-study.toml",
@@ -364,7 +364,7 @@ const PINS: &[Pin] = &[
         1,
         "18eda5f84d91257e",
         3953224,
-        "b32e8f1c9ac29f4b",
+        "d730ab4311a4db74",
     ),
     (
         "scenarios/placement-study.toml",
@@ -372,7 +372,7 @@ const PINS: &[Pin] = &[
         1,
         "18eda5f84d91257e",
         3953224,
-        "2e138b37496a239c",
+        "66f3616ec458721d",
     ),
     (
         "scenarios/quickstart.toml",
@@ -380,7 +380,7 @@ const PINS: &[Pin] = &[
         1,
         "f632fb4b1916671f",
         243274,
-        "77d8cd686cbdcb1d",
+        "9f7d2e3fb3e05395",
     ),
     (
         "scenarios/quickstart.toml",
@@ -388,7 +388,7 @@ const PINS: &[Pin] = &[
         2,
         "edfe7c58c4f458f7",
         243121,
-        "ffa5e98b7b7ef2c6",
+        "5035fab9f802a843",
     ),
     (
         "scenarios/reconcile.toml",
@@ -428,7 +428,7 @@ const PINS: &[Pin] = &[
         1,
         "f31d711d7d33f8d2",
         1155054,
-        "c2048fc59252d06b",
+        "c5722d213057f515",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -436,7 +436,7 @@ const PINS: &[Pin] = &[
         2,
         "46d86e7da063b404",
         1166337,
-        "2d43e21a6aa4c7aa",
+        "23ce6bfba7da7b47",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -444,7 +444,7 @@ const PINS: &[Pin] = &[
         1,
         "74c5b8d3be7534cb",
         2148752,
-        "038fef0a69c89291",
+        "5e22a935d8a99340",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -452,7 +452,7 @@ const PINS: &[Pin] = &[
         1,
         "73c4b721941aa141",
         1828520,
-        "211b34c32df69c7e",
+        "381235fe60078d33",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -460,7 +460,7 @@ const PINS: &[Pin] = &[
         1,
         "0fca8b6b43e7eff9",
         1150829,
-        "123b084292cbd382",
+        "7e5eda00077b9b91",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -468,7 +468,7 @@ const PINS: &[Pin] = &[
         2,
         "609c232066da93d8",
         1287560,
-        "5fcb7b6edb70583e",
+        "701048293c859e32",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -476,7 +476,7 @@ const PINS: &[Pin] = &[
         1,
         "83ab4cfbc7cc86a6",
         1154026,
-        "58a1cf3ac8ce5ce1",
+        "d84d8d3d588918a7",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -484,7 +484,7 @@ const PINS: &[Pin] = &[
         1,
         "be7ebd13a53a902d",
         1200503,
-        "3ccf6ff24212da9a",
+        "6eaa67134353b055",
     ),
     (
         "scenarios/global-dependency.toml",
@@ -529,7 +529,7 @@ const HOUR_PINS: &[Pin] = &[
         1,
         "f3ad2fe8167b38af",
         57043695,
-        "e5af3cdba35fb760",
+        "34f611b4022c44a8",
     ),
     (
         "scenarios/platform-12k.toml",
@@ -537,7 +537,7 @@ const HOUR_PINS: &[Pin] = &[
         1,
         "f34844d3166b9a83",
         58500671,
-        "55250e7d25a35b58",
+        "4bf2e1026ac01951",
     ),
     // END HOUR PINS
 ];

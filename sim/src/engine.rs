@@ -93,6 +93,12 @@ pub trait Model {
     type Event: Event;
     /// Handles one event at time `now`; may schedule and cancel events on `queue`.
     fn handle(&mut self, now: SimTime, event: Self::Event, queue: &mut EventQueue<Self::Event>);
+    /// Work the model holds outside the event queue (requests in flight, queued jobs...), for
+    /// the backlog bound ([`RunLimits::max_backlog`]). Default: none.
+    #[inline]
+    fn backlog(&self) -> u64 {
+        0
+    }
 }
 
 /// Bounds on a run: it stops at the first one reached.
@@ -106,6 +112,10 @@ pub struct RunLimits {
     /// clock no longer advances (a loop of zero-delay events) is stopped with
     /// [`StopReason::Stalled`] instead of running forever.
     pub max_events_per_instant: u64,
+    /// Stop when the pending events plus the model's [`Model::backlog`] exceed this: a model
+    /// whose work grows without bound is stopped with [`StopReason::Overloaded`] before it
+    /// exhausts memory.
+    pub max_backlog: u64,
 }
 
 impl Default for RunLimits {
@@ -114,6 +124,7 @@ impl Default for RunLimits {
             until: SimTime::MAX,
             max_events: u64::MAX,
             max_events_per_instant: u64::MAX,
+            max_backlog: u64::MAX,
         }
     }
 }
@@ -131,6 +142,8 @@ pub enum StopReason {
     MaxEvents,
     /// The clock stalled: `max_events_per_instant` events in a row at one instant.
     Stalled,
+    /// The work in progress (pending events + the model's backlog) passed `max_backlog`.
+    Overloaded,
 }
 
 /// One checkpoint of a run: the digest after `events` events.
@@ -316,6 +329,9 @@ impl<E: Event> Engine<E> {
                 }
             }
             model.handle(now, event, &mut self.queue);
+            if self.queue.len() as u64 + model.backlog() > limits.max_backlog {
+                return StopReason::Overloaded;
+            }
             if !keep_going(model) {
                 return StopReason::Predicate;
             }
@@ -390,6 +406,47 @@ mod tests {
         };
         assert_eq!(eng.run(&mut m, limits), StopReason::QueueEmpty);
         assert_eq!(m.seen.len(), 11);
+    }
+
+    /// Goal: a model whose pending work grows without bound is stopped by the backlog bound.
+    /// Method: every event schedules two more (the queue doubles each generation); with a
+    /// bound of 1,000 the run stops `Overloaded` with the queue just over 1,000, long before
+    /// `max_events`. A model's own backlog counts too: a model reporting 2,000 is stopped
+    /// after its first event.
+    #[test]
+    fn backlog_bound_stops_runaway_growth() {
+        struct Doubling;
+        impl Model for Doubling {
+            type Event = Tick;
+            fn handle(&mut self, _: SimTime, e: Tick, q: &mut EventQueue<Tick>) {
+                q.schedule_in(SimDuration(1), e);
+                q.schedule_in(SimDuration(2), e);
+            }
+        }
+        let mut eng = Engine::new();
+        eng.queue.schedule_at(SimTime(0), Tick(0));
+        let limits = RunLimits {
+            max_backlog: 1_000,
+            max_events: 1_000_000,
+            ..RunLimits::default()
+        };
+        assert_eq!(eng.run(&mut Doubling, limits), StopReason::Overloaded);
+        assert_eq!(eng.queue.len(), 1_001);
+        assert_eq!(eng.events_processed(), 1_000);
+        struct Hoarder;
+        impl Model for Hoarder {
+            type Event = Tick;
+            fn handle(&mut self, _: SimTime, e: Tick, q: &mut EventQueue<Tick>) {
+                q.schedule_in(SimDuration(1), e);
+            }
+            fn backlog(&self) -> u64 {
+                2_000
+            }
+        }
+        let mut eng = Engine::new();
+        eng.queue.schedule_at(SimTime(0), Tick(0));
+        assert_eq!(eng.run(&mut Hoarder, limits), StopReason::Overloaded);
+        assert_eq!(eng.events_processed(), 1);
     }
 
     #[test]

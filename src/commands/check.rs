@@ -473,7 +473,7 @@ fn table(r: &Report) -> String {
             if l.met {
                 "ok".to_string()
             } else if l.truncated.is_some() {
-                "NOT MET (run truncated: max_events or a stalled clock)".to_string()
+                "NOT MET (run truncated: max_events, a stalled clock or overload)".to_string()
             } else if !l.vacuous.is_empty() {
                 format!(
                     "NOT MET (vacuous: coverage {} not reached)",

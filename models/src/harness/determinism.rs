@@ -50,6 +50,7 @@ pub fn run_checkpointed(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<C
     let limits = Limits {
         checkpoint_every: CHECKPOINT_EVERY,
         max_events: None,
+        ..Limits::default()
     };
     let mut diag = Diagnostics::new(opts, None);
     let stop = run::execute(&mut p, sc, limits, &mut diag);
@@ -176,6 +177,7 @@ pub fn trace(
     let limits = Limits {
         checkpoint_every: 0,
         max_events: Some(until),
+        ..Limits::default()
     };
     run::execute(&mut p, sc, limits, &mut diag);
     diag.tracer.map(|t| t.events).unwrap_or_default()

@@ -201,6 +201,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
                 until: t,
                 max_events: sc.max_events,
                 max_events_per_instant: MAX_EVENTS_PER_INSTANT,
+                max_backlog: MAX_BACKLOG,
             },
         );
         probes.push(p.plat.snapshot(t));
@@ -304,6 +305,8 @@ pub(crate) struct Limits {
     pub(crate) checkpoint_every: u64,
     /// Stop after this many events (`None`: the scenario's `max_events`).
     pub(crate) max_events: Option<u64>,
+    /// Backlog bound (`None`: [`MAX_BACKLOG`]).
+    pub(crate) max_backlog: Option<u64>,
 }
 
 /// Most events a run processes in a row at one simulated instant before it is stopped as
@@ -314,6 +317,15 @@ pub(crate) struct Limits {
 /// tenant's first events, faults, routes) has a few tens of thousands of events; a stalled
 /// run is stopped within about a second of wall time.
 pub const MAX_EVENTS_PER_INSTANT: u64 = 1_000_000;
+
+/// Most work a run may hold at once: pending engine events plus requests, attempts and jobs
+/// in flight (every in-run queue — cell queues, DB waiters, parked and held calls, timeout
+/// lists — holds only these). A run whose load outgrows the platform without bound (a fault
+/// factor, a heavy-tailed rate, a queue with no limit) is stopped when it passes this, with
+/// `stop = "overloaded"` (truncated: not a pass), instead of growing memory until the machine
+/// gives out. At a few hundred bytes per unit of work, the bound is a few GB at most; the
+/// largest shipped scenario holds well under a million.
+pub const MAX_BACKLOG: u64 = 10_000_000;
 
 /// Runs a prepared run to the end of the scenario (or `limits.max_events`), showing every
 /// event to `observer`.
@@ -334,6 +346,7 @@ pub(crate) fn execute<O: Observer<Platform>>(
             .unwrap_or(sc.max_events)
             .min(sc.max_events),
         max_events_per_instant: MAX_EVENTS_PER_INSTANT,
+        max_backlog: limits.max_backlog.unwrap_or(MAX_BACKLOG),
     };
     p.engine.run_observed(&mut p.plat, run_limits, observer)
 }
@@ -478,7 +491,10 @@ pub(crate) fn summarise(
 
     // A run cut short by a limit (`max_events`) before the scenario's duration is not a
     // pass, whatever its SLOs measured over the part that ran.
-    let truncated = matches!(stop, StopReason::MaxEvents | StopReason::Stalled);
+    let truncated = matches!(
+        stop,
+        StopReason::MaxEvents | StopReason::Stalled | StopReason::Overloaded
+    );
     let passed = slo_rows.iter().all(|r| r.passed) && !truncated;
     let sim_seconds = if truncated {
         engine.now().0.min(sc.duration.as_nanos()) as f64 / 1e9
@@ -568,6 +584,7 @@ fn stop_name(s: StopReason) -> &'static str {
         StopReason::Predicate => "predicate",
         StopReason::MaxEvents => "max_events",
         StopReason::Stalled => "stalled",
+        StopReason::Overloaded => "overloaded",
     }
 }
 
@@ -864,5 +881,47 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
                 timed_out: d.counts.timed_out,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Goal: a scenario whose load outgrows the platform without bound ends in a bounded
+    /// run reported as `overloaded` (truncated, not a pass), not in a hang or an OOM.
+    /// Method: 100,000 requests a second into one worker of 10 ms with an unbounded queue and
+    /// clients that never give up: the backlog grows by ~99,900 a second. With the bound
+    /// lowered to 10,000 the run stops within ~0.1 s of simulated time with `overloaded`.
+    #[test]
+    fn unbounded_growth_is_a_reported_outcome() {
+        let text = r#"
+version = 1
+duration = "1h"
+[platform]
+cells = 1
+workers = 1
+queue_limit = 100000000
+[classes.api]
+service = "const(10ms)"
+db_queries = "const(0)"
+timeout = "100d"
+[[tenants]]
+id = "flood"
+rate = "100000/s"
+"#;
+        let sc = crate::scenario::load_str("flood.toml", text, &[]).expect("valid");
+        let opts = RunOptions::default();
+        let mut p = prepare(&sc, 1, &opts);
+        let limits = Limits {
+            max_backlog: Some(10_000),
+            ..Limits::default()
+        };
+        let stop = execute(&mut p, &sc, limits, &mut NoObserver);
+        assert_eq!(stop, StopReason::Overloaded);
+        let s = summarise(&sc, 1, &opts, p, stop).expect("ledger").summary;
+        assert_eq!(s.stop, "overloaded");
+        assert!(s.truncated && !s.passed);
+        assert!(s.sim_seconds < 0.2, "{}", s.sim_seconds);
     }
 }

@@ -2142,6 +2142,11 @@ impl sim::Model for Platform {
             self.trace_breakers(now);
         }
     }
+    /// Requests, attempts and jobs in flight: every in-run queue holds only these.
+    #[inline(always)]
+    fn backlog(&self) -> u64 {
+        (self.requests.len() + self.attempts.len() + self.jobs.jobs.len()) as u64
+    }
 }
 
 /// Handlers named after their events, for the events whose work is a step shared with
