@@ -32,7 +32,7 @@ fn tiers<'a>(measured: &'a Series, shown: &[String]) -> Vec<&'a GroupSeries> {
     measured
         .groups
         .iter()
-        .filter(|g| g.kind == "tier" && shown.iter().any(|n| *n == g.name))
+        .filter(|g| g.kind == "tier" && shown.contains(&g.name))
         .take(PALETTE.len())
         .collect()
 }
@@ -45,7 +45,14 @@ fn nice(max: f64) -> (f64, f64) {
         1.0
     };
     let raw = max / 5.0;
-    let mag = 10f64.powf(raw.log10().floor());
+    // The power of ten at or below `raw` (a loop: no platform maths, see clippy.toml).
+    let mut mag = 1.0;
+    while mag * 10.0 <= raw {
+        mag *= 10.0;
+    }
+    while mag > raw && mag > 1e-9 {
+        mag /= 10.0;
+    }
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
         .map(|m| m * mag)
