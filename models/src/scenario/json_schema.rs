@@ -201,6 +201,30 @@ const VALUE_TYPES: &[(&str, &str, &str, &str)] = &[
         "A size distribution: `const(4KiB)`, `lognormal(5MB, 1.0)`, ...",
         "const(1KiB)",
     ),
+    (
+        "a duration like",
+        "string|integer",
+        "A duration (`5m`) or a duration distribution drawn from the seed (`uniform(5m, 20m)`).",
+        "1s",
+    ),
+    (
+        "a number like",
+        "string|number",
+        "A number (`10`) or a distribution drawn from the seed (`uniform(5, 50)`).",
+        "const(1)",
+    ),
+    (
+        "a cell number like",
+        "string|integer",
+        "A cell number (`2`) or a selector drawn from the seed (`random`, `holding(tier=gold)`).",
+        "random",
+    ),
+    (
+        "a list of cells like",
+        "string|array",
+        "A list of cells (`[0, 1]`) or a selector drawn from the seed (`count(2)`, `percent(50)`).",
+        "random",
+    ),
     ("any valid TOML value", "any", "", ""),
 ];
 
@@ -259,6 +283,9 @@ impl<'de> Deserializer<'de> for Tracer<'_, '_> {
             }
             "string|number" => {
                 s.insert("type".into(), json!(["string", "number"]));
+            }
+            "string|array" => {
+                s.insert("type".into(), json!(["string", "array"]));
             }
             t => {
                 s.insert("type".into(), json!(t));
