@@ -42,7 +42,7 @@ start_spread = "0s"
 
 /// Goal: every leg of every link is counted once, and nothing else changes.
 /// Method: one user, one request at a time. Without a network a request takes 10 ms of CPU
-/// + 2 queries × 1 ms = 12 ms. With client↔edge 20 ms, edge↔cell 5 ms and cell↔DB 0.5 ms
+/// plus 2 queries × 1 ms = 12 ms. With client↔edge 20 ms, edge↔cell 5 ms and cell↔DB 0.5 ms
 /// (one way each): 20 + 5 + 10 + 2 × (1 + 2 × 0.5) + 5 + 20 = 64 ms, every request.
 #[test]
 fn each_leg_adds_its_delay() {

@@ -365,7 +365,6 @@ pub struct ActionRow {
     pub duration_s: f64,
 }
 
-
 /// One shared dependency's activity over the run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DependencyRow {

@@ -118,7 +118,11 @@ mod tests {
         Action {
             start: SimTime(i),
             end: SimTime(i + 1),
-            kind: if i % 2 == 0 { "evacuate" } else { "fail_back" },
+            kind: if i.is_multiple_of(2) {
+                "evacuate"
+            } else {
+                "fail_back"
+            },
             tenant: Some(i as u32),
             cell: Some(0),
             to: Some(1),
