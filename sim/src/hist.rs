@@ -5,11 +5,15 @@
 //! 1/64 of its lower edge. A quantile is reported as the middle of its bucket (clamped to the
 //! exact min and max), so it is within half a bucket of the exact value: **relative error
 //! ≤ 1/128 ≈ 0.8%** (checked against exact quantiles in the tests), in either direction.
-//! Counts are `u32` (saturating), and only the range of buckets actually touched is stored
-//! (a `Vec` that grows at either end), so a histogram whose values span 1 ms..10 s takes
-//! about 14 octaves × 64 × 4 B ≈ 3.6 KB. The first value reserves one octave on each side.
-//! Growth happens only when a value falls outside every value seen before, at most ~3,800
-//! times over a histogram's life, never per value after that.
+//! Only the range of buckets actually touched is stored (a `Vec` that grows at either end).
+//! Counts start as `u16` and the whole array widens to `u32` (saturating) the first time a
+//! bucket would pass 65,535, so the many small histograms of a run (one per tenant, per SLO
+//! window, per series window) take half the memory and half the cache lines: a histogram
+//! whose values span 1 ms..10 s takes about 14 octaves × 64 × 2 B ≈ 1.8 KB while narrow.
+//! The first value reserves one octave on each side. Growth happens only when a value falls
+//! outside every value seen before, at most ~3,800 times over a histogram's life, plus one
+//! widening; never per value after that. The representation never changes what is reported:
+//! counts are the same either way.
 //!
 //! Exact count, sum, min and max are kept beside the buckets, so means are exact.
 
@@ -43,11 +47,102 @@ pub fn bucket_range(i: u32) -> (u64, u64) {
     }
 }
 
+/// Bucket counts: narrow until one bucket would pass `u16::MAX`, then wide for good.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Counts {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts::Narrow(Vec::new())
+    }
+}
+
+impl Counts {
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Counts::Narrow(v) => v.len(),
+            Counts::Wide(v) => v.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Count of stored bucket `k`.
+    #[inline]
+    fn get(&self, k: usize) -> u32 {
+        match self {
+            Counts::Narrow(v) => v[k] as u32,
+            Counts::Wide(v) => v[k],
+        }
+    }
+
+    /// Adds `n` to stored bucket `k` (saturating at `u32::MAX`), widening if needed.
+    #[inline]
+    fn add(&mut self, k: usize, n: u32) {
+        match self {
+            Counts::Narrow(v) => {
+                let c = &mut v[k];
+                let s = *c as u32 + n.min(u16::MAX as u32 + 1);
+                if s <= u16::MAX as u32 {
+                    *c = s as u16;
+                } else {
+                    self.widen();
+                    self.add(k, n);
+                }
+            }
+            Counts::Wide(v) => {
+                let c = &mut v[k];
+                *c = c.saturating_add(n);
+            }
+        }
+    }
+
+    #[cold]
+    fn widen(&mut self) {
+        if let Counts::Narrow(v) = self {
+            let mut w = Vec::with_capacity(v.capacity());
+            w.extend(v.iter().map(|&c| c as u32));
+            *self = Counts::Wide(w);
+        }
+    }
+
+    fn resize(&mut self, len: usize) {
+        match self {
+            Counts::Narrow(v) => v.resize(len, 0),
+            Counts::Wide(v) => v.resize(len, 0),
+        }
+    }
+
+    fn prepend_zeros(&mut self, grow: usize) {
+        match self {
+            Counts::Narrow(v) => {
+                v.splice(0..0, std::iter::repeat_n(0, grow));
+            }
+            Counts::Wide(v) => {
+                v.splice(0..0, std::iter::repeat_n(0, grow));
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Counts::Narrow(v) => v.capacity() * 2,
+            Counts::Wide(v) => v.capacity() * 4,
+        }
+    }
+}
+
 /// The histogram.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogHistogram {
     first: u32,
-    counts: Vec<u32>,
+    counts: Counts,
     count: u64,
     sum: u128,
     min: u64,
@@ -59,7 +154,7 @@ impl LogHistogram {
     pub const fn new() -> Self {
         LogHistogram {
             first: 0,
-            counts: Vec::new(),
+            counts: Counts::Narrow(Vec::new()),
             count: 0,
             sum: 0,
             min: u64::MAX,
@@ -85,8 +180,7 @@ impl LogHistogram {
         if off >= self.counts.len() {
             self.cover(b);
         }
-        let c = &mut self.counts[(b - self.first) as usize];
-        *c = c.saturating_add(n);
+        self.counts.add((b - self.first) as usize, n);
         self.count += n as u64;
         self.sum += v as u128 * n as u128;
         self.min = self.min.min(v);
@@ -101,13 +195,13 @@ impl LogHistogram {
         if self.counts.is_empty() {
             let lo = b.saturating_sub(SUB as u32);
             self.first = lo;
-            self.counts.resize((b - lo) as usize + SUB as usize + 1, 0);
+            self.counts.resize((b - lo) as usize + SUB as usize + 1);
         } else if b < self.first {
             let grow = (self.first - b) as usize;
-            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.counts.prepend_zeros(grow);
             self.first = b;
         } else if (b - self.first) as usize >= self.counts.len() {
-            self.counts.resize((b - self.first) as usize + 1, 0);
+            self.counts.resize((b - self.first) as usize + 1);
         }
     }
 
@@ -119,9 +213,11 @@ impl LogHistogram {
         self.cover(other.first);
         self.cover(other.first + other.counts.len() as u32 - 1);
         let offset = (other.first - self.first) as usize;
-        for (k, &c) in other.counts.iter().enumerate() {
-            let slot = &mut self.counts[offset + k];
-            *slot = slot.saturating_add(c);
+        for k in 0..other.counts.len() {
+            let c = other.counts.get(k);
+            if c > 0 {
+                self.counts.add(offset + k, c);
+            }
         }
         self.count += other.count;
         self.sum += other.sum;
@@ -171,8 +267,8 @@ impl LogHistogram {
         }
         let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).max(1);
         let mut seen = 0u64;
-        for (k, &c) in self.counts.iter().enumerate() {
-            seen += c as u64;
+        for k in 0..self.counts.len() {
+            seen += self.counts.get(k) as u64;
             if seen >= rank {
                 let (lo, hi) = bucket_range(self.first + k as u32);
                 return (lo + (hi - lo) / 2).min(self.max).max(self.min());
@@ -184,10 +280,10 @@ impl LogHistogram {
     /// Number of values ≤ `v` (counting whole buckets whose upper edge is ≤ v, so it errs low).
     pub fn count_at_most(&self, v: u64) -> u64 {
         let mut n = 0;
-        for (k, &c) in self.counts.iter().enumerate() {
+        for k in 0..self.counts.len() {
             let (_, hi) = bucket_range(self.first + k as u32);
             if hi <= v {
-                n += c as u64;
+                n += self.counts.get(k) as u64;
             } else {
                 break;
             }
@@ -197,7 +293,7 @@ impl LogHistogram {
 
     /// Heap bytes used by the bucket array.
     pub fn heap_bytes(&self) -> usize {
-        self.counts.capacity() * 4
+        self.counts.heap_bytes()
     }
 }
 
@@ -250,6 +346,44 @@ mod tests {
         assert!(worst <= 1.0 / 128.0, "worst relative error {worst}");
         assert!(worst <= 0.01);
         assert!(worst > 0.0, "a histogram, not a sorted copy");
+    }
+
+    /// Goal: widening from `u16` to `u32` counts loses nothing and changes no answer.
+    /// Method: the same values recorded into one histogram one by one (it widens when a
+    /// bucket passes 65,535) and into one with `record_n` in a single call, against the exact
+    /// counts; a bucket past `u32::MAX` saturates instead of wrapping.
+    #[test]
+    fn counts_widen_without_changing_answers() {
+        let mut h = LogHistogram::new();
+        for i in 0..70_000u64 {
+            h.record(1_000_000 + (i % 3));
+        }
+        h.record(5_000_000);
+        assert!(
+            matches!(h.counts, Counts::Wide(_)),
+            "a bucket passed u16::MAX"
+        );
+        assert_eq!(h.count(), 70_001);
+        assert_eq!(h.count_at_most(1_000_002 + 1_000_000 / 64), 70_000);
+        let mut g = LogHistogram::new();
+        g.record_n(1_000_000, 23_334);
+        g.record_n(1_000_001, 23_333);
+        g.record_n(1_000_002, 23_333);
+        g.record(5_000_000);
+        for q in [0.0, 0.5, 0.99, 0.99999, 1.0] {
+            assert_eq!(h.quantile(q), g.quantile(q), "q = {q}");
+        }
+        let mut narrow = LogHistogram::new();
+        narrow.record(7);
+        assert!(matches!(narrow.counts, Counts::Narrow(_)));
+        narrow.merge(&h);
+        assert_eq!(narrow.count(), 70_002);
+        assert!(matches!(narrow.counts, Counts::Wide(_)));
+        let mut s = LogHistogram::new();
+        s.record_n(9, u32::MAX);
+        s.record_n(9, u32::MAX);
+        assert_eq!(s.counts.get(9 - s.first as usize), u32::MAX);
+        assert_eq!(s.count(), 2 * u32::MAX as u64);
     }
 
     proptest! {
