@@ -34,8 +34,6 @@ pub struct CellSettings {
     pub queue_timeout: Option<SimDuration>,
     /// The cell's DB.
     pub db: crate::scenario::Db,
-    /// Tenants of the platform (the cell learns its own lazily, see [`Cell::local_for`]).
-    pub tenants: usize,
 }
 
 /// What [`Cell::enqueue`] did.
@@ -69,8 +67,6 @@ pub struct Cell {
     pub(super) db: Db,
     pub(super) db_timer: Option<(TimerKey, SimTime)>,
     pub(super) db_busy_at_window_start: f64,
-    /// Tenant → index in this cell's queue (`u32::MAX`: not yet seen here).
-    pub(super) local_of: Vec<u32>,
     /// The link cell → DB (cut by a `cell|db` partition).
     pub(super) db_cut: Link,
     /// The link edge → cell (cut by an `edge|cell` partition).
@@ -103,7 +99,6 @@ impl Cell {
             ),
             db_timer: None,
             db_busy_at_window_start: 0.0,
-            local_of: vec![u32::MAX; s.tenants],
             db_cut: Link::Up,
             edge_cut: Link::Up,
             breaker: s
@@ -116,18 +111,13 @@ impl Cell {
         }
     }
 
-    /// Tenant `t`'s lane in this cell's queue, added with `lane` = (weight, in-service cap)
-    /// when `t` is first seen here: lanes stay compact, so the scheduler touches only this
-    /// cell's tenants.
+    /// Adds a lane to this cell's queue with `lane` = (weight, in-service cap) and returns
+    /// its cell-local index. Lanes stay compact, so the scheduler touches only the tenants
+    /// this cell has served; which tenant has which lane is the platform's
+    /// [`super::tenant_cell_map::TenantCellMap`].
     #[inline]
-    pub fn local_for(&mut self, t: u32, lane: (u32, Option<u32>)) -> u32 {
-        let l = self.local_of[t as usize];
-        if l != u32::MAX {
-            return l;
-        }
-        let l = self.queue.add_tenant(lane.0, lane.1);
-        self.local_of[t as usize] = l;
-        l
+    pub fn add_lane(&mut self, lane: (u32, Option<u32>)) -> u32 {
+        self.queue.add_tenant(lane.0, lane.1)
     }
 
     /// Queues attempt `att` of lane `local` costing `service_ns`, or sheds it at the limit.
@@ -213,7 +203,6 @@ mod tests {
                 acquire_timeout: None,
                 breaker: None,
             },
-            tenants: 3,
         }
     }
 
@@ -228,7 +217,7 @@ mod tests {
         // shed; a finished worker takes the next in order.
         let mut c = Cell::new(&settings(SchedulerKind::Fifo, 1, 2));
         let a = ids(4);
-        let l = c.local_for(0, (1, None));
+        let l = c.add_lane((1, None));
         assert_eq!(c.enqueue(SimTime::ZERO, l, MS, a[0]), Enqueue::Queued);
         assert_eq!(c.next_for_worker(SimTime::ZERO), Next::Start(a[0]));
         c.start_worker();
@@ -248,7 +237,7 @@ mod tests {
         // finds it expired (shed) and goes idle.
         let mut c = Cell::new(&settings(SchedulerKind::Fifo, 2, 5));
         let a = ids(3);
-        let l = c.local_for(1, (1, None));
+        let l = c.add_lane((1, None));
         for &x in &a {
             assert_eq!(c.enqueue(SimTime::ZERO, l, MS, x), Enqueue::Queued);
         }
@@ -272,10 +261,9 @@ mod tests {
         let a = ids(4);
         let order = |kind| {
             let mut c = Cell::new(&settings(kind, 1, 10));
-            let l0 = c.local_for(0, (1, None));
-            let l2 = c.local_for(2, (1, None));
+            let l0 = c.add_lane((1, None));
+            let l2 = c.add_lane((1, None));
             assert_eq!((l0, l2), (0, 1));
-            assert_eq!(c.local_for(2, (1, None)), 1);
             for &x in &a[..3] {
                 c.enqueue(SimTime::ZERO, l0, MS, x);
             }

@@ -7,6 +7,7 @@
 //! `mode = "reject"`). Calls may go through a breaker scoped `global` (one per cell: one
 //! tenant's disabled key opens it for everyone — the second-order failure) or `per_tenant`.
 
+use super::tenant_cell_map::TenantCellMap;
 use super::{Ev, Platform};
 
 /// What the KMS answered a cell asking for a tenant's key.
@@ -48,14 +49,29 @@ pub struct KmsRt {
     pub(super) cut: Vec<Link>,
     /// Key enabled, per tenant.
     pub(super) enabled: Vec<bool>,
-    /// Per cell, per tenant: when the cached data key expires.
-    pub(super) cache: Vec<Vec<SimTime>>,
+    /// Per (tenant, cell) that fetched a key in the run: when the cached data key expires.
+    /// Pairs not in the map hold the key fetched before the run ([`KmsRt::cached_until`]).
+    pub(super) cache: TenantCellMap<SimTime>,
     /// Per cell: breaker on KMS calls.
     pub(super) breakers: Vec<Option<BreakerSet>>,
     /// Calls made.
     pub calls: u64,
     /// Calls that failed.
     pub failures: u64,
+}
+
+impl KmsRt {
+    /// When tenant `t`'s data key cached in `cell` expires. Keys were fetched at staggered
+    /// times before the run (like routes), so that they do not all expire together at
+    /// t = TTL: a pair that has not fetched in the run expires at a fixed hash of (cell,
+    /// tenant) modulo the TTL.
+    #[inline]
+    pub(super) fn cached_until(&self, t: u32, cell: u32) -> SimTime {
+        self.cache.get(t, cell).unwrap_or_else(|| {
+            let ttl = self.ttl.as_nanos().max(1);
+            SimTime(sim::digest::mix64(((cell as u64) << 32) | t as u64) % ttl)
+        })
+    }
 }
 
 impl Platform {
@@ -67,7 +83,7 @@ impl Platform {
             return false;
         };
         let (cell, t) = (a.cell as usize, a.tenant);
-        if self.kms.cache[cell][t as usize] > now {
+        if self.kms.cached_until(t, cell as u32) > now {
             return true;
         }
         if let Some(b) = self.kms.breakers[cell].as_mut() {
@@ -144,7 +160,7 @@ impl Platform {
         }
         match answer {
             KmsAnswer::Ok => {
-                self.kms.cache[cell][t as usize] = now.after(self.kms.ttl);
+                self.kms.cache.set(t, cell as u32, now.after(self.kms.ttl));
                 self.begin_cpu(now, att, q);
             }
             KmsAnswer::KeyDisabled => {

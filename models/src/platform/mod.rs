@@ -40,6 +40,7 @@ mod partition;
 pub mod probe;
 pub mod reconcile;
 pub mod rollout;
+pub mod tenant_cell_map;
 
 use crate::component::breaker::{Admit, BreakerSet};
 use crate::component::db::QueryEnd;
@@ -585,6 +586,8 @@ pub struct Platform {
     data_size: Vec<f64>,
     /// Per tenant: its queue lane's (weight, in-service cap).
     tenant_lane: Vec<(u32, Option<u32>)>,
+    /// Per (tenant, cell) the tenant has been delivered to: its lane in that cell's queue.
+    pub(super) lanes: tenant_cell_map::TenantCellMap<u32>,
     /// The control plane and the edge's caches.
     pub ctl: control::ControlRt,
     /// The KMS and key caches.
@@ -629,7 +632,6 @@ impl Platform {
             queue_limit: p.queue_limit,
             queue_timeout: p.queue_timeout,
             db: p.db.clone(),
-            tenants: pop.tenants.len(),
         };
         let mut cells: Vec<cell::Cell> = (0..p.cells)
             .map(|_| cell::Cell::new(&cell_settings))
@@ -911,20 +913,13 @@ impl Platform {
             enabled: vec![true; n],
             // Data keys were fetched at staggered times before the run (like routes), so
             // that they do not all expire together at t = TTL.
-            cache: if sc.classes.iter().any(|c| c.kms) {
-                let ttl = sc.kms.data_key_ttl.as_nanos().max(1);
-                (0..n_cells)
-                    .map(|c| {
-                        (0..n)
-                            .map(|t| {
-                                SimTime(sim::digest::mix64(((c as u64) << 32) | t as u64) % ttl)
-                            })
-                            .collect()
-                    })
-                    .collect()
+            // Data keys were fetched at staggered times before the run (like routes), so
+            // that they do not all expire together at t = TTL: see `KmsRt::cached_until`.
+            cache: tenant_cell_map::TenantCellMap::new(if sc.classes.iter().any(|c| c.kms) {
+                n
             } else {
-                Vec::new()
-            },
+                0
+            }),
             breakers: (0..n_cells)
                 .map(|_| {
                     sc.kms
@@ -1021,6 +1016,7 @@ impl Platform {
                 .iter()
                 .map(|t| (sc.tiers[t.tier].weight, capped.then_some(p.tenant_cap)))
                 .collect(),
+            lanes: tenant_cell_map::TenantCellMap::new(pop.tenants.len()),
             ctl,
             kms: kms_rt,
             jobs: jobs_rt,
@@ -1441,7 +1437,14 @@ impl Platform {
         let (t, service_ns, class) = (a.tenant, a.service_ns, a.class);
         // A cell knows the tenants it serves by a cell-local lane, added when a tenant is
         // first delivered there (placed at the start, provisioned, or migrated in).
-        let local = self.cells[cell as usize].local_for(t, self.tenant_lane[t as usize]);
+        let local = match self.lanes.get(t, cell) {
+            Some(l) => l,
+            None => {
+                let l = self.cells[cell as usize].add_lane(self.tenant_lane[t as usize]);
+                self.lanes.set(t, cell, l);
+                l
+            }
+        };
         if let Some(a) = self.attempts.get_mut(att) {
             a.local = local;
         }

@@ -97,16 +97,14 @@ impl Platform {
                     .cells
                     .get(cell as usize)
                     .and_then(|c| {
-                        let local = *c.local_of.get(t)?;
-                        (local != u32::MAX).then(|| {
-                            (
-                                c.queue.len_of(local) as u32,
-                                c.queue.in_service(local),
-                                c.breaker
-                                    .as_ref()
-                                    .is_some_and(|b| b.state(local) == BreakerState::Open),
-                            )
-                        })
+                        let local = self.lanes.get(t as u32, cell)?;
+                        Some((
+                            c.queue.len_of(local) as u32,
+                            c.queue.in_service(local),
+                            c.breaker
+                                .as_ref()
+                                .is_some_and(|b| b.state(local) == BreakerState::Open),
+                        ))
                     })
                     .unwrap_or((0, 0, false));
                 TenantSnap {
