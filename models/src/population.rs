@@ -110,7 +110,9 @@ impl Population {
     /// Builds the population of `sc` for `seed`.
     pub fn build(sc: &Scenario, seed: u64) -> Population {
         let default_shares: Vec<f64> = normalise(sc.classes.iter().map(|c| c.share).collect());
-        let mut tenants = Vec::new();
+        let mut tenants = Vec::with_capacity(
+            sc.tenants.len() + sc.cohorts.iter().map(|c| c.count as usize).sum::<usize>(),
+        );
         // Initial placement: the scenario's policy over all cells (all live at t = 0),
         // honouring region, residency and per-cell limits. Tenants that fit nowhere go to
         // cell 0 and are counted in `Population::unplaced`.

@@ -53,7 +53,9 @@ pub struct JobsRt {
     pub(super) classes: Vec<JobClassRt>,
     pub(super) jobs: Slab<Job>,
     pub(super) cells: Vec<JobCell>,
-    pub(super) sources: Vec<Option<JobSource>>,
+    /// Per tenant, its job arrivals if it has any (boxed: most tenants have none, and an
+    /// inline stream would cost every tenant ~330 B).
+    pub(super) sources: Vec<Option<Box<JobSource>>>,
     pub(super) poison: Vec<f64>,
     pub(super) storage_base: Dist,
     pub(super) storage_per_mb: Dist,
