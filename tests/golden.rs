@@ -518,6 +518,38 @@ const PINS: &[Pin] = &[
         1200503,
         "6e8825f567fca90f",
     ),
+    (
+        "scenarios/rebalance-hot-tenant.toml",
+        "",
+        1,
+        "1bb0a5bfd8483dcf",
+        1798851,
+        "3525128e10b9b16c",
+    ),
+    (
+        "scenarios/rebalance-hot-tenant.toml",
+        "",
+        2,
+        "5f847e32bf767cf1",
+        1804675,
+        "6a1ccd89a5714f92",
+    ),
+    (
+        "scenarios/rebalance-hot-tenant.toml",
+        "no-rebalance",
+        1,
+        "c0a4354c37fca514",
+        1842493,
+        "adb5f991db43e5e2",
+    ),
+    (
+        "scenarios/rebalance-hot-tenant.toml",
+        "verify-fails",
+        1,
+        "391d85dcaf32a106",
+        1853422,
+        "f3a0c45c735607f3",
+    ),
     // END PINS
 ];
 
