@@ -189,6 +189,14 @@ impl Platform {
             } else {
                 MoveOrigin::Rebalance
             };
+            // `explain --without promote|rebalance`: decide as before, do not act.
+            let allowed = match origin {
+                MoveOrigin::Promote => rb.cfg.allow_promote,
+                _ => rb.cfg.allow_rebalance,
+            };
+            if !allowed {
+                continue;
+            }
             let reason = format!(
                 "cell {c} DB {:.0}% busy; top tenant {:.0}% of its requests, {:.1}x its first rate",
                 util[c as usize] * 100.0,

@@ -145,6 +145,10 @@ pub struct Rebalance {
     pub growth: f64,
     /// Highest estimated utilisation of a destination (0..=1].
     pub target_utilisation: f64,
+    /// Makes `rebalance` moves (not a key: `explain --without rebalance` turns it off).
+    pub allow_rebalance: bool,
+    /// Makes `promote` moves (not a key: `explain --without promote` turns it off).
+    pub allow_promote: bool,
 }
 
 /// Checks `[control_plane.rebalance]`; `None` when absent or `enabled = false`.
@@ -220,5 +224,7 @@ pub(super) fn rebalance(c: &mut Checker, r: &Option<RebalanceConfig>) -> Option<
         promote_share,
         growth,
         target_utilisation,
+        allow_rebalance: true,
+        allow_promote: true,
     })
 }
