@@ -118,9 +118,11 @@ tenantsim explain scenarios/hot-tenant.toml --seed 1 --variant fifo-no-limits --
 tenantsim explain scenarios/retry-storm.toml --seed 2 --variant immediate-retries --without outage\n\n\
 For the first violation of each failing SLO: who breached it, when, where, the saturated\n\
 resource (queue, workers, DB, KMS, routing, breaker) with the evidence, who used that cell at\n\
-the time, the active faults and the retry amplification. `--without` reruns the same seed with\n\
-a tenant silent or a fault disabled (everyone else's arrivals identical) and reports, per\n\
-bystander, the difference in p99 and failed requests.\n\n\
+the time, the active faults, the control-plane actions and the retry amplification.\n\
+`--without` reruns the same seed with a tenant silent, a fault disabled or a kind of\n\
+control-plane action turned off (`--without promote`: what if the rebalancer had not\n\
+promoted anyone?; everyone else's arrivals identical) and reports, per bystander, the\n\
+difference in p99 and failed requests.\n\n\
 Exit codes: 0 every SLO held, 1 an SLO failed (explained), 2 invalid input, 3 internal error.")]
     Explain(ExplainArgs),
     /// Shrink a failing scenario to a smaller one that still fails the same SLO on the seed.
@@ -459,8 +461,10 @@ pub struct ExplainArgs {
     /// Only this SLO (repeatable; default: every failing SLO).
     #[arg(long, value_name = "NAME")]
     pub slo: Vec<String>,
-    /// Counterfactual: rerun without this tenant (it sends nothing) or fault (repeatable).
-    #[arg(long, value_name = "TENANT|FAULT")]
+    /// Counterfactual: rerun without this tenant (it sends nothing) or fault, or without one
+    /// kind of control-plane action (`evacuate`, `fail_back`, `reconcile`, `rebalance`,
+    /// `promote`, `migrate`) (repeatable).
+    #[arg(long, value_name = "TENANT|FAULT|ACTION")]
     pub without: Vec<String>,
 }
 

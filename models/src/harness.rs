@@ -16,6 +16,7 @@
 pub mod blast;
 pub mod determinism;
 pub mod explain;
+pub mod explain_actions;
 pub mod explore;
 pub mod repro;
 pub mod run;

@@ -339,6 +339,23 @@ pub struct ControlRow {
     /// Shared global dependencies (`[[dependencies]]`), in file order (absent without any).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<DependencyRow>,
+    /// Tenant moves (scripted or by the rebalancer): absent when none was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moves: Option<MovesRow>,
+}
+
+/// What tenant moves cost.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MovesRow {
+    /// Moves started.
+    pub started: u64,
+    /// Client retries of writes dual-written during a move (applied twice to the target
+    /// unless an idempotency key absorbs them).
+    pub duplicate_writes: u64,
+    /// Verifications that failed (each move rolled back to its source).
+    pub verify_failures: u64,
+    /// DB core-seconds the backfills took, source and target together (0 when moves are free).
+    pub backfill_db_core_s: f64,
 }
 
 /// One action of the control plane.

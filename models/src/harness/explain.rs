@@ -82,6 +82,8 @@ pub struct Violation {
     pub causes: Vec<(String, u64)>,
     /// Attempts per request in the interval: all tenants, and the breaching ones.
     pub amplification: (f64, f64),
+    /// Control-plane actions whose span overlaps the interval, in words.
+    pub actions: Vec<String>,
 }
 
 /// Everything `explain` found.
@@ -488,6 +490,7 @@ fn describe(
         faults,
         causes: cause_list,
         amplification: (ratio(att, off), ratio(att_b, off_b)),
+        actions: crate::harness::explain_actions::in_interval(&s.control.actions, bad.0, bad.1),
     }
 }
 
@@ -745,6 +748,12 @@ impl Explanation {
                     );
                 }
             }
+            if !v.actions.is_empty() {
+                let _ = writeln!(out, "  control-plane actions in the interval:");
+                for a in &v.actions {
+                    let _ = writeln!(out, "    - {a}");
+                }
+            }
             let _ = writeln!(
                 out,
                 "  retry amplification in the interval: {:.2} attempts per request overall, {:.2} for the breaching tenants",
@@ -864,6 +873,8 @@ pub enum Removal {
     Tenant(u32),
     /// A fault, by scenario index.
     Fault(usize),
+    /// A kind of control-plane action (`rebalance`, `evacuate`, ...).
+    Action(String),
 }
 
 /// Resolves `name` to a tenant id or a fault name of `sc`.
@@ -877,11 +888,15 @@ pub fn removal(sc: &Scenario, seed: u64, name: &str) -> Result<Removal, String> 
         )),
         (Some(t), None) => Ok(Removal::Tenant(t)),
         (None, Some(f)) => Ok(Removal::Fault(f)),
+        (None, None) if crate::harness::explain_actions::KINDS.contains(&name) => {
+            Ok(Removal::Action(name.to_string()))
+        }
         (None, None) => {
             let faults: Vec<&str> = sc.faults.iter().map(|f| f.name.as_str()).collect();
             Err(format!(
-                "`{name}` is neither a tenant nor a fault of the scenario (faults: {}; tenants are named like `acme` or `small-0001`)",
-                if faults.is_empty() { "none".to_string() } else { faults.join(", ") }
+                "`{name}` is neither a tenant nor a fault of the scenario nor a kind of control-plane action (faults: {}; tenants are named like `acme` or `small-0001`; actions: {})",
+                if faults.is_empty() { "none".to_string() } else { faults.join(", ") },
+                crate::harness::explain_actions::KINDS.join(", ")
             ))
         }
     }
@@ -905,6 +920,7 @@ pub fn counterfactual(
         }
     };
     let mut o = opts.clone();
+    let mut changed = None;
     let removed = match what {
         Removal::Tenant(t) => {
             o.silence.push(*t);
@@ -914,8 +930,15 @@ pub fn counterfactual(
             o.disable_faults.push(*f);
             format!("fault {}", sc.faults[*f].name)
         }
+        Removal::Action(kind) => {
+            let (s, faults) =
+                crate::harness::explain_actions::without(sc, kind).map_err(RunError::Invariant)?;
+            o.disable_faults.extend(faults);
+            changed = Some(s);
+            format!("the control plane's `{kind}` actions")
+        }
     };
-    let without = run_with(sc, seed, &o)?;
+    let without = run_with(changed.as_ref().unwrap_or(sc), seed, &o)?;
     let targets = blast::fault_targets(&sc.faults);
     let skip = |i: usize, id: &str| -> bool {
         matches!(what, Removal::Tenant(t) if *t as usize == i) || !blast::is_bystander(id, &targets)

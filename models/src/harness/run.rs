@@ -881,6 +881,7 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
                 timed_out: d.counts.timed_out,
             })
             .collect(),
+        moves: plat.moves_row(),
     }
 }
 

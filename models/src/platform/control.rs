@@ -166,6 +166,10 @@ pub struct ControlRt {
     pub evac: Option<Box<super::evacuate::Evacuator>>,
     /// The reconciler (`None`: off, and nothing is scheduled).
     pub recon: Option<Box<super::reconcile::Reconciler>>,
+    /// Tenant moves: their costs and the moves under way (`move_cost.rs`).
+    pub moves: super::move_cost::Moves,
+    /// The rebalancer (`None`: off, and nothing is scheduled).
+    pub rebal: Option<Box<super::rebalance::Rebalancer>>,
     /// When each tenant asked to be provisioned (empty without provisioning bursts): the
     /// start of its `provision_time`.
     pub(super) provision_requested: Vec<SimTime>,
@@ -685,24 +689,15 @@ impl Platform {
         let Some(t) = self.faults[f as usize].tenant else {
             return;
         };
-        let from = self.ctl.route[t as usize];
-        if from == to_cell {
-            return;
-        }
-        self.ctl.migration[t as usize] = Some(MigrationPhase::Migrating { from, to: to_cell });
-        self.ctl.migrations_active += 1;
-        self.ctl.reject_misrouted[t as usize] = reject_misrouted;
-        let secs = self.data_size[t as usize] / backfill_rate;
-        self.trace_tenant(now, t, "migration", || {
-            vec![
-                ("phase", "migrating".into()),
-                ("from", from.into()),
-                ("to", to_cell.into()),
-            ]
-        });
-        q.schedule_in(
-            SimDuration::from_secs_f64(secs),
-            Ev::MigrationBackfilled { tenant: t },
+        let reason = format!("scripted (fault #{f})");
+        self.start_move(
+            now,
+            t,
+            to_cell,
+            backfill_rate,
+            reject_misrouted,
+            (super::move_cost::MoveOrigin::Scripted, reason),
+            q,
         );
     }
 
@@ -715,6 +710,22 @@ impl Platform {
         let Some(MigrationPhase::Migrating { from, to }) = self.ctl.migration[t as usize] else {
             return;
         };
+        if self.move_backfilled(now, t, (from, to), q) {
+            return; // verified first (`move_cost.rs`)
+        }
+        self.migration_cutover(now, t, from, to, q);
+    }
+
+    /// The route of `t` moves from `from` to `to` (after its backfill, and its verification
+    /// when moves cost something).
+    pub(super) fn migration_cutover(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        from: u32,
+        to: u32,
+        q: &mut EventQueue<Ev>,
+    ) {
         self.ctl.migration[t as usize] = Some(MigrationPhase::CutOver { from, to });
         self.ctl.route[t as usize] = to;
         // The tenant now counts on its new cell for placement.
@@ -743,6 +754,7 @@ impl Platform {
                 ("to", to.into()),
             ]
         });
+        self.move_done(now, t, from, to, "moved");
     }
 
     /// The new route reaches the edge (unless it cannot hear the control plane).

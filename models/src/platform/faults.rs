@@ -180,6 +180,11 @@ impl Platform {
         if let Some(k) = self.rollout_db_capacity.get(cell as usize) {
             capacity *= k;
         }
+        // Tenant moves' backfills take a share of the DB (1 without move costs).
+        capacity *= self
+            .ctl
+            .moves
+            .db_factor(cell, self.cells[cell as usize].db.cores());
         let c = &mut self.cells[cell as usize];
         c.workers = c.base_workers.saturating_sub(lost);
         c.errors = errors;

@@ -35,9 +35,11 @@ pub mod evacuate;
 mod faults;
 pub mod jobs;
 pub mod kms;
+pub mod move_cost;
 mod network;
 mod partition;
 pub mod probe;
+pub mod rebalance;
 pub mod reconcile;
 pub mod rollout;
 pub mod tenant_cell_map;
@@ -232,6 +234,15 @@ pub enum Ev {
     },
     /// The reconciler's periodic tick.
     ReconcileDue,
+    /// A move's verification ended (`ok`: the copies match; otherwise it rolls back).
+    MoveVerified {
+        /// Tenant.
+        tenant: u32,
+        /// Verified.
+        ok: bool,
+    },
+    /// The rebalancer's periodic evaluation.
+    RebalanceDue,
     /// A shared dependency answered an attempt's call (`ok`), or the call's timeout passed.
     DependencyAnswered {
         /// Dependency index.
@@ -279,6 +290,8 @@ impl sim::Event for Ev {
             Ev::AttemptReachedCell { .. } => "attempt_reached_cell",
             Ev::AnswerReachedClient { .. } => "answer_reached_client",
             Ev::ReconcileDue => "reconcile_due",
+            Ev::MoveVerified { .. } => "move_verified",
+            Ev::RebalanceDue => "rebalance_due",
             Ev::DependencyAnswered { .. } => "dependency_answered",
         }
     }
@@ -321,6 +334,8 @@ impl sim::Event for Ev {
             Ev::AttemptReachedCell { att } => (28, att.word()),
             Ev::AnswerReachedClient { req, attempt } => (29, req.word() ^ ((attempt as u64) << 48)),
             Ev::ReconcileDue => (50, 0),
+            Ev::MoveVerified { tenant, ok } => (56, ((ok as u64) << 32) | tenant as u64),
+            Ev::RebalanceDue => (57, 0),
             Ev::DependencyAnswered { dep, att, ok } => {
                 (40, att.word() ^ ((dep as u64) << 40) ^ ((ok as u64) << 57))
             }
@@ -387,6 +402,8 @@ impl Ev {
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
             Ev::ReconcileDue => "control plane reconciler".to_string(),
             Ev::EvacuationMoved { tenant } => format!("evacuation move of tenant #{tenant}"),
+            Ev::MoveVerified { tenant, .. } => format!("migration of tenant #{tenant}"),
+            Ev::RebalanceDue => "control plane rebalancer".to_string(),
             Ev::Rollout { rollout, step } => format!("rollout #{rollout} step {:#x}", step.code()),
             Ev::AttemptReachedEdge { req } | Ev::AnswerReachedClient { req, .. } => {
                 format!("request {}:{} network", req.slot, req.gen)
@@ -894,6 +911,12 @@ impl Platform {
             actions: actions::ActionLog::default(),
             evac: evacuate::Evacuator::build(cp.evacuation.as_ref(), seed, n),
             recon: reconcile::Reconciler::build(cp.reconcile.as_ref(), n),
+            moves: move_cost::Moves::build(cp.migration.as_ref(), seed, sc.platform.cells as usize),
+            rebal: rebalance::Rebalancer::build(
+                cp.rebalance.as_ref(),
+                n,
+                sc.platform.cells as usize,
+            ),
             provision_requested: vec![
                 SimTime::ZERO;
                 if pop.tenants.iter().any(|t| t.provision_at.is_some()) {
@@ -1072,6 +1095,9 @@ impl Platform {
         if let Some(r) = plat.ctl.recon.as_deref() {
             q.schedule_at(r.first_tick(), Ev::ReconcileDue);
         }
+        if let Some(r) = plat.ctl.rebal.as_deref() {
+            q.schedule_at(r.first_tick(), Ev::RebalanceDue);
+        }
         // Provisioning bursts: one event per cohort, at its `provision_at`.
         let mut first = 0u32;
         for t in &sc.tenants {
@@ -1212,6 +1238,8 @@ impl Platform {
             Ev::AttemptReachedCell { att } => attempt(att, "network from the edge"),
             Ev::AttemptReachedEdge { .. } | Ev::AnswerReachedClient { .. } => raw,
             Ev::ReconcileDue => "control plane reconciler".to_string(),
+            Ev::MoveVerified { tenant: t, .. } => format!("migration of tenant {}", tenant(t)),
+            Ev::RebalanceDue => "control plane rebalancer".to_string(),
             Ev::DependencyAnswered { att, dep, .. } => attempt(
                 att,
                 &format!(
@@ -1652,6 +1680,7 @@ impl Platform {
                         .db
                         .submit(now, DbToken::Replica(att).word(), work);
                     self.reschedule_db(now, to, q);
+                    self.count_dual_write(att);
                 }
             }
         }
@@ -2237,6 +2266,8 @@ impl Platform {
                 self.on_answer_reached_client(now, req, attempt, q)
             }
             Ev::ReconcileDue => self.on_reconcile_due(now, q),
+            Ev::MoveVerified { tenant, ok } => self.on_move_verified(now, tenant, ok, q),
+            Ev::RebalanceDue => self.on_rebalance_due(now, q),
             Ev::DependencyAnswered { dep, att, ok } => {
                 self.on_dependency_answered(now, dep, att, ok, q)
             }

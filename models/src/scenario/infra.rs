@@ -43,6 +43,10 @@ pub struct ControlPlane {
     pub evacuation: Option<super::control_plane::Evacuation>,
     /// The reconciler (`None`: off).
     pub reconcile: Option<super::control_plane::Reconcile>,
+    /// Costs of tenant moves (`None`: moves are free).
+    pub migration: Option<super::moves::MoveCost>,
+    /// The rebalancer (`None`: off).
+    pub rebalance: Option<super::moves::Rebalance>,
 }
 
 /// The edge's routing cache.
@@ -229,6 +233,8 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             heartbeat_missed,
         ),
         reconcile: super::control_plane::reconcile(c, &r.reconcile),
+        migration: super::moves::move_cost(c, &r.migration),
+        rebalance: super::moves::rebalance(c, &r.rebalance),
     }
 }
 

@@ -18,6 +18,7 @@ mod faults;
 pub mod infra;
 pub mod isolation;
 pub mod json_schema;
+pub mod moves;
 pub mod network;
 pub mod overrides;
 mod placement_check;

@@ -220,6 +220,10 @@ pub struct ControlPlaneConfig {
     pub evacuation: Option<super::control_plane::EvacuationConfig>,
     /// `[control_plane.reconcile]`: retry failed provisioning (default: off).
     pub reconcile: Option<super::control_plane::ReconcileConfig>,
+    /// `[control_plane.migration]`: moves cost DB time, are verified and may roll back (default: free moves).
+    pub migration: Option<super::moves::MigrationConfig>,
+    /// `[control_plane.rebalance]`: move and promote tenants off hot cells (default: off).
+    pub rebalance: Option<super::moves::RebalanceConfig>,
 }
 
 /// `[control_plane.placement_params]`: knobs of the placement policies, as written. Keys of
