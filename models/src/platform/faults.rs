@@ -180,6 +180,10 @@ impl Platform {
         if let Some(k) = self.rollout_db_capacity.get(cell as usize) {
             capacity *= k;
         }
+        // Connections an autoscaler opened beyond the cell's own pool (autoscale.rs).
+        if let Some(a) = self.autoscale.as_deref() {
+            capacity *= a.db_factor(cell, self.cells[cell as usize].db.connections());
+        }
         let c = &mut self.cells[cell as usize];
         c.workers = c.base_workers.saturating_sub(lost);
         c.errors = errors;

@@ -27,6 +27,7 @@
 //! one pending event: handling an event allocates nothing once the run has warmed up.
 
 pub mod actions;
+pub mod autoscale;
 pub mod cell;
 pub mod control;
 pub mod deps;
@@ -231,6 +232,13 @@ pub enum Ev {
     },
     /// The reconciler's periodic tick.
     ReconcileDue,
+    /// The worker autoscaler's periodic tick (`[control_plane.autoscale]` only).
+    AutoscaleDue,
+    /// A cell's scale-up batch is ready to serve.
+    AutoscaleWorkersReady {
+        /// Cell.
+        cell: u32,
+    },
     /// A shared dependency answered an attempt's call (`ok`), or the call's timeout passed.
     DependencyAnswered {
         /// Dependency index.
@@ -278,6 +286,8 @@ impl sim::Event for Ev {
             Ev::AttemptReachedCell { .. } => "attempt_reached_cell",
             Ev::AnswerReachedClient { .. } => "answer_reached_client",
             Ev::ReconcileDue => "reconcile_due",
+            Ev::AutoscaleDue => "autoscale_due",
+            Ev::AutoscaleWorkersReady { .. } => "autoscale_workers_ready",
             Ev::DependencyAnswered { .. } => "dependency_answered",
         }
     }
@@ -320,6 +330,8 @@ impl sim::Event for Ev {
             Ev::AttemptReachedCell { att } => (28, att.word()),
             Ev::AnswerReachedClient { req, attempt } => (29, req.word() ^ ((attempt as u64) << 48)),
             Ev::ReconcileDue => (50, 0),
+            Ev::AutoscaleDue => (56, 0),
+            Ev::AutoscaleWorkersReady { cell } => (57, cell as u64),
             Ev::DependencyAnswered { dep, att, ok } => {
                 (40, att.word() ^ ((dep as u64) << 40) ^ ((ok as u64) << 57))
             }
@@ -385,6 +397,8 @@ impl Ev {
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
             Ev::ReconcileDue => "control plane reconciler".to_string(),
+            Ev::AutoscaleDue => "control plane autoscaler".to_string(),
+            Ev::AutoscaleWorkersReady { cell } => format!("cell {cell} new workers"),
             Ev::EvacuationMoved { tenant } => format!("evacuation move of tenant #{tenant}"),
             Ev::Rollout { rollout, step } => format!("rollout #{rollout} step {:#x}", step.code()),
             Ev::AttemptReachedEdge { req } | Ev::AnswerReachedClient { req, .. } => {
@@ -608,6 +622,8 @@ pub struct Platform {
     net: crate::component::link::Network,
     /// Calls held by `delay` partitions, in the order they were made.
     held: Vec<partition::HeldCall>,
+    /// The worker autoscaler (`None` when the scenario has none: nothing scheduled).
+    pub autoscale: Option<Box<autoscale::Autoscaler>>,
 }
 
 impl Platform {
@@ -632,7 +648,13 @@ impl Platform {
             tenants: pop.tenants.len(),
         };
         let mut cells: Vec<cell::Cell> = (0..p.cells)
-            .map(|_| cell::Cell::new(&cell_settings))
+            .map(|c| {
+                if p.cell_sizes.is_empty() {
+                    cell::Cell::new(&cell_settings)
+                } else {
+                    cell::Cell::new(&cell_settings.sized(p.size_of(c)))
+                }
+            })
             .collect();
         let mut shapes = vec![sc.workload.clone()];
         let mut cohort_shape: Vec<Option<u32>> = vec![None; sc.cohorts.len()];
@@ -855,7 +877,11 @@ impl Platform {
                     tenants: placed[c].0,
                     max_tenants: sc.platform.max_tenants_per_cell,
                     predicted_load: placed[c].1,
-                    capacity: cell_capacity,
+                    capacity: if sc.platform.cell_sizes.is_empty() {
+                        cell_capacity
+                    } else {
+                        sc.cell_capacity_of(c as u32)
+                    },
                     dedicated_to: None,
                     spiky_tenants: placed[c].2,
                 })
@@ -1036,6 +1062,15 @@ impl Platform {
             },
             net: network::build(sc, pop, seed),
             held: Vec::new(),
+            autoscale: autoscale::Autoscaler::build(
+                cp.autoscale.as_ref(),
+                (0..n_cells as u32)
+                    .map(|c| {
+                        let s = p.size_of(c);
+                        (s.workers, s.db_connections)
+                    })
+                    .collect(),
+            ),
         };
         debug_assert_eq!(n_cells, plat.cells.len());
         plat.control_initial_routes(SimTime::ZERO);
@@ -1076,6 +1111,9 @@ impl Platform {
         q.schedule_at(SimTime(cp.poll_interval.as_nanos()), Ev::ConfigPollDue);
         if let Some(r) = plat.ctl.recon.as_deref() {
             q.schedule_at(r.first_tick(), Ev::ReconcileDue);
+        }
+        if let Some(a) = plat.autoscale.as_deref() {
+            q.schedule_at(a.first_tick(), Ev::AutoscaleDue);
         }
         // Provisioning bursts: one event per cohort, at its `provision_at`.
         let mut first = 0u32;
@@ -1217,6 +1255,8 @@ impl Platform {
             Ev::AttemptReachedCell { att } => attempt(att, "network from the edge"),
             Ev::AttemptReachedEdge { .. } | Ev::AnswerReachedClient { .. } => raw,
             Ev::ReconcileDue => "control plane reconciler".to_string(),
+            Ev::AutoscaleDue => "control plane autoscaler".to_string(),
+            Ev::AutoscaleWorkersReady { cell } => format!("cell {cell} new workers"),
             Ev::DependencyAnswered { att, dep, .. } => attempt(
                 att,
                 &format!(
@@ -2235,6 +2275,8 @@ impl Platform {
                 self.on_answer_reached_client(now, req, attempt, q)
             }
             Ev::ReconcileDue => self.on_reconcile_due(now, q),
+            Ev::AutoscaleDue => self.on_autoscale_due(now, q),
+            Ev::AutoscaleWorkersReady { cell } => self.on_autoscale_workers_ready(now, cell, q),
             Ev::DependencyAnswered { dep, att, ok } => {
                 self.on_dependency_answered(now, dep, att, ok, q)
             }
