@@ -55,6 +55,11 @@ game_day!(noisy_jobs, "scenarios/noisy-jobs.toml", "1..=2");
 game_day!(placement_study, "scenarios/placement-study.toml", "1..=2");
 game_day!(cell_outage, "scenarios/cell-outage.toml", "1..=2");
 game_day!(reconcile, "scenarios/reconcile.toml", "1..=2");
+game_day!(
+    autoscale_db_bottleneck,
+    "scenarios/autoscale-db-bottleneck.toml",
+    "1..=2"
+);
 // The capstone: an hour of 12,000 tenants (~30 s per run), one seed here.
 game_day!(acmedocs, "scenarios/acmedocs.toml", "1");
 game_day!(

@@ -66,11 +66,11 @@ timeout = "2s"
 rate_limit = "100000/s"
 [[tenants]]
 id = "small"
-rate = "const(250/s)"
+rate = "250/s"
 cell = 0
 [[tenants]]
 id = "big"
-rate = "const(250/s)"
+rate = "250/s"
 cell = 1
 "#;
 
@@ -108,7 +108,7 @@ fn a_sized_cell_serves_with_its_own_workers_and_db() {
 fn placement_sees_the_sized_capacity() {
     let text = SIZED
         .replace(
-            "[[tenants]]\nid = \"small\"\nrate = \"const(250/s)\"\ncell = 0\n[[tenants]]\nid = \"big\"\nrate = \"const(250/s)\"\ncell = 1\n",
+            "[[tenants]]\nid = \"small\"\nrate = \"250/s\"\ncell = 0\n[[tenants]]\nid = \"big\"\nrate = \"250/s\"\ncell = 1\n",
             "[[cohorts]]\nname = \"c\"\ncount = 12\nrate = \"const(10/s)\"\n",
         )
         .replace(
@@ -186,23 +186,21 @@ timeout = "5s"
 rate_limit = "100000/s"
 [[tenants]]
 id = "a"
-rate = "const(20/s)"
+rate = "20/s"
 [[faults]]
 kind = "hot_tenant"
 tenant = "a"
 at = "10s"
-for = "2m"
+for = "1m40s"
 factor = 14
 "#;
 
 /// Goal: a busy cell is scaled up after the delay, each decision an action with its cell and
-/// reason, and every added worker opens `connections_per_worker` connections (the pool
-/// follows the workers); with `max_db_connections` the pool stops at the cap.
-/// Method: BUSY; read `control.actions` and a probe at the end (workers; DB connections held
-/// can only be ≤ the pool, so compare held under load with and without the cap).
+/// reason, and the workers are there in the surge (the pool each worker opens is unit-tested
+/// in `platform::autoscale`). Method: BUSY; read `control.actions` and a probe at 100 s.
 #[test]
-fn a_busy_cell_gets_workers_and_their_connections() {
-    let end = SimTime(119_000_000_000);
+fn a_busy_cell_is_scaled_up_after_the_delay() {
+    let end = SimTime(100_000_000_000);
     let out = run_full(BUSY, 1, &[], vec![end]);
     let ups: Vec<_> = out
         .summary
@@ -221,19 +219,6 @@ fn a_busy_cell_gets_workers_and_their_connections() {
     }
     let w = out.probes[0].cells[0].workers;
     assert!((12..=32).contains(&w), "workers at the end: {w}");
-    // Workers hold connections: the DB has room for more queries than its own pool of 8.
-    assert!(
-        out.probes[0].cells[0].db_held > 8 || out.probes[0].cells[0].busy <= 8,
-        "{:?}",
-        out.probes[0].cells[0]
-    );
-    let capped = run_full(
-        BUSY,
-        1,
-        &["control_plane.autoscale.max_db_connections=10"],
-        vec![end],
-    );
-    assert!(capped.probes[0].cells[0].db_held <= 10);
     // The counts match the log.
     assert_eq!(
         out.summary.control.action_counts.get("scale_up").copied(),
@@ -296,7 +281,7 @@ fn bad_autoscale_settings_are_located_errors() {
             "t.toml:7:10",
             "target is 0; it must be in (0, 100%]",
         ),
-        ("target = 1.5\n", "t.toml:7:10", "target is 1.5"),
+        ("target = 1.5\n", "t.toml:7:10", "outside 0%..100%"),
         (
             "connection_overhead = \"60%\"\n",
             "t.toml:7:23",
