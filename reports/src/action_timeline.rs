@@ -39,10 +39,10 @@ pub(crate) fn section(h: &mut String, s: &RunSummary) {
     h.push_str("<div class=\"timeline\">\n");
     for f in &s.faults {
         let (a, b) = (at(f.start_s), at(f.end_s.max(f.start_s)));
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<div class=\"tl-row\"><span class=\"tl-name\" title=\"fault {name}\">fault: {name}</span>\
-             <div class=\"tl-track\"><div class=\"tl-bar\" style=\"left:{a:.3}%;width:{w:.3}%;opacity:0.45\"></div></div></div>\n",
+             <div class=\"tl-track\"><div class=\"tl-bar\" style=\"left:{a:.3}%;width:{w:.3}%;opacity:0.45\"></div></div></div>",
             name = escape(&f.name),
             w = (b - a).max(0.3)
         );
