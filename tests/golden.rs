@@ -31,6 +31,38 @@ type Pin = (
 const PINS: &[Pin] = &[
     // BEGIN PINS
     (
+        "scenarios/autoscale-db-bottleneck.toml",
+        "",
+        1,
+        "64dddab4b81eb264",
+        1002947,
+        "8b3786838853485f",
+    ),
+    (
+        "scenarios/autoscale-db-bottleneck.toml",
+        "",
+        2,
+        "e1f6624e3700035c",
+        997557,
+        "4d832af59619dd34",
+    ),
+    (
+        "scenarios/autoscale-db-bottleneck.toml",
+        "uncapped",
+        1,
+        "f9e7fe22d0c72f19",
+        807871,
+        "8d22081f0ef89be2",
+    ),
+    (
+        "scenarios/autoscale-db-bottleneck.toml",
+        "no-autoscaler",
+        1,
+        "a7abb268eadc9c5d",
+        1004545,
+        "321df6a2be35b9ef",
+    ),
+    (
         "scenarios/bad-config-rollout.toml",
         "",
         1,

@@ -60,6 +60,11 @@ game_day!(
     "scenarios/rebalance-hot-tenant.toml",
     "1..=2"
 );
+game_day!(
+    autoscale_db_bottleneck,
+    "scenarios/autoscale-db-bottleneck.toml",
+    "1..=2"
+);
 // The capstone: an hour of 12,000 tenants (~30 s per run), one seed here.
 game_day!(acmedocs, "scenarios/acmedocs.toml", "1");
 game_day!(

@@ -138,7 +138,11 @@ impl Population {
                 tenants: 0,
                 max_tenants: sc.platform.max_tenants_per_cell,
                 predicted_load: 0.0,
-                capacity: cell_capacity,
+                capacity: if sc.platform.cell_sizes.is_empty() {
+                    cell_capacity
+                } else {
+                    sc.cell_capacity_of(c)
+                },
                 dedicated_to: None,
                 spiky_tenants: 0,
             })

@@ -21,6 +21,7 @@
 //! (the chart font is embedded); the binary writes the files.
 #![deny(missing_docs)]
 
+mod action_timeline;
 pub mod charts;
 pub mod compare;
 pub mod compare_charts;

@@ -267,6 +267,20 @@ impl Db {
     pub fn max_waiting(&self) -> usize {
         self.max_waiting
     }
+
+    /// Resizes the connection pool (an autoscaler's new workers open connections). Growing
+    /// starts waiting queries at once; shrinking takes no running query's connection: the
+    /// pool is over-held until enough are released.
+    pub fn set_connections(&mut self, now: SimTime, connections: u32) {
+        self.advance(now);
+        self.connections = connections.max(1);
+        while self.held < self.connections {
+            match self.waiting.pop_front() {
+                Some((t, w, _)) => self.start(now, t, w),
+                None => break,
+            }
+        }
+    }
 }
 
 #[cfg(test)]

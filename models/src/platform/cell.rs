@@ -36,6 +36,18 @@ pub struct CellSettings {
     pub db: crate::scenario::Db,
 }
 
+impl CellSettings {
+    /// These settings with another size (`[[platform.cell_sizes]]`): workers, DB pool and
+    /// DB cores replaced, everything else kept.
+    pub fn sized(&self, size: crate::scenario::cell_sizes::CellSize) -> CellSettings {
+        let mut s = self.clone();
+        s.workers = size.workers;
+        s.db.connections = size.db_connections;
+        s.db.cores = size.db_cores;
+        s
+    }
+}
+
 /// What [`Cell::enqueue`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Enqueue {

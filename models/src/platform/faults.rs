@@ -185,6 +185,10 @@ impl Platform {
             .ctl
             .moves
             .db_factor(cell, self.cells[cell as usize].db.cores());
+        // Connections an autoscaler opened beyond the cell's own pool (autoscale.rs).
+        if let Some(a) = self.autoscale.as_deref() {
+            capacity *= a.db_factor(cell, self.cells[cell as usize].db.connections());
+        }
         let c = &mut self.cells[cell as usize];
         c.workers = c.base_workers.saturating_sub(lost);
         c.errors = errors;

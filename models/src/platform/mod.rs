@@ -27,6 +27,7 @@
 //! one pending event: handling an event allocates nothing once the run has warmed up.
 
 pub mod actions;
+pub mod autoscale;
 pub mod cell;
 pub mod control;
 pub mod deps;
@@ -243,6 +244,13 @@ pub enum Ev {
     },
     /// The rebalancer's periodic evaluation.
     RebalanceDue,
+    /// The worker autoscaler's periodic tick (`[control_plane.autoscale]` only).
+    AutoscaleDue,
+    /// A cell's scale-up batch is ready to serve.
+    AutoscaleWorkersReady {
+        /// Cell.
+        cell: u32,
+    },
     /// A shared dependency answered an attempt's call (`ok`), or the call's timeout passed.
     DependencyAnswered {
         /// Dependency index.
@@ -292,6 +300,8 @@ impl sim::Event for Ev {
             Ev::ReconcileDue => "reconcile_due",
             Ev::MoveVerified { .. } => "move_verified",
             Ev::RebalanceDue => "rebalance_due",
+            Ev::AutoscaleDue => "autoscale_due",
+            Ev::AutoscaleWorkersReady { .. } => "autoscale_workers_ready",
             Ev::DependencyAnswered { .. } => "dependency_answered",
         }
     }
@@ -336,6 +346,8 @@ impl sim::Event for Ev {
             Ev::ReconcileDue => (50, 0),
             Ev::MoveVerified { tenant, ok } => (56, ((ok as u64) << 32) | tenant as u64),
             Ev::RebalanceDue => (57, 0),
+            Ev::AutoscaleDue => (58, 0),
+            Ev::AutoscaleWorkersReady { cell } => (59, cell as u64),
             Ev::DependencyAnswered { dep, att, ok } => {
                 (40, att.word() ^ ((dep as u64) << 40) ^ ((ok as u64) << 57))
             }
@@ -401,6 +413,8 @@ impl Ev {
             Ev::JobArrived { tenant } => format!("tenant #{tenant} jobs"),
             Ev::EvacuationDue { cell } => format!("evacuation of cell {cell}"),
             Ev::ReconcileDue => "control plane reconciler".to_string(),
+            Ev::AutoscaleDue => "control plane autoscaler".to_string(),
+            Ev::AutoscaleWorkersReady { cell } => format!("cell {cell} new workers"),
             Ev::EvacuationMoved { tenant } => format!("evacuation move of tenant #{tenant}"),
             Ev::MoveVerified { tenant, .. } => format!("migration of tenant #{tenant}"),
             Ev::RebalanceDue => "control plane rebalancer".to_string(),
@@ -628,6 +642,8 @@ pub struct Platform {
     net: crate::component::link::Network,
     /// Calls held by `delay` partitions, in the order they were made.
     held: Vec<partition::HeldCall>,
+    /// The worker autoscaler (`None` when the scenario has none: nothing scheduled).
+    pub autoscale: Option<Box<autoscale::Autoscaler>>,
 }
 
 impl Platform {
@@ -651,7 +667,13 @@ impl Platform {
             db: p.db.clone(),
         };
         let mut cells: Vec<cell::Cell> = (0..p.cells)
-            .map(|_| cell::Cell::new(&cell_settings))
+            .map(|c| {
+                if p.cell_sizes.is_empty() {
+                    cell::Cell::new(&cell_settings)
+                } else {
+                    cell::Cell::new(&cell_settings.sized(p.size_of(c)))
+                }
+            })
             .collect();
         let mut shapes = vec![sc.workload.clone()];
         let mut cohort_shape: Vec<Option<u32>> = vec![None; sc.cohorts.len()];
@@ -874,7 +896,11 @@ impl Platform {
                     tenants: placed[c].0,
                     max_tenants: sc.platform.max_tenants_per_cell,
                     predicted_load: placed[c].1,
-                    capacity: cell_capacity,
+                    capacity: if sc.platform.cell_sizes.is_empty() {
+                        cell_capacity
+                    } else {
+                        sc.cell_capacity_of(c as u32)
+                    },
                     dedicated_to: None,
                     spiky_tenants: placed[c].2,
                 })
@@ -1054,6 +1080,15 @@ impl Platform {
             },
             net: network::build(sc, pop, seed),
             held: Vec::new(),
+            autoscale: autoscale::Autoscaler::build(
+                cp.autoscale.as_ref(),
+                (0..n_cells as u32)
+                    .map(|c| {
+                        let s = p.size_of(c);
+                        (s.workers, s.db_connections)
+                    })
+                    .collect(),
+            ),
         };
         debug_assert_eq!(n_cells, plat.cells.len());
         plat.control_initial_routes(SimTime::ZERO);
@@ -1097,6 +1132,9 @@ impl Platform {
         }
         if let Some(r) = plat.ctl.rebal.as_deref() {
             q.schedule_at(r.first_tick(), Ev::RebalanceDue);
+        }
+        if let Some(a) = plat.autoscale.as_deref() {
+            q.schedule_at(a.first_tick(), Ev::AutoscaleDue);
         }
         // Provisioning bursts: one event per cohort, at its `provision_at`.
         let mut first = 0u32;
@@ -1240,6 +1278,8 @@ impl Platform {
             Ev::ReconcileDue => "control plane reconciler".to_string(),
             Ev::MoveVerified { tenant: t, .. } => format!("migration of tenant {}", tenant(t)),
             Ev::RebalanceDue => "control plane rebalancer".to_string(),
+            Ev::AutoscaleDue => "control plane autoscaler".to_string(),
+            Ev::AutoscaleWorkersReady { cell } => format!("cell {cell} new workers"),
             Ev::DependencyAnswered { att, dep, .. } => attempt(
                 att,
                 &format!(
@@ -2268,6 +2308,8 @@ impl Platform {
             Ev::ReconcileDue => self.on_reconcile_due(now, q),
             Ev::MoveVerified { tenant, ok } => self.on_move_verified(now, tenant, ok, q),
             Ev::RebalanceDue => self.on_rebalance_due(now, q),
+            Ev::AutoscaleDue => self.on_autoscale_due(now, q),
+            Ev::AutoscaleWorkersReady { cell } => self.on_autoscale_workers_ready(now, cell, q),
             Ev::DependencyAnswered { dep, att, ok } => {
                 self.on_dependency_answered(now, dep, att, ok, q)
             }

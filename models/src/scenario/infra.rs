@@ -47,6 +47,8 @@ pub struct ControlPlane {
     pub migration: Option<super::moves::MoveCost>,
     /// The rebalancer (`None`: off).
     pub rebalance: Option<super::moves::Rebalance>,
+    /// The worker autoscaler (`None`: off).
+    pub autoscale: Option<super::autoscale::Autoscale>,
 }
 
 /// The edge's routing cache.
@@ -235,6 +237,7 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
         reconcile: super::control_plane::reconcile(c, &r.reconcile),
         migration: super::moves::move_cost(c, &r.migration),
         rebalance: super::moves::rebalance(c, &r.rebalance),
+        autoscale: super::autoscale::autoscale(c, &r.autoscale),
     }
 }
 

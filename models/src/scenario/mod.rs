@@ -10,6 +10,8 @@
 //! resolves, every window lies inside the run and every number is in range, or returns
 //! [`ScenarioErrors`], each located at `file:line:column`. It never panics on any input.
 
+pub mod autoscale;
+pub mod cell_sizes;
 pub mod control_plane;
 pub mod draw_values;
 pub mod error;
@@ -227,6 +229,24 @@ pub struct Platform {
     pub max_tenants_per_cell: Option<u32>,
     /// The async plane of each cell.
     pub jobs: JobPlane,
+    /// One size per cell when `[[platform.cell_sizes]]` is given; empty: every cell has
+    /// `workers` and `db` (see [`Platform::size_of`]).
+    pub cell_sizes: Vec<cell_sizes::CellSize>,
+}
+
+impl Platform {
+    /// The resources of cell `cell`: its `[[platform.cell_sizes]]` entry, or the platform's
+    /// `workers` and `db` when it has none.
+    pub fn size_of(&self, cell: u32) -> cell_sizes::CellSize {
+        match self.cell_sizes.get(cell as usize) {
+            Some(s) => *s,
+            None => cell_sizes::CellSize {
+                workers: self.workers,
+                db_connections: self.db.connections,
+                db_cores: self.db.cores,
+            },
+        }
+    }
 }
 
 /// DB settings.
@@ -274,6 +294,20 @@ impl Scenario {
             })
             .collect();
         RequestCost::of_classes(&classes)
+    }
+
+    /// The capacity of healthy cell `cell` with its own size (`[[platform.cell_sizes]]`),
+    /// requests per second; `f64::MAX` when unknown. Equals [`Self::cell_capacity`] when
+    /// every cell has the same size.
+    pub fn cell_capacity_of(&self, cell: u32) -> f64 {
+        if self.platform.cell_sizes.is_empty() {
+            return self.cell_capacity();
+        }
+        let s = self.platform.size_of(cell);
+        match self.request_cost() {
+            Some(cost) => cost.cell_capacity(s.workers, s.db_connections, s.db_cores, 1.0),
+            None => f64::MAX,
+        }
     }
 
     /// The capacity of a healthy cell (every cell has the same resources), requests per
@@ -827,7 +861,10 @@ fn validate(
             .as_ref()
             .map(|m| c.count(m, 1, 100_000_000, "platform.max_tenants_per_cell")),
         jobs: infra::job_plane(&mut c, &p.jobs),
+        cell_sizes: Vec::new(),
     };
+    let mut platform = platform;
+    platform.cell_sizes = cell_sizes::sizes(&mut c, &p.cell_sizes, cells, platform.size_of(0));
     let control_plane = infra::control_plane(&mut c, &raw.control_plane);
     let edge = infra::edge(&raw.edge);
     let kms = infra::kms(&mut c, &raw.kms);

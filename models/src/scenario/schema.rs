@@ -184,6 +184,10 @@ pub struct PlatformConfig {
     /// Each cell's async plane.
     #[serde(default)]
     pub jobs: JobPlaneConfig,
+    /// Cells of other sizes than `workers`/`db` (default: every cell the same; see
+    /// `scenario::cell_sizes`).
+    #[serde(default)]
+    pub cell_sizes: Vec<super::cell_sizes::CellSizeConfig>,
 }
 
 /// The control plane.
@@ -224,6 +228,8 @@ pub struct ControlPlaneConfig {
     pub migration: Option<super::moves::MigrationConfig>,
     /// `[control_plane.rebalance]`: move and promote tenants off hot cells (default: off).
     pub rebalance: Option<super::moves::RebalanceConfig>,
+    /// `[control_plane.autoscale]`: the per-cell worker autoscaler (default: off).
+    pub autoscale: Option<super::autoscale::AutoscaleConfig>,
 }
 
 /// `[control_plane.placement_params]`: knobs of the placement policies, as written. Keys of
@@ -429,6 +435,7 @@ impl Default for PlatformConfig {
             regions: None,
             max_tenants_per_cell: None,
             jobs: JobPlaneConfig::default(),
+            cell_sizes: Vec::new(),
         }
     }
 }
