@@ -19,5 +19,6 @@ pub mod explain;
 pub mod explore;
 pub mod repro;
 pub mod run;
+pub mod showback;
 pub mod slo;
 pub mod verdicts;
