@@ -3,7 +3,7 @@
 //! Goal: a bulkhead's key (by the bulkhead's name) and the replica's lag can be varied by
 //! `compare`, every variant runs, and the knob takes effect (a sweep whose variants all ran
 //! the same model would pass a weaker test). Method: the shipped reports-bulkhead game day,
-//! shortened with `--scale-time`, one seed, two values of each knob; exit 0, the labels in
+//! shortened with `--set scale_time=0.3`, one seed, two values of each knob; exit 0, the labels in
 //! the table, one run per variant in `compare.json`, and the variants' trace digests differ.
 
 use std::path::PathBuf;
@@ -25,8 +25,8 @@ fn sweep(name: &str, vary: &str) -> serde_json::Value {
             vary,
             "--seeds",
             "1",
-            "--scale-time",
-            "0.3",
+            "--set",
+            "scale_time=0.3",
             "--out",
         ])
         .arg(&out)
