@@ -67,6 +67,7 @@ game_day!(
 );
 // The capstone: an hour of 12,000 tenants (~30 s per run), one seed here.
 game_day!(acmedocs, "scenarios/acmedocs.toml", "1");
+game_day!(reports_bulkhead, "scenarios/reports-bulkhead.toml", "1..=2");
 game_day!(
     global_dependency,
     "scenarios/global-dependency.toml",

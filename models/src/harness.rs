@@ -20,5 +20,6 @@ pub mod explain_actions;
 pub mod explore;
 pub mod repro;
 pub mod run;
+pub mod showback;
 pub mod slo;
 pub mod verdicts;

@@ -120,6 +120,10 @@ pub struct RunMetrics {
     pub workload_digest: String,
     /// The run's trace digest.
     pub digest: String,
+    /// The run's showback total (`[cost]` prices × usage); `None` without `[cost]`. When
+    /// every run has one, the Pareto chart puts it on its x-axis instead of cells used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 /// The metrics compared, all lower-is-better.
@@ -539,6 +543,21 @@ impl Comparison {
             .find(|p| &p.variant == label && p.metric == metric.name())
     }
 
+    /// Mean showback cost of `variant` over its runs, when every run of the comparison
+    /// has one (the scenario has `[cost]`); `None` otherwise.
+    pub fn mean_cost(&self, variant: usize) -> Option<f64> {
+        if self.runs.is_empty() || self.runs.iter().any(|r| r.cost.is_none()) {
+            return None;
+        }
+        let costs: Vec<f64> = self
+            .runs
+            .iter()
+            .filter(|r| r.variant == variant)
+            .filter_map(|r| r.cost)
+            .collect();
+        (!costs.is_empty()).then(|| costs.iter().sum::<f64>() / costs.len() as f64)
+    }
+
     /// `compare.json`.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string());
@@ -766,6 +785,7 @@ pub(crate) mod tests {
             cells_used: 4,
             workload_digest: format!("w{seed}"),
             digest: format!("d{variant}{seed}"),
+            cost: None,
         }
     }
 

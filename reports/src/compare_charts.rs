@@ -495,10 +495,16 @@ fn forest<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> 
 
 fn pareto<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> DrawResult {
     let (_, body) = root.split_vertically(HEADER_H);
+    // Money on the x-axis when every run priced its usage (`[cost]`), else cells used.
+    let by_money = (0..c.variants.len()).all(|v| c.mean_cost(v).is_some());
     let pts: Vec<(f64, f64)> = (0..c.variants.len())
         .map(|v| {
             (
-                c.spread(v, Metric::CellsUsed).mean,
+                if by_money {
+                    c.mean_cost(v).unwrap_or(0.0)
+                } else {
+                    c.spread(v, Metric::CellsUsed).mean
+                },
                 c.spread(v, Metric::WorstBystanderP99).mean,
             )
         })
@@ -515,7 +521,11 @@ fn pareto<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> 
         (lo.min(p.0), hi.max(p.0))
     });
     let xmin = if xmin.is_finite() { xmin } else { 0.0 };
-    let xpad = ((xmax - xmin) * 0.15).max(1.0);
+    let xpad = if by_money {
+        ((xmax - xmin) * 0.15).max(xmax * 0.05).max(1e-9)
+    } else {
+        ((xmax - xmin) * 0.15).max(1.0)
+    };
     let ymax = pts.iter().map(|p| p.1).fold(0.0f64, f64::max);
     let (y0, y1) = y_range(0.0, ymax);
     let mut chart = ChartBuilder::on(&body)
@@ -539,7 +549,11 @@ fn pareto<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> 
         .y_labels(7)
         .x_label_formatter(&fmt)
         .y_label_formatter(&fmt)
-        .x_desc("cost: cells used (mean over seeds)")
+        .x_desc(if by_money {
+            "cost: showback total, [cost] prices (mean over seeds)"
+        } else {
+            "cost: cells used (mean over seeds)"
+        })
         .y_desc("worst bystander p99, ms (mean over seeds)")
         .draw()
         .map_err(s)?;

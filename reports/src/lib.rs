@@ -29,6 +29,7 @@ pub mod compare_html;
 pub mod csv;
 pub mod html;
 pub mod series;
+pub mod showback;
 pub mod summary;
 pub mod terminal;
 #[cfg(test)]

@@ -489,6 +489,10 @@ pub struct RunSummary {
     /// Staged rollouts, in file order. Written only when the scenario declares some.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rollouts: Vec<RolloutRow>,
+    /// Usage priced per resource, per tenant and tier. Written only when the scenario has
+    /// a `[cost]` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub showback: Option<crate::showback::Showback>,
 }
 
 /// One staged rollout: what it changed, where its gate stopped it, what it cost.

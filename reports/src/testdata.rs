@@ -390,6 +390,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         passed,
         control: Default::default(),
         rollouts: Vec::new(),
+        showback: None,
         ledger: LedgerRow {
             requests_started: total.outcomes.offered,
             requests_finished: total.outcomes.finished(),

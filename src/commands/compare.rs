@@ -293,6 +293,7 @@ pub fn metrics_of(sc: &Scenario, variant: usize, seed: u64, out: &RunOutput) -> 
         cells_used: hosting.iter().filter(|&&h| h).count() as u32,
         workload_digest: w.hex(),
         digest: s.digest.clone(),
+        cost: s.showback.as_ref().map(|b| b.total.cost),
     }
 }
 

@@ -51,6 +51,8 @@ struct Running {
     token: Token,
     finish_v: f64,
     started: SimTime,
+    /// When the statement timeout cancels it (`None`: never).
+    deadline: Option<SimTime>,
 }
 
 /// Runtime state of one DB.
@@ -60,7 +62,8 @@ pub struct Db {
     cores: f64,
     capacity: f64,
     held: u32,
-    waiting: VecDeque<(Token, u64, SimTime)>,
+    /// Waiting for a connection: (token, work, since, its own statement timeout).
+    waiting: VecDeque<(Token, u64, SimTime, Option<SimDuration>)>,
     running: Vec<Running>,
     v: f64,
     last: SimTime,
@@ -122,16 +125,27 @@ impl Db {
 
     /// Submits a query with `work_ns` of CPU work. It runs at once if a connection is free.
     pub fn submit(&mut self, now: SimTime, token: Token, work_ns: u64) {
+        self.submit_timed(now, token, work_ns, None);
+    }
+
+    /// [`Db::submit`] with a statement timeout of its own (`None`: the DB's), e.g. a tier's.
+    pub fn submit_timed(
+        &mut self,
+        now: SimTime,
+        token: Token,
+        work_ns: u64,
+        timeout: Option<SimDuration>,
+    ) {
         self.advance(now);
         if self.held < self.connections {
-            self.start(now, token, work_ns);
+            self.start(now, token, work_ns, timeout);
         } else {
-            self.waiting.push_back((token, work_ns, now));
+            self.waiting.push_back((token, work_ns, now, timeout));
             self.max_waiting = self.max_waiting.max(self.waiting.len());
         }
     }
 
-    fn start(&mut self, now: SimTime, token: Token, work_ns: u64) {
+    fn start(&mut self, now: SimTime, token: Token, work_ns: u64, timeout: Option<SimDuration>) {
         self.held += 1;
         assert!(
             self.held <= self.connections,
@@ -141,6 +155,7 @@ impl Db {
             token,
             finish_v: self.v + work_ns as f64,
             started: now,
+            deadline: timeout.or(self.statement_timeout).map(|st| now.after(st)),
         });
     }
 
@@ -156,10 +171,7 @@ impl Db {
             let r = self.running[i];
             let end = if r.finish_v <= cut {
                 Some(QueryEnd::Done)
-            } else if self
-                .statement_timeout
-                .is_some_and(|st| r.started.after(st) <= now)
-            {
+            } else if r.deadline.is_some_and(|d| d <= now) {
                 Some(QueryEnd::StatementTimeout)
             } else {
                 None
@@ -174,7 +186,7 @@ impl Db {
             }
         }
         if let Some(at) = self.acquire_timeout {
-            while let Some(&(token, _, since)) = self.waiting.front() {
+            while let Some(&(token, _, since, _)) = self.waiting.front() {
                 if since.after(at) <= now {
                     self.waiting.pop_front();
                     out.push((token, QueryEnd::AcquireTimeout, since));
@@ -192,7 +204,7 @@ impl Db {
         self.held -= 1;
         while self.held < self.connections {
             match self.waiting.pop_front() {
-                Some((t, w, _)) => self.start(now, t, w),
+                Some((t, w, _, timeout)) => self.start(now, t, w, timeout),
                 None => break,
             }
         }
@@ -212,11 +224,11 @@ impl Db {
                 let dt = (libm::ceil(remaining / r) as u64).max(1);
                 consider(self.last.after(SimDuration(dt)).max(now));
             }
-            if let Some(st) = self.statement_timeout {
-                consider(q.started.after(st).max(now));
+            if let Some(d) = q.deadline {
+                consider(d.max(now));
             }
         }
-        if let (Some(at), Some(&(_, _, since))) = (self.acquire_timeout, self.waiting.front()) {
+        if let (Some(at), Some(&(_, _, since, _))) = (self.acquire_timeout, self.waiting.front()) {
             consider(since.after(at).max(now));
         }
         best
@@ -382,6 +394,38 @@ mod tests {
         db.set_capacity(SimTime(0), 0.0);
         let out = drive(&mut db, &[(0, 100)]);
         assert_eq!(out, vec![(0, 50, QueryEnd::StatementTimeout)]);
+    }
+
+    /// Goal: a query's own statement timeout (a tier's) replaces the DB's, for that query
+    /// only, also when it first waits for a connection.
+    /// Method: 1 connection, DB timeout 1,000. Job 0 (timeout 100 of its own) is cancelled
+    /// at 100; job 1 (its own 50, waiting from 0) gets the connection at 100, cancelled at
+    /// 150; job 2 (the DB's timeout) runs its 300 to the end at 450.
+    #[test]
+    fn a_query_may_carry_its_own_statement_timeout() {
+        let mut db = Db::new(1, 1, Some(SimDuration(1_000)), None);
+        let mut out = Vec::new();
+        db.submit_timed(SimTime(0), 0, 500, Some(SimDuration(100)));
+        db.submit_timed(SimTime(0), 1, 500, Some(SimDuration(50)));
+        db.submit(SimTime(0), 2, 300);
+        let mut t = SimTime(0);
+        while let Some(w) = db.next_wake(t) {
+            t = w;
+            let mut ended = Vec::new();
+            db.poll(t, &mut ended);
+            for &(tok, e, _) in &ended {
+                out.push((tok, t.0, e));
+                db.release(t);
+            }
+        }
+        assert_eq!(
+            out,
+            vec![
+                (0, 100, QueryEnd::StatementTimeout),
+                (1, 150, QueryEnd::StatementTimeout),
+                (2, 450, QueryEnd::Done)
+            ]
+        );
     }
 
     #[test]

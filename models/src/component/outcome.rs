@@ -44,10 +44,14 @@ pub enum Cause {
     DependencyBusy,
     /// A shared dependency did not answer within its timeout.
     DependencyTimeout,
+    /// A read served by a replica lagging more than its staleness bound.
+    StaleRead,
+    /// The tenant's DB concurrency limit or statements/s budget refused the query.
+    DbThrottled,
 }
 
 /// Number of causes (length of per-cause counter arrays).
-pub const N_CAUSES: usize = 18;
+pub const N_CAUSES: usize = 20;
 
 /// All causes, in code order.
 pub const CAUSES: [Cause; N_CAUSES] = [
@@ -69,6 +73,8 @@ pub const CAUSES: [Cause; N_CAUSES] = [
     Cause::QuotaExceeded,
     Cause::DependencyBusy,
     Cause::DependencyTimeout,
+    Cause::StaleRead,
+    Cause::DbThrottled,
 ];
 
 impl Cause {
@@ -93,6 +99,8 @@ impl Cause {
             Cause::QuotaExceeded => "quota_exceeded",
             Cause::DependencyBusy => "dependency_busy",
             Cause::DependencyTimeout => "dependency_timeout",
+            Cause::StaleRead => "stale_read",
+            Cause::DbThrottled => "db_throttled",
         }
     }
     /// Whether the client sees this as a 503 (shed) rather than another 5xx.
@@ -107,6 +115,7 @@ impl Cause {
                 | Cause::CellDown
                 | Cause::NotActive
                 | Cause::DependencyBusy
+                | Cause::DbThrottled
         )
     }
 }

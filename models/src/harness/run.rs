@@ -527,6 +527,7 @@ pub(crate) fn summarise(
             .rollouts
             .as_ref()
             .map_or_else(Vec::new, |r| r.rows(SimTime(sc.duration.as_nanos()))),
+        showback: crate::harness::showback::showback(sc, &pop, rec),
     };
     let series = series_of(sc, &pop, rec);
     let trace = plat.tracer.take().map(|tr| {

@@ -53,6 +53,10 @@ pub fn measure(metric: Metric, s: &Stats) -> Option<f64> {
         Metric::Throughput => frac(s.ok, s.finished()),
         Metric::RejectedRate => frac(s.rejected, s.finished()),
         Metric::TimeoutRate => frac(s.timeouts, answered),
+        Metric::StaleReadRate => frac(
+            s.causes[crate::component::outcome::Cause::StaleRead as usize],
+            answered,
+        ),
         Metric::Amplification => frac(s.attempts, s.offered),
         Metric::QueueWaitMean => (s.queue_wait.count() > 0).then(|| s.queue_wait.mean()),
         Metric::MisroutedWrites => Some(s.misrouted_writes as f64),

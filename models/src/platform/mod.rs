@@ -28,8 +28,10 @@
 
 pub mod actions;
 pub mod autoscale;
+pub mod bulkhead;
 pub mod cell;
 pub mod control;
+pub mod db_governance;
 pub mod deps;
 pub mod edge;
 pub mod evacuate;
@@ -260,6 +262,11 @@ pub enum Ev {
         /// Answered in time.
         ok: bool,
     },
+    /// A cell's read replica has a read to end (`[replica]` only).
+    ReplicaWoke {
+        /// Cell.
+        cell: u32,
+    },
 }
 
 impl sim::Event for Ev {
@@ -303,6 +310,7 @@ impl sim::Event for Ev {
             Ev::AutoscaleDue => "autoscale_due",
             Ev::AutoscaleWorkersReady { .. } => "autoscale_workers_ready",
             Ev::DependencyAnswered { .. } => "dependency_answered",
+            Ev::ReplicaWoke { .. } => "replica_woke",
         }
     }
     #[inline]
@@ -351,6 +359,7 @@ impl sim::Event for Ev {
             Ev::DependencyAnswered { dep, att, ok } => {
                 (40, att.word() ^ ((dep as u64) << 40) ^ ((ok as u64) << 57))
             }
+            Ev::ReplicaWoke { cell } => (60, cell as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -431,6 +440,7 @@ impl Ev {
                 att.gen,
                 if ok { "answered" } else { "timed out" }
             ),
+            Ev::ReplicaWoke { cell } => format!("cell {cell} read replica"),
         };
         (self.kind(), what)
     }
@@ -551,6 +561,12 @@ struct Attempt {
     at_cell: bool,
     /// Dependency calls of its class made so far (see `deps`).
     calls_done: u8,
+    /// The bulkhead pool serving it (1-based; 0: the cell's own pool; see `bulkhead`).
+    pool: u8,
+    /// It holds a slot of its bulkhead's DB connection share.
+    gated: bool,
+    /// Its query counts against its tenant's DB concurrency (`db_governance`).
+    governed: bool,
 }
 
 /// Counters of the request ledger.
@@ -627,6 +643,10 @@ pub struct Platform {
     pub jobs: jobs::JobsRt,
     /// The shared global dependencies (empty when the scenario declares none).
     pub deps: deps::DepsRt,
+    /// Bulkheads and read replicas (inert when the scenario declares none).
+    pub bulk: bulkhead::BulkRt,
+    /// Per-tenant DB limits (inert when the scenario declares none).
+    pub gov: db_governance::GovRt,
     /// What was recorded.
     pub recorder: Recorder,
     /// The ledger counters.
@@ -659,7 +679,8 @@ impl Platform {
         let kind = p.scheduler;
         let capped = kind.honours_caps();
         let cell_settings = cell::CellSettings {
-            workers: p.workers,
+            // A bulkhead's own workers are taken from the cell's pool (none: as written).
+            workers: p.workers - bulkhead::BulkRt::carved_workers(sc),
             scheduler: kind,
             quantum_ns: p.quantum.as_nanos(),
             queue_limit: p.queue_limit,
@@ -1069,6 +1090,8 @@ impl Platform {
             kms: kms_rt,
             jobs: jobs_rt,
             deps: deps::DepsRt::build(sc, n),
+            bulk: bulkhead::BulkRt::build(sc, p.cells as usize, n),
+            gov: db_governance::GovRt::build(sc, pop),
             recorder,
             ledger: LedgerCounts::default(),
             tracer: None,
@@ -1290,6 +1313,7 @@ impl Platform {
                 ),
             ),
             Ev::DbWoke { .. }
+            | Ev::ReplicaWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
             | Ev::ControlOpDone { .. }
@@ -1459,6 +1483,9 @@ impl Platform {
             pending_error: false,
             at_cell: false,
             calls_done: 0,
+            pool: 0,
+            gated: false,
+            governed: false,
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
@@ -1576,6 +1603,13 @@ impl Platform {
         } else {
             service_ns
         };
+        if self.bulk.on {
+            let pool = self.bulk.pool_of(class);
+            if pool != 0 {
+                self.enqueue_in_pool(now, att, (cell, t, service_ns, pool), q);
+                return;
+            }
+        }
         // Always through the queue, even when a worker is free: the scheduler decides and
         // keeps the per-tenant in-service counts its caps need.
         match self.cells[cell as usize].enqueue(now, local, service_ns, att) {
@@ -1618,7 +1652,12 @@ impl Platform {
         let (tenant, sent, wait, service_ns) =
             (a.tenant, a.sent, now.since(a.enqueued), a.service_ns);
         let needs_key = self.classes[a.class as usize].kms;
-        self.cells[a.cell as usize].start_worker();
+        if a.pool == 0 {
+            self.cells[a.cell as usize].start_worker();
+        } else {
+            let (cell, pool) = (a.cell, a.pool);
+            self.pool_start_worker(cell, pool);
+        }
         self.recorder.queue_wait(tenant, sent, wait);
         self.recorder.meter(tenant, service_ns, 0, 0);
         if needs_key && !self.kms_key_ready(now, att, q) {
@@ -1669,6 +1708,11 @@ impl Platform {
         }
         a.db_ns += work;
         let (t, writes) = (a.tenant, self.classes[a.class as usize].writes);
+        if self.bulk.on {
+            let class = a.class;
+            self.bulk_query(now, att, (cell, work, t, writes, class), q);
+            return;
+        }
         self.call_db(now, att, (cell, work, t, writes), q)
     }
 
@@ -1706,9 +1750,10 @@ impl Platform {
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.phase(now, att, "db_wait");
         }
+        let timeout = self.gov.timeout_of(t);
         self.cells[cell]
             .db
-            .submit(now, DbToken::Attempt(att).word(), work);
+            .submit_timed(now, DbToken::Attempt(att).word(), work, timeout);
         self.reschedule_db(now, cell as u32, q);
         // During a migration's backfill, writes are also applied at the new cell's DB.
         if writes {
@@ -1867,6 +1912,9 @@ impl Platform {
         result: Result<(), Cause>,
         q: &mut EventQueue<Ev>,
     ) {
+        if self.bulk.on {
+            self.bulk_query_ended(now, att, q);
+        }
         let Some(a) = self.attempts.get(att) else {
             return;
         };
@@ -1899,8 +1947,15 @@ impl Platform {
         self.ledger.attempts_finished += 1;
         let bytes = if outcome == Outcome::Ok { a.bytes } else { 0 };
         self.recorder.meter(a.tenant, 0, a.db_ns, bytes);
+        if a.gated || a.governed {
+            self.bulk_attempt_ended(now, (a.cell, a.class, a.tenant, a.gated, a.governed), q);
+        }
         if served {
-            self.cells[a.cell as usize].finish(a.local);
+            if a.pool == 0 {
+                self.cells[a.cell as usize].finish(a.local);
+            } else {
+                self.pool_finish(a.cell, a.pool, a.local);
+            }
         }
         if outcome == Outcome::Ok && !a.abandoned {
             if let Some(j) = self.classes[a.class as usize].submits_job {
@@ -1924,7 +1979,11 @@ impl Platform {
             }
         }
         if served {
-            self.pull_from_queue(now, a.cell, q);
+            if a.pool == 0 {
+                self.pull_from_queue(now, a.cell, q);
+            } else {
+                self.pull_from_pool(now, a.cell, a.pool, q);
+            }
         }
     }
 
@@ -2313,6 +2372,7 @@ impl Platform {
             Ev::DependencyAnswered { dep, att, ok } => {
                 self.on_dependency_answered(now, dep, att, ok, q)
             }
+            Ev::ReplicaWoke { cell } => self.on_replica_woke(now, cell, q),
         }
     }
 }

@@ -12,7 +12,10 @@
 
 pub mod autoscale;
 pub mod cell_sizes;
+pub mod bulkhead;
 pub mod control_plane;
+pub mod cost;
+pub mod db_governance;
 pub mod draw_values;
 pub mod error;
 pub mod explore;
@@ -95,6 +98,13 @@ pub struct Scenario {
     pub classes: Vec<Class>,
     /// Shared global dependencies (`[[dependencies]]`; empty: none).
     pub dependencies: Vec<isolation::Dependency>,
+    /// Bulkheads per request class and the read replica (`[[bulkheads]]`, `[replica]`;
+    /// empty: none).
+    pub bulkheads: bulkhead::BulkheadPlan,
+    /// Per-tenant DB limits per tier (`[db_governance]`; empty: none).
+    pub db_governance: db_governance::DbGovernance,
+    /// Prices per resource for showback (`[cost]`; `None`: no showback).
+    pub cost: Option<reports::showback::Prices>,
     /// Individually declared tenants.
     pub tenants: Vec<TenantSpec>,
     /// Cohorts.
@@ -1012,6 +1022,19 @@ fn validate(
             "every class has share 0, so no request would ever be sent; give one a positive share",
         );
     }
+    let db_governance = db_governance::db_governance(&mut c, &raw.db_governance, &tiers);
+    let cost = cost::cost(&mut c, &raw.cost);
+    let bulkheads = bulkhead::bulkheads(
+        &mut c,
+        &raw.bulkheads,
+        &raw.replica,
+        &classes
+            .iter()
+            .map(|cl| (cl.name.clone(), cl.writes))
+            .collect::<Vec<_>>(),
+        platform.workers,
+        platform.db.connections,
+    );
     let class_names: Vec<String> = classes.iter().map(|cl| cl.name.clone()).collect();
     let check_mix =
         |c: &mut Checker, mix: &Option<Spanned<BTreeMap<String, f64>>>| -> Option<Vec<f64>> {
@@ -1584,6 +1607,9 @@ fn validate(
         tiers,
         classes,
         dependencies,
+        bulkheads,
+        db_governance,
+        cost,
         tenants,
         cohorts,
         faults,

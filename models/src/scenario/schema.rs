@@ -92,6 +92,16 @@ pub struct ScenarioFile {
     /// Shared global dependencies (see `scenario::isolation`).
     #[serde(default)]
     pub dependencies: Vec<super::isolation::DependencyConfig>,
+    /// Bulkheads per request class (see `scenario::bulkhead`).
+    #[serde(default)]
+    pub bulkheads: Vec<super::bulkhead::BulkheadConfig>,
+    /// The cells' read replica (see `scenario::bulkhead`).
+    #[serde(default)]
+    pub replica: Option<super::bulkhead::ReplicaConfig>,
+    /// Per-tenant DB limits, per tier (see `scenario::db_governance`).
+    pub db_governance: Option<Spanned<super::db_governance::DbGovernanceConfig>>,
+    /// Prices per resource for showback (see `scenario::cost`).
+    pub cost: Option<super::cost::CostConfig>,
     /// Live mode's request mapping (`tenantsim load`): read by the binary, ignored here.
     #[serde(default)]
     pub live: Option<toml::Value>,

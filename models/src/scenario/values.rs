@@ -193,6 +193,8 @@ pub enum Metric {
     ProvisionTimePercentile(f64),
     /// Longest provisioning latency (whole run).
     ProvisionTimeMax,
+    /// Reads answered `stale_read` (a replica lagging past its bound) / answered requests.
+    StaleReadRate,
 }
 
 impl Metric {
@@ -235,6 +237,7 @@ impl Metric {
                 | Metric::Throughput
                 | Metric::RejectedRate
                 | Metric::TimeoutRate
+                | Metric::StaleReadRate
         )
     }
 }
@@ -255,7 +258,7 @@ pub struct Threshold {
 const THRESHOLD_HELP: &str = "expected `METRIC OP VALUE`, e.g. `p(99) < 250ms`, `error_rate < 1%`, \
 `availability > 99.9%`, `throughput > 95%`, `mean < 50ms`, `queue_wait p(99) < 5s`, `amplification < 1.5`, \
 `misrouted_writes == 0`, `job_wait p(99) < 30s`, `job_wait max < 5m`, `dlq == 0`, \
-`provision_time p(99) < 30s`; \
+`provision_time p(99) < 30s`, `stale_read_rate < 0.1%`; \
 OP is one of < <= > >= ==";
 
 /// The metric names a threshold may start with (percentile forms written `p(99)`), for
@@ -276,6 +279,7 @@ const METRIC_NAMES: &[&str] = &[
     "misrouted_writes",
     "dlq",
     "job_wait max",
+    "stale_read_rate",
 ];
 
 /// k6 aggregations that tenantsim does not take as written, with the metric to use instead
@@ -343,6 +347,7 @@ impl Threshold {
             "queue_wait mean" | "queue_wait" => Metric::QueueWaitMean,
             "misrouted_writes" => Metric::MisroutedWrites,
             "dlq" => Metric::Dlq,
+            "stale_read_rate" => Metric::StaleReadRate,
             "job_wait max" => Metric::JobWaitMax,
             "provision_time max" => Metric::ProvisionTimeMax,
             s if s.starts_with("provision_time ") => {
