@@ -881,6 +881,11 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
                 timed_out: d.counts.timed_out,
             })
             .collect(),
+        config_ttl: plat
+            .ctl
+            .config_ttl
+            .as_deref()
+            .map(|c| c.row(SimTime(sc.duration.as_nanos()))),
     }
 }
 

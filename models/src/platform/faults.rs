@@ -82,9 +82,13 @@ impl Platform {
                 }
             }
             FaultKind::ConfigPush { .. } => {
-                if active {
-                    self.run_cp_op(now, control::CpOp::ConfigChange(fault), q);
-                }
+                // The change lasts the fault's window: its end publishes the old limits.
+                let op = if active {
+                    control::CpOp::ConfigChange(fault)
+                } else {
+                    control::CpOp::ConfigRevert(fault)
+                };
+                self.run_cp_op(now, op, q);
             }
             FaultKind::SuspendTenant { .. } => {
                 let Some(t) = self.faults[fault as usize].tenant else {

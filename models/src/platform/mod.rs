@@ -28,6 +28,8 @@
 
 pub mod actions;
 pub mod cell;
+pub mod config_revert;
+pub mod config_ttl;
 pub mod control;
 pub mod deps;
 pub mod edge;
@@ -781,7 +783,7 @@ impl Platform {
                 .position(|x| x == r)
                 .map(|i| i as u16)
         };
-        let ctl = control::ControlRt {
+        let mut ctl = control::ControlRt {
             up: true,
             edge_cut: Link::Up,
             latency: cp.latency.clone(),
@@ -892,6 +894,9 @@ impl Platform {
             actions: actions::ActionLog::default(),
             evac: evacuate::Evacuator::build(cp.evacuation.as_ref(), seed, n),
             recon: reconcile::Reconciler::build(cp.reconcile.as_ref(), n),
+            config_ttl: None,
+            config_saved: Vec::new(),
+            config_reverted_early: Vec::new(),
             provision_requested: vec![
                 SimTime::ZERO;
                 if pop.tenants.iter().any(|t| t.provision_at.is_some()) {
@@ -901,6 +906,7 @@ impl Platform {
                 }
             ],
         };
+        ctl.config_ttl = config_ttl::ConfigTtlRt::build(cp.config_ttl.as_ref(), &ctl.config);
         let kms_rt = kms::KmsRt {
             latency: sc.kms.latency.clone(),
             rng: RngStream::new(seed, "kms", 0),

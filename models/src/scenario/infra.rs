@@ -43,6 +43,8 @@ pub struct ControlPlane {
     pub evacuation: Option<super::control_plane::Evacuation>,
     /// The reconciler (`None`: off).
     pub reconcile: Option<super::control_plane::Reconcile>,
+    /// Config TTLs at the edge (`None`: configs never expire).
+    pub config_ttl: Option<super::config_ttl::ConfigTtl>,
 }
 
 /// The edge's routing cache.
@@ -229,6 +231,7 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             heartbeat_missed,
         ),
         reconcile: super::control_plane::reconcile(c, &r.reconcile),
+        config_ttl: super::config_ttl::check(c, &r.config_ttl),
     }
 }
 

@@ -10,6 +10,7 @@
 //! resolves, every window lies inside the run and every number is in range, or returns
 //! [`ScenarioErrors`], each located at `file:line:column`. It never panics on any input.
 
+pub mod config_ttl;
 pub mod control_plane;
 pub mod draw_values;
 pub mod error;

@@ -220,6 +220,8 @@ pub struct ControlPlaneConfig {
     pub evacuation: Option<super::control_plane::EvacuationConfig>,
     /// `[control_plane.reconcile]`: retry failed provisioning (default: off).
     pub reconcile: Option<super::control_plane::ReconcileConfig>,
+    /// `[control_plane.config_ttl]`: edge configs expire without the control plane (default: off).
+    pub config_ttl: Option<super::config_ttl::ConfigTtlConfig>,
 }
 
 /// `[control_plane.placement_params]`: knobs of the placement policies, as written. Keys of
