@@ -184,6 +184,10 @@ impl Platform {
         if let Some(k) = self.rollout_db_capacity.get(cell as usize) {
             capacity *= k;
         }
+        // A deploy rollout's restart takes workers out (the vector is empty without one).
+        if let Some(k) = self.rollout_workers_lost.get(cell as usize) {
+            lost += k;
+        }
         let c = &mut self.cells[cell as usize];
         c.workers = c.base_workers.saturating_sub(lost);
         c.errors = errors;

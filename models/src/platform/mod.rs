@@ -42,6 +42,7 @@ mod partition;
 pub mod probe;
 pub mod reconcile;
 pub mod rollout;
+mod rollout_deploy;
 
 use crate::component::breaker::{Admit, BreakerSet};
 use crate::component::db::QueryEnd;
@@ -606,6 +607,11 @@ pub struct Platform {
     pub rollouts: Option<Box<rollout::RolloutRt>>,
     /// Per cell: the factor rollouts' migrations put on its DB capacity (empty without).
     rollout_db_capacity: Vec<f64>,
+    /// Per cell: workers out for a deploy's restart (empty without a deploy rollout).
+    rollout_workers_lost: Vec<u32>,
+    /// Per cell: cold until, and the service-time factor while cold, after a deploy's
+    /// restart (empty without a deploy rollout: the hot path pays one branch).
+    rollout_cold: Vec<(SimTime, f64)>,
     /// Network delays on the links (`[network]`).
     net: crate::component::link::Network,
     /// Calls held by `delay` partitions, in the order they were made.
@@ -1040,6 +1046,8 @@ impl Platform {
             } else {
                 vec![1.0; n_cells]
             },
+            rollout_workers_lost: rollout_deploy::per_cell(sc, 0),
+            rollout_cold: rollout_deploy::per_cell(sc, (SimTime::ZERO, 1.0)),
             net: network::build(sc, pop, seed),
             held: Vec::new(),
         };
@@ -1511,6 +1519,12 @@ impl Platform {
             self.cold_service(now, att, service_ns)
         } else {
             service_ns
+        };
+        // Cells restarted by a deploy rollout serve cold for a while (rollout_deploy.rs).
+        let service_ns = if self.rollout_cold.is_empty() {
+            service_ns
+        } else {
+            self.deploy_cold_service(now, att, cell, service_ns)
         };
         // Always through the queue, even when a worker is free: the scheduler decides and
         // keeps the per-tenant in-service counts its caps need.

@@ -22,6 +22,7 @@ pub mod json_schema;
 pub mod network;
 pub mod overrides;
 mod placement_check;
+pub mod rollout_deploy;
 pub mod rollouts;
 pub mod scale_time;
 pub mod schema;
