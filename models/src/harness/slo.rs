@@ -183,6 +183,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Cmp;
 
     /// Goal: the worst tenant of a failing SLO is a failing tenant, for every operator.
     /// Method: replay the worst-so-far fold of `evaluate` over tenants measuring 0, 2, 5
