@@ -6,7 +6,7 @@
 //!
 //! ```text
 //!   harness      run → judge (slo, verdicts, blast) → summary; determinism; explain; repro
-//!   record       Recorder (windows, heat, tiers); trace (request spans for `tenantsim trace`)
+//!   record       Recorder (windows, heat, tiers); measure (metric values); trace (request spans)
 //!   platform     the world: sources → edge → cell (queue, workers, DB) → response; faults' effects
 //!   population   the tenants of a run and their initial placement
 //!   scenario     the language: files → validated Scenario, with located errors
@@ -25,6 +25,7 @@
 //! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
 //! | [`record`] | bounded-memory recording per tenant, per tier, per window |
+//! | [`measure`] | a metric's value over recorded stats (SLOs, rollout gates, reports) |
 //! | [`trace`] | request tracing for `tenantsim trace`: spans, instants, counters of selected tenants |
 //! | [`estimate`] | the work a scenario implies (peak offered load, events), checked before a run |
 //! | [`harness`] | the chaos harness: a run end to end, SLO judging, verdicts, blast radius, determinism, explain, the repro line |
@@ -36,6 +37,7 @@ pub mod estimate;
 pub mod fault;
 pub mod fault_draw;
 pub mod harness;
+pub mod measure;
 pub mod platform;
 pub mod population;
 pub mod record;

@@ -553,8 +553,9 @@ for = "30s"
 }
 
 /// Goal: config changes reach the edge by push (with a delay) or by poll when pushes are
-/// lost; a suspension is pushed urgently and reinstatement restores service; lifecycle
-/// transitions are recorded.
+/// lost, and a `config_push` lasts its window (its end publishes the old limits: issue 13
+/// item 8, once never reverted); a suspension is pushed urgently and reinstatement restores
+/// service; lifecycle transitions are recorded.
 #[test]
 fn config_push_and_suspension() {
     let text = r#"
@@ -583,7 +584,7 @@ tenant = "limited"
 rate_limit = "10/s"
 burst = 10
 at = "30s"
-for = "1s"
+for = "60s"
 [[faults]]
 kind = "suspend_tenant"
 tenant = "bad"
@@ -609,6 +610,16 @@ for = "1m"
     assert!(
         (35..=37).contains(&first_429),
         "push lands after ~5 s of CP latency + delay"
+    );
+    let last_429 = limited
+        .points
+        .iter()
+        .rposition(|p| p.rejected_429 > 0)
+        .unwrap();
+    eprintln!("window ends at 90 s → last 429s in window {last_429}");
+    assert!(
+        (94..=96).contains(&last_429),
+        "the revert is published at the window's end and lands ~5 s later"
     );
     let bad = g("bad");
     let suspended: Vec<usize> = (0..180)

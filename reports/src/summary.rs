@@ -342,6 +342,9 @@ pub struct ControlRow {
     /// Tenant moves (scripted or by the rebalancer): absent when none was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moves: Option<MovesRow>,
+    /// Config TTLs at the edge (`[control_plane.config_ttl]`; absent without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_ttl: Option<ConfigTtlRow>,
 }
 
 /// What tenant moves cost.
@@ -356,6 +359,36 @@ pub struct MovesRow {
     pub verify_failures: u64,
     /// DB core-seconds the backfills took, source and target together (0 when moves are free).
     pub backfill_db_core_s: f64,
+}
+
+/// What config TTLs did at the edge: how many tenant configs expired while the control
+/// plane was unreachable, for how long, and under which policy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigTtlRow {
+    /// The TTL (s).
+    pub ttl_s: f64,
+    /// `keep_last_known` or `defaults`.
+    pub on_expiry: String,
+    /// `defaults`: the rate limit expired tenants fell back to (per second).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_rate_limit: Option<f64>,
+    /// `defaults`: the burst they fell back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_burst: Option<u32>,
+    /// Tenant configs that expired (a tenant expiring twice counts twice).
+    pub expiries: u64,
+    /// Tenants whose config expired at least once.
+    pub tenants_expired: u32,
+    /// Most tenant configs expired at the same time.
+    pub max_expired_at_once: u32,
+    /// Tenant configs still expired at the end of the run.
+    pub expired_at_end: u32,
+    /// Tenant-seconds spent with an expired config.
+    pub expired_tenant_s: f64,
+    /// First expiry (s into the run).
+    pub first_expiry_s: Option<f64>,
+    /// Last restore by a push or poll (s into the run).
+    pub last_restore_s: Option<f64>,
 }
 
 /// One action of the control plane.

@@ -883,6 +883,11 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
             })
             .collect(),
         moves: plat.moves_row(),
+        config_ttl: plat
+            .ctl
+            .config_ttl
+            .as_deref()
+            .map(|c| c.row(SimTime(sc.duration.as_nanos()))),
     }
 }
 

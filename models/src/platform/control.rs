@@ -173,6 +173,12 @@ pub struct ControlRt {
     /// When each tenant asked to be provisioned (empty without provisioning bursts): the
     /// start of its `provision_time`.
     pub(super) provision_requested: Vec<SimTime>,
+    /// Config TTLs at the edge (`None`: off, configs never expire).
+    pub config_ttl: Option<Box<super::config_ttl::ConfigTtlRt>>,
+    /// `config_push` faults applied and not yet reverted: (fault, rate limit, burst before).
+    pub(super) config_saved: Vec<(u32, Option<f64>, u32)>,
+    /// `config_push` faults whose revert ran before their push did (the push is skipped).
+    pub(super) config_reverted_early: Vec<u32>,
 }
 
 /// A control-plane operation (run when the control plane can answer).
@@ -186,6 +192,8 @@ pub enum CpOp {
     Suspend(u32, bool),
     /// Start a migration (fault index).
     Migrate(u32),
+    /// Undo a config change at the end of its window (fault index).
+    ConfigRevert(u32),
 }
 
 impl ControlRt {
@@ -488,6 +496,7 @@ impl Platform {
                 self.publish_config(now, t, true, q);
             }
             CpOp::Migrate(f) => self.migration_start(now, f, q),
+            CpOp::ConfigRevert(f) => self.revert_config_fault(now, f, q),
         }
     }
 
@@ -621,6 +630,9 @@ impl Platform {
             let Some(t) = self.faults[f as usize].tenant else {
                 return;
             };
+            if !self.config_push_saved(f, t) {
+                return;
+            }
             let c = &mut self.ctl.config[t as usize];
             if rate_limit.is_some() {
                 c.0 = rate_limit;
@@ -638,17 +650,24 @@ impl Platform {
             return; // lost; the poll will catch up
         }
         self.apply_config(now, t, version);
+        if self.ctl.config_ttl.is_some() {
+            self.config_ttl_pushed(now, t);
+        }
     }
 
     /// The edge polls for config versions it is missing.
     pub(super) fn on_config_poll_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
-        if self.ctl.edge_call() == Call::Reach {
+        let reached = self.ctl.edge_call() == Call::Reach;
+        if reached {
             for t in 0..self.ctl.config_version.len() as u32 {
                 let v = self.ctl.config_version[t as usize];
                 if self.ctl.edge_config_version[t as usize] < v {
                     self.apply_config(now, t, v);
                 }
             }
+        }
+        if self.ctl.config_ttl.is_some() {
+            self.config_ttl_polled(now, reached);
         }
         let next = now.after(self.ctl.poll_interval);
         if next <= self.end {
@@ -674,6 +693,9 @@ impl Platform {
             ]
         });
         self.edge.apply_config(now, t, rate, burst, suspended);
+        if let Some(c) = self.ctl.config_ttl.as_deref_mut() {
+            c.received(t, (rate, burst, suspended));
+        }
     }
 
     fn migration_start(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {
@@ -846,6 +868,7 @@ impl CpOp {
             CpOp::ConfigChange(f) => (1 << 60) | f as u64,
             CpOp::Suspend(t, on) => (2 << 60) | ((on as u64) << 32) | t as u64,
             CpOp::Migrate(f) => (3 << 60) | f as u64,
+            CpOp::ConfigRevert(f) => (4 << 60) | f as u64,
         }
     }
 }

@@ -82,9 +82,13 @@ impl Platform {
                 }
             }
             FaultKind::ConfigPush { .. } => {
-                if active {
-                    self.run_cp_op(now, control::CpOp::ConfigChange(fault), q);
-                }
+                // The change lasts the fault's window: its end publishes the old limits.
+                let op = if active {
+                    control::CpOp::ConfigChange(fault)
+                } else {
+                    control::CpOp::ConfigRevert(fault)
+                };
+                self.run_cp_op(now, op, q);
             }
             FaultKind::SuspendTenant { .. } => {
                 let Some(t) = self.faults[fault as usize].tenant else {
@@ -188,6 +192,10 @@ impl Platform {
         // Connections an autoscaler opened beyond the cell's own pool (autoscale.rs).
         if let Some(a) = self.autoscale.as_deref() {
             capacity *= a.db_factor(cell, self.cells[cell as usize].db.connections());
+        }
+        // A deploy rollout's restart takes workers out (the vector is empty without one).
+        if let Some(k) = self.rollout_workers_lost.get(cell as usize) {
+            lost += k;
         }
         let c = &mut self.cells[cell as usize];
         c.workers = c.base_workers.saturating_sub(lost);

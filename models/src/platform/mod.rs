@@ -30,6 +30,8 @@ pub mod actions;
 pub mod autoscale;
 pub mod bulkhead;
 pub mod cell;
+pub mod config_revert;
+pub mod config_ttl;
 pub mod control;
 pub mod db_governance;
 pub mod deps;
@@ -45,6 +47,7 @@ pub mod probe;
 pub mod rebalance;
 pub mod reconcile;
 pub mod rollout;
+mod rollout_deploy;
 pub mod tenant_cell_map;
 
 use crate::component::breaker::{Admit, BreakerSet};
@@ -658,6 +661,11 @@ pub struct Platform {
     pub rollouts: Option<Box<rollout::RolloutRt>>,
     /// Per cell: the factor rollouts' migrations put on its DB capacity (empty without).
     rollout_db_capacity: Vec<f64>,
+    /// Per cell: workers out for a deploy's restart (empty without a deploy rollout).
+    rollout_workers_lost: Vec<u32>,
+    /// Per cell: cold until, and the service-time factor while cold, after a deploy's
+    /// restart (empty without a deploy rollout: the hot path pays one branch).
+    rollout_cold: Vec<(SimTime, f64)>,
     /// Network delays on the links (`[network]`).
     net: crate::component::link::Network,
     /// Calls held by `delay` partitions, in the order they were made.
@@ -843,7 +851,7 @@ impl Platform {
                 .position(|x| x == r)
                 .map(|i| i as u16)
         };
-        let ctl = control::ControlRt {
+        let mut ctl = control::ControlRt {
             up: true,
             edge_cut: Link::Up,
             latency: cp.latency.clone(),
@@ -964,6 +972,9 @@ impl Platform {
                 n,
                 sc.platform.cells as usize,
             ),
+            config_ttl: None,
+            config_saved: Vec::new(),
+            config_reverted_early: Vec::new(),
             provision_requested: vec![
                 SimTime::ZERO;
                 if pop.tenants.iter().any(|t| t.provision_at.is_some()) {
@@ -973,6 +984,7 @@ impl Platform {
                 }
             ],
         };
+        ctl.config_ttl = config_ttl::ConfigTtlRt::build(cp.config_ttl.as_ref(), &ctl.config);
         let kms_rt = kms::KmsRt {
             latency: sc.kms.latency.clone(),
             rng: RngStream::new(seed, "kms", 0),
@@ -1101,6 +1113,8 @@ impl Platform {
             } else {
                 vec![1.0; n_cells]
             },
+            rollout_workers_lost: rollout_deploy::per_cell(sc, 0),
+            rollout_cold: rollout_deploy::per_cell(sc, (SimTime::ZERO, 1.0)),
             net: network::build(sc, pop, seed),
             held: Vec::new(),
             autoscale: autoscale::Autoscaler::build(
@@ -1602,6 +1616,12 @@ impl Platform {
             self.cold_service(now, att, service_ns)
         } else {
             service_ns
+        };
+        // Cells restarted by a deploy rollout serve cold for a while (rollout_deploy.rs).
+        let service_ns = if self.rollout_cold.is_empty() {
+            service_ns
+        } else {
+            self.deploy_cold_service(now, att, cell, service_ns)
         };
         if self.bulk.on {
             let pool = self.bulk.pool_of(class);

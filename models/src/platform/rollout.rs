@@ -16,7 +16,11 @@
 //! `data_size / migrate_rate` (the cell's capacity is re-derived with the faults on it), then
 //! the tenant's queries cost `query_factor` ×; a `fail` share fails (drawn from the
 //! rollout's own stream `rollout/NAME`). A config change publishes the new limits through the
-//! control plane (pushed to the edge like `config_push`).
+//! control plane (pushed to the edge like `config_push`). A deploy restarts cells in batches
+//! ([`super::rollout_deploy`]).
+//!
+//! **Gates measure recorded stats** ([`crate::measure`]): the platform never imports the
+//! harness.
 //!
 //! **Nothing is scripted.** The halt happens when a gate check sees the damage; the time from
 //! the first bad wave to the halt and the tenants exposed are outputs. The control plane
@@ -51,6 +55,13 @@ pub enum Step {
     GateDue,
     /// Wave's bake ended.
     BakeDone(u32),
+    /// A deploy's restart batch on a cell came back (`undo`: of a rollback's redeploy).
+    DeployBatchDone {
+        /// The cell.
+        cell: u32,
+        /// Part of an undo.
+        undo: bool,
+    },
 }
 
 impl Step {
@@ -62,6 +73,7 @@ impl Step {
             Step::UndoDone(t) => (2 << 32) | t as u64,
             Step::GateDue => 3 << 32,
             Step::BakeDone(w) => (4 << 32) | w as u64,
+            Step::DeployBatchDone { cell, undo } => (5 << 32) | ((undo as u64) << 31) | cell as u64,
         }
     }
 }
@@ -108,7 +120,8 @@ struct WaveRec {
 
 /// One rollout's runtime.
 pub struct RolloutRun {
-    spec: Rollout,
+    pub(super) spec: Rollout,
+    /// Per wave, the units it changes: tenants, or cells for a deploy.
     waves: Vec<Vec<u32>>,
     rng: RngStream,
     state: State,
@@ -130,6 +143,9 @@ pub struct RolloutRun {
     bystanders: Stats,
     paused_since: Option<SimTime>,
     paused: SimDuration,
+    /// A retry of a paused launch is scheduled (at most one at a time: every change that
+    /// finishes during the pause would otherwise start its own retry loop).
+    resume_pending: bool,
     start: Option<SimTime>,
     end: Option<SimTime>,
     halted_at: Option<SimTime>,
@@ -139,11 +155,15 @@ pub struct RolloutRun {
     changed_count: u32,
     failed_changes: u32,
     waves_rec: Vec<WaveRec>,
+    /// Deploy: per cell, restart batches left (empty for other kinds).
+    pub(super) deploy_left: Vec<u32>,
+    /// Deploy: each tenant's cell when the plan was made (empty for other kinds).
+    plan_cells: Vec<u32>,
 }
 
 /// Every rollout of a run, and the per-tenant and per-cell effects they have.
 pub struct RolloutRt {
-    runs: Vec<RolloutRun>,
+    pub(super) runs: Vec<RolloutRun>,
     /// Per tenant: factor on DB query time (1 unless a migration set it).
     pub(super) query_factor: Vec<f64>,
     /// Some factor is not 1.
@@ -203,9 +223,25 @@ impl RolloutRt {
                         step: Step::Launch,
                     },
                 );
+                let waves = rollout_plan::waves(&sels, &plan, salt);
+                let (waves, deploy_left) = match r.change {
+                    ChangeKind::Deploy { .. } => (
+                        super::rollout_deploy::cell_waves(&waves, &plan, sc.platform.cells),
+                        vec![0; sc.platform.cells as usize],
+                    ),
+                    ChangeKind::Migration { .. } | ChangeKind::Config { .. } => (waves, Vec::new()),
+                };
+                let units = n.max(sc.platform.cells as usize);
+                let plan_cells = if deploy_left.is_empty() {
+                    Vec::new()
+                } else {
+                    plan.iter().map(|p| p.cell).collect()
+                };
                 RolloutRun {
                     spec: r.clone(),
-                    waves: rollout_plan::waves(&sels, &plan, salt),
+                    waves,
+                    deploy_left,
+                    plan_cells,
                     rng: RngStream::new(seed, &format!("rollout/{}", r.name), 0),
                     state: State::Pending,
                     wave: 0,
@@ -214,7 +250,7 @@ impl RolloutRt {
                     undo_queue: VecDeque::new(),
                     undo_in_flight: 0,
                     changed: vec![false; n],
-                    applied: vec![false; n],
+                    applied: vec![false; units],
                     change_cell: vec![0; n],
                     base_config: vec![(None, 0); n],
                     scope_cells: vec![false; sc.platform.cells as usize],
@@ -222,6 +258,7 @@ impl RolloutRt {
                     bystanders: Stats::default(),
                     paused_since: None,
                     paused: SimDuration::ZERO,
+                    resume_pending: false,
                     start: None,
                     end: None,
                     halted_at: None,
@@ -284,16 +321,15 @@ impl RolloutRt {
             .iter()
             .map(|r| {
                 let metric_text = |v: f64| {
-                    r.spec.gate.as_ref().map_or_else(String::new, |g| {
-                        crate::harness::slo::format_value(g.metric, v)
-                    })
+                    r.spec
+                        .gate
+                        .as_ref()
+                        .map_or_else(String::new, |g| crate::measure::format_value(g.metric, v))
                 };
-                let p99 = crate::harness::slo::measure(
-                    crate::scenario::Metric::LatencyPercentile(99.0),
-                    &r.bystanders,
-                );
-                let err =
-                    crate::harness::slo::measure(crate::scenario::Metric::ErrorRate, &r.bystanders);
+                let p99 = r
+                    .bystanders
+                    .measure(crate::scenario::Metric::LatencyPercentile(99.0));
+                let err = r.bystanders.measure(crate::scenario::Metric::ErrorRate);
                 let cells_exposed = {
                     let mut seen = vec![false; r.scope_cells.len()];
                     for (t, &c) in r.changed.iter().enumerate() {
@@ -325,7 +361,19 @@ impl RolloutRt {
                     tenants_exposed: r.exposed_at_halt.unwrap_or(r.changed_count),
                     tenants_changed: r.changed_count,
                     cells_exposed,
-                    tenants_planned: r.waves.iter().map(Vec::len).sum::<usize>() as u32,
+                    tenants_planned: match r.spec.change {
+                        ChangeKind::Deploy { .. } => {
+                            let mut on = vec![false; r.scope_cells.len()];
+                            r.waves
+                                .iter()
+                                .flatten()
+                                .for_each(|&c| on[c as usize] = true);
+                            r.plan_cells.iter().filter(|&&c| on[c as usize]).count() as u32
+                        }
+                        ChangeKind::Migration { .. } | ChangeKind::Config { .. } => {
+                            r.waves.iter().map(Vec::len).sum::<usize>() as u32
+                        }
+                    },
                     fleet_completion_s: match (r.state, r.start, r.end) {
                         (State::Completed, Some(a), Some(b)) => {
                             Some(b.since(a).as_nanos() as f64 / 1e9)
@@ -340,7 +388,7 @@ impl RolloutRt {
                     bystander_requests: r.bystanders.finished(),
                     bystander_error_rate: err.unwrap_or(0.0),
                     bystander_p99_ms: p99
-                        .filter(|&v| v < crate::harness::slo::NO_SUCCESS)
+                        .filter(|&v| v < crate::measure::NO_SUCCESS)
                         .map(|v| v / 1e6),
                     waves: r
                         .waves_rec
@@ -392,10 +440,20 @@ impl Platform {
                     }
                     self.begin_wave(now, &mut rt, i, 0, q);
                 } else {
+                    rt.runs[i].resume_pending = false;
                     self.launch(now, &mut rt, i, q);
                 }
             }
             Step::ChangeDone(t) => self.change_done(now, &mut rt, i, t, q),
+            Step::DeployBatchDone { cell, undo } => {
+                if self.deploy_batch_done(now, &mut rt, i, cell, undo, q) {
+                    if undo {
+                        self.undo_done(now, &mut rt, i, cell, q);
+                    } else {
+                        self.change_done(now, &mut rt, i, cell, q);
+                    }
+                }
+            }
             Step::UndoDone(t) => self.undo_done(now, &mut rt, i, t, q),
             Step::GateDue => {
                 if rt.runs[i].state == State::Running {
@@ -485,6 +543,10 @@ impl Platform {
                     r.paused_since = Some(now);
                     self.trace_rollout(now, &rt.runs[i], "rollout_paused", rt.runs[i].wave);
                 }
+                let r = &mut rt.runs[i];
+                if std::mem::replace(&mut r.resume_pending, true) {
+                    return;
+                }
                 q.schedule_in(
                     self.ctl.call_timeout,
                     Ev::Rollout {
@@ -520,6 +582,22 @@ impl Platform {
         undo: bool,
         q: &mut EventQueue<Ev>,
     ) {
+        if let ChangeKind::Deploy { .. } = rt.runs[i].spec.change {
+            // `t` is a cell: every tenant on it is changed by the restart.
+            if !undo {
+                let r = &mut rt.runs[i];
+                for (x, &c) in self.tenant_cell.iter().enumerate() {
+                    if c == t && !r.changed[x] {
+                        r.changed[x] = true;
+                        r.changed_count += 1;
+                        r.change_cell[x] = t;
+                    }
+                }
+                r.scope_cells[t as usize] = true;
+            }
+            self.deploy_start(now, rt, i, t, undo, q);
+            return;
+        }
         let cell = if undo {
             rt.runs[i].change_cell[t as usize]
         } else {
@@ -576,6 +654,8 @@ impl Platform {
                 self.publish_config(now, t, false, q);
                 q.schedule_in(SimDuration::ZERO, ev);
             }
+            // Handled above (a deploy changes cells, not tenants).
+            ChangeKind::Deploy { .. } => {}
         }
     }
 
@@ -617,7 +697,8 @@ impl Platform {
                     rt.factors_on |= query_factor != 1.0;
                 }
             }
-            ChangeKind::Config { .. } => {}
+            // A deploy's cell is done when its last batch came back (rollout_deploy.rs).
+            ChangeKind::Config { .. } | ChangeKind::Deploy { .. } => {}
         }
         if failed {
             rt.runs[i].failed_changes += 1;
@@ -673,7 +754,7 @@ impl Platform {
                 self.set_rollout_capacity(now, rt, cell, q);
                 rt.query_factor[t as usize] = 1.0;
             }
-            ChangeKind::Config { .. } => {}
+            ChangeKind::Config { .. } | ChangeKind::Deploy { .. } => {}
         }
         self.launch(now, rt, i, q);
         self.maybe_rolled_back(now, rt, i);
@@ -702,7 +783,7 @@ impl Platform {
         if acc.finished() < r.spec.gate_min_requests.max(1) {
             return;
         }
-        let Some(v) = crate::harness::slo::measure(g.metric, &acc) else {
+        let Some(v) = acc.measure(g.metric) else {
             return;
         };
         let w = r.wave;
@@ -710,7 +791,7 @@ impl Platform {
         rec.checks += 1;
         if rec
             .worst
-            .is_none_or(|x| crate::harness::slo::worse(g.cmp, g.bound, v, x))
+            .is_none_or(|x| crate::measure::worse(g.cmp, g.bound, v, x))
         {
             rec.worst = Some(v);
         }
@@ -772,8 +853,16 @@ impl Platform {
         if self.tracer.is_none() {
             return;
         }
-        let Some(&t) = r.waves.get(w).and_then(|x| x.first()) else {
+        let Some(&unit) = r.waves.get(w).and_then(|x| x.first()) else {
             return;
+        };
+        let t = match r.spec.change {
+            // A deploy's unit is a cell: the instant goes on a tenant of it.
+            ChangeKind::Deploy { .. } => match r.plan_cells.iter().position(|&c| c == unit) {
+                Some(x) => x as u32,
+                None => return,
+            },
+            ChangeKind::Migration { .. } | ChangeKind::Config { .. } => unit,
         };
         let (name, wave) = (
             r.spec.name.clone(),

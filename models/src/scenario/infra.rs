@@ -49,6 +49,8 @@ pub struct ControlPlane {
     pub rebalance: Option<super::moves::Rebalance>,
     /// The worker autoscaler (`None`: off).
     pub autoscale: Option<super::autoscale::Autoscale>,
+    /// Config TTLs at the edge (`None`: configs never expire).
+    pub config_ttl: Option<super::config_ttl::ConfigTtl>,
 }
 
 /// The edge's routing cache.
@@ -238,6 +240,7 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
         migration: super::moves::move_cost(c, &r.migration),
         rebalance: super::moves::rebalance(c, &r.rebalance),
         autoscale: super::autoscale::autoscale(c, &r.autoscale),
+        config_ttl: super::config_ttl::check(c, &r.config_ttl),
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod autoscale;
 pub mod cell_sizes;
 pub mod bulkhead;
+pub mod config_ttl;
 pub mod control_plane;
 pub mod cost;
 pub mod db_governance;
@@ -27,6 +28,7 @@ pub mod moves;
 pub mod network;
 pub mod overrides;
 mod placement_check;
+pub mod rollout_deploy;
 pub mod rollouts;
 pub mod scale_time;
 pub mod schema;

@@ -1,7 +1,8 @@
 //! `[[rollouts]]`: a change plus a plan, as written and as checked.
 //!
-//! A rollout applies one change (a per-tenant schema migration, or a config change of a
-//! tenant's limits) to the tenants its groups select, wave by wave: a group is a wave, run
+//! A rollout applies one change (a per-tenant schema migration, a config change of a
+//! tenant's limits, or a deploy: a rolling restart of the cells the selected tenants are on,
+//! checked in [`super::rollout_deploy`]) to the tenants its groups select, wave by wave: a group is a wave, run
 //! `parallelism` tenants at a time, followed by a bake; a health gate (an SLO objective over
 //! the tenants changed so far, and optionally their cell-mates) is judged every `gate_every`
 //! and at the end of each bake, and `on_error` says what a failing gate (or a failed
@@ -44,6 +45,14 @@ pub struct RolloutConfig {
     pub rate_limit: Option<Spanned<Rate>>,
     /// Config: the new burst.
     pub burst: Option<Spanned<i64>>,
+    /// Deploy: how long one batch of a cell's workers is out while it restarts (default 30s).
+    pub restart_time: Option<Spanned<Dur>>,
+    /// Deploy: share of a cell's workers restarted per batch (default 25%).
+    pub restart_share: Option<Spanned<Fraction>>,
+    /// Deploy: how long a cell serves cold after a batch comes back (default 1m).
+    pub cold_for: Option<Spanned<Dur>>,
+    /// Deploy: factor on service time while cold (default 2).
+    pub cold_factor: Option<Spanned<f64>>,
     /// The waves, in order.
     pub groups: Spanned<Vec<GroupConfig>>,
     /// Tenants changed at once within a wave (default 1).
@@ -108,6 +117,20 @@ pub enum ChangeKind {
         /// New burst (`None`: unchanged).
         burst: Option<u32>,
     },
+    /// A deploy: a rolling restart of the cells the wave's tenants are on. Each cell
+    /// restarts its workers in batches of `share`, one after the other: a batch's workers
+    /// are out for `restart_time`, then the cell serves cold (service time × `cold_factor`)
+    /// for `cold_for`. Every tenant on a deployed cell counts as changed.
+    Deploy {
+        /// A batch's time out.
+        restart_time: SimDuration,
+        /// Share of a cell's workers per batch, (0, 1].
+        share: f64,
+        /// Cold period after each batch.
+        cold_for: SimDuration,
+        /// Service-time factor while cold (≥ 1).
+        cold_factor: f64,
+    },
 }
 
 impl ChangeKind {
@@ -116,6 +139,7 @@ impl ChangeKind {
         match self {
             ChangeKind::Migration { .. } => "migration",
             ChangeKind::Config { .. } => "config",
+            ChangeKind::Deploy { .. } => "deploy",
         }
     }
 }
@@ -218,6 +242,12 @@ pub(super) fn check(
             ("rate_limit", r.rate_limit.as_ref().map(|x| x.span())),
             ("burst", r.burst.as_ref().map(|x| x.span())),
         ];
+        let deploy_keys = [
+            ("restart_time", r.restart_time.as_ref().map(|x| x.span())),
+            ("restart_share", r.restart_share.as_ref().map(|x| x.span())),
+            ("cold_for", r.cold_for.as_ref().map(|x| x.span())),
+            ("cold_factor", r.cold_factor.as_ref().map(|x| x.span())),
+        ];
         let refuse = |c: &mut Checker, keys: &[(&str, Option<std::ops::Range<usize>>)], kind| {
             for (k, span) in keys {
                 if let Some(s) = span {
@@ -231,6 +261,7 @@ pub(super) fn check(
         let change = match r.change.get_ref().as_str() {
             "migration" => {
                 refuse(c, &config_keys, "migration");
+                refuse(c, &deploy_keys, "migration");
                 let rate = r
                     .migrate_rate
                     .as_ref()
@@ -268,6 +299,7 @@ pub(super) fn check(
             }
             "config" => {
                 refuse(c, &migration_keys, "config");
+                refuse(c, &deploy_keys, "config");
                 let burst = r
                     .burst
                     .as_ref()
@@ -286,10 +318,15 @@ pub(super) fn check(
                 }
                 ChangeKind::Config { rate_limit, burst }
             }
+            "deploy" => {
+                refuse(c, &migration_keys, "deploy");
+                refuse(c, &config_keys, "deploy");
+                super::rollout_deploy::check(c, r)
+            }
             other => {
                 c.err(
                     r.change.span(),
-                    format!("unknown change `{other}`; expected `migration` or `config`"),
+                    format!("unknown change `{other}`; expected `migration`, `config` or `deploy`"),
                 );
                 ChangeKind::Config {
                     rate_limit: None,

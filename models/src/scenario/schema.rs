@@ -240,6 +240,8 @@ pub struct ControlPlaneConfig {
     pub rebalance: Option<super::moves::RebalanceConfig>,
     /// `[control_plane.autoscale]`: the per-cell worker autoscaler (default: off).
     pub autoscale: Option<super::autoscale::AutoscaleConfig>,
+    /// `[control_plane.config_ttl]`: edge configs expire without the control plane (default: off).
+    pub config_ttl: Option<super::config_ttl::ConfigTtlConfig>,
 }
 
 /// `[control_plane.placement_params]`: knobs of the placement policies, as written. Keys of
