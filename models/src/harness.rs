@@ -17,6 +17,7 @@ pub mod blast;
 pub mod determinism;
 pub mod explain;
 pub mod explore;
+pub mod explore_literal;
 pub mod repro;
 pub mod run;
 pub mod slo;

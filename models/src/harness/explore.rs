@@ -51,8 +51,10 @@ pub fn schedule(sc: &Scenario, seed: u64) -> Scenario {
             },
             "dependency_latency" => FaultKind::DependencyLatency {
                 cells: vec![cell],
+                // Whole nanoseconds, so that the literal schedule (`explore_literal`)
+                // writes it exactly.
                 latency: Dist::Exp {
-                    mean: (20.0 + 280.0 * u) * 1e6,
+                    mean: libm::round((20.0 + 280.0 * u) * 1e6),
                 },
             },
             "dependency_errors" => FaultKind::DependencyErrors {
