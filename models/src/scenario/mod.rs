@@ -14,6 +14,7 @@ pub mod control_plane;
 pub mod draw_values;
 pub mod error;
 pub mod explore;
+pub mod explore_every;
 mod faults;
 pub mod infra;
 pub mod isolation;
