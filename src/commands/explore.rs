@@ -60,7 +60,10 @@ pub fn explore(a: ExploreArgs) -> i32 {
         }
     }
     let missing = missing_coverage(sc, &outcomes);
-    if outcomes.iter().any(Outcome::failed) || !missing.is_empty() {
+    if outcomes.iter().any(|o| o.invariant.is_some()) {
+        // A broken invariant is a bug of the model, not a failed game day.
+        exit::INTERNAL
+    } else if outcomes.iter().any(Outcome::failed) || !missing.is_empty() {
         exit::SLO_FAILED
     } else {
         exit::OK
