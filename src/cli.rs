@@ -305,6 +305,13 @@ pub struct ExploreArgs {
     /// Write every run's outcome, the groups and coverage as JSON here.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Shrink the first run of each failure that failed an SLO to a minimal scenario with
+    /// its drawn schedule written out literally: `DIR/explore-seed-N.toml`.
+    #[arg(long, value_name = "DIR")]
+    pub shrink: Option<PathBuf>,
+    /// Most runs each shrink spends.
+    #[arg(long, default_value_t = 150)]
+    pub shrink_budget: usize,
 }
 
 /// `validate` flags.
@@ -350,6 +357,20 @@ pub struct CheckArgs {
     /// Parallel runs (default: all cores). The results are identical for any value.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Then explore each file's base scenario on seeds 1..=N (a fault schedule drawn per
+    /// seed, as `tenantsim explore`), stopping at the first failure: exit 1 (3 for a broken
+    /// invariant), its repro line, and a shrunk reproducer in `--explore-out`.
+    #[arg(long, value_name = "N")]
+    pub explore: Option<u64>,
+    /// Bound on `--explore`: wall time (`5m`) or runs (`200runs`), over all files.
+    #[arg(long, value_name = "DUR|Nruns")]
+    pub budget: Option<String>,
+    /// Where `--explore` writes the shrunk reproducer (default `explore-failures`).
+    #[arg(long, value_name = "DIR")]
+    pub explore_out: Option<PathBuf>,
+    /// Most runs the shrink of an explored failure spends.
+    #[arg(long, default_value_t = 150)]
+    pub shrink_budget: usize,
 }
 
 /// `compare` flags.
@@ -491,4 +512,9 @@ pub struct ShrinkArgs {
     /// Most runs to spend.
     #[arg(long, default_value_t = 150)]
     pub budget: usize,
+    /// The failing run is an explored one (`run --seed N --explore`): its drawn schedule is
+    /// written out as literal faults first (drawn faults are always written out), so the
+    /// result has no draws left and fails without `--explore`.
+    #[arg(long)]
+    pub explore: bool,
 }

@@ -22,7 +22,7 @@ fn cause(s: &RunSummary, names: &[&str]) -> bool {
 }
 
 /// The catalogue, in the order reports list it.
-pub const STATES: [State; 15] = [
+pub const STATES: [State; 17] = [
     (
         "edge.throttled",
         "a request was rejected 429 by a tenant's rate limit",
@@ -90,6 +90,28 @@ pub const STATES: [State; 15] = [
         |s| s.metastable_faults().next().is_some(),
     ),
     ("slo.breached", "an SLO failed", |s| !s.passed),
+    (
+        "evacuation",
+        "the acting control plane evacuated a cell",
+        |s| {
+            s.control
+                .action_counts
+                .get("evacuate")
+                .is_some_and(|&n| n > 0)
+        },
+    ),
+    (
+        "rollout.halted",
+        "a rollout's gate halted it (or rolled it back)",
+        |s| {
+            s.rollouts.iter().any(|r| {
+                matches!(
+                    r.outcome.as_str(),
+                    "halted" | "rolled_back" | "rolling_back"
+                )
+            })
+        },
+    ),
 ];
 
 /// Whether `name` is in the catalogue.
@@ -133,5 +155,15 @@ mod tests {
             vec!["edge.throttled", "breaker.opened", "cell.declared_dead"]
         );
         assert!(known("metastable") && !known("nope"));
+        s.control.action_counts.insert("evacuate".into(), 1);
+        s.rollouts.push(reports::summary::RolloutRow {
+            outcome: "halted".into(),
+            ..Default::default()
+        });
+        let r = reached(&s);
+        assert!(
+            r.contains(&"evacuation") && r.contains(&"rollout.halted"),
+            "{r:?}"
+        );
     }
 }

@@ -242,8 +242,12 @@ pub struct Drawn {
     pub cells: Option<Selector>,
     /// Its tenants, when selected.
     pub tenants: Option<Selector>,
-    /// It recurs with this period until the run ends.
+    /// It recurs with this period until the run ends (with a drawn period: the smallest gap
+    /// it can draw, see [`Drawn::every_drawn`]).
     pub every: Option<SimDuration>,
+    /// The period drawn afresh for each gap (`every = "exp(10m)"`), each at least
+    /// [`crate::scenario::explore_every::MIN_DRAWN_PERIOD`]; `None` for a fixed period.
+    pub every_drawn: Option<Dist>,
     /// The drawn keys as written (`key = value`), for reports.
     pub written: Vec<String>,
 }
@@ -444,9 +448,31 @@ fn resolve_one(
         ));
         k += 1;
     }
-    if let Some(period) = d.every.filter(|p| p.0 > 0) {
-        let mut s = start.after(period);
-        while s < end {
+    // A fixed period draws nothing; a drawn one draws each gap after the lengths before it.
+    let period_of = |rng: &mut RngStream| -> Option<SimDuration> {
+        match (&d.every_drawn, d.every) {
+            (Some(dist), _) => {
+                Some(ns(dist.sample(rng)).max(crate::scenario::explore_every::MIN_DRAWN_PERIOD))
+            }
+            (None, Some(p)) if p.0 > 0 => Some(p),
+            _ => None,
+        }
+    };
+    let label = match (&d.every_drawn, d.every) {
+        (Some(dist), _) => dist.to_text(sim::Quantity::Duration),
+        (None, Some(p)) => p.to_string(),
+        (None, None) => String::new(),
+    };
+    if let Some(first) = period_of(&mut rng) {
+        let period = label;
+        let mut s = start.after(first);
+        let mut copies_left = if d.every_drawn.is_some() {
+            crate::scenario::explore_every::MAX_RECURRENCES
+        } else {
+            usize::MAX
+        };
+        while s < end && copies_left > 0 {
+            copies_left -= 1;
             let len = match &d.length {
                 Some(dist) => ns(dist.sample(&mut rng)).max(SimDuration(1)),
                 None => length,
@@ -460,7 +486,10 @@ fn resolve_one(
                 format!("recurrence of {} (every {period})", base.name),
             ));
             k += 1;
-            s = s.after(period);
+            match period_of(&mut rng) {
+                Some(p) => s = s.after(p),
+                None => break,
+            }
         }
     }
     (me, copies, empty)

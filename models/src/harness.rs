@@ -12,12 +12,17 @@
 //! | [`determinism`] | checkpointed runs, and the first event where two runs of one seed differ |
 //! | [`explain`] | why a tenant was hurt, and counterfactual runs |
 //! | [`repro`] | the repro line every failure prints |
+//! | [`explore`] | a fault schedule drawn per seed, judged, grouped by signature |
+//! | [`explore_literal`] | an explored run's drawn schedule written out as plain faults (for `shrink`) |
+//! | [`invariants`] | what no explored run may break (ledger, misrouted writes, lifecycle, failure detector) |
 
 pub mod blast;
 pub mod determinism;
 pub mod explain;
 pub mod explain_actions;
 pub mod explore;
+pub mod explore_literal;
+pub mod invariants;
 pub mod repro;
 pub mod run;
 pub mod showback;

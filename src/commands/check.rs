@@ -20,6 +20,8 @@ use reports::summary::RunSummary;
 use std::fmt::Write as _;
 use std::time::{Instant, SystemTime};
 
+mod explore_gate;
+
 struct Job {
     file: usize,
     variant: usize,
@@ -156,6 +158,13 @@ impl Report {
 pub fn check(a: CheckArgs) -> i32 {
     let seeds = match parse_seeds(&a.seeds) {
         Ok(s) => s,
+        Err(e) => {
+            eprintln!("tenantsim: error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let explore_budget = match explore_gate::check_flags(&a) {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("tenantsim: error: {e}");
             return exit::INVALID_INPUT;
@@ -313,6 +322,9 @@ pub fn check(a: CheckArgs) -> i32 {
                 return exit::INVALID_INPUT;
             }
         }
+    }
+    if let Some(n) = a.explore {
+        return explore_gate::run(&a, &plans, &report, n, explore_budget);
     }
     report.exit_code()
 }

@@ -47,6 +47,11 @@ pub fn explore(a: ExploreArgs) -> i32 {
     };
     let text = render(&a, sc, &outcomes);
     print!("{text}");
+    if let Some(dir) = &a.shrink {
+        if let Err(code) = shrink_failures(&a, dir, &outcomes) {
+            return code;
+        }
+    }
     if let Some(path) = &a.json {
         let json = to_json(&a, sc, &outcomes);
         if let Err(e) = std::fs::write(path, json) {
@@ -55,7 +60,10 @@ pub fn explore(a: ExploreArgs) -> i32 {
         }
     }
     let missing = missing_coverage(sc, &outcomes);
-    if outcomes.iter().any(Outcome::failed) || !missing.is_empty() {
+    if outcomes.iter().any(|o| o.invariant.is_some()) {
+        // A broken invariant is a bug of the model, not a failed game day.
+        exit::INTERNAL
+    } else if outcomes.iter().any(Outcome::failed) || !missing.is_empty() {
         exit::SLO_FAILED
     } else {
         exit::OK
@@ -156,6 +164,9 @@ fn render(a: &ExploreArgs, sc: &models::scenario::Scenario, o: &[Outcome]) -> St
             "  repro: {}",
             crate::version::with_version(&(a.scenario.repro(r.seed) + " --explore"))
         );
+        if let Some(slo) = r.failed_slos.first() {
+            let _ = writeln!(out, "  shrink: {}", shrink_command(a, r.seed, slo, None));
+        }
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "coverage (runs that reached each state):");
@@ -217,4 +228,75 @@ fn to_json(a: &ExploreArgs, sc: &models::scenario::Scenario, o: &[Outcome]) -> S
         "coverage_missing": missing_coverage(sc, o),
     });
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
+/// Where `explore --shrink DIR` writes the shrunk run of `seed`.
+fn shrink_path(dir: &std::path::Path, seed: u64) -> std::path::PathBuf {
+    dir.join(format!("explore-seed-{seed}.toml"))
+}
+
+/// The `tenantsim shrink` line that shrinks explored run `seed` on `slo`.
+fn shrink_command(a: &ExploreArgs, seed: u64, slo: &str, out: Option<&std::path::Path>) -> String {
+    use models::harness::repro::shell_quote;
+    let mut c = format!(
+        "tenantsim shrink {} --seed {seed} --explore --slo {}",
+        shell_quote(&a.scenario.file.display().to_string()),
+        shell_quote(slo)
+    );
+    if let Some(v) = &a.scenario.variant {
+        c.push_str(&format!(" --variant {}", shell_quote(v)));
+    }
+    for s in &a.scenario.set {
+        c.push_str(&format!(" --set {}", shell_quote(s)));
+    }
+    let out = out
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| format!("explore-seed-{seed}.toml"));
+    c.push_str(&format!(" --out {}", shell_quote(&out)));
+    c
+}
+
+/// `--shrink DIR`: shrinks the first run of each failure group that failed an SLO (on its
+/// first failed SLO) into `DIR/explore-seed-N.toml`. `Err` is the exit code of a failure to
+/// write.
+fn shrink_failures(a: &ExploreArgs, dir: &std::path::Path, o: &[Outcome]) -> Result<(), i32> {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("tenantsim: error: cannot create {}: {e}", dir.display());
+        return Err(exit::INVALID_INPUT);
+    }
+    for (sig, runs) in groups(o) {
+        let r = runs[0];
+        let Some(slo) = r.failed_slos.first() else {
+            println!(
+                "shrink: {sig} (seed {}): no SLO failed; nothing to shrink on",
+                r.seed
+            );
+            continue;
+        };
+        let out = shrink_path(dir, r.seed);
+        let set = a.scenario.set.clone();
+        println!(
+            "shrink: {sig} (seed {}, SLO {slo}) → {}",
+            r.seed,
+            out.display()
+        );
+        let code = super::shrink::shrink(crate::cli::ShrinkArgs {
+            file: a.scenario.file.clone(),
+            seed: Some(r.seed),
+            slo: slo.clone(),
+            variant: a.scenario.variant.clone(),
+            set,
+            out: out.clone(),
+            budget: a.shrink_budget,
+            explore: true,
+        });
+        if code != exit::OK {
+            eprintln!(
+                "tenantsim: shrinking seed {} did not give a file (exit {code}); try: {}",
+                r.seed,
+                shrink_command(a, r.seed, slo, Some(&out))
+            );
+        }
+    }
+    Ok(())
 }

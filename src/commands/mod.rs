@@ -49,6 +49,7 @@ pub fn dispatch(mut cli: Cli) -> i32 {
         Command::Run(a) => a.scenario.fold_scale_time(),
         Command::Trace(a) => a.scenario.fold_scale_time(),
         Command::Explain(a) => a.scenario.fold_scale_time(),
+        Command::Explore(a) => a.scenario.fold_scale_time(),
         _ => {}
     }
     match cli.command {

@@ -6,7 +6,12 @@
 //! cheapest-to-test first — halve the duration (dropping faults that no longer fit), start the
 //! faults sooner, drop or halve a cohort, drop a fault, drop a tenant, halve the cells, drop
 //! the other SLOs, drop the background jobs — and each one is kept if the file is still valid and the SLO still fails
-//! on the seed. Passes repeat until no reduction is kept or the budget of runs is spent. The
+//! on the seed.
+//!
+//! Faults left to the seed (selectors, drawn times) are first written out as the literal
+//! faults the seed drew, and with `--explore` so is the schedule `tenantsim explore` drew
+//! for the seed (`models::harness::explore_literal`): the reductions then never re-draw,
+//! and the result has no draws left — it fails with a plain `tenantsim run OUT --seed N`. Passes repeat until no reduction is kept or the budget of runs is spent. The
 //! result is a valid, commented scenario file; every step is printed.
 
 use crate::cli::ShrinkArgs;
@@ -268,6 +273,29 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         }
     }
     doc.remove("variants");
+    // Drawn faults, and with `--explore` the schedule `explore` drew for this seed, are
+    // written out literally: shrinking must not draw them again (halving the cells would
+    // move a `cell = "random"`), and the result has no draws left.
+    let drawn = a.explore || base.faults.iter().any(|f| f.drawn.is_some());
+    let mut literal_note = String::new();
+    if drawn {
+        match models::harness::explore_literal::literal_doc(&doc, &base, seed, a.explore) {
+            Ok(l) => {
+                literal_note = format!(
+                    "# The fault schedule the seed drew{} is written out literally ({} drawn faults{}).\n",
+                    if a.explore { " (with --explore)" } else { "" },
+                    l.drawn,
+                    if l.dropped.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; left out, their selection was empty: {}", l.dropped.join(", "))
+                    }
+                );
+                doc = l.doc;
+            }
+            Err(e) => return fail(e),
+        }
+    }
     let budget = a.budget.clamp(1, 100_000);
     let mut runs = 0usize;
     let mut tried = 0usize;
@@ -345,6 +373,9 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
         for s in &a.set {
             c.push_str(&format!(" --set {}", shell_quote(s)));
         }
+        if a.explore {
+            c.push_str(" --explore");
+        }
         c
     };
     let out_name = a.out.display().to_string();
@@ -354,7 +385,7 @@ pub fn shrink(a: ShrinkArgs) -> i32 {
          # to {} × {} = {size1:.0} tenant·minutes ({:.1}× smaller), {runs} runs.\n\
          # SLO `{slo}` still fails on seed {seed}: tenantsim run {out} --seed {seed}\n\
          # The variant and --set flags are folded in; other SLOs, variants and whatever did not\n\
-         # matter for this failure were removed. Comments of the original file may be stale.\n\n",
+         # matter for this failure were removed. Comments of the original file may be stale.\n{literal_note}\n",
         tenants(&current),
         current.duration,
         if size1 > 0.0 {

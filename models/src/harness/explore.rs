@@ -5,7 +5,8 @@
 //! ([`crate::scenario::explore::Explore`]): how many faults, which kinds, their targets,
 //! windows and intensities. Every drawn fault ends by `quiet_after`, so the rest of the run
 //! checks that the platform recovers once faults stop (TigerBeetle's VOPR liveness mode).
-//! [`judge`] runs it and says what went wrong: failed SLOs, a broken invariant, a fault the
+//! [`judge`] runs it and says what went wrong: failed SLOs, a broken invariant (the run's
+//! own, or one of [`crate::harness::invariants`]), a fault the
 //! platform did not recover from, a metastable aftermath; [`Outcome::signature`] groups
 //! failures that are the same bug.
 //!
@@ -51,8 +52,10 @@ pub fn schedule(sc: &Scenario, seed: u64) -> Scenario {
             },
             "dependency_latency" => FaultKind::DependencyLatency {
                 cells: vec![cell],
+                // Whole nanoseconds, so that the literal schedule (`explore_literal`)
+                // writes it exactly.
                 latency: Dist::Exp {
-                    mean: (20.0 + 280.0 * u) * 1e6,
+                    mean: libm::round((20.0 + 280.0 * u) * 1e6),
                 },
             },
             "dependency_errors" => FaultKind::DependencyErrors {
@@ -218,6 +221,7 @@ pub fn judge(sc: &Scenario, seed: u64, opts: &RunOptions) -> Outcome {
             o.metastable = s.metastable_faults().map(|m| m.fault.clone()).collect();
             o.reached = crate::coverage::reached(s);
             o.digest = s.digest.clone();
+            o.invariant = crate::harness::invariants::check(&explored, s);
         }
         Err(RunError::Invariant(e)) => o.invariant = Some(e),
         Err(e) => o.invariant = Some(e.to_string()),

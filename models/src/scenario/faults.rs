@@ -143,7 +143,14 @@ pub(super) fn check(
             );
         }
         if let Some(e) = &f.every {
-            let p = e.get_ref().0;
+            let p = match e.get_ref() {
+                DurOrDrawn::Fixed(p) => *p,
+                DurOrDrawn::Drawn(dist) => {
+                    super::explore_every::check_drawn(c, e.span(), &name, dist, duration);
+                    drawn.every_drawn = Some(dist.clone());
+                    super::explore_every::period_floor(dist)
+                }
+            };
             if p.as_nanos() == 0 {
                 c.err(
                     e.span(),
@@ -156,7 +163,12 @@ pub(super) fn check(
                 );
             } else {
                 drawn.every = Some(p);
-                drawn.written.push(format!("every = {p}"));
+                match &drawn.every_drawn {
+                    Some(dist) => drawn
+                        .written
+                        .push(format!("every = {}", dist.to_text(Quantity::Duration))),
+                    None => drawn.written.push(format!("every = {p}")),
+                }
                 if drawn.length.is_none() {
                     drawn.length = Some(Dist::Const(stop.0.saturating_sub(start.0) as f64));
                 }

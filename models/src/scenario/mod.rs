@@ -20,6 +20,7 @@ pub mod db_governance;
 pub mod draw_values;
 pub mod error;
 pub mod explore;
+pub mod explore_every;
 mod faults;
 pub mod infra;
 pub mod isolation;

@@ -687,8 +687,8 @@ pub struct FaultConfig {
     pub at: Option<Spanned<DurOrDrawn>>,
     /// Start relative to another fault: `"NAME.end + 30s"`, `"NAME.start"`.
     pub after: Option<Spanned<String>>,
-    /// Recur with this period until the run ends.
-    pub every: Option<Spanned<Dur>>,
+    /// Recur with this period until the run ends, fixed or drawn per gap (`"exp(10m)"`).
+    pub every: Option<Spanned<DurOrDrawn>>,
     /// Length, fixed or drawn (`"exp(2m)"`; give `for` or `until`).
     #[serde(rename = "for")]
     pub for_: Option<Spanned<DurOrDrawn>>,

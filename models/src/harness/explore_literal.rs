@@ -1,0 +1,307 @@
+//! # A drawn fault schedule written out literally
+//!
+//! An explored run (`tenantsim run FILE --seed N --explore`) is the scenario plus what the
+//! seed drew: the `[explore]` schedule appended to its faults, and the drawn parts of its
+//! written faults (selectors, `at`/`for`/`factor` distributions, `after`, `every`) resolved.
+//! [`literal_doc`] writes that run as an ordinary scenario file with **no draws left**: every
+//! fault with a fixed start and length, fixed targets and a fixed intensity, in the order
+//! the run had them, and no `[explore]` table. `tenantsim shrink --explore` shrinks that file
+//! (so a failing explored run becomes a minimal scenario anybody can read and re-run without
+//! `--explore`), and `explore --shrink DIR` does so for the first run of each failure.
+//!
+//! **Guarantees.**
+//! - The literal file runs the same events as the explored run on the same seed: same fault
+//!   list (kinds, targets, windows to the nanosecond, intensities bit for bit), so the same
+//!   digest. Times are written in whole nanoseconds (`"61234567890ns"`), numbers with Rust's
+//!   shortest round-tripping form. `tests/explore_shrink.rs` checks the digest.
+//! - Written faults without drawn parts are kept as written (comments included). A written
+//!   fault with drawn parts keeps its other keys; its drawn keys are replaced by their values.
+//! - Copies a selection or `every` added (`NAME#2`, …) are written as faults of their own,
+//!   after the others, as the run had them.
+//! - A fault whose selection came out empty did nothing in the run; it is left out and named
+//!   in [`Literal::dropped`].
+//! - `scale_time` is applied to the file's timeline first and the key removed, since the
+//!   literal times are already on the run's timeline.
+
+use crate::fault::{Fault, FaultKind};
+use crate::harness::explore::schedule;
+use crate::scenario::Scenario;
+use sim::Dist;
+use toml_edit::{Array, DocumentMut, Item, Table, Value};
+
+/// A scenario file with its drawn schedule written out.
+#[derive(Debug)]
+pub struct Literal {
+    /// The file, with no draws left.
+    pub doc: DocumentMut,
+    /// Faults left out because their selection was empty at run time.
+    pub dropped: Vec<String>,
+    /// Faults written out from draws: the `[explore]` schedule's, copies, resolved faults.
+    pub drawn: usize,
+}
+
+/// Keys of a `[[faults]]` entry that may be drawn or relative: replaced by literal values.
+const DRAWN_KEYS: [&str; 10] = [
+    "at", "after", "every", "for", "until", "factor", "cell", "cells", "tenant", "tenants",
+];
+
+/// Writes `doc` (the scenario file `sc` was loaded from, with any variant and `--set` folded
+/// in) with the faults run `seed` had — with the `[explore]` schedule when `explore` — as
+/// literal faults. `Err` says why it cannot (faults written as an inline array).
+pub fn literal_doc(
+    doc: &DocumentMut,
+    sc: &Scenario,
+    seed: u64,
+    explore: bool,
+) -> Result<Literal, String> {
+    let explored = if explore {
+        schedule(sc, seed)
+    } else {
+        sc.clone()
+    };
+    let (faults, empty): (Vec<Fault>, Vec<usize>) =
+        match crate::fault_draw::resolve(&explored, seed) {
+            Some(r) => (r.scenario.faults, r.empty),
+            None => (explored.faults.clone(), Vec::new()),
+        };
+    let mut out = doc.clone();
+    if let Some(f) = out.get("scale_time").and_then(Item::as_float).or_else(|| {
+        out.get("scale_time")
+            .and_then(Item::as_integer)
+            .map(|i| i as f64)
+    }) {
+        crate::scenario::scale_time::apply(&mut out, f)?;
+        out.remove("scale_time");
+    }
+    let written: Vec<Table> = match out.get("faults") {
+        None => Vec::new(),
+        Some(Item::ArrayOfTables(a)) => a.iter().cloned().collect(),
+        Some(_) => {
+            return Err(
+                "`faults` is written as an inline array; write each as a [[faults]] table to shrink a drawn schedule"
+                    .to_string(),
+            )
+        }
+    };
+    if written.len() != sc.faults.len() {
+        return Err(format!(
+            "the file has {} [[faults]] but the scenario {}",
+            written.len(),
+            sc.faults.len()
+        ));
+    }
+    let mut tables = toml_edit::ArrayOfTables::new();
+    let mut dropped = Vec::new();
+    let mut drawn = 0usize;
+    for (i, f) in faults.iter().enumerate() {
+        if empty.contains(&i) {
+            dropped.push(f.name.clone());
+            continue;
+        }
+        let table = match (written.get(i), sc.faults.get(i)) {
+            // As written, nothing drawn: keep it verbatim.
+            (Some(t), Some(orig)) if orig.drawn.is_none() => t.clone(),
+            // Written with drawn parts: its other keys, and the values drawn.
+            (Some(t), Some(orig)) => {
+                drawn += 1;
+                let mut t = t.clone();
+                for k in DRAWN_KEYS {
+                    t.remove(k);
+                }
+                let d = orig.drawn.as_deref();
+                window(&mut t, f);
+                if d.is_some_and(|d| d.factor.is_some()) {
+                    if let FaultKind::HotTenant { factor, .. } = &f.kind {
+                        t["factor"] = toml_edit::value(*factor);
+                    }
+                }
+                targets(&mut t, &f.kind, &orig.kind);
+                t
+            }
+            // The `[explore]` schedule and the copies: written in full.
+            _ => {
+                drawn += 1;
+                full(f, sc)
+            }
+        };
+        tables.push(table);
+    }
+    if tables.is_empty() {
+        out.remove("faults");
+    } else {
+        out["faults"] = Item::ArrayOfTables(tables);
+    }
+    out.remove("explore");
+    Ok(Literal {
+        doc: out,
+        dropped,
+        drawn,
+    })
+}
+
+/// `at` and `for` in whole nanoseconds (exact; `shrink` can halve them).
+fn window(t: &mut Table, f: &Fault) {
+    t["at"] = toml_edit::value(format!("{}ns", f.start.0));
+    t["for"] = toml_edit::value(format!("{}ns", f.end.0.saturating_sub(f.start.0)));
+}
+
+fn int_array(v: &[u32]) -> Value {
+    let mut a = Array::new();
+    for &x in v {
+        a.push(i64::from(x));
+    }
+    Value::Array(a)
+}
+
+/// A written fault's targets as resolved (keys `written` lacks after [`DRAWN_KEYS`] were
+/// removed): its cells, its tenant.
+fn targets(t: &mut Table, kind: &FaultKind, written: &FaultKind) {
+    if let FaultKind::DependencyErrors { tenant: None, .. } = written {
+        // No tenant written: none to add.
+    } else if let Some(tenant) = kind.tenant() {
+        t["tenant"] = toml_edit::value(tenant);
+    }
+    let targets = kind.targets();
+    if !targets.cells.is_empty() && !matches!(kind, FaultKind::TenantMigration { .. }) {
+        t["cells"] = Item::Value(int_array(&targets.cells));
+    }
+}
+
+/// A distribution written exactly, its values in nanoseconds (for durations whose means
+/// are whole nanoseconds, as drawn schedules make them).
+fn dist_ns(d: &Dist) -> String {
+    let ns = |v: f64| format!("{}ns", v.max(0.0).round() as u64);
+    match d {
+        Dist::Const(v) => format!("const({})", ns(*v)),
+        Dist::Uniform { lo, hi } => format!("uniform({}, {})", ns(*lo), ns(*hi)),
+        Dist::Exp { mean } => format!("exp({})", ns(*mean)),
+        Dist::Normal { mean, sd } => format!("normal({}, {})", ns(*mean), ns(*sd)),
+        Dist::LogNormal { median, sigma } => format!("lognormal({}, {sigma})", ns(*median)),
+        Dist::Pareto { alpha, scale } => format!("pareto({alpha}, {})", ns(*scale)),
+        other => other.to_text(sim::Quantity::Duration),
+    }
+}
+
+/// A fault written in full from what it is.
+fn full(f: &Fault, sc: &Scenario) -> Table {
+    let mut t = Table::new();
+    t["name"] = toml_edit::value(f.name.as_str());
+    t["kind"] = toml_edit::value(f.kind.name());
+    window(&mut t, f);
+    let cells = |t: &mut Table, c: &[u32]| t["cells"] = Item::Value(int_array(c));
+    match &f.kind {
+        FaultKind::HotTenant {
+            tenant,
+            factor,
+            mix,
+        } => {
+            t["tenant"] = toml_edit::value(tenant.as_str());
+            t["factor"] = toml_edit::value(*factor);
+            if let Some(mix) = mix {
+                let mut m = toml_edit::InlineTable::new();
+                for (c, share) in sc.classes.iter().zip(mix) {
+                    m.insert(&c.name, Value::from(*share));
+                }
+                t["mix"] = Item::Value(Value::InlineTable(m));
+            }
+        }
+        FaultKind::DependencyLatency { cells: c, latency } => {
+            cells(&mut t, c);
+            t["latency"] = toml_edit::value(dist_ns(latency));
+        }
+        FaultKind::DependencyErrors {
+            cells: c,
+            fraction,
+            tenant,
+        } => {
+            cells(&mut t, c);
+            t["fraction"] = toml_edit::value(*fraction);
+            if let Some(x) = tenant {
+                t["tenant"] = toml_edit::value(x.as_str());
+            }
+        }
+        FaultKind::DbDegraded { cells: c, capacity } => {
+            cells(&mut t, c);
+            t["capacity"] = toml_edit::value(*capacity);
+        }
+        FaultKind::WorkersLost { cells: c, count } => {
+            cells(&mut t, c);
+            t["count"] = toml_edit::value(i64::from(*count));
+        }
+        FaultKind::ControlPlaneOutage | FaultKind::KmsOutage => {}
+        FaultKind::KmsKeyDisabled { tenant } | FaultKind::SuspendTenant { tenant } => {
+            t["tenant"] = toml_edit::value(tenant.as_str());
+        }
+        FaultKind::Partition {
+            kind,
+            cells: c,
+            mode,
+        } => {
+            let mut between = Array::new();
+            for side in kind.name().split('|') {
+                between.push(side);
+            }
+            t["between"] = Item::Value(Value::Array(between));
+            t["mode"] = toml_edit::value(mode.name());
+            if !matches!(kind, crate::fault::PartitionKind::EdgeControlPlane) {
+                cells(&mut t, c);
+            }
+        }
+        FaultKind::TenantMigration {
+            tenant,
+            to_cell,
+            backfill_rate,
+            reject_misrouted,
+        } => {
+            t["tenant"] = toml_edit::value(tenant.as_str());
+            t["to_cell"] = toml_edit::value(i64::from(*to_cell));
+            t["backfill_rate"] = toml_edit::value(format!("{backfill_rate}B"));
+            t["reject_misrouted"] = toml_edit::value(*reject_misrouted);
+        }
+        FaultKind::ConfigPush {
+            tenant,
+            rate_limit,
+            burst,
+            urgent,
+        } => {
+            t["tenant"] = toml_edit::value(tenant.as_str());
+            if let Some(r) = rate_limit {
+                t["rate_limit"] = toml_edit::value(format!("{r}/s"));
+            }
+            if let Some(b) = burst {
+                t["burst"] = toml_edit::value(i64::from(*b));
+            }
+            t["urgent"] = toml_edit::value(*urgent);
+        }
+        FaultKind::CellOutage { cells: c } => cells(&mut t, c),
+        FaultKind::PoisonJobs { tenant, fraction } => {
+            t["tenant"] = toml_edit::value(tenant.as_str());
+            t["fraction"] = toml_edit::value(*fraction);
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Goal: durations in a distribution are written in whole nanoseconds that parse back
+    /// to the same distribution. Method: round-trip an exponential and a uniform.
+    #[test]
+    fn distributions_round_trip_in_nanoseconds() {
+        for d in [
+            Dist::Exp {
+                mean: 123_456_789.0,
+            },
+            Dist::Uniform {
+                lo: 1_000.0,
+                hi: 2_000_000_001.0,
+            },
+        ] {
+            let text = dist_ns(&d);
+            let back = Dist::parse(&text, sim::Quantity::Duration).ok();
+            assert_eq!(back.as_ref(), Some(&d), "{text}");
+        }
+    }
+}
