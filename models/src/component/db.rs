@@ -288,7 +288,7 @@ impl Db {
         self.connections = connections.max(1);
         while self.held < self.connections {
             match self.waiting.pop_front() {
-                Some((t, w, _)) => self.start(now, t, w),
+                Some((t, w, _, timeout)) => self.start(now, t, w, timeout),
                 None => break,
             }
         }

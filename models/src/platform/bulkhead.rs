@@ -69,6 +69,10 @@ pub struct BulkRt {
     class_replica: Vec<bool>,
     /// Per cell, per pool.
     pools: Vec<Vec<Cell>>,
+    /// Per (tenant, cell × pools + pool − 1) a tenant was delivered to: its lane there.
+    lanes: super::tenant_cell_map::TenantCellMap<u32>,
+    /// Pools per cell.
+    n_pools: u32,
     /// Per cell, per gate.
     gates: Vec<Vec<Gate>>,
     /// Per cell (empty: no replica).
@@ -99,7 +103,6 @@ impl BulkRt {
                     queue_limit: b.queue_limit,
                     queue_timeout: sc.platform.queue_timeout,
                     db: sc.platform.db.clone(),
-                    tenants,
                 });
                 pool_settings.len() as u8
             });
@@ -122,6 +125,12 @@ impl BulkRt {
             pools: (0..cells)
                 .map(|_| pool_settings.iter().map(Cell::new).collect())
                 .collect(),
+            lanes: super::tenant_cell_map::TenantCellMap::new(if pool_settings.is_empty() {
+                0
+            } else {
+                tenants
+            }),
+            n_pools: pool_settings.len() as u32,
             gates: (0..cells)
                 .map(|_| {
                     gate_caps
@@ -178,8 +187,16 @@ impl Platform {
         q: &mut EventQueue<Ev>,
     ) {
         let lane = self.tenant_lane[t as usize];
+        let key = cell * self.bulk.n_pools + pool as u32 - 1;
         let p = &mut self.bulk.pools[cell as usize][pool as usize - 1];
-        let local = p.local_for(t, lane);
+        let local = match self.bulk.lanes.get(t, key) {
+            Some(l) => l,
+            None => {
+                let l = p.add_lane(lane);
+                self.bulk.lanes.set(t, key, l);
+                l
+            }
+        };
         if let Some(a) = self.attempts.get_mut(att) {
             a.pool = pool;
             a.local = local;
