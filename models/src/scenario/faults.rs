@@ -7,6 +7,11 @@ use super::draw_values::{CellOrSelector, CellsOrSelector, DurOrDrawn, NumOrDrawn
 use super::*;
 use crate::fault_draw::{parse_selector, Selector, SelectorSite, Start};
 
+/// Whether a tenant id is declared (or a cohort member's).
+type TenantKnown<'a> = dyn Fn(&str) -> bool + 'a;
+/// Whether a group (`tier` or `cohort`) of that name is declared.
+type GroupKnown<'a> = dyn Fn(&str, &str) -> bool + 'a;
+
 /// A `mix` table as written: class name → share.
 type MixConfig = Option<Spanned<BTreeMap<String, f64>>>;
 
@@ -459,7 +464,7 @@ fn tenant_target(
     name: &str,
     drawn: &mut crate::fault_draw::Drawn,
     cells: u32,
-    (tenant_known, group_known): (&dyn Fn(&str) -> bool, &dyn Fn(&str, &str) -> bool),
+    (tenant_known, group_known): (&TenantKnown<'_>, &GroupKnown<'_>),
 ) -> Option<String> {
     match (&f.tenant, &f.tenants) {
         (Some(_), Some(ts)) => {
