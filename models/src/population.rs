@@ -106,33 +106,29 @@ pub struct Population {
     pub unplaced: u32,
 }
 
-impl Population {
-    /// Builds the population of `sc` for `seed`.
-    pub fn build(sc: &Scenario, seed: u64) -> Population {
-        let default_shares: Vec<f64> = normalise(sc.classes.iter().map(|c| c.share).collect());
-        let mut tenants = Vec::with_capacity(
-            sc.tenants.len() + sc.cohorts.iter().map(|c| c.count as usize).sum::<usize>(),
-        );
-        // Initial placement: the scenario's policy over all cells (all live at t = 0),
-        // honouring region, residency and per-cell limits. Tenants that fit nowhere go to
-        // cell 0 and are counted in `Population::unplaced`.
+/// Initial placement: the scenario's policy over all cells (all live at t = 0), honouring
+/// region, residency and per-cell limits, drawing from the stream `placement`. Tenants that
+/// fit nowhere go to cell 0 and are counted in `unplaced`.
+struct Placer<'a> {
+    sc: &'a Scenario,
+    policy: Box<dyn crate::component::placement::PlacementPolicy>,
+    views: Vec<CellView>,
+    rng: RngStream,
+    unplaced: u32,
+}
+
+impl<'a> Placer<'a> {
+    fn new(sc: &'a Scenario, seed: u64) -> Self {
         let cp = &sc.control_plane;
-        let mut policy = crate::component::placement::by_name(&cp.placement, &cp.placement_params)
+        let policy = crate::component::placement::by_name(&cp.placement, &cp.placement_params)
             .unwrap_or_else(|| {
                 Box::new(crate::component::placement::round_robin::RoundRobin::new())
             });
         let cell_capacity = sc.cell_capacity();
-        let region_index = |r: &str| {
-            sc.platform
-                .regions
-                .iter()
-                .position(|x| x == r)
-                .map(|i| i as u16)
-        };
-        let mut views: Vec<CellView> = (0..sc.platform.cells)
+        let views: Vec<CellView> = (0..sc.platform.cells)
             .map(|c| CellView {
                 id: c,
-                region: region_index(&sc.platform.regions[c as usize]).unwrap_or(0),
+                region: region_index(sc, &sc.platform.regions[c as usize]).unwrap_or(0),
                 eu: sc.platform.regions[c as usize].starts_with("eu"),
                 live: true,
                 tenants: 0,
@@ -147,65 +143,99 @@ impl Population {
                 spiky_tenants: 0,
             })
             .collect();
-        let mut placement_rng = RngStream::new(seed, "placement", 0);
-        let mut unplaced = 0u32;
-        let mut place = |id: u32,
-                         fixed: Option<u32>,
-                         allowed: Option<&[u32]>,
-                         region: Option<&str>,
-                         eu_only: bool,
-                         load: f64,
-                         tier: usize,
-                         spiky: bool|
-         -> u32 {
-            let record = |v: &mut CellView| {
-                v.tenants += 1;
-                v.predicted_load += load;
-                v.spiky_tenants += u32::from(spiky);
-            };
-            if let Some(c) = fixed {
-                record(&mut views[c as usize]);
-                return c;
-            }
-            let info = TenantInfo {
-                id,
-                region: region
-                    .map(|r| region_index(r).unwrap_or(u16::MAX - 1))
-                    .unwrap_or(ANY_REGION),
-                eu_only,
-                predicted_load: load,
-                tier: tier as u16,
-                spiky,
-            };
-            // A cohort restricted to some cells sees the others as unavailable.
-            let saved: Vec<bool> = views.iter().map(|v| v.live).collect();
-            if let Some(allowed) = allowed {
-                for v in views.iter_mut() {
-                    v.live = allowed.contains(&v.id);
-                }
-            }
-            let choice = policy.place(&info, &views, &mut placement_rng);
-            for (v, live) in views.iter_mut().zip(saved) {
-                v.live = live;
-            }
-            match choice {
-                Some(c) => {
-                    record(&mut views[c as usize]);
-                    c
-                }
-                None => {
-                    unplaced += 1;
-                    0
-                }
-            }
+        Placer {
+            sc,
+            policy,
+            views,
+            rng: RngStream::new(seed, "placement", 0),
+            unplaced: 0,
+        }
+    }
+
+    /// The cell of tenant `id` (`fixed` when the scenario gives one), recorded on its view.
+    #[allow(clippy::too_many_arguments)]
+    fn place(
+        &mut self,
+        id: u32,
+        fixed: Option<u32>,
+        allowed: Option<&[u32]>,
+        region: Option<&str>,
+        eu_only: bool,
+        load: f64,
+        tier: usize,
+        spiky: bool,
+    ) -> u32 {
+        let record = |v: &mut CellView| {
+            v.tenants += 1;
+            v.predicted_load += load;
+            v.spiky_tenants += u32::from(spiky);
         };
+        if let Some(c) = fixed {
+            record(&mut self.views[c as usize]);
+            return c;
+        }
+        let info = TenantInfo {
+            id,
+            region: region
+                .map(|r| region_index(self.sc, r).unwrap_or(u16::MAX - 1))
+                .unwrap_or(ANY_REGION),
+            eu_only,
+            predicted_load: load,
+            tier: tier as u16,
+            spiky,
+        };
+        // A cohort restricted to some cells sees the others as unavailable.
+        let saved: Vec<bool> = self.views.iter().map(|v| v.live).collect();
+        if let Some(allowed) = allowed {
+            for v in self.views.iter_mut() {
+                v.live = allowed.contains(&v.id);
+            }
+        }
+        let choice = self.policy.place(&info, &self.views, &mut self.rng);
+        for (v, live) in self.views.iter_mut().zip(saved) {
+            v.live = live;
+        }
+        match choice {
+            Some(c) => {
+                record(&mut self.views[c as usize]);
+                c
+            }
+            None => {
+                self.unplaced += 1;
+                0
+            }
+        }
+    }
+}
+
+/// Regions are compared by the index of their first cell.
+fn region_index(sc: &Scenario, r: &str) -> Option<u16> {
+    sc.platform
+        .regions
+        .iter()
+        .position(|x| x == r)
+        .map(|i| i as u16)
+}
+
+impl Population {
+    /// Builds the population of `sc` for `seed`.
+    pub fn build(sc: &Scenario, seed: u64) -> Population {
+        let default_shares: Vec<f64> = normalise(sc.classes.iter().map(|c| c.share).collect());
+        let mut tenants = Vec::with_capacity(
+            sc.tenants.len() + sc.cohorts.iter().map(|c| c.count as usize).sum::<usize>(),
+        );
+        // Initial placement: the scenario's policy over all cells (all live at t = 0),
+        // honouring region, residency and per-cell limits. Tenants that fit nowhere go to
+        // cell 0 and are counted in `Population::unplaced`.
+        let cp = &sc.control_plane;
+        let mut placer = Placer::new(sc, seed);
         for t in &sc.tenants {
             let tier = &sc.tiers[t.tier];
             let rate_limit = t.rate_limit.or(tier.rate_limit);
             let idx = tenants.len() as u32;
             let predicted = predicted_load(seed, &t.id, t.rate, cp.prediction_error);
             let spike = t.spike.map(|s| with_phase(seed, &t.id, s));
-            let cell = place(
+            let cell = placer.place(
                 idx,
                 t.cell,
                 None,
@@ -277,7 +307,7 @@ impl Population {
                 let cell = if co.provision_at.is_some() {
                     0 // placed by the control plane when it is provisioned
                 } else {
-                    place(
+                    placer.place(
                         idx,
                         None,
                         co.cells.as_deref(),
@@ -310,7 +340,10 @@ impl Population {
                 });
             }
         }
-        Population { tenants, unplaced }
+        Population {
+            tenants,
+            unplaced: placer.unplaced,
+        }
     }
 
     /// The tenant with id `id`.

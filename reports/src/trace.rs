@@ -426,8 +426,30 @@ pub fn write_perfetto(trace: &Trace, out: impl Write) -> io::Result<Written> {
         bytes: 0,
     };
     let mut n = Written::default();
-    let run_end = trace.meta.run_end_ns;
     let pids = Pids::new(trace);
+    write_processes(&mut w, trace, &pids)?;
+    // Requests per tenant, on lanes.
+    let mut by_tenant: Vec<Vec<&RequestTrace>> = vec![Vec::new(); trace.tenants.len()];
+    for r in &trace.requests {
+        if let Some(v) = by_tenant.get_mut(r.tenant as usize) {
+            v.push(r);
+        }
+    }
+    let mut flow_id = 0u64;
+    for (ti, reqs) in by_tenant.iter().enumerate() {
+        write_tenant(&mut w, trace, &pids, (ti, reqs), &mut n, &mut flow_id)?;
+    }
+    write_faults(&mut w, trace, &pids, &mut n)?;
+    write_instants(&mut w, trace, &pids, &mut n)?;
+    write_counters(&mut w, trace, &pids, &mut n)?;
+    writeln!(w, "]}}")?;
+    w.flush()?;
+    n.bytes = w.bytes;
+    Ok(n)
+}
+
+/// The header, the platform's and the cells' processes.
+fn write_processes(w: &mut impl Write, trace: &Trace, pids: &Pids) -> io::Result<()> {
     writeln!(w, "{{\"displayTimeUnit\":\"ms\",")?;
     writeln!(w, "\"metadata\":{},", meta_json(trace))?;
     // The first element is a harmless metadata event so that every later one can start with
@@ -438,7 +460,7 @@ pub fn write_perfetto(trace: &Trace, out: impl Write) -> io::Result<Written> {
         pids.platform
     )?;
     meta_event(
-        &mut w,
+        w,
         "process_sort_index",
         pids.platform,
         0,
@@ -446,241 +468,279 @@ pub fn write_perfetto(trace: &Trace, out: impl Write) -> io::Result<Written> {
     )?;
     for (&c, &pid) in &pids.cell {
         meta_event(
-            &mut w,
+            w,
             "process_name",
             pid,
             0,
             &format!("\"name\":{}", js(&format!("cell {c}"))),
         )?;
         meta_event(
-            &mut w,
+            w,
             "process_sort_index",
             pid,
             0,
             &format!("\"sort_index\":{pid}"),
         )?;
     }
-    // Requests per tenant, on lanes.
-    let mut by_tenant: Vec<Vec<&RequestTrace>> = vec![Vec::new(); trace.tenants.len()];
-    for r in &trace.requests {
-        if let Some(v) = by_tenant.get_mut(r.tenant as usize) {
-            v.push(r);
+    Ok(())
+}
+
+/// One tenant's process: its request lanes and abandoned-work lanes, then its requests.
+fn write_tenant(
+    w: &mut impl Write,
+    trace: &Trace,
+    pids: &Pids,
+    (ti, reqs): (usize, &[&RequestTrace]),
+    n: &mut Written,
+    flow_id: &mut u64,
+) -> io::Result<()> {
+    let run_end = trace.meta.run_end_ns;
+    let tenant = &trace.tenants[ti];
+    let pid = pids.tenant(ti as u32);
+    meta_event(
+        w,
+        "process_name",
+        pid,
+        0,
+        &format!(
+            "\"name\":{}",
+            js(&format!("tenant {} ({})", tenant.id, tenant.tier))
+        ),
+    )?;
+    meta_event(
+        w,
+        "process_sort_index",
+        pid,
+        0,
+        &format!("\"sort_index\":{pid}"),
+    )?;
+    let spans: Vec<(u64, u64)> = reqs
+        .iter()
+        .map(|r| (r.start_ns, r.end_ns.unwrap_or(run_end).max(r.start_ns)))
+        .collect();
+    let (req_lane, n_req_lanes) = lanes(&spans);
+    // Abandoned work: the platform's work on attempts after their client gave up.
+    let mut wasted: Vec<(u64, u64, usize, usize)> = Vec::new();
+    for (ri, r) in reqs.iter().enumerate() {
+        for (ai, a) in r.attempts.iter().enumerate() {
+            if let Some(end) = a.end_ns {
+                let pend = a.platform_end_ns.unwrap_or(run_end);
+                if pend > end {
+                    wasted.push((end, pend, ri, ai));
+                }
+            }
         }
     }
-    let mut flow_id = 0u64;
-    for (ti, reqs) in by_tenant.iter().enumerate() {
-        let tenant = &trace.tenants[ti];
-        let pid = pids.tenant(ti as u32);
+    wasted.sort_by_key(|x| (x.0, x.2, x.3));
+    let (waste_lane, n_waste_lanes) = lanes(&wasted.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>());
+    let req_tid = |lane: u32| 1 + lane as u64;
+    let waste_tid = |lane: u32| 1 + n_req_lanes as u64 + lane as u64;
+    for l in 0..n_req_lanes {
         meta_event(
-            &mut w,
-            "process_name",
+            w,
+            "thread_name",
             pid,
-            0,
+            req_tid(l),
+            &format!("\"name\":\"requests {}\"", l + 1),
+        )?;
+        meta_event(
+            w,
+            "thread_sort_index",
+            pid,
+            req_tid(l),
+            &format!("\"sort_index\":{}", req_tid(l)),
+        )?;
+    }
+    for l in 0..n_waste_lanes {
+        meta_event(
+            w,
+            "thread_name",
+            pid,
+            waste_tid(l),
+            &format!("\"name\":\"abandoned work {}\"", l + 1),
+        )?;
+        meta_event(
+            w,
+            "thread_sort_index",
+            pid,
+            waste_tid(l),
+            &format!("\"sort_index\":{}", waste_tid(l)),
+        )?;
+    }
+    // Where each attempt's abandoned work went, for its flow.
+    let mut waste_of: BTreeMap<(usize, usize), u32> = BTreeMap::new();
+    for (k, x) in wasted.iter().enumerate() {
+        waste_of.insert((x.2, x.3), waste_lane[k]);
+    }
+    let lanes = TenantLanes {
+        tenant_id: &tenant.id,
+        pid,
+        n_req_lanes,
+        waste_of,
+        run_end,
+    };
+    for (ri, r) in reqs.iter().enumerate() {
+        let tid = req_tid(req_lane[ri]);
+        write_request(w, trace, &lanes, (ri, r, tid), n, flow_id)?;
+    }
+    Ok(())
+}
+
+/// Where one tenant's spans go: its process and its lanes.
+struct TenantLanes<'a> {
+    tenant_id: &'a str,
+    pid: u64,
+    n_req_lanes: u32,
+    /// (request, attempt) → the lane of the attempt's abandoned work.
+    waste_of: BTreeMap<(usize, usize), u32>,
+    run_end: u64,
+}
+
+impl TenantLanes<'_> {
+    /// The thread of abandoned-work lane `lane` (after the request lanes).
+    fn waste_tid(&self, lane: u32) -> u64 {
+        1 + self.n_req_lanes as u64 + lane as u64
+    }
+}
+
+/// One request on thread `tid`: its span, its attempts (with phases, abandoned work and
+/// retry flows) and its backoffs.
+fn write_request(
+    w: &mut impl Write,
+    trace: &Trace,
+    l: &TenantLanes,
+    (ri, r, tid): (usize, &RequestTrace, u64),
+    n: &mut Written,
+    flow_id: &mut u64,
+) -> io::Result<()> {
+    let (pid, run_end) = (l.pid, l.run_end);
+    let waste_of = &l.waste_of;
+    let waste_tid = |lane: u32| l.waste_tid(lane);
+    let class = trace
+        .classes
+        .get(r.class as usize)
+        .map(String::as_str)
+        .unwrap_or("?");
+    let rend = r.end_ns.unwrap_or(run_end).max(r.start_ns);
+    n.requests += 1;
+    n.spans += 1;
+    x_event(
+        w,
+        &format!("{class} {}", r.outcome),
+        "request",
+        r.start_ns,
+        rend,
+        pid,
+        tid,
+        &format!(
+            ",\"request\":{},\"tenant\":{},\"class\":{},\"cell\":{},\"outcome\":{},\"cause\":{},\"attempts\":{}",
+            r.id,
+            js(l.tenant_id),
+            js(class),
+            r.cell,
+            js(r.outcome),
+            opt_str(r.cause),
+            r.attempts.len()
+        ),
+    )?;
+    for (ai, a) in r.attempts.iter().enumerate() {
+        let aend = a.end_ns.unwrap_or(run_end).max(a.start_ns);
+        n.spans += 1;
+        x_event(
+            w,
+            &format!("attempt {} {}", a.number, a.outcome),
+            "attempt",
+            a.start_ns,
+            aend,
+            pid,
+            tid,
             &format!(
-                "\"name\":{}",
-                js(&format!("tenant {} ({})", tenant.id, tenant.tier))
+                ",\"request\":{},\"attempt\":{},\"cell\":{},\"outcome\":{},\"cause\":{},\"platform_end_ns\":{},\"platform_outcome\":{},\"platform_cause\":{},\"retry_after_ns\":{}",
+                r.id,
+                a.number,
+                opt_u64(a.cell.map(u64::from)),
+                js(a.outcome),
+                opt_str(a.cause),
+                opt_u64(a.platform_end_ns),
+                js(a.platform_outcome),
+                opt_str(a.platform_cause),
+                opt_u64(a.retry_after_ns)
             ),
         )?;
-        meta_event(
-            &mut w,
-            "process_sort_index",
-            pid,
-            0,
-            &format!("\"sort_index\":{pid}"),
-        )?;
-        let spans: Vec<(u64, u64)> = reqs
-            .iter()
-            .map(|r| (r.start_ns, r.end_ns.unwrap_or(run_end).max(r.start_ns)))
-            .collect();
-        let (req_lane, n_req_lanes) = lanes(&spans);
-        // Abandoned work: the platform's work on attempts after their client gave up.
-        let mut wasted: Vec<(u64, u64, usize, usize)> = Vec::new();
-        for (ri, r) in reqs.iter().enumerate() {
-            for (ai, a) in r.attempts.iter().enumerate() {
-                if let Some(end) = a.end_ns {
-                    let pend = a.platform_end_ns.unwrap_or(run_end);
-                    if pend > end {
-                        wasted.push((end, pend, ri, ai));
-                    }
-                }
+        for p in &a.phases {
+            // The part of the phase while the client still waited.
+            let (s, e) = (p.start_ns.max(a.start_ns), p.end_ns.min(aend));
+            if s > aend || (s == aend && p.end_ns > aend) {
+                continue;
             }
+            n.spans += 1;
+            x_event(w, p.kind, "phase", s, e, pid, tid, &phase_args(r, a, p))?;
         }
-        wasted.sort_by_key(|x| (x.0, x.2, x.3));
-        let (waste_lane, n_waste_lanes) =
-            lanes(&wasted.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>());
-        let req_tid = |lane: u32| 1 + lane as u64;
-        let waste_tid = |lane: u32| 1 + n_req_lanes as u64 + lane as u64;
-        for l in 0..n_req_lanes {
-            meta_event(
-                &mut w,
-                "thread_name",
-                pid,
-                req_tid(l),
-                &format!("\"name\":\"requests {}\"", l + 1),
-            )?;
-            meta_event(
-                &mut w,
-                "thread_sort_index",
-                pid,
-                req_tid(l),
-                &format!("\"sort_index\":{}", req_tid(l)),
-            )?;
-        }
-        for l in 0..n_waste_lanes {
-            meta_event(
-                &mut w,
-                "thread_name",
-                pid,
-                waste_tid(l),
-                &format!("\"name\":\"abandoned work {}\"", l + 1),
-            )?;
-            meta_event(
-                &mut w,
-                "thread_sort_index",
-                pid,
-                waste_tid(l),
-                &format!("\"sort_index\":{}", waste_tid(l)),
-            )?;
-        }
-        // Where each attempt's abandoned work went, for its flow.
-        let mut waste_of: BTreeMap<(usize, usize), u32> = BTreeMap::new();
-        for (k, x) in wasted.iter().enumerate() {
-            waste_of.insert((x.2, x.3), waste_lane[k]);
-        }
-        for (ri, r) in reqs.iter().enumerate() {
-            let tid = req_tid(req_lane[ri]);
-            let class = trace
-                .classes
-                .get(r.class as usize)
-                .map(String::as_str)
-                .unwrap_or("?");
-            let rend = r.end_ns.unwrap_or(run_end).max(r.start_ns);
-            n.requests += 1;
+        if let Some(&lane) = waste_of.get(&(ri, ai)) {
+            let wt = waste_tid(lane);
+            let pend = a.platform_end_ns.unwrap_or(run_end);
             n.spans += 1;
             x_event(
-                &mut w,
-                &format!("{class} {}", r.outcome),
-                "request",
-                r.start_ns,
-                rend,
+                w,
+                &format!("abandoned attempt {} ({})", a.number, a.platform_outcome),
+                "abandoned",
+                aend,
+                pend,
                 pid,
-                tid,
+                wt,
                 &format!(
-                    ",\"request\":{},\"tenant\":{},\"class\":{},\"cell\":{},\"outcome\":{},\"cause\":{},\"attempts\":{}",
+                    ",\"request\":{},\"attempt\":{},\"platform_outcome\":{},\"platform_cause\":{}",
                     r.id,
-                    js(&tenant.id),
-                    js(class),
-                    r.cell,
-                    js(r.outcome),
-                    opt_str(r.cause),
-                    r.attempts.len()
+                    a.number,
+                    js(a.platform_outcome),
+                    opt_str(a.platform_cause)
                 ),
             )?;
-            for (ai, a) in r.attempts.iter().enumerate() {
-                let aend = a.end_ns.unwrap_or(run_end).max(a.start_ns);
+            for p in &a.phases {
+                let (s, e) = (p.start_ns.max(aend), p.end_ns.min(pend));
+                if p.end_ns <= aend || s > e {
+                    continue;
+                }
                 n.spans += 1;
-                x_event(
-                    &mut w,
-                    &format!("attempt {} {}", a.number, a.outcome),
-                    "attempt",
-                    a.start_ns,
-                    aend,
-                    pid,
-                    tid,
-                    &format!(
-                        ",\"request\":{},\"attempt\":{},\"cell\":{},\"outcome\":{},\"cause\":{},\"platform_end_ns\":{},\"platform_outcome\":{},\"platform_cause\":{},\"retry_after_ns\":{}",
-                        r.id,
-                        a.number,
-                        opt_u64(a.cell.map(u64::from)),
-                        js(a.outcome),
-                        opt_str(a.cause),
-                        opt_u64(a.platform_end_ns),
-                        js(a.platform_outcome),
-                        opt_str(a.platform_cause),
-                        opt_u64(a.retry_after_ns)
-                    ),
-                )?;
-                for p in &a.phases {
-                    // The part of the phase while the client still waited.
-                    let (s, e) = (p.start_ns.max(a.start_ns), p.end_ns.min(aend));
-                    if s > aend || (s == aend && p.end_ns > aend) {
-                        continue;
-                    }
-                    n.spans += 1;
-                    x_event(
-                        &mut w,
-                        p.kind,
-                        "phase",
-                        s,
-                        e,
-                        pid,
-                        tid,
-                        &phase_args(r, a, p),
-                    )?;
-                }
-                if let Some(&lane) = waste_of.get(&(ri, ai)) {
-                    let wt = waste_tid(lane);
-                    let pend = a.platform_end_ns.unwrap_or(run_end);
-                    n.spans += 1;
-                    x_event(
-                        &mut w,
-                        &format!("abandoned attempt {} ({})", a.number, a.platform_outcome),
-                        "abandoned",
-                        aend,
-                        pend,
-                        pid,
-                        wt,
-                        &format!(
-                            ",\"request\":{},\"attempt\":{},\"platform_outcome\":{},\"platform_cause\":{}",
-                            r.id,
-                            a.number,
-                            js(a.platform_outcome),
-                            opt_str(a.platform_cause)
-                        ),
-                    )?;
-                    for p in &a.phases {
-                        let (s, e) = (p.start_ns.max(aend), p.end_ns.min(pend));
-                        if p.end_ns <= aend || s > e {
-                            continue;
-                        }
-                        n.spans += 1;
-                        x_event(&mut w, p.kind, "phase", s, e, pid, wt, &phase_args(r, a, p))?;
-                    }
-                    flow_id += 1;
-                    let from = flow_point(&a.phases, a.start_ns, aend, true);
-                    let to = flow_point(&a.phases, aend, pend, false);
-                    flow(&mut w, "abandoned", flow_id, from, pid, tid, to, pid, wt)?;
-                    n.flows += 2;
-                }
-                if ai + 1 < r.attempts.len() {
-                    let next = &r.attempts[ai + 1];
-                    let nend = next.end_ns.unwrap_or(run_end).max(next.start_ns);
-                    flow_id += 1;
-                    let from = flow_point(&a.phases, a.start_ns, aend, true);
-                    let to = flow_point(&next.phases, next.start_ns, nend, false);
-                    flow(&mut w, "retry", flow_id, from, pid, tid, to, pid, tid)?;
-                    n.flows += 2;
-                }
+                x_event(w, p.kind, "phase", s, e, pid, wt, &phase_args(r, a, p))?;
             }
-            for b in &r.backoffs {
-                n.spans += 1;
-                x_event(
-                    &mut w,
-                    "backoff",
-                    "backoff",
-                    b.start_ns,
-                    b.end_ns.unwrap_or(rend).max(b.start_ns),
-                    pid,
-                    tid,
-                    &format!(
-                        ",\"request\":{},\"after_attempt\":{}",
-                        r.id, b.after_attempt
-                    ),
-                )?;
-            }
+            *flow_id += 1;
+            let from = flow_point(&a.phases, a.start_ns, aend, true);
+            let to = flow_point(&a.phases, aend, pend, false);
+            flow(w, "abandoned", *flow_id, from, pid, tid, to, pid, wt)?;
+            n.flows += 2;
+        }
+        if ai + 1 < r.attempts.len() {
+            let next = &r.attempts[ai + 1];
+            let nend = next.end_ns.unwrap_or(run_end).max(next.start_ns);
+            *flow_id += 1;
+            let from = flow_point(&a.phases, a.start_ns, aend, true);
+            let to = flow_point(&next.phases, next.start_ns, nend, false);
+            flow(w, "retry", *flow_id, from, pid, tid, to, pid, tid)?;
+            n.flows += 2;
         }
     }
-    // Faults on the platform process, on lanes so that overlapping faults nest.
+    for b in &r.backoffs {
+        n.spans += 1;
+        x_event(
+            w,
+            "backoff",
+            "backoff",
+            b.start_ns,
+            b.end_ns.unwrap_or(rend).max(b.start_ns),
+            pid,
+            tid,
+            &format!(
+                ",\"request\":{},\"after_attempt\":{}",
+                r.id, b.after_attempt
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// Faults on the platform process, on lanes so that overlapping faults nest.
+fn write_faults(w: &mut impl Write, trace: &Trace, pids: &Pids, n: &mut Written) -> io::Result<()> {
     let fspans: Vec<(u64, u64)> = trace
         .faults
         .iter()
@@ -692,7 +752,7 @@ pub fn write_perfetto(trace: &Trace, out: impl Write) -> io::Result<Written> {
     let (flane, n_flanes) = lanes(&sorted);
     for l in 0..n_flanes {
         meta_event(
-            &mut w,
+            w,
             "thread_name",
             pids.platform,
             1 + l as u64,
@@ -703,7 +763,7 @@ pub fn write_perfetto(trace: &Trace, out: impl Write) -> io::Result<Written> {
         let f = &trace.faults[i];
         n.spans += 1;
         x_event(
-            &mut w,
+            w,
             &format!("{} ({})", f.name, f.kind),
             "fault",
             sorted[k].0,
@@ -713,6 +773,16 @@ pub fn write_perfetto(trace: &Trace, out: impl Write) -> io::Result<Written> {
             &format!(",\"kind\":{},\"target\":{}", js(f.kind), js(&f.target)),
         )?;
     }
+    Ok(())
+}
+
+/// Instant events, on the platform or a cell.
+fn write_instants(
+    w: &mut impl Write,
+    trace: &Trace,
+    pids: &Pids,
+    n: &mut Written,
+) -> io::Result<()> {
     for i in &trace.instants {
         let (pid, s) = match i.scope {
             Scope::Global => (pids.platform, "g"),
@@ -730,7 +800,16 @@ pub fn write_perfetto(trace: &Trace, out: impl Write) -> io::Result<Written> {
             us(i.at_ns)
         )?;
     }
-    // Counters: one event per metric whose value changed since the cell's previous sample.
+    Ok(())
+}
+
+/// Counters: one event per metric whose value changed since the cell's previous sample.
+fn write_counters(
+    w: &mut impl Write,
+    trace: &Trace,
+    pids: &Pids,
+    n: &mut Written,
+) -> io::Result<()> {
     let mut last: BTreeMap<u32, CounterSample> = BTreeMap::new();
     for c in &trace.counters {
         let pid = pids.scope(Scope::Cell(c.cell));
@@ -768,10 +847,7 @@ pub fn write_perfetto(trace: &Trace, out: impl Write) -> io::Result<Written> {
         }
         last.insert(c.cell, *c);
     }
-    writeln!(w, "]}}")?;
-    w.flush()?;
-    n.bytes = w.bytes;
-    Ok(n)
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -119,7 +119,80 @@ pub fn run(a: RunArgs) -> i32 {
     ));
     let wall = started.elapsed().as_secs_f64();
     let s = &out.summary;
-    if !a.quiet {
+    print_summary(s, wall, a.quiet);
+    if let Some(path) = &a.json {
+        if let Err(e) = super::write::write_file(path, &s.to_json()) {
+            eprintln!("tenantsim: error: cannot write {}: {e}", path.display());
+            return exit::INVALID_INPUT;
+        }
+    }
+    if let Some(dir) = out_dir.take() {
+        if let Err(code) = write_out_dir(dir, out, &sc.text, &repro, a.quiet) {
+            return code;
+        }
+    }
+    if a.check_determinism {
+        let runs = (&first, &opts_first, &opts);
+        if let Err(code) = check_determinism(&a, &loaded.file_text, sc, seed, runs) {
+            return code;
+        }
+    }
+    let s = &first.output.summary;
+    let verified = expected.as_ref().map(|e| verify::verify(e, s));
+    let code = verdict(s, sc.duration, &repro);
+    match verified {
+        None => code,
+        Some(Ok(line)) => {
+            println!("{line}");
+            code
+        }
+        Some(Err(msg)) => {
+            eprintln!("{msg}");
+            exit::SLO_FAILED
+        }
+    }
+}
+
+/// `--check-determinism`: runs the seed again and compares it with the first run, event
+/// by event at the checkpoints; prints the verdict line, or the report (exit 3).
+fn check_determinism(
+    a: &RunArgs,
+    file_text: &str,
+    sc: &models::scenario::Scenario,
+    seed: u64,
+    (first, opts_first, opts): (&Checked, &RunOptions, &RunOptions),
+) -> Result<(), i32> {
+    let mut cmd = a.scenario.repro(seed);
+    cmd.push_str(" --check-determinism");
+    if let Some(i) = &opts.inject {
+        cmd = format!("TENANTSIM_INJECT={} {cmd}", shell_quote(i));
+    }
+    let check_repro = crate::version::with_version(&cmd);
+    let cx = super::determinism::Context {
+        name: &a.scenario.file.display().to_string(),
+        file_text,
+        sets: &a.scenario.set,
+        variant: a.scenario.variant.as_deref(),
+        scenario: sc,
+        seed,
+        opts: opts_first,
+        opts_second: opts,
+        repro: &check_repro,
+    };
+    match super::determinism::check(first, &cx) {
+        Ok(line) => println!("{line}"),
+        Err(report) => {
+            eprintln!("{report}");
+            return Err(exit::INTERNAL);
+        }
+    }
+    Ok(())
+}
+
+/// Prints the run's summary (or, with `--quiet`, only its metastability warnings); the
+/// wall-time figures go to stderr, so that stdout stays byte-identical between runs.
+fn print_summary(s: &reports::summary::RunSummary, wall: f64, quiet: bool) {
+    if !quiet {
         print!("{}", reports::terminal::render(s));
         let ratio = if wall > 0.0 {
             s.sim_seconds / wall
@@ -137,7 +210,7 @@ pub fn run(a: RunArgs) -> i32 {
             eps / 1e6
         );
     }
-    if a.quiet {
+    if quiet {
         for f in s.metastable_faults() {
             println!(
                 "WARNING: {}",
@@ -145,79 +218,58 @@ pub fn run(a: RunArgs) -> i32 {
             );
         }
     }
-    if let Some(path) = &a.json {
-        if let Err(e) = super::write::write_file(path, &s.to_json()) {
-            eprintln!("tenantsim: error: cannot write {}: {e}", path.display());
-            return exit::INVALID_INPUT;
-        }
+}
+
+/// Writes every report into the `--out` directory, then swaps it into place at once.
+fn write_out_dir(
+    mut dir: super::out::OutDir,
+    out: &models::harness::run::RunOutput,
+    scenario_text: &str,
+    repro: &str,
+    quiet: bool,
+) -> Result<(), i32> {
+    #[allow(clippy::disallowed_methods)] // timing the writing of reports, outside the run
+    let t0 = Instant::now();
+    if let Err(e) = write_outputs(&mut dir, out, scenario_text, repro) {
+        eprintln!("tenantsim: error: {e}");
+        return Err(exit::INVALID_INPUT);
     }
-    if let Some(mut dir) = out_dir.take() {
-        #[allow(clippy::disallowed_methods)] // timing the writing of reports, outside the run
-        let t0 = Instant::now();
-        if let Err(e) = write_outputs(&mut dir, out, &sc.text, &repro) {
-            eprintln!("tenantsim: error: {e}");
-            return exit::INVALID_INPUT;
-        }
-        let bytes: u64 = dir.written().iter().map(|(_, n)| n).sum();
-        let files = dir.written().len();
-        let path = dir.path().to_path_buf();
-        // Only now does the directory change: all the new outputs at once.
-        if let Err(e) = dir.commit() {
-            eprintln!("tenantsim: error: {e}");
-            return exit::INVALID_INPUT;
-        }
-        if !a.quiet {
-            println!(
-                "  wrote {} files ({:.1} MB) to {} in {:.2}s",
-                files,
-                bytes as f64 / 1e6,
-                path.display(),
-                t0.elapsed().as_secs_f64()
-            );
-        }
+    let bytes: u64 = dir.written().iter().map(|(_, n)| n).sum();
+    let files = dir.written().len();
+    let path = dir.path().to_path_buf();
+    // Only now does the directory change: all the new outputs at once.
+    if let Err(e) = dir.commit() {
+        eprintln!("tenantsim: error: {e}");
+        return Err(exit::INVALID_INPUT);
     }
-    if a.check_determinism {
-        let mut cmd = a.scenario.repro(seed);
-        cmd.push_str(" --check-determinism");
-        if let Some(i) = &inject {
-            cmd = format!("TENANTSIM_INJECT={} {cmd}", shell_quote(i));
-        }
-        let check_repro = crate::version::with_version(&cmd);
-        let cx = super::determinism::Context {
-            name: &a.scenario.file.display().to_string(),
-            file_text: &loaded.file_text,
-            sets: &a.scenario.set,
-            variant: a.scenario.variant.as_deref(),
-            scenario: sc,
-            seed,
-            opts: &opts_first,
-            opts_second: &opts,
-            repro: &check_repro,
-        };
-        match super::determinism::check(&first, &cx) {
-            Ok(line) => println!("{line}"),
-            Err(report) => {
-                eprintln!("{report}");
-                return exit::INTERNAL;
-            }
-        }
+    if !quiet {
+        println!(
+            "  wrote {} files ({:.1} MB) to {} in {:.2}s",
+            files,
+            bytes as f64 / 1e6,
+            path.display(),
+            t0.elapsed().as_secs_f64()
+        );
     }
-    let s = &first.output.summary;
-    let verified = expected.as_ref().map(|e| verify::verify(e, s));
+    Ok(())
+}
+
+/// The verdict line and its exit code: a truncated run or a failed SLO fails (exit 1).
+fn verdict(s: &reports::summary::RunSummary, duration: sim::SimDuration, repro: &str) -> i32 {
     let failed: Vec<&str> = s
         .slos
         .iter()
         .filter(|r| !r.passed)
         .map(|r| r.name.as_str())
         .collect();
-    let code = if s.truncated {
+    if s.truncated {
         // Exit 1, as for a failed SLO: the run completed without a fault in the tool, but
         // what it was asked to show (the whole scenario) was not shown; a CI gate must stop.
         println!(
             "verdict: FAIL (truncated: stopped by {} at {:.3}s of {}; SLOs judged on the part that ran{})   repro: {repro}",
             s.stop,
             s.sim_seconds,
-            sc.duration,
+            duration,
             if failed.is_empty() {
                 String::new()
             } else {
@@ -236,17 +288,6 @@ pub fn run(a: RunArgs) -> i32 {
             failed.join(", ")
         );
         exit::SLO_FAILED
-    };
-    match verified {
-        None => code,
-        Some(Ok(line)) => {
-            println!("{line}");
-            code
-        }
-        Some(Err(msg)) => {
-            eprintln!("{msg}");
-            exit::SLO_FAILED
-        }
     }
 }
 

@@ -291,15 +291,7 @@ fn describe(
     let s = &first.summary;
     let tenants: &[TenantRow] = &s.tenants;
     // Cells of the breaching tenants.
-    let mut cells: Vec<(u32, usize)> = Vec::new();
-    for &t in breaching {
-        let c = b.tenants.get(t).map(|x| x.cell).unwrap_or(tenants[t].cell);
-        match cells.iter_mut().find(|x| x.0 == c) {
-            Some(x) => x.1 += 1,
-            None => cells.push((c, 1)),
-        }
-    }
-    cells.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let cells = breaching_cells(b, tenants, breaching);
     let main = cells.first().map(|c| c.0).unwrap_or(0);
     // Failures of the breaching tenants by cause, and their queue waits.
     let mut causes = [0u64; crate::component::outcome::N_CAUSES];
@@ -332,58 +324,9 @@ fn describe(
     }
     let ratio = |n: u64, d: u64| if d > 0 { n as f64 / d as f64 } else { 1.0 };
     // Users of the main cell.
-    let mut users: Vec<User> = Vec::new();
-    let (mut cpu_total, mut db_total) = (0u64, 0u64);
-    for (t, (x, y)) in a.tenants.iter().zip(&b.tenants).enumerate() {
-        if y.cell != main {
-            continue;
-        }
-        let cpu = y.cpu_ns.saturating_sub(x.cpu_ns);
-        let db = y.db_ns.saturating_sub(x.db_ns);
-        cpu_total += cpu;
-        db_total += db;
-        users.push(User {
-            tenant: pop.tenants[t].id.clone(),
-            cpu_share: cpu as f64,
-            db_share: db as f64,
-            offered: y.offered.saturating_sub(x.offered),
-            failed: y.failed.saturating_sub(x.failed),
-            queued: y.queued,
-        });
-    }
-    for u in &mut users {
-        u.cpu_share = if cpu_total > 0 {
-            u.cpu_share / cpu_total as f64
-        } else {
-            0.0
-        };
-        u.db_share = if db_total > 0 {
-            u.db_share / db_total as f64
-        } else {
-            0.0
-        };
-    }
+    let mut users = users_of_cell(a, b, pop, main);
     // Cell samples over the interval.
-    let win_ns = SimDuration::from_secs_f64(first.series.window_s)
-        .as_nanos()
-        .max(1);
-    let pts: Vec<&reports::series::CellPoint> = first
-        .series
-        .cells
-        .iter()
-        .find(|c| c.cell == main)
-        .map(|c| {
-            c.points
-                .iter()
-                .enumerate()
-                .filter(|(w, _)| {
-                    let (s0, s1) = (*w as u64 * win_ns, (*w as u64 + 1) * win_ns);
-                    s1 > bad.0 .0 && s0 < bad.1 .0
-                })
-                .map(|(_, p)| p)
-                .collect()
-        })
-        .unwrap_or_default();
+    let pts = samples_in(first, main, bad);
     let n = pts.len().max(1) as f64;
     let busy = pts
         .iter()
@@ -492,6 +435,86 @@ fn describe(
         amplification: (ratio(att, off), ratio(att_b, off_b)),
         actions: crate::harness::explain_actions::in_interval(&s.control.actions, bad.0, bad.1),
     }
+}
+
+/// The cells of the breaching tenants (at the interval's end), with how many breaching
+/// tenants each holds, most first.
+fn breaching_cells(b: &Snapshot, tenants: &[TenantRow], breaching: &[usize]) -> Vec<(u32, usize)> {
+    let mut cells: Vec<(u32, usize)> = Vec::new();
+    for &t in breaching {
+        let c = b.tenants.get(t).map(|x| x.cell).unwrap_or(tenants[t].cell);
+        match cells.iter_mut().find(|x| x.0 == c) {
+            Some(x) => x.1 += 1,
+            None => cells.push((c, 1)),
+        }
+    }
+    cells.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    cells
+}
+
+/// The tenants on cell `main` between snapshots `a` and `b`: their CPU and DB shares of the
+/// cell, what they offered, what failed, what they had queued.
+fn users_of_cell(a: &Snapshot, b: &Snapshot, pop: &Population, main: u32) -> Vec<User> {
+    let mut users: Vec<User> = Vec::new();
+    let (mut cpu_total, mut db_total) = (0u64, 0u64);
+    for (t, (x, y)) in a.tenants.iter().zip(&b.tenants).enumerate() {
+        if y.cell != main {
+            continue;
+        }
+        let cpu = y.cpu_ns.saturating_sub(x.cpu_ns);
+        let db = y.db_ns.saturating_sub(x.db_ns);
+        cpu_total += cpu;
+        db_total += db;
+        users.push(User {
+            tenant: pop.tenants[t].id.clone(),
+            cpu_share: cpu as f64,
+            db_share: db as f64,
+            offered: y.offered.saturating_sub(x.offered),
+            failed: y.failed.saturating_sub(x.failed),
+            queued: y.queued,
+        });
+    }
+    for u in &mut users {
+        u.cpu_share = if cpu_total > 0 {
+            u.cpu_share / cpu_total as f64
+        } else {
+            0.0
+        };
+        u.db_share = if db_total > 0 {
+            u.db_share / db_total as f64
+        } else {
+            0.0
+        };
+    }
+    users
+}
+
+/// The samples of cell `main` in the windows that overlap `bad`.
+fn samples_in(
+    first: &RunOutput,
+    main: u32,
+    bad: (SimTime, SimTime),
+) -> Vec<&reports::series::CellPoint> {
+    let win_ns = SimDuration::from_secs_f64(first.series.window_s)
+        .as_nanos()
+        .max(1);
+    first
+        .series
+        .cells
+        .iter()
+        .find(|c| c.cell == main)
+        .map(|c| {
+            c.points
+                .iter()
+                .enumerate()
+                .filter(|(w, _)| {
+                    let (s0, s1) = (*w as u64 * win_ns, (*w as u64 + 1) * win_ns);
+                    s1 > bad.0 .0 && s0 < bad.1 .0
+                })
+                .map(|(_, p)| p)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The async plane's side of a job SLO (job waits and dead letters are recorded for the whole

@@ -7,6 +7,11 @@ use super::draw_values::{CellOrSelector, CellsOrSelector, DurOrDrawn, NumOrDrawn
 use super::*;
 use crate::fault_draw::{parse_selector, Selector, SelectorSite, Start};
 
+/// Whether a tenant id is declared (or a cohort member's).
+type TenantKnown<'a> = dyn Fn(&str) -> bool + 'a;
+/// Whether a group (`tier` or `cohort`) of that name is declared.
+type GroupKnown<'a> = dyn Fn(&str, &str) -> bool + 'a;
+
 /// A `mix` table as written: class name → share.
 type MixConfig = Option<Spanned<BTreeMap<String, f64>>>;
 
@@ -30,493 +35,20 @@ pub(super) fn check(
             .map(|n| n.get_ref().clone())
             .unwrap_or_else(|| format!("{kind_name}-{}", i + 1));
         let mut drawn = crate::fault_draw::Drawn::default();
-        let at_span = f.at.as_ref().map(|a| a.span()).unwrap_or(f.kind.span());
-        let start = match (&f.at, &f.after) {
-            (Some(a), None) => match a.get_ref() {
-                DurOrDrawn::Fixed(d) => SimTime(d.as_nanos()),
-                DurOrDrawn::Drawn(dist) => {
-                    drawn.start = Some(Start::Drawn(dist.clone()));
-                    drawn
-                        .written
-                        .push(format!("at = {}", dist.to_text(Quantity::Duration)));
-                    SimTime(dist_low(dist) as u64)
-                }
-            },
-            (None, Some(_)) => SimTime(0),
-            (Some(_), Some(a)) => {
-                c.err(
-                    a.span(),
-                    format!("fault `{name}` has both `at` and `after`; give one"),
-                );
-                SimTime(0)
-            }
-            (None, None) => {
-                c.err(
-                    f.kind.span(),
-                    format!("fault `{name}` needs a start: add `at = \"5m\"` or `after = \"OTHER.end + 30s\"`"),
-                );
-                SimTime(0)
-            }
+        let (start, stop) = timing(c, f, &name, &mut drawn, (end, duration));
+        let tenant_target =
+            tenant_target(c, f, &name, &mut drawn, cells, (tenant_known, group_known));
+        let cell_sel = cell_selector(c, f, cells, group_known);
+        check_keys(c, f, kind_name);
+        let entry = Entry {
+            f,
+            name: &name,
+            kind_name,
+            cells,
+            tenant_target,
         };
-        if drawn.start.is_none() && f.after.is_none() && start >= end {
-            c.err(
-                at_span.clone(),
-                format!(
-                    "fault `{name}` starts at {} but the run lasts {}; move it inside the run",
-                    start.as_duration(),
-                    duration
-                ),
-            );
-        }
-        if let Some(DurOrDrawn::Drawn(dist)) = f.at.as_ref().map(|a| a.get_ref()) {
-            if dist_low(dist) >= end.0 as f64 {
-                c.err(
-                    at_span.clone(),
-                    format!("fault `{name}` is drawn to start after the run ends ({duration}); draw it inside the run"),
-                );
-            }
-        }
-        let variable_start = drawn.start.is_some() || f.after.is_some();
-        let stop = match (&f.for_, &f.until) {
-            (Some(d), None) => match d.get_ref() {
-                DurOrDrawn::Fixed(x) => {
-                    if variable_start {
-                        drawn.length = Some(Dist::Const(x.as_nanos() as f64));
-                    }
-                    start.after(*x)
-                }
-                DurOrDrawn::Drawn(dist) => {
-                    drawn.length = Some(dist.clone());
-                    drawn
-                        .written
-                        .push(format!("for = {}", dist.to_text(Quantity::Duration)));
-                    start.after(SimDuration(dist_low(dist) as u64))
-                }
-            },
-            (None, Some(u)) => {
-                if variable_start {
-                    c.err(
-                        u.span(),
-                        format!("fault `{name}` starts at a drawn or relative time; give its length with `for`, not `until`"),
-                    );
-                }
-                let u_t = SimTime(u.get_ref().0.as_nanos());
-                if u_t <= start {
-                    c.err(
-                        u.span(),
-                        format!("fault `{name}` ends at {} before it starts", u.get_ref().0),
-                    );
-                }
-                u_t
-            }
-            (Some(d), Some(_)) => {
-                c.err(
-                    d.span(),
-                    format!("fault `{name}` has both `for` and `until`; give one"),
-                );
-                start
-            }
-            (None, None) => {
-                c.err(
-                    f.kind.span(),
-                    format!(
-                        "fault `{name}` needs a length: add `for = \"30s\"` or `until = \"3m\"`"
-                    ),
-                );
-                start
-            }
-        };
-        if !variable_start && drawn.length.is_none() && stop > end {
-            let span = f
-                .for_
-                .as_ref()
-                .map(|s| s.span())
-                .or(f.until.as_ref().map(|s| s.span()))
-                .unwrap_or(0..0);
-            c.err(
-                span,
-                format!(
-                    "fault `{name}` ends at {} but the run lasts {}; the fault window must lie inside the run",
-                    stop.as_duration(),
-                    duration
-                ),
-            );
-        }
-        if let Some(e) = &f.every {
-            let p = match e.get_ref() {
-                DurOrDrawn::Fixed(p) => *p,
-                DurOrDrawn::Drawn(dist) => {
-                    super::explore_every::check_drawn(c, e.span(), &name, dist, duration);
-                    drawn.every_drawn = Some(dist.clone());
-                    super::explore_every::period_floor(dist)
-                }
-            };
-            if p.as_nanos() == 0 {
-                c.err(
-                    e.span(),
-                    format!("fault `{name}` recurs every 0s; give a period like \"10m\""),
-                );
-            } else if SimTime(0).after(p) >= end {
-                c.err(
-                    e.span(),
-                    format!("fault `{name}` recurs every {p}, longer than the run ({duration})"),
-                );
-            } else {
-                drawn.every = Some(p);
-                match &drawn.every_drawn {
-                    Some(dist) => drawn
-                        .written
-                        .push(format!("every = {}", dist.to_text(Quantity::Duration))),
-                    None => drawn.written.push(format!("every = {p}")),
-                }
-                if drawn.length.is_none() {
-                    drawn.length = Some(Dist::Const(stop.0.saturating_sub(start.0) as f64));
-                }
-            }
-        }
-        let tenant_target: Option<String> = match (&f.tenant, &f.tenants) {
-            (Some(_), Some(ts)) => {
-                c.err(ts.span(), "give `tenant` or `tenants`, not both");
-                None
-            }
-            (None, Some(ts)) => {
-                if let Some(sel) = selector(c, ts, SelectorSite::Tenants, cells, group_known) {
-                    drawn.written.push(format!("tenants = {}", sel.text));
-                    drawn.tenants = Some(sel);
-                }
-                Some(String::new())
-            }
-            (Some(t), None) if tenant_known(t.get_ref()) => Some(t.get_ref().clone()),
-            (Some(t), None) if looks_like_selector(t.get_ref()) => {
-                if let Some(sel) = selector(c, t, SelectorSite::Tenant, cells, group_known) {
-                    drawn.written.push(format!("tenant = {}", sel.text));
-                    drawn.tenants = Some(sel);
-                }
-                Some(String::new())
-            }
-            (Some(t), None) => {
-                c.err(
-                    t.span(),
-                    format!(
-                        "fault `{name}` targets tenant `{}`, which is not declared",
-                        t.get_ref()
-                    ),
-                );
-                Some(t.get_ref().clone())
-            }
-            (None, None) => None,
-        };
-        let need_tenant = |c: &mut Checker| -> String {
-            match &tenant_target {
-                Some(t) => t.clone(),
-                None => {
-                    c.err(
-                        f.kind.span(),
-                        format!("fault `{name}` ({kind_name}) needs `tenant = \"ID\"`"),
-                    );
-                    String::new()
-                }
-            }
-        };
-        let cell_sel = match (&f.cell, &f.cells) {
-            (Some(x), None) => match x.get_ref() {
-                CellOrSelector::Selector(t) => selector(
-                    c,
-                    &Spanned::new(x.span(), t.clone()),
-                    SelectorSite::Cell,
-                    cells,
-                    group_known,
-                ),
-                CellOrSelector::Cell(_) => None,
-            },
-            (None, Some(x)) => match x.get_ref() {
-                CellsOrSelector::Selector(t) => selector(
-                    c,
-                    &Spanned::new(x.span(), t.clone()),
-                    SelectorSite::Cells,
-                    cells,
-                    group_known,
-                ),
-                CellsOrSelector::List(_) => None,
-            },
-            _ => None,
-        };
-        let used: &[&str] = crate::fault::keys_of(kind_name).unwrap_or(&[]);
-        let present: [(&str, Option<Range<usize>>); 18] = [
-            ("tenant", f.tenants.as_ref().map(|x| x.span())),
-            ("to_cell", f.to_cell.as_ref().map(|x| x.span())),
-            (
-                "backfill_rate",
-                f.backfill_rate.as_ref().map(|_| f.kind.span()),
-            ),
-            (
-                "reject_misrouted",
-                f.reject_misrouted.map(|_| f.kind.span()),
-            ),
-            ("between", f.between.as_ref().map(|x| x.span())),
-            ("mode", f.mode.as_ref().map(|x| x.span())),
-            ("rate_limit", f.rate_limit.map(|_| f.kind.span())),
-            ("burst", f.burst.as_ref().map(|x| x.span())),
-            ("urgent", f.urgent.map(|_| f.kind.span())),
-            ("tenant", f.tenant.as_ref().map(|x| x.span())),
-            ("factor", f.factor.as_ref().map(|x| x.span())),
-            ("mix", f.mix.as_ref().map(|x| x.span())),
-            ("cell", f.cell.as_ref().map(|x| x.span())),
-            ("cells", f.cells.as_ref().map(|x| x.span())),
-            ("count", f.count.as_ref().map(|x| x.span())),
-            ("latency", f.latency.as_ref().map(|_| f.kind.span())),
-            ("fraction", f.fraction.as_ref().map(|_| f.kind.span())),
-            ("capacity", f.capacity.as_ref().map(|_| f.kind.span())),
-        ];
-        if !used.is_empty() {
-            for (key, span) in present
-                .iter()
-                .filter_map(|(k, s)| s.clone().map(|s| (*k, s)))
-            {
-                if !used.contains(&key) {
-                    c.err(
-                        span,
-                        format!(
-                            "`{key}` does not apply to a `{kind_name}` fault; it takes: {}",
-                            used.join(", ")
-                        ),
-                    );
-                }
-            }
-        }
-        let target_cells = |c: &mut Checker| -> Vec<u32> {
-            match (&f.cell, &f.cells) {
-                (Some(_), Some(cs)) => {
-                    c.err(cs.span(), "give `cell` or `cells`, not both");
-                    Vec::new()
-                }
-                (Some(one), None) => match one.get_ref() {
-                    CellOrSelector::Cell(x) => vec![c.count::<u32>(
-                        &Spanned::new(one.span(), *x),
-                        0,
-                        cells as i64 - 1,
-                        "fault cell",
-                    )],
-                    CellOrSelector::Selector(_) => Vec::new(),
-                },
-                (None, Some(cs)) => {
-                    let mut v = Vec::new();
-                    let list: &[i64] = match cs.get_ref() {
-                        CellsOrSelector::List(l) => l,
-                        CellsOrSelector::Selector(_) => &[],
-                    };
-                    for &x in list {
-                        if x < 0 || x >= cells as i64 {
-                            c.err(
-                                cs.span(),
-                                format!("cell {x} does not exist; cells are 0..{}", cells - 1),
-                            );
-                        } else {
-                            v.push(x as u32);
-                        }
-                    }
-                    v
-                }
-                (None, None) => (0..cells).collect(),
-            }
-        };
-        let mut kind = match kind_name {
-            "dependency_latency" => {
-                match &f.latency {
-                    Some(l) => FaultKind::DependencyLatency {
-                        cells: target_cells(c),
-                        latency: l.0.clone(),
-                    },
-                    None => {
-                        c.err(f.kind.span(), format!("fault `{name}` (dependency_latency) needs `latency = \"exp(200ms)\"`"));
-                        continue;
-                    }
-                }
-            }
-            "dependency_errors" => match f.fraction {
-                Some(x) => FaultKind::DependencyErrors {
-                    cells: target_cells(c),
-                    fraction: x.0,
-                    tenant: tenant_target.clone(),
-                },
-                None => {
-                    c.err(
-                        f.kind.span(),
-                        format!("fault `{name}` (dependency_errors) needs `fraction = \"50%\"`"),
-                    );
-                    continue;
-                }
-            },
-            "db_degraded" => match f.capacity {
-                // 0% is a stall: see `component::db`.
-                Some(x) if x.0 >= 0.0 => FaultKind::DbDegraded {
-                    cells: target_cells(c),
-                    capacity: x.0,
-                },
-                _ => {
-                    c.err(f.kind.span(), format!("fault `{name}` (db_degraded) needs `capacity = \"20%\"` (0% = stalled)"));
-                    continue;
-                }
-            },
-            "workers_lost" => match &f.count {
-                Some(n) => FaultKind::WorkersLost {
-                    cells: target_cells(c),
-                    count: c.count(n, 0, 1_000_000, "count"),
-                },
-                None => {
-                    c.err(
-                        f.kind.span(),
-                        format!("fault `{name}` (workers_lost) needs `count = 4`"),
-                    );
-                    continue;
-                }
-            },
-            "control_plane_outage" => FaultKind::ControlPlaneOutage,
-            "kms_outage" => FaultKind::KmsOutage,
-            "kms_key_disabled" => FaultKind::KmsKeyDisabled {
-                tenant: need_tenant(c),
-            },
-            "suspend_tenant" => FaultKind::SuspendTenant {
-                tenant: need_tenant(c),
-            },
-            "cell_outage" => FaultKind::CellOutage {
-                cells: target_cells(c),
-            },
-            "poison_jobs" => FaultKind::PoisonJobs {
-                tenant: need_tenant(c),
-                fraction: f.fraction.map(|x| x.0).unwrap_or(1.0),
-            },
-            "partition" => {
-                let kind = match &f.between {
-                    None => {
-                        c.err(f.kind.span(), format!("fault `{name}` (partition) needs `between = [\"edge\", \"control_plane\"]`"));
-                        continue;
-                    }
-                    Some(b) => {
-                        let mut v: Vec<&str> = b.get_ref().iter().map(String::as_str).collect();
-                        v.sort_unstable();
-                        match v.as_slice() {
-                            ["control_plane", "edge"] => PartitionKind::EdgeControlPlane,
-                            ["cell", "db"] => PartitionKind::CellDb,
-                            ["cell", "kms"] => PartitionKind::CellKms,
-                            ["cell", "object_storage"] => PartitionKind::CellObjectStorage,
-                            ["cell", "edge"] => PartitionKind::EdgeCell,
-                            _ => {
-                                c.err(
-                                    b.span(),
-                                    "a partition is between one of: [\"edge\", \"control_plane\"], [\"cell\", \"db\"], [\"cell\", \"kms\"], [\"cell\", \"object_storage\"], [\"edge\", \"cell\"]",
-                                );
-                                continue;
-                            }
-                        }
-                    }
-                };
-                let mode = match f.mode.as_ref() {
-                    None => crate::component::link::CutMode::Blackhole,
-                    Some(m) => crate::component::link::CutMode::parse(m.get_ref())
-                        .unwrap_or_else(|| {
-                            c.err(
-                                m.span(),
-                                format!(
-                                    "partition mode `{}`; use \"blackhole\" (alias \"timeout\", the default), \"drop\" (alias \"reject\") or \"delay\"",
-                                    m.get_ref()
-                                ),
-                            );
-                            crate::component::link::CutMode::Blackhole
-                        }),
-                };
-                FaultKind::Partition {
-                    kind,
-                    cells: target_cells(c),
-                    mode,
-                }
-            }
-            "tenant_migration" => {
-                let tenant = need_tenant(c);
-                let to_cell = match &f.to_cell {
-                    Some(t) => c.count::<u32>(t, 0, cells as i64 - 1, "to_cell"),
-                    None => {
-                        c.err(
-                            f.kind.span(),
-                            format!("fault `{name}` (tenant_migration) needs `to_cell = 3`"),
-                        );
-                        0
-                    }
-                };
-                FaultKind::TenantMigration {
-                    tenant,
-                    to_cell,
-                    backfill_rate: f
-                        .backfill_rate
-                        .as_ref()
-                        .and_then(|d| d.0.mean())
-                        .unwrap_or(50e6)
-                        .max(1.0),
-                    reject_misrouted: f.reject_misrouted.unwrap_or(true),
-                }
-            }
-            "config_push" => FaultKind::ConfigPush {
-                tenant: need_tenant(c),
-                rate_limit: f.rate_limit.map(|r| r.0),
-                burst: f
-                    .burst
-                    .as_ref()
-                    .map(|b| c.count(b, 1, 1_000_000_000, "burst")),
-                urgent: f.urgent.unwrap_or(false),
-            },
-            "hot_tenant" => {
-                let tenant = need_tenant(c);
-                let factor = match f.factor.as_ref().map(|x| (x.span(), x.get_ref())) {
-                    Some((_, NumOrDrawn::Fixed(x))) if *x >= 0.0 && x.is_finite() => *x,
-                    Some((span, NumOrDrawn::Fixed(x))) => {
-                        c.err(span, format!("factor is {x}; it must be a number ≥ 0"));
-                        1.0
-                    }
-                    Some((span, NumOrDrawn::Drawn(dist))) => {
-                        if dist_low(dist) < 0.0 {
-                            c.err(
-                                span,
-                                format!(
-                                    "factor `{}` can draw a negative number; it must be ≥ 0 (use uniform, exp, lognormal or pareto)",
-                                    dist.to_text(Quantity::Count)
-                                ),
-                            );
-                        }
-                        drawn.factor = Some(dist.clone());
-                        drawn
-                            .written
-                            .push(format!("factor = {}", dist.to_text(Quantity::Count)));
-                        dist.mean().unwrap_or(1.0)
-                    }
-                    None if f.mix.is_some() => 1.0,
-                    None => {
-                        c.err(
-                            f.kind.span(),
-                            format!(
-                                "fault `{name}` (hot_tenant) needs `factor = 10` (rate multiplier) or a `mix`"
-                            ),
-                        );
-                        1.0
-                    }
-                };
-                let mix = check_mix(c, &f.mix).map(normalise);
-                FaultKind::HotTenant {
-                    tenant,
-                    factor,
-                    mix,
-                }
-            }
-            other => {
-                c.err(
-                    f.kind.span(),
-                    format!(
-                        "unknown fault kind `{other}`{}; known kinds: {}",
-                        super::suggest::hint(other, crate::fault::KINDS.iter().map(|(k, _)| *k)),
-                        crate::fault::known_kinds()
-                    ),
-                );
-                continue;
-            }
+        let Some(mut kind) = kind_of(c, &entry, &mut drawn, check_mix) else {
+            continue;
         };
         if kind.cells_mut().is_some() {
             if let Some(sel) = cell_sel {
@@ -712,5 +244,586 @@ fn check_afters(c: &mut Checker, faults: &mut [Fault], afters: &[(usize, Spanned
                 None => break,
             }
         }
+    }
+}
+
+/// One `[[faults]]` entry while its kind is checked: what the kind arms share.
+struct Entry<'a> {
+    f: &'a schema::FaultConfig,
+    name: &'a str,
+    kind_name: &'a str,
+    cells: u32,
+    /// The tenant named by `tenant`/`tenants` (empty for a selector), if any.
+    tenant_target: Option<String>,
+}
+
+impl Entry<'_> {
+    /// The target tenant of a kind that needs one (an error when none is given).
+    fn need_tenant(&self, c: &mut Checker) -> String {
+        match &self.tenant_target {
+            Some(t) => t.clone(),
+            None => {
+                c.err(
+                    self.f.kind.span(),
+                    format!(
+                        "fault `{}` ({}) needs `tenant = \"ID\"`",
+                        self.name, self.kind_name
+                    ),
+                );
+                String::new()
+            }
+        }
+    }
+
+    /// The cells a kind acts on: `cell`, `cells`, or every cell.
+    fn target_cells(&self, c: &mut Checker) -> Vec<u32> {
+        match (&self.f.cell, &self.f.cells) {
+            (Some(_), Some(cs)) => {
+                c.err(cs.span(), "give `cell` or `cells`, not both");
+                Vec::new()
+            }
+            (Some(one), None) => match one.get_ref() {
+                CellOrSelector::Cell(x) => vec![c.count::<u32>(
+                    &Spanned::new(one.span(), *x),
+                    0,
+                    self.cells as i64 - 1,
+                    "fault cell",
+                )],
+                CellOrSelector::Selector(_) => Vec::new(),
+            },
+            (None, Some(cs)) => {
+                let mut v = Vec::new();
+                let list: &[i64] = match cs.get_ref() {
+                    CellsOrSelector::List(l) => l,
+                    CellsOrSelector::Selector(_) => &[],
+                };
+                for &x in list {
+                    if x < 0 || x >= self.cells as i64 {
+                        c.err(
+                            cs.span(),
+                            format!("cell {x} does not exist; cells are 0..{}", self.cells - 1),
+                        );
+                    } else {
+                        v.push(x as u32);
+                    }
+                }
+                v
+            }
+            (None, None) => (0..self.cells).collect(),
+        }
+    }
+}
+
+/// A fault's start and stop (`at`/`after`, `for`/`until`) and its recurrence (`every`);
+/// drawn parts go to `drawn`.
+fn timing(
+    c: &mut Checker,
+    f: &schema::FaultConfig,
+    name: &str,
+    drawn: &mut crate::fault_draw::Drawn,
+    (end, duration): (SimTime, SimDuration),
+) -> (SimTime, SimTime) {
+    let at_span = f.at.as_ref().map(|a| a.span()).unwrap_or(f.kind.span());
+    let start = match (&f.at, &f.after) {
+        (Some(a), None) => match a.get_ref() {
+            DurOrDrawn::Fixed(d) => SimTime(d.as_nanos()),
+            DurOrDrawn::Drawn(dist) => {
+                drawn.start = Some(Start::Drawn(dist.clone()));
+                drawn
+                    .written
+                    .push(format!("at = {}", dist.to_text(Quantity::Duration)));
+                SimTime(dist_low(dist) as u64)
+            }
+        },
+        (None, Some(_)) => SimTime(0),
+        (Some(_), Some(a)) => {
+            c.err(
+                a.span(),
+                format!("fault `{name}` has both `at` and `after`; give one"),
+            );
+            SimTime(0)
+        }
+        (None, None) => {
+            c.err(
+                f.kind.span(),
+                format!("fault `{name}` needs a start: add `at = \"5m\"` or `after = \"OTHER.end + 30s\"`"),
+            );
+            SimTime(0)
+        }
+    };
+    if drawn.start.is_none() && f.after.is_none() && start >= end {
+        c.err(
+            at_span.clone(),
+            format!(
+                "fault `{name}` starts at {} but the run lasts {}; move it inside the run",
+                start.as_duration(),
+                duration
+            ),
+        );
+    }
+    if let Some(DurOrDrawn::Drawn(dist)) = f.at.as_ref().map(|a| a.get_ref()) {
+        if dist_low(dist) >= end.0 as f64 {
+            c.err(
+                at_span.clone(),
+                format!("fault `{name}` is drawn to start after the run ends ({duration}); draw it inside the run"),
+            );
+        }
+    }
+    let variable_start = drawn.start.is_some() || f.after.is_some();
+    let stop = match (&f.for_, &f.until) {
+        (Some(d), None) => match d.get_ref() {
+            DurOrDrawn::Fixed(x) => {
+                if variable_start {
+                    drawn.length = Some(Dist::Const(x.as_nanos() as f64));
+                }
+                start.after(*x)
+            }
+            DurOrDrawn::Drawn(dist) => {
+                drawn.length = Some(dist.clone());
+                drawn
+                    .written
+                    .push(format!("for = {}", dist.to_text(Quantity::Duration)));
+                start.after(SimDuration(dist_low(dist) as u64))
+            }
+        },
+        (None, Some(u)) => {
+            if variable_start {
+                c.err(
+                    u.span(),
+                    format!("fault `{name}` starts at a drawn or relative time; give its length with `for`, not `until`"),
+                );
+            }
+            let u_t = SimTime(u.get_ref().0.as_nanos());
+            if u_t <= start {
+                c.err(
+                    u.span(),
+                    format!("fault `{name}` ends at {} before it starts", u.get_ref().0),
+                );
+            }
+            u_t
+        }
+        (Some(d), Some(_)) => {
+            c.err(
+                d.span(),
+                format!("fault `{name}` has both `for` and `until`; give one"),
+            );
+            start
+        }
+        (None, None) => {
+            c.err(
+                f.kind.span(),
+                format!("fault `{name}` needs a length: add `for = \"30s\"` or `until = \"3m\"`"),
+            );
+            start
+        }
+    };
+    if !variable_start && drawn.length.is_none() && stop > end {
+        let span = f
+            .for_
+            .as_ref()
+            .map(|s| s.span())
+            .or(f.until.as_ref().map(|s| s.span()))
+            .unwrap_or(0..0);
+        c.err(
+            span,
+            format!(
+                "fault `{name}` ends at {} but the run lasts {}; the fault window must lie inside the run",
+                stop.as_duration(),
+                duration
+            ),
+        );
+    }
+    if let Some(e) = &f.every {
+        let p = match e.get_ref() {
+            DurOrDrawn::Fixed(p) => *p,
+            DurOrDrawn::Drawn(dist) => {
+                super::explore_every::check_drawn(c, e.span(), &name, dist, duration);
+                drawn.every_drawn = Some(dist.clone());
+                super::explore_every::period_floor(dist)
+            }
+        };
+        if p.as_nanos() == 0 {
+            c.err(
+                e.span(),
+                format!("fault `{name}` recurs every 0s; give a period like \"10m\""),
+            );
+        } else if SimTime(0).after(p) >= end {
+            c.err(
+                e.span(),
+                format!("fault `{name}` recurs every {p}, longer than the run ({duration})"),
+            );
+        } else {
+            drawn.every = Some(p);
+            match &drawn.every_drawn {
+                Some(dist) => drawn
+                    .written
+                    .push(format!("every = {}", dist.to_text(Quantity::Duration))),
+                None => drawn.written.push(format!("every = {p}")),
+            }
+            if drawn.length.is_none() {
+                drawn.length = Some(Dist::Const(stop.0.saturating_sub(start.0) as f64));
+            }
+        }
+    }
+    (start, stop)
+}
+
+/// The tenant a fault targets (`tenant` or `tenants`): a declared id, or a selector drawn
+/// per run (then the id is empty and the selector goes to `drawn`).
+fn tenant_target(
+    c: &mut Checker,
+    f: &schema::FaultConfig,
+    name: &str,
+    drawn: &mut crate::fault_draw::Drawn,
+    cells: u32,
+    (tenant_known, group_known): (&TenantKnown<'_>, &GroupKnown<'_>),
+) -> Option<String> {
+    match (&f.tenant, &f.tenants) {
+        (Some(_), Some(ts)) => {
+            c.err(ts.span(), "give `tenant` or `tenants`, not both");
+            None
+        }
+        (None, Some(ts)) => {
+            if let Some(sel) = selector(c, ts, SelectorSite::Tenants, cells, group_known) {
+                drawn.written.push(format!("tenants = {}", sel.text));
+                drawn.tenants = Some(sel);
+            }
+            Some(String::new())
+        }
+        (Some(t), None) if tenant_known(t.get_ref()) => Some(t.get_ref().clone()),
+        (Some(t), None) if looks_like_selector(t.get_ref()) => {
+            if let Some(sel) = selector(c, t, SelectorSite::Tenant, cells, group_known) {
+                drawn.written.push(format!("tenant = {}", sel.text));
+                drawn.tenants = Some(sel);
+            }
+            Some(String::new())
+        }
+        (Some(t), None) => {
+            c.err(
+                t.span(),
+                format!(
+                    "fault `{name}` targets tenant `{}`, which is not declared",
+                    t.get_ref()
+                ),
+            );
+            Some(t.get_ref().clone())
+        }
+        (None, None) => None,
+    }
+}
+
+/// A cell selector written as `cell` or `cells` (a list or a fixed cell is not one).
+fn cell_selector(
+    c: &mut Checker,
+    f: &schema::FaultConfig,
+    cells: u32,
+    group_known: &dyn Fn(&str, &str) -> bool,
+) -> Option<Selector> {
+    match (&f.cell, &f.cells) {
+        (Some(x), None) => match x.get_ref() {
+            CellOrSelector::Selector(t) => selector(
+                c,
+                &Spanned::new(x.span(), t.clone()),
+                SelectorSite::Cell,
+                cells,
+                group_known,
+            ),
+            CellOrSelector::Cell(_) => None,
+        },
+        (None, Some(x)) => match x.get_ref() {
+            CellsOrSelector::Selector(t) => selector(
+                c,
+                &Spanned::new(x.span(), t.clone()),
+                SelectorSite::Cells,
+                cells,
+                group_known,
+            ),
+            CellsOrSelector::List(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// Refuses a key the kind does not take ([`crate::fault::KINDS`] lists the keys of each).
+fn check_keys(c: &mut Checker, f: &schema::FaultConfig, kind_name: &str) {
+    let used: &[&str] = crate::fault::keys_of(kind_name).unwrap_or(&[]);
+    let present: [(&str, Option<Range<usize>>); 18] = [
+        ("tenant", f.tenants.as_ref().map(|x| x.span())),
+        ("to_cell", f.to_cell.as_ref().map(|x| x.span())),
+        (
+            "backfill_rate",
+            f.backfill_rate.as_ref().map(|_| f.kind.span()),
+        ),
+        (
+            "reject_misrouted",
+            f.reject_misrouted.map(|_| f.kind.span()),
+        ),
+        ("between", f.between.as_ref().map(|x| x.span())),
+        ("mode", f.mode.as_ref().map(|x| x.span())),
+        ("rate_limit", f.rate_limit.map(|_| f.kind.span())),
+        ("burst", f.burst.as_ref().map(|x| x.span())),
+        ("urgent", f.urgent.map(|_| f.kind.span())),
+        ("tenant", f.tenant.as_ref().map(|x| x.span())),
+        ("factor", f.factor.as_ref().map(|x| x.span())),
+        ("mix", f.mix.as_ref().map(|x| x.span())),
+        ("cell", f.cell.as_ref().map(|x| x.span())),
+        ("cells", f.cells.as_ref().map(|x| x.span())),
+        ("count", f.count.as_ref().map(|x| x.span())),
+        ("latency", f.latency.as_ref().map(|_| f.kind.span())),
+        ("fraction", f.fraction.as_ref().map(|_| f.kind.span())),
+        ("capacity", f.capacity.as_ref().map(|_| f.kind.span())),
+    ];
+    if !used.is_empty() {
+        for (key, span) in present
+            .iter()
+            .filter_map(|(k, s)| s.clone().map(|s| (*k, s)))
+        {
+            if !used.contains(&key) {
+                c.err(
+                    span,
+                    format!(
+                        "`{key}` does not apply to a `{kind_name}` fault; it takes: {}",
+                        used.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The kind and its settings; `None` when the entry cannot become a fault (its error is
+/// reported).
+fn kind_of(
+    c: &mut Checker,
+    e: &Entry,
+    drawn: &mut crate::fault_draw::Drawn,
+    check_mix: &dyn Fn(&mut Checker, &MixConfig) -> Option<Vec<f64>>,
+) -> Option<FaultKind> {
+    let name = e.name;
+    let kind = match e.kind_name {
+        "dependency_latency" => match &e.f.latency {
+            Some(l) => FaultKind::DependencyLatency {
+                cells: e.target_cells(c),
+                latency: l.0.clone(),
+            },
+            None => {
+                c.err(
+                    e.f.kind.span(),
+                    format!("fault `{name}` (dependency_latency) needs `latency = \"exp(200ms)\"`"),
+                );
+                return None;
+            }
+        },
+        "dependency_errors" => match e.f.fraction {
+            Some(x) => FaultKind::DependencyErrors {
+                cells: e.target_cells(c),
+                fraction: x.0,
+                tenant: e.tenant_target.clone(),
+            },
+            None => {
+                c.err(
+                    e.f.kind.span(),
+                    format!("fault `{name}` (dependency_errors) needs `fraction = \"50%\"`"),
+                );
+                return None;
+            }
+        },
+        "db_degraded" => {
+            match e.f.capacity {
+                // 0% is a stall: see `component::db`.
+                Some(x) if x.0 >= 0.0 => FaultKind::DbDegraded {
+                    cells: e.target_cells(c),
+                    capacity: x.0,
+                },
+                _ => {
+                    c.err(e.f.kind.span(), format!("fault `{name}` (db_degraded) needs `capacity = \"20%\"` (0% = stalled)"));
+                    return None;
+                }
+            }
+        }
+        "workers_lost" => match &e.f.count {
+            Some(n) => FaultKind::WorkersLost {
+                cells: e.target_cells(c),
+                count: c.count(n, 0, 1_000_000, "count"),
+            },
+            None => {
+                c.err(
+                    e.f.kind.span(),
+                    format!("fault `{name}` (workers_lost) needs `count = 4`"),
+                );
+                return None;
+            }
+        },
+        "control_plane_outage" => FaultKind::ControlPlaneOutage,
+        "kms_outage" => FaultKind::KmsOutage,
+        "kms_key_disabled" => FaultKind::KmsKeyDisabled {
+            tenant: e.need_tenant(c),
+        },
+        "suspend_tenant" => FaultKind::SuspendTenant {
+            tenant: e.need_tenant(c),
+        },
+        "cell_outage" => FaultKind::CellOutage {
+            cells: e.target_cells(c),
+        },
+        "poison_jobs" => FaultKind::PoisonJobs {
+            tenant: e.need_tenant(c),
+            fraction: e.f.fraction.map(|x| x.0).unwrap_or(1.0),
+        },
+        "partition" => partition(c, e)?,
+        "tenant_migration" => tenant_migration(c, e),
+        "config_push" => FaultKind::ConfigPush {
+            tenant: e.need_tenant(c),
+            rate_limit: e.f.rate_limit.map(|r| r.0),
+            burst: e
+                .f
+                .burst
+                .as_ref()
+                .map(|b| c.count(b, 1, 1_000_000_000, "burst")),
+            urgent: e.f.urgent.unwrap_or(false),
+        },
+        "hot_tenant" => hot_tenant(c, e, drawn, check_mix),
+        other => {
+            c.err(
+                e.f.kind.span(),
+                format!(
+                    "unknown fault kind `{other}`{}; known kinds: {}",
+                    super::suggest::hint(other, crate::fault::KINDS.iter().map(|(k, _)| *k)),
+                    crate::fault::known_kinds()
+                ),
+            );
+            return None;
+        }
+    };
+    Some(kind)
+}
+
+/// `partition`: which link (`between`) and how it fails (`mode`).
+fn partition(c: &mut Checker, e: &Entry) -> Option<FaultKind> {
+    let name = e.name;
+    let kind = match &e.f.between {
+        None => {
+            c.err(
+                e.f.kind.span(),
+                format!(
+                    "fault `{name}` (partition) needs `between = [\"edge\", \"control_plane\"]`"
+                ),
+            );
+            return None;
+        }
+        Some(b) => {
+            let mut v: Vec<&str> = b.get_ref().iter().map(String::as_str).collect();
+            v.sort_unstable();
+            match v.as_slice() {
+                ["control_plane", "edge"] => PartitionKind::EdgeControlPlane,
+                ["cell", "db"] => PartitionKind::CellDb,
+                ["cell", "kms"] => PartitionKind::CellKms,
+                ["cell", "object_storage"] => PartitionKind::CellObjectStorage,
+                ["cell", "edge"] => PartitionKind::EdgeCell,
+                _ => {
+                    c.err(
+                        b.span(),
+                        "a partition is between one of: [\"edge\", \"control_plane\"], [\"cell\", \"db\"], [\"cell\", \"kms\"], [\"cell\", \"object_storage\"], [\"edge\", \"cell\"]",
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    let mode = match e.f.mode.as_ref() {
+        None => crate::component::link::CutMode::Blackhole,
+        Some(m) => crate::component::link::CutMode::parse(m.get_ref())
+            .unwrap_or_else(|| {
+                c.err(
+                    m.span(),
+                    format!(
+                        "partition mode `{}`; use \"blackhole\" (alias \"timeout\", the default), \"drop\" (alias \"reject\") or \"delay\"",
+                        m.get_ref()
+                    ),
+                );
+                crate::component::link::CutMode::Blackhole
+            }),
+    };
+    Some(FaultKind::Partition {
+        kind,
+        cells: e.target_cells(c),
+        mode,
+    })
+}
+
+/// `tenant_migration`: the tenant, its destination cell and the backfill.
+fn tenant_migration(c: &mut Checker, e: &Entry) -> FaultKind {
+    let (name, cells) = (e.name, e.cells);
+    let tenant = e.need_tenant(c);
+    let to_cell = match &e.f.to_cell {
+        Some(t) => c.count::<u32>(t, 0, cells as i64 - 1, "to_cell"),
+        None => {
+            c.err(
+                e.f.kind.span(),
+                format!("fault `{name}` (tenant_migration) needs `to_cell = 3`"),
+            );
+            0
+        }
+    };
+    FaultKind::TenantMigration {
+        tenant,
+        to_cell,
+        backfill_rate: e
+            .f
+            .backfill_rate
+            .as_ref()
+            .and_then(|d| d.0.mean())
+            .unwrap_or(50e6)
+            .max(1.0),
+        reject_misrouted: e.f.reject_misrouted.unwrap_or(true),
+    }
+}
+
+/// `hot_tenant`: the tenant, its rate multiplier (fixed or drawn) and its class mix.
+fn hot_tenant(
+    c: &mut Checker,
+    e: &Entry,
+    drawn: &mut crate::fault_draw::Drawn,
+    check_mix: &dyn Fn(&mut Checker, &MixConfig) -> Option<Vec<f64>>,
+) -> FaultKind {
+    let name = e.name;
+    let tenant = e.need_tenant(c);
+    let factor = match e.f.factor.as_ref().map(|x| (x.span(), x.get_ref())) {
+        Some((_, NumOrDrawn::Fixed(x))) if *x >= 0.0 && x.is_finite() => *x,
+        Some((span, NumOrDrawn::Fixed(x))) => {
+            c.err(span, format!("factor is {x}; it must be a number ≥ 0"));
+            1.0
+        }
+        Some((span, NumOrDrawn::Drawn(dist))) => {
+            if dist_low(dist) < 0.0 {
+                c.err(
+                    span,
+                    format!(
+                        "factor `{}` can draw a negative number; it must be ≥ 0 (use uniform, exp, lognormal or pareto)",
+                        dist.to_text(Quantity::Count)
+                    ),
+                );
+            }
+            drawn.factor = Some(dist.clone());
+            drawn
+                .written
+                .push(format!("factor = {}", dist.to_text(Quantity::Count)));
+            dist.mean().unwrap_or(1.0)
+        }
+        None if e.f.mix.is_some() => 1.0,
+        None => {
+            c.err(
+                e.f.kind.span(),
+                format!(
+                    "fault `{name}` (hot_tenant) needs `factor = 10` (rate multiplier) or a `mix`"
+                ),
+            );
+            1.0
+        }
+    };
+    let mix = check_mix(c, &e.f.mix).map(normalise);
+    FaultKind::HotTenant {
+        tenant,
+        factor,
+        mix,
     }
 }

@@ -34,6 +34,7 @@ pub mod rollouts;
 pub mod scale_time;
 pub mod schema;
 pub mod suggest;
+mod validate;
 pub mod values;
 
 pub use error::{ScenarioError, ScenarioErrors};
@@ -766,6 +767,8 @@ impl Checker<'_> {
     }
 }
 
+/// Checks a parsed file section by section (each section in `validate/` or its own module)
+/// and builds the [`Scenario`]; every error is located at file:line:column.
 fn validate(
     file: &str,
     text: &str,
@@ -778,253 +781,39 @@ fn validate(
         text,
         errors: Vec::new(),
     };
-    if *raw.version.get_ref() != 1 {
-        c.err(
-            raw.version.span(),
-            format!(
-                "version {} is not supported; this tenantsim reads `version = 1`",
-                raw.version.get_ref()
-            ),
-        );
-    }
-    let duration = raw.duration.get_ref().0;
-    if duration == SimDuration::ZERO {
-        c.err(
-            raw.duration.span(),
-            "duration is zero; write the run length, e.g. `duration = \"5m\"`",
-        );
-    }
-    let window = raw
-        .window
-        .as_ref()
-        .map(|w| w.get_ref().0)
-        .unwrap_or(SimDuration::from_secs(1));
-    if let Some(w) = &raw.window {
-        if w.get_ref().0 == SimDuration::ZERO {
-            c.err(w.span(), "window is zero; use e.g. `window = \"1s\"`");
-        }
-    }
-
-    // Platform.
-    let p = &raw.platform;
-    let cells: u32 = c.count(&p.cells, 1, 100_000, "platform.cells");
-    if cells == 0 {
+    let (duration, window) = validate::run_length(&mut c, &raw);
+    let Some(platform) = validate::platform(&mut c, &raw, duration, window) else {
         // Every cell index below is checked against `cells`; with no valid count there is
         // nothing to check them against (and `cells - 1` once underflowed: a panic).
         return Err(ScenarioErrors(c.errors));
-    }
-    recording_bound(&mut c, &raw, duration, window, cells);
-    let workers: u32 = c.count(&p.workers, 1, 1_000_000, "platform.workers");
-    let platform = Platform {
-        cells,
-        workers,
-        scheduler: p.scheduler,
-        quantum: p
-            .quantum
-            .map(|d| d.0)
-            .unwrap_or(SimDuration::from_millis(5)),
-        tenant_cap: c.opt_count(
-            &p.tenant_cap,
-            (workers / 4).max(1),
-            1,
-            1_000_000,
-            "platform.tenant_cap",
-        ),
-        queue_limit: c.opt_count(
-            &p.queue_limit,
-            10_000,
-            0,
-            100_000_000,
-            "platform.queue_limit",
-        ),
-        queue_timeout: p.queue_timeout.map(|d| d.0),
-        max_in_flight: p
-            .max_in_flight
-            .as_ref()
-            .map(|v| c.count(v, 1, 1_000_000_000, "platform.max_in_flight")),
-        db: Db {
-            connections: c.opt_count(
-                &p.db.connections,
-                16,
-                1,
-                1_000_000,
-                "platform.db.connections",
-            ),
-            cores: c.opt_count(&p.db.cores, 8, 1, 1_000_000, "platform.db.cores"),
-            statement_timeout: p.db.statement_timeout.map(|d| d.0),
-            acquire_timeout: p.db.acquire_timeout.map(|d| d.0),
-            breaker: p.db.breaker.as_ref().map(|b| breaker_from(&mut c, b)),
-        },
-        regions: match &p.regions {
-            None => vec!["default".to_string(); cells as usize],
-            Some(r) => {
-                if r.get_ref().len() != cells as usize {
-                    c.err(
-                        r.span(),
-                        format!("platform.regions lists {} regions for {cells} cells; give one per cell", r.get_ref().len()),
-                    );
-                }
-                let mut v = r.get_ref().clone();
-                v.resize(cells as usize, "default".to_string());
-                v
-            }
-        },
-        max_tenants_per_cell: p
-            .max_tenants_per_cell
-            .as_ref()
-            .map(|m| c.count(m, 1, 100_000_000, "platform.max_tenants_per_cell")),
-        jobs: infra::job_plane(&mut c, &p.jobs),
-        cell_sizes: Vec::new(),
     };
+    let cells = platform.cells;
     let mut platform = platform;
-    platform.cell_sizes = cell_sizes::sizes(&mut c, &p.cell_sizes, cells, platform.size_of(0));
+    platform.cell_sizes = cell_sizes::sizes(
+        &mut c,
+        &raw.platform.cell_sizes,
+        cells,
+        platform.size_of(0),
+    );
     let control_plane = infra::control_plane(&mut c, &raw.control_plane);
     let edge = infra::edge(&raw.edge);
     let kms = infra::kms(&mut c, &raw.kms);
     let object_storage = infra::object_storage(&raw.object_storage);
     let network = network::network(&mut c, &raw.network, &platform.regions);
     let job_classes = infra::job_classes(&mut c, &raw.jobs);
-    let workload = LoadShape {
-        points: match &raw.workload.schedule {
-            Some(s) => schedule_from(&mut c, s),
-            None => Vec::new(),
-        },
-        diurnal: raw.workload.diurnal.as_ref().map(|d| {
-            let amp = *d.amplitude.get_ref();
-            if !(0.0..1.0).contains(&amp) {
-                c.err(
-                    d.amplitude.span(),
-                    format!("diurnal amplitude is {amp}; it must be in [0, 1)"),
-                );
-            }
-            let period = d
-                .period
-                .map(|p| p.0)
-                .unwrap_or(SimDuration::from_secs(86_400));
-            if period == SimDuration::ZERO {
-                c.err(d.amplitude.span(), "diurnal period is zero");
-            }
-            (
-                period.as_nanos().max(1),
-                amp,
-                d.peak.map(|p| p.0.as_nanos()).unwrap_or(0),
-            )
-        }),
-        spike: None,
-    };
-    if platform.quantum == SimDuration::ZERO {
-        c.err(
-            0..0,
-            "platform.quantum is zero; DRR needs a positive quantum such as \"5ms\"",
-        );
-    }
-
+    let workload = validate::workload(&mut c, &raw.workload);
+    validate::quantum(&mut c, &platform);
     // Tiers: built-ins, then overrides and additions in name order.
-    let mut tiers: Vec<Tier> = BUILTIN_TIERS
-        .iter()
-        .map(|(n, w)| Tier {
-            name: n.to_string(),
-            weight: *w,
-            rate_limit: None,
-            burst: 1,
-            max_concurrency: None,
-        })
-        .collect();
-    for (name, t) in &raw.tiers {
-        let idx = match tiers.iter().position(|x| &x.name == name) {
-            Some(i) => i,
-            None => {
-                tiers.push(Tier {
-                    name: name.clone(),
-                    weight: 1,
-                    rate_limit: None,
-                    burst: 1,
-                    max_concurrency: None,
-                });
-                tiers.len() - 1
-            }
-        };
-        if let Some(w) = &t.weight {
-            tiers[idx].weight = c.count(w, 1, 1_000_000, &format!("tiers.{name}.weight"));
-        }
-        tiers[idx].rate_limit = t.rate_limit.map(|r| r.0);
-        tiers[idx].burst = default_burst(tiers[idx].rate_limit);
-        if let Some(b) = &t.burst {
-            tiers[idx].burst = c.count(b, 1, 1_000_000_000, &format!("tiers.{name}.burst"));
-        }
-        if let Some(m) = &t.max_concurrency {
-            tiers[idx].max_concurrency = Some(c.count(
-                m,
-                1,
-                1_000_000_000,
-                &format!("tiers.{name}.max_concurrency"),
-            ));
-        }
-    }
+    let tiers = validate::tiers(&mut c, &raw.tiers);
     let mut control_plane = control_plane;
     control_plane.placement_params = {
         let names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
         infra::placement_params(&mut c, &raw.control_plane.placement_params, &names, cells)
     };
-    let tier_index = |name: &str| tiers.iter().position(|t| t.name == name);
-    let tier_names = || {
-        tiers
-            .iter()
-            .map(|t| t.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
 
     // Shared dependencies (before classes, which call them).
     let dependencies = isolation::dependencies(&mut c, &raw.dependencies);
-
-    // Classes.
-    let mut classes = Vec::new();
-    if raw.classes.is_empty() {
-        classes.push(class_from("default", &schema::ClassConfig::default()));
-    }
-    for (name, cc) in &raw.classes {
-        let mut cl = class_from(name, cc);
-        cl.calls = isolation::class_calls(&mut c, name, &cc.calls, &dependencies);
-        if let Some(r) = &cc.retry {
-            cl.retry = retry_from(&mut c, name, r);
-        }
-        if let Some(j) = &cc.submits_job {
-            match job_classes.iter().position(|k| k.name == *j.get_ref()) {
-                Some(i) => cl.submits_job = Some(i),
-                None => c.err(
-                    j.span(),
-                    format!(
-                        "job class `{}` is not declared; add [jobs.{}]",
-                        j.get_ref(),
-                        j.get_ref()
-                    ),
-                ),
-            }
-        }
-        if !(cl.share >= 0.0 && cl.share.is_finite()) {
-            c.err(
-                0..0,
-                format!(
-                    "classes.{name}.share is {}; it must be a number ≥ 0",
-                    cl.share
-                ),
-            );
-        }
-        if cl.timeout == SimDuration::ZERO {
-            c.err(
-                0..0,
-                format!("classes.{name}.timeout is zero; give the client a timeout such as \"1s\""),
-            );
-        }
-        classes.push(cl);
-    }
-    if classes.iter().all(|cl| cl.share <= 0.0) {
-        c.err(
-            0..0,
-            "every class has share 0, so no request would ever be sent; give one a positive share",
-        );
-    }
+    let classes = validate::classes(&mut c, &raw.classes, &dependencies, &job_classes);
     let db_governance = db_governance::db_governance(&mut c, &raw.db_governance, &tiers);
     let cost = cost::cost(&mut c, &raw.cost);
     let bulkheads = bulkhead::bulkheads(
@@ -1038,536 +827,29 @@ fn validate(
         platform.workers,
         platform.db.connections,
     );
-    let class_names: Vec<String> = classes.iter().map(|cl| cl.name.clone()).collect();
-    let check_mix =
-        |c: &mut Checker, mix: &Option<Spanned<BTreeMap<String, f64>>>| -> Option<Vec<f64>> {
-            let m = mix.as_ref()?;
-            let mut shares = vec![0.0; class_names.len()];
-            for (k, v) in m.get_ref() {
-                match class_names.iter().position(|n| n == k) {
-                    Some(i) => {
-                        if !(*v >= 0.0 && v.is_finite()) {
-                            c.err(
-                                m.span(),
-                                format!("mix share of `{k}` is {v}; shares are numbers ≥ 0"),
-                            );
-                        }
-                        shares[i] = *v;
-                    }
-                    None => c.err(
-                        m.span(),
-                        format!(
-                            "mix names class `{k}`, which is not declared{}; classes are: {}",
-                            suggest::hint(k, class_names.iter().map(String::as_str)),
-                            class_names.join(", ")
-                        ),
-                    ),
-                }
-            }
-            if shares.iter().sum::<f64>() <= 0.0 {
-                c.err(
-                    m.span(),
-                    "mix shares add up to zero; give at least one class a positive share",
-                );
-            }
-            Some(shares)
-        };
-
-    // Tenants.
-    let mut ids: BTreeSet<String> = BTreeSet::new();
-    let mut tenants = Vec::new();
-    for t in &raw.tenants {
-        let id = t.id.get_ref().clone();
-        if id.is_empty() || id.contains(char::is_whitespace) {
-            c.err(
-                t.id.span(),
-                format!("tenant id `{id}` must be non-empty and without spaces"),
-            );
-        }
-        if !ids.insert(id.clone()) {
-            c.err(
-                t.id.span(),
-                format!("tenant id `{id}` is declared twice; ids must be unique"),
-            );
-        }
-        let tier = match &t.tier {
-            None => 0,
-            Some(s) => tier_index(s.get_ref()).unwrap_or_else(|| {
-                c.err(
-                    s.span(),
-                    format!(
-                        "unknown tier `{}`{}; tiers are: {}",
-                        s.get_ref(),
-                        suggest::hint(s.get_ref(), tiers.iter().map(|t| t.name.as_str())),
-                        tier_names()
-                    ),
-                );
-                0
-            }),
-        };
-        let cell = t
-            .cell
-            .as_ref()
-            .map(|v| c.count::<u32>(v, 0, cells as i64 - 1, &format!("tenant `{id}` cell")));
-        let arrival = match t.arrival {
-            schema::ArrivalName::Poisson => {
-                if t.rate.is_none() {
-                    c.err(t.id.span(), format!("tenant `{id}` needs `rate = \"20/s\"` (or `arrival = \"closed\"` with `users`)"));
-                }
-                if let Some(u) = &t.users {
-                    c.err(u.span(), "`users` applies to `arrival = \"closed\"` only");
-                }
-                Arrival::Poisson
-            }
-            schema::ArrivalName::Closed => {
-                let users = match &t.users {
-                    Some(u) => c.count(u, 1, 10_000_000, &format!("tenant `{id}` users")),
-                    None => {
-                        c.err(
-                            t.id.span(),
-                            format!("tenant `{id}` has closed-loop arrivals: add `users = 10`"),
-                        );
-                        1
-                    }
-                };
-                Arrival::Closed {
-                    users,
-                    think: t
-                        .think
-                        .as_ref()
-                        .map(|d| d.0.clone())
-                        .unwrap_or(Dist::Exp { mean: 1e9 }),
-                    start_spread: t.start_spread.map(|d| d.0),
-                }
-            }
-        };
-        let schedule = t.schedule.as_ref().map(|s| LoadShape {
-            points: schedule_from(&mut c, s),
-            diurnal: None,
-            spike: None,
-        });
-        let max_concurrency = t
-            .max_concurrency
-            .as_ref()
-            .map(|m| c.count(m, 1, 1_000_000_000, "max_concurrency"));
-        let spike = {
-            let keys = SpikeKeys {
-                factor: &t.spike_factor,
-                every: &t.spike_every,
-                for_: &t.spike_for,
-            };
-            let spiky = t.spiky.as_ref().is_some_and(|b| *b.get_ref());
-            if !spiky {
-                if let Some(span) = keys.first_span() {
-                    c.err(
-                        span,
-                        format!("tenant `{id}` is not spiky, so spike settings do not apply; add `spiky = true` or remove them"),
-                    );
-                }
-            }
-            if let (true, Arrival::Closed { .. }, Some(b)) = (spiky, &arrival, &t.spiky) {
-                c.err(
-                    b.span(),
-                    format!("tenant `{id}` has closed-loop arrivals; bursts apply to open-loop (`poisson`) tenants only"),
-                );
-            }
-            let spike = spike_from(&mut c, &keys, &format!("tenant `{id}`"));
-            spiky.then_some(spike)
-        };
-        tenants.push(TenantSpec {
-            id,
-            tier,
-            rate: t.rate.map(|r| r.0).unwrap_or(0.0),
-            arrival,
-            schedule,
-            max_concurrency,
-            mix: check_mix(&mut c, &t.mix),
-            cell,
-            rate_limit: t.rate_limit.map(|r| r.0),
-            burst: t
-                .burst
-                .as_ref()
-                .map(|b| c.count(b, 1, 1_000_000_000, "burst")),
-            region: t.region.clone(),
-            eu_only: residency(&mut c, &t.residency),
-            jobs: infra::tenant_jobs(&mut c, &t.jobs, &job_classes),
-            data_size: t.data_size.as_ref().and_then(|d| d.0.mean()).unwrap_or(1e9),
-            spike,
-        });
-    }
-
-    // Cohorts.
-    let mut cohorts = Vec::new();
-    let mut cohort_names = BTreeSet::new();
-    for co in &raw.cohorts {
-        let name = co.name.get_ref().clone();
-        if name.is_empty() || name.contains(char::is_whitespace) {
-            c.err(
-                co.name.span(),
-                format!("cohort name `{name}` must be non-empty and without spaces"),
-            );
-        }
-        if !cohort_names.insert(name.clone()) {
-            c.err(co.name.span(), format!("cohort `{name}` is declared twice"));
-        }
-        let count: u32 = c.count(&co.count, 0, 1_000_000, &format!("cohort `{name}` count"));
-        let mut tier_mix = Vec::new();
-        match (&co.tier, &co.tiers) {
-            (Some(_), Some(m)) => c.err(m.span(), "give either `tier` or `tiers`, not both"),
-            (Some(s), None) => match tier_index(s.get_ref()) {
-                Some(i) => tier_mix.push((i, 1.0)),
-                None => c.err(
-                    s.span(),
-                    format!(
-                        "unknown tier `{}`{}; tiers are: {}",
-                        s.get_ref(),
-                        suggest::hint(s.get_ref(), tiers.iter().map(|t| t.name.as_str())),
-                        tier_names()
-                    ),
-                ),
-            },
-            (None, Some(m)) => {
-                let total: f64 = m.get_ref().values().sum();
-                if !(total > 0.0 && total.is_finite()) || m.get_ref().values().any(|v| *v < 0.0) {
-                    c.err(
-                        m.span(),
-                        "tier fractions must be ≥ 0 and add up to more than 0",
-                    );
-                } else {
-                    let mut acc = 0.0;
-                    for (tn, f) in m.get_ref() {
-                        match tier_index(tn) {
-                            Some(i) => {
-                                acc += f / total;
-                                tier_mix.push((i, acc));
-                            }
-                            None => c.err(
-                                m.span(),
-                                format!(
-                                    "unknown tier `{tn}`{}; tiers are: {}",
-                                    suggest::hint(tn, tiers.iter().map(|t| t.name.as_str())),
-                                    tier_names()
-                                ),
-                            ),
-                        }
-                    }
-                    if let Some(last) = tier_mix.last_mut() {
-                        last.1 = 1.0;
-                    }
-                }
-            }
-            (None, None) => tier_mix.push((0, 1.0)),
-        }
-        let rate = co.rate.0.clone();
-        if let Dist::Normal { .. } = rate {
-            // allowed; negative draws are clamped to zero
-        }
-        let schedule = co.schedule.as_ref().map(|s| LoadShape {
-            points: schedule_from(&mut c, s),
-            diurnal: None,
-            spike: None,
-        });
-        let provision_at = co.provision_at.as_ref().map(|p| {
-            let at = SimTime(p.get_ref().0.as_nanos());
-            if at >= SimTime(duration.as_nanos()) {
-                c.err(
-                    p.span(),
-                    format!(
-                        "cohort `{name}` is provisioned at {} but the run lasts {duration}",
-                        p.get_ref().0
-                    ),
-                );
-            }
-            at
-        });
-        cohorts.push(CohortSpec {
-            name,
-            count,
-            tier_mix,
-            rate,
-            mix: check_mix(&mut c, &co.mix),
-            schedule,
-            eu_only: residency(&mut c, &co.residency),
-            provision_at,
-            cells: co.cells.as_ref().map(|cs| {
-                let mut v = Vec::new();
-                for &x in cs.get_ref() {
-                    if x < 0 || x >= cells as i64 {
-                        c.err(
-                            cs.span(),
-                            format!("cell {x} does not exist; cells are 0..{}", cells - 1),
-                        );
-                    } else {
-                        v.push(x as u32);
-                    }
-                }
-                if v.is_empty() {
-                    c.err(
-                        cs.span(),
-                        "`cells` is empty; list the cells members may be placed on",
-                    );
-                }
-                v
-            }),
-            jobs: infra::tenant_jobs(&mut c, &co.jobs, &job_classes),
-            spiky_fraction: co.spiky_fraction.as_ref().map_or(0.0, |f| f.get_ref().0),
-            spike: {
-                let keys = SpikeKeys {
-                    factor: &co.spike_factor,
-                    every: &co.spike_every,
-                    for_: &co.spike_for,
-                };
-                if co.spiky_fraction.is_none() {
-                    if let Some(span) = keys.first_span() {
-                        c.err(
-                            span,
-                            format!("cohort `{}` has no spiky members, so spike settings do not apply; add `spiky_fraction = \"5%\"` or remove them", co.name.get_ref()),
-                        );
-                    }
-                }
-                spike_from(&mut c, &keys, &format!("cohort `{}`", co.name.get_ref()))
-            },
-        });
-    }
-    for t in &tenants {
-        if let Some((co, _)) = cohort_member(&t.id, &cohorts) {
-            c.err(
-                0..0,
-                format!(
-                    "tenant id `{}` collides with a member of cohort `{co}`",
-                    t.id
-                ),
-            );
-        }
-    }
-    let tenant_known = |id: &str| ids.contains(id) || cohort_member(id, &cohorts).is_some();
-
-    // Faults.
-    let end = SimTime(duration.as_nanos());
-    let errors_before = c.errors.len();
-    let faults = faults::check(
+    let names = validate::Names::new(&tiers, &classes);
+    let (tenants, ids) = validate::tenants(&mut c, &raw.tenants, &names, cells, &job_classes);
+    let (cohorts, cohort_names) = validate::cohorts(
         &mut c,
-        &raw.faults,
-        (end, duration),
-        cells,
-        &tenant_known,
-        &|group: &str, n: &str| match group {
-            "tier" => tier_index(n).is_some(),
-            _ => cohorts.iter().any(|co| co.name == n),
-        },
-        &check_mix,
+        &raw.cohorts,
+        &names,
+        (duration, cells),
+        &job_classes,
     );
-    // "Did you mean" for the tenant a fault names (the fault checks only ask whether an id
-    // is known).
-    for e in &mut c.errors[errors_before..] {
-        if let Some(id) = e
-            .message
-            .split_once("targets tenant `")
-            .and_then(|(_, r)| r.split_once("`, which is not declared"))
-            .map(|(id, _)| id.to_string())
-        {
-            e.message
-                .push_str(&suggest::hint(&id, ids.iter().map(String::as_str)));
-        }
-    }
-
-    // Rollouts.
-    let rollouts = {
-        let cohort_names: Vec<String> = cohorts.iter().map(|co| co.name.clone()).collect();
-        let tier_list: Vec<String> = tiers.iter().map(|t| t.name.clone()).collect();
-        let known = rollouts::Known {
-            tenant: &tenant_known,
-            cohorts: &cohort_names,
-            tiers: &tier_list,
-            cells,
-        };
-        rollouts::check(&mut c, &raw.rollouts, (end, duration), &known)
+    validate::collisions(&mut c, &tenants, &cohorts);
+    let known = validate::Declared {
+        ids: &ids,
+        cohorts: &cohorts,
+        cohort_names: &cohort_names,
+        cells,
     };
 
-    // SLOs.
-    let mut slos = Vec::new();
-    let mut slo_names = BTreeSet::new();
-    for s in &raw.slos {
-        let name = s.name.get_ref().clone();
-        if !slo_names.insert(name.clone()) {
-            c.err(
-                s.name.span(),
-                format!("two SLOs are named `{name}`; names must be unique"),
-            );
-        }
-        let mut tier_idx = Vec::new();
-        for t in &s.tiers {
-            match tier_index(t.get_ref()) {
-                Some(i) => tier_idx.push(i),
-                None => c.err(
-                    t.span(),
-                    format!(
-                        "unknown tier `{}`{}; tiers are: {}",
-                        t.get_ref(),
-                        suggest::hint(t.get_ref(), tiers.iter().map(|t| t.name.as_str())),
-                        tier_names()
-                    ),
-                ),
-            }
-        }
-        for t in s.tenants.iter().chain(&s.exclude) {
-            if !tenant_known(t.get_ref()) {
-                c.err(
-                    t.span(),
-                    format!(
-                        "SLO `{name}` names tenant `{}`, which is not declared{}",
-                        t.get_ref(),
-                        suggest::hint(t.get_ref(), ids.iter().map(String::as_str))
-                    ),
-                );
-            }
-        }
-        for co in &s.cohorts {
-            if !cohort_names.contains(co.get_ref()) {
-                c.err(
-                    co.span(),
-                    format!(
-                        "SLO `{name}` names cohort `{}`, which is not declared{}",
-                        co.get_ref(),
-                        suggest::hint(co.get_ref(), cohort_names.iter().map(String::as_str))
-                    ),
-                );
-            }
-        }
-        let whole_run_metric = s.objective.get_ref().metric.is_whole_run();
-        if let (true, Some(w)) = (whole_run_metric, &s.window) {
-            if w.get_ref().trim() != "run" {
-                c.err(
-                    w.span(),
-                    format!(
-                        "`{}` is measured over the whole run; remove `window` (or write `window = \"run\"`)",
-                        s.objective.get_ref().text
-                    ),
-                );
-            }
-        }
-        let window = match &s.window {
-            None => SloWindow::Run,
-            Some(w) => match parse_window(w.get_ref(), &faults, end) {
-                Ok(win) => win,
-                Err(msg) => {
-                    c.err(w.span(), msg);
-                    SloWindow::Run
-                }
-            },
-        };
-        slos.push(Slo {
-            name,
-            objective: s.objective.get_ref().clone(),
-            tiers: tier_idx,
-            tenants: s.tenants.iter().map(|t| t.get_ref().clone()).collect(),
-            cohorts: s.cohorts.iter().map(|t| t.get_ref().clone()).collect(),
-            exclude: s.exclude.iter().map(|t| t.get_ref().clone()).collect(),
-            scope: s.scope,
-            window,
-            min_requests: s.min_requests.unwrap_or(20),
-        });
-    }
-    // Variants: unique names, known SLOs, and overrides that apply to this file.
-    let mut variants = Vec::new();
-    let mut variant_names = BTreeSet::new();
-    for v in &raw.variants {
-        let name = v.name.get_ref().clone();
-        let ok_name = !name.is_empty()
-            && name != "base"
-            && name
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_');
-        if !ok_name {
-            c.err(v.name.span(), format!("variant name `{name}` must be lowercase letters, digits, `-` or `_` (and not `base`)"));
-        }
-        if !variant_names.insert(name.clone()) {
-            c.err(v.name.span(), format!("two variants are named `{name}`"));
-        }
-        let mut overrides = Vec::new();
-        if let Some(set) = &v.set {
-            for (k, val) in set.get_ref() {
-                let value = match val {
-                    // A string stays a string: quoted when bare text would read as another
-                    // type (`"true"`, `"4"`) or as more than one line.
-                    toml::Value::String(s) => {
-                        let probe = format!("v = {s}").parse::<toml::Table>();
-                        let other_type = probe.is_ok_and(|t| {
-                            t.len() != 1 || !matches!(t.get("v"), Some(toml::Value::String(_)))
-                        });
-                        if other_type || s.contains(['\n', '\r']) {
-                            val.to_string()
-                        } else {
-                            s.clone()
-                        }
-                    }
-                    other => other.to_string(),
-                };
-                let o = Override {
-                    key: k.clone(),
-                    value,
-                };
-                if let Err(msg) = o.check() {
-                    c.err(set.span(), format!("variant `{name}`: {msg}"));
-                }
-                overrides.push(o);
-            }
-            if let Some((a, b)) = overrides::same_key_twice(text, &overrides) {
-                c.err(
-                    set.span(),
-                    format!("variant `{name}` sets one key twice: `{a}` and `{b}`; keep one"),
-                );
-            }
-        }
-        let mut expect_pass = BTreeMap::new();
-        if let Some(e) = &v.expect {
-            for (slo, verdict) in e.get_ref() {
-                if !slo_names.contains(slo) {
-                    c.err(
-                        e.span(),
-                        format!("variant `{name}` expects SLO `{slo}`, which is not declared"),
-                    );
-                }
-                match verdict.as_str() {
-                    "pass" => {
-                        expect_pass.insert(slo.clone(), true);
-                    }
-                    "fail" => {
-                        expect_pass.insert(slo.clone(), false);
-                    }
-                    other => c.err(
-                        e.span(),
-                        format!("expectation `{other}` for `{slo}`: write \"pass\" or \"fail\""),
-                    ),
-                }
-            }
-        }
-        variants.push(Variant {
-            name,
-            description: v.description.clone().unwrap_or_default(),
-            overrides,
-            expect_pass,
-        });
-    }
-    if c.errors.is_empty() && overrides.is_empty() && check_variants == Variants::Check {
-        // Each variant must load: its overrides are checked against this very file.
-        for (v, raw_v) in variants.iter().zip(&raw.variants) {
-            if let Err(errs) = load_checked(file, text, &v.overrides, Variants::Skip) {
-                let first = errs
-                    .0
-                    .into_iter()
-                    .next()
-                    .map(|e| e.message)
-                    .unwrap_or_default();
-                let span = raw_v
-                    .set
-                    .as_ref()
-                    .map(|s| s.span())
-                    .unwrap_or(raw_v.name.span());
-                c.err(span, format!("variant `{}` does not load: {first}", v.name));
-            }
-        }
-    }
+    // Faults, rollouts and SLOs: what they name must be declared above.
+    let end = SimTime(duration.as_nanos());
+    let faults = validate::faults(&mut c, &raw.faults, (end, duration), &names, &known);
+    let rollouts = validate::rollouts(&mut c, &raw.rollouts, (end, duration), &names, &known);
+    let (slos, slo_names) = validate::slos(&mut c, &raw.slos, &names, &known, (&faults, end));
+    let variants = validate::variants(&mut c, &raw.variants, &slo_names, overrides, check_variants);
     if c.errors.is_empty() {
         placement_check::check(&mut c, &raw, &platform, &tenants, &cohorts);
     }
