@@ -392,16 +392,13 @@ pub(super) fn jobs(
             .tenants
             .iter()
             .map(|t| {
-                t.jobs
-                    .as_ref()
-                    .filter(|j| j.rate > 0.0)
-                    .map(|j| {
-                        Box::new(jobs::JobSource {
-                            rate: j.rate,
-                            class: j.class as u16,
-                            rng: RngStream::new(seed, &format!("jobs/{}", t.id), 0),
-                        })
+                t.jobs.as_ref().filter(|j| j.rate > 0.0).map(|j| {
+                    Box::new(jobs::JobSource {
+                        rate: j.rate,
+                        class: j.class as u16,
+                        rng: RngStream::new(seed, &format!("jobs/{}", t.id), 0),
                     })
+                })
             })
             .collect(),
         poison: vec![0.0; n],

@@ -11,8 +11,8 @@
 //! [`ScenarioErrors`], each located at `file:line:column`. It never panics on any input.
 
 pub mod autoscale;
-pub mod cell_sizes;
 pub mod bulkhead;
+pub mod cell_sizes;
 pub mod config_ttl;
 pub mod control_plane;
 pub mod cost;
@@ -789,12 +789,8 @@ fn validate(
     };
     let cells = platform.cells;
     let mut platform = platform;
-    platform.cell_sizes = cell_sizes::sizes(
-        &mut c,
-        &raw.platform.cell_sizes,
-        cells,
-        platform.size_of(0),
-    );
+    platform.cell_sizes =
+        cell_sizes::sizes(&mut c, &raw.platform.cell_sizes, cells, platform.size_of(0));
     let control_plane = infra::control_plane(&mut c, &raw.control_plane);
     let edge = infra::edge(&raw.edge);
     let kms = infra::kms(&mut c, &raw.kms);
