@@ -17,7 +17,7 @@
 //! ```
 //!
 //! **Legal destinations.** A destination is live (heartbeats), not the source, and
-//! [`eligible`](crate::component::placement::eligible) for the tenant: residency (region,
+//! [`eligible`] for the tenant: residency (region,
 //! EU), the cell's tenant limit and dedication are honoured. The tenant's estimated DB load
 //! is its share of the source's requests × the source's utilisation.
 //!

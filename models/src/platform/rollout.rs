@@ -17,7 +17,7 @@
 //! the tenant's queries cost `query_factor` ×; a `fail` share fails (drawn from the
 //! rollout's own stream `rollout/NAME`). A config change publishes the new limits through the
 //! control plane (pushed to the edge like `config_push`). A deploy restarts cells in batches
-//! ([`super::rollout_deploy`]).
+//! (`rollout_deploy.rs`).
 //!
 //! **Gates measure recorded stats** ([`crate::measure`]): the platform never imports the
 //! harness.

@@ -83,7 +83,7 @@ mod tests {
             let r = sim::rng::splitmix64(&mut s);
             // Skewed: most sets go to a tenant's "home" cell t % cells.
             let t = (r % tenants as u64) as u32;
-            let cell = if (r >> 20) % 4 == 0 {
+            let cell = if (r >> 20).is_multiple_of(4) {
                 ((r >> 32) % cells as u64) as u32
             } else {
                 t % cells

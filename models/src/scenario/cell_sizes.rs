@@ -14,7 +14,7 @@
 //! A dedicated cell can so be sized for its tenant.
 //!
 //! Guarantees: without the table the list is empty and nothing about the run changes (the
-//! cells are built exactly as before); with it, [`sizes`] gives one size per cell. A cell
+//! cells are built exactly as before); with it, `sizes` gives one size per cell. A cell
 //! listed by two entries, a cell index out of range, an empty `cells` list, a size out of
 //! range and two entries with the same name are errors at their positions.
 

@@ -437,7 +437,7 @@ fn timing(
         let p = match e.get_ref() {
             DurOrDrawn::Fixed(p) => *p,
             DurOrDrawn::Drawn(dist) => {
-                super::explore_every::check_drawn(c, e.span(), &name, dist, duration);
+                super::explore_every::check_drawn(c, e.span(), name, dist, duration);
                 drawn.every_drawn = Some(dist.clone());
                 super::explore_every::period_floor(dist)
             }
