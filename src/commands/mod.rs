@@ -38,6 +38,7 @@ mod out;
 mod pool;
 mod progress;
 mod seeds;
+mod shrinker;
 mod verify;
 mod write;
 
@@ -87,12 +88,13 @@ mod tests {
     ];
 
     /// The service files: they may import each other, never a subcommand.
-    const SERVICES: [&str; 7] = [
+    const SERVICES: [&str; 8] = [
         include_str!("determinism.rs"),
         include_str!("load.rs"),
         include_str!("out.rs"),
         include_str!("pool.rs"),
         include_str!("seeds.rs"),
+        include_str!("shrinker.rs"),
         include_str!("verify.rs"),
         include_str!("write.rs"),
     ];
