@@ -280,7 +280,7 @@ fn shrink_failures(a: &ExploreArgs, dir: &std::path::Path, o: &[Outcome]) -> Res
             r.seed,
             out.display()
         );
-        let code = super::shrinker::shrink(crate::cli::ShrinkArgs {
+        let code = super::minimise::shrink(crate::cli::ShrinkArgs {
             file: a.scenario.file.clone(),
             seed: Some(r.seed),
             slo: slo.clone(),

@@ -34,11 +34,11 @@ mod validate;
 // Services shared by subcommands.
 mod determinism;
 pub mod load;
+mod minimise;
 mod out;
 mod pool;
 mod progress;
 mod seeds;
-mod shrinker;
 mod verify;
 mod write;
 
@@ -94,7 +94,7 @@ mod tests {
         include_str!("out.rs"),
         include_str!("pool.rs"),
         include_str!("seeds.rs"),
-        include_str!("shrinker.rs"),
+        include_str!("minimise.rs"),
         include_str!("verify.rs"),
         include_str!("write.rs"),
     ];

@@ -182,7 +182,7 @@ fn explore(a: &CheckArgs, plans: &[Plan], n: u64, budget: Option<Budget>) -> Vec
             if let Err(e) = std::fs::create_dir_all(&dir) {
                 eprintln!("tenantsim: error: cannot create {}: {e}", dir.display());
             } else {
-                let code = super::super::shrinker::shrink(crate::cli::ShrinkArgs {
+                let code = super::super::minimise::shrink(crate::cli::ShrinkArgs {
                     file: std::path::PathBuf::from(&p.path),
                     seed: Some(o.seed),
                     slo: slo.clone(),
