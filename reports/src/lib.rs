@@ -21,19 +21,20 @@
 //! (the chart font is embedded); the binary writes the files.
 #![deny(missing_docs)]
 
-mod action_timeline;
-pub mod charts;
-pub mod compare;
-pub mod compare_charts;
-pub mod compare_html;
-pub mod csv;
-pub mod html;
+pub mod comparison;
+pub mod run;
 pub mod series;
 pub mod showback;
 pub mod summary;
-pub mod terminal;
 #[cfg(test)]
 mod testdata;
 pub mod trace;
 
+// The paths callers used before `reports` was grouped by product (session 6), kept so that
+// callers change little: `reports::charts` is `reports::run::charts`, and so on.
+pub use comparison as compare;
+pub use comparison::charts as compare_charts;
+pub use comparison::html as compare_html;
+use run::action_timeline;
+pub use run::{charts, csv, html, terminal};
 pub use summary::RunSummary;

@@ -38,7 +38,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 /// The embedded font (DejaVu Sans, Bitstream Vera licence + public domain changes).
-pub(crate) static FONT_TTF: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+pub(crate) static FONT_TTF: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
 
 /// The family name the embedded font is registered under (plotters' default family).
 pub(crate) const FONT: &str = "sans-serif";

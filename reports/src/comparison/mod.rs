@@ -18,6 +18,9 @@
 //! (it sorts them), so a sweep run on one machine, on many threads, or in shards merged later
 //! gives byte-identical `compare.json`, `compare.csv` and `runs.csv`.
 
+pub mod charts;
+pub mod html;
+
 use crate::csv::Out;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
