@@ -4,15 +4,23 @@
 //! [`series::Series`]): plain, serialisable data recorded by a run. It renders that data and
 //! knows nothing of the model that produced it: it does not depend on `models` or `sim`.
 //!
-//! | output | module |
-//! |---|---|
-//! | terminal tables | [`terminal`] |
-//! | `summary.json` | [`summary`] |
-//! | `timeseries.csv`, `tenants.csv` | [`csv`] |
-//! | charts (PNG + SVG) | [`charts`] |
-//! | `report.html` | [`html`] |
-//! | request traces (Perfetto JSON, JSON lines) | [`trace`] |
-//! | `compare.json`, `compare.csv`, `runs.csv`, comparison charts and page | [`compare`], [`compare_charts`], [`compare_html`] |
+//! It is grouped by what it renders (`crate::run`, `crate::comparison`, `crate::trace`), on
+//! the results schema and a shared chart kit:
+//!
+//! | product | output | module |
+//! |---|---|---|
+//! | schema | `summary.json`, the series, showback | [`summary`], [`series`], [`showback`] |
+//! | a run | terminal tables | [`run::terminal`] |
+//! | a run | `timeseries.csv`, `tenants.csv` | [`run::csv`] |
+//! | a run | charts (PNG + SVG), one file per chart | [`run::charts`] |
+//! | a run | `report.html` | [`run::html`] |
+//! | a comparison | `compare.json`, `compare.csv`, `runs.csv`, table | [`comparison`] |
+//! | a comparison | its charts and page | [`comparison::charts`], [`comparison::html`] |
+//! | a trace | the Trace data, Perfetto JSON, JSON lines | [`trace`] |
+//! | (kit) | font, palette, chart frame, PNG encoder | [`chart`] |
+//!
+//! The paths from before the grouping (`reports::charts`, `reports::compare`,
+//! `reports::html`, …) are re-exports of these.
 //!
 //! `reports/README.md` documents every file, field and column.
 //!
@@ -21,7 +29,9 @@
 //! (the chart font is embedded); the binary writes the files.
 #![deny(missing_docs)]
 
+pub mod chart;
 pub mod comparison;
+mod format;
 pub mod run;
 pub mod series;
 pub mod showback;

@@ -4,15 +4,15 @@
 //! intervals. A count (the blast radius) gets an integer axis; variant labels are wrapped,
 //! never cut.
 //!
-//! Same rules as [`crate::charts`]: the embedded font, PNG without ancillary chunks, and a
+//! Same rules as [`crate::chart`]: the embedded font, PNG without ancillary chunks, and a
 //! pure function of the [`Comparison`] (the strip's horizontal jitter is a hash of the seed,
 //! not a random draw), so the same comparison draws byte-identical charts.
 
-use crate::charts::{
+use crate::chart::{
     axis_num, clip_text, encode_png, ensure_font, header, s, text_style, Chart, ChartError,
     DrawResult, GRID, HEADER_H, HEIGHT, INK, MUTED, PALETTE, WIDTH,
 };
-use crate::compare::{Comparison, Metric};
+use crate::comparison::{Comparison, Metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -376,7 +376,7 @@ fn forest<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> 
             .map(|&v| {
                 c.paired_of(v, m).map(|p| {
                     let (lo, hi) = p.ci95.unwrap_or((p.mean_diff, p.mean_diff));
-                    (p.mean_diff, lo, hi, crate::compare::win_tie_loss(p))
+                    (p.mean_diff, lo, hi, crate::comparison::win_tie_loss(p))
                 })
             })
             .collect();
@@ -603,7 +603,7 @@ fn pareto<DB: DrawingBackend>(c: &Comparison, root: &DrawingArea<DB, Shift>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::tests::{run, spec};
+    use crate::comparison::tests::{run, spec};
 
     fn comparison() -> Comparison {
         let mut runs = Vec::new();
@@ -681,7 +681,7 @@ mod tests {
         for v in 1..3 {
             assert!(chart.svg.contains(&format!(">\np{v}\n<")), "p{v}");
             let p = c.paired_of(v, Metric::BlastRadius).unwrap();
-            assert!(chart.svg.contains(&crate::compare::win_tie_loss(p)));
+            assert!(chart.svg.contains(&crate::comparison::win_tie_loss(p)));
         }
         assert!(
             !chart.svg.contains(">p0<"),

@@ -1,11 +1,11 @@
 //! The comparison section of the HTML report (`compare/report.html`): what was compared,
 //! the per-variant table, the paired differences with their intervals, the warnings, the
 //! charts (inline SVG) and the command that regenerates it. Same page style and the same
-//! guarantees as [`crate::html`]: self-contained, no script, no network, deterministic.
+//! guarantees as [`crate::run::html`]: self-contained, no script, no network, deterministic.
 
-use crate::charts::Chart;
-use crate::compare::{Comparison, Metric};
-use crate::html::{escape, wrap_tables, STYLE};
+use crate::chart::Chart;
+use crate::comparison::{Comparison, Metric};
+use crate::run::html::{escape, wrap_tables, STYLE};
 use std::fmt::Write as _;
 
 /// Renders the comparison page. `command` regenerates it.
@@ -156,7 +156,7 @@ pub fn compare_html(c: &Comparison, charts: &[Chart], command: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::tests::{run, spec};
+    use crate::comparison::tests::{run, spec};
 
     #[test]
     fn page_has_tables_charts_and_escapes() {
@@ -169,7 +169,7 @@ mod tests {
         let mut sp = spec(2, 3);
         sp.variants[1].label = "<b>x</b>".into();
         let c = Comparison::build(sp, runs).unwrap();
-        let charts = crate::compare_charts::render_all(&c).unwrap();
+        let charts = crate::comparison::charts::render_all(&c).unwrap();
         let html = compare_html(&c, &charts, "tenantsim compare s.toml --vary a=1,2");
         assert_eq!(html.matches("<svg").count(), 4);
         assert!(html.contains("id=\"chart-compare_forest\""));

@@ -21,7 +21,7 @@
 pub mod charts;
 pub mod html;
 
-use crate::csv::Out;
+use crate::run::csv::Out;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 

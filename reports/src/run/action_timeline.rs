@@ -13,7 +13,7 @@
 //! marks in the log's order, every user string escaped; each mark's tooltip names the
 //! action's tenant or cell, reason, outcome and duration.
 
-use crate::html::escape;
+use crate::run::html::escape;
 use crate::summary::RunSummary;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -6,18 +6,7 @@
 use crate::summary::{GroupRow, MetastabilityRow, MetastableFault, RunSummary};
 use std::fmt::Write;
 
-/// Formats a count with thousands separators: `12,345`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub use crate::format::thousands;
 
 /// Formats milliseconds compactly: `0.42ms`, `12.3ms`, `1.20s`.
 pub fn ms(v: f64) -> String {
@@ -134,6 +123,16 @@ pub fn render(s: &RunSummary) -> String {
             .collect();
         let _ = writeln!(out, "  failure causes: {}", causes.join(", "));
     }
+    faults_table(&mut out, s);
+    control_lines(&mut out, s);
+    rollouts(&mut out, s);
+    slos_table(&mut out, s);
+    ledger_lines(&mut out, s);
+    out
+}
+
+/// The faults table, what the seed drew, and the metastability warnings.
+fn faults_table(out: &mut String, s: &RunSummary) {
     if !s.faults.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
@@ -188,6 +187,10 @@ after a fault ended; thresholds in the scenario's [metastability])",
             );
         }
     }
+}
+
+/// What the acting control plane did, and shuffle-sharding's measured overlap.
+fn control_lines(out: &mut String, s: &RunSummary) {
     if !s.control.action_counts.is_empty() {
         let total: u64 = s.control.action_counts.values().sum();
         let outcomes = s
@@ -222,7 +225,10 @@ after a fault ended; thresholds in the scenario's [metastability])",
             o.tenants
         );
     }
-    rollouts(&mut out, s);
+}
+
+/// The SLO table.
+fn slos_table(out: &mut String, s: &RunSummary) {
     if !s.slos.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
@@ -250,6 +256,10 @@ after a fault ended; thresholds in the scenario's [metastability])",
             let _ = writeln!(out, "  {:<26} window {}", "", r.window);
         }
     }
+}
+
+/// The request ledger, an early stop, the digest.
+fn ledger_lines(out: &mut String, s: &RunSummary) {
     let l = &s.ledger;
     let _ = writeln!(out);
     let _ = writeln!(
@@ -271,7 +281,6 @@ after a fault ended; thresholds in the scenario's [metastability])",
         );
     }
     let _ = writeln!(out, "  digest {}  events {}", s.digest, thousands(s.events));
-    out
 }
 
 /// The rollouts section (only when the scenario declares rollouts): one line per rollout,
