@@ -1,5 +1,7 @@
 //! Command-line flags (clap). Flags are turned into a validated plan in `commands`.
 
+pub mod live_args;
+
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -148,11 +150,11 @@ tenantsim load scenarios/live-isolation.toml --target http://127.0.0.1:8080 --co
 Sends the requests the simulation of the seed sends, at the same times (open loop; latency from\n\
 the intended send time). Exit codes: 0 every SLO passed and the generator kept up, 1 an SLO failed\n\
 or the result is invalid (generator behind), 2 invalid input or unreachable target, 3 internal error.")]
-    Load(crate::live::args::LoadArgs),
+    Load(live_args::LoadArgs),
     /// Live mode: a small real multi-tenant HTTP service implementing one cell of a scenario.
-    ServeReference(crate::live::args::ServeArgs),
+    ServeReference(live_args::ServeArgs),
     /// Export a scenario's tenants for another tool (`export k6 FILE`).
-    Export(crate::live::args::ExportArgs),
+    Export(live_args::ExportArgs),
     /// What changed between two runs: inputs, SLO verdicts and values, tiers (from their
     /// summary.json files).
     #[command(after_help = "Examples:\n  \

@@ -16,6 +16,8 @@
 //! To add a kind: a variant and its arms here, a [`KINDS`] row, its parsing arm in
 //! `scenario/faults.rs`, its effect in `platform/faults.rs`, and a row in `scenarios/README.md`.
 
+pub mod drawn;
+
 use sim::{Dist, SimTime};
 
 /// The two sides of a partition.
@@ -445,8 +447,8 @@ pub struct Fault {
     /// End (exclusive).
     pub end: SimTime,
     /// Parts left to the seed (selectors, drawn times, `after`, `every`), resolved before a
-    /// run by [`crate::fault_draw::resolve`]; `None` for a fault written in full.
-    pub drawn: Option<Box<crate::fault_draw::Drawn>>,
+    /// run by `crate::fault_draw::resolve`; `None` for a fault written in full.
+    pub drawn: Option<Box<drawn::Drawn>>,
     /// What the seed drew for this fault (for the summary and the repro), once resolved.
     pub resolved: Option<String>,
 }

@@ -24,6 +24,7 @@ pub mod explore;
 pub mod explore_literal;
 pub mod invariants;
 pub mod repro;
+pub mod resolved_run;
 pub mod run;
 pub mod showback;
 pub mod slo;

@@ -3,7 +3,7 @@
 
 use super::out::OutDir;
 use crate::exit;
-use crate::live::args::{ExportArgs, ExportCommand, LoadArgs, ServeArgs};
+use crate::cli::live_args::{ExportArgs, ExportCommand, LoadArgs, ServeArgs};
 use crate::live::model::{self, Population, SimError, SplitMix};
 use crate::live::{compare, generator, judge, k6, server, spec::LiveSpec};
 use std::time::Duration;

@@ -15,7 +15,6 @@
 //! [`model`], the one adapter. A live run is not deterministic (it measures a real system);
 //! what is deterministic is what it sends and when (the simulation's arrivals of the seed).
 
-pub mod args;
 pub mod compare;
 pub mod generator;
 pub mod judge;

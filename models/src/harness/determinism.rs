@@ -44,7 +44,7 @@ pub struct Checked {
 /// Runs `sc` with `seed` and `opts` like [`crate::harness::run::run_with`], recording checkpoints (and
 /// applying the `perturb_event` test hook if `opts` asks for it).
 pub fn run_checkpointed(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<Checked, RunError> {
-    let (sc, opts) = crate::fault_draw::for_run(sc, seed, opts);
+    let (sc, opts) = super::resolved_run::for_run(sc, seed, opts);
     let (sc, opts) = (&*sc, &*opts);
     let mut p = run::prepare(sc, seed, opts);
     let limits = Limits {
@@ -162,7 +162,7 @@ pub fn trace(
     until: u64,
 ) -> Vec<TracedEvent> {
     let until = until.min(after.saturating_add(MAX_TRACED));
-    let (sc, opts) = crate::fault_draw::for_run(sc, seed, opts);
+    let (sc, opts) = super::resolved_run::for_run(sc, seed, opts);
     let (sc, opts) = (&*sc, &*opts);
     let mut p = run::prepare(sc, seed, opts);
     let pop = Population::build(sc, seed);

@@ -175,7 +175,7 @@ pub fn recorder_plan(sc: &Scenario, pop: &Population, watch: &[String]) -> Recor
 
 /// Runs `sc` with `seed` and `opts`.
 pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput, RunError> {
-    let (sc, opts) = crate::fault_draw::for_run(sc, seed, opts);
+    let (sc, opts) = super::resolved_run::for_run(sc, seed, opts);
     let (sc, opts) = (&*sc, &*opts);
     if let Some(&f) = opts.disable_faults.iter().find(|&&f| f >= sc.faults.len()) {
         return Err(RunError::Invariant(format!("no fault #{f} to disable")));

@@ -4,7 +4,7 @@
 //! `cell = 2`, `cells = [0, 1]`) or a drawn one (`at = "uniform(5m, 20m)"`, `factor =
 //! "uniform(5, 50)"`, `cell = "random"`, `cells = "count(2)"`). Distributions are those of
 //! [`sim::Dist`] (our own samplers); selectors are parsed and checked by the fault checker
-//! (`scenario/faults.rs`) with [`crate::fault_draw::parse_selector`], so their errors carry the
+//! (`scenario/faults.rs`) with [`crate::fault::drawn::parse_selector`], so their errors carry the
 //! value's position.
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};

@@ -5,7 +5,7 @@
 
 use super::draw_values::{CellOrSelector, CellsOrSelector, DurOrDrawn, NumOrDrawn};
 use super::*;
-use crate::fault_draw::{parse_selector, Selector, SelectorSite, Start};
+use crate::fault::drawn::{parse_selector, Selector, SelectorSite, Start};
 
 /// Whether a tenant id is declared (or a cohort member's).
 type TenantKnown<'a> = dyn Fn(&str) -> bool + 'a;
@@ -34,7 +34,7 @@ pub(super) fn check(
             .as_ref()
             .map(|n| n.get_ref().clone())
             .unwrap_or_else(|| format!("{kind_name}-{}", i + 1));
-        let mut drawn = crate::fault_draw::Drawn::default();
+        let mut drawn = crate::fault::drawn::Drawn::default();
         let (start, stop) = timing(c, f, &name, &mut drawn, (end, duration));
         let tenant_target =
             tenant_target(c, f, &name, &mut drawn, cells, (tenant_known, group_known));
@@ -64,7 +64,7 @@ pub(super) fn check(
             afters.push((faults.len(), a.clone()));
             drawn.written.push(format!("after = {}", a.get_ref()));
         }
-        let is_drawn = drawn != crate::fault_draw::Drawn::default() || f.after.is_some();
+        let is_drawn = drawn != crate::fault::drawn::Drawn::default() || f.after.is_some();
         faults.push(Fault {
             name,
             kind,
@@ -320,7 +320,7 @@ fn timing(
     c: &mut Checker,
     f: &schema::FaultConfig,
     name: &str,
-    drawn: &mut crate::fault_draw::Drawn,
+    drawn: &mut crate::fault::drawn::Drawn,
     (end, duration): (SimTime, SimDuration),
 ) -> (SimTime, SimTime) {
     let at_span = f.at.as_ref().map(|a| a.span()).unwrap_or(f.kind.span());
@@ -474,7 +474,7 @@ fn tenant_target(
     c: &mut Checker,
     f: &schema::FaultConfig,
     name: &str,
-    drawn: &mut crate::fault_draw::Drawn,
+    drawn: &mut crate::fault::drawn::Drawn,
     cells: u32,
     (tenant_known, group_known): (&TenantKnown<'_>, &GroupKnown<'_>),
 ) -> Option<String> {
@@ -596,7 +596,7 @@ fn check_keys(c: &mut Checker, f: &schema::FaultConfig, kind_name: &str) {
 fn kind_of(
     c: &mut Checker,
     e: &Entry,
-    drawn: &mut crate::fault_draw::Drawn,
+    drawn: &mut crate::fault::drawn::Drawn,
     check_mix: &dyn Fn(&mut Checker, &MixConfig) -> Option<Vec<f64>>,
 ) -> Option<FaultKind> {
     let name = e.name;
@@ -782,7 +782,7 @@ fn tenant_migration(c: &mut Checker, e: &Entry) -> FaultKind {
 fn hot_tenant(
     c: &mut Checker,
     e: &Entry,
-    drawn: &mut crate::fault_draw::Drawn,
+    drawn: &mut crate::fault::drawn::Drawn,
     check_mix: &dyn Fn(&mut Checker, &MixConfig) -> Option<Vec<f64>>,
 ) -> FaultKind {
     let name = e.name;

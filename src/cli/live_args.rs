@@ -1,4 +1,6 @@
-//! Flags of `load`, `serve-reference` and `export k6` (kept here so `cli.rs` only names them).
+//! Flags of `load`, `serve-reference` and `export k6` (live mode), kept apart so `cli.rs` only
+//! names them. They belong to the command line, not to `crate::live`: `live` reads them, and
+//! `cli` imports nothing of `live`.
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -8,7 +10,7 @@ use std::path::PathBuf;
 pub struct LoadArgs {
     /// The scenario, seed, variant and overrides.
     #[command(flatten)]
-    pub scenario: crate::cli::ScenarioArgs,
+    pub scenario: super::ScenarioArgs,
     /// The service to send to: `http://host:port[/prefix]` (plain HTTP/1.1).
     #[arg(long, value_name = "URL")]
     pub target: String,
@@ -71,7 +73,7 @@ pub struct ExportArgs {
 pub struct ExportK6Args {
     /// The scenario, seed, variant and overrides.
     #[command(flatten)]
-    pub scenario: crate::cli::ScenarioArgs,
+    pub scenario: super::ScenarioArgs,
     /// Base URL the script sends to.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
     pub target: String,
