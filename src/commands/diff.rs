@@ -130,7 +130,22 @@ pub fn render(old: &RunSummary, new: &RunSummary, a: &str, b: &str) -> (String, 
         }
     );
 
-    // SLOs, by name (A's order, then those only in B).
+    let flips = slos_table(&mut out, old, new);
+    tiers_table(&mut out, old, new);
+    let _ = writeln!(
+        out,
+        "\n{} SLO verdict{} flipped; overall {} → {}",
+        flips,
+        if flips == 1 { "" } else { "s" },
+        if old.passed { "PASS" } else { "FAIL" },
+        if new.passed { "PASS" } else { "FAIL" }
+    );
+    (out, flips)
+}
+
+/// The SLO table, by name (A's order, then those only in B); returns how many verdicts
+/// flipped.
+fn slos_table(out: &mut String, old: &RunSummary, new: &RunSummary) -> usize {
     let mut flips = 0;
     let _ = writeln!(
         out,
@@ -197,8 +212,11 @@ pub fn render(old: &RunSummary, new: &RunSummary, a: &str, b: &str) -> (String, 
             (None, None) => {}
         }
     }
+    flips
+}
 
-    // Tiers and the total.
+/// The tier table and the total: offered, availability, error rate, p50, p99, A → B.
+fn tiers_table(out: &mut String, old: &RunSummary, new: &RunSummary) {
     let _ = writeln!(
         out,
         "\n  {:<10} {:>20} {:>24} {:>20} {:>22} {:>22}",
@@ -250,15 +268,6 @@ pub fn render(old: &RunSummary, new: &RunSummary, a: &str, b: &str) -> (String, 
             "  {name:<10} {offered:>20} {avail:>24} {err:>20} {p50:>22} {p99:>22}"
         );
     }
-    let _ = writeln!(
-        out,
-        "\n{} SLO verdict{} flipped; overall {} → {}",
-        flips,
-        if flips == 1 { "" } else { "s" },
-        if old.passed { "PASS" } else { "FAIL" },
-        if new.passed { "PASS" } else { "FAIL" }
-    );
-    (out, flips)
 }
 
 /// The change of an SLO's measured value: percentage points for rates, ms for durations.

@@ -2,8 +2,8 @@
 //! `crate::live`; this turns flags into a plan and results into exit codes).
 
 use super::out::OutDir;
-use crate::exit;
 use crate::cli::live_args::{ExportArgs, ExportCommand, LoadArgs, ServeArgs};
+use crate::exit;
 use crate::live::model::{self, Population, SimError, SplitMix};
 use crate::live::{compare, generator, judge, k6, server, spec::LiveSpec};
 use std::time::Duration;
@@ -116,58 +116,17 @@ pub fn load(a: LoadArgs) -> i32 {
             .map_or(String::new(), |v| format!(" --variant {v}"))
     );
     if let Some(dir) = &a.out {
-        let written = OutDir::prepare(dir).and_then(|mut o| {
-            o.write(
-                "summary.json",
-                judge::summary_json(&summary, &live).as_bytes(),
-            )?;
-            o.write(
-                "timeseries.csv",
-                reports::csv::timeseries_csv(&summary, &series).as_bytes(),
-            )?;
-            o.write(
-                "tenants.csv",
-                reports::csv::tenants_csv(&summary).as_bytes(),
-            )?;
-            let charts = reports::charts::render_all(&summary, &series).map_err(|e| {
-                super::out::OutError::Io {
-                    path: o.path().join("charts").display().to_string(),
-                    source: std::io::Error::other(e.to_string()),
-                }
-            })?;
-            for c in &charts {
-                o.write(&format!("charts/{}.png", c.name), &c.png)?;
-                o.write(&format!("charts/{}.svg", c.name), c.svg.as_bytes())?;
-            }
-            let html = reports::html::report_html(&summary, &charts, &loaded.file_text, &repro);
-            o.write("report.html", html.as_bytes())?;
-            if a.compare {
-                o.write("simulated-summary.json", sim.summary.to_json().as_bytes())?;
-                // The simulation's latency curves, beside the measured ones (charts/latency).
-                let kind = reports::charts::ChartKind::Latency;
-                if let Ok(c) = reports::charts::render(kind, &sim.summary, &sim.series) {
-                    o.write("charts/simulated-latency.png", &c.png)?;
-                    o.write("charts/simulated-latency.svg", c.svg.as_bytes())?;
-                }
-                // Both curves on one chart (measured solid, simulated dashed).
-                let shown: Vec<String> = summary
-                    .tiers
-                    .iter()
-                    .filter(|t| t.tenants > 0)
-                    .map(|t| t.name.clone())
-                    .collect();
-                let overlay = crate::live::overlay::latency_overlay_svg(
-                    &series,
-                    &sim.series,
-                    &shown,
-                    sc.duration.as_secs_f64(),
-                );
-                o.write("charts/latency-vs-simulated.svg", overlay.as_bytes())?;
-            }
-            // Staged beside the folder; put in place whole (see out.rs).
-            o.commit()
-        });
-        if let Err(e) = written {
+        let run = Written {
+            sc: &sc,
+            summary: &summary,
+            live: &live,
+            series: &series,
+            sim: &sim,
+            file_text: &loaded.file_text,
+            repro: &repro,
+            compare: a.compare,
+        };
+        if let Err(e) = write_out(dir, &run) {
             return bad(&e.to_string());
         }
     }
@@ -181,6 +140,73 @@ pub fn load(a: LoadArgs) -> i32 {
     } else {
         exit::SLO_FAILED
     }
+}
+
+/// What `load --out DIR` writes, gathered.
+struct Written<'a> {
+    sc: &'a model::Scenario,
+    summary: &'a reports::summary::RunSummary,
+    live: &'a serde_json::Value,
+    series: &'a reports::series::Series,
+    sim: &'a model::RunOutput,
+    file_text: &'a str,
+    repro: &'a str,
+    compare: bool,
+}
+
+/// Writes a live run's folder: the summary with its `live` section, the CSVs, the charts,
+/// the report, and with `--compare` the simulated summary and the overlay chart.
+fn write_out(dir: &std::path::Path, r: &Written) -> Result<(), super::out::OutError> {
+    let mut o = OutDir::prepare(dir)?;
+    o.write(
+        "summary.json",
+        judge::summary_json(r.summary, r.live).as_bytes(),
+    )?;
+    o.write(
+        "timeseries.csv",
+        reports::csv::timeseries_csv(r.summary, r.series).as_bytes(),
+    )?;
+    o.write(
+        "tenants.csv",
+        reports::csv::tenants_csv(r.summary).as_bytes(),
+    )?;
+    let charts =
+        reports::charts::render_all(r.summary, r.series).map_err(|e| super::out::OutError::Io {
+            path: o.path().join("charts").display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    for c in &charts {
+        o.write(&format!("charts/{}.png", c.name), &c.png)?;
+        o.write(&format!("charts/{}.svg", c.name), c.svg.as_bytes())?;
+    }
+    let html = reports::html::report_html(r.summary, &charts, r.file_text, r.repro);
+    o.write("report.html", html.as_bytes())?;
+    if r.compare {
+        o.write("simulated-summary.json", r.sim.summary.to_json().as_bytes())?;
+        // The simulation's latency curves, beside the measured ones (charts/latency).
+        let kind = reports::charts::ChartKind::Latency;
+        if let Ok(c) = reports::charts::render(kind, &r.sim.summary, &r.sim.series) {
+            o.write("charts/simulated-latency.png", &c.png)?;
+            o.write("charts/simulated-latency.svg", c.svg.as_bytes())?;
+        }
+        // Both curves on one chart (measured solid, simulated dashed).
+        let shown: Vec<String> = r
+            .summary
+            .tiers
+            .iter()
+            .filter(|t| t.tenants > 0)
+            .map(|t| t.name.clone())
+            .collect();
+        let overlay = crate::live::overlay::latency_overlay_svg(
+            r.series,
+            &r.sim.series,
+            &shown,
+            r.sc.duration.as_secs_f64(),
+        );
+        o.write("charts/latency-vs-simulated.svg", overlay.as_bytes())?;
+    }
+    // Staged beside the folder; put in place whole (see out.rs).
+    o.commit()
 }
 
 /// `tenantsim serve-reference --scenario FILE --listen ADDR`.

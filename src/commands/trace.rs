@@ -103,6 +103,27 @@ pub fn trace(a: TraceArgs) -> i32 {
         }
     };
     let write_wall = t0.elapsed().as_secs_f64();
+    let walls = (run_wall, write_wall);
+    report(
+        &a,
+        trace,
+        &written,
+        format,
+        (seed, &out.summary.digest),
+        walls,
+    );
+    exit::OK
+}
+
+/// Prints what was traced and written (stdout: the same bytes for the same run).
+fn report(
+    a: &TraceArgs,
+    trace: &reports::trace::Trace,
+    written: &reports::trace::Written,
+    format: TraceFormat,
+    (seed, digest): (u64, &str),
+    (run_wall, write_wall): (f64, f64),
+) {
     let m = &trace.meta;
     let who: Vec<String> = a
         .tenants
@@ -116,7 +137,7 @@ pub fn trace(a: TraceArgs) -> i32 {
         who.join(", "),
         sim::SimDuration(m.from_ns),
         sim::SimDuration(m.to_ns),
-        out.summary.digest
+        digest
     );
     println!(
         "  {} spans, {} instants, {} counter {}, {} flow events; {} records of {} allowed",
@@ -162,7 +183,6 @@ pub fn trace(a: TraceArgs) -> i32 {
     if format == TraceFormat::Perfetto {
         println!("  open it at https://ui.perfetto.dev (Open trace file) or chrome://tracing");
     }
-    exit::OK
 }
 
 /// Writes the trace through a temporary file in the same directory, then renames it.

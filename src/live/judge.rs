@@ -185,32 +185,7 @@ pub fn summarise(
             ..TenantRow::default()
         })
         .collect();
-    let faults = sc
-        .faults
-        .iter()
-        .map(|f| FaultRow {
-            name: f.name.clone(),
-            kind: f.kind.name().to_string(),
-            start_s: f.start.as_secs_f64(),
-            end_s: f.end.as_secs_f64(),
-            target: Some(f.kind.target()),
-            affected_tenants: 0,
-            recovery_s: None,
-            resolved: None,
-        })
-        .collect();
-    let not_applied: Vec<String> = sc
-        .faults
-        .iter()
-        .filter(|f| !applied_by_generator(&f.kind))
-        .map(|f| format!("{} ({})", f.name, f.kind.name()))
-        .collect();
-    let applied: Vec<String> = sc
-        .faults
-        .iter()
-        .filter(|f| applied_by_generator(&f.kind))
-        .map(|f| format!("{} ({})", f.name, f.kind.name()))
-        .collect();
+    let (faults, applied, not_applied) = fault_rows(sc);
     let passed = slos.iter().all(|s| s.passed) && h.valid;
     let summary = RunSummary {
         schema_version: reports::summary::SCHEMA_VERSION,
@@ -246,6 +221,51 @@ pub fn summarise(
         },
         ..RunSummary::default()
     };
+    let live = live_json(target, m, h, applied, not_applied);
+    (summary, live, series_of(sc, pop, &rec))
+}
+
+/// The summary's fault rows, and which faults the generator applied live and which it
+/// could not (`NAME (kind)`).
+fn fault_rows(sc: &Scenario) -> (Vec<FaultRow>, Vec<String>, Vec<String>) {
+    let faults = sc
+        .faults
+        .iter()
+        .map(|f| FaultRow {
+            name: f.name.clone(),
+            kind: f.kind.name().to_string(),
+            start_s: f.start.as_secs_f64(),
+            end_s: f.end.as_secs_f64(),
+            target: Some(f.kind.target()),
+            affected_tenants: 0,
+            recovery_s: None,
+            resolved: None,
+        })
+        .collect();
+    let not_applied: Vec<String> = sc
+        .faults
+        .iter()
+        .filter(|f| !applied_by_generator(&f.kind))
+        .map(|f| format!("{} ({})", f.name, f.kind.name()))
+        .collect();
+    let applied: Vec<String> = sc
+        .faults
+        .iter()
+        .filter(|f| applied_by_generator(&f.kind))
+        .map(|f| format!("{} ({})", f.name, f.kind.name()))
+        .collect();
+    (faults, applied, not_applied)
+}
+
+/// The `live` section: the target, the generator's health, attempts by HTTP status, and
+/// the faults applied or not.
+fn live_json(
+    target: &str,
+    m: &Measured,
+    h: &Health,
+    applied: Vec<String>,
+    not_applied: Vec<String>,
+) -> Value {
     let statuses: serde_json::Map<String, Value> = m
         .statuses
         .iter()
@@ -258,7 +278,7 @@ pub fn summarise(
             (name, json!(v))
         })
         .collect();
-    let live = json!({
+    json!({
         "target": target,
         "partial": m.partial,
         "valid": h.valid,
@@ -276,8 +296,7 @@ pub fn summarise(
         "attempts_by_status": statuses,
         "faults_applied": applied,
         "faults_not_applied_live": not_applied,
-    });
-    (summary, live, series_of(sc, pop, &rec))
+    })
 }
 
 /// `summary.json` of a live run: the summary with its `live` section.

@@ -17,20 +17,7 @@ fn js(s: &str) -> String {
 
 /// The k6 script.
 pub fn script(sc: &Scenario, spec: &LiveSpec, pop: &Population, target: &str) -> String {
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, t) in pop.tenants.iter().enumerate() {
-        match t.cohort {
-            Some(c) => {
-                let name = format!("cohort_{}", sc.cohorts[c].name);
-                match groups.iter_mut().find(|g| g.0 == name) {
-                    Some(g) => g.1.push(i),
-                    None => groups.push((name, vec![i])),
-                }
-            }
-            None => groups.push((format!("tenant_{}", t.id), vec![i])),
-        }
-    }
-    let ident = |s: &str| s.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+    let groups = groups(sc, pop);
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -82,9 +69,59 @@ pub fn script(sc: &Scenario, spec: &LiveSpec, pop: &Population, target: &str) ->
         );
     }
     let _ = writeln!(o, "}};\n");
+    let scen = scenarios(sc, pop, &groups);
+    let thr = thresholds(sc, pop, &groups);
+    let _ = writeln!(o, "export const options = {{\n  discardResponseBodies: true,\n  scenarios: {{\n{scen}  }},\n  thresholds: {{\n{thr}  }},\n}};\n");
+    let _ = writeln!(o, "let turn = 0;");
+    let _ = writeln!(
+        o,
+        "export function send() {{
+  const g = GROUPS[__ENV.GROUP];
+  const tenant = __ENV.ONLY || g.tenants[turn++ % g.tenants.length];
+  let u = Math.random(), c = 0;
+  for (; c < CLASSES.length - 1; c++) {{ u -= g.shares[c]; if (u < 0) break; }}
+  const cl = CLASSES[c];
+  http.request(cl.method, BASE + cl.path, cl.body, {{
+    headers: {{ [HEADER]: tenant }},
+    timeout: cl.timeout,
+    tags: {{ class: cl.name }},
+    responseCallback: http.expectedStatuses({{ min: 200, max: 299 }}, 429),
+  }});
+}}"
+    );
+    o
+}
+
+/// A name as a JavaScript identifier.
+fn ident(s: &str) -> String {
+    s.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+}
+
+/// The tenant groups of the script: one per cohort (its members), one per tenant outside
+/// any cohort, in population order.
+fn groups(sc: &Scenario, pop: &Population) -> Vec<(String, Vec<usize>)> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, t) in pop.tenants.iter().enumerate() {
+        match t.cohort {
+            Some(c) => {
+                let name = format!("cohort_{}", sc.cohorts[c].name);
+                match groups.iter_mut().find(|g| g.0 == name) {
+                    Some(g) => g.1.push(i),
+                    None => groups.push((name, vec![i])),
+                }
+            }
+            None => groups.push((format!("tenant_{}", t.id), vec![i])),
+        }
+    }
+    groups
+}
+
+/// The `scenarios` of k6's options: an arrival-rate executor per group (ramping when the
+/// workload has points), plus one per hot-tenant fault.
+fn scenarios(sc: &Scenario, pop: &Population, groups: &[(String, Vec<usize>)]) -> String {
     let secs = sc.duration.as_secs_f64().round().max(1.0) as u64;
     let mut scen = String::new();
-    for (name, members) in &groups {
+    for (name, members) in groups {
         let rate: f64 = members.iter().map(|&i| pop.tenants[i].rate).sum();
         let per_min = (rate * 60.0).round().max(1.0) as u64;
         let vus = ((rate * 0.5).ceil() as u64).clamp(2, 2000);
@@ -128,6 +165,11 @@ pub fn script(sc: &Scenario, spec: &LiveSpec, pop: &Population, target: &str) ->
             }
         }
     }
+    scen
+}
+
+/// The `thresholds` of k6's options: each SLO k6 can express, per group it selects.
+fn thresholds(sc: &Scenario, pop: &Population, groups: &[(String, Vec<usize>)]) -> String {
     let mut thr = String::new();
     for s in &sc.slos {
         let cond = match s.objective.metric {
@@ -154,7 +196,7 @@ pub fn script(sc: &Scenario, spec: &LiveSpec, pop: &Population, target: &str) ->
             );
             continue;
         };
-        for (name, members) in &groups {
+        for (name, members) in groups {
             if members
                 .iter()
                 .any(|&i| super::model::slo::selects(s, sc, pop, i))
@@ -168,23 +210,5 @@ pub fn script(sc: &Scenario, spec: &LiveSpec, pop: &Population, target: &str) ->
             }
         }
     }
-    let _ = writeln!(o, "export const options = {{\n  discardResponseBodies: true,\n  scenarios: {{\n{scen}  }},\n  thresholds: {{\n{thr}  }},\n}};\n");
-    let _ = writeln!(o, "let turn = 0;");
-    let _ = writeln!(
-        o,
-        "export function send() {{
-  const g = GROUPS[__ENV.GROUP];
-  const tenant = __ENV.ONLY || g.tenants[turn++ % g.tenants.length];
-  let u = Math.random(), c = 0;
-  for (; c < CLASSES.length - 1; c++) {{ u -= g.shares[c]; if (u < 0) break; }}
-  const cl = CLASSES[c];
-  http.request(cl.method, BASE + cl.path, cl.body, {{
-    headers: {{ [HEADER]: tenant }},
-    timeout: cl.timeout,
-    tags: {{ class: cl.name }},
-    responseCallback: http.expectedStatuses({{ min: 200, max: 299 }}, 429),
-  }});
-}}"
-    );
-    o
+    thr
 }

@@ -159,25 +159,7 @@ pub fn latency_overlay_svg(
                 simulated.window_s.max(1e-9)
             };
             for (pick, width) in [(0usize, 1.2), (1usize, 2.4)] {
-                let mut d = String::new();
-                let mut pen_down = false;
-                for (k, p) in s.points.iter().enumerate() {
-                    let val = if pick == 0 { p.p50_ms } else { p.p99_ms };
-                    match val {
-                        Some(v) if v.is_finite() => {
-                            let tx = (k as f64 + 0.5) * step;
-                            let _ = write!(
-                                d,
-                                "{}{:.1},{:.1} ",
-                                if pen_down { "L" } else { "M" },
-                                x(tx),
-                                y(v)
-                            );
-                            pen_down = true;
-                        }
-                        _ => pen_down = false,
-                    }
-                }
+                let d = path_d(&s.points, pick == 0, step, &x, &y);
                 if !d.is_empty() {
                     let _ = writeln!(
                         o,
@@ -187,27 +169,7 @@ pub fn latency_overlay_svg(
                 }
             }
         }
-        // Legend entry.
-        let ly = TOP + 10.0 + 44.0 * i as f64;
-        let lx = LEFT + pw + 16.0;
-        let _ = writeln!(
-            o,
-            r#"<line x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" stroke="{colour}" stroke-width="2.4"/><text x="{}" y="{}">{} measured</text>"#,
-            lx + 28.0,
-            lx + 34.0,
-            ly + 4.0,
-            esc(&g.name)
-        );
-        let _ = writeln!(
-            o,
-            r#"<line x1="{lx}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="2.4" stroke-dasharray="6 4"/><text x="{}" y="{}">{} simulated</text>"#,
-            ly + 18.0,
-            lx + 28.0,
-            ly + 18.0,
-            lx + 34.0,
-            ly + 22.0,
-            esc(&g.name)
-        );
+        legend_entry(&mut o, i, colour, &g.name, pw);
     }
     if groups.is_empty() {
         let _ = writeln!(
@@ -219,6 +181,61 @@ pub fn latency_overlay_svg(
     }
     o.push_str("</svg>\n");
     o
+}
+
+/// An SVG path through a series' p50 (`p50`) or p99 points, one per window at its middle
+/// (`step` s wide); a window without a value lifts the pen.
+fn path_d(
+    points: &[reports::series::GroupPoint],
+    p50: bool,
+    step: f64,
+    x: &dyn Fn(f64) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) -> String {
+    let mut d = String::new();
+    let mut pen_down = false;
+    for (k, p) in points.iter().enumerate() {
+        let val = if p50 { p.p50_ms } else { p.p99_ms };
+        match val {
+            Some(v) if v.is_finite() => {
+                let tx = (k as f64 + 0.5) * step;
+                let _ = write!(
+                    d,
+                    "{}{:.1},{:.1} ",
+                    if pen_down { "L" } else { "M" },
+                    x(tx),
+                    y(v)
+                );
+                pen_down = true;
+            }
+            _ => pen_down = false,
+        }
+    }
+    d
+}
+
+/// Tier `i`'s legend entry: its measured (solid) and simulated (dashed) line samples.
+fn legend_entry(o: &mut String, i: usize, colour: &str, name: &str, pw: f64) {
+    let ly = TOP + 10.0 + 44.0 * i as f64;
+    let lx = LEFT + pw + 16.0;
+    let _ = writeln!(
+        o,
+        r#"<line x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" stroke="{colour}" stroke-width="2.4"/><text x="{}" y="{}">{} measured</text>"#,
+        lx + 28.0,
+        lx + 34.0,
+        ly + 4.0,
+        esc(name)
+    );
+    let _ = writeln!(
+        o,
+        r#"<line x1="{lx}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="2.4" stroke-dasharray="6 4"/><text x="{}" y="{}">{} simulated</text>"#,
+        ly + 18.0,
+        lx + 28.0,
+        ly + 18.0,
+        lx + 34.0,
+        ly + 22.0,
+        esc(name)
+    );
 }
 
 fn fmt_num(v: f64) -> String {
