@@ -22,6 +22,7 @@ pub mod error;
 pub mod explore;
 pub mod explore_every;
 mod faults;
+pub(crate) use faults::{int_array, write_kind_keys};
 pub mod infra;
 pub mod isolation;
 pub mod json_schema;
