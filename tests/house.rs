@@ -45,3 +45,29 @@ fn no_more_long_functions_than_the_ratchet() {
         "more than {MAX_OVER_150} functions exceed 150 lines; split the new one:\n{report}"
     );
 }
+
+/// Goal: the placement policies, whose `mod` lines `models/build.rs` writes, are formatted
+/// although `cargo fmt` does not reach them (rustfmt follows `mod` items, not `include!`).
+/// Method: `rustfmt --check` on every file of `models/src/component/placement/`.
+#[test]
+fn placement_policies_are_formatted() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("models/src/component/placement");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 3, "the policies are in {}", dir.display());
+    let o = Command::new("rustfmt")
+        .args(["--check", "--edition", "2021"])
+        .args(&files)
+        .output()
+        .expect("rustfmt runs (the toolchain's; CI has it)");
+    assert!(
+        o.status.success(),
+        "run `rustfmt --edition 2021 models/src/component/placement/*.rs`:\n{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
