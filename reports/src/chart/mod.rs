@@ -14,7 +14,7 @@
 //!   maps, integer pixel geometry, a fixed PNG encoder configuration (bytes may change when
 //!   the `png` or `plotters` crates are upgraded, never between two runs of one build).
 //! - *Readable.* Colours are the Okabe–Ito palette (distinguishable with the common
-//!   colour-vision deficiencies); [`legend`] draws a line's dash as well as its colour.
+//!   colour-vision deficiencies); `legend` draws a line's dash as well as its colour.
 
 use crate::format::thousands;
 use plotters::coord::ranged1d::ValueFormatter;

@@ -8,7 +8,7 @@
 //!            load.rs), run twice: SVGBackend → String, BitMapBackend → RGB buffer → PNG
 //! ```
 //!
-//! **Adding a chart**: a file here with its [`Spec`] and `draw`, its [`ChartKind`] variant
+//! **Adding a chart**: a file here with its `Spec` and `draw`, its [`ChartKind`] variant
 //! (in `ALL`, `spec` and `draw`'s match) and its entry in `reports/README.md`.
 //!
 //! **Guarantees** (besides the kit's: embedded font, determinism, palette).
