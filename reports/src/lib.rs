@@ -7,7 +7,7 @@
 //! | output | module |
 //! |---|---|
 //! | terminal tables | [`terminal`] |
-//! | `summary.json` | [`summary`] |
+//! | `summary.json` | [`summary`] (its waits: [`waits`]) |
 //! | `timeseries.csv`, `tenants.csv` | [`csv`] |
 //! | charts (PNG + SVG) | [`charts`] |
 //! | `report.html` | [`html`] |
@@ -35,5 +35,6 @@ pub mod terminal;
 #[cfg(test)]
 mod testdata;
 pub mod trace;
+pub mod waits;
 
 pub use summary::RunSummary;

@@ -134,6 +134,9 @@ pub fn render(s: &RunSummary) -> String {
             .collect();
         let _ = writeln!(out, "  failure causes: {}", causes.join(", "));
     }
+    if let Some(line) = s.waits.terminal_line() {
+        let _ = writeln!(out, "  {line}");
+    }
     if !s.faults.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
