@@ -2,11 +2,9 @@
 //! (common random numbers: an aggressive target that opens more DB connections is worse
 //! on every seed), an impossible setting from `--set` refused with exit 2 and its position.
 
-use std::process::Command;
+mod support;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tenantsim"))
-}
+use support::{assert_exit_2, compare_row, run_ok, tmp_dir};
 
 /// Goal: `compare --vary control_plane.autoscale.target=40%,90%` runs both policies on the
 /// uncapped game day and finds the aggressive 40% target worse for the bystanders (the
@@ -15,33 +13,20 @@ fn bin() -> Command {
 /// bystander-error row of the `90%` variant against the `40%` baseline.
 #[test]
 fn compare_varies_the_autoscaler_target() {
-    let d = std::env::temp_dir().join(format!("tenantsim-as-{}-vary", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    let o = bin()
-        .args([
-            "compare",
-            "scenarios/autoscale-db-bottleneck.toml",
-            "--variant",
-            "uncapped",
-            "--vary",
-            "control_plane.autoscale.target=40%,90%",
-            "--seeds",
-            "1..=2",
-            "--out",
-            d.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let line = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("90%") && l.contains("bystander err"))
-        .unwrap_or_else(|| panic!("no bystander err row for 90%:\n{out}"));
+    let d = tmp_dir("as-vary");
+    let out = run_ok([
+        "compare",
+        "scenarios/autoscale-db-bottleneck.toml",
+        "--variant",
+        "uncapped",
+        "--vary",
+        "control_plane.autoscale.target=40%,90%",
+        "--seeds",
+        "1..=2",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let line = compare_row(&out, "90%", "bystander err");
     assert!(
         line.contains("2 / 0 / 0") && line.contains("better"),
         "{line}"
@@ -53,20 +38,14 @@ fn compare_varies_the_autoscaler_target() {
 /// in the file, also when one of them comes from `--set`. Method: run with the override.
 #[test]
 fn min_above_max_is_exit_2_with_its_position() {
-    let o = bin()
-        .args([
+    assert_exit_2(
+        [
             "run",
             "scenarios/autoscale-db-bottleneck.toml",
             "--set",
             "control_plane.autoscale.min_workers=200",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("autoscale-db-bottleneck.toml:"), "{err}");
-    assert!(
-        err.contains("max_workers (96) is below min_workers (200)"),
-        "{err}"
+        ],
+        "autoscale-db-bottleneck.toml",
+        "max_workers (96) is below min_workers (200)",
     );
 }

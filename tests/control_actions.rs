@@ -3,47 +3,27 @@
 //! impossible grace refused with exit 2 and its position, and `control.actions` in the
 //! summary of a run that acted.
 
-use std::process::Command;
+mod support;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tenantsim"))
-}
-
-fn tmp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("tenantsim-cp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
+use support::{assert_exit_2, bin, compare_row, run_ok, tmp_dir};
 
 /// Goal: `compare --vary control_plane.evacuation.max_in_flight=1,100` runs both policies
 /// and finds the herd worse. Method: 2 seeds of cell-outage.toml; read compare.json's
 /// verdict rows for the `100` variant.
 #[test]
 fn compare_varies_an_evacuation_knob() {
-    let d = tmp_dir("vary");
-    let o = bin()
-        .args([
-            "compare",
-            "scenarios/cell-outage.toml",
-            "--vary",
-            "control_plane.evacuation.max_in_flight=1,100",
-            "--seeds",
-            "1..=2",
-            "--out",
-            d.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let line = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("100") && l.contains("blast radius"))
-        .unwrap_or_else(|| panic!("no blast radius row for 100:\n{out}"));
+    let d = tmp_dir("cp-vary");
+    let out = run_ok([
+        "compare",
+        "scenarios/cell-outage.toml",
+        "--vary",
+        "control_plane.evacuation.max_in_flight=1,100",
+        "--seeds",
+        "1..=2",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let line = compare_row(&out, "100", "blast radius");
     assert!(line.contains("worse"), "{line}");
     let _ = std::fs::remove_dir_all(&d);
 }
@@ -52,19 +32,16 @@ fn compare_varies_an_evacuation_knob() {
 /// its position, also when it comes from `--set`. Method: run with the override.
 #[test]
 fn a_grace_shorter_than_the_detector_is_exit_2() {
-    let o = bin()
-        .args([
+    assert_exit_2(
+        [
             "run",
             "scenarios/cell-outage.toml",
             "--set",
             "control_plane.evacuation.grace=1s",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("cell-outage.toml:"), "{err}");
-    assert!(err.contains("the failure detector needs 3s"), "{err}");
+        ],
+        "cell-outage.toml",
+        "the failure detector needs 3s",
+    );
 }
 
 /// Goal: a run that acted carries its actions in summary.json and one line in the
@@ -73,7 +50,7 @@ fn a_grace_shorter_than_the_detector_is_exit_2() {
 #[test]
 fn actions_are_in_the_summary_only_when_the_control_plane_acted() {
     for (variant, acted) in [(None, true), (Some("no-evacuation"), false)] {
-        let d = tmp_dir(if acted { "acted" } else { "idle" });
+        let d = tmp_dir(if acted { "cp-acted" } else { "cp-idle" });
         let mut c = bin();
         c.args(["run", "scenarios/cell-outage.toml", "--seed", "1", "--out"])
             .arg(&d);

@@ -36,7 +36,7 @@ const PINS: &[Pin] = &[
         1,
         "ac227f4380ffc83b",
         1002947,
-        "700a84667a1ca13a",
+        "18ff23b3844f3f30",
     ),
     (
         "scenarios/autoscale-db-bottleneck.toml",
@@ -44,7 +44,7 @@ const PINS: &[Pin] = &[
         2,
         "c96b48a3d33ba10f",
         997557,
-        "14924ab4b0dd456e",
+        "188a8a54d39dc4a7",
     ),
     (
         "scenarios/autoscale-db-bottleneck.toml",
@@ -52,7 +52,7 @@ const PINS: &[Pin] = &[
         1,
         "2bb5423e38925557",
         807871,
-        "d10ac51f594911d9",
+        "dc8a237c9c401ab6",
     ),
     (
         "scenarios/autoscale-db-bottleneck.toml",
@@ -60,7 +60,7 @@ const PINS: &[Pin] = &[
         1,
         "a7abb268eadc9c5d",
         1004545,
-        "321df6a2be35b9ef",
+        "804f8db210291ff2",
     ),
     (
         "scenarios/bad-config-rollout.toml",
@@ -68,7 +68,7 @@ const PINS: &[Pin] = &[
         1,
         "ae364425e5c36dd0",
         1092342,
-        "47a38472e944625f",
+        "efa60907c6185cd8",
     ),
     (
         "scenarios/bad-config-rollout.toml",
@@ -76,7 +76,7 @@ const PINS: &[Pin] = &[
         2,
         "472455851b19fa01",
         993116,
-        "a1845ca5afa30e43",
+        "0b7ac7521ae7a8f1",
     ),
     (
         "scenarios/bad-config-rollout.toml",
@@ -84,7 +84,7 @@ const PINS: &[Pin] = &[
         1,
         "e1d81722270e0372",
         595357,
-        "90d8200a3035179f",
+        "e048f29beda40b67",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -92,7 +92,7 @@ const PINS: &[Pin] = &[
         1,
         "1ca1957d9aa29343",
         1230037,
-        "1d47a7c23eaa21f9",
+        "9f44e0383e842174",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -100,7 +100,7 @@ const PINS: &[Pin] = &[
         2,
         "50062d057e0d25de",
         1158385,
-        "3c031740b5953189",
+        "7b105e07f67374a7",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -108,7 +108,7 @@ const PINS: &[Pin] = &[
         1,
         "5906010d73213a93",
         1213549,
-        "4d967ca3e4a633a1",
+        "760f935ab7992173",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -116,7 +116,7 @@ const PINS: &[Pin] = &[
         1,
         "4358782b2ee05034",
         1230517,
-        "2fae054300c3757c",
+        "8bfeecaf4c50f59c",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -124,7 +124,7 @@ const PINS: &[Pin] = &[
         1,
         "4d6b484cda1de5af",
         541433,
-        "915394c13db52b27",
+        "33cc52563aa65a1c",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -132,7 +132,7 @@ const PINS: &[Pin] = &[
         2,
         "bd0989114860e0d3",
         542085,
-        "4314f0ea34a53d0c",
+        "9b5c652160dccd26",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -140,7 +140,7 @@ const PINS: &[Pin] = &[
         1,
         "eba6077c7f3ca381",
         495847,
-        "d45a03ef871dcb68",
+        "f700f278681e07d2",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -148,7 +148,7 @@ const PINS: &[Pin] = &[
         1,
         "377013245d163ddc",
         567934,
-        "b83af2a5e21b6c5e",
+        "8c822242f2de9060",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
         1,
         "a4e724c97ecd8bc7",
         545819,
-        "f3072a38fd89180f",
+        "cbcba41f6a9ed9f9",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -164,7 +164,7 @@ const PINS: &[Pin] = &[
         1,
         "6c87885c5cc92925",
         1176009,
-        "88a12f4688b7f871",
+        "4f1618e542c3896b",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -172,7 +172,7 @@ const PINS: &[Pin] = &[
         2,
         "8a0a33a3a37392cf",
         1205407,
-        "4d79ce37424dd6cb",
+        "7baacc40df253284",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -180,7 +180,7 @@ const PINS: &[Pin] = &[
         1,
         "d9656e73f550a8d4",
         987453,
-        "5fdf1b0e569137d9",
+        "f9b106e3d5f27693",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -188,7 +188,7 @@ const PINS: &[Pin] = &[
         1,
         "6c87885c5cc92925",
         1176009,
-        "34397843e0161714",
+        "ff1b8c34d5a21fbc",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -196,7 +196,7 @@ const PINS: &[Pin] = &[
         1,
         "01ea03ef0d1db21a",
         831489,
-        "0cf79587c462650a",
+        "457f69478ed94d81",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -204,7 +204,7 @@ const PINS: &[Pin] = &[
         2,
         "57f7d434a32dec72",
         871806,
-        "cda6724ab581d27d",
+        "5cfb9f65a347d5b6",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -212,7 +212,7 @@ const PINS: &[Pin] = &[
         1,
         "4bf9950cdf3223a1",
         609576,
-        "dcfa15dda1c80a6b",
+        "0148afa05a9cdedd",
     ),
     (
         "scenarios/control-plane-outage.toml",
@@ -220,7 +220,7 @@ const PINS: &[Pin] = &[
         1,
         "8eb7d468a1b4ba4f",
         804726,
-        "077e4e619d4e1853",
+        "a1c8c8fbf058bb80",
     ),
     (
         "scenarios/explore-gold-cell.toml",
@@ -228,7 +228,7 @@ const PINS: &[Pin] = &[
         1,
         "20b3cf5755878060",
         628088,
-        "4da8f334d3e2809f",
+        "48d6b96a523efc3f",
     ),
     (
         "scenarios/explore-gold-cell.toml",
@@ -236,7 +236,7 @@ const PINS: &[Pin] = &[
         2,
         "7c976264ad7be361",
         627857,
-        "3a5b381d5f223c48",
+        "da935b196e3abf16",
     ),
     (
         "scenarios/explore-gold-cell.toml",
@@ -244,7 +244,7 @@ const PINS: &[Pin] = &[
         1,
         "19b3ff1852d0078b",
         610252,
-        "1d763916c4d8032b",
+        "99559c7a0c28796d",
     ),
     (
         "scenarios/fleet-migration.toml",
@@ -252,7 +252,7 @@ const PINS: &[Pin] = &[
         1,
         "29acdbb63e7c6fe0",
         1327531,
-        "6adc6a884540c06e",
+        "454837b9a72afbd9",
     ),
     (
         "scenarios/fleet-migration.toml",
@@ -260,7 +260,7 @@ const PINS: &[Pin] = &[
         2,
         "e234b60dfa6890be",
         1320210,
-        "65525420b9d4057c",
+        "290a2a31ba95eb16",
     ),
     (
         "scenarios/global-dependency.toml",
@@ -268,7 +268,7 @@ const PINS: &[Pin] = &[
         1,
         "412983f40ae94057",
         235933,
-        "ea8cc72c921d93cb",
+        "f16e249214ad8e1f",
     ),
     (
         "scenarios/global-dependency.toml",
@@ -276,7 +276,7 @@ const PINS: &[Pin] = &[
         2,
         "eb21ced697d42c81",
         235719,
-        "cab4546059b5459c",
+        "7e021b26750a3251",
     ),
     (
         "scenarios/global-dependency.toml",
@@ -284,7 +284,7 @@ const PINS: &[Pin] = &[
         1,
         "68bc47ea79648559",
         237057,
-        "0c742ad0e6aa840a",
+        "52d758f82d988f61",
     ),
     (
         "scenarios/global-dependency.toml",
@@ -292,7 +292,7 @@ const PINS: &[Pin] = &[
         1,
         "9654b3b84bdb9f07",
         235528,
-        "4f3c0a42c8f41c74",
+        "2462bf95df4d6c0f",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -300,7 +300,7 @@ const PINS: &[Pin] = &[
         1,
         "2fa30ed5bc0518ea",
         765587,
-        "9e0d1f53249f015d",
+        "e589fcb490d79284",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -308,7 +308,7 @@ const PINS: &[Pin] = &[
         2,
         "0f3833c0a1c9affa",
         799248,
-        "16f309c78a285b55",
+        "77f4551b153ec3d1",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -316,7 +316,7 @@ const PINS: &[Pin] = &[
         1,
         "8bc1f8ca788cf534",
         747236,
-        "f061f6522e323c64",
+        "a12d255ea19b5ac2",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -324,7 +324,7 @@ const PINS: &[Pin] = &[
         1,
         "79eaa14324794ee5",
         820299,
-        "300b589779f94430",
+        "fd0a046c85e967c7",
     ),
     (
         "scenarios/hot-tenant.toml",
@@ -332,7 +332,7 @@ const PINS: &[Pin] = &[
         1,
         "ed04bdc36f45afc6",
         753282,
-        "e6726be39c19f771",
+        "446a83f835fdfa5d",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -340,7 +340,7 @@ const PINS: &[Pin] = &[
         1,
         "4c3f0d0ed7d1721c",
         444830,
-        "8cd11aa01db6373f",
+        "4e182664da58658e",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -348,7 +348,7 @@ const PINS: &[Pin] = &[
         2,
         "cd27e7ed8b1f5ca8",
         391826,
-        "1aec480865898d28",
+        "ff5e4cfe413b4e96",
     ),
     (
         "scenarios/kms-key-disabled.toml",
@@ -356,7 +356,7 @@ const PINS: &[Pin] = &[
         1,
         "74dfc8f64a5cbee4",
         434795,
-        "4596a99f1e68146d",
+        "dd282d51c5ab3e1c",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -364,7 +364,7 @@ const PINS: &[Pin] = &[
         1,
         "6cc5d10e5b457cb1",
         4418,
-        "903e75b2a8f3d980",
+        "4a75ebd7a9d1dc82",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -372,7 +372,7 @@ const PINS: &[Pin] = &[
         2,
         "1b402a7a29207a70",
         4348,
-        "c8319fcfca8a46f4",
+        "8a4677e1ac35a9d4",
     ),
     (
         "scenarios/live-isolation.toml",
@@ -380,7 +380,7 @@ const PINS: &[Pin] = &[
         1,
         "b5ff03f6681dfa01",
         5525,
-        "fe423bc2c4d7ee24",
+        "841d74c196e9c2b7",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -388,7 +388,7 @@ const PINS: &[Pin] = &[
         1,
         "ec069943a4309c57",
         251458,
-        "8c7bbd0e0ff5dec2",
+        "8cf2462320a7a6a4",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -396,7 +396,7 @@ const PINS: &[Pin] = &[
         2,
         "6694406e215d3809",
         241641,
-        "184a968703d69d84",
+        "0b9bc1bc04228e05",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -404,7 +404,7 @@ const PINS: &[Pin] = &[
         1,
         "63d92fb3cc6085b8",
         252338,
-        "b9ee04c98b8b0a34",
+        "94a105e5b8f4b93e",
     ),
     (
         "scenarios/noisy-jobs.toml",
@@ -412,7 +412,7 @@ const PINS: &[Pin] = &[
         1,
         "fd5e0d60384def6a",
         252338,
-        "58b2271071dd9485",
+        "5296f6218bf9de35",
     ),
     (
         "scenarios/partition.toml",
@@ -420,7 +420,7 @@ const PINS: &[Pin] = &[
         1,
         "de158dbcc6f36a44",
         784673,
-        "81f071dc743cf249",
+        "d6f118e022f72db8",
     ),
     (
         "scenarios/partition.toml",
@@ -428,7 +428,7 @@ const PINS: &[Pin] = &[
         2,
         "b920f5c3b2952142",
         820578,
-        "65ad19c03639d1db",
+        "8057d42d2c3cf756",
     ),
     (
         "scenarios/partition.toml",
@@ -436,7 +436,7 @@ const PINS: &[Pin] = &[
         1,
         "2d22ea023c3dae1e",
         601878,
-        "2d2745ef6457f87a",
+        "1f99a087980c68d3",
     ),
     (
         "scenarios/placement-study.toml",
@@ -444,7 +444,7 @@ const PINS: &[Pin] = &[
         1,
         "bc391bc04714d4e4",
         3938005,
-        "88048cb33e2bcb57",
+        "5f99d086a8378e1d",
     ),
     (
         "scenarios/placement-study.toml",
@@ -452,7 +452,7 @@ const PINS: &[Pin] = &[
         2,
         "3819eb2424242641",
         3869972,
-        "bdc40639dca33ccd",
+        "856733a5a61a383d",
     ),
     (
         "scenarios/placement-study.toml",
@@ -460,7 +460,7 @@ const PINS: &[Pin] = &[
         1,
         "18eda5f84d91257e",
         3953224,
-        "d730ab4311a4db74",
+        "dc4aab343e4c0330",
     ),
     (
         "scenarios/placement-study.toml",
@@ -468,7 +468,7 @@ const PINS: &[Pin] = &[
         1,
         "18eda5f84d91257e",
         3953224,
-        "66f3616ec458721d",
+        "782b1419b210e4c3",
     ),
     (
         "scenarios/quickstart.toml",
@@ -476,7 +476,7 @@ const PINS: &[Pin] = &[
         1,
         "f632fb4b1916671f",
         243274,
-        "9f7d2e3fb3e05395",
+        "1f704dc407ca0229",
     ),
     (
         "scenarios/quickstart.toml",
@@ -484,7 +484,7 @@ const PINS: &[Pin] = &[
         2,
         "edfe7c58c4f458f7",
         243121,
-        "5035fab9f802a843",
+        "c6bbe4bf20cacdaf",
     ),
     (
         "scenarios/rebalance-hot-tenant.toml",
@@ -492,7 +492,7 @@ const PINS: &[Pin] = &[
         1,
         "1bb0a5bfd8483dcf",
         1798851,
-        "3525128e10b9b16c",
+        "f925fb133f90afa9",
     ),
     (
         "scenarios/rebalance-hot-tenant.toml",
@@ -500,7 +500,7 @@ const PINS: &[Pin] = &[
         2,
         "5f847e32bf767cf1",
         1804675,
-        "6a1ccd89a5714f92",
+        "0c57d897251bdc5c",
     ),
     (
         "scenarios/rebalance-hot-tenant.toml",
@@ -508,7 +508,7 @@ const PINS: &[Pin] = &[
         1,
         "c0a4354c37fca514",
         1842493,
-        "adb5f991db43e5e2",
+        "0a7236ba148adacd",
     ),
     (
         "scenarios/rebalance-hot-tenant.toml",
@@ -516,7 +516,7 @@ const PINS: &[Pin] = &[
         1,
         "391d85dcaf32a106",
         1853422,
-        "f3a0c45c735607f3",
+        "b9bdd28045fc2809",
     ),
     (
         "scenarios/reconcile.toml",
@@ -524,7 +524,7 @@ const PINS: &[Pin] = &[
         1,
         "5235393fc21c40d0",
         177438,
-        "b7c244a414245371",
+        "a3a7f83581ba0bb7",
     ),
     (
         "scenarios/reconcile.toml",
@@ -532,7 +532,7 @@ const PINS: &[Pin] = &[
         2,
         "24ff973a84e181cb",
         177851,
-        "15f71e71ff0a2f4a",
+        "62ed058980117296",
     ),
     (
         "scenarios/reconcile.toml",
@@ -540,7 +540,7 @@ const PINS: &[Pin] = &[
         1,
         "4290ce8068c8a383",
         140658,
-        "c6e247a6da7ee939",
+        "14b4c654b863777f",
     ),
     (
         "scenarios/reconcile.toml",
@@ -548,7 +548,7 @@ const PINS: &[Pin] = &[
         1,
         "2ec916e9feb82162",
         168727,
-        "18a1c79a9423119c",
+        "a496daa5369d2f0a",
     ),
     (
         "scenarios/reports-bulkhead.toml",
@@ -556,7 +556,7 @@ const PINS: &[Pin] = &[
         1,
         "622748fe35c6e92b",
         296932,
-        "7d5f316c801fbd4f",
+        "f494af8c45ef9ebe",
     ),
     (
         "scenarios/reports-bulkhead.toml",
@@ -564,7 +564,7 @@ const PINS: &[Pin] = &[
         2,
         "3edea636d64df554",
         297052,
-        "68f36a37f8334341",
+        "2fcfac8283241cb0",
     ),
     (
         "scenarios/reports-bulkhead.toml",
@@ -572,7 +572,7 @@ const PINS: &[Pin] = &[
         1,
         "1a15f5a19ae93d2b",
         280664,
-        "6dfa3c9796f96d4d",
+        "a10f4a6e34a15299",
     ),
     (
         "scenarios/reports-bulkhead.toml",
@@ -580,7 +580,7 @@ const PINS: &[Pin] = &[
         1,
         "d29a53a63403de13",
         303529,
-        "01d1352ce168d3bc",
+        "377b409e2786ae5d",
     ),
     (
         "scenarios/reports-bulkhead.toml",
@@ -588,7 +588,7 @@ const PINS: &[Pin] = &[
         1,
         "55793fa7f2863f00",
         296613,
-        "fbf8e17e6f40bb63",
+        "10ca00f37ba88a94",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -596,7 +596,7 @@ const PINS: &[Pin] = &[
         1,
         "f31d711d7d33f8d2",
         1155054,
-        "c5722d213057f515",
+        "259c261f2d827cf1",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -604,7 +604,7 @@ const PINS: &[Pin] = &[
         2,
         "46d86e7da063b404",
         1166337,
-        "23ce6bfba7da7b47",
+        "ad8fcf96752e6250",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -612,7 +612,7 @@ const PINS: &[Pin] = &[
         1,
         "74c5b8d3be7534cb",
         2148752,
-        "5e22a935d8a99340",
+        "ba448ce6bfc8751e",
     ),
     (
         "scenarios/retry-storm.toml",
@@ -620,7 +620,7 @@ const PINS: &[Pin] = &[
         1,
         "73c4b721941aa141",
         1828520,
-        "381235fe60078d33",
+        "c04dc08642b22760",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -628,7 +628,7 @@ const PINS: &[Pin] = &[
         1,
         "e89fe0b238333664",
         1156247,
-        "944b9029575fe117",
+        "276a05dec894987b",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -636,7 +636,7 @@ const PINS: &[Pin] = &[
         2,
         "3ad70f673f95fb89",
         1293071,
-        "2a378c5dbee89b73",
+        "fc9b6a2c2a4ce689",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -644,7 +644,7 @@ const PINS: &[Pin] = &[
         1,
         "4d07de9d9a2c5d71",
         1159637,
-        "cb586d2d68995815",
+        "22e3aad65be573d7",
     ),
     (
         "scenarios/tenant-move.toml",
@@ -652,7 +652,7 @@ const PINS: &[Pin] = &[
         1,
         "be7ebd13a53a902d",
         1200503,
-        "6e8825f567fca90f",
+        "364739948dc0a7e5",
     ),
     // END PINS
 ];
@@ -664,7 +664,7 @@ const HOUR_PINS: &[Pin] = &[
         1,
         "f3ad2fe8167b38af",
         57043695,
-        "34f611b4022c44a8",
+        "ac368159ccbbaa38",
     ),
     (
         "scenarios/platform-12k.toml",
@@ -672,7 +672,7 @@ const HOUR_PINS: &[Pin] = &[
         1,
         "f34844d3166b9a83",
         58500671,
-        "4bf2e1026ac01951",
+        "31fdebeb5a7d96f0",
     ),
 ];
 

@@ -3,11 +3,9 @@
 //! refused with exit 2 and its position, and `explain --without promote` as the
 //! counterfactual of the rebalancer's promotion.
 
-use std::process::Command;
+mod support;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tenantsim"))
-}
+use support::{assert_exit_2, compare_row, output, run_ok};
 
 const GAME_DAY: &str = "scenarios/rebalance-hot-tenant.toml";
 
@@ -16,27 +14,15 @@ const GAME_DAY: &str = "scenarios/rebalance-hot-tenant.toml";
 /// Method: 2 seeds of the game day; read the blast-radius verdict row of `90%`.
 #[test]
 fn compare_varies_the_rebalance_threshold() {
-    let o = bin()
-        .args([
-            "compare",
-            GAME_DAY,
-            "--vary",
-            "control_plane.rebalance.cell_utilisation=60%,90%",
-            "--seeds",
-            "1..=2",
-        ])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let line = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("90%") && l.contains("blast radius"))
-        .unwrap_or_else(|| panic!("no blast radius row for 90%:\n{out}"));
+    let out = run_ok([
+        "compare",
+        GAME_DAY,
+        "--vary",
+        "control_plane.rebalance.cell_utilisation=60%,90%",
+        "--seeds",
+        "1..=2",
+    ]);
+    let line = compare_row(&out, "90%", "blast radius");
     assert!(line.contains("worse"), "{line}");
 }
 
@@ -44,23 +30,14 @@ fn compare_varies_the_rebalance_threshold() {
 /// is a different run). Method: 1 seed, two rates; the compare table names both variants.
 #[test]
 fn compare_varies_the_migration_rate() {
-    let o = bin()
-        .args([
-            "compare",
-            GAME_DAY,
-            "--vary",
-            "control_plane.migration.backfill_rate=50MB,400MB",
-            "--seeds",
-            "1",
-        ])
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let out = run_ok([
+        "compare",
+        GAME_DAY,
+        "--vary",
+        "control_plane.migration.backfill_rate=50MB,400MB",
+        "--seeds",
+        "1",
+    ]);
     assert!(out.contains("*50MB"), "{out}");
     assert!(
         out.lines().any(|l| l.trim_start().starts_with("400MB")),
@@ -72,19 +49,16 @@ fn compare_varies_the_migration_rate() {
 /// when it comes from `--set`. Method: run with the override.
 #[test]
 fn a_zero_backfill_rate_is_exit_2() {
-    let o = bin()
-        .args([
+    assert_exit_2(
+        [
             "run",
             GAME_DAY,
             "--set",
             "control_plane.migration.backfill_rate=0MB",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("a move must make progress"), "{err}");
-    assert!(err.contains("rebalance-hot-tenant.toml:"), "{err}");
+        ],
+        "rebalance-hot-tenant.toml",
+        "a move must make progress",
+    );
 }
 
 /// Goal: `explain --without promote` reruns the seed without the rebalancer's promotions
@@ -92,10 +66,7 @@ fn a_zero_backfill_rate_is_exit_2() {
 /// Method: seed 1 of the game day (which passes), explaining with the counterfactual.
 #[test]
 fn explain_without_promote_is_the_counterfactual() {
-    let o = bin()
-        .args(["explain", GAME_DAY, "--seed", "1", "--without", "promote"])
-        .output()
-        .unwrap();
+    let o = output(["explain", GAME_DAY, "--seed", "1", "--without", "promote"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         out.contains("without the control plane's `promote` actions"),
@@ -103,10 +74,7 @@ fn explain_without_promote_is_the_counterfactual() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(out.contains("SLO mates-p99-late: pass → FAIL"), "{out}");
-    let o = bin()
-        .args(["explain", GAME_DAY, "--seed", "1", "--without", "teleport"])
-        .output()
-        .unwrap();
+    let o = output(["explain", GAME_DAY, "--seed", "1", "--without", "teleport"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("actions: evacuate"), "{err}");

@@ -17,6 +17,8 @@
 //!   percentiles for the headline table; ~190 KB each, a handful of tiers).
 //! - Per cell, per recording window: a snapshot (queue depth, busy workers, DB
 //!   utilisation, breaker state), taken by a window event.
+//! - Per cell and per tier, for the whole run: the queue wait and the DB-connection wait
+//!   ([`waits`]).
 //!
 //! Nothing is kept per request: memory does not grow with the number of requests.
 //! Measured: 12,000 tenants for an hour, ~100 MB peak RSS (BENCHMARKS.md).
@@ -26,6 +28,8 @@
 
 use crate::component::outcome::{Outcome, N_CAUSES};
 use sim::{LogHistogram, SimDuration, SimTime};
+
+pub mod waits;
 
 /// Attempts-per-request buckets: 1, 2, …, 7, and 8 or more.
 pub const ATTEMPT_BUCKETS: usize = 8;
@@ -236,6 +240,8 @@ pub struct Recorder {
     pub heat_windows: usize,
     /// Per cell, per recording window.
     pub cells: Vec<Vec<CellSample>>,
+    /// Queue and DB-connection waits per cell and per tier ([`waits`]).
+    pub waits: waits::Waits,
     tenant_tier: Vec<u16>,
 }
 
@@ -327,6 +333,7 @@ impl Recorder {
             heat: vec![(0, 0); n * heat_windows],
             heat_windows,
             cells: vec![Vec::with_capacity(n_windows); plan.cells],
+            waits: waits::Waits::new(plan.cells, n_tiers),
             tenant_tier: plan.tenant_tier,
         }
     }

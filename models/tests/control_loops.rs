@@ -4,19 +4,11 @@
 //! failed provisionings rescued with backoff, `provision_time` measured. Located errors for
 //! impossible settings of both.
 
-use models::scenario::load_str;
-use models::scenario::overrides::Override;
-use reports::summary::RunSummary;
+mod support;
 
-fn run(text: &str, seed: u64, set: &[&str]) -> RunSummary {
-    let o: Vec<Override> = set.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let sc = load_str("test.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
-    let s = models::harness::run::run(&sc, seed, None)
-        .expect("the ledger balances")
-        .summary;
-    assert!(s.ledger.balanced);
-    s
-}
+use models::scenario::load_str;
+use reports::summary::RunSummary;
+use support::{assert_located_errors, run, tenant};
 
 /// 4 cells (cell 3 in the EU); 4 tenants on cell 0, one of them EU-only; cell 0 dies at 10 s
 /// for 40 s. Cells 1 and 2 are equal and empty enough that a load-aware policy sees them
@@ -60,7 +52,7 @@ for = "40s"
 "#;
 
 fn cell_of(s: &RunSummary, id: &str) -> u32 {
-    s.tenants.iter().find(|t| t.id == id).unwrap().cell
+    tenant(s, id).cell
 }
 
 /// Goal: a dead cell's tenants are moved through the policy one at a time, each move is an
@@ -204,15 +196,7 @@ fn bad_evacuation_settings_are_located_errors() {
         ),
         ("graze = \"5s\"\n", "t.toml:11:1", "unknown field `graze`"),
     ];
-    for (body, at, what) in cases {
-        let text = format!("{head}{body}");
-        let err = match load_str("t.toml", &text, &[]) {
-            Ok(_) => panic!("accepted:\n{body}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(err.contains(at), "{body}: expected at {at}:\n{err}");
-        assert!(err.contains(what), "{body}: expected `{what}`:\n{err}");
-    }
+    assert_located_errors(head, cases);
     // The detector's time is exactly allowed.
     assert!(load_str("t.toml", &format!("{head}grace = \"6s\"\n"), &[]).is_ok());
 }
@@ -325,15 +309,7 @@ fn bad_reconcile_settings_are_located_errors() {
         ),
         ("retries = 3\n", "t.toml:7:1", "unknown field `retries`"),
     ];
-    for (body, at, what) in cases {
-        let text = format!("{head}{body}");
-        let err = match load_str("t.toml", &text, &[]) {
-            Ok(_) => panic!("accepted:\n{body}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(err.contains(at), "{body}: expected at {at}:\n{err}");
-        assert!(err.contains(what), "{body}: expected `{what}`:\n{err}");
-    }
+    assert_located_errors(head, cases);
 }
 
 /// Goal: a cell declared dead twice while its tenants still wait in the evacuation queue

@@ -5,23 +5,9 @@
 //! honours residency (no legal destination is an outcome), and costs nothing when off.
 //! Located errors for impossible settings.
 
-use models::scenario::load_str;
-use models::scenario::overrides::Override;
-use reports::summary::RunSummary;
+mod support;
 
-fn run(text: &str, seed: u64, set: &[&str]) -> RunSummary {
-    let o: Vec<Override> = set.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let sc = load_str("test.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
-    let s = models::harness::run::run(&sc, seed, None)
-        .expect("the ledger balances")
-        .summary;
-    assert!(s.ledger.balanced);
-    s
-}
-
-fn tenant<'a>(s: &'a RunSummary, id: &str) -> &'a reports::summary::TenantRow {
-    s.tenants.iter().find(|t| t.id == id).unwrap()
-}
+use support::{assert_located_errors, run, tenant};
 
 /// `mover` (500 MB) moves from cell 0 to the empty cell 1 at 20 s at 50 MB/s: a 10 s
 /// backfill. Cell 0's DB (2 cores) also serves `by`, ~60% busy. With
@@ -294,13 +280,5 @@ fn bad_move_and_rebalance_settings_are_located_errors() {
             "unknown field `threshold`",
         ),
     ];
-    for (body, at, what) in cases {
-        let text = format!("{head}{body}");
-        let err = match load_str("t.toml", &text, &[]) {
-            Ok(_) => panic!("accepted:\n{body}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(err.contains(at), "{body}: expected at {at}:\n{err}");
-        assert!(err.contains(what), "{body}: expected `{what}`:\n{err}");
-    }
+    assert_located_errors(head, cases);
 }

@@ -9,7 +9,7 @@
 //!
 //! | product | output | module |
 //! |---|---|---|
-//! | schema | `summary.json`, the series, showback | [`summary`], [`series`], [`showback`] |
+//! | schema | `summary.json` (its waits: [`waits`]), the series, showback | [`summary`], [`waits`], [`series`], [`showback`] |
 //! | a run | terminal tables | [`run::terminal`] |
 //! | a run | `timeseries.csv`, `tenants.csv` | [`run::csv`] |
 //! | a run | charts (PNG + SVG), one file per chart | [`run::charts`] |
@@ -39,6 +39,7 @@ pub mod summary;
 #[cfg(test)]
 mod testdata;
 pub mod trace;
+pub mod waits;
 
 // The paths callers used before `reports` was grouped by product (session 6), kept so that
 // callers change little: `reports::charts` is `reports::run::charts`, and so on.

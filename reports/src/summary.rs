@@ -514,6 +514,9 @@ pub struct RunSummary {
     pub metastability: MetastabilityRow,
     /// The ledger.
     pub ledger: LedgerRow,
+    /// Queue and DB-connection waits per tier, per cell and in total.
+    #[serde(default)]
+    pub waits: crate::waits::WaitsRow,
     /// Control plane, KMS and async plane activity.
     #[serde(default)]
     pub control: ControlRow,

@@ -391,6 +391,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         control: Default::default(),
         rollouts: Vec::new(),
         showback: None,
+        waits: Default::default(),
         ledger: LedgerRow {
             requests_started: total.outcomes.offered,
             requests_finished: total.outcomes.finished(),

@@ -59,6 +59,11 @@ fn every_summary_field_is_documented() {
             cohort: Some("c".into()),
             ..Default::default()
         }],
+        waits: reports::waits::WaitsRow {
+            tiers: vec![Default::default()],
+            cells: vec![Default::default()],
+            ..Default::default()
+        },
         ..Default::default()
     };
     let v: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();

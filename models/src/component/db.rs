@@ -28,12 +28,22 @@
 //! **Guarantees.** Throughput never exceeds `C·capacity / mean query work`; a query never
 //! finishes before its work at full speed; FIFO order among queries waiting for a connection;
 //! a connection is held by at most one query.
+//!
+//! **Connection wait.** Every ended query is reported with how long it waited for its
+//! connection: from submission to the connection (0 when one was free), or, after an
+//! acquire timeout, the whole time it waited in vain (a lower bound on the wait it would
+//! have had).
 
 use sim::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
 /// A query handle chosen by the caller (e.g. a packed attempt id).
 pub type Token = u64;
+
+/// An ended query, as [`Db::poll`] reports it: its token, how it ended, the instant it got
+/// its connection (for an acquire timeout: when it was submitted), and how long it waited
+/// for a connection (see the module docs).
+pub type Ended = (Token, QueryEnd, SimTime, SimDuration);
 
 /// How a query ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,6 +61,8 @@ struct Running {
     token: Token,
     finish_v: f64,
     started: SimTime,
+    /// When it was submitted (it waited `started − submitted` for its connection).
+    submitted: SimTime,
     /// When the statement timeout cancels it (`None`: never).
     deadline: Option<SimTime>,
 }
@@ -138,14 +150,21 @@ impl Db {
     ) {
         self.advance(now);
         if self.held < self.connections {
-            self.start(now, token, work_ns, timeout);
+            self.start(now, now, token, work_ns, timeout);
         } else {
             self.waiting.push_back((token, work_ns, now, timeout));
             self.max_waiting = self.max_waiting.max(self.waiting.len());
         }
     }
 
-    fn start(&mut self, now: SimTime, token: Token, work_ns: u64, timeout: Option<SimDuration>) {
+    fn start(
+        &mut self,
+        now: SimTime,
+        submitted: SimTime,
+        token: Token,
+        work_ns: u64,
+        timeout: Option<SimDuration>,
+    ) {
         self.held += 1;
         assert!(
             self.held <= self.connections,
@@ -155,14 +174,15 @@ impl Db {
             token,
             finish_v: self.v + work_ns as f64,
             started: now,
+            submitted,
             deadline: timeout.or(self.statement_timeout).map(|st| now.after(st)),
         });
     }
 
     /// Collects every query that finished, hit its statement timeout or gave up waiting for
-    /// a connection by `now`, in a deterministic order (running set order, then FIFO), with
-    /// the instant it got its connection (for an acquire timeout: when it was submitted).
-    pub fn poll(&mut self, now: SimTime, out: &mut Vec<(Token, QueryEnd, SimTime)>) {
+    /// a connection by `now`, in a deterministic order (running set order, then FIFO), as
+    /// [`Ended`] tuples.
+    pub fn poll(&mut self, now: SimTime, out: &mut Vec<Ended>) {
         self.advance(now);
         // Half a nanosecond of work absorbs rounding of wake-up times to whole ns.
         let cut = self.v + 0.5 * self.rate().max(1e-9);
@@ -180,7 +200,7 @@ impl Db {
                 Some(e) => {
                     // Order-preserving removal keeps the scan order deterministic.
                     self.running.remove(i);
-                    out.push((r.token, e, r.started));
+                    out.push((r.token, e, r.started, r.started.since(r.submitted)));
                 }
                 None => i += 1,
             }
@@ -189,7 +209,7 @@ impl Db {
             while let Some(&(token, _, since, _)) = self.waiting.front() {
                 if since.after(at) <= now {
                     self.waiting.pop_front();
-                    out.push((token, QueryEnd::AcquireTimeout, since));
+                    out.push((token, QueryEnd::AcquireTimeout, since, now.since(since)));
                 } else {
                     break;
                 }
@@ -204,7 +224,7 @@ impl Db {
         self.held -= 1;
         while self.held < self.connections {
             match self.waiting.pop_front() {
-                Some((t, w, _, timeout)) => self.start(now, t, w, timeout),
+                Some((t, w, since, timeout)) => self.start(now, since, t, w, timeout),
                 None => break,
             }
         }
@@ -288,7 +308,7 @@ impl Db {
         self.connections = connections.max(1);
         while self.held < self.connections {
             match self.waiting.pop_front() {
-                Some((t, w, _, timeout)) => self.start(now, t, w, timeout),
+                Some((t, w, since, timeout)) => self.start(now, since, t, w, timeout),
                 None => break,
             }
         }
@@ -316,7 +336,7 @@ mod tests {
             if Some(t) == wake {
                 ended.clear();
                 db.poll(SimTime(t), &mut ended);
-                for &(tok, e, _) in &ended {
+                for &(tok, e, _, _) in &ended {
                     out.push((tok, t, e));
                     if e != QueryEnd::AcquireTimeout {
                         db.release(SimTime(t));
@@ -413,7 +433,7 @@ mod tests {
             t = w;
             let mut ended = Vec::new();
             db.poll(t, &mut ended);
-            for &(tok, e, _) in &ended {
+            for &(tok, e, _, _) in &ended {
                 out.push((tok, t.0, e));
                 db.release(t);
             }
@@ -424,6 +444,55 @@ mod tests {
                 (0, 100, QueryEnd::StatementTimeout),
                 (1, 150, QueryEnd::StatementTimeout),
                 (2, 450, QueryEnd::Done)
+            ]
+        );
+    }
+
+    /// Goal: each ended query reports its wait for a connection exactly: 0 with one free,
+    /// the time to the release that freed one otherwise, and the whole vain wait after an
+    /// acquire timeout.
+    /// Method: 1 connection, acquire timeout 200. Jobs at 0 (work 100), 0 (100), 50 (100)
+    /// and 60 (10): job 0 waits 0; job 1 gets the connection at 100 (waited 100); job 2 at
+    /// 200 (waited 150); job 3 gives up at 260 (waited 200) while job 2 runs.
+    #[test]
+    fn each_query_reports_its_connection_wait() {
+        let mut db = Db::new(1, 1, None, Some(SimDuration(200)));
+        let jobs = [(0u64, 100u64), (0, 100), (50, 100), (60, 10)];
+        let mut waits = Vec::new();
+        let mut i = 0;
+        let mut ended = Vec::new();
+        loop {
+            let arrival = jobs.get(i).map(|j| j.0);
+            let wake = db.next_wake(SimTime(0)).map(|t| t.0);
+            let t = match (arrival, wake) {
+                (None, None) => break,
+                (Some(a), Some(w)) if w <= a => w,
+                (Some(a), _) => a,
+                (None, Some(w)) => w,
+            };
+            if Some(t) == wake {
+                ended.clear();
+                db.poll(SimTime(t), &mut ended);
+                for &(tok, e, _, waited) in &ended {
+                    waits.push((tok, waited.as_nanos(), e));
+                    if e != QueryEnd::AcquireTimeout {
+                        db.release(SimTime(t));
+                    }
+                }
+            }
+            while jobs.get(i).is_some_and(|j| j.0 == t) {
+                db.submit(SimTime(t), i as u64, jobs[i].1);
+                i += 1;
+            }
+        }
+        waits.sort();
+        assert_eq!(
+            waits,
+            vec![
+                (0, 0, QueryEnd::Done),
+                (1, 100, QueryEnd::Done),
+                (2, 150, QueryEnd::Done),
+                (3, 200, QueryEnd::AcquireTimeout)
             ]
         );
     }

@@ -521,6 +521,7 @@ pub(crate) fn summarise(
         faults,
         metastability,
         ledger,
+        waits: rec.waits_row(&waits_tiers(sc, &pop)),
         control: control_row(&plat, sc, &pop),
         tenants,
         rollouts: plat
@@ -576,6 +577,22 @@ pub(crate) fn summarise(
         probes: Vec::new(),
         trace,
     })
+}
+
+/// The tiers that have tenants, in file order (the tiers of `summary.json`).
+fn waits_tiers<'a>(sc: &'a Scenario, pop: &Population) -> Vec<(usize, &'a str)> {
+    let mut has = vec![false; sc.tiers.len()];
+    for t in &pop.tenants {
+        if let Some(h) = has.get_mut(t.tier) {
+            *h = true;
+        }
+    }
+    sc.tiers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| has[*i])
+        .map(|(i, t)| (i, t.name.as_str()))
+        .collect()
 }
 
 fn stop_name(s: StopReason) -> &'static str {

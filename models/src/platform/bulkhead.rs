@@ -81,7 +81,7 @@ pub struct BulkRt {
     max_staleness: SimDuration,
     /// Reads answered `stale_read`.
     pub stale_reads: u64,
-    poll: Vec<(u64, QueryEnd, SimTime)>,
+    poll: Vec<crate::component::db::Ended>,
 }
 
 impl BulkRt {
@@ -382,7 +382,7 @@ impl Platform {
         let mut ended = std::mem::take(&mut self.bulk.poll);
         ended.clear();
         self.bulk.replicas[cell as usize].db.poll(now, &mut ended);
-        for &(tok, end, _) in &ended {
+        for &(tok, end, _, _) in &ended {
             let att = Id::from_word(tok);
             let result = match end {
                 QueryEnd::Done => {

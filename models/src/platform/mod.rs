@@ -632,7 +632,7 @@ pub struct Platform {
     attempts: Slab<Attempt>,
     window: SimDuration,
     faults: Vec<FaultRt>,
-    poll_buf: Vec<(u64, QueryEnd, SimTime)>,
+    poll_buf: Vec<crate::component::db::Ended>,
     db_partition_timeout: SimDuration,
     data_size: Vec<f64>,
     /// Per tenant: its queue lane's (weight, in-service cap).
@@ -1248,6 +1248,7 @@ impl Platform {
         };
         let (tenant, sent, wait, service_ns) =
             (a.tenant, a.sent, now.since(a.enqueued), a.service_ns);
+        let cell_of_att = a.cell;
         let needs_key = self.classes[a.class as usize].kms;
         if a.pool == 0 {
             self.cells[a.cell as usize].start_worker();
@@ -1256,6 +1257,7 @@ impl Platform {
             self.pool_start_worker(cell, pool);
         }
         self.recorder.queue_wait(tenant, sent, wait);
+        self.recorder.cell_queue_wait(cell_of_att, wait);
         self.recorder.meter(tenant, service_ns, 0, 0);
         if needs_key && !self.kms_key_ready(now, att, q) {
             return; // resumes on KmsAnswered
@@ -1414,7 +1416,7 @@ impl Platform {
         let mut ended = std::mem::take(&mut self.poll_buf);
         ended.clear();
         self.cells[cell as usize].db.poll(now, &mut ended);
-        for &(tok, end, started) in &ended {
+        for &(tok, end, started, waited) in &ended {
             let att = match DbToken::from_word(tok) {
                 DbToken::Attempt(att) => att,
                 background => {
@@ -1422,6 +1424,9 @@ impl Platform {
                     continue;
                 }
             };
+            if let Some(a) = self.attempts.get(att) {
+                self.recorder.db_wait(a.tenant, cell, waited);
+            }
             if end != QueryEnd::AcquireTimeout {
                 if let Some(tr) = self.tracer.as_deref_mut() {
                     tr.db_started(att, started);

@@ -123,6 +123,9 @@ pub fn render(s: &RunSummary) -> String {
             .collect();
         let _ = writeln!(out, "  failure causes: {}", causes.join(", "));
     }
+    if let Some(line) = s.waits.terminal_line() {
+        let _ = writeln!(out, "  {line}");
+    }
     faults_table(&mut out, s);
     control_lines(&mut out, s);
     rollouts(&mut out, s);
