@@ -203,6 +203,7 @@ pub fn report_html(
     tenant_section(&mut h, s);
     fault_section(&mut h, s);
     crate::action_timeline::section(&mut h, s);
+    crate::rollout_timeline::section(&mut h, s);
     metastability_section(&mut h, s);
     tier_section(&mut h, s);
 

@@ -28,6 +28,7 @@ pub mod compare_charts;
 pub mod compare_html;
 pub mod csv;
 pub mod html;
+mod rollout_timeline;
 pub mod series;
 pub mod showback;
 pub mod summary;
