@@ -92,7 +92,7 @@ const PINS: &[Pin] = &[
         1,
         "1ca1957d9aa29343",
         1230037,
-        "1d47a7c23eaa21f9",
+        "6f0e665d639ccf54",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -100,7 +100,7 @@ const PINS: &[Pin] = &[
         2,
         "50062d057e0d25de",
         1158385,
-        "3c031740b5953189",
+        "60345b13032f8568",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -108,7 +108,15 @@ const PINS: &[Pin] = &[
         1,
         "5906010d73213a93",
         1213549,
-        "4d967ca3e4a633a1",
+        "8e6f485ca7746e34",
+    ),
+    (
+        "scenarios/bad-migration.toml",
+        "burn-gate",
+        1,
+        "1ca1957d9aa29343",
+        1230037,
+        "c00aa0a8edd69390",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -116,7 +124,7 @@ const PINS: &[Pin] = &[
         1,
         "4358782b2ee05034",
         1230517,
-        "2fae054300c3757c",
+        "2ffe1f15ffab7bb7",
     ),
     (
         "scenarios/cell-outage.toml",
