@@ -112,6 +112,14 @@ const PINS: &[Pin] = &[
     ),
     (
         "scenarios/bad-migration.toml",
+        "burn-gate",
+        1,
+        "1ca1957d9aa29343",
+        1230037,
+        "c00aa0a8edd69390",
+    ),
+    (
+        "scenarios/bad-migration.toml",
         "changed-only",
         1,
         "4358782b2ee05034",

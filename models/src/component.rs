@@ -19,8 +19,10 @@
 //! | [`slab`] | generation-checked storage for live requests and attempts |
 //! | [`outcome`] | how a request ends (outcomes are data, with causes) |
 //! | [`rollout_plan`] | a rollout's waves from its groups (pure), and what a failing gate does |
+//! | [`burn_rate`] | error-budget burn rate over a sliding window of judged intervals |
 
 pub mod breaker;
+pub mod burn_rate;
 pub mod db;
 pub mod dependency;
 pub mod lifecycle;

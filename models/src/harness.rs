@@ -20,6 +20,7 @@ pub mod blast;
 pub mod determinism;
 pub mod explain;
 pub mod explain_actions;
+pub mod explain_rollouts;
 pub mod explore;
 pub mod explore_literal;
 pub mod invariants;

@@ -582,6 +582,9 @@ pub struct RolloutRow {
     pub bystander_p99_ms: Option<f64>,
     /// Per wave.
     pub waves: Vec<RolloutWaveRow>,
+    /// The burn-rate gate, in words (`burn_rate(SLO) >= R over W`); only when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burn_gate: Option<String>,
 }
 
 /// One wave of a rollout.
@@ -599,6 +602,10 @@ pub struct RolloutWaveRow {
     pub gate: String,
     /// The worst value the gate measured in the wave.
     pub worst: Option<String>,
+    /// The highest burn rate the burn-rate gate measured in the wave (`16.2x`); only with
+    /// a burn-rate gate that judged the wave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worst_burn: Option<String>,
 }
 
 impl RunSummary {

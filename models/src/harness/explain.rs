@@ -84,6 +84,9 @@ pub struct Violation {
     pub amplification: (f64, f64),
     /// Control-plane actions whose span overlaps the interval, in words.
     pub actions: Vec<String>,
+    /// Rollout waves that reached the breaching tenants or their cells before the
+    /// interval ended, in words (`explain_rollouts.rs`).
+    pub rollout_waves: Vec<String>,
 }
 
 /// Everything `explain` found.
@@ -414,6 +417,14 @@ fn describe(
         ky.total_cmp(&kx).then(y.offered.cmp(&x.offered))
     });
     users.truncate(5);
+    let rollout_waves = crate::harness::explain_rollouts::waves_behind(
+        sc,
+        pop,
+        &s.rollouts,
+        breaching,
+        &cells,
+        bad,
+    );
     Violation {
         slo: row.name.clone(),
         objective: row.objective.clone(),
@@ -434,6 +445,7 @@ fn describe(
         causes: cause_list,
         amplification: (ratio(att, off), ratio(att_b, off_b)),
         actions: crate::harness::explain_actions::in_interval(&s.control.actions, bad.0, bad.1),
+        rollout_waves,
     }
 }
 
@@ -775,6 +787,12 @@ impl Explanation {
                 let _ = writeln!(out, "  control-plane actions in the interval:");
                 for a in &v.actions {
                     let _ = writeln!(out, "    - {a}");
+                }
+            }
+            if !v.rollout_waves.is_empty() {
+                let _ = writeln!(out, "  rollout waves that reached them:");
+                for w in &v.rollout_waves {
+                    let _ = writeln!(out, "    - {w}");
                 }
             }
             let _ = writeln!(

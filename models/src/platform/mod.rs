@@ -48,6 +48,7 @@ pub mod probe;
 pub mod rebalance;
 pub mod reconcile;
 pub mod rollout;
+mod rollout_burn;
 mod rollout_deploy;
 pub mod tenant_cell_map;
 

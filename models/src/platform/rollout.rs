@@ -116,6 +116,8 @@ struct WaveRec {
     checks: u32,
     failed: bool,
     worst: Option<f64>,
+    /// The highest burn rate the burn gate measured in the wave.
+    worst_burn: Option<f64>,
 }
 
 /// One rollout's runtime.
@@ -150,7 +152,10 @@ pub struct RolloutRun {
     end: Option<SimTime>,
     halted_at: Option<SimTime>,
     exposed_at_halt: Option<u32>,
-    tripped: Option<(String, f64, SimTime, usize)>,
+    /// What tripped first: (what, the value it measured in words, when, wave).
+    tripped: Option<(String, String, SimTime, usize)>,
+    /// The burn-rate gate's window (`None` without a `burn_gate`).
+    burn: Option<super::rollout_burn::BurnRt>,
     first_bad_wave: Option<usize>,
     changed_count: u32,
     failed_changes: u32,
@@ -172,6 +177,67 @@ pub struct RolloutRt {
     cell_load: Vec<f64>,
 }
 
+/// What the plan knows of each tenant of `pop` (its placement at the start).
+fn plan_tenants(pop: &Population) -> Vec<PlanTenant> {
+    pop.tenants
+        .iter()
+        .map(|t| PlanTenant {
+            tier: t.tier,
+            cohort: t.cohort,
+            cell: t.cell,
+        })
+        .collect()
+}
+
+/// Rollout `r`'s waves of tenants, fixed from the population (a deploy turns them into
+/// cell waves).
+fn tenant_waves(r: &Rollout, pop: &Population, plan: &[PlanTenant]) -> Vec<Vec<u32>> {
+    let sels: Vec<rollout_plan::GroupSel> = r
+        .groups
+        .iter()
+        .map(|g| {
+            let mut s = g.sel.clone();
+            s.tenants = g
+                .tenant_ids
+                .iter()
+                .filter_map(|id| pop.find(id).map(|x| x.0))
+                .collect();
+            s
+        })
+        .collect();
+    let salt = sim::digest::mix64(
+        r.name
+            .bytes()
+            .fold(0xC0FF_EE00u64, |h, b| h.rotate_left(8) ^ b as u64),
+    );
+    rollout_plan::waves(&sels, plan, salt)
+}
+
+/// Per rollout of `sc`, per wave, the tenants the wave changes as planned (a deploy's
+/// wave: every tenant placed on its cells), for `explain`. The same plan the engine runs.
+pub fn planned_tenants(sc: &Scenario, pop: &Population) -> Vec<Vec<Vec<u32>>> {
+    let plan = plan_tenants(pop);
+    sc.rollouts
+        .iter()
+        .map(|r| {
+            let waves = tenant_waves(r, pop, &plan);
+            match r.change {
+                ChangeKind::Deploy { .. } => {
+                    super::rollout_deploy::cell_waves(&waves, &plan, sc.platform.cells)
+                        .iter()
+                        .map(|cells| {
+                            (0..plan.len() as u32)
+                                .filter(|&t| cells.contains(&plan[t as usize].cell))
+                                .collect()
+                        })
+                        .collect()
+                }
+                ChangeKind::Migration { .. } | ChangeKind::Config { .. } => waves,
+            }
+        })
+        .collect()
+}
+
 impl RolloutRt {
     /// The runtime for `sc`'s rollouts, or `None` when it declares none.
     pub(super) fn build(
@@ -184,38 +250,12 @@ impl RolloutRt {
             return None;
         }
         let n = pop.tenants.len();
-        let plan: Vec<PlanTenant> = pop
-            .tenants
-            .iter()
-            .map(|t| PlanTenant {
-                tier: t.tier,
-                cohort: t.cohort,
-                cell: t.cell,
-            })
-            .collect();
+        let plan = plan_tenants(pop);
         let runs = sc
             .rollouts
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let sels: Vec<rollout_plan::GroupSel> = r
-                    .groups
-                    .iter()
-                    .map(|g| {
-                        let mut s = g.sel.clone();
-                        s.tenants = g
-                            .tenant_ids
-                            .iter()
-                            .filter_map(|id| pop.find(id).map(|x| x.0))
-                            .collect();
-                        s
-                    })
-                    .collect();
-                let salt = sim::digest::mix64(
-                    r.name
-                        .bytes()
-                        .fold(0xC0FF_EE00u64, |h, b| h.rotate_left(8) ^ b as u64),
-                );
                 q.schedule_at(
                     r.at,
                     Ev::Rollout {
@@ -223,7 +263,7 @@ impl RolloutRt {
                         step: Step::Launch,
                     },
                 );
-                let waves = rollout_plan::waves(&sels, &plan, salt);
+                let waves = tenant_waves(r, pop, &plan);
                 let (waves, deploy_left) = match r.change {
                     ChangeKind::Deploy { .. } => (
                         super::rollout_deploy::cell_waves(&waves, &plan, sc.platform.cells),
@@ -264,6 +304,7 @@ impl RolloutRt {
                     halted_at: None,
                     exposed_at_halt: None,
                     tripped: None,
+                    burn: r.burn.as_ref().map(super::rollout_burn::BurnRt::new),
                     first_bad_wave: None,
                     changed_count: 0,
                     failed_changes: 0,
@@ -305,7 +346,7 @@ impl RolloutRt {
             let in_scope = changed
                 || (r.spec.gate_scope == GateScope::ChangedAndCellmates
                     && r.scope_cells[cell as usize]);
-            if in_scope && r.spec.gate.is_some() {
+            if in_scope && r.spec.gated() {
                 r.gate_acc.finish(outcome, latency, attempts);
             }
             if !changed {
@@ -320,12 +361,7 @@ impl RolloutRt {
         self.runs
             .iter()
             .map(|r| {
-                let metric_text = |v: f64| {
-                    r.spec
-                        .gate
-                        .as_ref()
-                        .map_or_else(String::new, |g| crate::measure::format_value(g.metric, v))
-                };
+                let metric_text = |v: f64| r.spec.value_text(v);
                 let p99 = r
                     .bystanders
                     .measure(crate::scenario::Metric::LatencyPercentile(99.0));
@@ -343,13 +379,14 @@ impl RolloutRt {
                     name: r.spec.name.clone(),
                     change: r.spec.change.name().to_string(),
                     gate: r.spec.gate.as_ref().map(|g| g.text.clone()),
+                    burn_gate: r.spec.burn.as_ref().map(|g| g.text()),
                     gate_scope: r.spec.gate_scope.name().to_string(),
                     on_error: r.spec.on_error.name().to_string(),
                     outcome: r.state.name().to_string(),
                     start_s: r.start.map(secs),
                     end_s: r.end.map(secs),
                     tripped_by: r.tripped.as_ref().map(|x| x.0.clone()),
-                    tripped_value: r.tripped.as_ref().map(|x| metric_text(x.1)),
+                    tripped_value: r.tripped.as_ref().map(|x| x.1.clone()),
                     tripped_at_s: r.tripped.as_ref().map(|x| secs(x.2)),
                     first_bad_wave: r.first_bad_wave.map(|w| r.waves_rec[w].name.clone()),
                     time_to_halt_s: match (r.first_bad_wave, r.halted_at) {
@@ -398,7 +435,7 @@ impl RolloutRt {
                             tenants: w.tenants as u32,
                             start_s: secs(w.start),
                             end_s: w.end.map(secs),
-                            gate: if r.spec.gate.is_none() || w.checks == 0 {
+                            gate: if !r.spec.gated() || w.checks == 0 {
                                 "not_judged"
                             } else if w.failed {
                                 "fail"
@@ -407,6 +444,9 @@ impl RolloutRt {
                             }
                             .to_string(),
                             worst: w.worst.map(metric_text),
+                            worst_burn: w
+                                .worst_burn
+                                .map(crate::scenario::rollout_burn::format_burn),
                         })
                         .collect(),
                 }
@@ -428,6 +468,9 @@ impl Platform {
                     let r = &mut rt.runs[i];
                     r.state = State::Running;
                     r.start = Some(now);
+                    if let Some(b) = r.burn.as_mut() {
+                        b.started(now);
+                    }
                     self.trace_rollout(now, &rt.runs[i], "rollout_started", 0);
                     if let Some(g) = rt.runs[i].spec.gate_every_if_gated() {
                         q.schedule_in(
@@ -472,7 +515,7 @@ impl Platform {
             }
             Step::BakeDone(w) => {
                 if rt.runs[i].state == State::Running && rt.runs[i].wave == w as usize {
-                    if rt.runs[i].spec.gate.is_some() {
+                    if rt.runs[i].spec.gated() {
                         self.judge_gate(now, &mut rt, i, q);
                     }
                     if rt.runs[i].state == State::Running {
@@ -510,6 +553,7 @@ impl Platform {
             checks: 0,
             failed: false,
             worst: None,
+            worst_burn: None,
         });
         self.trace_rollout(now, &rt.runs[i], "wave_started", w);
         if rt.runs[i].queue.is_empty() {
@@ -719,7 +763,8 @@ impl Platform {
             State::Pending | State::Halted | State::RolledBack | State::Completed => return,
         }
         if failed {
-            self.gate_failed(now, rt, i, "migration failed".to_string(), 1.0, q);
+            let value = rt.runs[i].spec.value_text(1.0);
+            self.gate_failed(now, rt, i, "migration failed".to_string(), value, q);
             if rt.runs[i].state != State::Running {
                 return;
             }
@@ -773,18 +818,35 @@ impl Platform {
         }
     }
 
-    /// Judges the gate over the requests finished since the last judgement.
+    /// Judges the gates over the requests finished since the last judgement: the objective
+    /// gate first, then the burn-rate gate (which trips only if the objective did not: one
+    /// failure per judgement).
     fn judge_gate(&mut self, now: SimTime, rt: &mut RolloutRt, i: usize, q: &mut EventQueue<Ev>) {
+        let acc = std::mem::take(&mut rt.runs[i].gate_acc);
+        let failed = self.judge_objective(now, rt, i, &acc, q);
+        if !failed && rt.runs[i].burn.is_some() {
+            self.judge_burn(now, rt, i, &acc, q);
+        }
+    }
+
+    /// The objective gate over `acc`; whether it failed.
+    fn judge_objective(
+        &mut self,
+        now: SimTime,
+        rt: &mut RolloutRt,
+        i: usize,
+        acc: &Stats,
+        q: &mut EventQueue<Ev>,
+    ) -> bool {
         let r = &mut rt.runs[i];
         let Some(g) = r.spec.gate.clone() else {
-            return;
+            return false;
         };
-        let acc = std::mem::take(&mut r.gate_acc);
         if acc.finished() < r.spec.gate_min_requests.max(1) {
-            return;
+            return false;
         }
         let Some(v) = acc.measure(g.metric) else {
-            return;
+            return false;
         };
         let w = r.wave;
         let rec = &mut r.waves_rec[w];
@@ -796,7 +858,38 @@ impl Platform {
             rec.worst = Some(v);
         }
         if !g.cmp.holds(v, g.bound) {
-            self.gate_failed(now, rt, i, g.text.clone(), v, q);
+            let value = crate::measure::format_value(g.metric, v);
+            self.gate_failed(now, rt, i, g.text.clone(), value, q);
+            return true;
+        }
+        false
+    }
+
+    /// The burn-rate gate over `acc` (recorded into its window, judged over the window).
+    fn judge_burn(
+        &mut self,
+        now: SimTime,
+        rt: &mut RolloutRt,
+        i: usize,
+        acc: &Stats,
+        q: &mut EventQueue<Ev>,
+    ) {
+        let r = &mut rt.runs[i];
+        let (Some(g), Some(b)) = (r.spec.burn.as_ref(), r.burn.as_mut()) else {
+            return;
+        };
+        let Some(v) = b.judge(g, acc, now, r.spec.gate_min_requests) else {
+            return;
+        };
+        let rec = &mut r.waves_rec[r.wave];
+        rec.checks += 1;
+        if rec.worst_burn.is_none_or(|x| v.rate > x) {
+            rec.worst_burn = Some(v.rate);
+        }
+        if v.fails {
+            let what = g.text();
+            let value = crate::scenario::rollout_burn::format_burn(v.rate);
+            self.gate_failed(now, rt, i, what, value, q);
         }
     }
 
@@ -807,7 +900,7 @@ impl Platform {
         rt: &mut RolloutRt,
         i: usize,
         what: String,
-        value: f64,
+        value: String,
         q: &mut EventQueue<Ev>,
     ) {
         let r = &mut rt.runs[i];
@@ -885,6 +978,13 @@ impl Platform {
 
 impl Rollout {
     fn gate_every_if_gated(&self) -> Option<SimDuration> {
-        self.gate.as_ref().map(|_| self.gate_every)
+        self.gated().then_some(self.gate_every)
+    }
+
+    /// A value the objective gate measured, in its unit (empty without an objective gate).
+    fn value_text(&self, v: f64) -> String {
+        self.gate
+            .as_ref()
+            .map_or_else(String::new, |g| crate::measure::format_value(g.metric, v))
     }
 }

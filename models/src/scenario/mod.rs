@@ -30,6 +30,7 @@ pub mod moves;
 pub mod network;
 pub mod overrides;
 mod placement_check;
+pub mod rollout_burn;
 pub mod rollout_deploy;
 pub mod rollouts;
 pub mod scale_time;
@@ -846,6 +847,7 @@ fn validate(
     let faults = validate::faults(&mut c, &raw.faults, (end, duration), &names, &known);
     let rollouts = validate::rollouts(&mut c, &raw.rollouts, (end, duration), &names, &known);
     let (slos, slo_names) = validate::slos(&mut c, &raw.slos, &names, &known, (&faults, end));
+    let rollouts = rollout_burn::resolve(&mut c, &raw.rollouts, rollouts, &slos);
     let variants = validate::variants(&mut c, &raw.variants, &slo_names, overrides, check_variants);
     if c.errors.is_empty() {
         placement_check::check(&mut c, &raw, &platform, &tenants, &cohorts);

@@ -69,6 +69,8 @@ pub struct RolloutConfig {
     pub gate_min_requests: Option<Spanned<i64>>,
     /// `halt` (default), `rollback` or `continue`.
     pub on_error: Option<Spanned<String>>,
+    /// A health gate on an SLO's error-budget burn rate (`scenario::rollout_burn`).
+    pub burn_gate: Option<super::rollout_burn::BurnGateConfig>,
 }
 
 /// One group (wave) as written: the tenants matching every selector given, among those no
@@ -199,6 +201,15 @@ pub struct Rollout {
     pub gate_min_requests: u64,
     /// What a failing gate does.
     pub on_error: OnError,
+    /// The burn-rate gate, if any (set by `rollout_burn::resolve` once the SLOs are known).
+    pub burn: Option<super::rollout_burn::BurnGate>,
+}
+
+impl Rollout {
+    /// Whether any gate (an objective or a burn rate) judges the rollout's traffic.
+    pub fn gated(&self) -> bool {
+        self.gate.is_some() || self.burn.is_some()
+    }
 }
 
 /// Names the scenario declares, for checking selectors.
@@ -420,6 +431,7 @@ pub(super) fn check(
             gate_every: SimDuration(gate_every.as_nanos().max(1)),
             gate_min_requests,
             on_error,
+            burn: None,
         });
     }
     out

@@ -202,7 +202,8 @@ pub fn report_html(
     chart_section(&mut h, charts);
     tenant_section(&mut h, s);
     fault_section(&mut h, s);
-    crate::action_timeline::section(&mut h, s);
+    crate::run::action_timeline::section(&mut h, s);
+    crate::run::rollout_timeline::section(&mut h, s);
     metastability_section(&mut h, s);
     tier_section(&mut h, s);
 

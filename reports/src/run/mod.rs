@@ -15,4 +15,5 @@ pub(crate) mod action_timeline;
 pub mod charts;
 pub mod csv;
 pub mod html;
+pub(crate) mod rollout_timeline;
 pub mod terminal;

@@ -307,6 +307,9 @@ fn rollouts(out: &mut String, s: &RunSummary) {
             r.tenants_exposed,
             r.cells_exposed
         );
+        if let Some(b) = &r.burn_gate {
+            let _ = writeln!(out, "    burn-rate gate: {b}");
+        }
         if let Some(by) = &r.tripped_by {
             let _ = writeln!(
                 out,
@@ -331,13 +334,16 @@ fn rollouts(out: &mut String, s: &RunSummary) {
         for w in &r.waves {
             let _ = writeln!(
                 out,
-                "    wave {:<14} {:>6} tenants  {:>6} → {:<6} gate {:<10} worst {}",
+                "    wave {:<14} {:>6} tenants  {:>6} → {:<6} gate {:<10} worst {}{}",
                 w.name,
                 w.tenants,
                 secs(Some(w.start_s)),
                 secs(w.end_s),
                 w.gate,
-                w.worst.as_deref().unwrap_or("-")
+                w.worst.as_deref().unwrap_or("-"),
+                w.worst_burn
+                    .as_deref()
+                    .map_or_else(String::new, |b| format!(", burn {b}"))
             );
         }
     }
