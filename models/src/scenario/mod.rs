@@ -21,6 +21,7 @@ pub mod draw_values;
 pub mod error;
 pub mod explore;
 pub mod explore_every;
+mod fault_when;
 mod faults;
 pub mod infra;
 pub mod isolation;
