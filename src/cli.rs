@@ -57,7 +57,9 @@ Exit codes: 0 every expectation met, 1 one was not, 2 invalid input, 3 internal 
     /// Draw a fault schedule per seed, run it, and group what failed (exploration).
     #[command(after_help = "Examples:\n  \
 tenantsim explore scenarios/explore-gold-cell.toml --runs 50\n  \
-tenantsim explore scenarios/quickstart.toml --runs 20 --jobs 2 --json out/explore.json\n\n\
+tenantsim explore scenarios/quickstart.toml --runs 20 --jobs 2 --json out/explore.json\n  \
+tenantsim explore scenarios/explore-gold-cell.toml --runs 200 --shard 3/8 --out part3/\n  \
+tenantsim explore scenarios/explore-gold-cell.toml --runs 200 --merge part*/\n\n\
 Seed N (from --seed, default 1, for --runs seeds) appends to the scenario's faults a schedule\n\
 drawn from the seed within its [explore] bounds: how many faults, their kinds, targets, windows\n\
 and intensities. Every drawn fault ends by `quiet_after`; the rest of the run checks that the\n\
@@ -65,6 +67,9 @@ platform recovers. Failures (failed SLOs, a broken invariant, a drawn fault not 
 a metastable aftermath) are grouped by signature, each with the repro line\n\
 `tenantsim run FILE --seed N --explore` that replays that run byte for byte. Coverage: how many\n\
 runs reached each state of the catalogue (scenarios/README.md). The result does not depend on --jobs.\n\n\
+--shard K/N explores every N-th seed from the (K-1)-th and writes explore-partial-K-of-N.json into\n\
+--out; the same command with --merge DIR... instead combines every shard and reports exactly what\n\
+one unsharded run would have (a shard itself exits 0 once written; the merge gives the verdict).\n\n\
 Exit codes: 0 nothing failed (and every `coverage` state was reached), 1 a failure was found (or\n\
 coverage was not reached), 2 invalid input.")]
     Explore(ExploreArgs),
@@ -314,6 +319,17 @@ pub struct ExploreArgs {
     /// Most runs each shrink spends.
     #[arg(long, default_value_t = 150)]
     pub shrink_budget: usize,
+    /// Explore only shard K of N of the seeds (every N-th run from K−1) and write
+    /// explore-partial-K-of-N.json into --out; `--merge` combines the shards.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Where `--shard` writes its partial result.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run nothing: combine the partial results that `--shard K/N --out DIR` wrote (the
+    /// directories or files), and report exactly as one unsharded run with the same flags.
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub merge: Vec<PathBuf>,
 }
 
 /// `validate` flags.

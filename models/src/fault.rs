@@ -451,6 +451,9 @@ pub struct Fault {
     pub drawn: Option<Box<drawn::Drawn>>,
     /// What the seed drew for this fault (for the summary and the repro), once resolved.
     pub resolved: Option<String>,
+    /// Its trigger (`when = "..."`): it starts at the first poll after `start` at which the
+    /// condition holds, not at `start` ([`crate::fault_when`]); `None` for a timed fault.
+    pub when: Option<Box<crate::fault_when::When>>,
 }
 
 #[cfg(test)]

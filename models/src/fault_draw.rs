@@ -184,6 +184,8 @@ fn resolve_one(
         end: e,
         drawn: None,
         resolved: Some(note),
+        // A trigger stays with the fault and its copies (`when` with `every` is refused).
+        when: base.when.clone(),
     };
     let note = notes.join("; ");
     let me = mk(base.name.clone(), kind.clone(), s0, e0, note.clone());

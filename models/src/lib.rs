@@ -21,6 +21,7 @@
 //! | [`coverage`] | the catalogue of states a run can reach (`coverage = [...]`), read from its summary |
 //! | [`fault`] | the fault catalogue: kinds, the keys each takes, their targets |
 //! | [`fault_draw`] | faults drawn from the seed: selectors, drawn times, `after`, `every`, resolved before a run |
+//! | [`fault_when`] | faults triggered by a condition on the model's state (`when`), polled during the run |
 //! | [`scenario`] | scenario files: schema, `--set` overrides, validation with located errors |
 //! | [`population`] | the tenants of a run (individuals and cohort members), their tiers, rates, cells |
 //! | [`platform`] | the event-driven model: sources → edge → cell queue → workers → DB → response |
@@ -36,6 +37,7 @@ pub mod coverage;
 pub mod estimate;
 pub mod fault;
 pub mod fault_draw;
+pub mod fault_when;
 pub mod harness;
 pub mod measure;
 pub mod platform;

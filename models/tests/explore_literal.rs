@@ -3,8 +3,9 @@
 //! Goal: the literal file of an explored run has no draws left and replays the explored run
 //! exactly (same digest, same event count), with drawn faults written in the scenario too
 //! (selectors, drawn `at`/`for`/`factor`, `every` copies). Method: a small scenario with
-//! drawn faults and an `[explore]` table; for several seeds, the explored run (`schedule`,
-//! then `run_with`) against a plain run of the literal file loaded afresh.
+//! drawn faults, a fault started by a condition (`when`) and an `[explore]` table; for
+//! several seeds, the explored run (`schedule`, then `run_with`) against a plain run of the
+//! literal file loaded afresh.
 
 use models::harness::explore::schedule;
 use models::harness::explore_literal::literal_doc;
@@ -59,6 +60,17 @@ latency = "exp(20ms)"
 after = "written.end + 5s"
 for = "8s"
 
+# Started by a condition, armed at a drawn time, on a drawn cell: kept literally.
+[[faults]]
+name = "cascade"
+kind = "workers_lost"
+cell = "random"
+count = 2
+when = "cell_utilisation > 30%"
+poll = "250ms"
+at = "uniform(20s, 40s)"
+for = "10s"
+
 [[slos]]
 name = "p99"
 objective = "p(99) < 250ms"
@@ -76,6 +88,7 @@ max_for = "20s"
 fn the_literal_schedule_replays_the_explored_run() {
     let sc = load_str("literal.toml", TEXT, &[]).unwrap_or_else(|e| panic!("{e}"));
     let doc: toml_edit::DocumentMut = TEXT.parse().unwrap_or_else(|e| panic!("{e}"));
+    let mut fired_runs = 0;
     for seed in [1u64, 2, 7] {
         let explored = schedule(&sc, seed);
         let want =
@@ -105,7 +118,24 @@ fn the_literal_schedule_replays_the_explored_run() {
             "seed {seed}:\n{text}"
         );
         assert_eq!(got.summary.events, want.summary.events, "seed {seed}");
+        // The triggered fault kept its condition and fired at the same instant, after its
+        // (drawn) arming time.
+        assert!(text.contains("when = \"cell_utilisation > 30%\""), "{text}");
+        let fired = |s: &reports::summary::RunSummary| {
+            s.faults.iter().find(|f| f.name == "cascade").map(|f| {
+                let note = f.resolved.clone().unwrap_or_default();
+                (f.start_s, f.end_s, note.contains("fired at"))
+            })
+        };
+        assert_eq!(fired(&got.summary), fired(&want.summary), "seed {seed}");
+        if fired(&want.summary).is_some_and(|(_, _, yes)| yes) {
+            fired_runs += 1;
+        }
     }
+    assert!(
+        fired_runs > 0,
+        "the condition never held: the replay of a firing is untested"
+    );
 }
 
 /// Goal: without `explore`, only the scenario's own draws are written out, and a scenario

@@ -3,8 +3,11 @@
 //!
 //! The library part is `models::harness::explore` (the schedule, the judgement, the
 //! signature); this command runs the seeds in parallel and reports in seed order, so its
-//! output does not depend on `--jobs`.
+//! output does not depend on `--jobs`. With `--shard K/N --out DIR` it runs one share of the
+//! seeds and writes it; with `--merge DIR...` it runs nothing and reports from the shares
+//! (`super::seed_shards`), exactly as one unsharded run.
 
+use super::seed_shards;
 use crate::cli::ExploreArgs;
 use crate::exit;
 use models::harness::explore::{judge, Outcome};
@@ -27,24 +30,74 @@ pub fn explore(a: ExploreArgs) -> i32 {
     }
     let sc = &loaded.scenario;
     let first = a.scenario.seed.unwrap_or(1);
-    let seeds: Vec<u64> = (0..a.runs).map(|i| first.saturating_add(i)).collect();
-    let opts = RunOptions {
-        variant: a.scenario.variant.clone(),
-        ..RunOptions::default()
-    };
-    let outcomes = match super::pool::map(
-        seeds.len(),
-        super::pool::workers(a.jobs, seeds.len()),
-        "explore",
-        |i| a.scenario.repro(seeds[i]) + " --explore",
-        |i| Ok(judge(sc, seeds[i], &opts)),
-    ) {
-        Ok(o) => o,
+    let shard = match sharding(&a) {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("tenantsim: {e}");
-            return exit::INTERNAL;
+            eprintln!("tenantsim: error: {e}");
+            return exit::INVALID_INPUT;
         }
     };
+    let spec = seed_shards::ExploreSpec {
+        layout: seed_shards::LAYOUT,
+        tenantsim: crate::version::long(),
+        file: a.scenario.file.display().to_string(),
+        scenario_hash: seed_shards::text_hash(&sc.text),
+        first_seed: first,
+        runs: a.runs,
+        variant: a.scenario.variant.clone(),
+        sets: a.scenario.set.clone(),
+    };
+    let outcomes = if a.merge.is_empty() {
+        let indices = match shard {
+            Some((k, n)) => seed_shards::indices(a.runs, k, n),
+            None => (0..a.runs).collect(),
+        };
+        let seeds: Vec<u64> = indices.iter().map(|&i| first.saturating_add(i)).collect();
+        let opts = RunOptions {
+            variant: a.scenario.variant.clone(),
+            ..RunOptions::default()
+        };
+        match super::pool::map(
+            seeds.len(),
+            super::pool::workers(a.jobs, seeds.len()),
+            "explore",
+            |i| a.scenario.repro(seeds[i]) + " --explore",
+            |i| Ok(judge(sc, seeds[i], &opts)),
+        ) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("tenantsim: {e}");
+                return exit::INTERNAL;
+            }
+        }
+    } else {
+        match seed_shards::merge(&a.merge, &spec) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("tenantsim: error: {e}");
+                return exit::INVALID_INPUT;
+            }
+        }
+    };
+    if let (Some(k_n), Some(dir)) = (shard, &a.out) {
+        return match seed_shards::write(dir, &spec, k_n, &outcomes) {
+            Ok(path) => {
+                let failed = outcomes.iter().filter(|o| o.failed()).count();
+                println!(
+                    "explore: shard {}/{}: {} runs ({failed} failed) written to {}; combine every shard with the same command and `--merge DIR...` instead of `--shard`",
+                    k_n.0,
+                    k_n.1,
+                    outcomes.len(),
+                    path.display()
+                );
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("tenantsim: error: {e}");
+                exit::INVALID_INPUT
+            }
+        };
+    }
     let text = render(&a, sc, &outcomes);
     print!("{text}");
     if let Some(dir) = &a.shrink {
@@ -68,6 +121,28 @@ pub fn explore(a: ExploreArgs) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// `--shard K/N` parsed, once the flags that go with it are checked: `--out` is needed,
+/// `--json`, `--shrink` and `--merge` belong to the merge.
+fn sharding(a: &ExploreArgs) -> Result<Option<(usize, usize)>, String> {
+    let Some(text) = &a.shard else {
+        if a.out.is_some() {
+            return Err("`--out` is where `--shard K/N` writes; give --shard too (or --json PATH for the report)".to_string());
+        }
+        return Ok(None);
+    };
+    let k_n = seed_shards::parse_shard(text)?;
+    if !a.merge.is_empty() {
+        return Err("`--merge` combines the shards: give it without --shard".to_string());
+    }
+    if a.out.is_none() {
+        return Err("`--shard` writes a partial result: give `--out DIR` too".to_string());
+    }
+    if a.json.is_some() || a.shrink.is_some() {
+        return Err("`--json` and `--shrink` report on every run: give them to the `--merge` command, not to a shard".to_string());
+    }
+    Ok(Some(k_n))
 }
 
 /// Coverage states the scenario asks for that no run reached.

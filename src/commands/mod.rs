@@ -10,6 +10,7 @@
 //!   services      load (scenario files, --set)   out (output directories)   write (one file)
 //!                 pool (parallel runs)   seeds (--seeds)   verify (fingerprints, --verify-digest)
 //!                 determinism (--check-determinism)   progress (a run's progress bar)
+//!                 seed_shards (explore --shard / --merge: partial results of an exploration)
 //!        │
 //!        ▼
 //!   models::harness (the repro line, ...), models, reports
@@ -38,6 +39,7 @@ mod minimise;
 mod out;
 mod pool;
 mod progress;
+mod seed_shards;
 mod seeds;
 mod verify;
 mod write;
@@ -88,12 +90,13 @@ mod tests {
     ];
 
     /// The service files: they may import each other, never a subcommand.
-    const SERVICES: [&str; 8] = [
+    const SERVICES: [&str; 9] = [
         include_str!("determinism.rs"),
         include_str!("load.rs"),
         include_str!("out.rs"),
         include_str!("pool.rs"),
         include_str!("seeds.rs"),
+        include_str!("seed_shards.rs"),
         include_str!("minimise.rs"),
         include_str!("verify.rs"),
         include_str!("write.rs"),

@@ -103,6 +103,7 @@ pub fn schedule(sc: &Scenario, seed: u64) -> Scenario {
             end: SimTime(end),
             drawn: None,
             resolved,
+            when: None,
         });
     }
     out

@@ -22,6 +22,9 @@
 //!   in [`Literal::dropped`].
 //! - `scale_time` is applied to the file's timeline first and the key removed, since the
 //!   literal times are already on the run's timeline.
+//! - A fault started by a condition (`when`) keeps its condition and `poll` literally; its
+//!   `at` is its arming time (drawn or `after` resolved), so the replay polls at the same
+//!   instants and fires at the same one ([`crate::fault_when`]).
 
 use crate::fault::{Fault, FaultKind};
 use crate::harness::explore::schedule;
@@ -164,6 +167,12 @@ fn full(f: &Fault, sc: &Scenario) -> Table {
     t["name"] = toml_edit::value(f.name.as_str());
     t["kind"] = toml_edit::value(f.kind.name());
     window(&mut t, f);
+    if let Some(w) = &f.when {
+        // Started by its condition (a copy of a `when` fault): the condition is kept, and
+        // `at` is its arming time, so the replay polls as the run did.
+        t["when"] = toml_edit::value(w.text.as_str());
+        t["poll"] = toml_edit::value(format!("{}ns", w.poll.as_nanos()));
+    }
     crate::scenario::write_kind_keys(&mut t, &f.kind, sc);
     t
 }

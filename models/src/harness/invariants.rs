@@ -12,9 +12,12 @@
 //! | misrouted writes | a cell applied a write for a tenant it no longer owned, although no written migration allows it (`reject_misrouted = false`) |
 //! | monotonic lifecycle | a tenant made a lifecycle transition its state machine does not have |
 //! | failure detector | a cell was declared dead twice without coming back between, or back without being dead, or the declarations go back in time |
+//! | residency | a tenant with `residency = "eu"` ends the run on, or was moved by the control plane to, a cell whose region is not EU |
+//! | nothing placed on a dead cell | the control plane started a move (evacuation, fail-back, rebalance, migration) to a cell its failure detector had declared dead and not yet alive again |
 //!
-//! Not checked here (yet): "no request served by a dead cell" and residency, which need
-//! per-request facts the summary does not keep.
+//! The last two read the tenants' final cells and the control plane's action log (the first
+//! 1,000 actions; `control.actions`): where a tenant's traffic is served from is decided by
+//! its route, and every route change is such an action or a written migration.
 
 use crate::component::lifecycle::TenantState;
 use crate::fault::FaultKind;
@@ -78,7 +81,85 @@ pub fn check(sc: &Scenario, s: &RunSummary) -> Option<String> {
             None => dead.push((cell, is_dead)),
         }
     }
-    None
+    residency(sc, s).or_else(|| placed_on_dead_cell(s))
+}
+
+/// Whether tenant `id` (a declared tenant or a cohort member) must stay on EU cells.
+fn eu_only(sc: &Scenario, id: &str) -> bool {
+    match sc.tenants.iter().find(|t| t.id == id) {
+        Some(t) => t.eu_only,
+        None => crate::scenario::cohort_member(id, &sc.cohorts)
+            .and_then(|(name, _)| sc.cohorts.iter().find(|c| c.name == name))
+            .is_some_and(|c| c.eu_only),
+    }
+}
+
+/// The first tenant with `residency = "eu"` found on (or moved to) a non-EU cell.
+fn residency(sc: &Scenario, s: &RunSummary) -> Option<String> {
+    let eu_cell = |c: u32| {
+        sc.platform
+            .regions
+            .get(c as usize)
+            .is_some_and(|r| r.starts_with("eu"))
+    };
+    if !sc.tenants.iter().any(|t| t.eu_only) && !sc.cohorts.iter().any(|c| c.eu_only) {
+        return None;
+    }
+    for a in &s.control.actions {
+        let (Some(t), Some(to)) = (&a.tenant, a.to) else {
+            continue;
+        };
+        if a.outcome == "moved" && !eu_cell(to) && eu_only(sc, t) {
+            return Some(format!(
+                "residency: tenant {t} (residency eu) was moved to cell {to} (region {}) at {:.3}s by `{}`",
+                sc.platform.regions.get(to as usize).map_or("?", String::as_str),
+                a.t,
+                a.kind
+            ));
+        }
+    }
+    s.tenants
+        .iter()
+        .find(|t| !eu_cell(t.cell) && eu_only(sc, &t.id))
+        .map(|t| {
+            format!(
+                "residency: tenant {} (residency eu) ended the run on cell {} (region {})",
+                t.id,
+                t.cell,
+                sc.platform
+                    .regions
+                    .get(t.cell as usize)
+                    .map_or("?", String::as_str)
+            )
+        })
+}
+
+/// The first move the control plane started towards a cell it held dead.
+fn placed_on_dead_cell(s: &RunSummary) -> Option<String> {
+    let dead_at = |cell: u32, t: f64| -> bool {
+        let mut dead = false;
+        for &(at, c, is_dead) in &s.control.cell_events {
+            // Strictly before: a declaration at the very instant of the move may come after it.
+            if at >= t {
+                break;
+            }
+            if c == cell {
+                dead = is_dead;
+            }
+        }
+        dead
+    };
+    s.control.actions.iter().find_map(|a| {
+        let to = a.to?;
+        dead_at(to, a.t).then(|| {
+            format!(
+                "placement: `{}` of {} at {:.3}s went to cell {to}, which the failure detector held dead",
+                a.kind,
+                a.tenant.as_deref().unwrap_or("?"),
+                a.t
+            )
+        })
+    })
 }
 
 #[cfg(test)]
@@ -126,6 +207,65 @@ mod tests {
         assert!(check(&sc, &s).is_some_and(|m| m.contains("before")));
         s.control.cell_events = vec![(1.0, 2, true), (2.0, 1, true), (3.0, 2, false)];
         assert_eq!(check(&sc, &s), None);
+    }
+
+    /// Goal: residency breaks when an EU-only tenant is moved to, or ends on, a non-EU cell,
+    /// and holds otherwise. Method: a two-region scenario; a clean summary, a move to the
+    /// non-EU cell, a final cell outside the EU.
+    #[test]
+    fn residency_breaks_on_a_non_eu_cell() {
+        let text = "version = 1\nduration = \"1m\"\n[platform]\ncells = 2\nregions = [\"eu-west\", \"us-east\"]\n[[tenants]]\nid = \"a\"\nrate = \"1/s\"\nresidency = \"eu\"\n[[tenants]]\nid = \"b\"\nrate = \"1/s\"\n";
+        let sc = crate::scenario::load_str("t.toml", text, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = RunSummary::default();
+        s.ledger.balanced = true;
+        let row = |id: &str, cell: u32| reports::summary::TenantRow {
+            id: id.into(),
+            cell,
+            ..Default::default()
+        };
+        s.tenants = vec![row("a", 0), row("b", 1)];
+        assert_eq!(check(&sc, &s), None);
+        let mut moved = s.clone();
+        moved.control.actions.push(reports::summary::ActionRow {
+            t: 5.0,
+            kind: "evacuate".into(),
+            tenant: Some("a".into()),
+            cell: Some(0),
+            to: Some(1),
+            outcome: "moved".into(),
+            ..Default::default()
+        });
+        assert!(check(&sc, &moved).is_some_and(|m| m.contains("residency") && m.contains("moved")));
+        let mut ended = s.clone();
+        ended.tenants[0].cell = 1;
+        assert!(check(&sc, &ended).is_some_and(|m| m.contains("ended the run on cell 1")));
+        // The other tenant may go anywhere.
+        let mut other = s.clone();
+        other.tenants[1].cell = 0;
+        assert_eq!(check(&sc, &other), None);
+    }
+
+    /// Goal: a move towards a cell held dead breaks the invariant; one after it came back
+    /// does not. Method: cell 1 dead from 10 s to 20 s; moves to it at 15 s and at 25 s.
+    #[test]
+    fn a_move_to_a_dead_cell_breaks_placement() {
+        let sc = scenario();
+        let mut s = RunSummary::default();
+        s.ledger.balanced = true;
+        s.control.cell_events = vec![(10.0, 1, true), (20.0, 1, false)];
+        let mv = |t: f64| reports::summary::ActionRow {
+            t,
+            kind: "rebalance".into(),
+            tenant: Some("a".into()),
+            cell: Some(0),
+            to: Some(1),
+            outcome: "moved".into(),
+            ..Default::default()
+        };
+        s.control.actions = vec![mv(25.0)];
+        assert_eq!(check(&sc, &s), None);
+        s.control.actions = vec![mv(15.0)];
+        assert!(check(&sc, &s).is_some_and(|m| m.contains("held dead")));
     }
 
     /// Goal: misrouted writes are allowed when a written migration allows them. Method: the

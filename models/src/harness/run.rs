@@ -365,6 +365,9 @@ pub(crate) fn summarise(
         engine,
         mut plat,
     } = p;
+    // Faults started by a condition are judged on the window they had (`fault_when`).
+    let fired = crate::fault_when::fired(sc, &plat.when_fired());
+    let sc: &Scenario = &fired;
     plat.record_waiting_jobs(SimTime(sc.duration.as_nanos()));
     // Requests still in flight count for their tenants.
     let mut in_flight = vec![0u64; pop.tenants.len()];

@@ -150,6 +150,7 @@ pub(super) fn faults(sc: &Scenario, pop: &Population, fault_mix: &[Option<u32>])
             tenant: f.kind.tenant().and_then(|t| pop.find(t)).map(|t| t.0),
             active: false,
             disabled: false,
+            when: super::fault_when::runtime(f),
         })
         .collect::<Vec<_>>()
 }
@@ -458,6 +459,11 @@ impl Platform {
             Ev::WindowClosed { window: 0 },
         );
         for (i, f) in sc.faults.iter().enumerate() {
+            if f.when.is_some() {
+                // Started by its condition: polled from its start (platform/fault_when.rs).
+                q.schedule_at(f.start, Ev::ConditionPolled { fault: i as u32 });
+                continue;
+            }
             q.schedule_at(f.start, Ev::FaultStarted { fault: i as u32 });
             q.schedule_at(f.end, Ev::FaultEnded { fault: i as u32 });
         }

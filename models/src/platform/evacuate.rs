@@ -91,6 +91,11 @@ pub struct Evacuator {
 }
 
 impl Evacuator {
+    /// Whether moves are queued or under way (a `when = "evacuation"` condition).
+    pub(super) fn under_way(&self) -> bool {
+        self.in_flight > 0 || !self.queue.is_empty()
+    }
+
     /// The evacuator of a run with `tenants` tenants, or `None` when evacuation is off.
     pub(super) fn build(cfg: Option<&Evacuation>, seed: u64, tenants: usize) -> Option<Box<Self>> {
         let cfg = cfg?.clone();

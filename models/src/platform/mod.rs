@@ -38,6 +38,7 @@ pub mod db_governance;
 pub mod deps;
 pub mod edge;
 pub mod evacuate;
+mod fault_when;
 mod faults;
 pub mod jobs;
 pub mod kms;
@@ -272,6 +273,11 @@ pub enum Ev {
         /// Cell.
         cell: u32,
     },
+    /// A fault started by a condition (`when`) looks at its condition (`when` only).
+    ConditionPolled {
+        /// Fault index.
+        fault: u32,
+    },
 }
 
 impl sim::Event for Ev {
@@ -316,6 +322,7 @@ impl sim::Event for Ev {
             Ev::AutoscaleWorkersReady { .. } => "autoscale_workers_ready",
             Ev::DependencyAnswered { .. } => "dependency_answered",
             Ev::ReplicaWoke { .. } => "replica_woke",
+            Ev::ConditionPolled { .. } => "condition_polled",
         }
     }
     #[inline]
@@ -365,6 +372,7 @@ impl sim::Event for Ev {
                 (40, att.word() ^ ((dep as u64) << 40) ^ ((ok as u64) << 57))
             }
             Ev::ReplicaWoke { cell } => (60, cell as u64),
+            Ev::ConditionPolled { fault } => (70, fault as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -386,7 +394,9 @@ impl Ev {
             Ev::DbLatencyElapsed { att } => {
                 format!("attempt {}:{} DB added latency", att.slot, att.gen)
             }
-            Ev::FaultStarted { fault } | Ev::FaultEnded { fault } => format!("fault #{fault}"),
+            Ev::FaultStarted { fault }
+            | Ev::FaultEnded { fault }
+            | Ev::ConditionPolled { fault } => format!("fault #{fault}"),
             Ev::WindowClosed { window } => format!("recording window {window}"),
             Ev::HeartbeatsDue => "control plane heartbeats".to_string(),
             Ev::RouteRefreshed { tenant, ok } => {
@@ -616,6 +626,8 @@ struct FaultRt {
     /// Removed for a counterfactual (`explain --without FAULT`): its events still fire (so
     /// the event sequence keeps its shape) but do nothing.
     disabled: bool,
+    /// Its trigger, when a condition starts it (`when`; `None`: at its time).
+    when: Option<Box<fault_when::WhenRt>>,
 }
 
 /// The platform: all runtime state of one run.
@@ -854,12 +866,12 @@ impl Platform {
             Ev::KmsAnswered { att, .. } => attempt(att, "KMS client"),
             Ev::DbCallFailed { att } => attempt(att, "DB call"),
             Ev::AttemptLost { att } => attempt(att, "edge call"),
-            Ev::FaultStarted { fault } | Ev::FaultEnded { fault } => {
-                match sc.faults.get(fault as usize) {
-                    Some(f) => format!("fault {}", f.name),
-                    None => raw,
-                }
-            }
+            Ev::FaultStarted { fault }
+            | Ev::FaultEnded { fault }
+            | Ev::ConditionPolled { fault } => match sc.faults.get(fault as usize) {
+                Some(f) => format!("fault {}", f.name),
+                None => raw,
+            },
             Ev::RouteRefreshed { tenant: t, ok } => format!(
                 "edge route of tenant {} ({})",
                 tenant(t),
@@ -1976,6 +1988,7 @@ impl Platform {
                 self.on_dependency_answered(now, dep, att, ok, q)
             }
             Ev::ReplicaWoke { cell } => self.on_replica_woke(now, cell, q),
+            Ev::ConditionPolled { fault } => self.on_condition_polled(now, fault, q),
         }
     }
 }

@@ -239,6 +239,11 @@ pub fn planned_tenants(sc: &Scenario, pop: &Population) -> Vec<Vec<Vec<u32>>> {
 }
 
 impl RolloutRt {
+    /// Whether some rollout is running its waves (a `when = "rollout"` condition).
+    pub(super) fn running(&self) -> bool {
+        self.runs.iter().any(|r| r.state == State::Running)
+    }
+
     /// The runtime for `sc`'s rollouts, or `None` when it declares none.
     pub(super) fn build(
         sc: &Scenario,

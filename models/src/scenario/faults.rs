@@ -72,6 +72,7 @@ pub(super) fn check(
             end: stop,
             drawn: is_drawn.then(|| Box::new(drawn)),
             resolved: None,
+            when: None,
         });
     }
     check_afters(c, &mut faults, &afters);
@@ -343,6 +344,8 @@ fn timing(
             );
             SimTime(0)
         }
+        // Started by a condition (`when`): armed from the run's start.
+        (None, None) if f.when.is_some() => SimTime(0),
         (None, None) => {
             c.err(
                 f.kind.span(),

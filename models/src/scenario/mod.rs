@@ -21,6 +21,7 @@ pub mod draw_values;
 pub mod error;
 pub mod explore;
 pub mod explore_every;
+mod fault_when;
 mod faults;
 pub(crate) use faults::{int_array, write_kind_keys};
 pub mod infra;

@@ -731,6 +731,10 @@ pub struct FaultConfig {
     pub burst: Option<Spanned<i64>>,
     /// Propagate fast (`config_push`, default false).
     pub urgent: Option<bool>,
+    /// Start when this condition holds (`"cell_utilisation > 90%"`), polled from `at`.
+    pub when: Option<Spanned<String>>,
+    /// Time between polls of `when` (default 1s).
+    pub poll: Option<Spanned<Dur>>,
 }
 
 /// An isolation SLO.

@@ -18,7 +18,7 @@ pub(in crate::scenario) fn faults(
     known: &Declared,
 ) -> Vec<Fault> {
     let errors_before = c.errors.len();
-    let faults = faults::check(
+    let mut faults = faults::check(
         c,
         raw_faults,
         (end, duration),
@@ -30,6 +30,7 @@ pub(in crate::scenario) fn faults(
         },
         &|c: &mut Checker, mix| names.check_mix(c, mix),
     );
+    super::super::fault_when::check(c, raw_faults, &mut faults, (end, duration), known.cells);
     // "Did you mean" for the tenant a fault names (the fault checks only ask whether an id
     // is known).
     for e in &mut c.errors[errors_before..] {

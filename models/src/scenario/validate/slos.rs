@@ -72,7 +72,10 @@ pub(in crate::scenario) fn slos(
         let window = match &s.window {
             None => SloWindow::Run,
             Some(w) => match parse_window(w.get_ref(), faults, end) {
-                Ok(win) => win,
+                Ok(win) => {
+                    super::super::fault_when::slo_window(c, w, &win, faults);
+                    win
+                }
                 Err(msg) => {
                     c.err(w.span(), msg);
                     SloWindow::Run
