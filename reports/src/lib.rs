@@ -27,6 +27,7 @@ pub mod compare;
 pub mod compare_charts;
 pub mod compare_html;
 pub mod csv;
+pub mod data_arch;
 pub mod html;
 pub mod series;
 pub mod showback;

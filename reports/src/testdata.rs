@@ -391,6 +391,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         control: Default::default(),
         rollouts: Vec::new(),
         showback: None,
+        data_architecture: None,
         ledger: LedgerRow {
             requests_started: total.outcomes.offered,
             requests_finished: total.outcomes.finished(),
