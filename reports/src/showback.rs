@@ -172,6 +172,7 @@ mod tests {
             worker_second: 2.0,
             db_second: 10.0,
             gb: 100.0,
+            ..Prices::default()
         };
         let a = ShowbackRow::priced("a", 3e9, 0.5e9, 0.01e9, &p);
         assert!((a.cost - (6.0 + 5.0 + 1.0)).abs() < 1e-9, "{a:?}");
