@@ -416,7 +416,8 @@ impl Platform {
             }
             Layout::DbPerTenant => {
                 let before = self.data.db_factor(cell);
-                for i in 0..self.data.home.len() {
+                let tenants = self.data.home.len();
+                for i in 0..tenants {
                     if self.data.home[i] == cell {
                         self.data.touch(i, now);
                         let n = self.data.open[i];
