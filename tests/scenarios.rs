@@ -73,3 +73,9 @@ game_day!(
     "scenarios/global-dependency.toml",
     "1..=2"
 );
+game_day!(
+    data_architectures,
+    "scenarios/data-architectures.toml",
+    "1..=2"
+);
+game_day!(db_governance, "scenarios/db-governance.toml", "1..=2");

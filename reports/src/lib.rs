@@ -33,6 +33,7 @@ pub mod chart;
 pub mod comparison;
 mod format;
 pub mod run;
+pub mod data_arch;
 pub mod series;
 pub mod showback;
 pub mod summary;

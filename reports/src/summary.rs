@@ -529,6 +529,10 @@ pub struct RunSummary {
     /// a `[cost]` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub showback: Option<crate::showback::Showback>,
+    /// The data architecture's connections, added work and migration estimate. Written
+    /// only when the scenario has a `[data_architecture]` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_architecture: Option<crate::data_arch::DataArchRow>,
 }
 
 /// One staged rollout: what it changed, where its gate stopped it, what it cost.

@@ -392,6 +392,7 @@ pub fn run(shape: &Shape) -> (RunSummary, Series) {
         rollouts: Vec::new(),
         showback: None,
         waits: Default::default(),
+        data_architecture: None,
         ledger: LedgerRow {
             requests_started: total.outcomes.offered,
             requests_finished: total.outcomes.finished(),

@@ -531,7 +531,8 @@ pub(crate) fn summarise(
             .rollouts
             .as_ref()
             .map_or_else(Vec::new, |r| r.rows(SimTime(sc.duration.as_nanos()))),
-        showback: crate::harness::showback::showback(sc, &pop, rec),
+        showback: crate::harness::showback::showback(sc, &pop, &plat),
+        data_architecture: plat.data.row(sc, SimTime(sc.duration.as_nanos())),
     };
     let series = series_of(sc, &pop, rec);
     let trace = plat.tracer.take().map(|tr| {

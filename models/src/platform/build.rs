@@ -333,6 +333,12 @@ pub(super) fn kms(sc: &Scenario, seed: u64, n_cells: usize, n: usize) -> kms::Km
         } else {
             0
         }),
+        // Per-tenant calls are counted only when `[cost]` prices them.
+        tenant_calls: if sc.cost.as_ref().is_some_and(|p| p.kms_call > 0.0) {
+            vec![0; n]
+        } else {
+            Vec::new()
+        },
         breakers: (0..n_cells)
             .map(|_| {
                 sc.kms

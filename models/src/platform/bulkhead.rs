@@ -25,6 +25,9 @@
 //! outside the cell's DB faults, partitions and breaker (it is a separate server).
 //! Lost-worker faults act on the cell's own pool only.
 //!
+//! Governance (`db_governance.rs`) and the data architecture's tenant pools (`data_arch.rs`)
+//! act on the same path, before the bulkhead's gate.
+//!
 //! A scenario without `[[bulkheads]]` and `[replica]` builds an inert [`BulkRt`]: its only
 //! cost on the request path is one predictable branch at each hook (arrival at the cell,
 //! worker start and end, DB query, query end).
@@ -118,7 +121,7 @@ impl BulkRt {
         }
         let replica = plan.replica.as_ref();
         BulkRt {
-            on: plan.any() || sc.db_governance.any(),
+            on: plan.any() || sc.db_governance.any() || sc.data_architecture.layout.is_some(),
             class_pool,
             class_gate,
             class_replica,
@@ -257,6 +260,22 @@ impl Platform {
         if self.gov.on && !self.govern_query(now, att, t, q) {
             return;
         }
+        let mut work = work;
+        if self.data.on && !self.data_query(now, att, cell, t, &mut work) {
+            return; // waits for its tenant's pool (data_arch.rs)
+        }
+        self.gate_query(now, att, (cell, work, t, writes, class), q);
+    }
+
+    /// A query that may go to the DB: through its bulkhead's connection share (it may
+    /// wait), then submitted.
+    pub(super) fn gate_query(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        (cell, work, t, writes, class): (usize, u64, u32, bool, u16),
+        q: &mut EventQueue<Ev>,
+    ) {
         let gate = self.bulk.class_gate[class as usize];
         if gate != 0 {
             let g = &mut self.bulk.gates[cell][gate as usize - 1];
@@ -303,6 +322,9 @@ impl Platform {
     pub(super) fn bulk_query_ended(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
         if self.gov.on {
             self.governed_query_ended(att);
+        }
+        if self.data.on {
+            self.data_query_ended(now, att, q);
         }
         let Some(a) = self.attempts.get_mut(att) else {
             return;

@@ -37,6 +37,9 @@ pub struct DepsRt {
     service: Vec<Dist>,
     /// Names, for reports.
     pub names: Vec<String>,
+    /// Per dependency, per tenant: calls admitted (started or queued). A dependency's
+    /// vector is empty unless `[cost]` prices its calls.
+    pub tenant_calls: Vec<Vec<u64>>,
 }
 
 impl DepsRt {
@@ -59,6 +62,21 @@ impl DepsRt {
                 .collect(),
             service: sc.dependencies.iter().map(|d| d.service.clone()).collect(),
             names: sc.dependencies.iter().map(|d| d.name.clone()).collect(),
+            tenant_calls: sc
+                .dependencies
+                .iter()
+                .map(|d| {
+                    let priced = sc
+                        .cost
+                        .as_ref()
+                        .is_some_and(|p| p.dependency_calls.iter().any(|x| x.name == d.name));
+                    if priced {
+                        vec![0; tenants]
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect(),
         }
     }
 
@@ -82,7 +100,13 @@ impl Platform {
             return;
         };
         let tenant = a.tenant;
-        match self.deps.deps[dep as usize].call(now, tenant, att.word()) {
+        let decision = self.deps.deps[dep as usize].call(now, tenant, att.word());
+        if matches!(decision, Decision::Start { .. } | Decision::Queued) {
+            if let Some(n) = self.deps.tenant_calls[dep as usize].get_mut(tenant as usize) {
+                *n += 1;
+            }
+        }
+        match decision {
             Decision::Start { at } => self.dependency_started(dep, att, now, at, q),
             Decision::Queued => {
                 if let Some(tr) = self.tracer.as_deref_mut() {

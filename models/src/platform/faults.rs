@@ -111,6 +111,10 @@ impl Platform {
             FaultKind::CellOutage { cells } => {
                 for &c in cells.clone().iter() {
                     self.ctl.down[c as usize] = active;
+                    // A restart closes the cell's DB connections (`[data_architecture]`).
+                    if active && self.data.on {
+                        self.data_cell_restarted(now, c, q);
+                    }
                 }
             }
             FaultKind::PoisonJobs { fraction, .. } => {
@@ -189,6 +193,10 @@ impl Platform {
             .ctl
             .moves
             .db_factor(cell, self.cells[cell as usize].db.cores());
+        // Tenant pools open beyond the cell's own pool size (data_arch.rs; 1 without).
+        if self.data.on {
+            capacity *= self.data.db_factor(cell);
+        }
         // Connections an autoscaler opened beyond the cell's own pool (autoscale.rs).
         if let Some(a) = self.autoscale.as_deref() {
             capacity *= a.db_factor(cell, self.cells[cell as usize].db.connections());

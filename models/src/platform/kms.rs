@@ -58,6 +58,8 @@ pub struct KmsRt {
     pub calls: u64,
     /// Calls that failed.
     pub failures: u64,
+    /// Per tenant: calls made for it (empty unless `[cost]` prices KMS calls).
+    pub tenant_calls: Vec<u64>,
 }
 
 impl KmsRt {
@@ -97,6 +99,9 @@ impl Platform {
             }
         }
         self.kms.calls += 1;
+        if let Some(n) = self.kms.tenant_calls.get_mut(t as usize) {
+            *n += 1;
+        }
         if let Some(tr) = self.tracer.as_deref_mut() {
             tr.phase(now, att, "kms");
         }

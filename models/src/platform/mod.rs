@@ -34,6 +34,7 @@ pub mod cell;
 pub mod config_revert;
 pub mod config_ttl;
 pub mod control;
+pub mod data_arch;
 pub mod db_governance;
 pub mod deps;
 pub mod edge;
@@ -582,6 +583,8 @@ struct Attempt {
     gated: bool,
     /// Its query counts against its tenant's DB concurrency (`db_governance`).
     governed: bool,
+    /// It holds a slot of its tenant's own DB pool (`data_arch`, db_per_tenant).
+    pooled: bool,
 }
 
 /// Counters of the request ledger.
@@ -664,6 +667,8 @@ pub struct Platform {
     pub bulk: bulkhead::BulkRt,
     /// Per-tenant DB limits (inert when the scenario declares none).
     pub gov: db_governance::GovRt,
+    /// The data architecture (inert when the scenario declares none).
+    pub data: data_arch::DataRt,
     /// What was recorded.
     pub recorder: Recorder,
     /// The ledger counters.
@@ -737,6 +742,7 @@ impl Platform {
         let faults = build::faults(sc, pop, &fault_mix);
         let n_cells = cells.len();
         cells.shrink_to_fit();
+        let data_rt = data_arch::DataRt::build(sc, pop, &mut cells);
         let n = pop.tenants.len();
         let ctl = build::control(sc, pop, seed, n_cells);
         let kms_rt = build::kms(sc, seed, n_cells, n);
@@ -772,6 +778,7 @@ impl Platform {
             deps: deps::DepsRt::build(sc, n),
             bulk: bulkhead::BulkRt::build(sc, p.cells as usize, n),
             gov: db_governance::GovRt::build(sc, pop),
+            data: data_rt,
             recorder,
             ledger: LedgerCounts::default(),
             tracer: None,
@@ -1090,6 +1097,7 @@ impl Platform {
             pool: 0,
             gated: false,
             governed: false,
+            pooled: false,
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
@@ -1564,6 +1572,9 @@ impl Platform {
         self.recorder.meter(a.tenant, 0, a.db_ns, bytes);
         if a.gated || a.governed {
             self.bulk_attempt_ended(now, (a.cell, a.class, a.tenant, a.gated, a.governed), q);
+        }
+        if a.pooled {
+            self.tenant_pool_freed(now, a.tenant, q);
         }
         if served {
             if a.pool == 0 {

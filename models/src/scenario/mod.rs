@@ -16,6 +16,7 @@ pub mod cell_sizes;
 pub mod config_ttl;
 pub mod control_plane;
 pub mod cost;
+pub mod data_arch;
 pub mod db_governance;
 pub mod draw_values;
 pub mod error;
@@ -112,6 +113,9 @@ pub struct Scenario {
     pub db_governance: db_governance::DbGovernance,
     /// Prices per resource for showback (`[cost]`; `None`: no showback).
     pub cost: Option<reports::showback::Prices>,
+    /// How tenants' data is laid out in each cell's DB (`[data_architecture]`; layout
+    /// `None`: not modelled).
+    pub data_architecture: data_arch::DataArch,
     /// Individually declared tenants.
     pub tenants: Vec<TenantSpec>,
     /// Cohorts.
@@ -814,7 +818,8 @@ fn validate(
     let dependencies = isolation::dependencies(&mut c, &raw.dependencies);
     let classes = validate::classes(&mut c, &raw.classes, &dependencies, &job_classes);
     let db_governance = db_governance::db_governance(&mut c, &raw.db_governance, &tiers);
-    let cost = cost::cost(&mut c, &raw.cost);
+    let cost = cost::cost(&mut c, &raw.cost, &dependencies);
+    let data_architecture = data_arch::data_architecture(&mut c, &raw.data_architecture);
     let bulkheads = bulkhead::bulkheads(
         &mut c,
         &raw.bulkheads,
@@ -895,6 +900,7 @@ fn validate(
         bulkheads,
         db_governance,
         cost,
+        data_architecture,
         tenants,
         cohorts,
         faults,

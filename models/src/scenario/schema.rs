@@ -102,6 +102,8 @@ pub struct ScenarioFile {
     pub db_governance: Option<Spanned<super::db_governance::DbGovernanceConfig>>,
     /// Prices per resource for showback (see `scenario::cost`).
     pub cost: Option<super::cost::CostConfig>,
+    /// How tenants' data is laid out in each cell's DB (see `scenario::data_arch`).
+    pub data_architecture: Option<super::data_arch::DataArchConfig>,
     /// Live mode's request mapping (`tenantsim load`): read by the binary, ignored here.
     #[serde(default)]
     pub live: Option<toml::Value>,

@@ -689,6 +689,59 @@ mod tests {
         );
     }
 
+    /// Goal: when every run priced its usage (`[cost]`), the Pareto chart puts that cost on
+    /// its x-axis, and falls back to cells used when any run has no cost. Method: three
+    /// variants with the same cells used and different showback totals (0.30, 0.10, 0.20):
+    /// priced, the axis is titled by the showback and the points' x positions follow the
+    /// costs (variant 1 left of 2 left of 0); with one run's cost missing, the axis is cells
+    /// and every point has the same x. Were the x-axis still cells used, the first half fails.
+    #[test]
+    fn pareto_puts_money_on_the_x_axis_when_every_run_is_priced() {
+        let priced = |missing: bool| {
+            let mut runs = Vec::new();
+            for v in 0..3 {
+                for seed in 1..=3u64 {
+                    let mut r = run(v, seed, 0, 40.0 + v as f64);
+                    r.cost = Some([0.30, 0.10, 0.20][v]);
+                    if missing && v == 2 && seed == 3 {
+                        r.cost = None;
+                    }
+                    runs.push(r);
+                }
+            }
+            Comparison::build(spec(3, 3), runs).unwrap()
+        };
+        // The x of each point, in drawing order (variant order).
+        let xs = |svg: &str| -> Vec<f64> {
+            svg.split("<circle")
+                .skip(1)
+                .filter_map(|c| {
+                    let at = c.find("cx=\"")? + 4;
+                    c[at..].split('"').next()?.parse::<f64>().ok()
+                })
+                .collect()
+        };
+        let c = priced(false);
+        assert!(c.mean_cost(1).is_some_and(|m| (m - 0.10).abs() < 1e-12));
+        let chart = render(CompareChart::Pareto, &c).unwrap();
+        assert!(chart.svg.contains("cost: showback total"), "axis title");
+        assert!(!chart.svg.contains("cells used (mean"), "axis title");
+        let x = xs(&chart.svg);
+        assert_eq!(x.len(), 3, "{x:?}");
+        assert!(x[1] < x[2] && x[2] < x[0], "points follow the costs: {x:?}");
+        let chart = render(CompareChart::Pareto, &priced(true)).unwrap();
+        assert!(
+            chart.svg.contains("cost: cells used"),
+            "fallback axis title"
+        );
+        let x = xs(&chart.svg);
+        assert_eq!(x.len(), 3, "{x:?}");
+        assert!(
+            x.iter().all(|&v| v == x[0]),
+            "same cells used, same x: {x:?}"
+        );
+    }
+
     #[test]
     fn quartiles_type7() {
         assert_eq!(quartiles(&[1.0, 2.0, 3.0, 4.0, 5.0]), (2.0, 3.0, 4.0));
