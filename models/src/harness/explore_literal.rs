@@ -142,7 +142,9 @@ pub fn literal_doc(
 /// `at` and `for` in whole nanoseconds (exact; `shrink` can halve them).
 fn window(t: &mut Table, f: &Fault) {
     t["at"] = toml_edit::value(format!("{}ns", f.start.0));
-    t["for"] = toml_edit::value(format!("{}ns", f.end.0.saturating_sub(f.start.0)));
+    if !f.kind.is_instant() {
+        t["for"] = toml_edit::value(format!("{}ns", f.end.0.saturating_sub(f.start.0)));
+    }
 }
 
 fn int_array(v: &[u32]) -> Value {
@@ -229,7 +231,9 @@ fn full(f: &Fault, sc: &Scenario) -> Table {
             t["count"] = toml_edit::value(i64::from(*count));
         }
         FaultKind::ControlPlaneOutage | FaultKind::KmsOutage => {}
-        FaultKind::KmsKeyDisabled { tenant } | FaultKind::SuspendTenant { tenant } => {
+        FaultKind::KmsKeyDisabled { tenant }
+        | FaultKind::SuspendTenant { tenant }
+        | FaultKind::TenantOp { tenant, .. } => {
             t["tenant"] = toml_edit::value(tenant.as_str());
         }
         FaultKind::Partition {

@@ -409,6 +409,8 @@ fn timing(
             );
             start
         }
+        // A lifecycle operation happens at an instant; its effect lasts (`lifecycle_ops`).
+        (None, None) if crate::fault::LifecycleOp::from_name(f.kind.get_ref()).is_some() => end,
         (None, None) => {
             c.err(
                 f.kind.span(),
@@ -682,6 +684,10 @@ fn kind_of(
             urgent: e.f.urgent.unwrap_or(false),
         },
         "hot_tenant" => hot_tenant(c, e, drawn, check_mix),
+        op if crate::fault::LifecycleOp::from_name(op).is_some() => FaultKind::TenantOp {
+            tenant: e.need_tenant(c),
+            op: crate::fault::LifecycleOp::from_name(op)?,
+        },
         other => {
             c.err(
                 e.f.kind.span(),
