@@ -50,9 +50,9 @@ const PINS: &[Pin] = &[
         "scenarios/autoscale-db-bottleneck.toml",
         "uncapped",
         1,
-        "2bb5423e38925557",
-        807871,
-        "d10ac51f594911d9",
+        "8def374b20a76189",
+        837823,
+        "158a90f3440b8d89",
     ),
     (
         "scenarios/autoscale-db-bottleneck.toml",
