@@ -124,7 +124,7 @@ const PINS: &[Pin] = &[
         1,
         "4d6b484cda1de5af",
         541433,
-        "915394c13db52b27",
+        "b1f94eb971e71284",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -132,7 +132,7 @@ const PINS: &[Pin] = &[
         2,
         "bd0989114860e0d3",
         542085,
-        "4314f0ea34a53d0c",
+        "8cf82b5929101e1f",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -140,7 +140,7 @@ const PINS: &[Pin] = &[
         1,
         "eba6077c7f3ca381",
         495847,
-        "d45a03ef871dcb68",
+        "e69cf5a8a7be0ed9",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -148,7 +148,7 @@ const PINS: &[Pin] = &[
         1,
         "377013245d163ddc",
         567934,
-        "b83af2a5e21b6c5e",
+        "8e9ae825ec7d1357",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
         1,
         "a4e724c97ecd8bc7",
         545819,
-        "f3072a38fd89180f",
+        "732776f1b44c0fd6",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -514,9 +514,9 @@ const PINS: &[Pin] = &[
         "scenarios/rebalance-hot-tenant.toml",
         "verify-fails",
         1,
-        "391d85dcaf32a106",
-        1853422,
-        "f3a0c45c735607f3",
+        "2a091e07108081e5",
+        1853492,
+        "6ccc742ac874e96c",
     ),
     (
         "scenarios/reconcile.toml",
