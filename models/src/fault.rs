@@ -149,13 +149,65 @@ pub enum FaultKind {
         /// Fraction of its jobs that are poison.
         fraction: f64,
     },
+    /// An operator's lifecycle operation on a tenant at an instant (`suspend`, `resume`,
+    /// `destroy`, `restore`; `platform/lifecycle_ops.rs`). It has no window: its effect
+    /// lasts until another operation undoes it.
+    TenantOp {
+        /// Tenant id.
+        tenant: String,
+        /// Which operation.
+        op: LifecycleOp,
+    },
+}
+
+/// A lifecycle operation an operator runs on a tenant (the `kind` of its fault).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LifecycleOp {
+    /// Stop serving the tenant (its requests get `tenant_suspended`); data kept.
+    Suspend,
+    /// Serve a suspended tenant again.
+    Resume,
+    /// Delete the tenant: its live data at once, its backup after the retention.
+    Destroy,
+    /// Bring a destroyed tenant back from its backup while the retention lasts.
+    Restore,
+}
+
+impl LifecycleOp {
+    /// Every operation, in the order of [`KINDS`].
+    pub const ALL: [LifecycleOp; 4] = [
+        LifecycleOp::Suspend,
+        LifecycleOp::Resume,
+        LifecycleOp::Destroy,
+        LifecycleOp::Restore,
+    ];
+
+    /// The kind as written in files (and the action kind it is logged as).
+    pub const fn name(self) -> &'static str {
+        match self {
+            LifecycleOp::Suspend => "suspend",
+            LifecycleOp::Resume => "resume",
+            LifecycleOp::Destroy => "destroy",
+            LifecycleOp::Restore => "restore",
+        }
+    }
+
+    /// The operation written as `kind`, if it is one.
+    pub fn from_name(kind: &str) -> Option<LifecycleOp> {
+        LifecycleOp::ALL.into_iter().find(|o| o.name() == kind)
+    }
+
+    /// A small code (the control-plane operation word carries it).
+    pub const fn code(self) -> u64 {
+        self as u64
+    }
 }
 
 /// The catalogue: every fault kind as written in files, in the order error messages list
 /// them, with the keys it takes (besides `name`, `kind` and its window). A key a kind does not
 /// take is a located error naming this list; a kind not in it is an error naming
 /// [`known_kinds`]. `tests::every_kind_has_a_row` ties this table to [`FaultKind::name`].
-pub const KINDS: [(&str, &[&str]); 14] = [
+pub const KINDS: [(&str, &[&str]); 18] = [
     ("hot_tenant", &["tenant", "factor", "mix"]),
     ("dependency_latency", &["cell", "cells", "latency"]),
     (
@@ -177,6 +229,11 @@ pub const KINDS: [(&str, &[&str]); 14] = [
     ("suspend_tenant", &["tenant"]),
     ("cell_outage", &["cell", "cells"]),
     ("poison_jobs", &["tenant", "fraction"]),
+    // Lifecycle operations (`FaultKind::TenantOp`), in `LifecycleOp::ALL` order.
+    ("suspend", &["tenant"]),
+    ("resume", &["tenant"]),
+    ("destroy", &["tenant"]),
+    ("restore", &["tenant"]),
 ];
 
 /// The keys a kind (as written) takes, or `None` for an unknown kind.
@@ -223,9 +280,15 @@ impl FaultKind {
             | FaultKind::TenantMigration { .. }
             | FaultKind::ConfigPush { .. }
             | FaultKind::SuspendTenant { .. }
+            | FaultKind::TenantOp { .. }
             | FaultKind::CellOutage { .. }
             | FaultKind::PoisonJobs { .. } => false,
         }
+    }
+
+    /// Whether the fault is an operation at an instant (no window; `lifecycle_ops.rs`).
+    pub fn is_instant(&self) -> bool {
+        matches!(self, FaultKind::TenantOp { .. })
     }
 
     /// The kind's name as written in files.
@@ -243,6 +306,7 @@ impl FaultKind {
             FaultKind::TenantMigration { .. } => "tenant_migration",
             FaultKind::ConfigPush { .. } => "config_push",
             FaultKind::SuspendTenant { .. } => "suspend_tenant",
+            FaultKind::TenantOp { op, .. } => op.name(),
             FaultKind::CellOutage { .. } => "cell_outage",
             FaultKind::PoisonJobs { .. } => "poison_jobs",
         }
@@ -256,6 +320,7 @@ impl FaultKind {
             | FaultKind::TenantMigration { tenant, .. }
             | FaultKind::ConfigPush { tenant, .. }
             | FaultKind::SuspendTenant { tenant }
+            | FaultKind::TenantOp { tenant, .. }
             | FaultKind::PoisonJobs { tenant, .. } => Some(tenant),
             FaultKind::DependencyErrors { tenant, .. } => tenant.as_deref(),
             FaultKind::DependencyLatency { .. }
@@ -283,6 +348,7 @@ impl FaultKind {
             | FaultKind::TenantMigration { .. }
             | FaultKind::ConfigPush { .. }
             | FaultKind::SuspendTenant { .. }
+            | FaultKind::TenantOp { .. }
             | FaultKind::CellOutage { .. }
             | FaultKind::PoisonJobs { .. } => None,
         }
@@ -304,6 +370,7 @@ impl FaultKind {
             | FaultKind::KmsOutage
             | FaultKind::ConfigPush { .. }
             | FaultKind::SuspendTenant { .. }
+            | FaultKind::TenantOp { .. }
             | FaultKind::PoisonJobs { .. } => Vec::new(),
         };
         Targets {
@@ -330,6 +397,7 @@ impl FaultKind {
             | FaultKind::TenantMigration { .. }
             | FaultKind::ConfigPush { .. }
             | FaultKind::SuspendTenant { .. }
+            | FaultKind::TenantOp { .. }
             | FaultKind::CellOutage { .. }
             | FaultKind::PoisonJobs { .. } => None,
         }
@@ -351,6 +419,7 @@ impl FaultKind {
             | FaultKind::TenantMigration { .. }
             | FaultKind::ConfigPush { .. }
             | FaultKind::SuspendTenant { .. }
+            | FaultKind::TenantOp { .. }
             | FaultKind::PoisonJobs { .. } => None,
         }
     }
@@ -364,6 +433,7 @@ impl FaultKind {
             | FaultKind::TenantMigration { tenant, .. }
             | FaultKind::ConfigPush { tenant, .. }
             | FaultKind::SuspendTenant { tenant }
+            | FaultKind::TenantOp { tenant, .. }
             | FaultKind::PoisonJobs { tenant, .. } => Some(tenant),
             FaultKind::DependencyErrors { tenant, .. } => tenant.as_mut(),
             FaultKind::DependencyLatency { .. }
@@ -392,6 +462,7 @@ impl FaultKind {
             | FaultKind::TenantMigration { .. }
             | FaultKind::ConfigPush { .. }
             | FaultKind::SuspendTenant { .. }
+            | FaultKind::TenantOp { .. }
             | FaultKind::CellOutage { .. }
             | FaultKind::PoisonJobs { .. } => {}
         }
@@ -421,6 +492,7 @@ impl FaultKind {
             | FaultKind::KmsKeyDisabled { tenant }
             | FaultKind::ConfigPush { tenant, .. }
             | FaultKind::SuspendTenant { tenant }
+            | FaultKind::TenantOp { tenant, .. }
             | FaultKind::PoisonJobs { tenant, .. } => tenant.clone(),
             FaultKind::DependencyErrors {
                 cells: c,
@@ -512,6 +584,13 @@ mod tests {
                 fraction: 0.5,
             },
         ];
+        let mut all = all;
+        for op in LifecycleOp::ALL {
+            all.push(FaultKind::TenantOp {
+                tenant: "t".into(),
+                op,
+            });
+        }
         for k in &all {
             // Exhaustive on purpose: a new kind must be added to the list above.
             match k {
@@ -527,6 +606,7 @@ mod tests {
                 | FaultKind::TenantMigration { .. }
                 | FaultKind::ConfigPush { .. }
                 | FaultKind::SuspendTenant { .. }
+                | FaultKind::TenantOp { .. }
                 | FaultKind::CellOutage { .. }
                 | FaultKind::PoisonJobs { .. } => {}
             }

@@ -130,7 +130,11 @@ impl<'a> Placer<'a> {
                 id: c,
                 region: region_index(sc, &sc.platform.regions[c as usize]).unwrap_or(0),
                 eu: sc.platform.regions[c as usize].starts_with("eu"),
-                live: true,
+                // A spare cell of `[control_plane.scale_out]` does not exist yet.
+                live: cp
+                    .scale_out
+                    .as_ref()
+                    .is_none_or(|s| c < s.first_spare(sc.platform.cells)),
                 tenants: 0,
                 max_tenants: sc.platform.max_tenants_per_cell,
                 predicted_load: 0.0,

@@ -38,6 +38,7 @@ name = "s"
 count = 3
 rate = "const(5/s)"
 cells = [0]
+movable = true
 [[cohorts]]
 name = "n"
 count = 3

@@ -43,7 +43,7 @@
 //! | `suspension_pending` | `suspended`, `suspension_failed`                   |
 //! | `suspension_failed`  | `suspension_pending` (retry), `active` (rollback)  |
 //! | `suspended`          | `active` (reinstate), `destroy_pending`            |
-//! | `destroy_pending`    | `destroyed`, `destroy_failed`                      |
+//! | `destroy_pending`    | `destroyed`, `destroy_failed`, `provision_pending` (restore) |
 //! | `destroy_failed`     | `destroy_pending` (retry)                          |
 //! | `destroyed`          | — (terminal)                                       |
 //!
@@ -51,6 +51,13 @@
 //! SUSPENDED, DESTROY_PENDING → DESTROYED, each pending state with a FAILED state) closed with
 //! the retries, rollbacks and exits an operator needs so that no tenant is stuck in a
 //! non-terminal state. Failures are never terminal: a failed step is retried or undone.
+//! A destroy keeps the tenant's backup for a retention (`destroy_pending`); a `restore` in
+//! that time re-provisions it from the backup (`destroy_pending → provision_pending`).
+//!
+//! **Reconcile sub-states.** A serving tenant (`active` or `dormant`) is also, once the
+//! reconciler has judged it, `…_reconcile_success` or `…_reconcile_failed` ([`Reconciled`]),
+//! the Workspaces graph's sub-states of ACTIVE and DORMANT. They change only between
+//! themselves ([`Reconciled::can_become`]) and are counted beside the main transitions.
 //!
 //! **Serving.** Only `active` and `dormant` tenants serve traffic
 //! ([`TenantState::serves_traffic`]). A request from a dormant tenant is served and wakes it
@@ -174,7 +181,7 @@ impl TenantState {
             Dormant => &[Active, SuspensionPending, DestroyPending],
             SuspensionPending => &[Suspended, SuspensionFailed],
             Suspended => &[Active, DestroyPending],
-            DestroyPending => &[Destroyed, DestroyFailed],
+            DestroyPending => &[ProvisionPending, Destroyed, DestroyFailed],
             Destroyed => &[],
             ProvisionFailed => &[ProvisionPending, DestroyPending],
             SuspensionFailed => &[Active, SuspensionPending],
@@ -191,6 +198,70 @@ impl TenantState {
 impl std::fmt::Display for TenantState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// The reconcile sub-state of a serving tenant: ACTIVE and DORMANT of the Workspaces graph,
+/// each with RECONCILE_SUCCESS and RECONCILE_FAILED.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reconciled {
+    /// `active_reconcile_success`.
+    ActiveSuccess,
+    /// `active_reconcile_failed`.
+    ActiveFailed,
+    /// `dormant_reconcile_success`.
+    DormantSuccess,
+    /// `dormant_reconcile_failed`.
+    DormantFailed,
+}
+
+impl Reconciled {
+    /// Every sub-state, in declaration order.
+    pub const ALL: [Reconciled; 4] = [
+        Reconciled::ActiveSuccess,
+        Reconciled::ActiveFailed,
+        Reconciled::DormantSuccess,
+        Reconciled::DormantFailed,
+    ];
+
+    /// The sub-state of a tenant in `state` whose last reconcile succeeded (`ok`) or not;
+    /// `None` for a state that does not serve.
+    pub const fn of(state: TenantState, ok: bool) -> Option<Reconciled> {
+        match (state, ok) {
+            (TenantState::Active, true) => Some(Reconciled::ActiveSuccess),
+            (TenantState::Active, false) => Some(Reconciled::ActiveFailed),
+            (TenantState::Dormant, true) => Some(Reconciled::DormantSuccess),
+            (TenantState::Dormant, false) => Some(Reconciled::DormantFailed),
+            _ => None,
+        }
+    }
+
+    /// Dense index (declaration order).
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The name in reports (`active_reconcile_failed`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Reconciled::ActiveSuccess => "active_reconcile_success",
+            Reconciled::ActiveFailed => "active_reconcile_failed",
+            Reconciled::DormantSuccess => "dormant_reconcile_success",
+            Reconciled::DormantFailed => "dormant_reconcile_failed",
+        }
+    }
+
+    /// Whether the reconciler judged the tenant healthy.
+    pub const fn ok(self) -> bool {
+        matches!(self, Reconciled::ActiveSuccess | Reconciled::DormantSuccess)
+    }
+
+    /// Legal sub-state changes: every pair of distinct sub-states. The Workspaces graph
+    /// lists ten of these twelve; it lacks the two into `dormant_reconcile_failed` from an
+    /// active sub-state. Here dormancy is decided by the idle sweep, independently of the
+    /// reconcile, so a tenant can fall idle between two ticks and fail the second one.
+    pub fn can_become(self, to: Reconciled) -> bool {
+        self != to
     }
 }
 
@@ -479,7 +550,7 @@ mod tests {
 
     /// The table from the BRIEF and the module docs, written out independently of
     /// `successors` so that the tests are an oracle for it.
-    const LEGAL: [(TenantState, TenantState); 19] = [
+    const LEGAL: [(TenantState, TenantState); 20] = [
         (ProvisionPending, Active),
         (ProvisionPending, ProvisionFailed),
         (ProvisionFailed, ProvisionPending),
@@ -499,6 +570,7 @@ mod tests {
         (DestroyPending, Destroyed),
         (DestroyPending, DestroyFailed),
         (DestroyFailed, DestroyPending),
+        (DestroyPending, ProvisionPending),
     ];
 
     fn oracle(from: TenantState, to: TenantState) -> bool {

@@ -318,6 +318,12 @@ impl<T> CellQueue<T> {
         self.max_len
     }
 
+    /// Changes the bound (an autoscaled cell's queue grows and shrinks with its workers).
+    /// Items already queued beyond a lower bound stay; new ones are refused until below it.
+    pub fn set_max_len(&mut self, max_len: usize) {
+        self.max_len = max_len;
+    }
+
     /// Changes `tenant`'s DRR weight (≥ 1); it applies from the tenant's next turn.
     pub fn set_weight(&mut self, tenant: u32, weight: u32) {
         self.assert_tenant(tenant);

@@ -33,6 +33,11 @@ pub const KINDS: &[&str] = &[
     "rebalance",
     "promote",
     "migrate",
+    "scale_out",
+    "suspend",
+    "resume",
+    "destroy",
+    "restore",
 ];
 
 /// The actions of `actions` whose span overlaps `[from, to]`, as lines of text (at most
@@ -99,6 +104,23 @@ pub fn without(sc: &Scenario, kind: &str) -> Result<(Scenario, Vec<usize>), Stri
                 .iter()
                 .enumerate()
                 .filter(|(_, f)| matches!(f.kind, FaultKind::TenantMigration { .. }))
+                .map(|(i, _)| i)
+                .collect()
+        }
+        "scale_out" => {
+            // The spare cells stay dark: the fleet that does not grow.
+            if let Some(so) = cp.scale_out.as_mut() {
+                so.enabled = false;
+            }
+        }
+        op @ ("suspend" | "resume" | "destroy" | "restore") => {
+            faults = sc
+                .faults
+                .iter()
+                .enumerate()
+                .filter(
+                    |(_, f)| matches!(&f.kind, FaultKind::TenantOp { op: o, .. } if o.name() == op),
+                )
                 .map(|(i, _)| i)
                 .collect()
         }

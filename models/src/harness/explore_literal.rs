@@ -144,7 +144,9 @@ pub fn literal_doc(
 /// `at` and `for` in whole nanoseconds (exact; `shrink` can halve them).
 fn window(t: &mut Table, f: &Fault) {
     t["at"] = toml_edit::value(format!("{}ns", f.start.0));
-    t["for"] = toml_edit::value(format!("{}ns", f.end.0.saturating_sub(f.start.0)));
+    if !f.kind.is_instant() {
+        t["for"] = toml_edit::value(format!("{}ns", f.end.0.saturating_sub(f.start.0)));
+    }
 }
 
 /// A written fault's targets as resolved (keys `written` lacks after [`DRAWN_KEYS`] were

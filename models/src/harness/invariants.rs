@@ -10,7 +10,7 @@
 //! |---|---|
 //! | the ledger | requests or attempts started ≠ finished + in flight (the run also refuses to end with an unbalanced ledger: exit 3) |
 //! | misrouted writes | a cell applied a write for a tenant it no longer owned, although no written migration allows it (`reject_misrouted = false`) |
-//! | monotonic lifecycle | a tenant made a lifecycle transition its state machine does not have |
+//! | monotonic lifecycle | a tenant made a lifecycle transition its state machine does not have, or a reconcile sub-state change that is not one (`active_reconcile_success->active_reconcile_failed` is; `active_reconcile_success->active` is not) |
 //! | failure detector | a cell was declared dead twice without coming back between, or back without being dead, or the declarations go back in time |
 //! | residency | a tenant with `residency = "eu"` ends the run on, or was moved by the control plane to, a cell whose region is not EU |
 //! | nothing placed on a dead cell | the control plane started a move (evacuation, fail-back, rebalance, migration) to a cell its failure detector had declared dead and not yet alive again |
@@ -19,7 +19,7 @@
 //! 1,000 actions; `control.actions`): where a tenant's traffic is served from is decided by
 //! its route, and every route change is such an action or a written migration.
 
-use crate::component::lifecycle::TenantState;
+use crate::component::lifecycle::{Reconciled, TenantState};
 use crate::fault::FaultKind;
 use crate::scenario::Scenario;
 use reports::summary::RunSummary;
@@ -46,9 +46,13 @@ pub fn check(sc: &Scenario, s: &RunSummary) -> Option<String> {
     }
     for (t, n) in &s.control.transitions {
         let legal = t.split_once("->").and_then(|(a, b)| {
-            let from = TenantState::ALL.iter().find(|x| x.name() == a)?;
-            let to = TenantState::ALL.iter().find(|x| x.name() == b)?;
-            Some(from.can_become(*to))
+            let state = |n: &str| TenantState::ALL.into_iter().find(|x| x.name() == n);
+            let sub = |n: &str| Reconciled::ALL.into_iter().find(|x| x.name() == n);
+            match (state(a), state(b)) {
+                (Some(from), Some(to)) => Some(from.can_become(to)),
+                // A reconcile sub-state change (`active_reconcile_success->…`).
+                _ => Some(sub(a)?.can_become(sub(b)?)),
+            }
         });
         if legal != Some(true) {
             return Some(format!(
@@ -200,6 +204,26 @@ mod tests {
             .transitions
             .insert("provision_pending->active".into(), 1);
         assert_eq!(check(&sc, &s), None, "a legal transition");
+        let mut s = ok.clone();
+        s.control
+            .transitions
+            .insert("destroy_pending->provision_pending".into(), 1);
+        assert_eq!(check(&sc, &s), None, "a restore");
+        s.control.transitions.insert(
+            "active_reconcile_success->active_reconcile_failed".into(),
+            2,
+        );
+        assert_eq!(check(&sc, &s), None, "a reconcile sub-state change");
+        let mut s = ok.clone();
+        s.control
+            .transitions
+            .insert("active_reconcile_failed->active_reconcile_failed".into(), 1);
+        assert!(check(&sc, &s).is_some_and(|m| m.contains("lifecycle")));
+        let mut s = ok.clone();
+        s.control
+            .transitions
+            .insert("active_reconcile_failed->destroyed".into(), 1);
+        assert!(check(&sc, &s).is_some_and(|m| m.contains("lifecycle")));
         let mut s = ok.clone();
         s.control.cell_events = vec![(1.0, 2, true), (2.0, 2, true)];
         assert!(check(&sc, &s).is_some_and(|m| m.contains("already")));

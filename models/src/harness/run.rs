@@ -837,6 +837,9 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
     for (from, to, n) in plat.ctl.log.counts() {
         transitions.insert(format!("{}->{}", from.name(), to.name()), n);
     }
+    for (from, to, n) in plat.reconcile_substate_changes() {
+        transitions.insert(format!("{}->{}", from.name(), to.name()), n);
+    }
     reports::summary::ControlRow {
         transitions,
         provisioned: c.provisioned,

@@ -8,10 +8,17 @@
 //!    desired = clamp(ceil(workers × u / target), min_workers, max_workers)
 //!    desired > workers, no batch pending ─▶ AutoscaleWorkersReady after scale_up_delay:
 //!        workers += n; DB pool = own pool + connections_per_worker × (workers − own workers),
-//!        never past max_db_connections; action `scale_up`
-//!    desired < workers ─▶ at once: workers −= n (busy ones finish first), pool shrinks
-//!        the same way; action `scale_down`
+//!        never past max_db_connections; queue limit = own limit + queue_per_worker ×
+//!        (workers − own workers); action `scale_up`
+//!    desired < workers ─▶ at once: workers −= n (busy ones finish first), pool and queue
+//!        limit shrink the same way (what is queued stays); action `scale_down`
 //! ```
+//!
+//! **The queue follows the workers.** A cell's `queue_limit` bounds what waits for its
+//! workers; the autoscaler keeps its depth per worker (by default the cell's own
+//! `queue_limit / workers`; `queue_per_worker` sets it), so a scaled-up cell does not shed
+//! `queue_full` at the size of the cell it was, and a scaled-down one does not queue for
+//! the workers it no longer has. The limit never goes below 1.
 //!
 //! **Why it can hurt.** Workers block on their DB query, so a saturated DB shows as busy
 //! workers and the autoscaler adds more. Each new worker opens `connections_per_worker`
@@ -50,6 +57,9 @@ pub struct Autoscaler {
     sum: Vec<f64>,
     /// Per cell: its own (configured) workers and DB pool.
     own: Vec<(u32, u32)>,
+    /// Per cell: its own queue limit (read from the cell at its first resize: nothing else
+    /// changes it).
+    own_queue: Vec<Option<u32>>,
     /// Per cell: the scale-up batch on its way.
     pending: Vec<Option<Pending>>,
     /// Per cell: no decision before this.
@@ -68,6 +78,7 @@ impl Autoscaler {
             tick: 0,
             sum: vec![0.0; n],
             peak_workers: own.iter().map(|o| o.0).collect(),
+            own_queue: vec![None; n],
             own,
             pending: vec![None; n],
             quiet_until: vec![SimTime::ZERO; n],
@@ -106,6 +117,15 @@ impl Autoscaler {
             Some(cap) if grown > p0 => grown.min(cap.max(p0)),
             _ => grown,
         }
+    }
+
+    /// The queue limit of `cell` with `workers` workers (`None`: its own limit not read yet).
+    fn queue_limit(&self, cell: u32, workers: u32) -> Option<u32> {
+        let q0 = (*self.own_queue.get(cell as usize)?)?;
+        let w0 = self.own[cell as usize].0.max(1);
+        let per = self.cfg.queue_per_worker.unwrap_or(q0 / w0);
+        let delta = (i64::from(workers) - i64::from(w0)) * i64::from(per);
+        Some((i64::from(q0) + delta).clamp(1, i64::from(u32::MAX)) as u32)
     }
 
     /// The factor on `cell`'s DB capacity from the connections opened beyond its own pool
@@ -227,11 +247,19 @@ impl Platform {
             return;
         };
         let pool = a.pool(cell, workers);
+        let own_queue = &mut a.own_queue[cell as usize];
+        if own_queue.is_none() {
+            *own_queue = Some(self.cells[cell as usize].queue_limit() as u32);
+        }
         let peak = &mut a.peak_workers[cell as usize];
         *peak = (*peak).max(workers);
+        let queue = a.queue_limit(cell, workers);
         let c = &mut self.cells[cell as usize];
         c.base_workers = workers;
         c.db.set_connections(now, pool);
+        if let Some(limit) = queue {
+            c.set_queue_limit(limit as usize, workers);
+        }
         self.recompute_cell(now, cell, q);
     }
 }
@@ -255,6 +283,7 @@ mod tests {
             connections_per_worker: cpw,
             max_db_connections: cap,
             connection_overhead: overhead,
+            queue_per_worker: None,
         }
     }
 
@@ -274,5 +303,33 @@ mod tests {
         let low = Autoscaler::build(Some(&cfg(2, Some(4), 0.0)), vec![(8, 16)]).unwrap();
         assert_eq!(low.pool(0, 20), 16);
         assert!(Autoscaler::build(None, vec![(8, 16)]).is_none());
+    }
+
+    /// Goal: the queue limit keeps its depth per worker as workers come and go, or follows
+    /// `queue_per_worker`, and never reaches 0. Method: a cell of 8 workers and a queue of
+    /// 100, asked for various worker counts, with the default ratio (12 per worker), with 50
+    /// per worker, and with 0 (the queue keeps its size).
+    #[test]
+    fn the_queue_follows_the_workers() {
+        let mut a = Autoscaler::build(Some(&cfg(1, None, 0.0)), vec![(8, 16)]).unwrap();
+        assert_eq!(
+            a.queue_limit(0, 20),
+            None,
+            "unknown until read from the cell"
+        );
+        a.own_queue[0] = Some(100);
+        assert_eq!(a.queue_limit(0, 8), Some(100));
+        assert_eq!(a.queue_limit(0, 20), Some(100 + 12 * 12));
+        assert_eq!(a.queue_limit(0, 2), Some(100 - 6 * 12));
+        let mut c = cfg(1, None, 0.0);
+        c.queue_per_worker = Some(50);
+        let mut b = Autoscaler::build(Some(&c), vec![(8, 16)]).unwrap();
+        b.own_queue[0] = Some(100);
+        assert_eq!(b.queue_limit(0, 10), Some(200));
+        assert_eq!(b.queue_limit(0, 1), Some(1), "never below one slot");
+        c.queue_per_worker = Some(0);
+        let mut z = Autoscaler::build(Some(&c), vec![(8, 16)]).unwrap();
+        z.own_queue[0] = Some(100);
+        assert_eq!(z.queue_limit(0, 32), Some(100));
     }
 }

@@ -303,6 +303,26 @@ pub(super) fn control(
         config_ttl: None,
         config_saved: Vec::new(),
         config_reverted_early: Vec::new(),
+        ops: None,
+        lifecycle_cfg: cp.lifecycle,
+        scale_out: super::scale_out::FleetScaler::build(cp.scale_out.as_ref(), n_cells as u32),
+        allowed: super::allowed_cells::AllowedCells::build(
+            &pop.tenants.iter().map(|t| t.cohort).collect::<Vec<_>>(),
+            &sc.cohorts
+                .iter()
+                .map(|c| c.cells.clone().filter(|_| !c.movable))
+                .collect::<Vec<_>>(),
+        )
+        .with_spare(
+            cp.scale_out
+                .as_ref()
+                .map_or(n_cells as u32, |s| s.first_spare(n_cells as u32)),
+            if cp.scale_out.is_some() {
+                n_cells as u32
+            } else {
+                0
+            },
+        ),
         provision_requested: vec![
             SimTime::ZERO;
             if pop.tenants.iter().any(|t| t.provision_at.is_some()) {
@@ -475,6 +495,9 @@ impl Platform {
         }
         q.schedule_at(SimTime(cp.heartbeat_interval.as_nanos()), Ev::HeartbeatsDue);
         q.schedule_at(SimTime(cp.poll_interval.as_nanos()), Ev::ConfigPollDue);
+        if let Some(t) = self.ctl.scale_out.as_deref().and_then(|f| f.first_tick()) {
+            q.schedule_at(t, Ev::ScaleOutDue);
+        }
         if let Some(r) = self.ctl.recon.as_deref() {
             q.schedule_at(r.first_tick(), Ev::ReconcileDue);
         }

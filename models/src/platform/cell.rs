@@ -178,6 +178,18 @@ impl Cell {
         self.queue.release(local);
     }
 
+    /// The queue limit (what waits while every worker is busy).
+    pub fn queue_limit(&self) -> usize {
+        self.queue_limit
+    }
+
+    /// Sets the queue limit to `limit` for a cell of `workers` workers (the autoscaler's
+    /// resize). Attempts already queued beyond a lower limit stay queued.
+    pub fn set_queue_limit(&mut self, limit: usize, workers: u32) {
+        self.queue_limit = limit;
+        self.queue.set_max_len(limit + workers as usize);
+    }
+
     /// Workers busy now.
     #[inline]
     pub fn busy(&self) -> u32 {

@@ -179,6 +179,14 @@ pub struct ControlRt {
     pub(super) config_saved: Vec<(u32, Option<f64>, u32)>,
     /// `config_push` faults whose revert ran before their push did (the push is skipped).
     pub(super) config_reverted_early: Vec<u32>,
+    /// Lifecycle operations on the timeline (`None` until the first; `lifecycle_ops.rs`).
+    pub ops: Option<Box<super::lifecycle_ops::LifecycleOpsRt>>,
+    /// What a destroy keeps and what a restore costs.
+    pub(super) lifecycle_cfg: crate::scenario::lifecycle_ops::LifecycleSettings,
+    /// The cells each tenant may live on (its cohort's `cells`; spare cells not yet provisioned).
+    pub allowed: super::allowed_cells::AllowedCells,
+    /// Fleet scale-out (`None`: off, every cell provisioned; `scale_out.rs`).
+    pub scale_out: Option<Box<super::scale_out::FleetScaler>>,
 }
 
 /// A control-plane operation (run when the control plane can answer).
@@ -194,6 +202,8 @@ pub enum CpOp {
     Migrate(u32),
     /// Undo a config change at the end of its window (fault index).
     ConfigRevert(u32),
+    /// An operator's lifecycle operation on a tenant (`lifecycle_ops.rs`).
+    Lifecycle(u32, crate::fault::LifecycleOp),
 }
 
 impl ControlRt {
@@ -497,6 +507,7 @@ impl Platform {
             }
             CpOp::Migrate(f) => self.migration_start(now, f, q),
             CpOp::ConfigRevert(f) => self.revert_config_fault(now, f, q),
+            CpOp::Lifecycle(t, op) => self.lifecycle_op_done(now, t, op, q),
         }
     }
 
@@ -531,6 +542,7 @@ impl Platform {
         for (c, v) in self.ctl.cell_views.iter_mut().enumerate() {
             v.live = !self.ctl.dead[c];
         }
+        self.ctl.allowed.mask(t, &mut self.ctl.cell_views);
         let info = self.ctl.tenant_info[t as usize];
         let choice = self
             .ctl
@@ -776,7 +788,7 @@ impl Platform {
                 ("to", to.into()),
             ]
         });
-        self.move_done(now, t, from, to, "moved");
+        self.move_done(now, t, from, to, "moved", q);
     }
 
     /// The new route reaches the edge (unless it cannot hear the control plane).
@@ -869,6 +881,7 @@ impl CpOp {
             CpOp::Suspend(t, on) => (2 << 60) | ((on as u64) << 32) | t as u64,
             CpOp::Migrate(f) => (3 << 60) | f as u64,
             CpOp::ConfigRevert(f) => (4 << 60) | f as u64,
+            CpOp::Lifecycle(t, op) => (5 << 60) | (op.code() << 32) | t as u64,
         }
     }
 }

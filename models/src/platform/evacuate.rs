@@ -10,6 +10,10 @@
 //!  cell marked alive ──fail_back──▶ its evacuated tenants queue to move home (cold again)
 //! ```
 //!
+//! **Where a tenant may go.** Re-placement honours residency, capacity and the tenant's
+//! cohort `cells` (`allowed_cells.rs`): a tenant restricted to cells that are all dead or
+//! full is a `no_capacity` action and stays.
+//!
 //! **What placement sees.** A move counts on its destination when it *completes*: the
 //! policy is shown the tenants that have arrived, not the moves in flight. Moves placed at
 //! the same moment therefore see the same view and (under a load-aware policy) pick the same
@@ -21,6 +25,15 @@
 //! been a cache hit goes to the DB once). Data keys are cached per cell, so a moved tenant of
 //! a class that decrypts also fetches its key from the KMS on its first requests there.
 //!
+//! **Through the move machine when moves cost.** With `[control_plane.migration]`, an
+//! evacuation (or fail-back) move is a move of `move_cost.rs` instead of a `move_time`
+//! timer: a backfill of data_size / backfill_rate that loads the destination DB's cores (and
+//! the source's: for a dead cell, a DB that serves nobody), a verify phase, and a cutover
+//! (route pushed to the edge) or a rollback — after which a tenant whose cell is still dead
+//! queues again. The move is logged once, by the move machine (kind `evacuate` or
+//! `fail_back`, outcome `moved` or `rolled_back`); the cap, the queue, cold arrival and fail
+//! back are the same. Without the table nothing changes (pinned digests hold).
+//!
 //! **Determinism and cost.** Placement and move times draw from the stream
 //! `control/evacuation` only (never from the control plane's own stream). With evacuation
 //! off ([`Evacuator`] absent) no event is scheduled and the request path pays one branch on
@@ -28,6 +41,7 @@
 //! down, due evacuations and finished moves wait and retry every `call_timeout`.
 
 use super::actions::Action;
+use super::move_cost::MoveOrigin;
 use super::{Ev, Platform};
 use crate::component::slab::Id;
 use crate::scenario::control_plane::{AfterRecovery, Evacuation};
@@ -109,6 +123,13 @@ impl Evacuator {
             in_flight: 0,
             cold_requests: 0,
         }))
+    }
+}
+
+impl Evacuator {
+    /// How long an arriving tenant stays cold.
+    pub(super) fn cfg_warmup(&self) -> SimDuration {
+        self.cfg.warmup
     }
 }
 
@@ -248,6 +269,7 @@ impl Platform {
                     for (c, v) in ctl.cell_views.iter_mut().enumerate() {
                         v.live = !ctl.dead[c];
                     }
+                    ctl.allowed.mask(t, &mut ctl.cell_views);
                     let info = ctl.tenant_info[t as usize];
                     let Some(ev) = ctl.evac.as_deref_mut() else {
                         return;
@@ -272,6 +294,7 @@ impl Platform {
                 });
                 continue;
             };
+            let costed = self.ctl.moves.cost.as_deref().map(|c| c.cfg.backfill_rate);
             let Some(ev) = self.ctl.evac.as_deref_mut() else {
                 return;
             };
@@ -283,9 +306,51 @@ impl Platform {
                 kind: m.kind,
                 cell: m.cell,
             });
+            if let Some(rate) = costed {
+                // Moves cost something: the move machine carries it (`move_cost.rs`).
+                let origin = match m.kind {
+                    MoveKind::Evacuate => MoveOrigin::Evacuate,
+                    MoveKind::FailBack => MoveOrigin::FailBack,
+                };
+                self.start_move(now, t, to, rate, true, (origin, reason), q);
+                continue;
+            }
             let d = SimDuration::from_nanos_f64(ev.cfg.move_time.sample(&mut ev.rng));
             q.schedule_in(d, Ev::EvacuationMoved { tenant: t });
         }
+    }
+
+    /// An evacuation move through the move machine ended (`moved`: cut over; otherwise rolled
+    /// back, and an evacuation whose cell is still dead queues again): the slot is free.
+    pub(super) fn evac_move_ended(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        moved: bool,
+        q: &mut EventQueue<Ev>,
+    ) {
+        let Some(ev) = self.ctl.evac.as_deref_mut() else {
+            return;
+        };
+        let Some(m) = ev.moving[t as usize].take() else {
+            return;
+        };
+        ev.in_flight -= 1;
+        if moved {
+            ev.cold_until[t as usize] = now.after(ev.cfg.warmup);
+            ev.home[t as usize] = match m.kind {
+                MoveKind::Evacuate if ev.home[t as usize] == NOT_MOVED => m.from,
+                MoveKind::Evacuate => ev.home[t as usize],
+                MoveKind::FailBack => NOT_MOVED,
+            };
+        } else if m.kind == MoveKind::Evacuate && self.ctl.dead[m.cell as usize] {
+            ev.queue.push_back(Queued {
+                tenant: t,
+                kind: m.kind,
+                cell: m.cell,
+            });
+        }
+        self.evac_pump(now, q);
     }
 
     /// A move finished: the route points at the destination, which serves the tenant cold.

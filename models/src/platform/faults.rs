@@ -108,6 +108,12 @@ impl Platform {
                     self.run_cp_op(now, control::CpOp::Suspend(t, false), q);
                 }
             }
+            FaultKind::TenantOp { op, .. } => {
+                let op = *op;
+                if let (true, Some(t)) = (active, self.faults[fault as usize].tenant) {
+                    self.lifecycle_op_requested(now, t, op, fault, q);
+                }
+            }
             FaultKind::CellOutage { cells } => {
                 for &c in cells.clone().iter() {
                     self.ctl.down[c as usize] = active;
@@ -180,6 +186,7 @@ impl Platform {
                 | FaultKind::TenantMigration { .. }
                 | FaultKind::ConfigPush { .. }
                 | FaultKind::SuspendTenant { .. }
+                | FaultKind::TenantOp { .. }
                 | FaultKind::CellOutage { .. }
                 | FaultKind::PoisonJobs { .. } => {}
             }

@@ -27,6 +27,7 @@
 //! one pending event: handling an event allocates nothing once the run has warmed up.
 
 pub mod actions;
+pub mod allowed_cells;
 pub mod autoscale;
 mod build;
 pub mod bulkhead;
@@ -43,15 +44,18 @@ mod fault_when;
 mod faults;
 pub mod jobs;
 pub mod kms;
+pub mod lifecycle_ops;
 pub mod move_cost;
 mod network;
 mod partition;
 pub mod probe;
 pub mod rebalance;
 pub mod reconcile;
+pub mod reconcile_states;
 pub mod rollout;
 mod rollout_burn;
 mod rollout_deploy;
+pub mod scale_out;
 pub mod tenant_cell_map;
 
 use crate::component::breaker::{Admit, BreakerSet};
@@ -279,6 +283,23 @@ pub enum Ev {
         /// Fault index.
         fault: u32,
     },
+    /// A destroyed tenant's backup retention ended (lifecycle operations only).
+    TenantPurgeDue {
+        /// Tenant.
+        tenant: u32,
+    },
+    /// A restored tenant's backup is copied into its new cell (lifecycle operations only).
+    TenantRestored {
+        /// Tenant.
+        tenant: u32,
+    },
+    /// Fleet scale-out measures the fleet (`[control_plane.scale_out]` only).
+    ScaleOutDue,
+    /// A spare cell is provisioned.
+    CellProvisioned {
+        /// Cell.
+        cell: u32,
+    },
 }
 
 impl sim::Event for Ev {
@@ -324,6 +345,10 @@ impl sim::Event for Ev {
             Ev::DependencyAnswered { .. } => "dependency_answered",
             Ev::ReplicaWoke { .. } => "replica_woke",
             Ev::ConditionPolled { .. } => "condition_polled",
+            Ev::TenantPurgeDue { .. } => "tenant_purge_due",
+            Ev::TenantRestored { .. } => "tenant_restored",
+            Ev::ScaleOutDue => "scale_out_due",
+            Ev::CellProvisioned { .. } => "cell_provisioned",
         }
     }
     #[inline]
@@ -374,6 +399,10 @@ impl sim::Event for Ev {
             }
             Ev::ReplicaWoke { cell } => (60, cell as u64),
             Ev::ConditionPolled { fault } => (70, fault as u64),
+            Ev::TenantPurgeDue { tenant } => (65, tenant as u64),
+            Ev::TenantRestored { tenant } => (66, tenant as u64),
+            Ev::ScaleOutDue => (67, 0),
+            Ev::CellProvisioned { cell } => (68, cell as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -457,6 +486,10 @@ impl Ev {
                 if ok { "answered" } else { "timed out" }
             ),
             Ev::ReplicaWoke { cell } => format!("cell {cell} read replica"),
+            Ev::TenantPurgeDue { tenant } => format!("backup purge of tenant #{tenant}"),
+            Ev::TenantRestored { tenant } => format!("restore of tenant #{tenant}"),
+            Ev::ScaleOutDue => "control plane fleet scale-out".to_string(),
+            Ev::CellProvisioned { cell } => format!("cell {cell} provisioning"),
         };
         (self.kind(), what)
     }
@@ -911,6 +944,10 @@ impl Platform {
             Ev::AttemptReachedEdge { .. } | Ev::AnswerReachedClient { .. } => raw,
             Ev::ReconcileDue => "control plane reconciler".to_string(),
             Ev::MoveVerified { tenant: t, .. } => format!("migration of tenant {}", tenant(t)),
+            Ev::TenantPurgeDue { tenant: t } => format!("backup purge of tenant {}", tenant(t)),
+            Ev::TenantRestored { tenant: t } => format!("restore of tenant {}", tenant(t)),
+            Ev::ScaleOutDue => "control plane fleet scale-out".to_string(),
+            Ev::CellProvisioned { cell } => format!("cell {cell} provisioning"),
             Ev::RebalanceDue => "control plane rebalancer".to_string(),
             Ev::AutoscaleDue => "control plane autoscaler".to_string(),
             Ev::AutoscaleWorkersReady { cell } => format!("cell {cell} new workers"),
@@ -1044,6 +1081,7 @@ impl Platform {
             Some(st) => {
                 st.serves_traffic()
                     || st == crate::component::lifecycle::TenantState::SuspensionPending
+                    || st == crate::component::lifecycle::TenantState::SuspensionFailed
             }
             None => false,
         };
@@ -2000,6 +2038,10 @@ impl Platform {
             }
             Ev::ReplicaWoke { cell } => self.on_replica_woke(now, cell, q),
             Ev::ConditionPolled { fault } => self.on_condition_polled(now, fault, q),
+            Ev::TenantPurgeDue { tenant } => self.on_tenant_purge_due(now, tenant, q),
+            Ev::TenantRestored { tenant } => self.on_tenant_restored(now, tenant, q),
+            Ev::ScaleOutDue => self.on_scale_out_due(now, q),
+            Ev::CellProvisioned { cell } => self.on_cell_provisioned(now, cell),
         }
     }
 }

@@ -19,7 +19,8 @@
 //! idempotency key would have to absorb.
 //!
 //! **Every move is data.** Each move ends in one action in the action log (kind `migrate`
-//! for a scripted one, `rebalance` or `promote` for the rebalancer's), outcome `moved` or
+//! for a scripted one, `rebalance` or `promote` for the rebalancer's, `evacuate` or
+//! `fail_back` for evacuation's when moves cost something), outcome `moved` or
 //! `rolled_back`, with its start and its end (cutover or rollback).
 //!
 //! **Off when absent.** Without `[control_plane.migration]` a move costs nothing and is not
@@ -42,6 +43,10 @@ pub enum MoveOrigin {
     Rebalance,
     /// The rebalancer, promoting a tenant that outgrew its cell.
     Promote,
+    /// Evacuation, off a dead cell (with costs only: `evacuate.rs`).
+    Evacuate,
+    /// Evacuation's way home to a returned cell (with costs only).
+    FailBack,
 }
 
 impl MoveOrigin {
@@ -51,6 +56,8 @@ impl MoveOrigin {
             MoveOrigin::Scripted => "migrate",
             MoveOrigin::Rebalance => "rebalance",
             MoveOrigin::Promote => "promote",
+            MoveOrigin::Evacuate => "evacuate",
+            MoveOrigin::FailBack => "fail_back",
         }
     }
 }
@@ -113,6 +120,26 @@ impl Moves {
         match self.cost.as_deref() {
             Some(c) if cores > 0.0 => (1.0 - c.cell_load[cell as usize] / cores).max(0.05),
             _ => 1.0,
+        }
+    }
+
+    /// A restore from backup starts writing into `cell` at `rate` bytes/s: the DB cores it
+    /// takes there (`rate × backfill_db_time`, as a move's backfill at its target), or 0
+    /// without move costs. The caller recomputes the cell.
+    pub(super) fn restore_load_start(&mut self, cell: u32, rate: f64) -> f64 {
+        let Some(c) = self.cost.as_deref_mut() else {
+            return 0.0;
+        };
+        let load = rate * c.cfg.db_secs_per_byte;
+        c.cell_load[cell as usize] += load;
+        load
+    }
+
+    /// The restore that took `load` cores of `cell` ended.
+    pub(super) fn restore_load_end(&mut self, cell: u32, load: f64) {
+        if let Some(c) = self.cost.as_deref_mut() {
+            let l = &mut c.cell_load[cell as usize];
+            *l = (*l - load).max(0.0);
         }
     }
 
@@ -262,7 +289,7 @@ impl Platform {
                 ("to", to.into()),
             ]
         });
-        self.move_done(now, t, from, to, "rolled_back");
+        self.move_done(now, t, from, to, "rolled_back", q);
     }
 
     /// Logs the end of `t`'s move (cutover or rollback) and forgets it.
@@ -273,6 +300,7 @@ impl Platform {
         from: u32,
         to: u32,
         outcome: &'static str,
+        q: &mut EventQueue<Ev>,
     ) {
         let Some(r) = self
             .ctl
@@ -293,8 +321,14 @@ impl Platform {
             reason: r.reason,
             outcome,
         });
-        if r.origin != MoveOrigin::Scripted {
-            self.rebalance_move_ended(now, t, from, outcome == "moved");
+        match r.origin {
+            MoveOrigin::Scripted => {}
+            MoveOrigin::Rebalance | MoveOrigin::Promote => {
+                self.rebalance_move_ended(now, t, from, outcome == "moved")
+            }
+            MoveOrigin::Evacuate | MoveOrigin::FailBack => {
+                self.evac_move_ended(now, t, outcome == "moved", q)
+            }
         }
     }
 

@@ -18,7 +18,8 @@
 //!
 //! **Legal destinations.** A destination is live (heartbeats), not the source, and
 //! [`eligible`] for the tenant: residency (region,
-//! EU), the cell's tenant limit and dedication are honoured. The tenant's estimated DB load
+//! EU), the cell's tenant limit and dedication are honoured, and so are its cohort's
+//! `cells` (`allowed_cells.rs`): a restricted tenant never leaves them. The tenant's estimated DB load
 //! is its share of the source's requests × the source's utilisation.
 //!
 //! **Cooldown.** After a decision on a cell (a move or `no_destination`) the cell is left
@@ -123,7 +124,10 @@ impl Platform {
         if !self.ctl.up {
             return;
         }
-        let mut in_flight = self.ctl.moves.in_flight(|o| o != MoveOrigin::Scripted);
+        let mut in_flight = self
+            .ctl
+            .moves
+            .in_flight(|o| matches!(o, MoveOrigin::Rebalance | MoveOrigin::Promote));
         let mut hot: Vec<u32> = (0..n_cells as u32)
             .filter(|&c| {
                 util[c as usize] >= rb.cfg.cell_utilisation
@@ -171,7 +175,7 @@ impl Platform {
             for d in 0..n_cells as u32 {
                 let mut v = self.ctl.cell_views[d as usize];
                 v.live = !self.ctl.dead[d as usize];
-                if d == c || !eligible(&info, &v) {
+                if d == c || !eligible(&info, &v) || !self.ctl.allowed.permits(t, d) {
                     continue;
                 }
                 let after = util[d as usize] + est;

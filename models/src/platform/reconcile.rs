@@ -11,8 +11,11 @@
 //! ```
 //!
 //! **Desired state.** Every tenant asked to be provisioned is desired `active`; this loop
-//! rescues failed provisioning. (Suspension, destruction and their failures are not driven
-//! by it yet.)
+//! rescues failed provisioning. An operator's `suspend` or `destroy` makes the tenant
+//! desired `suspended` or `destroyed`: the loop retries a `suspension_failed` or
+//! `destroy_failed` tenant with the same concurrency and backoff (`lifecycle_ops.rs`).
+//! With `watch_serving` it also judges every serving tenant each tick: the RECONCILE
+//! sub-states (`reconcile_states.rs`).
 //!
 //! **Backoff.** A tenant's first failed provisioning waits `backoff` before its retry; each
 //! further failure doubles the wait, up to `max_backoff`. A rescue in progress counts against
@@ -30,7 +33,9 @@ use sim::{EventQueue, SimTime};
 
 /// Runtime state of the reconciler (present only when the scenario turns it on).
 pub struct Reconciler {
-    cfg: Reconcile,
+    pub(super) cfg: Reconcile,
+    /// The RECONCILE sub-states of serving tenants (`None` without `watch_serving`).
+    pub(super) serving: Option<Box<super::reconcile_states::ServingWatch>>,
     /// Failed provisionings of each tenant since its last success.
     failures: Vec<u32>,
     /// Earliest retry of each tenant.
@@ -45,6 +50,9 @@ impl Reconciler {
     pub(super) fn build(cfg: Option<&Reconcile>, tenants: usize) -> Option<Box<Self>> {
         let cfg = cfg?.clone();
         Some(Box::new(Reconciler {
+            serving: cfg
+                .watch_serving
+                .then(|| Box::new(super::reconcile_states::ServingWatch::new(tenants))),
             cfg,
             failures: vec![0; tenants],
             next_try: vec![SimTime::ZERO; tenants],
@@ -56,6 +64,42 @@ impl Reconciler {
     /// The first tick.
     pub(super) fn first_tick(&self) -> SimTime {
         SimTime(self.cfg.interval.as_nanos())
+    }
+
+    /// Starts a retry of `t` if a slot is free and its backoff is over: `None` when no slot
+    /// is free (stop looking), `Some(false)` when `t` must wait, `Some(true)` when started.
+    pub(super) fn try_start(&mut self, now: SimTime, t: u32) -> Option<bool> {
+        if self.in_flight >= self.cfg.concurrency {
+            return None;
+        }
+        if self.rescuing[t as usize].is_some() || self.next_try[t as usize] > now {
+            return Some(false);
+        }
+        self.rescuing[t as usize] = Some(now);
+        self.in_flight += 1;
+        Some(true)
+    }
+
+    /// An operation on `t` settled (`ok`) or failed: its backoff, and the start of the
+    /// retry it ends, if it was one.
+    pub(super) fn settle(&mut self, now: SimTime, t: u32, ok: bool) -> Option<SimTime> {
+        let started = self.rescuing[t as usize].take();
+        if started.is_some() {
+            self.in_flight -= 1;
+        }
+        if ok {
+            self.failures[t as usize] = 0;
+        } else {
+            let f = self.failures[t as usize].saturating_add(1);
+            self.failures[t as usize] = f;
+            let wait = self
+                .cfg
+                .backoff
+                .saturating_mul(1u64 << (f - 1).min(32))
+                .min(self.cfg.max_backoff);
+            self.next_try[t as usize] = now.after(wait);
+        }
+        started
     }
 }
 
@@ -87,6 +131,8 @@ impl Platform {
                 self.transition(now, t, TenantState::ProvisionPending, LCause::Retry);
                 self.run_cp_op(now, super::control::CpOp::Provision(t), q);
             }
+            self.reconcile_lifecycle_ops(now, q);
+            self.reconcile_serving(now);
         }
         if next <= self.end {
             q.schedule_at(next, Ev::ReconcileDue);
@@ -99,23 +145,7 @@ impl Platform {
         let Some(r) = self.ctl.recon.as_deref_mut() else {
             return;
         };
-        let started = r.rescuing[t as usize].take();
-        if started.is_some() {
-            r.in_flight -= 1;
-        }
-        if ok {
-            r.failures[t as usize] = 0;
-        } else {
-            let f = r.failures[t as usize].saturating_add(1);
-            r.failures[t as usize] = f;
-            let wait = r
-                .cfg
-                .backoff
-                .saturating_mul(1u64 << (f - 1).min(32))
-                .min(r.cfg.max_backoff);
-            r.next_try[t as usize] = now.after(wait);
-        }
-        if let Some(start) = started {
+        if let Some(start) = r.settle(now, t, ok) {
             self.record_action(Action {
                 start,
                 end: now,

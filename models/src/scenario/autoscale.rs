@@ -12,6 +12,7 @@
 //! connections_per_worker = 1    # DB connections each added worker opens (default 1)
 //! max_db_connections = 32       # a cell's DB pool never grows past this (default: no cap)
 //! connection_overhead = "1%"    # DB capacity each connection beyond the cell's own pool costs
+//! queue_per_worker = 50         # queue slots each added worker brings (default: the cell's own ratio)
 //! ```
 //!
 //! Guarantees: every key has a default; an impossible setting is an error at its position
@@ -55,6 +56,10 @@ pub struct AutoscaleConfig {
     /// Share of the DB's capacity each connection beyond the cell's own pool costs (context
     /// switches, memory, lock contention), e.g. `"1%"` (default 0).
     pub connection_overhead: Option<Spanned<Fraction>>,
+    /// Queue slots each worker added (or removed) brings (default: the cell's own
+    /// `queue_limit / workers`, so the queue keeps its depth per worker); 0 keeps the queue
+    /// at its configured size.
+    pub queue_per_worker: Option<Spanned<i64>>,
 }
 
 /// Checked autoscaler settings.
@@ -78,6 +83,8 @@ pub struct Autoscale {
     pub max_db_connections: Option<u32>,
     /// DB capacity lost per connection beyond the cell's own pool, in [0, 0.5].
     pub connection_overhead: f64,
+    /// Queue slots per added worker (`None`: the cell's own queue_limit / workers).
+    pub queue_per_worker: Option<u32>,
 }
 
 /// Checks `[control_plane.autoscale]`; `None` when absent or `enabled = false`.
@@ -155,6 +162,10 @@ pub(super) fn autoscale(c: &mut Checker, r: &Option<AutoscaleConfig>) -> Option<
         .max_db_connections
         .as_ref()
         .map(|m| c.count(m, 1, 1_000_000, &format!("{AT}.max_db_connections")));
+    let queue_per_worker = r
+        .queue_per_worker
+        .as_ref()
+        .map(|m| c.count(m, 0, 1_000_000, &format!("{AT}.queue_per_worker")));
     if r.enabled == Some(false) {
         return None;
     }
@@ -176,5 +187,6 @@ pub(super) fn autoscale(c: &mut Checker, r: &Option<AutoscaleConfig>) -> Option<
         connections_per_worker,
         max_db_connections,
         connection_overhead,
+        queue_per_worker,
     })
 }

@@ -159,6 +159,10 @@ pub struct ReconcileConfig {
     pub backoff: Option<Spanned<Dur>>,
     /// Longest wait between retries (default 2m).
     pub max_backoff: Option<Spanned<Dur>>,
+    /// Also reconcile serving tenants each tick (default false): an `active` or `dormant`
+    /// tenant whose cell is dead, whose KMS key is disabled or whose edge the control plane
+    /// cannot reach is `…_reconcile_failed` until a later tick succeeds.
+    pub watch_serving: Option<bool>,
 }
 
 /// Checked reconciler settings.
@@ -172,6 +176,8 @@ pub struct Reconcile {
     pub backoff: SimDuration,
     /// Backoff cap (≥ `backoff`).
     pub max_backoff: SimDuration,
+    /// Judge serving tenants each tick (the RECONCILE sub-states).
+    pub watch_serving: bool,
 }
 
 /// Checks `[control_plane.reconcile]`; `None` when absent or `enabled = false`.
@@ -222,5 +228,6 @@ pub(super) fn reconcile(c: &mut Checker, r: &Option<ReconcileConfig>) -> Option<
         concurrency,
         backoff,
         max_backoff,
+        watch_serving: r.watch_serving.unwrap_or(false),
     })
 }

@@ -412,6 +412,8 @@ fn timing(
             );
             start
         }
+        // A lifecycle operation happens at an instant; its effect lasts (`lifecycle_ops`).
+        (None, None) if crate::fault::LifecycleOp::from_name(f.kind.get_ref()).is_some() => end,
         (None, None) => {
             c.err(
                 f.kind.span(),
@@ -685,6 +687,10 @@ fn kind_of(
             urgent: e.f.urgent.unwrap_or(false),
         },
         "hot_tenant" => hot_tenant(c, e, drawn, check_mix),
+        op if crate::fault::LifecycleOp::from_name(op).is_some() => FaultKind::TenantOp {
+            tenant: e.need_tenant(c),
+            op: crate::fault::LifecycleOp::from_name(op)?,
+        },
         other => {
             c.err(
                 e.f.kind.span(),
@@ -880,7 +886,9 @@ pub(crate) fn write_kind_keys(t: &mut toml_edit::Table, kind: &FaultKind, sc: &S
             t["count"] = toml_edit::value(i64::from(*count));
         }
         FaultKind::ControlPlaneOutage | FaultKind::KmsOutage => {}
-        FaultKind::KmsKeyDisabled { tenant } | FaultKind::SuspendTenant { tenant } => {
+        FaultKind::KmsKeyDisabled { tenant }
+        | FaultKind::SuspendTenant { tenant }
+        | FaultKind::TenantOp { tenant, .. } => {
             t["tenant"] = toml_edit::value(tenant.as_str());
         }
         FaultKind::Partition {

@@ -28,6 +28,7 @@ pub(crate) use faults::{int_array, write_kind_keys};
 pub mod infra;
 pub mod isolation;
 pub mod json_schema;
+pub mod lifecycle_ops;
 pub mod moves;
 pub mod network;
 pub mod overrides;
@@ -35,6 +36,7 @@ mod placement_check;
 pub mod rollout_burn;
 pub mod rollout_deploy;
 pub mod rollouts;
+pub mod scale_out;
 pub mod scale_time;
 pub mod schema;
 pub mod suggest;
@@ -492,6 +494,8 @@ pub struct CohortSpec {
     pub provision_at: Option<SimTime>,
     /// Members are placed only on these cells.
     pub cells: Option<Vec<u32>>,
+    /// `cells` is only where members start: the control plane may move them elsewhere.
+    pub movable: bool,
     /// Members' background jobs.
     pub jobs: Option<TenantJobs>,
     /// Fraction of members that are spiky.
@@ -841,6 +845,7 @@ fn validate(
         &job_classes,
     );
     validate::collisions(&mut c, &tenants, &cohorts);
+    validate::scale_out(&mut c, &raw, &control_plane, cells);
     let known = validate::Declared {
         ids: &ids,
         cohorts: &cohorts,

@@ -244,6 +244,10 @@ pub struct ControlPlaneConfig {
     pub autoscale: Option<super::autoscale::AutoscaleConfig>,
     /// `[control_plane.config_ttl]`: edge configs expire without the control plane (default: off).
     pub config_ttl: Option<super::config_ttl::ConfigTtlConfig>,
+    /// `[control_plane.lifecycle]`: what `destroy` keeps and what `restore` costs (defaults apply without it).
+    pub lifecycle: Option<super::lifecycle_ops::LifecycleConfig>,
+    /// `[control_plane.scale_out]`: spare cells provisioned when the fleet is busy (default: off).
+    pub scale_out: Option<super::scale_out::ScaleOutConfig>,
 }
 
 /// `[control_plane.placement_params]`: knobs of the placement policies, as written. Keys of
@@ -665,6 +669,9 @@ pub struct CohortConfig {
     pub provision_at: Option<Spanned<Dur>>,
     /// Members are placed only on these cells (e.g. dedicated cells for a top tier).
     pub cells: Option<Spanned<Vec<i64>>>,
+    /// With `cells`: members start on those cells, but the control plane may move them
+    /// anywhere later (evacuation, rebalancing); default false (they never leave `cells`).
+    pub movable: Option<Spanned<bool>>,
     /// Background jobs of each member.
     pub jobs: Option<TenantJobsConfig>,
     /// Fraction of members that are spiky (each member drawn on its own; default 0).

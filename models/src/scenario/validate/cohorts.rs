@@ -115,6 +115,7 @@ pub(in crate::scenario) fn cohorts(
                 }
                 v
             }),
+            movable: super::cohort_cells::movable(c, co),
             jobs: infra::tenant_jobs(c, &co.jobs, job_classes),
             spiky_fraction: co.spiky_fraction.as_ref().map_or(0.0, |f| f.get_ref().0),
             spike: {

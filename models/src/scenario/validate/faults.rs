@@ -31,6 +31,7 @@ pub(in crate::scenario) fn faults(
         &|c: &mut Checker, mix| names.check_mix(c, mix),
     );
     super::super::fault_when::check(c, raw_faults, &mut faults, (end, duration), known.cells);
+    super::lifecycle_ops::check(c, raw_faults);
     // "Did you mean" for the tenant a fault names (the fault checks only ask whether an id
     // is known).
     for e in &mut c.errors[errors_before..] {

@@ -13,10 +13,13 @@
 //! error and changed no message.
 
 mod classes;
+mod cohort_cells;
 mod cohorts;
 mod faults;
+mod lifecycle_ops;
 mod platform;
 mod run;
+mod scale_out;
 mod slos;
 mod tenants;
 mod tiers;
@@ -27,6 +30,7 @@ pub(super) use cohorts::{cohorts, collisions};
 pub(super) use faults::{faults, rollouts};
 pub(super) use platform::{platform, quantum, workload};
 pub(super) use run::run_length;
+pub(super) use scale_out::scale_out;
 pub(super) use slos::slos;
 pub(super) use tenants::tenants;
 pub(super) use tiers::tiers;

@@ -1,0 +1,139 @@
+//! Fleet scale-out (`[control_plane.scale_out]`): spare cells take no tenant until the
+//! control plane provisions one because the fleet is busy; new tenants are then placed on
+//! it; with the loop off the spare cells stay dark; impossible settings are located errors.
+
+use models::scenario::load_str;
+use models::scenario::overrides::Override;
+use reports::summary::RunSummary;
+
+fn run(text: &str, set: &[&str]) -> RunSummary {
+    let o: Vec<Override> = set.iter().map(|s| Override::parse(s).unwrap()).collect();
+    let sc = load_str("test.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
+    let s = models::harness::run::run(&sc, 1, None)
+        .expect("the ledger balances")
+        .summary;
+    assert!(s.ledger.balanced);
+    s
+}
+
+/// Three cells, the last spare; 6 tenants on cells 0–1 keep their DBs ~75% busy; 4 more
+/// sign up at 90 s. The fleet is measured every 10 s; a cell takes 30 s to provision.
+const FLEET: &str = r#"
+version = 1
+duration = "3m"
+[control_plane]
+placement = "least_utilised"
+provision_time = "const(1s)"
+[control_plane.scale_out]
+spare_cells = 1
+threshold = "60%"
+interval = "10s"
+delay = "30s"
+[platform]
+cells = 3
+workers = 16
+db = { connections = 8, cores = 2 }
+[classes.api]
+service = "const(1ms)"
+db_time = "const(10ms)"
+timeout = "5s"
+[[cohorts]]
+name = "old"
+count = 6
+rate = "const(50/s)"
+[[cohorts]]
+name = "new"
+count = 4
+rate = "const(5/s)"
+provision_at = "90s"
+"#;
+
+/// Goal: nobody starts on the spare cell; the busy fleet provisions it (an action `scale_out`
+/// `added` lasting the delay), and the tenants that sign up afterwards are placed there by
+/// the load-aware policy; with `enabled = false` the spare cell stays empty.
+/// Method: FLEET with and without the loop; read the actions and the tenants' cells.
+#[test]
+fn a_busy_fleet_gets_a_new_cell_and_new_tenants_land_on_it() {
+    let s = run(FLEET, &[]);
+    for t in s.tenants.iter().filter(|t| t.id.starts_with("old")) {
+        assert!(t.cell < 2, "{} started on the spare cell", t.id);
+    }
+    let added: Vec<_> = s
+        .control
+        .actions
+        .iter()
+        .filter(|a| a.kind == "scale_out")
+        .collect();
+    assert_eq!(added.len(), 1, "{:#?}", s.control.actions);
+    assert_eq!(added[0].outcome, "added");
+    assert_eq!(added[0].cell, Some(2));
+    assert!((added[0].duration_s - 30.0).abs() < 1e-9);
+    assert!(added[0].t + 30.0 < 90.0, "provisioned before the sign-ups");
+    assert!(added[0].reason.contains("fleet DB"), "{}", added[0].reason);
+    let on_new = s
+        .tenants
+        .iter()
+        .filter(|t| t.id.starts_with("new") && t.cell == 2)
+        .count();
+    assert_eq!(on_new, 4);
+
+    let off = run(FLEET, &["control_plane.scale_out.enabled=false"]);
+    assert!(off.control.actions.iter().all(|a| a.kind != "scale_out"));
+    assert!(off.tenants.iter().all(|t| t.cell < 2));
+}
+
+/// Goal: with every spare cell provisioned, a still-busy fleet records `no_spare` once.
+/// Method: FLEET with a threshold the fleet always passes and a short delay.
+#[test]
+fn no_spare_cell_left_is_recorded_once() {
+    let s = run(
+        FLEET,
+        &[
+            "control_plane.scale_out.threshold=1%",
+            "control_plane.scale_out.delay=1s",
+        ],
+    );
+    let outcomes: Vec<_> = s
+        .control
+        .actions
+        .iter()
+        .filter(|a| a.kind == "scale_out")
+        .map(|a| a.outcome.as_str())
+        .collect();
+    assert_eq!(outcomes, ["added", "no_spare"]);
+}
+
+/// Goal: impossible scale-out settings are located errors. Method: one mistake at a time.
+#[test]
+fn bad_scale_out_settings_are_located_errors() {
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            FLEET.replace("spare_cells = 1", "spare_cells = 3"),
+            "test.toml:8:15",
+            "at least one must be provisioned",
+        ),
+        (
+            FLEET.replace("threshold = \"60%\"", "threshold = \"0%\""),
+            "test.toml:9:13",
+            "threshold",
+        ),
+        (
+            FLEET.replace("interval = \"10s\"", "interval = \"0s\""),
+            "test.toml:10:12",
+            "interval is zero",
+        ),
+        (
+            FLEET.replace("count = 6\n", "count = 6\ncells = [1, 2]\n"),
+            "test.toml:23:9",
+            "spare cell",
+        ),
+    ];
+    for (text, at, what) in &cases {
+        let err = match load_str("test.toml", text, &[]) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(at), "expected at {at}:\n{err}");
+        assert!(err.contains(what), "expected `{what}`:\n{err}");
+    }
+}
