@@ -47,6 +47,5 @@ pub mod waits;
 pub use comparison as compare;
 pub use comparison::charts as compare_charts;
 pub use comparison::html as compare_html;
-use run::action_timeline;
 pub use run::{charts, csv, html, terminal};
 pub use summary::RunSummary;
