@@ -52,7 +52,7 @@ const PINS: &[Pin] = &[
         1,
         "8def374b20a76189",
         837823,
-        "158a90f3440b8d89",
+        "7e2eedc490dfb5a6",
     ),
     (
         "scenarios/autoscale-db-bottleneck.toml",
@@ -92,7 +92,7 @@ const PINS: &[Pin] = &[
         1,
         "1ca1957d9aa29343",
         1230037,
-        "9f44e0383e842174",
+        "cda865744b56b8d7",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -100,7 +100,7 @@ const PINS: &[Pin] = &[
         2,
         "50062d057e0d25de",
         1158385,
-        "7b105e07f67374a7",
+        "15e68494e09a0ab4",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -108,7 +108,7 @@ const PINS: &[Pin] = &[
         1,
         "5906010d73213a93",
         1213549,
-        "760f935ab7992173",
+        "35aedca302764d02",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -116,7 +116,7 @@ const PINS: &[Pin] = &[
         1,
         "1ca1957d9aa29343",
         1230037,
-        "c00aa0a8edd69390",
+        "4d4e0fc22fed6d2b",
     ),
     (
         "scenarios/bad-migration.toml",
@@ -124,7 +124,7 @@ const PINS: &[Pin] = &[
         1,
         "4358782b2ee05034",
         1230517,
-        "8bfeecaf4c50f59c",
+        "510ce8f57ec864af",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -132,7 +132,7 @@ const PINS: &[Pin] = &[
         1,
         "4d6b484cda1de5af",
         541433,
-        "33cc52563aa65a1c",
+        "9278a5aaacbdfb25",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -140,7 +140,7 @@ const PINS: &[Pin] = &[
         2,
         "bd0989114860e0d3",
         542085,
-        "9b5c652160dccd26",
+        "fad180dc47179937",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -148,7 +148,7 @@ const PINS: &[Pin] = &[
         1,
         "eba6077c7f3ca381",
         495847,
-        "f700f278681e07d2",
+        "24c6c45d864f9497",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
         1,
         "377013245d163ddc",
         567934,
-        "8c822242f2de9060",
+        "559192276c4d0f89",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -164,7 +164,7 @@ const PINS: &[Pin] = &[
         1,
         "a4e724c97ecd8bc7",
         545819,
-        "cbcba41f6a9ed9f9",
+        "a52a249814666b3a",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -236,7 +236,7 @@ const PINS: &[Pin] = &[
         1,
         "c6b8de560bb23398",
         233585,
-        "46ef5cf0c6518b3f",
+        "37367d2e31c92e0b",
     ),
     (
         "scenarios/data-architectures.toml",
@@ -244,7 +244,7 @@ const PINS: &[Pin] = &[
         2,
         "538647f53315bf37",
         233403,
-        "d8eb5aed855b3182",
+        "885af7b6c0aa5644",
     ),
     (
         "scenarios/data-architectures.toml",
@@ -252,7 +252,7 @@ const PINS: &[Pin] = &[
         1,
         "5aed2b2be54cd1f5",
         220213,
-        "602bbf465b9fc5fa",
+        "cf96c59095a19c1a",
     ),
     (
         "scenarios/data-architectures.toml",
@@ -260,7 +260,7 @@ const PINS: &[Pin] = &[
         1,
         "a7111f38f93c21db",
         220691,
-        "937f10419537c514",
+        "f0aa224aa91373e6",
     ),
     (
         "scenarios/data-architectures.toml",
@@ -268,7 +268,7 @@ const PINS: &[Pin] = &[
         1,
         "49cad44b09d24ebd",
         234668,
-        "6b4ddfa0a1c2c006",
+        "58563116920df5e9",
     ),
     (
         "scenarios/db-governance.toml",
@@ -276,7 +276,7 @@ const PINS: &[Pin] = &[
         1,
         "9342a4e4ce8d955e",
         100374,
-        "e572f945f9cc9564",
+        "06713d22dac6d8dd",
     ),
     (
         "scenarios/db-governance.toml",
@@ -284,7 +284,7 @@ const PINS: &[Pin] = &[
         2,
         "12f8da448ff6b4a8",
         100805,
-        "555d741d6b660742",
+        "d5c23f7842d5c4ef",
     ),
     (
         "scenarios/db-governance.toml",
@@ -292,7 +292,7 @@ const PINS: &[Pin] = &[
         1,
         "9f664b1cf98987e9",
         73735,
-        "a66779e82749afcd",
+        "c94cb068b7f86900",
     ),
     (
         "scenarios/db-governance.toml",
@@ -300,7 +300,7 @@ const PINS: &[Pin] = &[
         1,
         "20d6017f35bccab9",
         103316,
-        "ac996a6c7d051801",
+        "f02e0a6eddcd91c4",
     ),
     (
         "scenarios/db-governance.toml",
@@ -308,7 +308,7 @@ const PINS: &[Pin] = &[
         1,
         "8977e4f6b782f3ed",
         100882,
-        "02d90a31f9e3adae",
+        "f03fc0bce6692aaf",
     ),
     (
         "scenarios/explore-gold-cell.toml",
@@ -356,7 +356,7 @@ const PINS: &[Pin] = &[
         1,
         "55418ff7a25b8d99",
         427237,
-        "4cb671293f1bfaaf",
+        "8ac70051349a8a73",
     ),
     (
         "scenarios/fleet-scale-out.toml",
@@ -364,7 +364,7 @@ const PINS: &[Pin] = &[
         2,
         "85222491118396db",
         425821,
-        "83ccfb508cdafb9d",
+        "425323e847afb409",
     ),
     (
         "scenarios/fleet-scale-out.toml",
@@ -372,7 +372,7 @@ const PINS: &[Pin] = &[
         1,
         "510250e3043a7fcb",
         436708,
-        "8ef9500072791ed9",
+        "a4975608dba0d755",
     ),
     (
         "scenarios/global-dependency.toml",
@@ -628,7 +628,7 @@ const PINS: &[Pin] = &[
         1,
         "2a091e07108081e5",
         1853492,
-        "6ccc742ac874e96c",
+        "5064bfa4491be734",
     ),
     (
         "scenarios/reconcile.toml",

@@ -31,9 +31,9 @@
 
 pub mod chart;
 pub mod comparison;
+pub mod data_arch;
 mod format;
 pub mod run;
-pub mod data_arch;
 pub mod series;
 pub mod showback;
 pub mod summary;
