@@ -30,3 +30,4 @@ pub mod run;
 pub mod showback;
 pub mod slo;
 pub mod verdicts;
+pub mod when_fired;

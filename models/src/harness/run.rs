@@ -366,7 +366,7 @@ pub(crate) fn summarise(
         mut plat,
     } = p;
     // Faults started by a condition are judged on the window they had (`fault_when`).
-    let fired = crate::fault_when::fired(sc, &plat.when_fired());
+    let fired = crate::harness::when_fired::fired(sc, &plat.when_fired());
     let sc: &Scenario = &fired;
     plat.record_waiting_jobs(SimTime(sc.duration.as_nanos()));
     // Requests still in flight count for their tenants.

@@ -94,7 +94,7 @@ impl Platform {
     }
 
     /// What the run did with each fault started by a condition (empty, allocating nothing,
-    /// when there is none): see [`crate::fault_when::fired`].
+    /// when there is none): see [`crate::harness::when_fired::fired`].
     pub fn when_fired(&self) -> Fired {
         self.faults
             .iter()

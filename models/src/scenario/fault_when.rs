@@ -10,8 +10,8 @@
 
 use super::schema::FaultConfig;
 use super::{Checker, SloWindow};
+use crate::fault::drawn::Start;
 use crate::fault::Fault;
-use crate::fault_draw::Start;
 use crate::fault_when::{When, DEFAULT_POLL};
 use sim::{SimDuration, SimTime};
 use toml::Spanned;

@@ -56,7 +56,14 @@ pub(crate) fn section(h: &mut String, s: &RunSummary) {
 }
 
 fn rollout(h: &mut String, r: &RolloutRow, span: f64, run_end: f64) {
-    let at = |t: f64| (100.0 * t / span).clamp(0.0, 100.0);
+    heading(h, r);
+    bars(h, r, span, run_end);
+    wave_table(h, r);
+    facts(h, r);
+}
+
+/// The rollout's heading: change, gates, scope, policy, outcome and reach.
+fn heading(h: &mut String, r: &RolloutRow) {
     let gates: Vec<String> = r
         .gate
         .iter()
@@ -84,6 +91,11 @@ fn rollout(h: &mut String, r: &RolloutRow, span: f64, run_end: f64) {
         planned = r.tenants_planned,
         exposed = r.tenants_exposed,
     );
+}
+
+/// One bar per wave (and the rollback), the first failure's mark, and the time axis.
+fn bars(h: &mut String, r: &RolloutRow, span: f64, run_end: f64) {
+    let at = |t: f64| (100.0 * t / span).clamp(0.0, 100.0);
     h.push_str("<div class=\"timeline\">\n");
     let trip = r.tripped_at_s.map(|t| {
         let what = match (&r.tripped_by, &r.tripped_value) {
@@ -160,6 +172,10 @@ fn rollout(h: &mut String, r: &RolloutRow, span: f64, run_end: f64) {
         h,
         "<div class=\"tl-axis\"><span></span><div><span>0 s</span><span>{span:.0} s</span></div></div>\n</div>"
     );
+}
+
+/// The wave table: tenants, times, verdict, and what tripped or the worst measured.
+fn wave_table(h: &mut String, r: &RolloutRow) {
     h.push_str(
         "<table>\n<thead><tr><th>wave</th><th class=\"num\">tenants</th><th class=\"num\">start</th>\
          <th class=\"num\">end</th><th>gate</th><th>worst measured</th></tr></thead>\n<tbody>\n",
@@ -199,6 +215,10 @@ fn rollout(h: &mut String, r: &RolloutRow, span: f64, run_end: f64) {
         );
     }
     h.push_str("</tbody>\n</table>\n");
+}
+
+/// Time to halt, completion, pauses and failed changes, when there are any.
+fn facts(h: &mut String, r: &RolloutRow) {
     let mut facts: Vec<String> = Vec::new();
     if let Some(t) = r.time_to_halt_s {
         facts.push(format!(
