@@ -35,7 +35,7 @@
 //!   literally by [`crate::harness::explore_literal`], so a literal schedule replays the same
 //!   polls and the same digest.
 //! - The window the fault actually had is what its summary row, verdicts and recovery time
-//!   are computed on ([`fired`]). An SLO window cannot name a `when` fault (its window is not
+//!   are computed on ([`crate::harness::when_fired::fired`]). An SLO window cannot name a `when` fault (its window is not
 //!   known before the run; the checker says so, exit 2), nor can another fault's `after`.
 
 use sim::{SimDuration, SimTime};

@@ -6,7 +6,7 @@
 //! `no_destination`, and the tenant stays).
 //!
 //! The spare cells of `[control_plane.scale_out]` are here too: no tenant may be placed on
-//! one until fleet scale-out provisions it ([`AllowedCells::open`]).
+//! one until fleet scale-out provisions it (`AllowedCells::open`).
 //!
 //! Guarantees: without a restricted cohort or spare cells nothing is allocated and every
 //! check is one branch on an empty vector; with one, two bytes per tenant and one list per
