@@ -71,7 +71,7 @@ pub struct BulkRt {
     /// Per class: its queries go to the replica.
     class_replica: Vec<bool>,
     /// Per cell, per pool.
-    pools: Vec<Vec<Cell>>,
+    pub(super) pools: Vec<Vec<Cell>>,
     /// Per (tenant, cell × pools + pool − 1) a tenant was delivered to: its lane there.
     lanes: super::tenant_cell_map::TenantCellMap<u32>,
     /// Pools per cell.
@@ -226,6 +226,10 @@ impl Platform {
         pool: u8,
         q: &mut EventQueue<Ev>,
     ) {
+        if self.ctl.down[cell as usize] {
+            // A dead cell starts nothing (`cell_down`).
+            return self.fail_queued_on_down_cell(now, cell, q);
+        }
         loop {
             match self.bulk.pools[cell as usize][pool as usize - 1].next_for_worker(now) {
                 Next::Idle => return,

@@ -183,7 +183,16 @@ impl Platform {
         }
         if !ok {
             self.deps.deps[dep as usize].caller_gave_up();
-            self.end_attempt(now, att, Outcome::Failed(Cause::DependencyTimeout), true, q);
+        }
+        // An attempt whose cell died during the call fails as the cell's (`cell_down`).
+        let dead = self.cell_died_under(att);
+        if !ok || dead {
+            let cause = if dead {
+                Cause::CellDown
+            } else {
+                Cause::DependencyTimeout
+            };
+            self.end_attempt(now, att, Outcome::Failed(cause), true, q);
             return;
         }
         if let Some(a) = self.attempts.get_mut(att) {

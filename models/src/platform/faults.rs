@@ -117,6 +117,11 @@ impl Platform {
             FaultKind::CellOutage { cells } => {
                 for &c in cells.clone().iter() {
                     self.ctl.down[c as usize] = active;
+                    if active {
+                        self.cell_went_down(now, c, q);
+                    } else {
+                        self.cell_came_up(now, c, q);
+                    }
                     // A restart closes the cell's DB connections (`[data_architecture]`).
                     if active && self.data.on {
                         self.data_cell_restarted(now, c, q);

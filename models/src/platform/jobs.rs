@@ -131,6 +131,10 @@ impl Platform {
 
     /// Starts queued jobs on free job workers of `cell`.
     pub(super) fn pull_jobs(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
+        if self.ctl.down[cell as usize] {
+            // A dead cell runs no job; they wait for it to come up (`cell_down`).
+            return;
+        }
         loop {
             let jc = &mut self.jobs.cells[cell as usize];
             if jc.busy >= jc.workers {

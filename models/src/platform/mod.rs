@@ -32,6 +32,7 @@ pub mod autoscale;
 mod build;
 pub mod bulkhead;
 pub mod cell;
+mod cell_down;
 pub mod config_revert;
 pub mod config_ttl;
 pub mod control;
@@ -618,6 +619,8 @@ struct Attempt {
     governed: bool,
     /// It holds a slot of its tenant's own DB pool (`data_arch`, db_per_tenant).
     pooled: bool,
+    /// Its cell's outage count when it started service (`cell_down`).
+    cell_epoch: u32,
 }
 
 /// Counters of the request ledger.
@@ -724,6 +727,8 @@ pub struct Platform {
     held: Vec<partition::HeldCall>,
     /// The worker autoscaler (`None` when the scenario has none: nothing scheduled).
     pub autoscale: Option<Box<autoscale::Autoscaler>>,
+    /// Cell deaths: what an outage does to the work already on the cell (`cell_down`).
+    cell_down: cell_down::CellDownRt,
 }
 
 impl Platform {
@@ -825,6 +830,7 @@ impl Platform {
             rollout_cold: rollout_deploy::per_cell(sc, (SimTime::ZERO, 1.0)),
             net: network::build(sc, pop, seed),
             held: Vec::new(),
+            cell_down: cell_down::CellDownRt::new(n_cells),
             autoscale: autoscale::Autoscaler::build(
                 sc.control_plane.autoscale.as_ref(),
                 (0..n_cells as u32)
@@ -1136,6 +1142,7 @@ impl Platform {
             gated: false,
             governed: false,
             pooled: false,
+            cell_epoch: 0,
         });
         if let Some(r) = self.requests.get_mut(req_id) {
             r.attempt = Some(att);
@@ -1290,6 +1297,10 @@ impl Platform {
     }
 
     fn pull_from_queue_inner(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
+        if self.ctl.down[cell as usize] {
+            // A dead cell starts nothing (`cell_down`).
+            return self.fail_queued_on_down_cell(now, cell, q);
+        }
         loop {
             match self.cells[cell as usize].next_for_worker(now) {
                 cell::Next::Idle => return,
@@ -1318,6 +1329,7 @@ impl Platform {
         self.recorder.queue_wait(tenant, sent, wait);
         self.recorder.cell_queue_wait(cell_of_att, wait);
         self.recorder.meter(tenant, service_ns, 0, 0);
+        self.stamp_service_start(att);
         if needs_key && !self.kms_key_ready(now, att, q) {
             return; // resumes on KmsAnswered
         }
@@ -1575,6 +1587,9 @@ impl Platform {
     ) {
         if self.bulk.on {
             self.bulk_query_ended(now, att, q);
+        }
+        if self.cell_died_under(att) {
+            return self.end_attempt(now, att, Outcome::Failed(Cause::CellDown), true, q);
         }
         let Some(a) = self.attempts.get(att) else {
             return;
@@ -1958,6 +1973,9 @@ impl Platform {
 
     #[inline]
     fn on_service_finished(&mut self, now: SimTime, att: Id, q: &mut EventQueue<Ev>) {
+        if self.cell_died_under(att) {
+            return self.end_attempt(now, att, Outcome::Failed(Cause::CellDown), true, q);
+        }
         if self.deps.any() {
             self.next_call(now, att, q)
         } else {
