@@ -577,33 +577,7 @@ fn write_outputs(dir: &mut OutDir, c: &Comparison, command: &str) -> Result<(), 
 /// The partial-result files named by `paths` (files, or directories holding
 /// `partial-*.json`), sorted by path.
 fn partial_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let entries = std::fs::read_dir(p)
-                .map_err(|e| format!("{}: cannot read the directory: {e}", p.display()))?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.file_name()
-                        .map(|n| n.to_string_lossy())
-                        .is_some_and(|n| n.starts_with("partial-") && n.ends_with(".json"))
-                })
-                .collect();
-            if found.is_empty() {
-                return Err(format!(
-                    "{}: no partial-K-of-N.json here; give the directories that `compare --shard K/N --out DIR` wrote",
-                    p.display()
-                ));
-            }
-            files.append(&mut found);
-        } else {
-            files.push(p.clone());
-        }
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
+    super::seed_shards::shard_files(paths, "partial-", "compare")
 }
 
 /// The (K, N) a file named `partial-K-of-N.json` claims to hold, if it is named so.

@@ -163,6 +163,17 @@ pub fn write(
 /// The partial files named by `inputs` (files, or directories holding
 /// `explore-partial-*.json`), sorted.
 fn files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    shard_files(inputs, "explore-partial-", "explore")
+}
+
+/// The shard files named by `inputs`: each a file, or a directory whose `{prefix}*.json`
+/// files are taken (one without any is an error naming `{command} --shard K/N --out DIR`);
+/// sorted by path, each once. Shared by `explore --merge` and `compare`'s merge.
+pub(crate) fn shard_files(
+    inputs: &[PathBuf],
+    prefix: &str,
+    command: &str,
+) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in inputs {
         if p.is_dir() {
@@ -173,12 +184,12 @@ fn files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                 .filter(|f| {
                     f.file_name()
                         .map(|n| n.to_string_lossy())
-                        .is_some_and(|n| n.starts_with("explore-partial-") && n.ends_with(".json"))
+                        .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".json"))
                 })
                 .collect();
             if found.is_empty() {
                 return Err(format!(
-                    "{}: no explore-partial-K-of-N.json here; give the directories that `explore --shard K/N --out DIR` wrote",
+                    "{}: no {prefix}K-of-N.json here; give the directories that `{command} --shard K/N --out DIR` wrote",
                     p.display()
                 ));
             }
