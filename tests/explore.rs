@@ -118,7 +118,7 @@ fn bad_bounds_are_located() {
         ("from = \"1m\"\nquiet_after = \"30s\"", "leave room"),
         ("max_for = \"0s\"", "max_for is 0s"),
         ("coverage = [\"unicorn.seen\"]", "unknown state"),
-        ("when_share = \"150%\"", "explore.when_share is 150%"),
+        ("when_share = \"150%\"", "outside 0%..100%"),
     ] {
         let p = tmp("bad.toml", &format!("{SMALL}[explore]\n{bad}\n"));
         let out = bin()
