@@ -6,28 +6,30 @@
 //! the resource saturated then.
 //!
 //! **The first violation** is the first recording window (`window`, default 1 s), at or
-//! after the start of the first drawn fault, in which the platform (every tier summed) either
-//! failed at least [`FAILED_SHARE`] of the requests it answered (shed, 5xx, timeouts), or
-//! had a tier whose p99 passed the heat threshold (the latency above which a request counts
-//! as bad). A run without such a window has no violation to explain (`none`).
+//! after the start of the first drawn fault, in which the traffic the failed SLOs judge (their
+//! cohorts, else their tenants, else their tiers; every tier when none failed) either failed
+//! at least [`FAILED_SHARE`] of the requests it answered (shed, 5xx, timeouts), or had a
+//! group whose p99 passed the heat threshold (the latency above which a request counts as
+//! bad). A run without such a window has no violation to explain (no resource).
 //!
-//! **The saturated resource** in that window, the first that holds in this order (the order
-//! in which a request waits on them: a worker waiting on a slow DB is busy because of the DB):
+//! **The saturated resource** in that window. Cells are looked at in this order: those a
+//! drawn fault active in the window names, then those another active fault names, then the
+//! rest, by number; on each, in the order in which a request waits on them (a worker waiting
+//! on a slow DB is busy because of the DB):
 //!
 //! | resource | saturated when | from |
 //! |---|---|---|
-//! | `db_pool` | a cell's DB had queries waiting for a connection, or ran at ≥ 95% of the cores in force (a `db_degraded` fault lowers them), or its breaker was open | the cell samples of the window |
-//! | `dependency` | a shared dependency refused (busy, quota) or timed out calls | the run's dependency counters |
-//! | `kms` | KMS calls failed | the run's KMS counter |
-//! | `cell_workers` | every worker of a cell was busy with requests waiting (or none was left) | the cell samples |
-//! | `cell_queue` | a cell's queue held ≥ 90% of `queue_limit` | the cell samples |
-//! | `edge_limit` | ≥ 10% of the window's requests were rejected 429 | the tier series |
-//! | `none` | none of these | |
+//! | `db_pool` | the cell's DB had queries waiting for a connection, or ran at ≥ 95% of the cores in force (a `db_degraded` fault lowers them), or its breaker was open | the cell samples of the window |
+//! | `dependency` / `kms` | the cell's workers or queue are saturated (below) while the run had shared-dependency refusals or time-outs / KMS failures | the run's counters |
+//! | `cell_workers` | every worker of the cell was busy with requests waiting (or none was left) | the cell samples |
+//! | `cell_queue` | the cell's queue held ≥ 90% of `queue_limit` | the cell samples |
+//!
+//! When no cell is saturated: `dependency` or `kms` if the run had such failures, else
+//! `edge_limit` if ≥ 10% of the judged groups' requests in the window were rejected 429,
+//! else `none`.
 //!
 //! *Approximation:* the model records cell workers, queue and DB per window, but KMS and
-//! dependency use only as run totals; they are named when the run had any such failure and
-//! no DB saturated first. Cells are looked at in this order: those a fault active in the
-//! window names, then the others, each by number; the first saturated one is named.
+//! dependency use only as run totals, so those two are named from the run's counters.
 
 use crate::harness::run::RunOutput;
 use crate::scenario::Scenario;
@@ -65,13 +67,13 @@ pub fn at_first_violation(sc: &Scenario, out: &RunOutput, from_s: f64) -> Option
     if ws <= 0.0 || series.windows == 0 {
         return None;
     }
-    let tiers: Vec<_> = series.groups.iter().filter(|g| g.kind == "tier").collect();
+    let groups = judged_groups(sc, out);
     let first = ((from_s / ws).floor() as usize).min(series.windows);
     let slow = series.heatmap.threshold_ms;
     let w = (first..series.windows).find(|&w| {
         let (mut failed, mut answered) = (0u64, 0u64);
         let mut too_slow = false;
-        for g in &tiers {
+        for g in &groups {
             let Some(p) = g.points.get(w) else { continue };
             failed += p.shed_503 + p.errors_5xx + p.timeouts;
             answered += p.ok + p.rejected_429 + p.shed_503 + p.errors_5xx + p.timeouts;
@@ -87,21 +89,36 @@ pub fn at_first_violation(sc: &Scenario, out: &RunOutput, from_s: f64) -> Option
             cell,
         })
     };
-    // Cells named by a fault active in the window come first, then the others in order.
     let (w_from, w_to) = (at_s, at_s + ws);
-    let active = |cell: u32| {
-        sc.faults.iter().zip(&out.summary.faults).any(|(f, row)| {
-            row.start_s < w_to && row.end_s > w_from && f.kind.targets().cells.contains(&cell)
-        })
+    let active: Vec<(&crate::fault::Fault, bool)> = sc
+        .faults
+        .iter()
+        .zip(&out.summary.faults)
+        .filter(|(_, row)| row.start_s < w_to && row.end_s > w_from)
+        .map(|(f, row)| (f, row.name.starts_with(crate::harness::explore::PREFIX)))
+        .collect();
+    // Cells a drawn fault active in the window names come first, then those another active
+    // fault names, then the others; by number within each.
+    let rank = |cell: u32| {
+        let named = |drawn: bool| {
+            active
+                .iter()
+                .any(|(f, d)| *d == drawn && f.kind.targets().cells.contains(&cell))
+        };
+        if named(true) {
+            0
+        } else if named(false) {
+            1
+        } else {
+            2
+        }
     };
     let mut cells: Vec<&reports::series::CellSeries> = series.cells.iter().collect();
-    cells.sort_by_key(|c| (!active(c.cell), c.cell));
+    cells.sort_by_key(|c| (rank(c.cell), c.cell));
     // The DB capacity in force on `cell` in the window (a `db_degraded` fault lowers it).
     let capacity = |cell: u32| {
-        sc.faults
+        active
             .iter()
-            .zip(&out.summary.faults)
-            .filter(|(_, row)| row.start_s < w_to && row.end_s > w_from)
             .filter_map(|(f, _)| match &f.kind {
                 crate::fault::FaultKind::DbDegraded { cells, capacity }
                     if cells.contains(&cell) =>
@@ -112,41 +129,43 @@ pub fn at_first_violation(sc: &Scenario, out: &RunOutput, from_s: f64) -> Option
             })
             .fold(1.0f64, f64::min)
     };
-    let cell_where = |f: &dyn Fn(u32, &reports::series::CellPoint) -> bool| {
-        cells
-            .iter()
-            .find(|c| c.points.get(w).is_some_and(|p| f(c.cell, p)))
-            .map(|c| c.cell)
-    };
-    if let Some(c) = cell_where(&|cell, p| {
-        p.breaker_open || p.db_waiting > 0 || p.db_utilisation >= 0.95 * capacity(cell)
-    }) {
-        return found("db_pool", Some(c));
-    }
     let s = &out.summary;
-    if s.control
+    let global = if s
+        .control
         .dependencies
         .iter()
         .any(|d| d.busy_refused + d.quota_refused + d.timed_out > 0)
     {
-        return found("dependency", None);
-    }
-    if s.control.kms_failures > 0 {
-        return found("kms", None);
-    }
-    if let Some(c) =
-        cell_where(&|_, p| p.workers == 0 || (p.workers_busy >= p.workers && p.queue_depth > 0))
-    {
-        return found("cell_workers", Some(c));
-    }
+        Some("dependency")
+    } else if s.control.kms_failures > 0 {
+        Some("kms")
+    } else {
+        None
+    };
     let limit = u64::from(sc.platform.queue_limit);
-    if limit > 0 {
-        if let Some(c) = cell_where(&|_, p| u64::from(p.queue_depth) * 10 >= limit * 9) {
-            return found("cell_queue", Some(c));
+    for c in &cells {
+        let Some(p) = c.points.get(w) else { continue };
+        if p.breaker_open || p.db_waiting > 0 || p.db_utilisation >= 0.95 * capacity(c.cell) {
+            return found("db_pool", Some(c.cell));
+        }
+        let workers = p.workers == 0 || (p.workers_busy >= p.workers && p.queue_depth > 0);
+        let queue = limit > 0 && u64::from(p.queue_depth) * 10 >= limit * 9;
+        if (workers || queue) && global.is_some() {
+            // The workers are busy waiting on the shared service.
+            return found(global.unwrap_or("none"), None);
+        }
+        if workers {
+            return found("cell_workers", Some(c.cell));
+        }
+        if queue {
+            return found("cell_queue", Some(c.cell));
         }
     }
+    if let Some(g) = global {
+        return found(g, None);
+    }
     let (mut r429, mut offered) = (0u64, 0u64);
-    for g in &tiers {
+    for g in &groups {
         if let Some(p) = g.points.get(w) {
             r429 += p.rejected_429;
             offered += p.offered;
@@ -156,4 +175,52 @@ pub fn at_first_violation(sc: &Scenario, out: &RunOutput, from_s: f64) -> Option
         return found("edge_limit", None);
     }
     found("none", None)
+}
+
+/// The series groups the run's failed SLOs judge (their cohorts, else their tenants, else
+/// their tiers, else every tier); every tier when no SLO failed.
+fn judged_groups<'a>(sc: &Scenario, out: &'a RunOutput) -> Vec<&'a reports::series::GroupSeries> {
+    let groups = &out.series.groups;
+    let tiers = || {
+        groups
+            .iter()
+            .filter(|g| g.kind == "tier")
+            .collect::<Vec<_>>()
+    };
+    let mut picked: Vec<&reports::series::GroupSeries> = Vec::new();
+    let mut add = |kind: &str, name: &str| {
+        if let Some(g) = groups.iter().find(|g| g.kind == kind && g.name == name) {
+            if !picked.iter().any(|p| std::ptr::eq(*p, g)) {
+                picked.push(g);
+            }
+        }
+    };
+    let failed = sc.slos.iter().filter(|slo| {
+        out.summary
+            .slos
+            .iter()
+            .any(|r| r.name == slo.name && !r.passed)
+    });
+    for slo in failed {
+        if !slo.cohorts.is_empty() {
+            slo.cohorts.iter().for_each(|c| add("cohort", c));
+        } else if !slo.tenants.is_empty() {
+            slo.tenants.iter().for_each(|t| add("tenant", t));
+        } else if !slo.tiers.is_empty() {
+            for &t in &slo.tiers {
+                if let Some(tier) = sc.tiers.get(t) {
+                    add("tier", &tier.name);
+                }
+            }
+        } else {
+            for g in tiers() {
+                add("tier", &g.name);
+            }
+        }
+    }
+    if picked.is_empty() {
+        tiers()
+    } else {
+        picked
+    }
 }

@@ -139,18 +139,8 @@ pub(super) fn check(
         e.coverage = cov.get_ref().clone();
     }
     if let Some(w) = &raw.when_share {
-        let v = w.get_ref().0;
-        if !(0.0..=1.0).contains(&v) {
-            c.err(
-                w.span(),
-                format!(
-                    "explore.when_share is {}%; give a share of the drawn faults from 0% to 100%, e.g. \"30%\"",
-                    v * 100.0
-                ),
-            );
-        } else {
-            e.when_share = v;
-        }
+        // The value type refuses a share outside 0%..100% (located, exit 2).
+        e.when_share = w.get_ref().0.clamp(0.0, 1.0);
     }
     e
 }
