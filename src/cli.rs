@@ -64,14 +64,15 @@ Seed N (from --seed, default 1, for --runs seeds) appends to the scenario's faul
 drawn from the seed within its [explore] bounds: how many faults, their kinds, targets, windows\n\
 and intensities. Every drawn fault ends by `quiet_after`; the rest of the run checks that the\n\
 platform recovers. Failures (failed SLOs, a broken invariant, a drawn fault not recovered from,\n\
-a metastable aftermath) are grouped by signature, each with the repro line\n\
+a metastable aftermath) are grouped by signature (what failed, and the resource saturated at\n\
+the first violation), a broken invariant with its first breaking event, each with the repro line\n\
 `tenantsim run FILE --seed N --explore` that replays that run byte for byte. Coverage: how many\n\
 runs reached each state of the catalogue (scenarios/README.md). The result does not depend on --jobs.\n\n\
 --shard K/N explores every N-th seed from the (K-1)-th and writes explore-partial-K-of-N.json into\n\
 --out; the same command with --merge DIR... instead combines every shard and reports exactly what\n\
 one unsharded run would have (a shard itself exits 0 once written; the merge gives the verdict).\n\n\
 Exit codes: 0 nothing failed (and every `coverage` state was reached), 1 a failure was found (or\n\
-coverage was not reached), 2 invalid input.")]
+coverage was not reached), 2 invalid input, 3 a broken invariant.")]
     Explore(ExploreArgs),
     /// Compare variants of a scenario over many seeds (paired, common random numbers).
     #[command(after_help = "Examples:\n  \

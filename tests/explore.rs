@@ -118,6 +118,7 @@ fn bad_bounds_are_located() {
         ("from = \"1m\"\nquiet_after = \"30s\"", "leave room"),
         ("max_for = \"0s\"", "max_for is 0s"),
         ("coverage = [\"unicorn.seen\"]", "unknown state"),
+        ("when_share = \"150%\"", "outside 0%..100%"),
     ] {
         let p = tmp("bad.toml", &format!("{SMALL}[explore]\n{bad}\n"));
         let out = bin()
@@ -163,4 +164,54 @@ fn check_marks_a_pass_without_coverage_vacuous() {
         .unwrap_or_else(|e| panic!("{e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
+/// Goal: `when_share` is reachable by `--set`, and the terminal tells a drawn `when` fault
+/// that never fired from one that ran; `--json` carries each run's broken invariant (none
+/// here) and the saturated resource. Method: SMALL with KMS outages only, every drawn fault
+/// armed by a condition, 6 runs; the same with `when_share` left at its default.
+#[test]
+fn drawn_when_faults_say_whether_they_fired() {
+    let p = tmp(
+        "when.toml",
+        &format!("{SMALL}[explore]\nkinds = [\"kms_outage\"]\n"),
+    );
+    let out = bin()
+        .args(["explore"])
+        .arg(&p)
+        .args(["--runs", "6", "--set", "explore.when_share=\"100%\""])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stdout}");
+    assert!(
+        stdout.contains("drawn faults armed by a condition: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("never fired (did not run)"), "{stdout}");
+    let plain = bin()
+        .args(["explore"])
+        .arg(&p)
+        .args(["--runs", "6"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plain = String::from_utf8_lossy(&plain.stdout);
+    assert!(!plain.contains("armed by a condition"), "{plain}");
+    let (_, v) = json(
+        &[
+            "explore",
+            p.to_str().unwrap_or_default(),
+            "--runs",
+            "2",
+            "--set",
+            "explore.when_share=\"100%\"",
+        ],
+        "when.json",
+    );
+    let runs = v["runs"].as_array().cloned().unwrap_or_default();
+    assert!(runs.iter().all(|r| r["broken"].is_null()
+        && r.get("saturated").is_some()
+        && r["schedule"][0]
+            .as_str()
+            .is_some_and(|l| l.contains(" armed when `"))));
 }

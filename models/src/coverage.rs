@@ -22,7 +22,7 @@ fn cause(s: &RunSummary, names: &[&str]) -> bool {
 }
 
 /// The catalogue, in the order reports list it.
-pub const STATES: [State; 17] = [
+pub const STATES: [State; 18] = [
     (
         "edge.throttled",
         "a request was rejected 429 by a tenant's rate limit",
@@ -42,6 +42,11 @@ pub const STATES: [State; 17] = [
         "breaker.opened",
         "a DB circuit breaker failed a request fast",
         |s| cause(s, &["breaker_open"]),
+    ),
+    (
+        "retry_budget.exhausted",
+        "a client's retry budget refused a retry",
+        |s| s.control.retries_denied_by_budget > 0,
     ),
     (
         "retry.amplified",
@@ -165,5 +170,8 @@ mod tests {
             r.contains(&"evacuation") && r.contains(&"rollout.halted"),
             "{r:?}"
         );
+        assert!(!r.contains(&"retry_budget.exhausted"));
+        s.control.retries_denied_by_budget = 1;
+        assert!(reached(&s).contains(&"retry_budget.exhausted"));
     }
 }

@@ -345,6 +345,30 @@ pub struct ControlRow {
     /// Config TTLs at the edge (`[control_plane.config_ttl]`; absent without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_ttl: Option<ConfigTtlRow>,
+    /// The first attempt a dead cell served Ok: a broken invariant ("a dead cell serves
+    /// nothing"). Absent when none was, which is always unless the model has a bug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by_dead_cell: Option<ServedByDeadCell>,
+    /// Retries a client's retry budget refused (the coverage state
+    /// `retry_budget.exhausted`). Kept in memory only: not written to summary.json, so that
+    /// the bytes of every summary written before it stay the same.
+    #[serde(skip)]
+    pub retries_denied_by_budget: u64,
+}
+
+/// The first attempt a dead cell served Ok (see `ControlRow::served_by_dead_cell`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServedByDeadCell {
+    /// When it ended Ok (s).
+    pub t_s: f64,
+    /// Its tenant.
+    pub tenant: String,
+    /// The cell that served it.
+    pub cell: u32,
+    /// When it reached the cell (s).
+    pub arrived_s: f64,
+    /// When the cell's latest outage began (s).
+    pub outage_began_s: f64,
 }
 
 /// What tenant moves cost.

@@ -186,6 +186,23 @@ fn render(a: &ExploreArgs, sc: &models::scenario::Scenario, o: &[Outcome]) -> St
         e.max_for
     );
     let _ = writeln!(out, "{failed} of {} runs failed", o.len());
+    let armed = o
+        .iter()
+        .flat_map(|x| &x.schedule)
+        .filter(|l| l.contains(" armed when "))
+        .count();
+    if armed > 0 {
+        let never = o
+            .iter()
+            .flat_map(|x| &x.schedule)
+            .filter(|l| l.contains(": never fired"))
+            .count();
+        let _ = writeln!(
+            out,
+            "{armed} drawn faults armed by a condition: {} fired, {never} never fired (did not run)",
+            armed - never
+        );
+    }
     for (sig, runs) in groups(o) {
         // Fault kinds present in every run of the group: the likely ingredients.
         let mut common: Vec<String> = runs[0].kinds.clone();
@@ -226,6 +243,9 @@ fn render(a: &ExploreArgs, sc: &models::scenario::Scenario, o: &[Outcome]) -> St
         }
         if let Some(i) = &r.invariant {
             let _ = writeln!(out, "  invariant: {i}");
+        }
+        if let Some(sat) = &r.saturated {
+            let _ = writeln!(out, "  saturated at the first violation: {sat}");
         }
         if !r.unrecovered.is_empty() {
             let _ = writeln!(
@@ -271,6 +291,9 @@ fn to_json(a: &ExploreArgs, sc: &models::scenario::Scenario, o: &[Outcome]) -> S
                 "signature": x.signature(),
                 "failed_slos": x.failed_slos,
                 "invariant": x.invariant,
+                "broken": x.broken,
+                "saturated": x.saturated,
+                "resource": x.resource,
                 "unrecovered": x.unrecovered,
                 "metastable": x.metastable,
                 "schedule": x.schedule,

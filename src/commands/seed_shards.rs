@@ -53,6 +53,12 @@ struct RunRecord {
     schedule: Vec<String>,
     reached: Vec<String>,
     digest: String,
+    #[serde(default)]
+    broken: Option<models::harness::invariants::Broken>,
+    #[serde(default)]
+    resource: Option<String>,
+    #[serde(default)]
+    saturated: Option<String>,
 }
 
 /// A shard's file.
@@ -107,6 +113,9 @@ fn record(o: &Outcome) -> RunRecord {
         schedule: o.schedule.clone(),
         reached: o.reached.iter().map(|s| s.to_string()).collect(),
         digest: o.digest.clone(),
+        broken: o.broken.clone(),
+        resource: o.resource.clone(),
+        saturated: o.saturated.clone(),
     }
 }
 
@@ -137,6 +146,9 @@ fn outcome(r: RunRecord) -> Result<Outcome, String> {
         schedule: r.schedule,
         reached,
         digest: r.digest,
+        broken: r.broken,
+        resource: r.resource,
+        saturated: r.saturated,
     })
 }
 

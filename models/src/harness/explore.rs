@@ -16,6 +16,8 @@
 //! `--jobs`. A scenario run without `--explore` never draws a schedule.
 
 use crate::fault::{Fault, FaultKind, PartitionKind};
+use crate::harness::explore_when;
+use crate::harness::invariants::Broken;
 use crate::harness::run::{run_with, RunError, RunOptions};
 use crate::population::Population;
 use crate::scenario::Scenario;
@@ -33,6 +35,8 @@ pub fn schedule(sc: &Scenario, seed: u64) -> Scenario {
         return out;
     }
     let pop = Population::build(sc, seed);
+    // Conditions come from their own stream, drawn only when asked for (`explore_when`).
+    let mut when_rng = (e.when_share > 0.0).then(|| explore_when::stream(seed));
     let n = 1 + rng.below(e.max_faults.max(1) as u64) as usize;
     let (from, quiet) = (e.from.as_nanos(), e.quiet_after.as_nanos());
     let max_for = e.max_for.as_nanos().max(1);
@@ -90,6 +94,9 @@ pub fn schedule(sc: &Scenario, seed: u64) -> Scenario {
             _ => FaultKind::ControlPlaneOutage,
         };
         let name = format!("{PREFIX}{}-{}", i + 1, kind.name());
+        let when = when_rng
+            .as_mut()
+            .and_then(|r| explore_when::draw(r, e.when_share, cell, cells));
         let resolved = Some(format!(
             "explored: {} {:.1}s..{:.1}s",
             kind.target(),
@@ -103,7 +110,7 @@ pub fn schedule(sc: &Scenario, seed: u64) -> Scenario {
             end: SimTime(end),
             drawn: None,
             resolved,
-            when: None,
+            when,
         });
     }
     out
@@ -116,8 +123,10 @@ pub struct Outcome {
     pub seed: u64,
     /// SLOs that failed.
     pub failed_slos: Vec<String>,
-    /// A broken internal invariant, if any.
+    /// A broken internal invariant, if any (in words: [`Outcome::broken`] written out).
     pub invariant: Option<String>,
+    /// The broken invariant and its first breaking event, if any.
+    pub broken: Option<crate::harness::invariants::Broken>,
     /// Drawn faults the platform had not recovered from by the end of the run.
     pub unrecovered: Vec<String>,
     /// Faults the metastability detector flagged.
@@ -132,6 +141,11 @@ pub struct Outcome {
     pub reached: Vec<&'static str>,
     /// The run's digest.
     pub digest: String,
+    /// The resource saturated at the first violation (`db_pool`, `cell_workers`, …;
+    /// [`crate::harness::saturation`]); `None` without a violation.
+    pub resource: Option<String>,
+    /// The same in words, with its cell and time (`db_pool (cell 2) at 41.0s`).
+    pub saturated: Option<String>,
 }
 
 impl Outcome {
@@ -144,8 +158,12 @@ impl Outcome {
     }
 
     /// What went wrong, as a grouping key: the failed SLOs, then `invariant`,
-    /// `no-recovery` and `metastable` when they apply (empty when nothing failed).
+    /// `no-recovery` and `metastable` when they apply, then the resource saturated at the
+    /// first violation (`saturated:db_pool`; empty when nothing failed).
     pub fn signature(&self) -> String {
+        if !self.failed() {
+            return String::new();
+        }
         let mut parts: Vec<String> = self
             .failed_slos
             .iter()
@@ -159,6 +177,9 @@ impl Outcome {
         }
         if !self.metastable.is_empty() {
             parts.push("metastable".into());
+        }
+        if let Some(r) = &self.resource {
+            parts.push(format!("saturated:{r}"));
         }
         parts.join(" + ")
     }
@@ -196,6 +217,7 @@ pub fn judge(sc: &Scenario, seed: u64, opts: &RunOptions) -> Outcome {
         seed,
         failed_slos: Vec::new(),
         invariant: None,
+        broken: None,
         unrecovered: Vec::new(),
         metastable: Vec::new(),
         kinds,
@@ -203,6 +225,8 @@ pub fn judge(sc: &Scenario, seed: u64, opts: &RunOptions) -> Outcome {
         schedule: schedule_lines,
         reached: Vec::new(),
         digest: String::new(),
+        resource: None,
+        saturated: None,
     };
     match run_with(&explored, seed, opts) {
         Ok(out) => {
@@ -213,19 +237,66 @@ pub fn judge(sc: &Scenario, seed: u64, opts: &RunOptions) -> Outcome {
                 .filter(|r| !r.passed)
                 .map(|r| r.name.clone())
                 .collect();
+            // A drawn `when` fault that never fired had no window: nothing to recover from.
+            let never_fired = |i: usize| {
+                explored.faults[i].when.is_some() && s.faults[i].end_s <= s.faults[i].start_s
+            };
             o.unrecovered = s
                 .faults
                 .iter()
-                .filter(|f| f.name.starts_with(PREFIX) && f.recovery_s.is_none())
-                .map(|f| f.name.clone())
+                .enumerate()
+                .filter(|(i, f)| {
+                    f.name.starts_with(PREFIX) && f.recovery_s.is_none() && !never_fired(*i)
+                })
+                .map(|(_, f)| f.name.clone())
                 .collect();
+            for (line, i) in o.schedule.iter_mut().zip(first_drawn..) {
+                let (Some(w), Some(row)) = (&explored.faults[i].when, s.faults.get(i)) else {
+                    continue;
+                };
+                if never_fired(i) {
+                    line.push_str(&format!(
+                        " armed when `{}`: never fired (did not run)",
+                        w.text
+                    ));
+                } else {
+                    line.push_str(&format!(
+                        " armed when `{}`: fired at {:.0}s, ran {:.0}s..{:.0}s",
+                        w.text, row.start_s, row.start_s, row.end_s
+                    ));
+                }
+            }
+            let first_start = explored.faults[first_drawn..]
+                .iter()
+                .map(|f| f.start.as_secs_f64())
+                .fold(f64::INFINITY, f64::min);
+            if let Some(sat) = crate::harness::saturation::at_first_violation(
+                &explored,
+                &out,
+                if first_start.is_finite() {
+                    first_start
+                } else {
+                    0.0
+                },
+            ) {
+                o.resource = Some(sat.resource.to_string());
+                o.saturated = Some(sat.describe());
+            }
             o.metastable = s.metastable_faults().map(|m| m.fault.clone()).collect();
             o.reached = crate::coverage::reached(s);
             o.digest = s.digest.clone();
-            o.invariant = crate::harness::invariants::check(&explored, s);
+            o.broken = crate::harness::invariants::check_run(&explored, &out);
         }
-        Err(RunError::Invariant(e)) => o.invariant = Some(e),
-        Err(e) => o.invariant = Some(e.to_string()),
+        Err(RunError::Invariant(e)) => {
+            o.broken = Some(Broken::of_run_error(e, sc.duration.as_secs_f64()));
+        }
+        Err(e) => {
+            o.broken = Some(Broken::of_run_error(
+                e.to_string(),
+                sc.duration.as_secs_f64(),
+            ))
+        }
     }
+    o.invariant = o.broken.as_ref().map(Broken::to_string);
     o
 }

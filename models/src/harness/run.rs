@@ -234,6 +234,10 @@ pub enum Inject {
     /// the runs of [`crate::harness::determinism`] (the binary gives it to the second run of
     /// `--check-determinism`); a plain run ignores it.
     PerturbEvent(u64),
+    /// `dead_cell_serves`: attempts in service when their cell dies end as if it had not
+    /// (the defect `platform::cell_down` fixed), so that the invariant "a dead cell serves
+    /// nothing" (`platform::dead_cell_served`) can be seen to break.
+    DeadCellServes,
 }
 
 impl Inject {
@@ -242,6 +246,9 @@ impl Inject {
         let t = text.trim();
         if t == "illegal_transition" {
             return Ok(Inject::IllegalTransition);
+        }
+        if t == "dead_cell_serves" {
+            return Ok(Inject::DeadCellServes);
         }
         if let Some(n) = t.strip_prefix("perturb_event:") {
             return match n.trim().parse::<u64>() {
@@ -252,7 +259,7 @@ impl Inject {
             };
         }
         Err(format!(
-            "unknown test hook `{t}`; known: `illegal_transition`, `perturb_event:N`"
+            "unknown test hook `{t}`; known: `illegal_transition`, `perturb_event:N`, `dead_cell_serves`"
         ))
     }
 }
@@ -290,6 +297,9 @@ pub(crate) fn prepare(sc: &Scenario, seed: u64, opts: &RunOptions) -> Prepared {
     let mut plat = Platform::build(sc, &pop, seed, rec, &mut engine.queue);
     if opts.hook() == Some(Inject::IllegalTransition) {
         plat.inject_illegal_transition();
+    }
+    if opts.hook() == Some(Inject::DeadCellServes) {
+        plat.inject_dead_cell_serves();
     }
     for &f in &opts.disable_faults {
         plat.disable_fault(f);
@@ -912,6 +922,16 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
             .config_ttl
             .as_deref()
             .map(|c| c.row(SimTime(sc.duration.as_nanos()))),
+        served_by_dead_cell: plat.served_by_dead_cell().map(|d| {
+            reports::summary::ServedByDeadCell {
+                t_s: d.at.as_secs_f64(),
+                tenant: pop.tenants[d.tenant as usize].id.clone(),
+                cell: d.cell,
+                arrived_s: d.arrived.as_secs_f64(),
+                outage_began_s: d.outage_began.as_secs_f64(),
+            }
+        }),
+        retries_denied_by_budget: plat.ledger.retries_denied_by_budget,
     }
 }
 

@@ -37,6 +37,8 @@ pub struct CellDownRt {
     pub(super) begun: bool,
     /// Per cell: outages begun on it so far.
     epoch: Vec<u32>,
+    /// The per-attempt check that a dead cell served nothing (`dead_cell_served`).
+    pub(super) watch: super::dead_cell_served::DeadServedWatch,
 }
 
 impl CellDownRt {
@@ -45,6 +47,7 @@ impl CellDownRt {
         CellDownRt {
             begun: false,
             epoch: vec![0; cells],
+            watch: Default::default(),
         }
     }
 
@@ -56,6 +59,32 @@ impl CellDownRt {
 }
 
 impl Platform {
+    /// An attempt that a worker of its cell served ended Ok at `now`: checks that the cell
+    /// was not dead (`dead_cell_served`). Called after the first outage only.
+    pub(super) fn check_served_alive(
+        &mut self,
+        now: SimTime,
+        tenant: u32,
+        cell: u32,
+        arrived: SimTime,
+    ) {
+        let down = self.ctl.down.get(cell as usize).copied().unwrap_or(false);
+        self.cell_down
+            .watch
+            .served_ok(now, tenant, cell, arrived, down);
+    }
+
+    /// The first attempt a dead cell served Ok, if any (the invariant's evidence).
+    pub fn served_by_dead_cell(&self) -> Option<super::dead_cell_served::ServedDead> {
+        self.cell_down.watch.first
+    }
+
+    /// Test hook (`TENANTSIM_INJECT=dead_cell_serves`): attempts in service when their cell
+    /// dies end as if it had not, the defect the invariant exists to catch.
+    pub fn inject_dead_cell_serves(&mut self) {
+        self.cell_down.watch.inject_bug = true;
+    }
+
     /// `cell` has just gone down (its `down` flag is set): it dies under the attempts in
     /// service and fails every attempt waiting in its queues.
     pub(super) fn cell_went_down(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
@@ -66,6 +95,7 @@ impl Platform {
             self.cell_down.epoch.resize(c + 1, 0);
         }
         self.cell_down.epoch[c] = self.cell_down.epoch[c].wrapping_add(1);
+        self.cell_down.watch.outage_began(now, cell);
         self.fail_queued_on_down_cell(now, cell, q);
     }
 
@@ -117,6 +147,7 @@ impl Platform {
     #[inline]
     pub(super) fn cell_died_under(&self, att: Id) -> bool {
         self.cell_down.begun
+            && !self.cell_down.watch.inject_bug
             && self
                 .attempts
                 .get(att)

@@ -38,6 +38,7 @@ pub mod config_ttl;
 pub mod control;
 pub mod data_arch;
 pub mod db_governance;
+pub mod dead_cell_served;
 pub mod deps;
 pub mod edge;
 pub mod evacuate;
@@ -1628,6 +1629,9 @@ impl Platform {
         }
         if a.pooled {
             self.tenant_pool_freed(now, a.tenant, q);
+        }
+        if served && self.cell_down.begun && outcome == Outcome::Ok {
+            self.check_served_alive(now, a.tenant, a.cell, a.enqueued);
         }
         if served {
             if a.pool == 0 {

@@ -36,6 +36,9 @@ pub struct Explore {
     pub max_for: SimDuration,
     /// States that must be reached at least once across the seeds (`coverage`).
     pub coverage: Vec<String>,
+    /// Share of drawn faults armed by a drawn condition (`when_share`, 0..=1; see
+    /// [`crate::harness::explore_when`]).
+    pub when_share: f64,
 }
 
 impl Explore {
@@ -50,6 +53,7 @@ impl Explore {
             quiet_after: pct(70),
             max_for: pct(15),
             coverage: Vec::new(),
+            when_share: 0.0,
         }
     }
 }
@@ -133,6 +137,10 @@ pub(super) fn check(
             }
         }
         e.coverage = cov.get_ref().clone();
+    }
+    if let Some(w) = &raw.when_share {
+        // The value type refuses a share outside 0%..100% (located, exit 2).
+        e.when_share = w.get_ref().0.clamp(0.0, 1.0);
     }
     e
 }

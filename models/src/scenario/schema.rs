@@ -128,6 +128,9 @@ pub struct ExploreConfig {
     pub max_for: Option<Spanned<Dur>>,
     /// States that must be reached at least once across the seeds.
     pub coverage: Option<Spanned<Vec<String>>>,
+    /// Share of drawn faults armed by a condition drawn from the `when` catalogue instead
+    /// of starting at their drawn time (default 0%).
+    pub when_share: Option<Spanned<Fraction>>,
 }
 
 /// When a fault's aftermath counts as metastable: after the fault has ended, the platform

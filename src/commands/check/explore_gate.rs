@@ -240,6 +240,9 @@ pub fn table(e: &[Explored]) -> String {
                 if let Some(i) = &o.invariant {
                     let _ = writeln!(out, "  invariant: {i}");
                 }
+                if let Some(sat) = &o.saturated {
+                    let _ = writeln!(out, "  saturated at the first violation: {sat}");
+                }
                 let _ = writeln!(out, "  repro: {}", crate::version::with_version(&x.repro));
                 if let Some(s) = &x.shrunk {
                     let _ = writeln!(
