@@ -141,7 +141,12 @@ impl Stats {
 }
 
 /// Per-tenant record.
+///
+/// `repr(C, align(64))`: every record starts on a cache line, so the counters every request
+/// touches (`run.offered` … `run.by_attempts[0]`, the first 64 bytes of [`Stats`]) share one
+/// line (issue 20; the record grows to a whole number of lines).
 #[derive(Clone, Debug, Default)]
+#[repr(C, align(64))]
 pub struct TenantRecord {
     /// Whole run.
     pub run: Stats,
