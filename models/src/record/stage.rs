@@ -181,7 +181,7 @@ mod tests {
             };
             rec.queue_wait(t, SimTime::ZERO, SimDuration(w));
             wait[t as usize].record(w);
-            let ok = (r >> 8) % 4 != 0;
+            let ok = !(r >> 8).is_multiple_of(4);
             let outcome = if ok {
                 Outcome::Ok
             } else {
