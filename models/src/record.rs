@@ -29,6 +29,7 @@
 use crate::component::outcome::{Outcome, N_CAUSES};
 use sim::{LogHistogram, SimDuration, SimTime};
 
+pub mod stage;
 pub mod waits;
 
 /// Attempts-per-request buckets: 1, 2, …, 7, and 8 or more.
@@ -140,7 +141,12 @@ impl Stats {
 }
 
 /// Per-tenant record.
+///
+/// `repr(C, align(64))`: every record starts on a cache line, so the counters every request
+/// touches (`run.offered` … `run.by_attempts[0]`, the first 64 bytes of [`Stats`]) share one
+/// line (issue 20; the record grows to a whole number of lines).
 #[derive(Clone, Debug, Default)]
+#[repr(C, align(64))]
 pub struct TenantRecord {
     /// Whole run.
     pub run: Stats,
@@ -209,7 +215,8 @@ pub struct RecorderPlan {
 
 /// The recorder of one run.
 pub struct Recorder {
-    /// Per tenant, indexed by tenant.
+    /// Per tenant, indexed by tenant. Its `run.latency` and `run.queue_wait` are complete
+    /// after [`Recorder::settle`] only ([`stage`]).
     pub tenants: Vec<TenantRecord>,
     /// Whole-run counters per tier (latency lives in `tier_hdr` and the tenants).
     pub tier_run: Vec<Stats>,
@@ -243,6 +250,9 @@ pub struct Recorder {
     /// Queue and DB-connection waits per cell and per tier ([`waits`]).
     pub waits: waits::Waits,
     tenant_tier: Vec<u16>,
+    /// Per tenant: whole-run latencies and queue waits not yet in its histograms
+    /// ([`stage`]; complete after [`Recorder::settle`]).
+    stage: Vec<stage::Stage>,
 }
 
 impl Recorder {
@@ -335,6 +345,7 @@ impl Recorder {
             cells: vec![Vec::with_capacity(n_windows); plan.cells],
             waits: waits::Waits::new(plan.cells, n_tiers),
             tenant_tier: plan.tenant_tier,
+            stage: vec![stage::Stage::default(); n],
         }
     }
 
@@ -402,8 +413,11 @@ impl Recorder {
     ) {
         let latency = now.since(sent).as_nanos();
         let w = self.window_index(sent);
+        if outcome == Outcome::Ok {
+            self.stage_latency(tenant, latency);
+        }
         let rec = &mut self.tenants[tenant as usize];
-        rec.run.finish(outcome, latency, attempts);
+        rec.run.finish_counts(outcome, attempts);
         for (i, (a, b)) in self.slo_windows.iter().enumerate() {
             if sent >= *a && sent < *b {
                 rec.in_window[i].finish(outcome, latency, attempts);
@@ -432,8 +446,8 @@ impl Recorder {
     /// An attempt of a request sent at `sent` waited `wait` in a queue before service.
     #[inline]
     pub fn queue_wait(&mut self, tenant: u32, sent: SimTime, wait: SimDuration) {
+        self.stage_wait(tenant, wait.as_nanos());
         let rec = &mut self.tenants[tenant as usize];
-        rec.run.queue_wait.record(wait.as_nanos());
         for (i, (a, b)) in self.slo_windows.iter().enumerate() {
             if sent >= *a && sent < *b {
                 rec.in_window[i].queue_wait.record(wait.as_nanos());

@@ -143,6 +143,7 @@ pub fn summarise(
             }
         }
     }
+    rec.settle();
     let (slos, breaches) = slo::evaluate(sc, pop, &rec);
     let mut total_h = histogram();
     let mut total_o = Outcomes::default();

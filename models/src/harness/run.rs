@@ -204,6 +204,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
                 max_backlog: MAX_BACKLOG,
             },
         );
+        p.plat.recorder.settle();
         probes.push(p.plat.snapshot(t));
         if stop != StopReason::TimeReached && stop != StopReason::QueueEmpty {
             break;
@@ -216,6 +217,7 @@ pub fn run_with(sc: &Scenario, seed: u64, opts: &RunOptions) -> Result<RunOutput
         };
     }
     if probe_times.last() == Some(&end) {
+        p.plat.recorder.settle();
         probes.push(p.plat.snapshot(end));
     }
     let mut out = summarise(sc, seed, opts, p, stop)?;
@@ -375,6 +377,7 @@ pub(crate) fn summarise(
         engine,
         mut plat,
     } = p;
+    plat.recorder.settle();
     // Faults started by a condition are judged on the window they had (`fault_when`).
     let fired = crate::harness::when_fired::fired(sc, &plat.when_fired());
     let sc: &Scenario = &fired;

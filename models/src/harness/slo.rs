@@ -81,6 +81,7 @@ pub fn evaluate(
     pop: &Population,
     rec: &Recorder,
 ) -> (Vec<SloRow>, Vec<Vec<String>>) {
+    debug_assert!(rec.is_settled(), "judged before the recorder was settled");
     let mut breaches = vec![Vec::new(); pop.tenants.len()];
     let mut rows = Vec::with_capacity(sc.slos.len());
     for slo in &sc.slos {
