@@ -236,7 +236,7 @@ const PINS: &[Pin] = &[
         1,
         "c6b8de560bb23398",
         233585,
-        "37367d2e31c92e0b",
+        "23866d21262f4376",
     ),
     (
         "scenarios/data-architectures.toml",
@@ -244,7 +244,7 @@ const PINS: &[Pin] = &[
         2,
         "9a8cb9be5eface31",
         233403,
-        "84ede3c20edd5a4c",
+        "add368fb3eb47f2b",
     ),
     (
         "scenarios/data-architectures.toml",
@@ -252,7 +252,7 @@ const PINS: &[Pin] = &[
         1,
         "5aed2b2be54cd1f5",
         220213,
-        "cf96c59095a19c1a",
+        "b0fe0b537df030a5",
     ),
     (
         "scenarios/data-architectures.toml",
@@ -260,7 +260,7 @@ const PINS: &[Pin] = &[
         1,
         "a7111f38f93c21db",
         220691,
-        "f0aa224aa91373e6",
+        "23c2cc00ec0a5da9",
     ),
     (
         "scenarios/data-architectures.toml",
@@ -268,7 +268,23 @@ const PINS: &[Pin] = &[
         1,
         "49cad44b09d24ebd",
         234668,
-        "58563116920df5e9",
+        "91a7d89420f363b2",
+    ),
+    (
+        "scenarios/data-architectures.toml",
+        "shard-groups",
+        1,
+        "8cb438e1796a069f",
+        233090,
+        "831f7023e4c9c652",
+    ),
+    (
+        "scenarios/data-architectures.toml",
+        "dedicated-db-gold",
+        1,
+        "a099870dc444c1e8",
+        221565,
+        "39dfff5e5aa3465a",
     ),
     (
         "scenarios/db-governance.toml",

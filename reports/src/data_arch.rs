@@ -45,4 +45,27 @@ pub struct DataArchRow {
     pub connection_hours: f64,
     /// A schema migration under this layout.
     pub migration: MigrationEstimate,
+    /// Per cell and DB server (cell-major) when the cells have servers beyond their
+    /// primary (shard groups, a tier's dedicated server); empty and absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<DbServerRow>,
+}
+
+/// What one DB server of a cell did (shard groups, a tier's dedicated server).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DbServerRow {
+    /// Cell.
+    pub cell: u32,
+    /// `shard K`, `primary` or `tier NAME`.
+    pub server: String,
+    /// Cores.
+    pub cores: u32,
+    /// Connection pool size.
+    pub connections: u32,
+    /// Tenants at home in the cell routed to it.
+    pub tenants: u32,
+    /// Core-seconds of work it did.
+    pub busy_core_seconds: f64,
+    /// The longest its connection wait queue was.
+    pub max_waiting: u32,
 }

@@ -545,7 +545,7 @@ pub(crate) fn summarise(
             .as_ref()
             .map_or_else(Vec::new, |r| r.rows(SimTime(sc.duration.as_nanos()))),
         showback: crate::harness::showback::showback(sc, &pop, &plat),
-        data_architecture: plat.data.row(sc, SimTime(sc.duration.as_nanos())),
+        data_architecture: plat.data_arch_row(sc, SimTime(sc.duration.as_nanos())),
     };
     let series = series_of(sc, &pop, rec);
     let trace = plat.tracer.take().map(|tr| {

@@ -264,6 +264,21 @@ impl Platform {
         if self.gov.on && !self.govern_query(now, att, t, q) {
             return;
         }
+        if self.gov.budget.on && !self.budget_query(now, att, (t, work), q) {
+            return; // refused or delayed by its tenant's DB CPU budget (db_budget.rs)
+        }
+        self.query_admitted(now, att, (cell, work, t, writes, class), q);
+    }
+
+    /// A query admitted by governance: its data architecture (it may wait for its
+    /// tenant's pool), then its bulkhead's connection share.
+    pub(super) fn query_admitted(
+        &mut self,
+        now: SimTime,
+        att: Id,
+        (cell, work, t, writes, class): (usize, u64, u32, bool, u16),
+        q: &mut EventQueue<Ev>,
+    ) {
         let mut work = work;
         if self.data.on && !self.data_query(now, att, cell, t, &mut work) {
             return; // waits for its tenant's pool (data_arch.rs)
@@ -316,6 +331,10 @@ impl Platform {
                 .db
                 .submit_timed(now, att.word(), work, timeout);
             self.reschedule_replica(now, cell as u32, q);
+        } else if self.servers.on && self.servers.server_of(t) != 0 {
+            // A shard or the tier's own server (db_servers.rs).
+            let k = self.servers.server_of(t);
+            self.server_submit(now, att, (cell, work, t, k), q);
         } else {
             self.call_db(now, att, (cell, work, t, writes), q);
         }

@@ -19,6 +19,15 @@
 //! own pool size (`platform.db.connections`) costs `connection_overhead` of the server's
 //! capacity (memory, snapshots, idle backends), idle or not; pools start open.
 //!
+//! Shard groups and a tier's dedicated server (`db_servers.rs`) give a cell several servers:
+//! the shared-layout pools are then one per (cell, server), each with its server's pool
+//! size, and a tenant's connections are those of the server it is routed to. A layout per
+//! cell or tier (`scenario::data_layouts`) gives each tenant its own layout: the owners are
+//! then the shared pools first and one pool per tenant after them (`tbase`), and a cell that
+//! mixes both holds the shared pool and the tenant pools on its server (every tenant-pool
+//! connection costing `connection_overhead` there). With one layout for all, the owners and
+//! every number are as they were before overrides existed.
+//!
 //! What it guarantees: a tenant never holds more than its pool's connections; every slot
 //! taken is given back exactly once (its query ends, or its attempt does); waiting queries
 //! take freed slots in FIFO order per tenant; the work added (planning, connects) is
@@ -48,11 +57,24 @@ pub struct DataRt {
     pool: u32,
     /// Per cell: schemas (tenants whose home it is).
     schemas: Vec<u32>,
-    /// Per cell: its own pool size as configured.
+    /// Per cell, or per (cell, server) with servers beyond the primary (`db_servers.rs`,
+    /// cell-major): its own pool size as configured.
     cell_pool: Vec<u32>,
-    /// Per owner (a cell under the shared layouts, a tenant under db_per_tenant):
-    /// connections open now.
+    /// Per owner (a cell — or a cell's server — under the shared layouts, a tenant under
+    /// db_per_tenant): connections open now.
     open: Vec<u32>,
+    /// Per tenant: its server in its cell (empty: every tenant on the primary).
+    route: Vec<u16>,
+    /// Servers per cell (1 without `db_servers`).
+    per_cell: u16,
+    /// Per shared-layout owner: tenants at home on it (to divide its connection-hours).
+    owner_tenants: Vec<u32>,
+    /// Per tenant: its layout (empty: the section's for everyone).
+    lay: Vec<Layout>,
+    /// Index of tenant `t`'s pool among the owners: `tbase + t` (0 without shared pools).
+    tbase: usize,
+    /// Per cell: tenants at home there with a shared layout (not db_per_tenant).
+    shared_in_cell: Vec<u32>,
     /// Per tenant (db_per_tenant): its queries holding a pool slot.
     held: Vec<u32>,
     /// Per tenant (db_per_tenant): queries waiting for a slot (attempt, work ns).
@@ -92,6 +114,12 @@ impl DataRt {
                 schemas: Vec::new(),
                 cell_pool: Vec::new(),
                 open: Vec::new(),
+                route: Vec::new(),
+                per_cell: 1,
+                owner_tenants: Vec::new(),
+                lay: Vec::new(),
+                tbase: 0,
+                shared_in_cell: Vec::new(),
                 held: Vec::new(),
                 waiting: Vec::new(),
                 home: Vec::new(),
@@ -106,68 +134,157 @@ impl DataRt {
             };
         };
         let home: Vec<u32> = pop.tenants.iter().map(|t| t.cell).collect();
-        let mut schemas = vec![0u32; cells.len()];
-        for &c in &home {
-            if let Some(s) = schemas.get_mut(c as usize) {
-                *s += 1;
-            }
-        }
-        let cell_pool: Vec<u32> = cells.iter().map(|c| c.db.connections()).collect();
-        let per_tenant = layout == Layout::DbPerTenant;
-        let open: Vec<u32> = if per_tenant {
-            vec![d.tenant_pool; home.len()]
-        } else {
-            cell_pool.clone()
-        };
-        let open_in_cell: Vec<u32> = if per_tenant {
-            schemas.iter().map(|&s| s * d.tenant_pool).collect()
+        // Each tenant's layout: its tier's, its home cell's or the section's
+        // (`scenario::data_layouts`); empty when nobody has one of their own.
+        let lay: Vec<Layout> = if d.overrides.any() {
+            pop.tenants
+                .iter()
+                .map(|t| d.overrides.of(layout, t.tier, t.cell))
+                .collect()
         } else {
             Vec::new()
         };
-        let rt = DataRt {
+        let of = |t: usize| lay.get(t).copied().unwrap_or(layout);
+        let pooled = |t: usize| of(t) == Layout::DbPerTenant;
+        let mut schemas = vec![0u32; cells.len()];
+        let mut shared_in_cell = vec![0u32; cells.len()];
+        for (t, &c) in home.iter().enumerate() {
+            // Mixed layouts: a cell's schemas are those of its schema_per_tenant tenants.
+            if lay.is_empty() || of(t) == Layout::SchemaPerTenant {
+                if let Some(s) = schemas.get_mut(c as usize) {
+                    *s += 1;
+                }
+            }
+            if !pooled(t) {
+                if let Some(s) = shared_in_cell.get_mut(c as usize) {
+                    *s += 1;
+                }
+            }
+        }
+        let any_pooled = (0..home.len()).any(pooled);
+        let any_shared = (0..home.len()).any(|t| !pooled(t)) || home.is_empty();
+        // Shards and tier servers (db_servers.rs): one owner per (cell, server), each with
+        // its server's pool. Without them one owner per cell, as before.
+        let (route, per_cell) = super::db_servers::routes(sc, pop);
+        let cell_pool: Vec<u32> = cells
+            .iter()
+            .flat_map(|c| {
+                let z = super::db_servers::sizes(sc, c.db.cores() as u32, c.db.connections());
+                z.into_iter()
+                    .take(per_cell as usize)
+                    .map(|(_, pool)| pool)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut owner_tenants = vec![0u32; cell_pool.len()];
+        for (t, &c) in home.iter().enumerate() {
+            if pooled(t) {
+                continue;
+            }
+            let o = c as usize * per_cell as usize + route.get(t).copied().unwrap_or(0) as usize;
+            if let Some(n) = owner_tenants.get_mut(o) {
+                *n += 1;
+            }
+        }
+        // Owners: the shared pools (one per cell or cell's server) when any tenant uses a
+        // shared layout, then one per tenant when any has a pool of its own.
+        let tbase = if any_shared { cell_pool.len() } else { 0 };
+        let mut open: Vec<u32> = if any_shared {
+            cell_pool.clone()
+        } else {
+            Vec::new()
+        };
+        if any_pooled {
+            open.extend((0..home.len()).map(|t| if pooled(t) { d.tenant_pool } else { 0 }));
+        }
+        let open_in_cell: Vec<u32> = if any_pooled {
+            let mut v = vec![0u32; cells.len()];
+            for (t, &c) in home.iter().enumerate() {
+                if pooled(t) {
+                    if let Some(n) = v.get_mut(c as usize) {
+                        *n += d.tenant_pool;
+                    }
+                }
+            }
+            v
+        } else {
+            Vec::new()
+        };
+        let mut rt = DataRt {
             on: true,
             layout,
             planning_ns: d.planning_per_schema.as_nanos(),
             connect_ns: d.connect.as_nanos(),
             overhead: d.connection_overhead,
             pool: d.tenant_pool,
-            max_open: if per_tenant {
-                open_in_cell.clone()
-            } else {
+            max_open: if any_shared {
                 cell_pool.clone()
+            } else {
+                open_in_cell.clone()
             },
             schemas,
             cell_pool,
+            route,
+            per_cell,
+            owner_tenants,
             conn_ns: vec![0.0; open.len()],
             conn_last: vec![SimTime::ZERO; open.len()],
             open,
-            held: if per_tenant {
+            tbase,
+            shared_in_cell,
+            held: if any_pooled {
                 vec![0; home.len()]
             } else {
                 Vec::new()
             },
-            waiting: if per_tenant {
+            waiting: if any_pooled {
                 (0..home.len()).map(|_| VecDeque::new()).collect()
             } else {
                 Vec::new()
             },
             home,
+            lay,
             open_in_cell,
             connects: 0,
             connect_db_ns: 0,
             planning_db_ns: 0,
             pool_waits: 0,
         };
-        if per_tenant {
-            // The server takes every tenant pool in full; the connections beyond its own
-            // pool size cost capacity from the start (pools start open).
+        if any_pooled {
+            // The server takes every tenant pool in full (beside the shared pool when its
+            // cell mixes layouts); the tenant connections beyond its own pool size cost
+            // capacity from the start (pools start open).
             for (c, cell) in cells.iter_mut().enumerate() {
-                let all = rt.open_in_cell[c].max(rt.cell_pool[c]);
+                let shared = if rt.shared_in_cell[c] > 0 {
+                    rt.cell_pool[c]
+                } else {
+                    0
+                };
+                let all = (rt.open_in_cell[c] + shared).max(rt.cell_pool[c]);
                 cell.db.set_connections(SimTime::ZERO, all);
                 cell.db.set_capacity(SimTime::ZERO, rt.db_factor(c as u32));
+                let total = rt.cell_open(c);
+                rt.max_open[c] = rt.max_open[c].max(total);
             }
         }
         rt
+    }
+
+    /// Tenant `t`'s layout.
+    #[inline]
+    fn lay(&self, t: u32) -> Layout {
+        self.lay.get(t as usize).copied().unwrap_or(self.layout)
+    }
+
+    /// Connections open on cell `c`'s primary server: its shared pool's (when tenants of a
+    /// shared layout live there beside tenant pools) and its tenant pools'.
+    fn cell_open(&self, c: usize) -> u32 {
+        let shared = if self.tbase > 0 && !self.open_in_cell.is_empty() {
+            self.open[c * self.per_cell as usize]
+        } else {
+            0
+        };
+        shared + self.open_in_cell.get(c).copied().unwrap_or(0)
     }
 
     /// The layout.
@@ -175,14 +292,30 @@ impl DataRt {
         self.layout
     }
 
-    /// The factor the open connections put on `cell`'s DB capacity (1 unless db_per_tenant).
+    /// The factor the open connections put on `cell`'s DB capacity (1 unless some tenant
+    /// has a pool of its own, db_per_tenant).
     pub fn db_factor(&self, cell: u32) -> f64 {
-        if self.layout != Layout::DbPerTenant {
+        // No tenant pool anywhere: nothing beyond the cells' own pools.
+        if self.open_in_cell.is_empty() {
             return 1.0;
         }
         let c = cell as usize;
-        let extra = self.open_in_cell[c].saturating_sub(self.cell_pool[c]);
+        // A cell whose tenants all have pools of their own leaves its own pool size free
+        // for them; beside a shared pool, every tenant connection is extra.
+        let free = if self.shared_in_cell[c] > 0 {
+            0
+        } else {
+            self.cell_pool[c]
+        };
+        let extra = self.open_in_cell[c].saturating_sub(free);
         (1.0 - self.overhead * f64::from(extra)).max(0.05)
+    }
+
+    /// The shared-layout owner of tenant `t`'s connections in `cell`: the cell, or the
+    /// cell's server the tenant is routed to.
+    #[inline]
+    fn owner(&self, cell: usize, t: u32) -> usize {
+        cell * self.per_cell as usize + self.route.get(t as usize).copied().unwrap_or(0) as usize
     }
 
     /// Brings owner `o`'s connection time up to `now`.
@@ -208,11 +341,11 @@ impl DataRt {
         self.home
             .iter()
             .enumerate()
-            .map(|(t, &c)| match self.layout {
-                Layout::DbPerTenant => upto(t) / hour,
-                Layout::SharedTables | Layout::SchemaPerTenant => {
-                    let c = c as usize;
-                    upto(c) / f64::from(self.schemas[c].max(1)) / hour
+            .map(|(t, &c)| match self.lay(t as u32) {
+                Layout::DbPerTenant => upto(self.tbase + t) / hour,
+                Layout::SharedTables | Layout::SchemaPerTenant | Layout::ShardGroups => {
+                    let o = self.owner(c as usize, t as u32);
+                    upto(o) / f64::from(self.owner_tenants[o].max(1)) / hour
                 }
             })
             .collect()
@@ -234,6 +367,17 @@ impl DataRt {
                 tenants_exposed_at_once: self.home.len() as u32,
                 exposed_seconds_per_tenant: n * per,
             },
+            // One statement per shard, every shard at once: each tenant exposed for its
+            // shard's statement, the whole as long as the fullest shard's.
+            Layout::ShardGroups => {
+                let most = f64::from(self.owner_tenants.iter().copied().max().unwrap_or(0));
+                MigrationEstimate {
+                    wall_seconds: most * per,
+                    db_seconds: n * per,
+                    tenants_exposed_at_once: self.home.len() as u32,
+                    exposed_seconds_per_tenant: most * per,
+                }
+            }
             // One migration per schema or database, `migration_parallelism` at once; a
             // database per tenant also opens a connection to each.
             Layout::SchemaPerTenant | Layout::DbPerTenant => {
@@ -261,7 +405,13 @@ impl DataRt {
             tenant_pool_waits: self.pool_waits,
             connection_hours: self.connection_hours(end).iter().sum(),
             migration,
+            servers: Vec::new(),
         })
+    }
+
+    /// Per shared-layout owner (a cell, or a cell's server, cell-major): tenants at home.
+    pub fn owner_tenants(&self) -> &[u32] {
+        &self.owner_tenants
     }
 
     /// Schemas (tenants at home) per cell.
@@ -290,21 +440,27 @@ impl Platform {
         work: &mut u64,
     ) -> bool {
         let mut extra = 0u64;
-        match self.data.layout {
-            Layout::SharedTables | Layout::SchemaPerTenant => {
-                if self.data.layout == Layout::SchemaPerTenant {
+        match self.data.lay(t) {
+            Layout::SharedTables | Layout::SchemaPerTenant | Layout::ShardGroups => {
+                if self.data.lay(t) == Layout::SchemaPerTenant {
                     let plan = self.data.planning_ns
                         * u64::from(self.data.schemas.get(cell).copied().unwrap_or(0));
                     self.data.planning_db_ns += plan;
                     extra += plan;
                 }
-                // Every open connection busy and the pool not full: this query opens one.
-                let held = self.cells[cell].db.held();
+                // Every open connection of its server busy and the pool not full: this
+                // query opens one.
+                let o = self.data.owner(cell, t);
+                let held = match self.servers.server_of(t) {
+                    0 => self.cells[cell].db.held(),
+                    k => self.servers.held(cell, k),
+                };
                 let d = &mut self.data;
-                if held >= d.open[cell] && d.open[cell] < d.cell_pool[cell] {
-                    d.touch(cell, now);
-                    d.open[cell] += 1;
-                    d.max_open[cell] = d.max_open[cell].max(d.open[cell]);
+                if held >= d.open[o] && d.open[o] < d.cell_pool[o] {
+                    d.touch(o, now);
+                    d.open[o] += 1;
+                    let beside = d.open_in_cell.get(cell).copied().unwrap_or(0);
+                    d.max_open[o] = d.max_open[o].max(d.open[o] + beside);
                     d.connects += 1;
                     d.connect_db_ns += d.connect_ns;
                     extra += d.connect_ns;
@@ -341,16 +497,18 @@ impl Platform {
     fn take_pool_slot(&mut self, now: SimTime, t: u32) -> u64 {
         let d = &mut self.data;
         let i = t as usize;
+        let o = d.tbase + i;
         d.held[i] += 1;
-        if d.held[i] <= d.open[i] {
+        if d.held[i] <= d.open[o] {
             return 0;
         }
         let c = d.home[i] as usize;
         let before = d.db_factor(c as u32);
-        d.touch(i, now);
-        d.open[i] += 1;
+        d.touch(o, now);
+        d.open[o] += 1;
         d.open_in_cell[c] += 1;
-        d.max_open[c] = d.max_open[c].max(d.open_in_cell[c]);
+        let total = d.cell_open(c);
+        d.max_open[c] = d.max_open[c].max(total);
         d.connects += 1;
         d.connect_db_ns += d.connect_ns;
         let after = d.db_factor(c as u32);
@@ -409,26 +567,30 @@ impl Platform {
     /// that need them once the cell is back.
     pub(super) fn data_cell_restarted(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
         let c = cell as usize;
-        match self.data.layout {
-            Layout::SharedTables | Layout::SchemaPerTenant => {
-                self.data.touch(c, now);
-                self.data.open[c] = 0;
+        // The shared pools of the cell (its servers'), when any tenant uses one.
+        if self.data.tbase > 0 || self.data.open_in_cell.is_empty() {
+            let per = self.data.per_cell as usize;
+            for o in c * per..(c + 1) * per {
+                self.data.touch(o, now);
+                self.data.open[o] = 0;
             }
-            Layout::DbPerTenant => {
-                let before = self.data.db_factor(cell);
-                let tenants = self.data.home.len();
-                for i in 0..tenants {
-                    if self.data.home[i] == cell {
-                        self.data.touch(i, now);
-                        let n = self.data.open[i];
-                        self.data.open[i] = 0;
-                        self.data.open_in_cell[c] -= n;
-                    }
+        }
+        // The pools of the tenants at home there, when any tenant has one.
+        if !self.data.open_in_cell.is_empty() {
+            let before = self.data.db_factor(cell);
+            let tenants = self.data.home.len();
+            for i in 0..tenants {
+                if self.data.home[i] == cell && self.data.lay(i as u32) == Layout::DbPerTenant {
+                    let o = self.data.tbase + i;
+                    self.data.touch(o, now);
+                    let n = self.data.open[o];
+                    self.data.open[o] = 0;
+                    self.data.open_in_cell[c] -= n;
                 }
-                let after = self.data.db_factor(cell);
-                self.rescale_db(now, c, before, after);
-                self.reschedule_db(now, cell, q);
             }
+            let after = self.data.db_factor(cell);
+            self.rescale_db(now, c, before, after);
+            self.reschedule_db(now, cell, q);
         }
     }
 }
@@ -450,10 +612,20 @@ mod tests {
             schemas: vec![10],
             cell_pool: vec![8],
             open: vec![],
+            route: vec![],
+            per_cell: 1,
+            owner_tenants: vec![],
+            lay: vec![],
+            tbase: 0,
+            shared_in_cell: vec![0],
             held: vec![],
             waiting: vec![],
             home: vec![],
-            open_in_cell: vec![open_in_cell],
+            open_in_cell: if layout == Layout::DbPerTenant {
+                vec![open_in_cell]
+            } else {
+                Vec::new()
+            },
             conn_ns: vec![],
             conn_last: vec![],
             connects: 0,

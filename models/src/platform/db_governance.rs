@@ -31,6 +31,8 @@ pub struct GovRt {
     in_db: Vec<u32>,
     /// Queries refused `db_throttled`.
     pub throttled: u64,
+    /// DB CPU budgets (`db_budget.rs`; inert without `cpu_budget`).
+    pub budget: super::db_budget::BudgetRt,
 }
 
 impl GovRt {
@@ -45,6 +47,7 @@ impl GovRt {
                 timeout: Vec::new(),
                 in_db: Vec::new(),
                 throttled: 0,
+                budget: super::db_budget::BudgetRt::build(sc, pop),
             };
         }
         let lim = |t: &crate::population::Tenant| &g.per_tier[t.tier];
@@ -71,6 +74,7 @@ impl GovRt {
                 .collect(),
             in_db: vec![0; pop.tenants.len()],
             throttled: 0,
+            budget: super::db_budget::BudgetRt::build(sc, pop),
         }
     }
 

@@ -96,6 +96,10 @@ impl Platform {
         };
         let calls = &self.classes[a.class as usize].calls;
         let Some(&dep) = calls.get(a.calls_done as usize) else {
+            // Every dependency called: the class's cross-cell call, if any (cross_cell.rs).
+            if self.cell_call_due(a.class, a.calls_done, calls.len()) {
+                return self.cell_call(now, att, q);
+            }
             self.next_query(now, att, q);
             return;
         };

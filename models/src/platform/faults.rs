@@ -228,6 +228,10 @@ impl Platform {
             self.ctl.cell_views[cell as usize].capacity =
                 cost.cell_capacity(c.workers, c.db.connections(), c.db.cores() as u32, capacity);
         }
+        // Shards and tier servers are the cell's DB too (db_servers.rs).
+        if self.servers.on {
+            self.servers_set_capacity(now, cell, capacity, q);
+        }
         self.reschedule_db(now, cell, q);
         self.pull_from_queue(now, cell, q);
     }

@@ -36,9 +36,12 @@ mod cell_down;
 pub mod config_revert;
 pub mod config_ttl;
 pub mod control;
+pub mod cross_cell;
 pub mod data_arch;
+pub mod db_budget;
 pub mod db_governance;
 pub mod dead_cell_served;
+pub mod db_servers;
 pub mod deps;
 pub mod edge;
 pub mod evacuate;
@@ -302,6 +305,19 @@ pub enum Ev {
         /// Cell.
         cell: u32,
     },
+    /// A cell's shard or tier-dedicated DB server has a query to end (`db_servers.rs`).
+    ServerDbWoke {
+        /// Cell.
+        cell: u32,
+        /// Server (1..; 0 is the primary, which wakes as `DbWoke`).
+        server: u16,
+    },
+    /// A tenant's next DB CPU budget window opened; its delayed queries go on
+    /// (`db_budget.rs`).
+    DbBudgetRenewed {
+        /// Tenant.
+        tenant: u32,
+    },
 }
 
 impl sim::Event for Ev {
@@ -351,6 +367,8 @@ impl sim::Event for Ev {
             Ev::TenantRestored { .. } => "tenant_restored",
             Ev::ScaleOutDue => "scale_out_due",
             Ev::CellProvisioned { .. } => "cell_provisioned",
+            Ev::ServerDbWoke { .. } => "server_db_woke",
+            Ev::DbBudgetRenewed { .. } => "db_budget_renewed",
         }
     }
     #[inline]
@@ -405,6 +423,8 @@ impl sim::Event for Ev {
             Ev::TenantRestored { tenant } => (66, tenant as u64),
             Ev::ScaleOutDue => (67, 0),
             Ev::CellProvisioned { cell } => (68, cell as u64),
+            Ev::ServerDbWoke { cell, server } => (75, ((server as u64) << 32) | cell as u64),
+            Ev::DbBudgetRenewed { tenant } => (76, tenant as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -488,6 +508,8 @@ impl Ev {
                 if ok { "answered" } else { "timed out" }
             ),
             Ev::ReplicaWoke { cell } => format!("cell {cell} read replica"),
+            Ev::ServerDbWoke { cell, server } => format!("cell {cell} DB server {server}"),
+            Ev::DbBudgetRenewed { tenant } => format!("tenant #{tenant} DB CPU budget"),
             Ev::TenantPurgeDue { tenant } => format!("backup purge of tenant #{tenant}"),
             Ev::TenantRestored { tenant } => format!("restore of tenant #{tenant}"),
             Ev::ScaleOutDue => "control plane fleet scale-out".to_string(),
@@ -509,6 +531,9 @@ enum DbToken {
     Replica(Id),
     /// A background job's DB work.
     Job(Id),
+    /// A cross-cell call's remote work, for an attempt served in another cell
+    /// (`cross_cell.rs`).
+    Remote(Id),
 }
 
 impl DbToken {
@@ -523,12 +548,17 @@ impl DbToken {
             DbToken::Attempt(id) => id.word(),
             DbToken::Replica(id) => Self::REPLICA_BIT | id.word(),
             DbToken::Job(id) => Self::JOB_BIT | id.word(),
+            DbToken::Remote(id) => Self::JOB_BIT | Self::REPLICA_BIT | id.word(),
         }
     }
 
     #[inline]
     fn from_word(w: u64) -> DbToken {
         if w & Self::JOB_BIT != 0 {
+            // Both tag bits: a cross-cell call's remote work.
+            if w & Self::REPLICA_BIT != 0 {
+                return DbToken::Remote(Id::from_word(w & !(Self::JOB_BIT | Self::REPLICA_BIT)));
+            }
             DbToken::Job(Id::from_word(w & !Self::JOB_BIT))
         } else if w & Self::REPLICA_BIT != 0 {
             DbToken::Replica(Id::from_word(w & !Self::REPLICA_BIT))
@@ -706,6 +736,10 @@ pub struct Platform {
     pub gov: db_governance::GovRt,
     /// The data architecture (inert when the scenario declares none).
     pub data: data_arch::DataRt,
+    /// Shard and tier-dedicated DB servers (inert when the scenario declares none).
+    pub servers: db_servers::ServersRt,
+    /// Synchronous cross-cell calls (inert when no class makes one).
+    pub cell_calls: cross_cell::CellCallsRt,
     /// What was recorded.
     pub recorder: Recorder,
     /// The ledger counters.
@@ -782,6 +816,7 @@ impl Platform {
         let n_cells = cells.len();
         cells.shrink_to_fit();
         let data_rt = data_arch::DataRt::build(sc, pop, &mut cells);
+        let servers_rt = db_servers::ServersRt::build(sc, pop, &mut cells);
         let n = pop.tenants.len();
         let ctl = build::control(sc, pop, seed, n_cells);
         let kms_rt = build::kms(sc, seed, n_cells, n);
@@ -818,6 +853,8 @@ impl Platform {
             bulk: bulkhead::BulkRt::build(sc, p.cells as usize, n),
             gov: db_governance::GovRt::build(sc, pop),
             data: data_rt,
+            servers: servers_rt,
+            cell_calls: cross_cell::CellCallsRt::build(sc),
             recorder,
             ledger: LedgerCounts::default(),
             tracer: None,
@@ -952,6 +989,7 @@ impl Platform {
             Ev::ReconcileDue => "control plane reconciler".to_string(),
             Ev::MoveVerified { tenant: t, .. } => format!("migration of tenant {}", tenant(t)),
             Ev::TenantPurgeDue { tenant: t } => format!("backup purge of tenant {}", tenant(t)),
+            Ev::DbBudgetRenewed { tenant: t } => format!("DB CPU budget of tenant {}", tenant(t)),
             Ev::TenantRestored { tenant: t } => format!("restore of tenant {}", tenant(t)),
             Ev::ScaleOutDue => "control plane fleet scale-out".to_string(),
             Ev::CellProvisioned { cell } => format!("cell {cell} provisioning"),
@@ -969,6 +1007,7 @@ impl Platform {
             ),
             Ev::DbWoke { .. }
             | Ev::ReplicaWoke { .. }
+            | Ev::ServerDbWoke { .. }
             | Ev::WindowClosed { .. }
             | Ev::HeartbeatsDue
             | Ev::ControlOpDone { .. }
@@ -1479,6 +1518,7 @@ impl Platform {
         }
         match token {
             DbToken::Job(job) => self.job_db_done(now, job, end == QueryEnd::Done, q),
+            DbToken::Remote(att) => self.cell_call_done(now, cell, att, end, q),
             DbToken::Replica(_) | DbToken::Attempt(_) => {}
         }
     }
@@ -1980,7 +2020,7 @@ impl Platform {
         if self.cell_died_under(att) {
             return self.end_attempt(now, att, Outcome::Failed(Cause::CellDown), true, q);
         }
-        if self.deps.any() {
+        if self.deps.any() || self.cell_calls.on {
             self.next_call(now, att, q)
         } else {
             self.next_query(now, att, q)
@@ -2064,6 +2104,8 @@ impl Platform {
             Ev::TenantRestored { tenant } => self.on_tenant_restored(now, tenant, q),
             Ev::ScaleOutDue => self.on_scale_out_due(now, q),
             Ev::CellProvisioned { cell } => self.on_cell_provisioned(now, cell),
+            Ev::ServerDbWoke { cell, server } => self.on_server_db_woke(now, cell, server, q),
+            Ev::DbBudgetRenewed { tenant } => self.on_db_budget_renewed(now, tenant, q),
         }
     }
 }

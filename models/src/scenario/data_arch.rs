@@ -6,6 +6,8 @@
 //! ```toml
 //! [data_architecture]
 //! layout = "db_per_tenant"        # shared_tables | schema_per_tenant | db_per_tenant
+//!                                 #   | shard_groups (shards, shard_cores, shard_connections;
+//!                                 #   and dedicated_db_tiers: see `scenario::data_servers`)
 //! tenant_pool = 2                 # db_per_tenant: connections in each tenant's own pool
 //! connection_overhead = "0.2%"    # db_per_tenant: server capacity each connection open
 //!                                 #   beyond the cell's own pool size costs (idle ones too)
@@ -49,6 +51,22 @@ pub struct DataArchConfig {
     pub migration_per_tenant: Option<Spanned<Dur>>,
     /// Per-tenant layouts: migrations that run at once (default 4).
     pub migration_parallelism: Option<Spanned<i64>>,
+    /// shard_groups: shard servers per cell (default 4; see `scenario::data_servers`).
+    pub shards: Option<Spanned<i64>>,
+    /// shard_groups: cores of each shard server (default: the cell's DB cores / shards).
+    pub shard_cores: Option<Spanned<i64>>,
+    /// shard_groups: connections of each shard server (default: the cell's pool / shards).
+    pub shard_connections: Option<Spanned<i64>>,
+    /// Tiers whose tenants get a dedicated DB server in every cell (e.g. `["gold"]`).
+    pub dedicated_db_tiers: Option<Vec<Spanned<String>>>,
+    /// Cores of each dedicated DB server (default: `platform.db.cores`).
+    pub dedicated_db_cores: Option<Spanned<i64>>,
+    /// Connections of each dedicated DB server (default: `platform.db.connections`).
+    pub dedicated_db_connections: Option<Spanned<i64>>,
+    /// A layout for one cell's tenants, by cell index (see `scenario::data_layouts`).
+    pub cells: Option<std::collections::BTreeMap<String, super::data_layouts::LayoutOverride>>,
+    /// A layout for one tier's tenants, by tier name (see `scenario::data_layouts`).
+    pub tiers: Option<std::collections::BTreeMap<String, super::data_layouts::LayoutOverride>>,
 }
 
 /// Where tenants' data lives in a cell's database.
@@ -60,11 +78,19 @@ pub enum Layout {
     SchemaPerTenant,
     /// A database per tenant on the cell's server; a pool per tenant.
     DbPerTenant,
+    /// The cell's DB split into shard servers; a tenant's rows live on the shard its id
+    /// hashes to (`scenario::data_servers`).
+    ShardGroups,
 }
 
 impl Layout {
     /// Every layout, as written in a scenario.
-    pub const NAMES: [&'static str; 3] = ["shared_tables", "schema_per_tenant", "db_per_tenant"];
+    pub const NAMES: [&'static str; 4] = [
+        "shared_tables",
+        "schema_per_tenant",
+        "db_per_tenant",
+        "shard_groups",
+    ];
 
     /// The name as written in a scenario.
     pub fn name(self) -> &'static str {
@@ -72,14 +98,16 @@ impl Layout {
             Layout::SharedTables => "shared_tables",
             Layout::SchemaPerTenant => "schema_per_tenant",
             Layout::DbPerTenant => "db_per_tenant",
+            Layout::ShardGroups => "shard_groups",
         }
     }
 
-    fn parse(s: &str) -> Option<Layout> {
+    pub(super) fn parse(s: &str) -> Option<Layout> {
         match s {
             "shared_tables" => Some(Layout::SharedTables),
             "schema_per_tenant" => Some(Layout::SchemaPerTenant),
             "db_per_tenant" => Some(Layout::DbPerTenant),
+            "shard_groups" => Some(Layout::ShardGroups),
             _ => None,
         }
     }
@@ -102,6 +130,10 @@ pub struct DataArch {
     pub migration_per_tenant: SimDuration,
     /// Per-tenant migrations at once.
     pub migration_parallelism: u32,
+    /// Shard servers and tier-dedicated servers (`scenario::data_servers`).
+    pub servers: super::data_servers::DbServers,
+    /// Layouts per cell and per tier (`scenario::data_layouts`).
+    pub overrides: super::data_layouts::LayoutOverrides,
 }
 
 impl Default for DataArch {
@@ -114,6 +146,8 @@ impl Default for DataArch {
             connect: SimDuration::from_millis(10),
             migration_per_tenant: SimDuration::from_secs(2),
             migration_parallelism: 4,
+            servers: super::data_servers::DbServers::default(),
+            overrides: super::data_layouts::LayoutOverrides::default(),
         }
     }
 }

@@ -27,6 +27,14 @@ pub struct DbLimitsConfig {
     /// Queries running longer are cancelled (5xx `db_timeout`), replacing
     /// `platform.db.statement_timeout` for these tenants.
     pub statement_timeout: Option<Spanned<Dur>>,
+    /// DB CPU time a tenant's statements may ask for per `cpu_window` (see
+    /// `scenario::db_budget`).
+    pub cpu_budget: Option<Spanned<Dur>>,
+    /// The window `cpu_budget` is counted over (default 1s).
+    pub cpu_window: Option<Spanned<Dur>>,
+    /// Past the budget: `refuse` (503 `db_throttled`, the default) or `delay` (to the next
+    /// window).
+    pub cpu_policy: Option<Spanned<String>>,
 }
 
 /// `[db_governance]`, as written.
@@ -39,6 +47,12 @@ pub struct DbGovernanceConfig {
     pub statements_per_sec: Option<Spanned<Rate>>,
     /// Statement timeout of every tenant's queries.
     pub statement_timeout: Option<Spanned<Dur>>,
+    /// DB CPU time each tenant's statements may ask for per `cpu_window`.
+    pub cpu_budget: Option<Spanned<Dur>>,
+    /// The window `cpu_budget` is counted over (default 1s).
+    pub cpu_window: Option<Spanned<Dur>>,
+    /// Past the budget: `refuse` (default) or `delay`.
+    pub cpu_policy: Option<Spanned<String>>,
     /// Limits per tier, replacing the defaults key by key.
     #[serde(default)]
     pub tiers: BTreeMap<String, DbLimitsConfig>,
@@ -53,6 +67,8 @@ pub struct DbLimits {
     pub statements_per_sec: Option<f64>,
     /// Statement timeout.
     pub statement_timeout: Option<SimDuration>,
+    /// DB CPU budget per window (`scenario::db_budget`).
+    pub cpu_budget: Option<super::db_budget::CpuBudget>,
 }
 
 impl DbLimits {
@@ -61,6 +77,7 @@ impl DbLimits {
         self.concurrency.is_some()
             || self.statements_per_sec.is_some()
             || self.statement_timeout.is_some()
+            || self.cpu_budget.is_some()
     }
 }
 
@@ -109,6 +126,7 @@ fn limits(c: &mut Checker, raw: &DbLimitsConfig, who: &str, base: &DbLimits) -> 
             }
             None => base.statement_timeout,
         },
+        cpu_budget: super::db_budget::cpu_budget(c, raw, who, base.cpu_budget),
     }
 }
 
@@ -127,6 +145,9 @@ pub(super) fn db_governance(
         concurrency: raw.concurrency.clone(),
         statements_per_sec: raw.statements_per_sec.clone(),
         statement_timeout: raw.statement_timeout.clone(),
+        cpu_budget: raw.cpu_budget.clone(),
+        cpu_window: raw.cpu_window.clone(),
+        cpu_policy: raw.cpu_policy.clone(),
     };
     let all = limits(c, &all, "db_governance", &DbLimits::default());
     let mut per_tier = vec![all; tiers.len()];

@@ -16,7 +16,11 @@ pub mod cell_sizes;
 pub mod config_ttl;
 pub mod control_plane;
 pub mod cost;
+pub mod cross_cell;
 pub mod data_arch;
+pub mod data_layouts;
+pub mod data_servers;
+pub mod db_budget;
 pub mod db_governance;
 pub mod draw_values;
 pub mod error;
@@ -378,6 +382,8 @@ pub struct Class {
     /// Dependencies a request calls after its CPU work, in order (indices into
     /// `Scenario::dependencies`; empty: none).
     pub calls: Vec<u16>,
+    /// A synchronous call to another cell (`cross_cell`), if any.
+    pub cell_call: Option<cross_cell::CellCall>,
 }
 
 /// Which failures a client retries.
@@ -820,10 +826,25 @@ fn validate(
 
     // Shared dependencies (before classes, which call them).
     let dependencies = isolation::dependencies(&mut c, &raw.dependencies);
-    let classes = validate::classes(&mut c, &raw.classes, &dependencies, &job_classes);
+    let mut classes = validate::classes(&mut c, &raw.classes, &dependencies, &job_classes);
+    cross_cell::check(&mut c, &raw.classes, &mut classes, cells);
     let db_governance = db_governance::db_governance(&mut c, &raw.db_governance, &tiers);
     let cost = cost::cost(&mut c, &raw.cost, &dependencies);
-    let data_architecture = data_arch::data_architecture(&mut c, &raw.data_architecture);
+    let mut data_architecture = data_arch::data_architecture(&mut c, &raw.data_architecture);
+    data_servers::check(
+        &mut c,
+        &raw.data_architecture,
+        &tiers,
+        &platform,
+        &mut data_architecture,
+    );
+    data_layouts::check(
+        &mut c,
+        &raw.data_architecture,
+        &tiers,
+        cells,
+        &mut data_architecture,
+    );
     let bulkheads = bulkhead::bulkheads(
         &mut c,
         &raw.bulkheads,
@@ -1144,6 +1165,7 @@ fn class_from(name: &str, cc: &schema::ClassConfig) -> Class {
         writes: cc.writes.unwrap_or(false),
         submits_job: None,
         calls: Vec::new(),
+        cell_call: None,
     }
 }
 

@@ -519,6 +519,9 @@ pub struct ClassConfig {
     pub retry: Option<RetryToml>,
     /// Shared dependencies a request of this class calls, in order, after its CPU work.
     pub calls: Option<Spanned<Vec<String>>>,
+    /// A synchronous call to another cell after the dependency calls:
+    /// `{ cell = 1, db_time = "exp(5ms)" }` (see `scenario::cross_cell`).
+    pub cell_call: Option<super::cross_cell::CellCallToml>,
 }
 
 /// A client's retry policy for one class.
