@@ -44,14 +44,17 @@ pub mod evacuate;
 mod fault_when;
 mod faults;
 pub mod jobs;
+pub mod jobs_stopped;
 pub mod kms;
 pub mod lifecycle_ops;
 pub mod move_cost;
 mod network;
 mod partition;
 pub mod probe;
+pub mod provision_keys;
 pub mod rebalance;
 pub mod reconcile;
+pub mod reconcile_repair;
 pub mod reconcile_states;
 pub mod rollout;
 mod rollout_burn;
@@ -296,6 +299,12 @@ pub enum Ev {
     },
     /// Fleet scale-out measures the fleet (`[control_plane.scale_out]` only).
     ScaleOutDue,
+    /// A tenant the reconciler re-placed off a dead cell is restored on its new one
+    /// (`repair = true` only).
+    ReconcileReplaced {
+        /// Tenant.
+        tenant: u32,
+    },
     /// A spare cell is provisioned.
     CellProvisioned {
         /// Cell.
@@ -350,6 +359,7 @@ impl sim::Event for Ev {
             Ev::TenantRestored { .. } => "tenant_restored",
             Ev::ScaleOutDue => "scale_out_due",
             Ev::CellProvisioned { .. } => "cell_provisioned",
+            Ev::ReconcileReplaced { .. } => "reconcile_replaced",
         }
     }
     #[inline]
@@ -404,6 +414,7 @@ impl sim::Event for Ev {
             Ev::TenantRestored { tenant } => (66, tenant as u64),
             Ev::ScaleOutDue => (67, 0),
             Ev::CellProvisioned { cell } => (68, cell as u64),
+            Ev::ReconcileReplaced { tenant } => (72, tenant as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -491,6 +502,7 @@ impl Ev {
             Ev::TenantRestored { tenant } => format!("restore of tenant #{tenant}"),
             Ev::ScaleOutDue => "control plane fleet scale-out".to_string(),
             Ev::CellProvisioned { cell } => format!("cell {cell} provisioning"),
+            Ev::ReconcileReplaced { tenant } => format!("re-placement of tenant #{tenant}"),
         };
         (self.kind(), what)
     }
@@ -954,6 +966,7 @@ impl Platform {
             Ev::TenantRestored { tenant: t } => format!("restore of tenant {}", tenant(t)),
             Ev::ScaleOutDue => "control plane fleet scale-out".to_string(),
             Ev::CellProvisioned { cell } => format!("cell {cell} provisioning"),
+            Ev::ReconcileReplaced { tenant: t } => format!("re-placement of tenant {}", tenant(t)),
             Ev::RebalanceDue => "control plane rebalancer".to_string(),
             Ev::AutoscaleDue => "control plane autoscaler".to_string(),
             Ev::AutoscaleWorkersReady { cell } => format!("cell {cell} new workers"),
@@ -2060,6 +2073,7 @@ impl Platform {
             Ev::TenantRestored { tenant } => self.on_tenant_restored(now, tenant, q),
             Ev::ScaleOutDue => self.on_scale_out_due(now, q),
             Ev::CellProvisioned { cell } => self.on_cell_provisioned(now, cell),
+            Ev::ReconcileReplaced { tenant } => self.on_reconcile_replaced(now, tenant, q),
         }
     }
 }
