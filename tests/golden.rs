@@ -356,7 +356,7 @@ const PINS: &[Pin] = &[
         1,
         "55418ff7a25b8d99",
         427237,
-        "8ac70051349a8a73",
+        "2ac821155d8a9939",
     ),
     (
         "scenarios/fleet-scale-out.toml",
@@ -364,7 +364,7 @@ const PINS: &[Pin] = &[
         2,
         "85222491118396db",
         425821,
-        "425323e847afb409",
+        "e4bb8350235a3543",
     ),
     (
         "scenarios/fleet-scale-out.toml",
@@ -372,7 +372,23 @@ const PINS: &[Pin] = &[
         1,
         "510250e3043a7fcb",
         436708,
-        "a4975608dba0d755",
+        "7425225a7f20739f",
+    ),
+    (
+        "scenarios/fleet-scale-out.toml",
+        "new-cell",
+        1,
+        "a173f7e4748422fa",
+        422325,
+        "d22b262c2d7b1e03",
+    ),
+    (
+        "scenarios/fleet-scale-out.toml",
+        "new-cell-max-2",
+        1,
+        "f4d735de7c160c58",
+        436720,
+        "19c0c96cd1a0c10c",
     ),
     (
         "scenarios/global-dependency.toml",
