@@ -132,7 +132,7 @@ const PINS: &[Pin] = &[
         1,
         "ef105ea8d6c9c877",
         541431,
-        "e7607b0f6bfc491b",
+        "95fa1e85600f47d3",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -140,7 +140,7 @@ const PINS: &[Pin] = &[
         2,
         "e901f9cec3f79a67",
         542083,
-        "9ec04642ea7272fe",
+        "d10b8e234ca82aee",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -148,7 +148,7 @@ const PINS: &[Pin] = &[
         1,
         "fc6725c87b801afc",
         495845,
-        "ee67f01c25ac751a",
+        "65919a233f426226",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
         1,
         "c4a884dfe6e44d83",
         567932,
-        "26f98d44172dfbf9",
+        "5c94f57bea380ee1",
     ),
     (
         "scenarios/cell-outage.toml",
@@ -164,7 +164,15 @@ const PINS: &[Pin] = &[
         1,
         "0241d92c717b24d5",
         545817,
-        "14e36e641925029a",
+        "898d622f489d8d42",
+    ),
+    (
+        "scenarios/cell-outage.toml",
+        "repair-not-evacuation",
+        1,
+        "19e37ff946f85429",
+        535074,
+        "9263825cc7d586af",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
