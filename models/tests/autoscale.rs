@@ -317,3 +317,40 @@ fn autoscale_knobs_are_reachable_by_set() {
     assert!((sc.control_plane.autoscale.as_ref().unwrap().target - 0.7).abs() < 1e-12);
     assert!(load(plain, &[]).control_plane.autoscale.is_none());
 }
+
+/// Goal: `explain --without scale_up` / `--without scale_down` cover the autoscaler: the
+/// counterfactual scenario makes no change of that direction (and still the other), and an
+/// unknown kind names them. Method: BUSY (scales up) and its short-surge variant (scales
+/// down) through `explain_actions::without`.
+#[test]
+fn without_scale_up_or_down_turns_that_direction_off() {
+    use models::harness::explain_actions::without;
+    let count =
+        |s: &RunSummary, kind: &str| s.control.actions.iter().filter(|a| a.kind == kind).count();
+    let sc = load(BUSY, &[]);
+    let with = models::harness::run::run(&sc, 1, None).unwrap().summary;
+    assert!(count(&with, "scale_up") > 0);
+    let (no_up, faults) = without(&sc, "scale_up").unwrap();
+    assert!(faults.is_empty());
+    let s = models::harness::run::run(&no_up, 1, None).unwrap().summary;
+    assert_eq!(count(&s, "scale_up"), 0, "{:#?}", s.control.actions);
+
+    let short = load(
+        BUSY,
+        &["faults.0.for=30s", "control_plane.autoscale.min_workers=6"],
+    );
+    let with = models::harness::run::run(&short, 1, None).unwrap().summary;
+    assert!(count(&with, "scale_down") > 0);
+    let (no_down, _) = without(&short, "scale_down").unwrap();
+    let s = models::harness::run::run(&no_down, 1, None)
+        .unwrap()
+        .summary;
+    assert_eq!(count(&s, "scale_down"), 0, "{:#?}", s.control.actions);
+    assert!(count(&s, "scale_up") > 0, "scale-ups still happen");
+
+    let err = without(&sc, "scale_sideways").unwrap_err();
+    assert!(
+        err.contains("scale_up") && err.contains("scale_down"),
+        "{err}"
+    );
+}

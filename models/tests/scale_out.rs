@@ -137,3 +137,108 @@ fn bad_scale_out_settings_are_located_errors() {
         assert!(err.contains(what), "expected `{what}`:\n{err}");
     }
 }
+
+/// FLEET grown instead of spared: two declared cells, `max_cells = 3`, the new cell built
+/// from a template with twice the DB.
+fn grown() -> String {
+    FLEET.replace("cells = 3\n", "cells = 2\n").replace(
+        "spare_cells = 1\n",
+        "max_cells = 3\ntemplate = { db_cores = 4, db_connections = 16 }\n",
+    )
+}
+
+/// Goal: `max_cells` grows the fleet past `platform.cells`: the busy fleet provisions a new
+/// cell built from the template (an action `scale_out` `added` for cell 2, its size the
+/// template's), the sign-ups land on it, and at the max a still-busy fleet records
+/// `no_spare`; with the loop off the new cell never takes a tenant.
+/// Method: `grown()` with and without the loop; a probe reads the new cell's DB cores.
+#[test]
+fn max_cells_grows_the_fleet_with_new_cells_from_the_template() {
+    let sc = load_str("test.toml", &grown(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.platform.cells, 3);
+    assert_eq!(sc.platform.size_of(2).db_cores, 4);
+    assert_eq!(sc.platform.size_of(1).db_cores, 2);
+    let s = run(&grown(), &[]);
+    for t in s.tenants.iter().filter(|t| t.id.starts_with("old")) {
+        assert!(t.cell < 2, "{} started on the new cell", t.id);
+    }
+    let so: Vec<_> = s
+        .control
+        .actions
+        .iter()
+        .filter(|a| a.kind == "scale_out")
+        .collect();
+    assert_eq!(so[0].outcome, "added", "{so:#?}");
+    assert_eq!(so[0].cell, Some(2));
+    let on_new = s
+        .tenants
+        .iter()
+        .filter(|t| t.id.starts_with("new") && t.cell == 2)
+        .count();
+    assert_eq!(on_new, 4);
+    let maxed = run(
+        &grown(),
+        &[
+            "control_plane.scale_out.threshold=1%",
+            "control_plane.scale_out.delay=1s",
+        ],
+    );
+    let outcomes: Vec<_> = maxed
+        .control
+        .actions
+        .iter()
+        .filter(|a| a.kind == "scale_out")
+        .map(|a| a.outcome.as_str())
+        .collect();
+    assert_eq!(outcomes, ["added", "no_spare"]);
+    let off = run(&grown(), &["control_plane.scale_out.enabled=false"]);
+    assert!(off.tenants.iter().all(|t| t.cell < 2));
+    // Reachable by --set: a larger max adds a second new cell.
+    let sc = load_str(
+        "test.toml",
+        &grown(),
+        &[Override::parse("control_plane.scale_out.max_cells=4").unwrap()],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.platform.cells, 4);
+}
+
+/// Goal: impossible growth settings are located errors. Method: one mistake at a time.
+#[test]
+fn bad_growth_settings_are_located_errors() {
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            grown().replace("max_cells = 3", "max_cells = 1"),
+            "test.toml:8:13",
+            "cannot be fewer",
+        ),
+        (
+            grown().replace("db_cores = 4", "db_cores = 0"),
+            "test.toml:9:25",
+            "db_cores is 0",
+        ),
+        (
+            grown().replace("db_cores = 4", "region = \"mars\""),
+            "test.toml:9:23",
+            "`mars`, which no cell is in",
+        ),
+        (
+            FLEET.replace("spare_cells = 1", "spare_cells = 0"),
+            "test.toml:8:15",
+            "no cell to grow into",
+        ),
+        (
+            grown().replace("delay = \"30s\"", "delay = \"-1s\""),
+            "test.toml:12:9",
+            "delay",
+        ),
+    ];
+    for (text, at, what) in &cases {
+        let err = match load_str("test.toml", text, &[]) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(at), "expected at {at}:\n{err}");
+        assert!(err.contains(what), "expected `{what}`:\n{err}");
+    }
+}

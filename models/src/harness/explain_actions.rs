@@ -10,7 +10,10 @@
 //! it that takes that kind of action turned off: `evacuate` (no evacuation), `fail_back`
 //! (evacuated tenants stay), `reconcile` (no reconciler), `rebalance` or `promote` (the
 //! rebalancer decides as before but does not make that kind of move), `migrate` (the scripted
-//! `tenant_migration` faults are disabled). Everything else — placement, every tenant's
+//! `tenant_migration` faults are disabled), `scale_out` (the spare cells stay dark),
+//! `scale_up` or `scale_down` (the worker autoscaler decides as before but makes no change
+//! of that direction), and the lifecycle operations `suspend`, `resume`, `destroy`,
+//! `restore` (their faults are disabled). Everything else — placement, every tenant's
 //! random streams — is unchanged, so the difference is what those actions did.
 //!
 //! Guarantees: a kind this release does not know is an error listing the known ones, never a
@@ -34,6 +37,8 @@ pub const KINDS: &[&str] = &[
     "promote",
     "migrate",
     "scale_out",
+    "scale_up",
+    "scale_down",
     "suspend",
     "resume",
     "destroy",
@@ -111,6 +116,17 @@ pub fn without(sc: &Scenario, kind: &str) -> Result<(Scenario, Vec<usize>), Stri
             // The spare cells stay dark: the fleet that does not grow.
             if let Some(so) = cp.scale_out.as_mut() {
                 so.enabled = false;
+            }
+        }
+        "scale_up" => {
+            // The worker autoscaler decides as before but adds no worker.
+            if let Some(a) = cp.autoscale.as_mut() {
+                a.allow_scale_up = false;
+            }
+        }
+        "scale_down" => {
+            if let Some(a) = cp.autoscale.as_mut() {
+                a.allow_scale_down = false;
             }
         }
         op @ ("suspend" | "resume" | "destroy" | "restore") => {

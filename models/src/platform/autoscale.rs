@@ -180,6 +180,13 @@ impl Platform {
         if desired == current {
             return;
         }
+        // A kind of change turned off (`explain --without scale_up|scale_down`): no change,
+        // and no cooldown either, as if the autoscaler had not looked.
+        if (desired > current && !a.cfg.allow_scale_up)
+            || (desired < current && !a.cfg.allow_scale_down)
+        {
+            return;
+        }
         let reason = format!(
             "utilisation {:.0}% vs target {:.0}%: {current} → {desired} workers",
             u * 100.0,
@@ -284,6 +291,8 @@ mod tests {
             max_db_connections: cap,
             connection_overhead: overhead,
             queue_per_worker: None,
+            allow_scale_up: true,
+            allow_scale_down: true,
         }
     }
 

@@ -297,7 +297,7 @@ pub(super) fn control(
         last_request: vec![SimTime::ZERO; if cp.dormant_after.is_some() { n } else { 0 }],
         actions: actions::ActionLog::default(),
         evac: evacuate::Evacuator::build(cp.evacuation.as_ref(), seed, n),
-        recon: reconcile::Reconciler::build(cp.reconcile.as_ref(), n),
+        recon: reconcile::Reconciler::build(cp.reconcile.as_ref(), seed, n),
         moves: move_cost::Moves::build(cp.migration.as_ref(), seed, sc.platform.cells as usize),
         rebal: rebalance::Rebalancer::build(cp.rebalance.as_ref(), n, sc.platform.cells as usize),
         config_ttl: None,
@@ -439,6 +439,7 @@ pub(super) fn jobs(
         done: 0,
         dlq: 0,
         failed_attempts: 0,
+        cancelled: 0,
         refused: 0,
     }
 }

@@ -204,6 +204,8 @@ pub enum CpOp {
     ConfigRevert(u32),
     /// An operator's lifecycle operation on a tenant (`lifecycle_ops.rs`).
     Lifecycle(u32, crate::fault::LifecycleOp),
+    /// The reconciler's repair of a RECONCILE_FAILED tenant (`reconcile_repair.rs`).
+    Repair(u32),
 }
 
 impl ControlRt {
@@ -508,6 +510,7 @@ impl Platform {
             CpOp::Migrate(f) => self.migration_start(now, f, q),
             CpOp::ConfigRevert(f) => self.revert_config_fault(now, f, q),
             CpOp::Lifecycle(t, op) => self.lifecycle_op_done(now, t, op, q),
+            CpOp::Repair(t) => self.repair_done(now, t, q),
         }
     }
 
@@ -588,6 +591,14 @@ impl Platform {
             self.ctl.counts.provision_failed += 1;
             self.transition(now, t, TenantState::ProvisionFailed, LCause::CellFailed);
             self.reconcile_settled(now, t, false);
+            return;
+        }
+        if let Some(why) = self.provision_key_problem(t, cell) {
+            // The cell could not create the tenant's data key (`provision_keys.rs`).
+            self.release_cell_view(t, cell);
+            self.ctl.counts.provision_failed += 1;
+            self.transition(now, t, TenantState::ProvisionFailed, LCause::Failed);
+            self.reconcile_settled_because(now, t, false, why);
             return;
         }
         self.ctl.route_version[t as usize] += 1;
@@ -882,6 +893,7 @@ impl CpOp {
             CpOp::Migrate(f) => (3 << 60) | f as u64,
             CpOp::ConfigRevert(f) => (4 << 60) | f as u64,
             CpOp::Lifecycle(t, op) => (5 << 60) | (op.code() << 32) | t as u64,
+            CpOp::Repair(t) => (6 << 60) | t as u64,
         }
     }
 }

@@ -215,6 +215,35 @@ impl Platform {
         self.evac_pump(now, q);
     }
 
+    /// The reconciler's repair found `t` on dead `cell` (`reconcile_repair.rs`): queue its
+    /// evacuation if the grace is over and it is neither queued nor moving (a tenant an
+    /// earlier evacuation could not place, or one created there after it). Whether queued.
+    pub(super) fn evac_requeue(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        cell: u32,
+        q: &mut EventQueue<Ev>,
+    ) -> bool {
+        let due = self.ctl.last_beat[cell as usize];
+        let Some(ev) = self.ctl.evac.as_deref_mut() else {
+            return false;
+        };
+        if now < due.after(ev.cfg.grace)
+            || ev.moving[t as usize].is_some()
+            || ev.queue.iter().any(|m| m.tenant == t)
+        {
+            return false;
+        }
+        ev.queue.push_back(Queued {
+            tenant: t,
+            kind: MoveKind::Evacuate,
+            cell,
+        });
+        self.evac_pump(now, q);
+        true
+    }
+
     /// Starts queued moves while slots are free.
     fn evac_pump(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
         loop {

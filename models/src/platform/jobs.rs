@@ -75,6 +75,8 @@ pub struct JobsRt {
     pub failed_attempts: u64,
     /// Jobs refused because a job queue was full.
     pub refused: u64,
+    /// Jobs cancelled because their tenant was destroyed (`jobs_stopped.rs`).
+    pub cancelled: u64,
 }
 
 impl JobsRt {
@@ -120,6 +122,10 @@ impl Platform {
         };
         j.enqueued = now;
         let (cell, t) = (j.cell as usize, j.tenant);
+        if self.jobs_stopped(t) {
+            self.cancel_job(t, Some(id));
+            return;
+        }
         match self.jobs.cells[cell].queue.push(t, 1_000_000, now, id) {
             Ok(()) => self.pull_jobs(now, cell as u32, q),
             Err(_) => {
@@ -141,6 +147,12 @@ impl Platform {
                 return;
             }
             let Some(p) = jc.queue.pop() else { return };
+            if self.jobs_stopped(p.tenant) {
+                self.jobs.cells[cell as usize].queue.release(p.tenant);
+                self.cancel_job(p.tenant, Some(p.payload));
+                continue;
+            }
+            let jc = &mut self.jobs.cells[cell as usize];
             jc.busy += 1;
             let Some(j) = self.jobs.jobs.get_mut(p.payload) else {
                 continue;
@@ -170,6 +182,18 @@ impl Platform {
         db_ok: bool,
         q: &mut EventQueue<Ev>,
     ) {
+        let Some(j) = self.jobs.jobs.get_mut(id) else {
+            return;
+        };
+        let (t, cell) = (j.tenant, j.cell);
+        if self.jobs_stopped(t) {
+            let jc = &mut self.jobs.cells[cell as usize];
+            jc.busy -= 1;
+            jc.queue.release(t);
+            self.cancel_job(t, Some(id));
+            self.pull_jobs(now, cell, q);
+            return;
+        }
         let Some(j) = self.jobs.jobs.get_mut(id) else {
             return;
         };
@@ -268,6 +292,10 @@ impl Platform {
         let at = now.after(SimDuration::from_secs_f64(gap));
         if at < self.end {
             q.schedule_at(at, Ev::JobArrived { tenant: t });
+        }
+        if self.jobs_stopped(t) {
+            self.cancel_job(t, None);
+            return;
         }
         self.submit_job(now, t, class, q);
     }

@@ -11,13 +11,15 @@
 //!             urgent config push, served again
 //!  destroy  active|dormant|suspended|provision_failed ─▶ destroy_pending at once (requests
 //!             get `tenant_not_active`) ─(call)─▶ its cell down ─▶ destroy_failed; otherwise
-//!             the live copy is dropped (the cell's capacity is freed) and the backup is
+//!             the live copy is dropped (the cell's capacity is freed; from the request
+//!             on, its async jobs are cancelled: `jobs_stopped.rs`) and the backup is
 //!             kept `retention` ─▶ TenantPurgeDue: the KMS must delete the tenant's data key
 //!             (crypto-shredding): KMS down ─▶ destroy_failed; otherwise ─▶ destroyed
 //!  restore  destroy_pending (backup still kept) ─▶ provision_pending ─(call)─▶ placement
 //!             (the policy, like a new tenant, within its cohort's cells) ─▶ provision_time + data_size / restore_rate,
 //!             the destination DB loading `restore_rate × backfill_db_time` of its cores when
-//!             `[control_plane.migration]` is set ─▶ TenantRestored: its cell down ─▶
+//!             `[control_plane.migration]` is set (that DB work metered to the tenant:
+//!             showback charges it) ─▶ TenantRestored: its cell down ─▶
 //!             provision_failed (the reconciler rescues it); otherwise ─▶ active, cold for
 //!             the evacuation's `warmup` when evacuation is on, its edge route refetched
 //!           destroyed ─▶ action `restore` outcome `too_late` (the backup is gone)
@@ -65,6 +67,8 @@ pub struct LifecycleOpsRt {
     restore_load: Vec<f64>,
     /// Operations done, per kind and outcome, for tests and the summary's actions.
     pub done: u64,
+    /// Per tenant: async jobs cancelled by its destroy (`jobs_stopped.rs`).
+    pub(super) jobs_cancelled: Vec<u32>,
 }
 
 impl LifecycleOpsRt {
@@ -75,6 +79,7 @@ impl LifecycleOpsRt {
             retained_until: vec![None; tenants],
             restore_load: vec![0.0; tenants],
             done: 0,
+            jobs_cancelled: vec![0; tenants],
         }
     }
 }
@@ -244,7 +249,7 @@ impl Platform {
     }
 
     /// The placement no longer counts `t` on `cell` (its live copy is gone).
-    fn release_cell_view(&mut self, t: u32, cell: u32) {
+    pub(super) fn release_cell_view(&mut self, t: u32, cell: u32) {
         let info = self.ctl.tenant_info[t as usize];
         let v = &mut self.ctl.cell_views[cell as usize];
         v.tenants = v.tenants.saturating_sub(1);
@@ -273,13 +278,13 @@ impl Platform {
         self.transition(now, t, TenantState::Destroyed, LCause::Completed);
         self.data_size[t as usize] = 0.0;
         self.lifecycle_settled(now, t, true, "");
-        self.op_action(
-            now,
-            t,
-            LifecycleOp::Destroy,
-            "destroyed",
-            "operator".to_string(),
-        );
+        let cancelled = self.ops_rt().jobs_cancelled[t as usize];
+        let reason = if cancelled == 0 {
+            "operator".to_string()
+        } else {
+            format!("operator; {cancelled} async jobs cancelled")
+        };
+        self.op_action(now, t, LifecycleOp::Destroy, "destroyed", reason);
     }
 
     /// A restore's call completed: place the tenant and start copying its backup.
@@ -336,7 +341,16 @@ impl Platform {
             let cell = self.ctl.route[t as usize];
             self.ctl.moves.restore_load_end(cell, load);
             self.recompute_cell(now, cell, q);
+            self.charge_restore(t, load);
         }
+    }
+
+    /// The DB work of copying `t`'s backup into its new cell (`load` cores for
+    /// data_size / restore_rate) is the tenant's: metered like its queries, so showback
+    /// charges the re-provisioning.
+    pub(super) fn charge_restore(&mut self, t: u32, load: f64) {
+        let secs = self.data_size[t as usize] / self.ctl.lifecycle_cfg.restore_rate;
+        self.recorder.meter(t, 0, (load * secs * 1e9) as u64, 0);
     }
 
     /// The backup of `t` is copied into its new cell: the tenant is active again.

@@ -48,14 +48,17 @@ pub mod evacuate;
 mod fault_when;
 mod faults;
 pub mod jobs;
+pub mod jobs_stopped;
 pub mod kms;
 pub mod lifecycle_ops;
 pub mod move_cost;
 mod network;
 mod partition;
 pub mod probe;
+pub mod provision_keys;
 pub mod rebalance;
 pub mod reconcile;
+pub mod reconcile_repair;
 pub mod reconcile_states;
 pub mod rollout;
 mod rollout_burn;
@@ -300,6 +303,12 @@ pub enum Ev {
     },
     /// Fleet scale-out measures the fleet (`[control_plane.scale_out]` only).
     ScaleOutDue,
+    /// A tenant the reconciler re-placed off a dead cell is restored on its new one
+    /// (`repair = true` only).
+    ReconcileReplaced {
+        /// Tenant.
+        tenant: u32,
+    },
     /// A spare cell is provisioned.
     CellProvisioned {
         /// Cell.
@@ -369,6 +378,7 @@ impl sim::Event for Ev {
             Ev::CellProvisioned { .. } => "cell_provisioned",
             Ev::ServerDbWoke { .. } => "server_db_woke",
             Ev::DbBudgetRenewed { .. } => "db_budget_renewed",
+            Ev::ReconcileReplaced { .. } => "reconcile_replaced",
         }
     }
     #[inline]
@@ -425,6 +435,7 @@ impl sim::Event for Ev {
             Ev::CellProvisioned { cell } => (68, cell as u64),
             Ev::ServerDbWoke { cell, server } => (75, ((server as u64) << 32) | cell as u64),
             Ev::DbBudgetRenewed { tenant } => (76, tenant as u64),
+            Ev::ReconcileReplaced { tenant } => (72, tenant as u64),
         };
         d.write_u64((code << 58) ^ key);
     }
@@ -514,6 +525,7 @@ impl Ev {
             Ev::TenantRestored { tenant } => format!("restore of tenant #{tenant}"),
             Ev::ScaleOutDue => "control plane fleet scale-out".to_string(),
             Ev::CellProvisioned { cell } => format!("cell {cell} provisioning"),
+            Ev::ReconcileReplaced { tenant } => format!("re-placement of tenant #{tenant}"),
         };
         (self.kind(), what)
     }
@@ -993,6 +1005,7 @@ impl Platform {
             Ev::TenantRestored { tenant: t } => format!("restore of tenant {}", tenant(t)),
             Ev::ScaleOutDue => "control plane fleet scale-out".to_string(),
             Ev::CellProvisioned { cell } => format!("cell {cell} provisioning"),
+            Ev::ReconcileReplaced { tenant: t } => format!("re-placement of tenant {}", tenant(t)),
             Ev::RebalanceDue => "control plane rebalancer".to_string(),
             Ev::AutoscaleDue => "control plane autoscaler".to_string(),
             Ev::AutoscaleWorkersReady { cell } => format!("cell {cell} new workers"),
@@ -2106,6 +2119,7 @@ impl Platform {
             Ev::CellProvisioned { cell } => self.on_cell_provisioned(now, cell),
             Ev::ServerDbWoke { cell, server } => self.on_server_db_woke(now, cell, server, q),
             Ev::DbBudgetRenewed { tenant } => self.on_db_budget_renewed(now, tenant, q),
+            Ev::ReconcileReplaced { tenant } => self.on_reconcile_replaced(now, tenant, q),
         }
     }
 }

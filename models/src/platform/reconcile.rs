@@ -15,7 +15,8 @@
 //! desired `suspended` or `destroyed`: the loop retries a `suspension_failed` or
 //! `destroy_failed` tenant with the same concurrency and backoff (`lifecycle_ops.rs`).
 //! With `watch_serving` it also judges every serving tenant each tick: the RECONCILE
-//! sub-states (`reconcile_states.rs`).
+//! sub-states (`reconcile_states.rs`); with `repair` it retries the failed ones and
+//! re-places those whose cell is dead (`reconcile_repair.rs`).
 //!
 //! **Backoff.** A tenant's first failed provisioning waits `backoff` before its retry; each
 //! further failure doubles the wait, up to `max_backoff`. A rescue in progress counts against
@@ -36,6 +37,8 @@ pub struct Reconciler {
     pub(super) cfg: Reconcile,
     /// The RECONCILE sub-states of serving tenants (`None` without `watch_serving`).
     pub(super) serving: Option<Box<super::reconcile_states::ServingWatch>>,
+    /// Repairs of serving tenants (`None` without `repair`; `reconcile_repair.rs`).
+    pub(super) repair: Option<Box<super::reconcile_repair::Repairs>>,
     /// Failed provisionings of each tenant since its last success.
     failures: Vec<u32>,
     /// Earliest retry of each tenant.
@@ -47,9 +50,12 @@ pub struct Reconciler {
 
 impl Reconciler {
     /// The reconciler of a run with `tenants` tenants, or `None` when it is off.
-    pub(super) fn build(cfg: Option<&Reconcile>, tenants: usize) -> Option<Box<Self>> {
+    pub(super) fn build(cfg: Option<&Reconcile>, seed: u64, tenants: usize) -> Option<Box<Self>> {
         let cfg = cfg?.clone();
         Some(Box::new(Reconciler {
+            repair: cfg
+                .repair
+                .then(|| Box::new(super::reconcile_repair::Repairs::new(seed, tenants))),
             serving: cfg
                 .watch_serving
                 .then(|| Box::new(super::reconcile_states::ServingWatch::new(tenants))),
@@ -132,7 +138,7 @@ impl Platform {
                 self.run_cp_op(now, super::control::CpOp::Provision(t), q);
             }
             self.reconcile_lifecycle_ops(now, q);
-            self.reconcile_serving(now);
+            self.reconcile_serving(now, q);
         }
         if next <= self.end {
             q.schedule_at(next, Ev::ReconcileDue);
@@ -142,6 +148,18 @@ impl Platform {
     /// A provisioning of `t` settled (`ok`: the tenant is active): backoff bookkeeping, and
     /// the action of a rescue.
     pub(super) fn reconcile_settled(&mut self, now: SimTime, t: u32, ok: bool) {
+        self.reconcile_settled_because(now, t, ok, "");
+    }
+
+    /// [`Platform::reconcile_settled`] with the cause of a failure (`""`: none named), which
+    /// the action's reason ends with.
+    pub(super) fn reconcile_settled_because(
+        &mut self,
+        now: SimTime,
+        t: u32,
+        ok: bool,
+        cause: &str,
+    ) {
         let Some(r) = self.ctl.recon.as_deref_mut() else {
             return;
         };
@@ -153,7 +171,11 @@ impl Platform {
                 tenant: Some(t),
                 cell: Some(self.ctl.route[t as usize]),
                 to: None,
-                reason: "desired active, observed provision_failed".to_string(),
+                reason: if cause.is_empty() {
+                    "desired active, observed provision_failed".to_string()
+                } else {
+                    format!("desired active, observed provision_failed; {cause}")
+                },
                 outcome: if ok { "rescued" } else { "failed" },
             });
         }

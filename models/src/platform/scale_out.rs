@@ -11,6 +11,11 @@
 //!      none left          ─▶ action `scale_out` outcome `no_spare` (once)
 //! ```
 //!
+//! **New cells.** With `max_cells`, the cells past the declared ones were added to the
+//! platform when the scenario was loaded (sized by the template) and counted as spare cells
+//! (`scenario/validate/scale_out.rs`): this loop provisions them like the declared spares,
+//! after them, and records `no_spare` at the max.
+//!
 //! **Spare cells.** The last `spare_cells` of `platform.cells` exist in the model from the
 //! start (their workers, DB and heartbeats) but are not provisioned: the initial placement and
 //! every later placement leave them out (`allowed_cells.rs`) until this loop opens them, in

@@ -85,6 +85,11 @@ pub struct Autoscale {
     pub connection_overhead: f64,
     /// Queue slots per added worker (`None`: the cell's own queue_limit / workers).
     pub queue_per_worker: Option<u32>,
+    /// Scale-ups are made (always true from a file; `explain --without scale_up` clears it:
+    /// the autoscaler decides as before but adds no worker).
+    pub allow_scale_up: bool,
+    /// Scale-downs are made (`explain --without scale_down` clears it).
+    pub allow_scale_down: bool,
 }
 
 /// Checks `[control_plane.autoscale]`; `None` when absent or `enabled = false`.
@@ -188,5 +193,7 @@ pub(super) fn autoscale(c: &mut Checker, r: &Option<AutoscaleConfig>) -> Option<
         max_db_connections,
         connection_overhead,
         queue_per_worker,
+        allow_scale_up: true,
+        allow_scale_down: true,
     })
 }

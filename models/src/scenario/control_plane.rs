@@ -163,6 +163,11 @@ pub struct ReconcileConfig {
     /// tenant whose cell is dead, whose KMS key is disabled or whose edge the control plane
     /// cannot reach is `…_reconcile_failed` until a later tick succeeds.
     pub watch_serving: Option<bool>,
+    /// Repair serving tenants whose reconcile failed (default false; implies
+    /// `watch_serving`): retry each with the backoff, re-push its route and config to the
+    /// edge once the cause is gone, re-place it when its cell is dead
+    /// (`platform/reconcile_repair.rs`).
+    pub repair: Option<Spanned<bool>>,
 }
 
 /// Checked reconciler settings.
@@ -178,6 +183,8 @@ pub struct Reconcile {
     pub max_backoff: SimDuration,
     /// Judge serving tenants each tick (the RECONCILE sub-states).
     pub watch_serving: bool,
+    /// Repair the serving tenants whose reconcile failed (implies `watch_serving`).
+    pub repair: bool,
 }
 
 /// Checks `[control_plane.reconcile]`; `None` when absent or `enabled = false`.
@@ -220,6 +227,7 @@ pub(super) fn reconcile(c: &mut Checker, r: &Option<ReconcileConfig>) -> Option<
         100_000,
         &format!("{AT}.concurrency"),
     );
+    let repair = super::validate::reconcile_repair(c, r);
     if r.enabled == Some(false) {
         return None;
     }
@@ -228,6 +236,7 @@ pub(super) fn reconcile(c: &mut Checker, r: &Option<ReconcileConfig>) -> Option<
         concurrency,
         backoff,
         max_backoff,
-        watch_serving: r.watch_serving.unwrap_or(false),
+        watch_serving: repair || r.watch_serving.unwrap_or(false),
+        repair,
     })
 }

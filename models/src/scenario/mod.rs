@@ -819,6 +819,8 @@ fn validate(
     // Tiers: built-ins, then overrides and additions in name order.
     let tiers = validate::tiers(&mut c, &raw.tiers);
     let mut control_plane = control_plane;
+    validate::grow(&mut c, &raw, &mut platform, &mut control_plane);
+    let cells = platform.cells;
     control_plane.placement_params = {
         let names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
         infra::placement_params(&mut c, &raw.control_plane.placement_params, &names, cells)
