@@ -912,6 +912,11 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
             .config_ttl
             .as_deref()
             .map(|c| c.row(SimTime(sc.duration.as_nanos()))),
+        cell_config_ttl: plat
+            .ctl
+            .cell_config_ttl
+            .as_deref()
+            .map(|c| c.row(SimTime(sc.duration.as_nanos()))),
     }
 }
 
