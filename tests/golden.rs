@@ -180,7 +180,7 @@ const PINS: &[Pin] = &[
         1,
         "6c87885c5cc92925",
         1176009,
-        "4f1618e542c3896b",
+        "c4ed8dace2acdf3d",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -188,7 +188,7 @@ const PINS: &[Pin] = &[
         2,
         "8a0a33a3a37392cf",
         1205407,
-        "7baacc40df253284",
+        "e6e9492925fbfcfe",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -196,7 +196,7 @@ const PINS: &[Pin] = &[
         1,
         "d9656e73f550a8d4",
         987453,
-        "f9b106e3d5f27693",
+        "44f884ad704d9bc5",
     ),
     (
         "scenarios/config-ttl-expiry.toml",
@@ -204,7 +204,23 @@ const PINS: &[Pin] = &[
         1,
         "6c87885c5cc92925",
         1176009,
-        "ff1b8c34d5a21fbc",
+        "78cbf0216a836f82",
+    ),
+    (
+        "scenarios/config-ttl-expiry.toml",
+        "cell-defaults",
+        1,
+        "62cedafe9498cb3d",
+        1146485,
+        "143b9872780d0667",
+    ),
+    (
+        "scenarios/config-ttl-expiry.toml",
+        "cell-keep-last-known",
+        1,
+        "6c87885c5cc92925",
+        1176009,
+        "a89bd81c58e881c4",
     ),
     (
         "scenarios/control-plane-outage.toml",

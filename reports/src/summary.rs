@@ -369,6 +369,9 @@ pub struct ServedByDeadCell {
     pub arrived_s: f64,
     /// When the cell's latest outage began (s).
     pub outage_began_s: f64,
+    /// Config TTLs at the cells (`[control_plane.cell_config_ttl]`; absent without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell_config_ttl: Option<CellConfigTtlRow>,
 }
 
 /// What tenant moves cost.
@@ -412,6 +415,41 @@ pub struct ConfigTtlRow {
     /// First expiry (s into the run).
     pub first_expiry_s: Option<f64>,
     /// Last restore by a push or poll (s into the run).
+    pub last_restore_s: Option<f64>,
+}
+
+/// What config TTLs did at the cells: how many cell configs (their tenants' DB limits)
+/// expired while the control plane was unreachable, for how long, under which policy, and
+/// how many tenants were put on the default DB limits.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CellConfigTtlRow {
+    /// The TTL (s).
+    pub ttl_s: f64,
+    /// `keep_last_known` or `defaults`.
+    pub on_expiry: String,
+    /// `defaults`: the DB concurrency tenants of an expired cell fell back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_db_concurrency: Option<u32>,
+    /// `defaults`: the statements per second they fell back to (absent: no budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_statements_per_sec: Option<f64>,
+    /// Cell configs that expired (a cell expiring twice counts twice).
+    pub expiries: u64,
+    /// Cells whose config expired at least once.
+    pub cells_expired: u32,
+    /// Most cell configs expired at the same time.
+    pub max_expired_at_once: u32,
+    /// Cell configs still expired at the end of the run.
+    pub expired_at_end: u32,
+    /// Cell-seconds spent with an expired config.
+    pub expired_cell_s: f64,
+    /// Times a tenant was put on the default DB limits (`defaults` only).
+    pub tenants_defaulted: u64,
+    /// New cell config versions the control plane made (changes of its tenants' DB limits).
+    pub config_versions: u64,
+    /// First expiry (s into the run).
+    pub first_expiry_s: Option<f64>,
+    /// Last restore by a heartbeat (s into the run).
     pub last_restore_s: Option<f64>,
 }
 

@@ -2,9 +2,11 @@
 //! does. No platform, no scenario: tenants are indices with a tier, a cohort and a cell.
 //!
 //! **Guarantees.** [`waves`] puts every tenant in at most one wave (the first group that
-//! selects it), keeps tenants in index order within a wave, and is a pure function of its
-//! inputs and the salt: a `percent` group's pick is an order by a hash of (salt, tenant),
-//! not a random draw, so declaring a rollout shifts no random stream.
+//! selects it), keeps tenants in index order within a wave — or in the group's `order_by`
+//! order ([`Order`]), ties by index — and is a pure function of its inputs and the salt: a
+//! `percent` group's pick is the first tenants of its order, or without one an order by a
+//! hash of (salt, tenant), not a random draw, so declaring a rollout shifts no random
+//! stream.
 
 /// What a failing gate (or a failed change) does to the rollout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,10 +44,60 @@ pub struct GroupSel {
     pub cells: Vec<u32>,
     /// Share of the fleet (0, 1].
     pub percent: Option<f64>,
+    /// The cells of the regions named (`None`: no region selector).
+    pub region_cells: Option<Vec<u32>>,
+    /// The order tenants are changed in (and a `percent` takes its first of).
+    pub order: Option<Order>,
+}
+
+/// What a group orders its tenants by (Atlas's `order by`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderBy {
+    /// Data size.
+    Size,
+    /// Offered request rate.
+    Rate,
+    /// Tier (declaration order).
+    Tier,
+    /// Cell index.
+    Cell,
+    /// Tenant id.
+    Name,
+}
+
+impl OrderBy {
+    /// Every key, in the order the docs list them.
+    pub const ALL: [OrderBy; 5] = [
+        OrderBy::Size,
+        OrderBy::Rate,
+        OrderBy::Tier,
+        OrderBy::Cell,
+        OrderBy::Name,
+    ];
+
+    /// The key as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            OrderBy::Size => "size",
+            OrderBy::Rate => "rate",
+            OrderBy::Tier => "tier",
+            OrderBy::Cell => "cell",
+            OrderBy::Name => "name",
+        }
+    }
+}
+
+/// A group's order: a key, ascending or descending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// The key.
+    pub by: OrderBy,
+    /// Largest (last) first.
+    pub descending: bool,
 }
 
 /// What the plan knows of a tenant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlanTenant {
     /// Tier index.
     pub tier: usize,
@@ -53,6 +105,25 @@ pub struct PlanTenant {
     pub cohort: Option<usize>,
     /// Cell it is on.
     pub cell: u32,
+    /// Data size (bytes).
+    pub size: f64,
+    /// Offered rate (requests per second).
+    pub rate: f64,
+    /// Rank of its id among the fleet's ids sorted.
+    pub name_rank: u32,
+}
+
+impl PlanTenant {
+    /// `self` against `other` by `by`, ascending.
+    fn cmp_by(&self, other: &PlanTenant, by: OrderBy) -> std::cmp::Ordering {
+        match by {
+            OrderBy::Size => self.size.total_cmp(&other.size),
+            OrderBy::Rate => self.rate.total_cmp(&other.rate),
+            OrderBy::Tier => self.tier.cmp(&other.tier),
+            OrderBy::Cell => self.cell.cmp(&other.cell),
+            OrderBy::Name => self.name_rank.cmp(&other.name_rank),
+        }
+    }
 }
 
 impl GroupSel {
@@ -61,6 +132,10 @@ impl GroupSel {
             && (self.cohorts.is_empty() || t.cohort.is_some_and(|c| self.cohorts.contains(&c)))
             && (self.tiers.is_empty() || self.tiers.contains(&t.tier))
             && (self.cells.is_empty() || self.cells.contains(&t.cell))
+            && self
+                .region_cells
+                .as_ref()
+                .is_none_or(|cells| cells.contains(&t.cell))
     }
 }
 
@@ -73,9 +148,18 @@ pub fn waves(groups: &[GroupSel], tenants: &[PlanTenant], salt: u64) -> Vec<Vec<
         let mut wave: Vec<u32> = (0..tenants.len() as u32)
             .filter(|&i| !taken[i as usize] && g.matches(i, &tenants[i as usize]))
             .collect();
+        if let Some(o) = g.order {
+            wave.sort_by(|&a, &b| {
+                let ord = tenants[a as usize].cmp_by(&tenants[b as usize], o.by);
+                let ord = if o.descending { ord.reverse() } else { ord };
+                ord.then(a.cmp(&b))
+            });
+        }
         if let Some(p) = g.percent {
             let want = ((p * tenants.len() as f64).ceil() as usize).max(1);
-            if want < wave.len() {
+            if want < wave.len() && g.order.is_some() {
+                wave.truncate(want);
+            } else if want < wave.len() {
                 wave.sort_by_key(|&i| (sim::digest::mix64(salt ^ i as u64), i));
                 wave.truncate(want);
                 wave.sort_unstable();
@@ -94,11 +178,15 @@ mod tests {
     use super::*;
 
     fn fleet(n: u32, cells: u32) -> Vec<PlanTenant> {
+        // Sizes are distinct (41 i mod 101), names rank in reverse of the index.
         (0..n)
             .map(|i| PlanTenant {
                 tier: (i % 2) as usize,
                 cohort: Some((i / 10) as usize),
                 cell: i % cells,
+                size: ((i * 7919) % 101) as f64,
+                rate: 1.0,
+                name_rank: n - 1 - i,
             })
             .collect()
     }
@@ -167,5 +255,41 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(waves(&[tiny], &f, 0)[0].len(), 1);
+    }
+
+    /// Goal: `order_by` sets the order of a wave (ties by index) and makes `percent` take the
+    /// first tenants of that order; a region selector keeps only the tenants on its cells.
+    /// Method: 40 tenants with sizes (i × 7919) mod 101 and names ranked in reverse; order by
+    /// size descending, by name, a 10% "smallest first" canary, and cells {1, 3} as a region.
+    #[test]
+    fn order_by_and_regions() {
+        let f = fleet(40, 4);
+        let by = |by, descending| GroupSel {
+            order: Some(Order { by, descending }),
+            ..Default::default()
+        };
+        let w = waves(&[by(OrderBy::Size, true)], &f, 0);
+        assert_eq!(w[0].len(), 40);
+        assert!(w[0]
+            .windows(2)
+            .all(|p| f[p[0] as usize].size >= f[p[1] as usize].size));
+        let w = waves(&[by(OrderBy::Name, false)], &f, 0);
+        assert_eq!(w[0], (0..40).rev().collect::<Vec<u32>>());
+        let canary = GroupSel {
+            percent: Some(0.1),
+            ..by(OrderBy::Size, false)
+        };
+        let w = waves(&[canary, GroupSel::default()], &f, 0);
+        let mut sizes: Vec<f64> = f.iter().map(|t| t.size).collect();
+        sizes.sort_by(f64::total_cmp);
+        assert_eq!(w[0].len(), 4);
+        assert!(w[0].iter().all(|&i| f[i as usize].size <= sizes[3]));
+        let region = GroupSel {
+            region_cells: Some(vec![1, 3]),
+            ..Default::default()
+        };
+        let w = waves(&[region], &f, 0);
+        assert_eq!(w[0].len(), 20);
+        assert!(w[0].iter().all(|&i| i % 2 == 1));
     }
 }

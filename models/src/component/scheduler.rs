@@ -366,6 +366,40 @@ impl<T> CellQueue<T> {
         all.into_iter().map(|(_, p)| p).collect()
     }
 
+    /// Switches the discipline (a config rollout's scheduler change). Queued items keep
+    /// their lanes and their relative order of arrival, in-service counts stay, DRR deficits
+    /// start again from 0. A DRR kind on a queue built without a quantum gets 1 ms.
+    pub fn set_kind(&mut self, kind: SchedulerKind) {
+        if kind == self.kind {
+            return;
+        }
+        self.kind = kind;
+        if kind.is_drr() && self.quantum_ns == 0 {
+            self.quantum_ns = 1_000_000;
+        }
+        self.relist();
+    }
+
+    /// Changes `tenant`'s in-service cap (≥ 1; `None`: uncapped); a config rollout's
+    /// `tenant_cap`. It binds from the next pick.
+    pub fn set_cap(&mut self, tenant: u32, cap: Option<u32>) {
+        self.assert_tenant(tenant);
+        assert!(cap != Some(0), "a tenant cap of 0 would never serve");
+        self.lanes[tenant as usize].cap = cap;
+        self.relist();
+    }
+
+    /// Rebuilds the discipline's lists from the queued items (after a change of kind or cap).
+    fn relist(&mut self) {
+        let items = self.drain_all();
+        let bound = std::mem::replace(&mut self.max_len, usize::MAX);
+        for p in items {
+            // Cannot fail: the bound is lifted while the items go back.
+            let _ = self.push(p.tenant, p.cost_ns, p.enqueued_at, p.payload);
+        }
+        self.max_len = bound;
+    }
+
     fn assert_tenant(&self, tenant: u32) {
         assert!(
             (tenant as usize) < self.lanes.len(),

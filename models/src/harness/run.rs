@@ -935,6 +935,11 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
             }
         }),
         retries_denied_by_budget: plat.ledger.retries_denied_by_budget,
+        cell_config_ttl: plat
+            .ctl
+            .cell_config_ttl
+            .as_deref()
+            .map(|c| c.row(SimTime(sc.duration.as_nanos()))),
     }
 }
 

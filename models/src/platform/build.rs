@@ -301,6 +301,7 @@ pub(super) fn control(
         moves: move_cost::Moves::build(cp.migration.as_ref(), seed, sc.platform.cells as usize),
         rebal: rebalance::Rebalancer::build(cp.rebalance.as_ref(), n, sc.platform.cells as usize),
         config_ttl: None,
+        cell_config_ttl: cell_config_ttl::CellTtlRt::build(cp.cell_config_ttl.as_ref(), n_cells, n),
         config_saved: Vec::new(),
         config_reverted_early: Vec::new(),
         ops: None,

@@ -121,7 +121,10 @@ impl BulkRt {
         }
         let replica = plan.replica.as_ref();
         BulkRt {
-            on: plan.any() || sc.db_governance.any() || sc.data_architecture.layout.is_some(),
+            on: plan.any()
+                || sc.db_governance.any()
+                || sc.data_architecture.layout.is_some()
+                || super::cell_config_ttl::needs_governance(sc),
             class_pool,
             class_gate,
             class_replica,

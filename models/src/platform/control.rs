@@ -175,6 +175,8 @@ pub struct ControlRt {
     pub(super) provision_requested: Vec<SimTime>,
     /// Config TTLs at the edge (`None`: off, configs never expire).
     pub config_ttl: Option<Box<super::config_ttl::ConfigTtlRt>>,
+    /// Config TTLs at the cells (`None`: off, cell configs never expire).
+    pub cell_config_ttl: Option<Box<super::cell_config_ttl::CellTtlRt>>,
     /// `config_push` faults applied and not yet reverted: (fault, rate limit, burst before).
     pub(super) config_saved: Vec<(u32, Option<f64>, u32)>,
     /// `config_push` faults whose revert ran before their push did (the push is skipped).
@@ -457,6 +459,9 @@ impl Platform {
                     self.transition(now, t, TenantState::Dormant, LCause::Idle);
                 }
             }
+        }
+        if self.ctl.cell_config_ttl.is_some() {
+            self.cell_config_ttl_beat(now);
         }
         let next = now.after(self.ctl.beat_interval);
         if next <= self.end {

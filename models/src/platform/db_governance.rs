@@ -39,7 +39,7 @@ impl GovRt {
     /// The limits of `sc` for the tenants of `pop` (none: inert).
     pub fn build(sc: &Scenario, pop: &Population) -> GovRt {
         let g = &sc.db_governance;
-        if !g.any() {
+        if !g.any() && !super::cell_config_ttl::needs_governance(sc) {
             return GovRt {
                 on: false,
                 concurrency: Vec::new(),
@@ -50,7 +50,8 @@ impl GovRt {
                 budget: super::db_budget::BudgetRt::build(sc, pop),
             };
         }
-        let lim = |t: &crate::population::Tenant| &g.per_tier[t.tier];
+        let none = crate::scenario::db_governance::DbLimits::default();
+        let lim = |t: &crate::population::Tenant| g.per_tier.get(t.tier).unwrap_or(&none);
         GovRt {
             on: true,
             concurrency: pop
@@ -86,6 +87,26 @@ impl GovRt {
         } else {
             None
         }
+    }
+
+    /// Replaces tenant `t`'s concurrency limit and statement budget, returning the old ones
+    /// (cell config TTLs and config rollouts; a query already counted stays counted).
+    pub(super) fn swap_limits(
+        &mut self,
+        t: u32,
+        concurrency: u32,
+        bucket: Option<TokenBucket>,
+    ) -> (u32, Option<TokenBucket>) {
+        let t = t as usize;
+        (
+            std::mem::replace(&mut self.concurrency[t], concurrency),
+            std::mem::replace(&mut self.buckets[t], bucket),
+        )
+    }
+
+    /// Replaces tenant `t`'s concurrency limit, returning the old one.
+    pub(super) fn set_concurrency(&mut self, t: u32, n: u32) -> u32 {
+        std::mem::replace(&mut self.concurrency[t as usize], n)
     }
 
     /// Admits a query of tenant `t` (counting it) or refuses it.

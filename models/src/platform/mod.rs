@@ -32,6 +32,7 @@ pub mod autoscale;
 mod build;
 pub mod bulkhead;
 pub mod cell;
+pub mod cell_config_ttl;
 mod cell_down;
 pub mod config_revert;
 pub mod config_ttl;
@@ -62,6 +63,7 @@ pub mod reconcile_repair;
 pub mod reconcile_states;
 pub mod rollout;
 mod rollout_burn;
+pub mod rollout_config;
 mod rollout_deploy;
 pub mod scale_out;
 pub mod tenant_cell_map;
@@ -1318,6 +1320,11 @@ impl Platform {
             service_ns
         } else {
             self.deploy_cold_service(now, att, cell, service_ns)
+        };
+        // A feature flag a config rollout turned on costs CPU (rollout_config.rs).
+        let service_ns = match self.rollouts.as_deref() {
+            Some(r) if r.cpu_on => self.flag_service(att, t, service_ns),
+            _ => service_ns,
         };
         if self.bulk.on {
             let pool = self.bulk.pool_of(class);

@@ -69,6 +69,8 @@ pub struct CellSnap {
     pub db_cores: f64,
     /// Marked dead by the control plane.
     pub dead: bool,
+    /// Its queue's scheduler now (`fifo`, `drr`, …; a config rollout may switch it).
+    pub scheduler: &'static str,
 }
 
 /// The platform at one instant.
@@ -140,6 +142,7 @@ impl Platform {
                 db_cores: c.db.cores(),
                 dead: self.ctl.dead.get(ci).copied().unwrap_or(false)
                     || self.ctl.down.get(ci).copied().unwrap_or(false),
+                scheduler: c.queue.kind().name(),
             })
             .collect();
         Snapshot { at, tenants, cells }

@@ -154,8 +154,8 @@ pub struct RolloutRun {
     exposed_at_halt: Option<u32>,
     /// What tripped first: (what, the value it measured in words, when, wave).
     tripped: Option<(String, String, SimTime, usize)>,
-    /// The burn-rate gate's window (`None` without a `burn_gate`).
-    burn: Option<super::rollout_burn::BurnRt>,
+    /// The burn-rate gates' windows, one per gate (empty without a `burn_gate`).
+    burn: Vec<super::rollout_burn::BurnRt>,
     first_bad_wave: Option<usize>,
     changed_count: u32,
     failed_changes: u32,
@@ -164,6 +164,8 @@ pub struct RolloutRun {
     pub(super) deploy_left: Vec<u32>,
     /// Deploy: each tenant's cell when the plan was made (empty for other kinds).
     plan_cells: Vec<u32>,
+    /// Config items: what they replaced (`None` without items; `rollout_config.rs`).
+    pub(super) cfg: Option<Box<super::rollout_config::ConfigRt>>,
 }
 
 /// Every rollout of a run, and the per-tenant and per-cell effects they have.
@@ -175,16 +177,31 @@ pub struct RolloutRt {
     pub(super) factors_on: bool,
     /// Per cell: share of DB cores taken by running migrations.
     cell_load: Vec<f64>,
+    /// Per tenant: factor on CPU service time from feature flags that are on (empty
+    /// without a flag; `rollout_config.rs`).
+    pub(super) cpu_factor: Vec<f64>,
+    /// Some CPU factor is not 1.
+    pub(super) cpu_on: bool,
 }
 
 /// What the plan knows of each tenant of `pop` (its placement at the start).
 fn plan_tenants(pop: &Population) -> Vec<PlanTenant> {
+    let mut by_name: Vec<u32> = (0..pop.tenants.len() as u32).collect();
+    by_name.sort_by(|&a, &b| pop.tenants[a as usize].id.cmp(&pop.tenants[b as usize].id));
+    let mut rank = vec![0u32; pop.tenants.len()];
+    for (r, &t) in by_name.iter().enumerate() {
+        rank[t as usize] = r as u32;
+    }
     pop.tenants
         .iter()
-        .map(|t| PlanTenant {
+        .zip(rank)
+        .map(|(t, name_rank)| PlanTenant {
             tier: t.tier,
             cohort: t.cohort,
             cell: t.cell,
+            size: t.data_size,
+            rate: t.rate,
+            name_rank,
         })
         .collect()
 }
@@ -309,11 +326,20 @@ impl RolloutRt {
                     halted_at: None,
                     exposed_at_halt: None,
                     tripped: None,
-                    burn: r.burn.as_ref().map(super::rollout_burn::BurnRt::new),
+                    burn: r
+                        .burns
+                        .iter()
+                        .map(super::rollout_burn::BurnRt::new)
+                        .collect(),
                     first_bad_wave: None,
                     changed_count: 0,
                     failed_changes: 0,
                     waves_rec: Vec::new(),
+                    cfg: super::rollout_config::ConfigRt::build(
+                        &r.change,
+                        n,
+                        sc.platform.cells as usize,
+                    ),
                 }
             })
             .collect();
@@ -322,6 +348,12 @@ impl RolloutRt {
             query_factor: vec![1.0; n],
             factors_on: false,
             cell_load: vec![0.0; sc.platform.cells as usize],
+            cpu_factor: if super::rollout_config::any_flag(sc) {
+                vec![1.0; n]
+            } else {
+                Vec::new()
+            },
+            cpu_on: false,
         }))
     }
 
@@ -384,7 +416,10 @@ impl RolloutRt {
                     name: r.spec.name.clone(),
                     change: r.spec.change.name().to_string(),
                     gate: r.spec.gate.as_ref().map(|g| g.text.clone()),
-                    burn_gate: r.spec.burn.as_ref().map(|g| g.text()),
+                    burn_gate: (!r.spec.burns.is_empty()).then(|| {
+                        let texts: Vec<String> = r.spec.burns.iter().map(|g| g.text()).collect();
+                        texts.join("; ")
+                    }),
                     gate_scope: r.spec.gate_scope.name().to_string(),
                     on_error: r.spec.on_error.name().to_string(),
                     outcome: r.state.name().to_string(),
@@ -473,7 +508,7 @@ impl Platform {
                     let r = &mut rt.runs[i];
                     r.state = State::Running;
                     r.start = Some(now);
-                    if let Some(b) = r.burn.as_mut() {
+                    for b in &mut r.burn {
                         b.started(now);
                     }
                     self.trace_rollout(now, &rt.runs[i], "rollout_started", 0);
@@ -685,22 +720,32 @@ impl Platform {
                 let secs = self.data_size[t as usize] / rate;
                 q.schedule_in(SimDuration::from_secs_f64(secs), ev);
             }
-            ChangeKind::Config { rate_limit, burst } => {
-                let c = &mut self.ctl.config[t as usize];
-                if undo {
-                    let (r0, b0) = rt.runs[i].base_config[t as usize];
-                    c.0 = r0;
-                    c.1 = b0;
-                } else {
-                    rt.runs[i].base_config[t as usize] = (c.0, c.1);
-                    if rate_limit.is_some() {
-                        c.0 = rate_limit;
+            ChangeKind::Config {
+                rate_limit,
+                burst,
+                items,
+            } => {
+                // The edge's limits go out through the control plane's config push.
+                if rate_limit.is_some() || burst.is_some() {
+                    let c = &mut self.ctl.config[t as usize];
+                    if undo {
+                        let (r0, b0) = rt.runs[i].base_config[t as usize];
+                        c.0 = r0;
+                        c.1 = b0;
+                    } else {
+                        rt.runs[i].base_config[t as usize] = (c.0, c.1);
+                        if rate_limit.is_some() {
+                            c.0 = rate_limit;
+                        }
+                        if let Some(b) = burst {
+                            c.1 = b;
+                        }
                     }
-                    if let Some(b) = burst {
-                        c.1 = b;
-                    }
+                    self.publish_config(now, t, false, q);
                 }
-                self.publish_config(now, t, false, q);
+                if !items.is_empty() {
+                    self.config_items(now, rt, (i, t, undo), q);
+                }
                 q.schedule_in(SimDuration::ZERO, ev);
             }
             // Handled above (a deploy changes cells, not tenants).
@@ -824,12 +869,12 @@ impl Platform {
     }
 
     /// Judges the gates over the requests finished since the last judgement: the objective
-    /// gate first, then the burn-rate gate (which trips only if the objective did not: one
+    /// gate first, then the burn-rate gates (which trip only if the objective did not: one
     /// failure per judgement).
     fn judge_gate(&mut self, now: SimTime, rt: &mut RolloutRt, i: usize, q: &mut EventQueue<Ev>) {
         let acc = std::mem::take(&mut rt.runs[i].gate_acc);
         let failed = self.judge_objective(now, rt, i, &acc, q);
-        if !failed && rt.runs[i].burn.is_some() {
+        if !failed && !rt.runs[i].burn.is_empty() {
             self.judge_burn(now, rt, i, &acc, q);
         }
     }
@@ -870,7 +915,9 @@ impl Platform {
         false
     }
 
-    /// The burn-rate gate over `acc` (recorded into its window, judged over the window).
+    /// The burn-rate gates over `acc`: each records the interval into its window and is
+    /// judged over it; the first gate (in declaration order) that fails trips the rollout
+    /// and is named. A wave's worst burn is the highest rate any gate measured.
     fn judge_burn(
         &mut self,
         now: SimTime,
@@ -880,20 +927,26 @@ impl Platform {
         q: &mut EventQueue<Ev>,
     ) {
         let r = &mut rt.runs[i];
-        let (Some(g), Some(b)) = (r.spec.burn.as_ref(), r.burn.as_mut()) else {
-            return;
-        };
-        let Some(v) = b.judge(g, acc, now, r.spec.gate_min_requests) else {
-            return;
-        };
-        let rec = &mut r.waves_rec[r.wave];
-        rec.checks += 1;
-        if rec.worst_burn.is_none_or(|x| v.rate > x) {
-            rec.worst_burn = Some(v.rate);
+        let mut judged = false;
+        let mut tripped = None;
+        for (g, b) in r.spec.burns.iter().zip(r.burn.iter_mut()) {
+            let Some(v) = b.judge(g, acc, now, r.spec.gate_min_requests) else {
+                continue;
+            };
+            judged = true;
+            let rec = &mut r.waves_rec[r.wave];
+            if rec.worst_burn.is_none_or(|x| v.rate > x) {
+                rec.worst_burn = Some(v.rate);
+            }
+            if v.fails && tripped.is_none() {
+                let value = crate::scenario::rollout_burn::format_burn(v.rate);
+                tripped = Some((g.text(), value));
+            }
         }
-        if v.fails {
-            let what = g.text();
-            let value = crate::scenario::rollout_burn::format_burn(v.rate);
+        if judged {
+            r.waves_rec[r.wave].checks += 1;
+        }
+        if let Some((what, value)) = tripped {
             self.gate_failed(now, rt, i, what, value, q);
         }
     }

@@ -51,6 +51,8 @@ pub struct ControlPlane {
     pub autoscale: Option<super::autoscale::Autoscale>,
     /// Config TTLs at the edge (`None`: configs never expire).
     pub config_ttl: Option<super::config_ttl::ConfigTtl>,
+    /// Config TTLs at the cells (`None`: cell configs never expire).
+    pub cell_config_ttl: Option<super::cell_config_ttl::CellConfigTtl>,
     /// Backup retention and restore rate of the lifecycle operations.
     pub lifecycle: super::lifecycle_ops::LifecycleSettings,
     /// Fleet scale-out (`None`: every cell provisioned, no loop).
@@ -245,6 +247,7 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
         rebalance: super::moves::rebalance(c, &r.rebalance),
         autoscale: super::autoscale::autoscale(c, &r.autoscale),
         config_ttl: super::config_ttl::check(c, &r.config_ttl),
+        cell_config_ttl: super::cell_config_ttl::check(c, &r.cell_config_ttl),
         lifecycle: super::lifecycle_ops::check(c, &r.lifecycle),
         scale_out: super::scale_out::check(c, &r.scale_out),
     }

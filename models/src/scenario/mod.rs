@@ -12,6 +12,7 @@
 
 pub mod autoscale;
 pub mod bulkhead;
+pub mod cell_config_ttl;
 pub mod cell_sizes;
 pub mod config_ttl;
 pub mod control_plane;
@@ -38,7 +39,9 @@ pub mod network;
 pub mod overrides;
 mod placement_check;
 pub mod rollout_burn;
+pub mod rollout_config;
 pub mod rollout_deploy;
+pub mod rollout_groups;
 pub mod rollouts;
 pub mod scale_out;
 pub mod scale_time;
@@ -882,6 +885,8 @@ fn validate(
     let rollouts = validate::rollouts(&mut c, &raw.rollouts, (end, duration), &names, &known);
     let (slos, slo_names) = validate::slos(&mut c, &raw.slos, &names, &known, (&faults, end));
     let rollouts = rollout_burn::resolve(&mut c, &raw.rollouts, rollouts, &slos);
+    let rollouts = rollout_config::resolve(&mut c, &raw.rollouts, rollouts, &platform);
+    let rollouts = rollout_groups::resolve(&mut c, &raw.rollouts, rollouts, &platform);
     let variants = validate::variants(&mut c, &raw.variants, &slo_names, overrides, check_variants);
     if c.errors.is_empty() {
         placement_check::check(&mut c, &raw, &platform, &tenants, &cohorts);

@@ -15,6 +15,10 @@
 //! `crate::platform::rollout_burn`; the window arithmetic is
 //! [`crate::component::burn_rate`].
 //!
+//! Several gates (multi-window, multi-SLO): `burn_gates = [{ … }, { … }]`, after
+//! `burn_gate` if both are given. Every gate records every judged interval; the first (in
+//! that order) that trips halts the rollout and is named in `tripped_by`.
+//!
 //! **Guarantees.** Every impossible setting is a located error (file:line:column): an SLO
 //! that does not exist, an SLO whose objective counts no bad requests (a mean, an
 //! amplification, a whole-run counter, or the wrong direction) or leaves no budget
@@ -146,94 +150,115 @@ pub(super) fn resolve(
     slos: &[Slo],
 ) -> Vec<Rollout> {
     for (r, out) in raw.iter().zip(rollouts.iter_mut()) {
-        let Some(g) = &r.burn_gate else {
-            continue;
-        };
-        let name = r.name.get_ref();
-        let at = format!("rollout `{name}`: burn_gate");
-        let slo_name = g.slo.get_ref();
-        let slo = slos.iter().find(|s| &s.name == slo_name);
-        let share = match slo {
-            None => {
-                c.err(
-                    g.slo.span(),
-                    format!(
-                        "{at}: no SLO `{slo_name}`{}; SLOs are: {}",
-                        suggest::hint(slo_name, slos.iter().map(|s| s.name.as_str())),
-                        if slos.is_empty() {
-                            "none (declare one in [[slos]])".to_string()
-                        } else {
-                            slos.iter()
-                                .map(|s| s.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        }
-                    ),
-                );
-                None
-            }
-            Some(s) => match budget_of(s.objective.metric, s.objective.cmp, s.objective.bound) {
-                Ok(x) => Some(x),
-                Err(why) => {
-                    c.err(
-                        g.slo.span(),
-                        format!("{at}: SLO `{slo_name}` (`{}`): {why}", s.objective.text),
-                    );
-                    None
-                }
-            },
-        };
-        let rate = *g.burn_rate.get_ref();
-        if !(rate > 0.0 && rate.is_finite()) {
-            c.err(
-                g.burn_rate.span(),
-                format!("{at}: burn_rate is {rate}; it must be above 0 (1 = spending exactly the budget; 14.4 is the classic fast burn)"),
+        let gates = r
+            .burn_gate
+            .iter()
+            .map(|g| (g, "burn_gate".to_string()))
+            .chain(
+                r.burn_gates
+                    .iter()
+                    .enumerate()
+                    .map(|(k, g)| (g, format!("burn_gates[{k}]"))),
             );
-        }
-        let window = g.window.get_ref().0;
-        if window == SimDuration::ZERO {
-            c.err(
-                g.window.span(),
-                format!("{at}: window is zero; use e.g. `window = \"5m\"`"),
-            );
-        } else if window < out.gate_every {
-            c.err(
-                g.window.span(),
-                format!(
-                    "{at}: window {window} is shorter than gate_every ({}), so it would never hold a whole judged interval",
-                    out.gate_every
-                ),
-            );
-        }
-        let short_window = g.short_window.as_ref().map(|s| (s.span(), s.get_ref().0));
-        if let Some((span, sw)) = &short_window {
-            if *sw == SimDuration::ZERO || *sw < out.gate_every {
-                c.err(
-                    span.clone(),
-                    format!(
-                        "{at}: short_window {sw} is shorter than gate_every ({}); it would never hold a whole judged interval",
-                        out.gate_every
-                    ),
-                );
-            } else if *sw > window {
-                c.err(
-                    span.clone(),
-                    format!("{at}: short_window {sw} is longer than window {window}; the short window is the recent part of the long one"),
-                );
-            }
-        }
-        if let Some((bad, budget)) = share {
-            out.burn = Some(BurnGate {
-                slo: slo_name.clone(),
-                budget,
-                bad,
-                rate,
-                window,
-                short_window: short_window.map(|x| x.1),
-            });
+        for (g, key) in gates {
+            resolve_one(c, r, out, slos, g, &key);
         }
     }
     rollouts
+}
+
+/// Checks one burn gate `g` (written at `key`) of rollout `r` and adds it to `out`.
+fn resolve_one(
+    c: &mut Checker,
+    r: &RolloutConfig,
+    out: &mut Rollout,
+    slos: &[Slo],
+    g: &BurnGateConfig,
+    key: &str,
+) {
+    let name = r.name.get_ref();
+    let at = format!("rollout `{name}`: {key}");
+    let slo_name = g.slo.get_ref();
+    let slo = slos.iter().find(|s| &s.name == slo_name);
+    let share = match slo {
+        None => {
+            c.err(
+                g.slo.span(),
+                format!(
+                    "{at}: no SLO `{slo_name}`{}; SLOs are: {}",
+                    suggest::hint(slo_name, slos.iter().map(|s| s.name.as_str())),
+                    if slos.is_empty() {
+                        "none (declare one in [[slos]])".to_string()
+                    } else {
+                        slos.iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+            );
+            None
+        }
+        Some(s) => match budget_of(s.objective.metric, s.objective.cmp, s.objective.bound) {
+            Ok(x) => Some(x),
+            Err(why) => {
+                c.err(
+                    g.slo.span(),
+                    format!("{at}: SLO `{slo_name}` (`{}`): {why}", s.objective.text),
+                );
+                None
+            }
+        },
+    };
+    let rate = *g.burn_rate.get_ref();
+    if !(rate > 0.0 && rate.is_finite()) {
+        c.err(
+            g.burn_rate.span(),
+            format!("{at}: burn_rate is {rate}; it must be above 0 (1 = spending exactly the budget; 14.4 is the classic fast burn)"),
+        );
+    }
+    let window = g.window.get_ref().0;
+    if window == SimDuration::ZERO {
+        c.err(
+            g.window.span(),
+            format!("{at}: window is zero; use e.g. `window = \"5m\"`"),
+        );
+    } else if window < out.gate_every {
+        c.err(
+            g.window.span(),
+            format!(
+                "{at}: window {window} is shorter than gate_every ({}), so it would never hold a whole judged interval",
+                out.gate_every
+            ),
+        );
+    }
+    let short_window = g.short_window.as_ref().map(|s| (s.span(), s.get_ref().0));
+    if let Some((span, sw)) = &short_window {
+        if *sw == SimDuration::ZERO || *sw < out.gate_every {
+            c.err(
+                span.clone(),
+                format!(
+                    "{at}: short_window {sw} is shorter than gate_every ({}); it would never hold a whole judged interval",
+                    out.gate_every
+                ),
+            );
+        } else if *sw > window {
+            c.err(
+                span.clone(),
+                format!("{at}: short_window {sw} is longer than window {window}; the short window is the recent part of the long one"),
+            );
+        }
+    }
+    if let Some((bad, budget)) = share {
+        out.burns.push(BurnGate {
+            slo: slo_name.clone(),
+            budget,
+            bad,
+            rate,
+            window,
+            short_window: short_window.map(|x| x.1),
+        });
+    }
 }
 
 #[cfg(test)]
@@ -314,7 +339,7 @@ groups = [{}]
                 "{BASE}burn_gate = {{ slo = \"{slo}\", burn_rate = 14.4, window = \"1m\", short_window = \"10s\" }}\n[[slos]]\nname = \"{slo}\"\nobjective = \"{objective}\"\n"
             );
             let sc = load_str("t.toml", &text, &[]).unwrap();
-            sc.rollouts[0].burn.clone().unwrap()
+            sc.rollouts[0].burns[0].clone()
         };
         let g = load("e2", "error_rate < 2%");
         assert_eq!((g.bad, g.budget, g.rate), (BadShare::Failed, 0.02, 14.4));
@@ -328,6 +353,6 @@ groups = [{}]
         assert_eq!(g.bad, BadShare::SlowerThan(250_000_000));
         assert!((g.budget - 0.01).abs() < 1e-12);
         let sc = load_str("t.toml", BASE, &[]).unwrap();
-        assert!(sc.rollouts[0].burn.is_none());
+        assert!(sc.rollouts[0].burns.is_empty());
     }
 }

@@ -1,8 +1,10 @@
 //! `[[rollouts]]`: a change plus a plan, as written and as checked.
 //!
 //! A rollout applies one change (a per-tenant schema migration, a config change of a
-//! tenant's limits, or a deploy: a rolling restart of the cells the selected tenants are on,
-//! checked in [`super::rollout_deploy`]) to the tenants its groups select, wave by wave: a group is a wave, run
+//! tenant's edge limits, DB cap, scheduler cap, cell scheduler or feature flag — the last
+//! four checked in [`super::rollout_config`] — or a deploy: a rolling restart of the cells
+//! the selected tenants are on, checked in [`super::rollout_deploy`]) to the tenants its
+//! groups select (regions and order in [`super::rollout_groups`]), wave by wave: a group is a wave, run
 //! `parallelism` tenants at a time, followed by a bake; a health gate (an SLO objective over
 //! the tenants changed so far, and optionally their cell-mates) is judged every `gate_every`
 //! and at the end of each bake, and `on_error` says what a failing gate (or a failed
@@ -45,6 +47,14 @@ pub struct RolloutConfig {
     pub rate_limit: Option<Spanned<Rate>>,
     /// Config: the new burst.
     pub burst: Option<Spanned<i64>>,
+    /// Config: the tenant's new DB concurrency cap (`scenario::rollout_config`).
+    pub db_concurrency: Option<Spanned<i64>>,
+    /// Config: the tenant's new in-service cap at its cell's scheduler.
+    pub tenant_cap: Option<Spanned<i64>>,
+    /// Config: the new scheduler of the changed tenants' cells.
+    pub scheduler: Option<Spanned<String>>,
+    /// Config: a feature flag turned on for the changed tenants.
+    pub flag: Option<super::rollout_config::FlagConfig>,
     /// Deploy: how long one batch of a cell's workers is out while it restarts (default 30s).
     pub restart_time: Option<Spanned<Dur>>,
     /// Deploy: share of a cell's workers restarted per batch (default 25%).
@@ -71,6 +81,9 @@ pub struct RolloutConfig {
     pub on_error: Option<Spanned<String>>,
     /// A health gate on an SLO's error-budget burn rate (`scenario::rollout_burn`).
     pub burn_gate: Option<super::rollout_burn::BurnGateConfig>,
+    /// More burn-rate gates (multi-window, multi-SLO); the first to trip halts and is named.
+    #[serde(default)]
+    pub burn_gates: Vec<super::rollout_burn::BurnGateConfig>,
 }
 
 /// One group (wave) as written: the tenants matching every selector given, among those no
@@ -92,8 +105,17 @@ pub struct GroupConfig {
     /// Cell indices (where the tenant is when the wave starts).
     #[serde(default)]
     pub cells: Vec<Spanned<i64>>,
-    /// Take only this share of the whole fleet from the matches (a deterministic pick).
+    /// Take only this share of the whole fleet from the matches (a deterministic pick; the
+    /// first of the order with `order_by`).
     pub percent: Option<Spanned<Fraction>>,
+    /// Region names (`platform.regions`): tenants on a cell of one of them
+    /// (`scenario::rollout_groups`).
+    #[serde(default)]
+    pub regions: Vec<Spanned<String>>,
+    /// Order tenants are changed in: `size`, `rate`, `tier`, `cell` or `name`.
+    pub order_by: Option<Spanned<String>>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<Spanned<String>>,
 }
 
 /// What a rollout changes. Matched exhaustively wherever it is acted on.
@@ -112,12 +134,16 @@ pub enum ChangeKind {
         /// Share of migrations that fail.
         fail: f64,
     },
-    /// A config change of the tenant's edge limits, pushed by the control plane.
+    /// A config change of the tenant's edge limits, pushed by the control plane, and of
+    /// what `items` name (DB cap, scheduler cap, the cell's scheduler, a feature flag;
+    /// `scenario::rollout_config`).
     Config {
         /// New rate limit (`None`: unchanged).
         rate_limit: Option<f64>,
         /// New burst (`None`: unchanged).
         burst: Option<u32>,
+        /// The other things it sets, in a fixed order (set by `rollout_config::resolve`).
+        items: Vec<super::rollout_config::ConfigItem>,
     },
     /// A deploy: a rolling restart of the cells the wave's tenants are on. Each cell
     /// restarts its workers in batches of `share`, one after the other: a batch's workers
@@ -201,14 +227,15 @@ pub struct Rollout {
     pub gate_min_requests: u64,
     /// What a failing gate does.
     pub on_error: OnError,
-    /// The burn-rate gate, if any (set by `rollout_burn::resolve` once the SLOs are known).
-    pub burn: Option<super::rollout_burn::BurnGate>,
+    /// The burn-rate gates, `burn_gate` then `burn_gates` (set by `rollout_burn::resolve`
+    /// once the SLOs are known).
+    pub burns: Vec<super::rollout_burn::BurnGate>,
 }
 
 impl Rollout {
     /// Whether any gate (an objective or a burn rate) judges the rollout's traffic.
     pub fn gated(&self) -> bool {
-        self.gate.is_some() || self.burn.is_some()
+        self.gate.is_some() || !self.burns.is_empty()
     }
 }
 
@@ -249,9 +276,14 @@ pub(super) fn check(
             ("query_factor", r.query_factor.as_ref().map(|x| x.span())),
             ("fail", r.fail.as_ref().map(|x| x.span())),
         ];
+        let [k0, k1, k2, k3] = super::rollout_config::key_spans(r);
         let config_keys = [
             ("rate_limit", r.rate_limit.as_ref().map(|x| x.span())),
             ("burst", r.burst.as_ref().map(|x| x.span())),
+            k0,
+            k1,
+            k2,
+            k3,
         ];
         let deploy_keys = [
             ("restart_time", r.restart_time.as_ref().map(|x| x.span())),
@@ -315,10 +347,10 @@ pub(super) fn check(
                     .burst
                     .as_ref()
                     .map(|b| c.count(b, 1, 1_000_000_000, "burst"));
-                if r.rate_limit.is_none() && r.burst.is_none() {
+                if config_keys.iter().all(|(_, span)| span.is_none()) {
                     c.err(
                         r.change.span(),
-                        format!("rollout `{name}` changes nothing: give `rate_limit` or `burst`"),
+                        format!("rollout `{name}` changes nothing: give `rate_limit`, `burst`, `db_concurrency`, `tenant_cap`, `scheduler` or `flag`"),
                     );
                 }
                 let rate_limit = r.rate_limit.as_ref().map(|x| x.get_ref().0);
@@ -327,7 +359,11 @@ pub(super) fn check(
                         c.err(s.span(), "rate_limit must be above 0");
                     }
                 }
-                ChangeKind::Config { rate_limit, burst }
+                ChangeKind::Config {
+                    rate_limit,
+                    burst,
+                    items: Vec::new(),
+                }
             }
             "deploy" => {
                 refuse(c, &migration_keys, "deploy");
@@ -342,6 +378,7 @@ pub(super) fn check(
                 ChangeKind::Config {
                     rate_limit: None,
                     burst: None,
+                    items: Vec::new(),
                 }
             }
         };
@@ -431,7 +468,7 @@ pub(super) fn check(
             gate_every: SimDuration(gate_every.as_nanos().max(1)),
             gate_min_requests,
             on_error,
-            burn: None,
+            burns: Vec::new(),
         });
     }
     out
@@ -457,6 +494,7 @@ fn check_groups(
             && g.cohorts.is_empty()
             && g.tiers.is_empty()
             && g.cells.is_empty()
+            && g.regions.is_empty()
             && g.percent.is_none();
         if no_selector && i + 1 < n {
             c.err(

@@ -247,6 +247,8 @@ pub struct ControlPlaneConfig {
     pub autoscale: Option<super::autoscale::AutoscaleConfig>,
     /// `[control_plane.config_ttl]`: edge configs expire without the control plane (default: off).
     pub config_ttl: Option<super::config_ttl::ConfigTtlConfig>,
+    /// `[control_plane.cell_config_ttl]`: cell configs (DB limits) expire without the control plane (default: off).
+    pub cell_config_ttl: Option<super::cell_config_ttl::CellConfigTtlConfig>,
     /// `[control_plane.lifecycle]`: what `destroy` keeps and what `restore` costs (defaults apply without it).
     pub lifecycle: Option<super::lifecycle_ops::LifecycleConfig>,
     /// `[control_plane.scale_out]`: spare cells provisioned when the fleet is busy (default: off).
