@@ -380,7 +380,7 @@ const PINS: &[Pin] = &[
         1,
         "29acdbb63e7c6fe0",
         1327531,
-        "454837b9a72afbd9",
+        "08b5e22abb1ffe8a",
     ),
     (
         "scenarios/fleet-migration.toml",
@@ -388,7 +388,23 @@ const PINS: &[Pin] = &[
         2,
         "e234b60dfa6890be",
         1320210,
-        "290a2a31ba95eb16",
+        "0c10c1efa9189c73",
+    ),
+    (
+        "scenarios/fleet-migration.toml",
+        "parallelism-1",
+        1,
+        "87babcd2a8338619",
+        1321652,
+        "464dfccb82108cb6",
+    ),
+    (
+        "scenarios/fleet-migration.toml",
+        "parallelism-64",
+        1,
+        "723623cf19cebe6e",
+        1322390,
+        "e30f889545fa159c",
     ),
     (
         "scenarios/fleet-scale-out.toml",
