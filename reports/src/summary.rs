@@ -354,6 +354,9 @@ pub struct ControlRow {
     /// the bytes of every summary written before it stay the same.
     #[serde(skip)]
     pub retries_denied_by_budget: u64,
+    /// Config TTLs at the cells (`[control_plane.cell_config_ttl]`; absent without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell_config_ttl: Option<CellConfigTtlRow>,
 }
 
 /// The first attempt a dead cell served Ok (see `ControlRow::served_by_dead_cell`).
@@ -369,9 +372,6 @@ pub struct ServedByDeadCell {
     pub arrived_s: f64,
     /// When the cell's latest outage began (s).
     pub outage_began_s: f64,
-    /// Config TTLs at the cells (`[control_plane.cell_config_ttl]`; absent without it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cell_config_ttl: Option<CellConfigTtlRow>,
 }
 
 /// What tenant moves cost.

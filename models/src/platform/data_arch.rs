@@ -104,34 +104,7 @@ impl DataRt {
     pub fn build(sc: &Scenario, pop: &Population, cells: &mut [Cell]) -> DataRt {
         let d = &sc.data_architecture;
         let Some(layout) = d.layout else {
-            return DataRt {
-                on: false,
-                layout: Layout::SharedTables,
-                planning_ns: 0,
-                connect_ns: 0,
-                overhead: 0.0,
-                pool: 0,
-                schemas: Vec::new(),
-                cell_pool: Vec::new(),
-                open: Vec::new(),
-                route: Vec::new(),
-                per_cell: 1,
-                owner_tenants: Vec::new(),
-                lay: Vec::new(),
-                tbase: 0,
-                shared_in_cell: Vec::new(),
-                held: Vec::new(),
-                waiting: Vec::new(),
-                home: Vec::new(),
-                open_in_cell: Vec::new(),
-                conn_ns: Vec::new(),
-                conn_last: Vec::new(),
-                connects: 0,
-                connect_db_ns: 0,
-                planning_db_ns: 0,
-                pool_waits: 0,
-                max_open: Vec::new(),
-            };
+            return DataRt::off();
         };
         let home: Vec<u32> = pop.tenants.iter().map(|t| t.cell).collect();
         // Each tenant's layout: its tier's, its home cell's or the section's
@@ -251,23 +224,60 @@ impl DataRt {
             pool_waits: 0,
         };
         if any_pooled {
-            // The server takes every tenant pool in full (beside the shared pool when its
-            // cell mixes layouts); the tenant connections beyond its own pool size cost
-            // capacity from the start (pools start open).
-            for (c, cell) in cells.iter_mut().enumerate() {
-                let shared = if rt.shared_in_cell[c] > 0 {
-                    rt.cell_pool[c]
-                } else {
-                    0
-                };
-                let all = (rt.open_in_cell[c] + shared).max(rt.cell_pool[c]);
-                cell.db.set_connections(SimTime::ZERO, all);
-                cell.db.set_capacity(SimTime::ZERO, rt.db_factor(c as u32));
-                let total = rt.cell_open(c);
-                rt.max_open[c] = rt.max_open[c].max(total);
-            }
+            rt.size_servers(cells);
         }
         rt
+    }
+
+    /// No `[data_architecture]`: inert, nothing allocated.
+    fn off() -> DataRt {
+        DataRt {
+            on: false,
+            layout: Layout::SharedTables,
+            planning_ns: 0,
+            connect_ns: 0,
+            overhead: 0.0,
+            pool: 0,
+            schemas: Vec::new(),
+            cell_pool: Vec::new(),
+            open: Vec::new(),
+            route: Vec::new(),
+            per_cell: 1,
+            owner_tenants: Vec::new(),
+            lay: Vec::new(),
+            tbase: 0,
+            shared_in_cell: Vec::new(),
+            held: Vec::new(),
+            waiting: Vec::new(),
+            home: Vec::new(),
+            open_in_cell: Vec::new(),
+            conn_ns: Vec::new(),
+            conn_last: Vec::new(),
+            connects: 0,
+            connect_db_ns: 0,
+            planning_db_ns: 0,
+            pool_waits: 0,
+            max_open: Vec::new(),
+        }
+    }
+
+    /// Sizes the cells' servers for the tenant pools: the server takes every tenant pool in
+    /// full (beside the shared pool when its cell mixes layouts); the tenant connections
+    /// beyond its own pool size cost capacity from the start (pools start open).
+    fn size_servers(&mut self, cells: &mut [Cell]) {
+        for (c, cell) in cells.iter_mut().enumerate() {
+            let shared = if self.shared_in_cell[c] > 0 {
+                self.cell_pool[c]
+            } else {
+                0
+            };
+            let all = (self.open_in_cell[c] + shared).max(self.cell_pool[c]);
+            cell.db.set_connections(SimTime::ZERO, all);
+            cell.db
+                .set_capacity(SimTime::ZERO, self.db_factor(c as u32));
+            let total = self.cell_open(c);
+            self.max_open[c] = self.max_open[c].max(total);
+        }
     }
 
     /// Tenant `t`'s layout.

@@ -1,6 +1,6 @@
 //! The invariant "a dead cell serves nothing", checked on every attempt that ends Ok.
 //!
-//! [`super::cell_down`] makes a dead cell fail the work it holds. This module checks the
+//! `platform::cell_down` makes a dead cell fail the work it holds. This module checks the
 //! result independently of that mechanism: it keeps, per cell, the instant its latest
 //! outage began, and when an attempt that a cell's worker served ends Ok it asks two
 //! questions that use nothing of `cell_down`'s stamps:

@@ -835,21 +835,7 @@ fn validate(
     cross_cell::check(&mut c, &raw.classes, &mut classes, cells);
     let db_governance = db_governance::db_governance(&mut c, &raw.db_governance, &tiers);
     let cost = cost::cost(&mut c, &raw.cost, &dependencies);
-    let mut data_architecture = data_arch::data_architecture(&mut c, &raw.data_architecture);
-    data_servers::check(
-        &mut c,
-        &raw.data_architecture,
-        &tiers,
-        &platform,
-        &mut data_architecture,
-    );
-    data_layouts::check(
-        &mut c,
-        &raw.data_architecture,
-        &tiers,
-        cells,
-        &mut data_architecture,
-    );
+    let data_architecture = data_architecture_of(&mut c, &raw, &tiers, &platform);
     let bulkheads = bulkhead::bulkheads(
         &mut c,
         &raw.bulkheads,
@@ -944,6 +930,32 @@ fn validate(
         rollouts,
         explore,
     })
+}
+
+/// `[data_architecture]`: the section, its servers (shards, a tier's server) and its
+/// per-cell and per-tier layouts, each checked against what is declared.
+fn data_architecture_of(
+    c: &mut Checker,
+    raw: &ScenarioFile,
+    tiers: &[Tier],
+    platform: &Platform,
+) -> data_arch::DataArch {
+    let mut data_architecture = data_arch::data_architecture(c, &raw.data_architecture);
+    data_servers::check(
+        c,
+        &raw.data_architecture,
+        tiers,
+        platform,
+        &mut data_architecture,
+    );
+    data_layouts::check(
+        c,
+        &raw.data_architecture,
+        tiers,
+        platform.cells,
+        &mut data_architecture,
+    );
+    data_architecture
 }
 
 /// Most recording windows a run may have: the recorder keeps every window's statistics for
