@@ -19,7 +19,7 @@
 //! the table the checked value is `None` and the platform keeps no state for it.
 
 use super::values::{Dur, Rate};
-use super::{suggest, Checker};
+use super::{config_ttl, suggest, Checker};
 use serde::Deserialize;
 use sim::SimDuration;
 use toml::Spanned;
@@ -87,23 +87,7 @@ pub(super) fn check(c: &mut Checker, r: &Option<CellConfigTtlConfig>) -> Option<
         .or_else(|| r.default_db_concurrency.as_ref().map(|x| x.span()))
         .or_else(|| r.default_statements_per_sec.as_ref().map(|x| x.span()))
         .unwrap_or(0..0);
-    let ttl = match &r.ttl {
-        None => {
-            c.err(
-                first_span,
-                format!("{AT} needs a `ttl`, e.g. `ttl = \"5m\"`"),
-            );
-            SimDuration::from_secs(1)
-        }
-        Some(d) if d.get_ref().0 == SimDuration::ZERO => {
-            c.err(
-                d.span(),
-                format!("{AT}.ttl is zero: a cell's config would expire the moment it arrives; use e.g. `ttl = \"5m\"`"),
-            );
-            SimDuration::from_secs(1)
-        }
-        Some(d) => d.get_ref().0,
-    };
+    let ttl = config_ttl::ttl_of(c, AT, &r.ttl, first_span, "a cell's config");
     let concurrency: Option<u32> = r
         .default_db_concurrency
         .as_ref()
@@ -112,37 +96,28 @@ pub(super) fn check(c: &mut Checker, r: &Option<CellConfigTtlConfig>) -> Option<
         .default_statements_per_sec
         .as_ref()
         .map(|x| (x.span(), x.get_ref().0));
-    if let Some((span, x)) = &statements {
-        if !(*x > 0.0 && x.is_finite()) {
-            c.err(
-                span.clone(),
-                format!("{AT}.default_statements_per_sec must be above 0"),
-            );
-        }
-    }
+    config_ttl::above_zero(c, AT, "default_statements_per_sec", &statements);
     let on_expiry = match r
         .on_expiry
         .as_ref()
         .map(|s| (s.span(), s.get_ref().as_str()))
     {
         None | Some((_, "keep_last_known")) => {
-            for (k, span) in [
-                (
-                    "default_db_concurrency",
-                    r.default_db_concurrency.as_ref().map(|x| x.span()),
-                ),
-                (
-                    "default_statements_per_sec",
-                    r.default_statements_per_sec.as_ref().map(|x| x.span()),
-                ),
-            ] {
-                if let Some(s) = span {
-                    c.err(
-                        s,
-                        format!("{AT}.{k} only applies with `on_expiry = \"defaults\"`; the cell keeps the last known config"),
-                    );
-                }
-            }
+            config_ttl::defaults_unused(
+                c,
+                AT,
+                "the cell",
+                [
+                    (
+                        "default_db_concurrency",
+                        r.default_db_concurrency.as_ref().map(|x| x.span()),
+                    ),
+                    (
+                        "default_statements_per_sec",
+                        r.default_statements_per_sec.as_ref().map(|x| x.span()),
+                    ),
+                ],
+            );
             CellOnExpiry::KeepLastKnown
         }
         Some((span, "defaults")) => match concurrency {

@@ -83,35 +83,12 @@ pub(super) fn check(c: &mut Checker, r: &Option<ConfigTtlConfig>) -> Option<Conf
         .or_else(|| r.default_rate_limit.as_ref().map(|x| x.span()))
         .or_else(|| r.default_burst.as_ref().map(|x| x.span()))
         .unwrap_or(0..0);
-    let ttl = match &r.ttl {
-        None => {
-            c.err(
-                first_span.clone(),
-                format!("{AT} needs a `ttl`, e.g. `ttl = \"5m\"`"),
-            );
-            SimDuration::from_secs(1)
-        }
-        Some(d) if d.get_ref().0 == SimDuration::ZERO => {
-            c.err(
-                d.span(),
-                format!("{AT}.ttl is zero: every config would expire the moment it arrives; use e.g. `ttl = \"5m\"`"),
-            );
-            SimDuration::from_secs(1)
-        }
-        Some(d) => d.get_ref().0,
-    };
+    let ttl = ttl_of(c, AT, &r.ttl, first_span, "every config");
     let rate = r
         .default_rate_limit
         .as_ref()
         .map(|x| (x.span(), x.get_ref().0));
-    if let Some((span, x)) = &rate {
-        if !(*x > 0.0 && x.is_finite()) {
-            c.err(
-                span.clone(),
-                format!("{AT}.default_rate_limit must be above 0"),
-            );
-        }
-    }
+    above_zero(c, AT, "default_rate_limit", &rate);
     let burst: Option<u32> = r
         .default_burst
         .as_ref()
@@ -122,20 +99,18 @@ pub(super) fn check(c: &mut Checker, r: &Option<ConfigTtlConfig>) -> Option<Conf
         .map(|s| (s.span(), s.get_ref().as_str()));
     let on_expiry = match policy {
         None | Some((_, "keep_last_known")) => {
-            for (k, span) in [
-                (
-                    "default_rate_limit",
-                    r.default_rate_limit.as_ref().map(|x| x.span()),
-                ),
-                ("default_burst", r.default_burst.as_ref().map(|x| x.span())),
-            ] {
-                if let Some(s) = span {
-                    c.err(
-                        s,
-                        format!("{AT}.{k} only applies with `on_expiry = \"defaults\"`; the edge keeps the last known config"),
-                    );
-                }
-            }
+            defaults_unused(
+                c,
+                AT,
+                "the edge",
+                [
+                    (
+                        "default_rate_limit",
+                        r.default_rate_limit.as_ref().map(|x| x.span()),
+                    ),
+                    ("default_burst", r.default_burst.as_ref().map(|x| x.span())),
+                ],
+            );
             OnExpiry::KeepLastKnown
         }
         Some((span, "defaults")) => match rate {
@@ -160,6 +135,66 @@ pub(super) fn check(c: &mut Checker, r: &Option<ConfigTtlConfig>) -> Option<Conf
         }
     };
     Some(ConfigTtl { ttl, on_expiry })
+}
+
+/// The `ttl` of a config-TTL table (`at` names it): required, above zero. `first_span` is
+/// where a missing one is reported; `what` names what would expire at once.
+pub(super) fn ttl_of(
+    c: &mut Checker,
+    at: &str,
+    ttl: &Option<Spanned<Dur>>,
+    first_span: std::ops::Range<usize>,
+    what: &str,
+) -> SimDuration {
+    match ttl {
+        None => {
+            c.err(
+                first_span,
+                format!("{at} needs a `ttl`, e.g. `ttl = \"5m\"`"),
+            );
+            SimDuration::from_secs(1)
+        }
+        Some(d) if d.get_ref().0 == SimDuration::ZERO => {
+            c.err(
+                d.span(),
+                format!("{at}.ttl is zero: {what} would expire the moment it arrives; use e.g. `ttl = \"5m\"`"),
+            );
+            SimDuration::from_secs(1)
+        }
+        Some(d) => d.get_ref().0,
+    }
+}
+
+/// A rate default of a config-TTL table must be above 0 (and finite).
+pub(super) fn above_zero(
+    c: &mut Checker,
+    at: &str,
+    key: &str,
+    value: &Option<(std::ops::Range<usize>, f64)>,
+) {
+    if let Some((span, x)) = value {
+        if !(*x > 0.0 && x.is_finite()) {
+            c.err(span.clone(), format!("{at}.{key} must be above 0"));
+        }
+    }
+}
+
+/// Defaults given under `keep_last_known`: each is an error at its position (`who` keeps
+/// the last known config instead).
+pub(super) fn defaults_unused<const N: usize>(
+    c: &mut Checker,
+    at: &str,
+    who: &str,
+    keys: [(&str, Option<std::ops::Range<usize>>); N],
+) {
+    for (k, span) in keys {
+        if let Some(s) = span {
+            c.err(
+                s,
+                format!("{at}.{k} only applies with `on_expiry = \"defaults\"`; {who} keeps the last known config"),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
