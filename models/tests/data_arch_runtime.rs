@@ -9,8 +9,9 @@
 //! Method: small one-cell scenarios run through the library (seed 1), comparing layouts on
 //! the same seed (same arrivals, same draws) and reading `summary.json`'s numbers.
 
-use models::scenario::{load_str, Override};
 use reports::summary::RunSummary;
+
+mod support;
 
 const BASE: &str = r#"
 version = 1
@@ -47,16 +48,9 @@ tier = "silver"
 rate = "const(5/s)"
 "#;
 
+/// `BASE` + `extra` at seed 1 with the overrides `sets` (a balanced ledger).
 fn run(extra: &str, sets: &[&str]) -> RunSummary {
-    let sets: Vec<Override> = sets
-        .iter()
-        .map(|s| Override::parse(s).expect("override"))
-        .collect();
-    let sc =
-        load_str("data.toml", &format!("{BASE}{extra}"), &sets).unwrap_or_else(|e| panic!("{e}"));
-    models::harness::run::run(&sc, 1, None)
-        .expect("ledger balances")
-        .summary
+    support::run(&format!("{BASE}{extra}"), 1, sets)
 }
 
 /// The worst p99 (ms) among the mates.

@@ -8,8 +8,9 @@
 //! section's layout written for all (same digest, same events). Method: one cell, the seed
 //! fixed, layouts compared on the same arrivals and draws.
 
-use models::scenario::{load_str, Override};
 use reports::summary::RunSummary;
+
+mod support;
 
 const BASE: &str = r#"
 version = 1
@@ -52,16 +53,9 @@ connection_overhead = "0%"
 connect = "1ms"
 "#;
 
+/// `BASE` + `extra` at seed 1 with the overrides `sets` (a balanced ledger).
 fn run(extra: &str, sets: &[&str]) -> RunSummary {
-    let sets: Vec<Override> = sets
-        .iter()
-        .map(|s| Override::parse(s).expect("override"))
-        .collect();
-    let sc = load_str("layouts.toml", &format!("{BASE}{extra}"), &sets)
-        .unwrap_or_else(|e| panic!("{e}"));
-    models::harness::run::run(&sc, 1, None)
-        .expect("ledger balances")
-        .summary
+    support::run(&format!("{BASE}{extra}"), 1, sets)
 }
 
 fn mates_p99(s: &RunSummary) -> f64 {

@@ -15,8 +15,9 @@
 //! every tenant queues for one — shards isolate the DB, not the cell's shared workers.
 
 use models::scenario::data_servers::shard_of;
-use models::scenario::{load_str, Override};
 use reports::summary::RunSummary;
+
+mod support;
 
 const BASE: &str = r#"
 version = 1
@@ -56,16 +57,9 @@ rate = "const(5/s)"
 const SHARDS: &str =
     "[data_architecture]\nlayout = \"shard_groups\"\nshards = 4\nconnect = \"0s\"\n";
 
+/// `BASE` + `extra` at seed 1 with the overrides `sets` (a balanced ledger).
 fn run(extra: &str, sets: &[&str]) -> RunSummary {
-    let sets: Vec<Override> = sets
-        .iter()
-        .map(|s| Override::parse(s).expect("override"))
-        .collect();
-    let sc = load_str("servers.toml", &format!("{BASE}{extra}"), &sets)
-        .unwrap_or_else(|e| panic!("{e}"));
-    models::harness::run::run(&sc, 1, None)
-        .expect("ledger balances")
-        .summary
+    support::run(&format!("{BASE}{extra}"), 1, sets)
 }
 
 /// The worst p99 (ms) among the mates on noisy's shard (`true`) or on the others.

@@ -7,8 +7,9 @@
 //! inert when off). Method: small one-cell scenarios run through the library, comparing the
 //! per-tier causes and digests.
 
-use models::scenario::{load_str, Override};
 use reports::summary::RunSummary;
+
+mod support;
 
 const BASE: &str = r#"
 version = 1
@@ -40,16 +41,9 @@ tier = "gold"
 rate = "60/s"
 "#;
 
+/// `BASE` + `extra` at seed 1 with the overrides `sets` (a balanced ledger).
 fn run(extra: &str, sets: &[&str]) -> RunSummary {
-    let sets: Vec<Override> = sets
-        .iter()
-        .map(|s| Override::parse(s).expect("override"))
-        .collect();
-    let sc =
-        load_str("iso.toml", &format!("{BASE}{extra}"), &sets).unwrap_or_else(|e| panic!("{e}"));
-    models::harness::run::run(&sc, 1, None)
-        .expect("ledger balances")
-        .summary
+    support::run(&format!("{BASE}{extra}"), 1, sets)
 }
 
 fn cause(s: &RunSummary, tier: &str, name: &str) -> u64 {
