@@ -101,12 +101,7 @@ impl CellTtlRt {
 
     /// The row for `summary.json` at the end of the run (`now`).
     pub fn row(&self, now: SimTime) -> CellConfigTtlRow {
-        let open: u128 = self
-            .expired_since
-            .iter()
-            .flatten()
-            .map(|&s| now.since(s).as_nanos() as u128)
-            .sum();
+        let open = super::config_ttl::still_expired_ns(&self.expired_since, now);
         let secs = |t: SimTime| t.as_nanos() as f64 / 1e9;
         let (conc, sps) = match self.spec.on_expiry {
             CellOnExpiry::KeepLastKnown => (None, None),

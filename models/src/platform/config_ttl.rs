@@ -69,12 +69,7 @@ impl ConfigTtlRt {
 
     /// The row for `summary.json` at the end of the run (`now`).
     pub fn row(&self, now: SimTime) -> ConfigTtlRow {
-        let open: u128 = self
-            .expired_since
-            .iter()
-            .flatten()
-            .map(|&s| now.since(s).as_nanos() as u128)
-            .sum();
+        let open = still_expired_ns(&self.expired_since, now);
         let secs = |t: SimTime| t.as_nanos() as f64 / 1e9;
         let (rate, burst) = match self.spec.on_expiry {
             OnExpiry::KeepLastKnown => (None, None),
@@ -176,4 +171,14 @@ impl Platform {
             ]
         });
     }
+}
+
+/// Nanoseconds the configs still expired at `now` have been expired (each entry: when its
+/// config expired, or `None`): the open spells a summary adds to the closed ones.
+pub(super) fn still_expired_ns(expired_since: &[Option<SimTime>], now: SimTime) -> u128 {
+    expired_since
+        .iter()
+        .flatten()
+        .map(|&s| now.since(s).as_nanos() as u128)
+        .sum()
 }
