@@ -16,39 +16,12 @@ use models::trace::TraceSpec;
 use reports::trace::AttemptTrace;
 use sim::SimDuration;
 
+mod support;
+use support::settings::BUSY_CELL;
+
 const SECOND: u64 = 1_000_000_000;
 const DOWN_NS: u64 = 10 * SECOND;
 const UP_NS: u64 = 15 * SECOND;
-
-const BUSY_CELL: &str = r#"
-version = 1
-duration = "25s"
-[platform]
-cells = 2
-workers = 2
-queue_limit = 50
-[classes.api]
-service = "exp(40ms)"
-db_time = "exp(5ms)"
-db_queries = "const(2)"
-timeout = "10s"
-[[cohorts]]
-name = "busy"
-count = 4
-rate = "const(30/s)"
-cells = [0]
-[[cohorts]]
-name = "other"
-count = 1
-rate = "const(5/s)"
-cells = [1]
-[[faults]]
-name = "outage"
-kind = "cell_outage"
-cell = 0
-at = "10s"
-for = "5s"
-"#;
 
 /// Every attempt the trace recorded on cell 0, after a run that must balance its ledger.
 fn cell0_attempts(seed: u64) -> Vec<AttemptTrace> {

@@ -2,19 +2,9 @@
 //! through the move machine when moves cost something, cohort `cells` honoured by
 //! evacuation and the rebalancer, and an autoscaled cell's queue that follows its workers.
 
-use models::scenario::load_str;
-use models::scenario::overrides::Override;
 use reports::summary::RunSummary;
 
-fn run(text: &str, set: &[&str]) -> RunSummary {
-    let o: Vec<Override> = set.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let sc = load_str("test.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
-    let s = models::harness::run::run(&sc, 1, None)
-        .expect("the ledger balances")
-        .summary;
-    assert!(s.ledger.balanced);
-    s
-}
+mod support;
 
 /// 4 cells; three movable tenants start on cell 0 (cohort `s`), three others on cells 1–3;
 /// cell 0 dies at 10 s for 40 s; evacuation one move at a time.
@@ -63,7 +53,7 @@ fn cell_of(s: &RunSummary, id: &str) -> u32 {
 /// Method: FLEET with and without COSTS; read the actions and `control.moves`.
 #[test]
 fn evacuation_goes_through_the_move_machine_when_moves_cost() {
-    let costed = run(&format!("{FLEET}{COSTS}"), &[]);
+    let costed = support::run(&format!("{FLEET}{COSTS}"), 1, &[]);
     let moved: Vec<_> = costed
         .control
         .actions
@@ -81,7 +71,7 @@ fn evacuation_goes_through_the_move_machine_when_moves_cost() {
         assert_ne!(cell_of(&costed, id), 0, "{id} evacuated");
     }
 
-    let free = run(FLEET, &[]);
+    let free = support::run(FLEET, 1, &[]);
     assert!(free.control.moves.is_none());
     for a in free.control.actions.iter().filter(|a| a.outcome == "moved") {
         assert!((a.duration_s - 2.0).abs() < 1e-6, "{a:?}");
@@ -94,7 +84,11 @@ fn evacuation_goes_through_the_move_machine_when_moves_cost() {
 /// Method: FLEET with COSTS and `verify_failure = 100%`.
 #[test]
 fn a_rolled_back_evacuation_leaves_the_tenant_home() {
-    let s = run(&format!("{FLEET}{COSTS}verify_failure = \"100%\"\n"), &[]);
+    let s = support::run(
+        &format!("{FLEET}{COSTS}verify_failure = \"100%\"\n"),
+        1,
+        &[],
+    );
     let evac: Vec<_> = s
         .control
         .actions
@@ -122,7 +116,7 @@ fn a_rolled_back_evacuation_leaves_the_tenant_home() {
 fn evacuation_honours_cohort_cells() {
     let two = FLEET.replace("cells = [0]\nmovable = true\n", "cells = [0, 1]\n");
     assert_ne!(two, FLEET);
-    let s = run(&two, &[]);
+    let s = support::run(&two, 1, &[]);
     for id in ["s-0001", "s-0002", "s-0003"] {
         let c = cell_of(&s, id);
         assert!(c == 1 || c == 0, "{id} on cell {c}");
@@ -142,7 +136,7 @@ fn evacuation_honours_cohort_cells() {
         .all(|a| a.to == Some(1)));
 
     let one = FLEET.replace("cells = [0]\nmovable = true\n", "cells = [0]\n");
-    let s = run(&one, &[]);
+    let s = support::run(&one, 1, &[]);
     assert!(s.control.actions.iter().all(|a| a.outcome == "no_capacity"));
     assert_eq!(s.control.actions.len(), 3);
     for id in ["s-0001", "s-0002", "s-0003"] {
@@ -202,8 +196,9 @@ fn the_rebalancer_honours_cohort_cells() {
             .map(|a| a.to)
             .collect()
     };
-    let free = run(
+    let free = support::run(
         &HOT.replace("cells = [0, 1]\n", "cells = [0, 1]\nmovable = true\n"),
+        1,
         &[],
     );
     assert_eq!(
@@ -212,7 +207,7 @@ fn the_rebalancer_honours_cohort_cells() {
         "{:#?}",
         free.control.actions
     );
-    let kept = run(HOT, &[]);
+    let kept = support::run(HOT, 1, &[]);
     let p = promotions(&kept);
     assert!(!p.is_empty(), "{:#?}", kept.control.actions);
     assert_eq!(p[0], Some(1), "{p:?}");
@@ -253,8 +248,8 @@ rate = "200/s"
 /// Method: QUEUE with the default and with 0; compare the tier's mean queue wait.
 #[test]
 fn the_queue_grows_with_autoscaled_workers() {
-    let grown = run(QUEUE, &[]);
-    let kept = run(QUEUE, &["control_plane.autoscale.queue_per_worker=0"]);
+    let grown = support::run(QUEUE, 1, &[]);
+    let kept = support::run(QUEUE, 1, &["control_plane.autoscale.queue_per_worker=0"]);
     // The mean: the first seconds at 4 workers (a 1 s wait) are a few % of the requests.
     let wait = |s: &RunSummary| s.tiers[0].latency.queue_wait_mean_ms;
     assert!(
@@ -294,12 +289,5 @@ fn bad_cohort_and_queue_settings_are_located_errors() {
             "queue_per_worker",
         ),
     ];
-    for (text, at, what) in &cases {
-        let err = match load_str("test.toml", text, &[]) {
-            Ok(_) => panic!("accepted:\n{text}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(err.contains(at), "expected at {at}:\n{err}");
-        assert!(err.contains(what), "expected `{what}`:\n{err}");
-    }
+    support::assert_refused("test.toml", &cases);
 }

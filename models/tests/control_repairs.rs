@@ -4,26 +4,13 @@
 //! destroyed tenant's async jobs stop; a restore's DB work is charged to the tenant.
 
 use models::scenario::load_str;
-use models::scenario::overrides::Override;
-use reports::summary::{ActionRow, RunSummary, TenantRow};
 
-fn run(text: &str, set: &[&str]) -> RunSummary {
-    let o: Vec<Override> = set.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let sc = load_str("test.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
-    let s = models::harness::run::run(&sc, 1, None)
-        .expect("the ledger balances")
-        .summary;
-    assert!(s.ledger.balanced);
-    assert_eq!(
-        models::harness::invariants::check(&sc, &s),
-        None,
-        "the lifecycle invariant holds"
-    );
-    s
-}
+mod support;
+use support::{actions, run_lifecycle as run, tenant, transitions};
 
 /// Two cells; tenants `a` and `b` on cell 0, `c` on cell 1, 10 requests/s each, 2 minutes.
-const BASE: &str = r#"
+const BASE: &str = concat!(
+    r#"
 version = 1
 duration = "2m"
 [control_plane]
@@ -33,41 +20,12 @@ push_delay = "const(100ms)"
 provision_time = "const(1s)"
 heartbeat_interval = "1s"
 heartbeat_missed = 3
-[platform]
-cells = 2
-workers = 8
-[[tenants]]
-id = "a"
-rate = "10/s"
-cell = 0
-[[tenants]]
-id = "b"
-rate = "10/s"
-cell = 0
-[[tenants]]
-id = "c"
-rate = "10/s"
-cell = 1
-"#;
+"#,
+    support::settings::three_tenants_on_two_cells!()
+);
 
 const RECONCILE: &str =
     "[control_plane.reconcile]\ninterval = \"5s\"\nbackoff = \"5s\"\nmax_backoff = \"10s\"\n";
-
-fn tenant<'a>(s: &'a RunSummary, id: &str) -> &'a TenantRow {
-    s.tenants.iter().find(|t| t.id == id).unwrap()
-}
-
-fn actions<'a>(s: &'a RunSummary, kind: &str) -> Vec<&'a ActionRow> {
-    s.control
-        .actions
-        .iter()
-        .filter(|a| a.kind == kind)
-        .collect()
-}
-
-fn transitions(s: &RunSummary, pair: &str) -> u64 {
-    s.control.transitions.get(pair).copied().unwrap_or(0)
-}
 
 /// Goal: with `repair`, a tenant failed by a disabled key is retried with backoff while the
 /// key stays disabled (each retry an action `failed`) and brought back by a repair once it

@@ -14,37 +14,8 @@ use models::harness::run::{run_with, RunOptions};
 use models::scenario::load_str;
 use models::scenario::overrides::Override;
 
-/// One busy cell (queue always full, workers busy, DB queries) that dies from 10 s to 15 s,
-/// and a quiet second cell.
-const BUSY_CELL: &str = r#"
-version = 1
-duration = "25s"
-[platform]
-cells = 2
-workers = 2
-queue_limit = 50
-[classes.api]
-service = "exp(40ms)"
-db_time = "exp(5ms)"
-db_queries = "const(2)"
-timeout = "10s"
-[[cohorts]]
-name = "busy"
-count = 4
-rate = "const(30/s)"
-cells = [0]
-[[cohorts]]
-name = "other"
-count = 1
-rate = "const(5/s)"
-cells = [1]
-[[faults]]
-name = "outage"
-kind = "cell_outage"
-cell = 0
-at = "10s"
-for = "5s"
-"#;
+mod support;
+use support::settings::BUSY_CELL;
 
 fn load(text: &str, set: &[&str]) -> models::scenario::Scenario {
     let o: Vec<Override> = set

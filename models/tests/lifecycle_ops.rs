@@ -4,65 +4,21 @@
 //! and retried by the reconciler; the RECONCILE sub-states of serving tenants; located
 //! errors for impossible operations and settings.
 
-use models::scenario::load_str;
-use models::scenario::overrides::Override;
-use reports::summary::{ActionRow, RunSummary, TenantRow};
-
-fn run(text: &str, set: &[&str]) -> RunSummary {
-    let o: Vec<Override> = set.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let sc = load_str("test.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
-    let s = models::harness::run::run(&sc, 1, None)
-        .expect("the ledger balances")
-        .summary;
-    assert!(s.ledger.balanced);
-    assert_eq!(
-        models::harness::invariants::check(&sc, &s),
-        None,
-        "the lifecycle invariant holds"
-    );
-    s
-}
+mod support;
+use support::{actions, run_lifecycle as run, tenant, transitions};
 
 /// Two cells; tenants `a` and `b` on cell 0, `c` on cell 1, 10 requests/s each, 2 minutes.
-const BASE: &str = r#"
+const BASE: &str = concat!(
+    r#"
 version = 1
 duration = "2m"
 [control_plane]
 latency = "const(10ms)"
 urgent_push_delay = "const(100ms)"
 provision_time = "const(1s)"
-[platform]
-cells = 2
-workers = 8
-[[tenants]]
-id = "a"
-rate = "10/s"
-cell = 0
-[[tenants]]
-id = "b"
-rate = "10/s"
-cell = 0
-[[tenants]]
-id = "c"
-rate = "10/s"
-cell = 1
-"#;
-
-fn tenant<'a>(s: &'a RunSummary, id: &str) -> &'a TenantRow {
-    s.tenants.iter().find(|t| t.id == id).unwrap()
-}
-
-fn actions<'a>(s: &'a RunSummary, kind: &str) -> Vec<&'a ActionRow> {
-    s.control
-        .actions
-        .iter()
-        .filter(|a| a.kind == kind)
-        .collect()
-}
-
-fn transitions(s: &RunSummary, pair: &str) -> u64 {
-    s.control.transitions.get(pair).copied().unwrap_or(0)
-}
+"#,
+    support::settings::three_tenants_on_two_cells!()
+);
 
 fn op(kind: &str, tenant: &str, at: &str) -> String {
     format!("[[faults]]\nkind = \"{kind}\"\ntenant = \"{tenant}\"\nat = \"{at}\"\n")
@@ -292,12 +248,5 @@ fn impossible_operations_are_located_errors() {
             "zz",
         ),
     ];
-    for (text, at, what) in &cases {
-        let err = match load_str("t.toml", text, &[]) {
-            Ok(_) => panic!("accepted:\n{text}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(err.contains(at), "expected at {at}:\n{err}");
-        assert!(err.contains(what), "expected `{what}`:\n{err}");
-    }
+    support::assert_refused("t.toml", &cases);
 }

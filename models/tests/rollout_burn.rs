@@ -8,66 +8,20 @@
 //! 1 / 0.02 = 50. A gate at 50 trips at its first check (at or above); a gate at 50.5 never
 //! does (once cell 1 joins the gate's traffic the rate only falls).
 
-use models::scenario::load_str;
-use models::scenario::overrides::Override;
-use reports::summary::RunSummary;
+mod support;
 
-const SC: &str = r#"version = 1
-duration = "2m"
-[platform]
-cells = 2
-workers = 8
-[classes.read]
-service = "exp(3ms)"
-db_queries = "const(1)"
-db_time = "exp(2ms)"
-timeout = "1s"
-[[cohorts]]
-name = "c0"
-count = 10
-rate = "5/s"
-cells = [0]
-[[cohorts]]
-name = "c1"
-count = 10
-rate = "5/s"
-cells = [1]
-[[faults]]
-name = "down"
-kind = "cell_outage"
-cell = 0
-at = "5s"
-for = "100s"
-[[slos]]
-name = "errors"
-objective = "error_rate < 2%"
-[[rollouts]]
-name = "cfg"
-change = "config"
-at = "30s"
-rate_limit = "100/s"
-bake = "20s"
-gate_every = "10s"
-groups = [{ name = "canary", cells = [0] }, { name = "rest" }]
-burn_gate = { slo = "errors", burn_rate = 50, window = "30s" }
-"#;
-
-fn run(text: &str, sets: &[&str]) -> RunSummary {
-    let o: Vec<Override> = sets
-        .iter()
-        .map(|s| Override::parse(s).expect("override"))
-        .collect();
-    let sc = load_str("burn.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
-    models::harness::run::run(&sc, 1, None)
-        .expect("the ledger balances")
-        .summary
-}
+const SC: &str = concat!(
+    support::settings::burn_outage!(),
+    support::settings::burn_rollout!(),
+    r#"burn_gate = { slo = "errors", burn_rate = 50, window = "30s" }
+"#
+);
 
 /// Goal and method: see the module doc. A gate at exactly the theoretical burn rate halts
 /// the rollout at its first check and reports 50x; `--set` to 50.5 lets it complete.
 #[test]
 fn a_known_error_rate_trips_at_its_exact_burn_rate() {
-    let s = run(SC, &[]);
+    let s = support::run(SC, 1, &[]);
     let r = &s.rollouts[0];
     assert_eq!(r.outcome, "halted", "{r:?}");
     assert_eq!(
@@ -86,7 +40,7 @@ fn a_known_error_rate_trips_at_its_exact_burn_rate() {
     assert_eq!(r.waves[0].worst_burn.as_deref(), Some("50x"));
     assert!(s.to_json().contains("\"worst_burn\": \"50x\""));
 
-    let s = run(SC, &["rollouts.cfg.burn_gate.burn_rate=50.5"]);
+    let s = support::run(SC, 1, &["rollouts.cfg.burn_gate.burn_rate=50.5"]);
     let r = &s.rollouts[0];
     assert_eq!(r.outcome, "completed", "{r:?}");
     assert!(r.tripped_by.is_none());
@@ -106,7 +60,7 @@ fn without_a_burn_gate_nothing_new_is_written() {
         "burn_gate = { slo = \"errors\", burn_rate = 50, window = \"30s\" }\n",
         "",
     );
-    let s = run(&text, &[]);
+    let s = support::run(&text, 1, &[]);
     assert_eq!(s.rollouts[0].outcome, "completed");
     let json = s.to_json();
     assert!(

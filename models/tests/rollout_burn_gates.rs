@@ -8,50 +8,17 @@
 //! one, the other or both trip at the first check (40 s).
 
 use models::scenario::load_str;
-use models::scenario::overrides::Override;
-use reports::summary::RunSummary;
 
-const SC: &str = r#"version = 1
-duration = "2m"
-[platform]
-cells = 2
-workers = 8
-[classes.read]
-service = "exp(3ms)"
-db_queries = "const(1)"
-db_time = "exp(2ms)"
-timeout = "1s"
-[[cohorts]]
-name = "c0"
-count = 10
-rate = "5/s"
-cells = [0]
-[[cohorts]]
-name = "c1"
-count = 10
-rate = "5/s"
-cells = [1]
-[[faults]]
-name = "down"
-kind = "cell_outage"
-cell = 0
-at = "5s"
-for = "100s"
-[[slos]]
-name = "errors"
-objective = "error_rate < 2%"
-[[slos]]
+mod support;
+
+const SC: &str = concat!(
+    support::settings::burn_outage!(),
+    r#"[[slos]]
 name = "avail"
 objective = "availability > 90%"
-[[rollouts]]
-name = "cfg"
-change = "config"
-at = "30s"
-rate_limit = "100/s"
-bake = "20s"
-gate_every = "10s"
-groups = [{ name = "canary", cells = [0] }, { name = "rest" }]
-[[rollouts.burn_gates]]
+"#,
+    support::settings::burn_rollout!(),
+    r#"[[rollouts.burn_gates]]
 slo = "errors"
 burn_rate = 60
 window = "30s"
@@ -60,24 +27,14 @@ slo = "avail"
 burn_rate = 10
 window = "30s"
 short_window = "10s"
-"#;
-
-fn run(text: &str, sets: &[&str]) -> RunSummary {
-    let o: Vec<Override> = sets
-        .iter()
-        .map(|s| Override::parse(s).expect("override"))
-        .collect();
-    let sc = load_str("burn-gates.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
-    models::harness::run::run(&sc, 1, None)
-        .expect("the ledger balances")
-        .summary
-}
+"#
+);
 
 /// Goal: the second gate trips when the first does not, and is the one named; the wave's
 /// worst burn is the first gate's 50×. Method: gates at 60× (errors) and 10× (avail).
 #[test]
 fn the_gate_that_trips_is_named() {
-    let s = run(SC, &[]);
+    let s = support::run(SC, 1, &[]);
     let r = &s.rollouts[0];
     assert_eq!(r.outcome, "halted", "{r:?}");
     assert_eq!(
@@ -98,7 +55,7 @@ fn the_gate_that_trips_is_named() {
 /// gate to 50× (both trip); raise the second to 10.5× (neither trips).
 #[test]
 fn the_first_declared_wins_and_none_tripping_completes() {
-    let s = run(SC, &["rollouts.cfg.burn_gates.0.burn_rate=50"]);
+    let s = support::run(SC, 1, &["rollouts.cfg.burn_gates.0.burn_rate=50"]);
     let r = &s.rollouts[0];
     assert_eq!(r.outcome, "halted");
     assert_eq!(
@@ -106,7 +63,7 @@ fn the_first_declared_wins_and_none_tripping_completes() {
         Some("burn_rate(errors) >= 50 over 30s")
     );
     assert_eq!(r.tripped_value.as_deref(), Some("50x"));
-    let s = run(SC, &["rollouts.cfg.burn_gates.1.burn_rate=10.5"]);
+    let s = support::run(SC, 1, &["rollouts.cfg.burn_gates.1.burn_rate=10.5"]);
     let r = &s.rollouts[0];
     assert_eq!(r.outcome, "completed", "{r:?}");
     assert!(r.tripped_by.is_none());
@@ -121,7 +78,7 @@ fn burn_gate_comes_first_and_array_errors_are_located() {
         "[[rollouts.burn_gates]]\nslo = \"errors\"",
         "burn_gate = { slo = \"errors\", burn_rate = 50, window = \"30s\" }\n[[rollouts.burn_gates]]\nslo = \"errors\"",
     );
-    let s = run(&text, &[]);
+    let s = support::run(&text, 1, &[]);
     let r = &s.rollouts[0];
     assert_eq!(
         r.tripped_by.as_deref(),

@@ -4,17 +4,8 @@
 
 use models::scenario::load_str;
 use models::scenario::overrides::Override;
-use reports::summary::RunSummary;
 
-fn run(text: &str, set: &[&str]) -> RunSummary {
-    let o: Vec<Override> = set.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let sc = load_str("test.toml", text, &o).unwrap_or_else(|e| panic!("{e}"));
-    let s = models::harness::run::run(&sc, 1, None)
-        .expect("the ledger balances")
-        .summary;
-    assert!(s.ledger.balanced);
-    s
-}
+mod support;
 
 /// Three cells, the last spare; 6 tenants on cells 0–1 keep their DBs ~75% busy; 4 more
 /// sign up at 90 s. The fleet is measured every 10 s; a cell takes 30 s to provision.
@@ -54,7 +45,7 @@ provision_at = "90s"
 /// Method: FLEET with and without the loop; read the actions and the tenants' cells.
 #[test]
 fn a_busy_fleet_gets_a_new_cell_and_new_tenants_land_on_it() {
-    let s = run(FLEET, &[]);
+    let s = support::run(FLEET, 1, &[]);
     for t in s.tenants.iter().filter(|t| t.id.starts_with("old")) {
         assert!(t.cell < 2, "{} started on the spare cell", t.id);
     }
@@ -77,7 +68,7 @@ fn a_busy_fleet_gets_a_new_cell_and_new_tenants_land_on_it() {
         .count();
     assert_eq!(on_new, 4);
 
-    let off = run(FLEET, &["control_plane.scale_out.enabled=false"]);
+    let off = support::run(FLEET, 1, &["control_plane.scale_out.enabled=false"]);
     assert!(off.control.actions.iter().all(|a| a.kind != "scale_out"));
     assert!(off.tenants.iter().all(|t| t.cell < 2));
 }
@@ -86,8 +77,9 @@ fn a_busy_fleet_gets_a_new_cell_and_new_tenants_land_on_it() {
 /// Method: FLEET with a threshold the fleet always passes and a short delay.
 #[test]
 fn no_spare_cell_left_is_recorded_once() {
-    let s = run(
+    let s = support::run(
         FLEET,
+        1,
         &[
             "control_plane.scale_out.threshold=1%",
             "control_plane.scale_out.delay=1s",
@@ -128,14 +120,7 @@ fn bad_scale_out_settings_are_located_errors() {
             "spare cell",
         ),
     ];
-    for (text, at, what) in &cases {
-        let err = match load_str("test.toml", text, &[]) {
-            Ok(_) => panic!("accepted:\n{text}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(err.contains(at), "expected at {at}:\n{err}");
-        assert!(err.contains(what), "expected `{what}`:\n{err}");
-    }
+    support::assert_refused("test.toml", &cases);
 }
 
 /// FLEET grown instead of spared: two declared cells, `max_cells = 3`, the new cell built
@@ -158,7 +143,7 @@ fn max_cells_grows_the_fleet_with_new_cells_from_the_template() {
     assert_eq!(sc.platform.cells, 3);
     assert_eq!(sc.platform.size_of(2).db_cores, 4);
     assert_eq!(sc.platform.size_of(1).db_cores, 2);
-    let s = run(&grown(), &[]);
+    let s = support::run(&grown(), 1, &[]);
     for t in s.tenants.iter().filter(|t| t.id.starts_with("old")) {
         assert!(t.cell < 2, "{} started on the new cell", t.id);
     }
@@ -176,8 +161,9 @@ fn max_cells_grows_the_fleet_with_new_cells_from_the_template() {
         .filter(|t| t.id.starts_with("new") && t.cell == 2)
         .count();
     assert_eq!(on_new, 4);
-    let maxed = run(
+    let maxed = support::run(
         &grown(),
+        1,
         &[
             "control_plane.scale_out.threshold=1%",
             "control_plane.scale_out.delay=1s",
@@ -191,7 +177,7 @@ fn max_cells_grows_the_fleet_with_new_cells_from_the_template() {
         .map(|a| a.outcome.as_str())
         .collect();
     assert_eq!(outcomes, ["added", "no_spare"]);
-    let off = run(&grown(), &["control_plane.scale_out.enabled=false"]);
+    let off = support::run(&grown(), 1, &["control_plane.scale_out.enabled=false"]);
     assert!(off.tenants.iter().all(|t| t.cell < 2));
     // Reachable by --set: a larger max adds a second new cell.
     let sc = load_str(
@@ -233,12 +219,5 @@ fn bad_growth_settings_are_located_errors() {
             "delay",
         ),
     ];
-    for (text, at, what) in &cases {
-        let err = match load_str("test.toml", text, &[]) {
-            Ok(_) => panic!("accepted:\n{text}"),
-            Err(e) => e.to_string(),
-        };
-        assert!(err.contains(at), "expected at {at}:\n{err}");
-        assert!(err.contains(what), "expected `{what}`:\n{err}");
-    }
+    support::assert_refused("test.toml", &cases);
 }

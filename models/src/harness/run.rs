@@ -382,15 +382,95 @@ pub(crate) fn summarise(
     let fired = crate::harness::when_fired::fired(sc, &plat.when_fired());
     let sc: &Scenario = &fired;
     plat.record_waiting_jobs(SimTime(sc.duration.as_nanos()));
-    // Requests still in flight count for their tenants.
-    let mut in_flight = vec![0u64; pop.tenants.len()];
-    for t in plat.in_flight_tenants() {
-        in_flight[t as usize] += 1;
-    }
+    let in_flight = in_flight_per_tenant(&plat, pop.tenants.len());
     let ledger = check_ledger(&plat, &in_flight)?;
 
     let (slo_rows, breaches) = slo::evaluate(sc, &pop, &plat.recorder);
     let rec = &plat.recorder;
+    let (tiers, total) = traffic_rows(sc, &pop, rec, &in_flight)?;
+    let tenants = tenant_rows(sc, &pop, &plat, &in_flight, &breaches);
+    let (faults, metastability) = fault_rows(sc, &pop, rec);
+
+    let (truncated, sim_seconds) = run_length(stop, engine.now(), sc);
+    // A run cut short by a limit is not a pass, whatever its SLOs measured.
+    let passed = slo_rows.iter().all(|r| r.passed) && !truncated;
+    let summary = RunSummary {
+        schema_version: summary::SCHEMA_VERSION,
+        scenario: sc.name.clone(),
+        file: sc.file.clone(),
+        variant: variant.map(str::to_string),
+        overrides: sc.overrides.clone(),
+        seed,
+        digest: engine.digest().hex(),
+        fingerprint: None,
+        events: engine.events_processed(),
+        sim_seconds,
+        stop: stop_name(stop).to_string(),
+        truncated,
+        passed,
+        total,
+        tiers,
+        slos: slo_rows,
+        faults,
+        metastability,
+        ledger,
+        waits: rec.waits_row(&waits_tiers(sc, &pop)),
+        control: control_row(&plat, sc, &pop),
+        tenants,
+        rollouts: plat
+            .rollouts
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.rows(SimTime(sc.duration.as_nanos()))),
+        showback: crate::harness::showback::showback(sc, &pop, &plat),
+        data_architecture: plat.data_arch_row(sc, SimTime(sc.duration.as_nanos())),
+    };
+    let series = series_of(sc, &pop, rec);
+    let trace = plat
+        .tracer
+        .take()
+        .map(|tr| finish_trace(*tr, (sc, &pop, &plat), seed, opts, &summary));
+    Ok(RunOutput {
+        summary,
+        series,
+        stop,
+        probes: Vec::new(),
+        trace,
+    })
+}
+
+/// Each tenant's requests still in flight at the end (they count for their tenants).
+fn in_flight_per_tenant(plat: &Platform, tenants: usize) -> Vec<u64> {
+    let mut in_flight = vec![0u64; tenants];
+    for t in plat.in_flight_tenants() {
+        in_flight[t as usize] += 1;
+    }
+    in_flight
+}
+
+/// Whether the run was cut short, and the simulated seconds it covered. A run cut short by
+/// a limit (`max_events`, a stall, an overload) before the scenario's duration is
+/// truncated: not a pass, whatever its SLOs measured over the part that ran.
+fn run_length(stop: StopReason, now: SimTime, sc: &Scenario) -> (bool, f64) {
+    let truncated = matches!(
+        stop,
+        StopReason::MaxEvents | StopReason::Stalled | StopReason::Overloaded
+    );
+    let sim_seconds = if truncated {
+        now.0.min(sc.duration.as_nanos()) as f64 / 1e9
+    } else {
+        sc.duration.as_secs_f64()
+    };
+    (truncated, sim_seconds)
+}
+
+/// The summary's traffic rows: one per tier that has tenants (file order), and the total
+/// over all of them; `in_flight` holds each tenant's requests still in flight.
+fn traffic_rows(
+    sc: &Scenario,
+    pop: &Population,
+    rec: &Recorder,
+    in_flight: &[u64],
+) -> Result<(Vec<GroupRow>, GroupRow), RunError> {
     let mut tiers = Vec::new();
     let mut total_hdr = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 1 << 45, 3)
         .map_err(|e| RunError::Invariant(e.to_string()))?;
@@ -421,9 +501,20 @@ pub(crate) fn summarise(
         total_in_flight,
         &total_hdr,
     );
+    Ok((tiers, total))
+}
 
-    let tenants = pop
-        .tenants
+/// The summary's row of each tenant, in population order: its outcomes (with `in_flight`),
+/// latency, SLO `breaches`, resources, jobs and lifecycle state.
+fn tenant_rows(
+    sc: &Scenario,
+    pop: &Population,
+    plat: &Platform,
+    in_flight: &[u64],
+    breaches: &[Vec<String>],
+) -> Vec<TenantRow> {
+    let rec = &plat.recorder;
+    pop.tenants
         .iter()
         .enumerate()
         .map(|(i, t)| {
@@ -454,8 +545,16 @@ pub(crate) fn summarise(
                     .unwrap_or_else(|| "not_provisioned".to_string()),
             }
         })
-        .collect();
+        .collect()
+}
 
+/// The summary's fault rows (the verdict of each fault, scenario order) and its
+/// metastability row (the detector's settings and its verdict per fault).
+fn fault_rows(
+    sc: &Scenario,
+    pop: &Population,
+    rec: &Recorder,
+) -> (Vec<FaultRow>, MetastabilityRow) {
     let targets: Vec<Option<u32>> = sc
         .faults
         .iter()
@@ -504,96 +603,55 @@ pub(crate) fn summarise(
             })
             .collect(),
     };
+    (faults, metastability)
+}
 
-    // A run cut short by a limit (`max_events`) before the scenario's duration is not a
-    // pass, whatever its SLOs measured over the part that ran.
-    let truncated = matches!(
-        stop,
-        StopReason::MaxEvents | StopReason::Stalled | StopReason::Overloaded
-    );
-    let passed = slo_rows.iter().all(|r| r.passed) && !truncated;
-    let sim_seconds = if truncated {
-        engine.now().0.min(sc.duration.as_nanos()) as f64 / 1e9
-    } else {
-        sc.duration.as_secs_f64()
-    };
-    let summary = RunSummary {
-        schema_version: summary::SCHEMA_VERSION,
-        scenario: sc.name.clone(),
-        file: sc.file.clone(),
-        variant: variant.map(str::to_string),
-        overrides: sc.overrides.clone(),
+/// The request trace of a finished run: the tracer's records closed at the run's end, with
+/// the tenants' names, tiers and cells, and the run's identity from its `summary`.
+fn finish_trace(
+    tr: crate::trace::Tracer,
+    (sc, pop, plat): (&Scenario, &Population, &Platform),
+    seed: u64,
+    opts: &RunOptions,
+    summary: &RunSummary,
+) -> reports::trace::Trace {
+    let names: Vec<(String, String, u32)> = pop
+        .tenants
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                t.id.clone(),
+                sc.tiers[t.tier].name.clone(),
+                plat.tenant_cell(i),
+            )
+        })
+        .collect();
+    let meta = reports::trace::TraceMeta {
+        scenario: summary.scenario.clone(),
+        file: summary.file.clone(),
         seed,
-        digest: engine.digest().hex(),
-        fingerprint: None,
-        events: engine.events_processed(),
-        sim_seconds,
-        stop: stop_name(stop).to_string(),
-        truncated,
-        passed,
-        total,
-        tiers,
-        slos: slo_rows,
-        faults,
-        metastability,
-        ledger,
-        waits: rec.waits_row(&waits_tiers(sc, &pop)),
-        control: control_row(&plat, sc, &pop),
-        tenants,
-        rollouts: plat
-            .rollouts
+        variant: summary.variant.clone(),
+        overrides: summary.overrides.clone(),
+        digest: summary.digest.clone(),
+        select_tenants: opts
+            .trace
             .as_ref()
-            .map_or_else(Vec::new, |r| r.rows(SimTime(sc.duration.as_nanos()))),
-        showback: crate::harness::showback::showback(sc, &pop, &plat),
-        data_architecture: plat.data_arch_row(sc, SimTime(sc.duration.as_nanos())),
+            .map(|s| s.tenants.clone())
+            .unwrap_or_default(),
+        select_cells: opts
+            .trace
+            .as_ref()
+            .map(|s| s.cells.clone())
+            .unwrap_or_default(),
+        ..Default::default()
     };
-    let series = series_of(sc, &pop, rec);
-    let trace = plat.tracer.take().map(|tr| {
-        let names: Vec<(String, String, u32)> = pop
-            .tenants
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                (
-                    t.id.clone(),
-                    sc.tiers[t.tier].name.clone(),
-                    plat.tenant_cell(i),
-                )
-            })
-            .collect();
-        let meta = reports::trace::TraceMeta {
-            scenario: summary.scenario.clone(),
-            file: summary.file.clone(),
-            seed,
-            variant: summary.variant.clone(),
-            overrides: summary.overrides.clone(),
-            digest: summary.digest.clone(),
-            select_tenants: opts
-                .trace
-                .as_ref()
-                .map(|s| s.tenants.clone())
-                .unwrap_or_default(),
-            select_cells: opts
-                .trace
-                .as_ref()
-                .map(|s| s.cells.clone())
-                .unwrap_or_default(),
-            ..Default::default()
-        };
-        tr.finish(
-            SimTime(sc.duration.as_nanos()),
-            &names,
-            sc.classes.iter().map(|c| c.name.clone()).collect(),
-            meta,
-        )
-    });
-    Ok(RunOutput {
-        summary,
-        series,
-        stop,
-        probes: Vec::new(),
-        trace,
-    })
+    tr.finish(
+        SimTime(sc.duration.as_nanos()),
+        &names,
+        sc.classes.iter().map(|c| c.name.clone()).collect(),
+        meta,
+    )
 }
 
 /// The tiers that have tenants, in file order (the tiers of `summary.json`).
@@ -846,15 +904,8 @@ fn shard_overlap(sc: &Scenario, pop: &Population) -> Option<reports::summary::Sh
 
 fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::summary::ControlRow {
     let c = &plat.ctl.counts;
-    let mut transitions = BTreeMap::new();
-    for (from, to, n) in plat.ctl.log.counts() {
-        transitions.insert(format!("{}->{}", from.name(), to.name()), n);
-    }
-    for (from, to, n) in plat.reconcile_substate_changes() {
-        transitions.insert(format!("{}->{}", from.name(), to.name()), n);
-    }
     reports::summary::ControlRow {
-        transitions,
+        transitions: transitions(plat),
         provisioned: c.provisioned,
         provision_failed: c.provision_failed,
         cell_events: plat
@@ -876,22 +927,7 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
         jobs_in_flight: plat.jobs_in_flight() as u64,
         job_attempts_failed: plat.jobs.failed_attempts,
         shard_overlap: shard_overlap(sc, pop),
-        actions: plat
-            .ctl
-            .actions
-            .log
-            .iter()
-            .map(|a| reports::summary::ActionRow {
-                t: a.start.as_secs_f64(),
-                kind: a.kind.to_string(),
-                tenant: a.tenant.map(|t| pop.tenants[t as usize].id.clone()),
-                cell: a.cell,
-                to: a.to,
-                reason: a.reason.clone(),
-                outcome: a.outcome.to_string(),
-                duration_s: a.end.since(a.start).as_secs_f64(),
-            })
-            .collect(),
+        actions: action_rows(plat, pop),
         action_counts: plat
             .ctl
             .actions
@@ -906,19 +942,7 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
             .iter()
             .map(|((k, o), n)| (format!("{k}/{o}"), *n))
             .collect(),
-        dependencies: plat
-            .deps
-            .names
-            .iter()
-            .zip(&plat.deps.deps)
-            .map(|(name, d)| reports::summary::DependencyRow {
-                name: name.clone(),
-                calls: d.counts.calls,
-                quota_refused: d.counts.quota_refused,
-                busy_refused: d.counts.busy_refused,
-                timed_out: d.counts.timed_out,
-            })
-            .collect(),
+        dependencies: dependency_rows(plat),
         moves: plat.moves_row(),
         config_ttl: plat
             .ctl
@@ -941,6 +965,54 @@ fn control_row(plat: &Platform, sc: &Scenario, pop: &Population) -> reports::sum
             .as_deref()
             .map(|c| c.row(SimTime(sc.duration.as_nanos()))),
     }
+}
+
+/// Every lifecycle transition (`from->to`) of the run, with the reconciler's substates,
+/// and how often it happened.
+fn transitions(plat: &Platform) -> BTreeMap<String, u64> {
+    let mut transitions = BTreeMap::new();
+    for (from, to, n) in plat.ctl.log.counts() {
+        transitions.insert(format!("{}->{}", from.name(), to.name()), n);
+    }
+    for (from, to, n) in plat.reconcile_substate_changes() {
+        transitions.insert(format!("{}->{}", from.name(), to.name()), n);
+    }
+    transitions
+}
+
+/// The control plane's actions, in the order they started.
+fn action_rows(plat: &Platform, pop: &Population) -> Vec<reports::summary::ActionRow> {
+    plat.ctl
+        .actions
+        .log
+        .iter()
+        .map(|a| reports::summary::ActionRow {
+            t: a.start.as_secs_f64(),
+            kind: a.kind.to_string(),
+            tenant: a.tenant.map(|t| pop.tenants[t as usize].id.clone()),
+            cell: a.cell,
+            to: a.to,
+            reason: a.reason.clone(),
+            outcome: a.outcome.to_string(),
+            duration_s: a.end.since(a.start).as_secs_f64(),
+        })
+        .collect()
+}
+
+/// What each shared dependency answered, in declaration order.
+fn dependency_rows(plat: &Platform) -> Vec<reports::summary::DependencyRow> {
+    plat.deps
+        .names
+        .iter()
+        .zip(&plat.deps.deps)
+        .map(|(name, d)| reports::summary::DependencyRow {
+            name: name.clone(),
+            calls: d.counts.calls,
+            quota_refused: d.counts.quota_refused,
+            busy_refused: d.counts.busy_refused,
+            timed_out: d.counts.timed_out,
+        })
+        .collect()
 }
 
 #[cfg(test)]

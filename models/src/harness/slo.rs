@@ -86,15 +86,7 @@ pub fn evaluate(
     let mut rows = Vec::with_capacity(sc.slos.len());
     for slo in &sc.slos {
         let slot = window_slot(&slo.window, sc, rec);
-        let stats_of = |t: usize| -> &Stats {
-            match slot {
-                None => &rec.tenants[t].run,
-                Some(i) => &rec.tenants[t].in_window[i],
-            }
-        };
         let metric = slo.objective.metric;
-        let cmp = slo.objective.cmp;
-        let bound = slo.objective.bound;
         let mut row = SloRow {
             name: slo.name.clone(),
             objective: slo.objective.text.clone(),
@@ -111,59 +103,8 @@ pub fn evaluate(
             .filter(|&t| selects(slo, sc, pop, t))
             .collect();
         match slo.scope {
-            SloScope::Each => {
-                let mut worst: Option<(f64, usize)> = None;
-                for &t in &selected {
-                    let s = stats_of(t);
-                    let whole_run = metric.is_whole_run();
-                    // Job and migration metrics are whole-run tenant counters: judged from
-                    // the run's record, without the request minimum.
-                    let s = if whole_run { &rec.tenants[t].run } else { s };
-                    let value = if !whole_run && s.offered < slo.min_requests {
-                        None
-                    } else {
-                        measure(metric, s)
-                    };
-                    let Some(v) = value else {
-                        row.tenants_without_data += 1;
-                        continue;
-                    };
-                    row.tenants_judged += 1;
-                    if !cmp.holds(v, bound) {
-                        row.tenants_breaching += 1;
-                        breaches[t].push(slo.name.clone());
-                    }
-                    let is_worse = match worst {
-                        None => true,
-                        Some((w, _)) => worse(cmp, bound, v, w),
-                    };
-                    if is_worse {
-                        worst = Some((v, t));
-                    }
-                }
-                row.passed = row.tenants_breaching == 0;
-                if let Some((v, t)) = worst {
-                    row.measured = v;
-                    row.worst_tenant = Some(pop.tenants[t].id.clone());
-                }
-            }
-            SloScope::Aggregate => {
-                let mut all = Stats::default();
-                for &t in &selected {
-                    all.merge(stats_of(t));
-                }
-                row.tenants_judged = selected.len() as u64;
-                match measure(metric, &all) {
-                    Some(v) => {
-                        row.measured = v;
-                        row.passed = cmp.holds(v, bound);
-                        if !row.passed {
-                            row.tenants_breaching = selected.len() as u64;
-                        }
-                    }
-                    None => row.tenants_without_data = selected.len() as u64,
-                }
-            }
+            SloScope::Each => judge_each(slo, (rec, slot), pop, &selected, &mut row, &mut breaches),
+            SloScope::Aggregate => judge_aggregate(slo, (rec, slot), &selected, &mut row),
         }
         row.measured_text = if row.tenants_judged == 0
             || (row.worst_tenant.is_none() && slo.scope == SloScope::Each)
@@ -179,6 +120,85 @@ pub fn evaluate(
         rows.push(row);
     }
     (rows, breaches)
+}
+
+/// What tenant `t` recorded in the SLO's window (`slot`; `None`: the whole run).
+fn stats_in(rec: &Recorder, slot: Option<usize>, t: usize) -> &Stats {
+    match slot {
+        None => &rec.tenants[t].run,
+        Some(i) => &rec.tenants[t].in_window[i],
+    }
+}
+
+/// Scope `each`: every selected tenant with enough requests is judged on its own traffic;
+/// a breach is added to its `breaches`, and the row keeps the worst tenant's value.
+fn judge_each(
+    slo: &Slo,
+    (rec, slot): (&Recorder, Option<usize>),
+    pop: &Population,
+    selected: &[usize],
+    row: &mut SloRow,
+    breaches: &mut [Vec<String>],
+) {
+    let (metric, cmp, bound) = (slo.objective.metric, slo.objective.cmp, slo.objective.bound);
+    let mut worst: Option<(f64, usize)> = None;
+    for &t in selected {
+        let s = stats_in(rec, slot, t);
+        let whole_run = metric.is_whole_run();
+        // Job and migration metrics are whole-run tenant counters: judged from
+        // the run's record, without the request minimum.
+        let s = if whole_run { &rec.tenants[t].run } else { s };
+        let value = if !whole_run && s.offered < slo.min_requests {
+            None
+        } else {
+            measure(metric, s)
+        };
+        let Some(v) = value else {
+            row.tenants_without_data += 1;
+            continue;
+        };
+        row.tenants_judged += 1;
+        if !cmp.holds(v, bound) {
+            row.tenants_breaching += 1;
+            breaches[t].push(slo.name.clone());
+        }
+        let is_worse = match worst {
+            None => true,
+            Some((w, _)) => worse(cmp, bound, v, w),
+        };
+        if is_worse {
+            worst = Some((v, t));
+        }
+    }
+    row.passed = row.tenants_breaching == 0;
+    if let Some((v, t)) = worst {
+        row.measured = v;
+        row.worst_tenant = Some(pop.tenants[t].id.clone());
+    }
+}
+
+/// Scope `aggregate`: the selected tenants' traffic merged and judged once.
+fn judge_aggregate(
+    slo: &Slo,
+    (rec, slot): (&Recorder, Option<usize>),
+    selected: &[usize],
+    row: &mut SloRow,
+) {
+    let mut all = Stats::default();
+    for &t in selected {
+        all.merge(stats_in(rec, slot, t));
+    }
+    row.tenants_judged = selected.len() as u64;
+    match measure(slo.objective.metric, &all) {
+        Some(v) => {
+            row.measured = v;
+            row.passed = slo.objective.cmp.holds(v, slo.objective.bound);
+            if !row.passed {
+                row.tenants_breaching = selected.len() as u64;
+            }
+        }
+        None => row.tenants_without_data = selected.len() as u64,
+    }
 }
 
 #[cfg(test)]

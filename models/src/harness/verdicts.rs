@@ -142,54 +142,8 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
                 (Some(_), Some(g)) => vec![g],
                 _ => (0..n_tiers).collect(),
             };
-            let mut baseline = Vec::with_capacity(judged.len());
-            for g in judged.iter().map(|&g| &rec.groups[g]) {
-                let mut s = Stats::default();
-                for w in base_range.clone() {
-                    s.merge(&g.windows[w]);
-                }
-                let p99 = if s.latency.count() > 0 {
-                    s.latency.quantile(0.99) as f64
-                } else {
-                    0.0
-                };
-                baseline.push((error_rate(&s), p99, s.offered > 0));
-            }
-            let health = |w: usize| -> Health {
-                let mut any = false;
-                for (g, &(err0, p990, has_base)) in
-                    judged.iter().map(|&g| &rec.groups[g]).zip(&baseline)
-                {
-                    let s = &g.windows[w];
-                    if s.offered == 0 || !has_base {
-                        continue;
-                    }
-                    if s.finished() == 0 {
-                        // Sent, and nothing came back by the end of the run: stalled.
-                        return Health::Unhealthy;
-                    }
-                    if s.finished() == s.rejected {
-                        // Only the tenants' own 429s: nothing to judge the platform on.
-                        continue;
-                    }
-                    any = true;
-                    let err_ok = error_rate(s) <= (2.0 * err0).max(0.01);
-                    let p99 = if s.latency.count() > 0 {
-                        s.latency.quantile(0.99) as f64
-                    } else {
-                        0.0
-                    };
-                    let lat_ok = p99 <= (1.5 * p990).max(p990 + 50e6);
-                    if !(err_ok && lat_ok) {
-                        return Health::Unhealthy;
-                    }
-                }
-                if any {
-                    Health::Healthy
-                } else {
-                    Health::Unjudged
-                }
-            };
+            let baseline = baselines(rec, &judged, base_range);
+            let health = |w: usize| window_health(rec, &judged, &baseline, w);
             let recovery_w = first_healthy_run(end_w..rec.n_windows, health);
             let recovery_s = recovery_w
                 .map(|w| ((w as u64 * w_ns).saturating_sub(f.end.as_nanos())) as f64 / 1e9);
@@ -200,27 +154,99 @@ pub fn fault_verdicts(sc: &Scenario, rec: &Recorder, target: &[Option<u32>]) -> 
             let h1 =
                 (until_ns.max(f.end.as_nanos()).div_ceil(hw_ns) as usize).min(rec.heat_windows);
             let own = target.get(fi).copied().flatten();
-            let mut affected = 0;
-            for t in 0..rec.tenants.len() {
-                if Some(t as u32) == own {
-                    continue;
-                }
-                let (mut n, mut bad) = (0u64, 0u64);
-                for h in h0..h1.max(h0 + 1).min(rec.heat_windows) {
-                    let (a, b) = rec.heat_at(t, h);
-                    n += a as u64;
-                    bad += b as u64;
-                }
-                if n >= AFFECTED_MIN_REQUESTS as u64 && bad as f64 >= AFFECTED_FRACTION * n as f64 {
-                    affected += 1;
-                }
-            }
             FaultVerdict {
-                affected_tenants: affected,
+                affected_tenants: affected_tenants(rec, own, h0..h1),
                 recovery_s,
             }
         })
         .collect()
+}
+
+/// A window's p99 latency (ns; 0 when nothing finished with a latency).
+fn p99_of(s: &Stats) -> f64 {
+    if s.latency.count() > 0 {
+        s.latency.quantile(0.99) as f64
+    } else {
+        0.0
+    }
+}
+
+/// The pre-fault baseline of each judged group over `base_range`: (error rate, p99 in ns,
+/// whether it had traffic).
+fn baselines(
+    rec: &Recorder,
+    judged: &[usize],
+    base_range: std::ops::Range<usize>,
+) -> Vec<(f64, f64, bool)> {
+    let mut baseline = Vec::with_capacity(judged.len());
+    for g in judged.iter().map(|&g| &rec.groups[g]) {
+        let mut s = Stats::default();
+        for w in base_range.clone() {
+            s.merge(&g.windows[w]);
+        }
+        let p99 = p99_of(&s);
+        baseline.push((error_rate(&s), p99, s.offered > 0));
+    }
+    baseline
+}
+
+/// How recording window `w` looks to the recovery test: every judged group with traffic and
+/// a baseline within its error and latency bounds (see the module docs).
+fn window_health(
+    rec: &Recorder,
+    judged: &[usize],
+    baseline: &[(f64, f64, bool)],
+    w: usize,
+) -> Health {
+    let mut any = false;
+    for (g, &(err0, p990, has_base)) in judged.iter().map(|&g| &rec.groups[g]).zip(baseline) {
+        let s = &g.windows[w];
+        if s.offered == 0 || !has_base {
+            continue;
+        }
+        if s.finished() == 0 {
+            // Sent, and nothing came back by the end of the run: stalled.
+            return Health::Unhealthy;
+        }
+        if s.finished() == s.rejected {
+            // Only the tenants' own 429s: nothing to judge the platform on.
+            continue;
+        }
+        any = true;
+        let err_ok = error_rate(s) <= (2.0 * err0).max(0.01);
+        let p99 = p99_of(s);
+        let lat_ok = p99 <= (1.5 * p990).max(p990 + 50e6);
+        if !(err_ok && lat_ok) {
+            return Health::Unhealthy;
+        }
+    }
+    if any {
+        Health::Healthy
+    } else {
+        Health::Unjudged
+    }
+}
+
+/// Tenants other than `own` whose requests went badly for at least [`AFFECTED_FRACTION`] of
+/// at least [`AFFECTED_MIN_REQUESTS`] requests in the heat windows `heat` (at least one).
+fn affected_tenants(rec: &Recorder, own: Option<u32>, heat: std::ops::Range<usize>) -> u64 {
+    let (h0, h1) = (heat.start, heat.end);
+    let mut affected = 0;
+    for t in 0..rec.tenants.len() {
+        if Some(t as u32) == own {
+            continue;
+        }
+        let (mut n, mut bad) = (0u64, 0u64);
+        for h in h0..h1.max(h0 + 1).min(rec.heat_windows) {
+            let (a, b) = rec.heat_at(t, h);
+            n += a as u64;
+            bad += b as u64;
+        }
+        if n >= AFFECTED_MIN_REQUESTS as u64 && bad as f64 >= AFFECTED_FRACTION * n as f64 {
+            affected += 1;
+        }
+    }
+    affected
 }
 
 /// Most evidence points kept per fault.

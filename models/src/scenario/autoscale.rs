@@ -105,26 +105,8 @@ pub(super) fn autoscale(c: &mut Checker, r: &Option<AutoscaleConfig>) -> Option<
             d.get_ref().0.max(SimDuration(1))
         }
     };
-    let mut fraction = |v: &Option<Spanned<Fraction>>,
-                        default: f64,
-                        ok: fn(f64) -> bool,
-                        key: &str,
-                        range: &str| match v {
-        None => default,
-        Some(f) => {
-            let x = f.get_ref().0;
-            if !ok(x) {
-                c.err(
-                    f.span(),
-                    format!("{AT}.{key} is {x}; it must be in {range}"),
-                );
-                default
-            } else {
-                x
-            }
-        }
-    };
     let target = fraction(
+        c,
         &r.target,
         0.6,
         |x| x > 0.0 && x <= 1.0,
@@ -132,30 +114,14 @@ pub(super) fn autoscale(c: &mut Checker, r: &Option<AutoscaleConfig>) -> Option<
         "(0, 100%] (the share of each worker's time the autoscaler aims at)",
     );
     let connection_overhead = fraction(
+        c,
         &r.connection_overhead,
         0.0,
         |x| (0.0..=0.5).contains(&x),
         "connection_overhead",
         "[0, 50%] (the DB capacity one extra connection costs)",
     );
-    let min_workers: Option<u32> = r
-        .min_workers
-        .as_ref()
-        .map(|m| c.count(m, 1, 1_000_000, &format!("{AT}.min_workers")));
-    let max_workers: Option<u32> = r
-        .max_workers
-        .as_ref()
-        .map(|m| c.count(m, 1, 1_000_000, &format!("{AT}.max_workers")));
-    if let (Some(min), Some(max), Some(m)) = (min_workers, max_workers, &r.max_workers) {
-        if max != 0 && min > max {
-            c.err(
-                m.span(),
-                format!(
-                    "{AT}.max_workers ({max}) is below min_workers ({min}); the autoscaler could keep neither"
-                ),
-            );
-        }
-    }
+    let (min_workers, max_workers) = worker_bounds(c, r);
     let connections_per_worker = c.opt_count(
         &r.connections_per_worker,
         1u32,
@@ -196,4 +162,56 @@ pub(super) fn autoscale(c: &mut Checker, r: &Option<AutoscaleConfig>) -> Option<
         allow_scale_up: true,
         allow_scale_down: true,
     })
+}
+
+/// A share key of `[control_plane.autoscale]`: `default` when not given, else the value
+/// when `ok` holds, else an error at its position (naming the `range`) and `default`.
+fn fraction(
+    c: &mut Checker,
+    v: &Option<Spanned<Fraction>>,
+    default: f64,
+    ok: fn(f64) -> bool,
+    key: &str,
+    range: &str,
+) -> f64 {
+    const AT: &str = "control_plane.autoscale";
+    match v {
+        None => default,
+        Some(f) => {
+            let x = f.get_ref().0;
+            if !ok(x) {
+                c.err(
+                    f.span(),
+                    format!("{AT}.{key} is {x}; it must be in {range}"),
+                );
+                default
+            } else {
+                x
+            }
+        }
+    }
+}
+
+/// `min_workers` and `max_workers`, each in range, the max not below the min.
+fn worker_bounds(c: &mut Checker, r: &AutoscaleConfig) -> (Option<u32>, Option<u32>) {
+    const AT: &str = "control_plane.autoscale";
+    let min_workers: Option<u32> = r
+        .min_workers
+        .as_ref()
+        .map(|m| c.count(m, 1, 1_000_000, &format!("{AT}.min_workers")));
+    let max_workers: Option<u32> = r
+        .max_workers
+        .as_ref()
+        .map(|m| c.count(m, 1, 1_000_000, &format!("{AT}.max_workers")));
+    if let (Some(min), Some(max), Some(m)) = (min_workers, max_workers, &r.max_workers) {
+        if max != 0 && min > max {
+            c.err(
+                m.span(),
+                format!(
+                    "{AT}.max_workers ({max}) is below min_workers ({min}); the autoscaler could keep neither"
+                ),
+            );
+        }
+    }
+    (min_workers, max_workers)
 }

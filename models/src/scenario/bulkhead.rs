@@ -120,42 +120,7 @@ pub(super) fn bulkheads(
     cell_workers: u32,
     db_connections: u32,
 ) -> BulkheadPlan {
-    let replica = replica.as_ref().map(|r| {
-        let lag = match &r.lag {
-            Some(l) => {
-                let d = l.get_ref().0.clone();
-                if lowest(&d) < 0.0 {
-                    c.err(
-                        l.span(),
-                        format!(
-                            "replica.lag `{}` can draw a negative lag; use exp, lognormal, pareto or a uniform from 0",
-                            d.to_text(Quantity::Duration)
-                        ),
-                    );
-                }
-                d
-            }
-            None => Dist::Exp { mean: 100e6 },
-        };
-        let max_staleness = match &r.max_staleness {
-            Some(m) => {
-                if m.get_ref().0 == SimDuration::ZERO {
-                    c.err(
-                        m.span(),
-                        "replica.max_staleness is zero; every read would be stale — use e.g. \"1s\"",
-                    );
-                }
-                m.get_ref().0
-            }
-            None => SimDuration::from_secs(1),
-        };
-        Replica {
-            cores: c.opt_count(&r.cores, 4, 1, 1_000_000, "replica.cores"),
-            connections: c.opt_count(&r.connections, 16, 1, 1_000_000, "replica.connections"),
-            lag,
-            max_staleness,
-        }
-    });
+    let replica = replica.as_ref().map(|r| check_replica(c, r));
     let mut out: Vec<Bulkhead> = Vec::with_capacity(raw.len());
     let mut carved: u64 = 0;
     for b in raw {
@@ -170,126 +135,15 @@ pub(super) fn bulkheads(
             );
         }
         let who = format!("bulkheads.{name}");
-        let mut ids = Vec::new();
-        if b.classes.get_ref().is_empty() {
-            c.err(
-                b.classes.span(),
-                format!("{who}.classes is empty; name the request classes it isolates"),
-            );
-        }
-        for cl in b.classes.get_ref() {
-            match classes.iter().position(|(n, _)| n == cl) {
-                Some(i) => {
-                    if let Some(other) = out.iter().find(|x| x.classes.contains(&(i as u16))) {
-                        c.err(
-                            b.classes.span(),
-                            format!(
-                                "class `{cl}` is already behind bulkhead `{}`; a class has one bulkhead",
-                                other.name
-                            ),
-                        );
-                    } else if ids.contains(&(i as u16)) {
-                        c.err(
-                            b.classes.span(),
-                            format!("{who}.classes names `{cl}` twice"),
-                        );
-                    } else {
-                        ids.push(i as u16);
-                    }
-                }
-                None => c.err(
-                    b.classes.span(),
-                    format!(
-                        "{who}.classes names `{cl}`, which is not a declared class (declared: {})",
-                        classes
-                            .iter()
-                            .map(|(n, _)| n.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
-            }
-        }
-        let workers = b.workers.as_ref().map(|w| {
-            let n: u32 = c.count(w, 1, 1_000_000, &format!("{who}.workers"));
-            carved += n as u64;
-            if carved >= cell_workers as u64 {
-                c.err(
-                    w.span(),
-                    format!(
-                        "{who}.workers: the bulkheads take {carved} of a cell's {cell_workers} workers; they must leave the cell's own pool at least one (raise platform.workers or shrink the bulkhead)"
-                    ),
-                );
-            }
-            n
-        });
-        if b.queue_limit.is_some() && workers.is_none() {
-            if let Some(q) = &b.queue_limit {
-                c.err(
-                    q.span(),
-                    format!("{who}.queue_limit needs `workers`: without its own pool the bulkhead's requests wait in the cell's queue"),
-                );
-            }
-        }
-        let queue_limit = c.opt_count(
-            &b.queue_limit,
-            100,
-            0,
-            100_000_000,
-            &format!("{who}.queue_limit"),
-        );
+        let ids = bulkhead_classes(c, b, &who, classes, &out);
+        let (workers, queue_limit) = bulkhead_pool(c, b, &who, &mut carved, cell_workers);
         let db_conns = b.db_connections.as_ref().map(|d| {
             let n: u32 = c.count(d, 1, 1_000_000, &format!("{who}.db_connections"));
             n
         });
-        let to_replica = match &b.reads {
-            None => false,
-            Some(r) => match r.get_ref().as_str() {
-                "primary" => false,
-                "replica" => true,
-                other => {
-                    c.err(
-                        r.span(),
-                        format!("{who}.reads is `{other}`; use `primary` or `replica`"),
-                    );
-                    false
-                }
-            },
-        };
-        if let (Some(d), Some(n)) = (&b.db_connections, db_conns) {
-            let pool = match (&replica, to_replica) {
-                (Some(r), true) => r.connections,
-                _ => db_connections,
-            };
-            if n > pool {
-                c.err(
-                    d.span(),
-                    format!(
-                        "{who}.db_connections is {n}, more than the {} pool of {pool}; a share cannot exceed the pool",
-                        if to_replica { "replica's" } else { "cell DB's" }
-                    ),
-                );
-            }
-        }
-        if to_replica {
-            if let Some(r) = &b.reads {
-                if replica.is_none() {
-                    c.err(
-                        r.span(),
-                        format!("{who}.reads = \"replica\" needs a [replica] section (cores, connections, lag, max_staleness)"),
-                    );
-                }
-                for &i in &ids {
-                    let (cl, writes) = &classes[i as usize];
-                    if *writes {
-                        c.err(
-                            r.span(),
-                            format!("{who}.reads = \"replica\" but class `{cl}` writes; a replica only serves reads"),
-                        );
-                    }
-                }
-            }
-        }
+        let to_replica = reads_replica(c, b, &who);
+        let pools = (replica.as_ref(), db_connections);
+        check_reads(c, b, &who, (db_conns, to_replica), pools, (&ids, classes));
         out.push(Bulkhead {
             name,
             classes: ids,
@@ -302,6 +156,201 @@ pub(super) fn bulkheads(
     BulkheadPlan {
         bulkheads: out,
         replica,
+    }
+}
+
+/// `[replica]`: a lag that never draws a negative value and a staleness bound above zero.
+fn check_replica(c: &mut Checker, r: &ReplicaConfig) -> Replica {
+    let lag = match &r.lag {
+        Some(l) => {
+            let d = l.get_ref().0.clone();
+            if lowest(&d) < 0.0 {
+                c.err(
+                    l.span(),
+                    format!(
+                        "replica.lag `{}` can draw a negative lag; use exp, lognormal, pareto or a uniform from 0",
+                        d.to_text(Quantity::Duration)
+                    ),
+                );
+            }
+            d
+        }
+        None => Dist::Exp { mean: 100e6 },
+    };
+    let max_staleness = match &r.max_staleness {
+        Some(m) => {
+            if m.get_ref().0 == SimDuration::ZERO {
+                c.err(
+                    m.span(),
+                    "replica.max_staleness is zero; every read would be stale — use e.g. \"1s\"",
+                );
+            }
+            m.get_ref().0
+        }
+        None => SimDuration::from_secs(1),
+    };
+    Replica {
+        cores: c.opt_count(&r.cores, 4, 1, 1_000_000, "replica.cores"),
+        connections: c.opt_count(&r.connections, 16, 1, 1_000_000, "replica.connections"),
+        lag,
+        max_staleness,
+    }
+}
+
+/// A bulkhead's classes as indices: each declared, named once, and behind no earlier
+/// bulkhead (`out`).
+fn bulkhead_classes(
+    c: &mut Checker,
+    b: &BulkheadConfig,
+    who: &str,
+    classes: &[(String, bool)],
+    out: &[Bulkhead],
+) -> Vec<u16> {
+    let mut ids = Vec::new();
+    if b.classes.get_ref().is_empty() {
+        c.err(
+            b.classes.span(),
+            format!("{who}.classes is empty; name the request classes it isolates"),
+        );
+    }
+    for cl in b.classes.get_ref() {
+        match classes.iter().position(|(n, _)| n == cl) {
+            Some(i) => {
+                if let Some(other) = out.iter().find(|x| x.classes.contains(&(i as u16))) {
+                    c.err(
+                        b.classes.span(),
+                        format!(
+                            "class `{cl}` is already behind bulkhead `{}`; a class has one bulkhead",
+                            other.name
+                        ),
+                    );
+                } else if ids.contains(&(i as u16)) {
+                    c.err(
+                        b.classes.span(),
+                        format!("{who}.classes names `{cl}` twice"),
+                    );
+                } else {
+                    ids.push(i as u16);
+                }
+            }
+            None => c.err(
+                b.classes.span(),
+                format!(
+                    "{who}.classes names `{cl}`, which is not a declared class (declared: {})",
+                    classes
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        }
+    }
+    ids
+}
+
+/// A bulkhead's own pool (`workers`, added to the workers the bulkheads so far have
+/// `carved` from a cell's `cell_workers`, which must keep one) and its queue limit (only
+/// with a pool).
+fn bulkhead_pool(
+    c: &mut Checker,
+    b: &BulkheadConfig,
+    who: &str,
+    carved: &mut u64,
+    cell_workers: u32,
+) -> (Option<u32>, u32) {
+    let workers = b.workers.as_ref().map(|w| {
+        let n: u32 = c.count(w, 1, 1_000_000, &format!("{who}.workers"));
+        *carved += n as u64;
+        if *carved >= cell_workers as u64 {
+            c.err(
+                w.span(),
+                format!(
+                    "{who}.workers: the bulkheads take {carved} of a cell's {cell_workers} workers; they must leave the cell's own pool at least one (raise platform.workers or shrink the bulkhead)"
+                ),
+            );
+        }
+        n
+    });
+    if b.queue_limit.is_some() && workers.is_none() {
+        if let Some(q) = &b.queue_limit {
+            c.err(
+                q.span(),
+                format!("{who}.queue_limit needs `workers`: without its own pool the bulkhead's requests wait in the cell's queue"),
+            );
+        }
+    }
+    let queue_limit = c.opt_count(
+        &b.queue_limit,
+        100,
+        0,
+        100_000_000,
+        &format!("{who}.queue_limit"),
+    );
+    (workers, queue_limit)
+}
+
+/// Whether a bulkhead's queries go to the replica (`reads`: `primary` or `replica`).
+fn reads_replica(c: &mut Checker, b: &BulkheadConfig, who: &str) -> bool {
+    match &b.reads {
+        None => false,
+        Some(r) => match r.get_ref().as_str() {
+            "primary" => false,
+            "replica" => true,
+            other => {
+                c.err(
+                    r.span(),
+                    format!("{who}.reads is `{other}`; use `primary` or `replica`"),
+                );
+                false
+            }
+        },
+    }
+}
+
+/// A bulkhead's DB share fits the pool its queries use (the replica's or the cell DB's),
+/// and `reads = "replica"` has a `[replica]` and only read-only classes.
+fn check_reads(
+    c: &mut Checker,
+    b: &BulkheadConfig,
+    who: &str,
+    (db_conns, to_replica): (Option<u32>, bool),
+    (replica, db_connections): (Option<&Replica>, u32),
+    (ids, classes): (&[u16], &[(String, bool)]),
+) {
+    if let (Some(d), Some(n)) = (&b.db_connections, db_conns) {
+        let pool = match (replica, to_replica) {
+            (Some(r), true) => r.connections,
+            _ => db_connections,
+        };
+        if n > pool {
+            c.err(
+                d.span(),
+                format!(
+                    "{who}.db_connections is {n}, more than the {} pool of {pool}; a share cannot exceed the pool",
+                    if to_replica { "replica's" } else { "cell DB's" }
+                ),
+            );
+        }
+    }
+    if to_replica {
+        if let Some(r) = &b.reads {
+            if replica.is_none() {
+                c.err(
+                    r.span(),
+                    format!("{who}.reads = \"replica\" needs a [replica] section (cores, connections, lag, max_staleness)"),
+                );
+            }
+            for &i in ids {
+                let (cl, writes) = &classes[i as usize];
+                if *writes {
+                    c.err(
+                        r.span(),
+                        format!("{who}.reads = \"replica\" but class `{cl}` writes; a replica only serves reads"),
+                    );
+                }
+            }
+        }
     }
 }
 

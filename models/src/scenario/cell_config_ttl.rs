@@ -149,21 +149,11 @@ pub(super) fn check(c: &mut Checker, r: &Option<CellConfigTtlConfig>) -> Option<
 
 #[cfg(test)]
 mod tests {
+    use super::super::config_ttl::test_files::{self, BASE};
     use crate::scenario::load_str;
 
-    const BASE: &str = r#"
-version = 1
-duration = "1m"
-[[tenants]]
-id = "a"
-rate = "10/s"
-"#;
-
     fn error(table: &str) -> (usize, usize, String) {
-        let text = format!("{BASE}[control_plane.cell_config_ttl]\n{table}");
-        let e = load_str("t.toml", &text, &[]).expect_err("refused");
-        let e = &e.0[0];
-        (e.line, e.column, e.message.clone())
+        test_files::error("control_plane.cell_config_ttl", table)
     }
 
     /// Goal: each class of impossible `cell_config_ttl` setting is a located error. Method:

@@ -80,29 +80,7 @@ pub(super) fn sizes(
             }
             None => format!("platform.cell_sizes.{i}"),
         };
-        let size = CellSize {
-            workers: c.opt_count(
-                &e.workers,
-                default.workers,
-                1,
-                1_000_000,
-                &format!("{at}.workers"),
-            ),
-            db_connections: c.opt_count(
-                &e.db_connections,
-                default.db_connections,
-                1,
-                1_000_000,
-                &format!("{at}.db_connections"),
-            ),
-            db_cores: c.opt_count(
-                &e.db_cores,
-                default.db_cores,
-                1,
-                1_000_000,
-                &format!("{at}.db_cores"),
-            ),
-        };
+        let size = entry_size(c, e, default, &at);
         if e.cells.get_ref().is_empty() {
             c.err(
                 e.cells.span(),
@@ -135,4 +113,32 @@ pub(super) fn sizes(
         }
     }
     out
+}
+
+/// The size an entry gives its cells: each of `workers`, `db_connections` and `db_cores`
+/// in range, or the platform's `default`.
+fn entry_size(c: &mut Checker, e: &CellSizeConfig, default: CellSize, at: &str) -> CellSize {
+    CellSize {
+        workers: c.opt_count(
+            &e.workers,
+            default.workers,
+            1,
+            1_000_000,
+            &format!("{at}.workers"),
+        ),
+        db_connections: c.opt_count(
+            &e.db_connections,
+            default.db_connections,
+            1,
+            1_000_000,
+            &format!("{at}.db_connections"),
+        ),
+        db_cores: c.opt_count(
+            &e.db_cores,
+            default.db_cores,
+            1,
+            1_000_000,
+            &format!("{at}.db_cores"),
+        ),
+    }
 }

@@ -197,11 +197,14 @@ pub(super) fn defaults_unused<const N: usize>(
     }
 }
 
+/// What the tests of both TTL tables (`config_ttl`, `cell_config_ttl`) load: a one-tenant
+/// file, and the first error of a table appended to it.
 #[cfg(test)]
-mod tests {
+pub(super) mod test_files {
     use crate::scenario::load_str;
 
-    const BASE: &str = r#"
+    /// A valid file of one tenant, 6 lines: a table appended to it starts on line 7.
+    pub(in crate::scenario) const BASE: &str = r#"
 version = 1
 duration = "1m"
 [[tenants]]
@@ -209,11 +212,23 @@ id = "a"
 rate = "10/s"
 "#;
 
-    fn error(table: &str) -> (usize, usize, String) {
-        let text = format!("{BASE}[control_plane.config_ttl]\n{table}");
+    /// The first error (line, column, message) of [`BASE`] with the table `[TABLE]` and
+    /// its keys `body` appended (panics if the file loads).
+    pub(in crate::scenario) fn error(table: &str, body: &str) -> (usize, usize, String) {
+        let text = format!("{BASE}[{table}]\n{body}");
         let e = load_str("t.toml", &text, &[]).expect_err("refused");
         let e = &e.0[0];
         (e.line, e.column, e.message.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_files::BASE;
+    use crate::scenario::load_str;
+
+    fn error(table: &str) -> (usize, usize, String) {
+        super::test_files::error("control_plane.config_ttl", table)
     }
 
     /// Goal: each class of impossible `config_ttl` setting is a located error. Method: one

@@ -96,35 +96,8 @@ pub(super) fn evacuation(
         100_000,
         &format!("{AT}.max_in_flight"),
     );
-    let after_recovery = match &r.after_recovery {
-        None => AfterRecovery::Stay,
-        Some(s) => match s.get_ref().as_str() {
-            "stay" => AfterRecovery::Stay,
-            "fail_back" => AfterRecovery::FailBack,
-            other => {
-                c.err(
-                    s.span(),
-                    format!("{AT}.after_recovery is `{other}`; use `stay` or `fail_back`"),
-                );
-                AfterRecovery::Stay
-            }
-        },
-    };
-    let cold_factor = match &r.cold_factor {
-        None => 2.0,
-        Some(s) => {
-            let x = *s.get_ref();
-            if !(1.0..=100.0).contains(&x) {
-                c.err(
-                    s.span(),
-                    format!("{AT}.cold_factor is {x}; it multiplies service time while a moved tenant is cold: between 1 (no penalty) and 100"),
-                );
-                1.0
-            } else {
-                x
-            }
-        }
-    };
+    let after_recovery = after_recovery(c, &r.after_recovery);
+    let cold_factor = cold_factor(c, &r.cold_factor);
     if r.enabled == Some(false) {
         return None;
     }
@@ -142,6 +115,45 @@ pub(super) fn evacuation(
         warmup: r.warmup.map(|d| d.0).unwrap_or(SimDuration::from_secs(60)),
         cold_factor,
     })
+}
+
+/// `after_recovery`: `stay` (the default) or `fail_back`.
+fn after_recovery(c: &mut Checker, after_recovery: &Option<Spanned<String>>) -> AfterRecovery {
+    const AT: &str = "control_plane.evacuation";
+    match after_recovery {
+        None => AfterRecovery::Stay,
+        Some(s) => match s.get_ref().as_str() {
+            "stay" => AfterRecovery::Stay,
+            "fail_back" => AfterRecovery::FailBack,
+            other => {
+                c.err(
+                    s.span(),
+                    format!("{AT}.after_recovery is `{other}`; use `stay` or `fail_back`"),
+                );
+                AfterRecovery::Stay
+            }
+        },
+    }
+}
+
+/// `cold_factor`: between 1 (no penalty) and 100 (default 2).
+fn cold_factor(c: &mut Checker, cold_factor: &Option<Spanned<f64>>) -> f64 {
+    const AT: &str = "control_plane.evacuation";
+    match cold_factor {
+        None => 2.0,
+        Some(s) => {
+            let x = *s.get_ref();
+            if !(1.0..=100.0).contains(&x) {
+                c.err(
+                s.span(),
+                format!("{AT}.cold_factor is {x}; it multiplies service time while a moved tenant is cold: between 1 (no penalty) and 100"),
+            );
+                1.0
+            } else {
+                x
+            }
+        }
+    }
 }
 
 /// `[control_plane.reconcile]` as written.

@@ -150,25 +150,37 @@ pub(super) fn check(
         }
     }
     if let Some(span) = first {
-        if out.layout == Some(Layout::ShardGroups) {
-            c.err(
-                span.clone(),
-                format!("{AT}: a layout per cell or tier with layout shard_groups is not modelled (a cell's DB is split for all its tenants)"),
-            );
-        }
-        let per_tenant = o
-            .cells
-            .iter()
-            .chain(&o.tiers)
-            .any(|l| *l == Some(Layout::DbPerTenant));
-        if per_tenant && !out.servers.dedicated_tiers.is_empty() {
-            c.err(
-                span,
-                format!("{AT}: db_per_tenant for a cell or tier together with dedicated_db_tiers is not modelled (those tenants' own pools would stay on the cell's server)"),
-            );
-        }
+        refuse_conflicts(c, span, &o, out);
     }
     out.overrides = o;
+}
+
+/// Overrides (the first written at `span`) that the rest of `[data_architecture]` cannot
+/// take: any with layout `shard_groups`, and `db_per_tenant` with `dedicated_db_tiers`.
+fn refuse_conflicts(
+    c: &mut Checker,
+    span: std::ops::Range<usize>,
+    o: &LayoutOverrides,
+    out: &DataArch,
+) {
+    const AT: &str = "data_architecture";
+    if out.layout == Some(Layout::ShardGroups) {
+        c.err(
+            span.clone(),
+            format!("{AT}: a layout per cell or tier with layout shard_groups is not modelled (a cell's DB is split for all its tenants)"),
+        );
+    }
+    let per_tenant = o
+        .cells
+        .iter()
+        .chain(&o.tiers)
+        .any(|l| *l == Some(Layout::DbPerTenant));
+    if per_tenant && !out.servers.dedicated_tiers.is_empty() {
+        c.err(
+            span,
+            format!("{AT}: db_per_tenant for a cell or tier together with dedicated_db_tiers is not modelled (those tenants' own pools would stay on the cell's server)"),
+        );
+    }
 }
 
 #[cfg(test)]

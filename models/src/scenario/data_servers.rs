@@ -30,6 +30,7 @@
 
 use super::data_arch::{DataArch, DataArchConfig, Layout};
 use super::{suggest, Checker, Platform, Tier};
+use toml::Spanned;
 
 /// Validated shard and dedicated servers.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -103,75 +104,10 @@ pub(super) fn check(
         .map(|v| c.count(v, 1, 100_000, &format!("{AT}.shard_connections")));
     if out.layout == Some(Layout::ShardGroups) && shards > 0 {
         s.shards = shards;
-        // Without declared sizes every cell's server is divided: each shard needs a core
-        // and a connection.
-        let span = raw
-            .shards
-            .as_ref()
-            .map_or_else(|| raw.layout.span(), |v| v.span());
-        let cells = platform.cells.max(1);
-        let smallest = (0..cells)
-            .map(|i| platform.size_of(i))
-            .map(|z| (z.db_cores, z.db_connections))
-            .fold((u32::MAX, u32::MAX), |a, b| (a.0.min(b.0), a.1.min(b.1)));
-        if s.shard_cores.is_none() && smallest.0 < shards {
-            c.err(
-                span.clone(),
-                format!(
-                    "{AT}.shards is {shards} but a cell's DB has {} cores: each shard would get none; declare {AT}.shard_cores or use fewer shards",
-                    smallest.0
-                ),
-            );
-        }
-        if s.shard_connections.is_none() && smallest.1 < shards {
-            c.err(
-                span,
-                format!(
-                    "{AT}.shards is {shards} but a cell's DB pool has {} connections: each shard would get none; declare {AT}.shard_connections or use fewer shards",
-                    smallest.1
-                ),
-            );
-        }
+        shard_sizes_fit(c, raw, platform, &s, shards);
     }
     if let Some(list) = &raw.dedicated_db_tiers {
-        if list.is_empty() {
-            c.err(
-                raw.layout.span(),
-                format!("{AT}.dedicated_db_tiers is empty; name a tier (e.g. [\"gold\"]) or leave the key out"),
-            );
-        }
-        for name in list {
-            let n = name.get_ref();
-            match tiers.iter().position(|t| t.name == *n) {
-                Some(i) if s.dedicated_tiers.contains(&i) => c.err(
-                    name.span(),
-                    format!("{AT}.dedicated_db_tiers names `{n}` twice"),
-                ),
-                Some(i) => {
-                    if out.layout == Some(Layout::DbPerTenant) {
-                        c.err(
-                            name.span(),
-                            format!(
-                                "{AT}.dedicated_db_tiers: a dedicated server for tier `{n}` is not modelled with layout db_per_tenant (those tenants' own pools stay on the cell's server); use shared_tables, schema_per_tenant or shard_groups"
-                            ),
-                        );
-                    }
-                    s.dedicated_tiers.push(i);
-                }
-                None => c.err(
-                    name.span(),
-                    format!(
-                        "{AT}.dedicated_db_tiers: no tier `{n}`{} (tiers: {})",
-                        suggest::hint(n, tiers.iter().map(|t| t.name.as_str())),
-                        tiers
-                            .iter()
-                            .map(|t| t.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
-            }
-        }
+        dedicated_tiers(c, raw, list, tiers, (out.layout, &mut s.dedicated_tiers));
     }
     s.dedicated_cores = c.opt_count(
         &raw.dedicated_db_cores,
@@ -188,6 +124,95 @@ pub(super) fn check(
         &format!("{AT}.dedicated_db_connections"),
     );
     out.servers = s;
+}
+
+/// Without declared shard sizes every cell's server is divided among the `shards`: each
+/// shard needs a core and a connection of the smallest cell's DB.
+fn shard_sizes_fit(
+    c: &mut Checker,
+    raw: &DataArchConfig,
+    platform: &Platform,
+    s: &DbServers,
+    shards: u32,
+) {
+    const AT: &str = "data_architecture";
+    let span = raw
+        .shards
+        .as_ref()
+        .map_or_else(|| raw.layout.span(), |v| v.span());
+    let cells = platform.cells.max(1);
+    let smallest = (0..cells)
+        .map(|i| platform.size_of(i))
+        .map(|z| (z.db_cores, z.db_connections))
+        .fold((u32::MAX, u32::MAX), |a, b| (a.0.min(b.0), a.1.min(b.1)));
+    if s.shard_cores.is_none() && smallest.0 < shards {
+        c.err(
+            span.clone(),
+            format!(
+                "{AT}.shards is {shards} but a cell's DB has {} cores: each shard would get none; declare {AT}.shard_cores or use fewer shards",
+                smallest.0
+            ),
+        );
+    }
+    if s.shard_connections.is_none() && smallest.1 < shards {
+        c.err(
+            span,
+            format!(
+                "{AT}.shards is {shards} but a cell's DB pool has {} connections: each shard would get none; declare {AT}.shard_connections or use fewer shards",
+                smallest.1
+            ),
+        );
+    }
+}
+
+/// `dedicated_db_tiers`: a non-empty list of declared tiers, each once, not with layout
+/// `db_per_tenant`; their indices go to `dedicated`.
+fn dedicated_tiers(
+    c: &mut Checker,
+    raw: &DataArchConfig,
+    list: &[Spanned<String>],
+    tiers: &[Tier],
+    (layout, dedicated): (Option<Layout>, &mut Vec<usize>),
+) {
+    const AT: &str = "data_architecture";
+    if list.is_empty() {
+        c.err(
+            raw.layout.span(),
+            format!("{AT}.dedicated_db_tiers is empty; name a tier (e.g. [\"gold\"]) or leave the key out"),
+        );
+    }
+    for name in list {
+        let n = name.get_ref();
+        match tiers.iter().position(|t| t.name == *n) {
+            Some(i) if dedicated.contains(&i) => c.err(
+                name.span(),
+                format!("{AT}.dedicated_db_tiers names `{n}` twice"),
+            ),
+            Some(i) => {
+                if layout == Some(Layout::DbPerTenant) {
+                    c.err(
+                        name.span(),
+                        format!(
+                            "{AT}.dedicated_db_tiers: a dedicated server for tier `{n}` is not modelled with layout db_per_tenant (those tenants' own pools stay on the cell's server); use shared_tables, schema_per_tenant or shard_groups"
+                        ),
+                    );
+                }
+                dedicated.push(i);
+            }
+            None => c.err(
+                name.span(),
+                format!(
+                    "{AT}.dedicated_db_tiers: no tier `{n}`{} (tiers: {})",
+                    suggest::hint(n, tiers.iter().map(|t| t.name.as_str())),
+                    tiers
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -88,6 +88,36 @@ pub(super) fn check(
         }
         e.kinds = k.get_ref().clone();
     }
+    explore_window(c, raw, &mut e, duration);
+    if let Some(cov) = &raw.coverage {
+        for s in cov.get_ref() {
+            if !crate::coverage::known(s) {
+                c.err(
+                    cov.span(),
+                    format!(
+                        "coverage: unknown state `{s}`; known: {}",
+                        crate::coverage::names().join(", ")
+                    ),
+                );
+            }
+        }
+        e.coverage = cov.get_ref().clone();
+    }
+    if let Some(w) = &raw.when_share {
+        // The value type refuses a share outside 0%..100% (located, exit 2).
+        e.when_share = w.get_ref().0.clamp(0.0, 1.0);
+    }
+    e
+}
+
+/// When drawn faults may happen (`from`, `quiet_after`, `max_for`): inside the run, with
+/// room between the start and the end, and a longest fault above zero.
+fn explore_window(
+    c: &mut Checker,
+    raw: &schema::ExploreConfig,
+    e: &mut Explore,
+    duration: SimDuration,
+) {
     let dur = |c: &mut Checker, v: &Option<Spanned<values::Dur>>, default: SimDuration| match v {
         Some(x) if x.get_ref().0 > duration => {
             c.err(
@@ -124,23 +154,4 @@ pub(super) fn check(
             "explore.max_for is 0s; give the longest fault, e.g. \"2m\"",
         );
     }
-    if let Some(cov) = &raw.coverage {
-        for s in cov.get_ref() {
-            if !crate::coverage::known(s) {
-                c.err(
-                    cov.span(),
-                    format!(
-                        "coverage: unknown state `{s}`; known: {}",
-                        crate::coverage::names().join(", ")
-                    ),
-                );
-            }
-        }
-        e.coverage = cov.get_ref().clone();
-    }
-    if let Some(w) = &raw.when_share {
-        // The value type refuses a share outside 0%..100% (located, exit 2).
-        e.when_share = w.get_ref().0.clamp(0.0, 1.0);
-    }
-    e
 }

@@ -9,6 +9,7 @@
 //! before the run).
 
 use super::schema::FaultConfig;
+use super::values::Dur;
 use super::{Checker, SloWindow};
 use crate::fault::drawn::Start;
 use crate::fault::Fault;
@@ -56,21 +57,7 @@ pub(in crate::scenario) fn check(
                 format!("fault `{name}` starts when its condition holds; give its length with `for`, not `until`"),
             );
         }
-        let poll = match &f.poll {
-            None => DEFAULT_POLL,
-            Some(p) => {
-                let d = p.get_ref().0;
-                if d.as_nanos() == 0 {
-                    c.err(p.span(), format!("fault `{name}` polls its condition every 0s; give a period like \"1s\""));
-                } else if SimTime(0).after(d) >= end {
-                    c.err(
-                        p.span(),
-                        format!("fault `{name}` polls every {d}, not shorter than the run ({duration}); its condition would be looked at once at most"),
-                    );
-                }
-                d
-            }
-        };
+        let poll = poll_of(c, &f.poll, &name, (end, duration));
         match crate::fault_when::parse(w.get_ref(), cells) {
             Ok(clauses) => {
                 if aligned {
@@ -87,7 +74,41 @@ pub(in crate::scenario) fn check(
             Err(e) => c.err(w.span(), format!("fault `{name}`: {e}")),
         }
     }
-    // `after` a triggered fault: its end is not known before the run.
+    after_triggered(c, raw, faults);
+}
+
+/// A triggered fault's `poll`: how often its condition is looked at (default
+/// [`DEFAULT_POLL`]); above zero and shorter than the run.
+fn poll_of(
+    c: &mut Checker,
+    poll: &Option<Spanned<Dur>>,
+    name: &str,
+    (end, duration): (SimTime, SimDuration),
+) -> SimDuration {
+    match poll {
+        None => DEFAULT_POLL,
+        Some(p) => {
+            let d = p.get_ref().0;
+            if d.as_nanos() == 0 {
+                c.err(
+                    p.span(),
+                    format!(
+                        "fault `{name}` polls its condition every 0s; give a period like \"1s\""
+                    ),
+                );
+            } else if SimTime(0).after(d) >= end {
+                c.err(
+                    p.span(),
+                    format!("fault `{name}` polls every {d}, not shorter than the run ({duration}); its condition would be looked at once at most"),
+                );
+            }
+            d
+        }
+    }
+}
+
+/// Refuses `after` a fault started by a condition: its end is not known before the run.
+fn after_triggered(c: &mut Checker, raw: &[FaultConfig], faults: &[Fault]) {
     for (i, f) in raw.iter().enumerate() {
         let (Some(a), Some(fault)) = (&f.after, faults.get(i)) else {
             continue;

@@ -322,8 +322,25 @@ fn timing(
     f: &schema::FaultConfig,
     name: &str,
     drawn: &mut crate::fault::drawn::Drawn,
-    (end, duration): (SimTime, SimDuration),
+    run: (SimTime, SimDuration),
 ) -> (SimTime, SimTime) {
+    let start = start_of(c, f, name, drawn, run);
+    let stop = stop_of(c, f, name, drawn, start, run);
+    if let Some(e) = &f.every {
+        recurrence(c, e, name, drawn, (start, stop), run);
+    }
+    (start, stop)
+}
+
+/// A fault's start (`at`, fixed or drawn, or `after` another fault; a `when` fault is armed
+/// from the run's start), checked to lie inside the run.
+fn start_of(
+    c: &mut Checker,
+    f: &schema::FaultConfig,
+    name: &str,
+    drawn: &mut crate::fault::drawn::Drawn,
+    (end, duration): (SimTime, SimDuration),
+) -> SimTime {
     let at_span = f.at.as_ref().map(|a| a.span()).unwrap_or(f.kind.span());
     let start = match (&f.at, &f.after) {
         (Some(a), None) => match a.get_ref() {
@@ -372,6 +389,19 @@ fn timing(
             );
         }
     }
+    start
+}
+
+/// A fault's stop (`for`, fixed or drawn, or `until`; a lifecycle operation lasts to the
+/// end), checked to come after `start` and, for a fixed window, inside the run.
+fn stop_of(
+    c: &mut Checker,
+    f: &schema::FaultConfig,
+    name: &str,
+    drawn: &mut crate::fault::drawn::Drawn,
+    start: SimTime,
+    (end, duration): (SimTime, SimDuration),
+) -> SimTime {
     let variable_start = drawn.start.is_some() || f.after.is_some();
     let stop = match (&f.for_, &f.until) {
         (Some(d), None) => match d.get_ref() {
@@ -423,54 +453,75 @@ fn timing(
         }
     };
     if !variable_start && drawn.length.is_none() && stop > end {
-        let span = f
-            .for_
-            .as_ref()
-            .map(|s| s.span())
-            .or(f.until.as_ref().map(|s| s.span()))
-            .unwrap_or(0..0);
-        c.err(
-            span,
-            format!(
-                "fault `{name}` ends at {} but the run lasts {}; the fault window must lie inside the run",
-                stop.as_duration(),
-                duration
-            ),
-        );
+        ends_after_the_run(c, f, name, stop, duration);
     }
-    if let Some(e) = &f.every {
-        let p = match e.get_ref() {
-            DurOrDrawn::Fixed(p) => *p,
-            DurOrDrawn::Drawn(dist) => {
-                super::explore_every::check_drawn(c, e.span(), name, dist, duration);
-                drawn.every_drawn = Some(dist.clone());
-                super::explore_every::period_floor(dist)
-            }
-        };
-        if p.as_nanos() == 0 {
-            c.err(
-                e.span(),
-                format!("fault `{name}` recurs every 0s; give a period like \"10m\""),
-            );
-        } else if SimTime(0).after(p) >= end {
-            c.err(
-                e.span(),
-                format!("fault `{name}` recurs every {p}, longer than the run ({duration})"),
-            );
-        } else {
-            drawn.every = Some(p);
-            match &drawn.every_drawn {
-                Some(dist) => drawn
-                    .written
-                    .push(format!("every = {}", dist.to_text(Quantity::Duration))),
-                None => drawn.written.push(format!("every = {p}")),
-            }
-            if drawn.length.is_none() {
-                drawn.length = Some(Dist::Const(stop.0.saturating_sub(start.0) as f64));
-            }
+    stop
+}
+
+/// A fixed fault window ends (`stop`) after the run: an error at its `for` or `until`.
+fn ends_after_the_run(
+    c: &mut Checker,
+    f: &schema::FaultConfig,
+    name: &str,
+    stop: SimTime,
+    duration: SimDuration,
+) {
+    let span = f
+        .for_
+        .as_ref()
+        .map(|s| s.span())
+        .or(f.until.as_ref().map(|s| s.span()))
+        .unwrap_or(0..0);
+    c.err(
+        span,
+        format!(
+            "fault `{name}` ends at {} but the run lasts {}; the fault window must lie inside the run",
+            stop.as_duration(),
+            duration
+        ),
+    );
+}
+
+/// A fault's recurrence (`every`, fixed or drawn): a period above zero and shorter than the
+/// run, recorded in `drawn` with the window's length when no `for` set one.
+fn recurrence(
+    c: &mut Checker,
+    e: &Spanned<DurOrDrawn>,
+    name: &str,
+    drawn: &mut crate::fault::drawn::Drawn,
+    (start, stop): (SimTime, SimTime),
+    (end, duration): (SimTime, SimDuration),
+) {
+    let p = match e.get_ref() {
+        DurOrDrawn::Fixed(p) => *p,
+        DurOrDrawn::Drawn(dist) => {
+            super::explore_every::check_drawn(c, e.span(), name, dist, duration);
+            drawn.every_drawn = Some(dist.clone());
+            super::explore_every::period_floor(dist)
+        }
+    };
+    if p.as_nanos() == 0 {
+        c.err(
+            e.span(),
+            format!("fault `{name}` recurs every 0s; give a period like \"10m\""),
+        );
+    } else if SimTime(0).after(p) >= end {
+        c.err(
+            e.span(),
+            format!("fault `{name}` recurs every {p}, longer than the run ({duration})"),
+        );
+    } else {
+        drawn.every = Some(p);
+        match &drawn.every_drawn {
+            Some(dist) => drawn
+                .written
+                .push(format!("every = {}", dist.to_text(Quantity::Duration))),
+            None => drawn.written.push(format!("every = {p}")),
+        }
+        if drawn.length.is_none() {
+            drawn.length = Some(Dist::Const(stop.0.saturating_sub(start.0) as f64));
         }
     }
-    (start, stop)
 }
 
 /// The tenant a fault targets (`tenant` or `tenants`): a declared id, or a selector drawn
@@ -604,61 +655,11 @@ fn kind_of(
     drawn: &mut crate::fault::drawn::Drawn,
     check_mix: &dyn Fn(&mut Checker, &MixConfig) -> Option<Vec<f64>>,
 ) -> Option<FaultKind> {
-    let name = e.name;
     let kind = match e.kind_name {
-        "dependency_latency" => match &e.f.latency {
-            Some(l) => FaultKind::DependencyLatency {
-                cells: e.target_cells(c),
-                latency: l.0.clone(),
-            },
-            None => {
-                c.err(
-                    e.f.kind.span(),
-                    format!("fault `{name}` (dependency_latency) needs `latency = \"exp(200ms)\"`"),
-                );
-                return None;
-            }
-        },
-        "dependency_errors" => match e.f.fraction {
-            Some(x) => FaultKind::DependencyErrors {
-                cells: e.target_cells(c),
-                fraction: x.0,
-                tenant: e.tenant_target.clone(),
-            },
-            None => {
-                c.err(
-                    e.f.kind.span(),
-                    format!("fault `{name}` (dependency_errors) needs `fraction = \"50%\"`"),
-                );
-                return None;
-            }
-        },
-        "db_degraded" => {
-            match e.f.capacity {
-                // 0% is a stall: see `component::db`.
-                Some(x) if x.0 >= 0.0 => FaultKind::DbDegraded {
-                    cells: e.target_cells(c),
-                    capacity: x.0,
-                },
-                _ => {
-                    c.err(e.f.kind.span(), format!("fault `{name}` (db_degraded) needs `capacity = \"20%\"` (0% = stalled)"));
-                    return None;
-                }
-            }
-        }
-        "workers_lost" => match &e.f.count {
-            Some(n) => FaultKind::WorkersLost {
-                cells: e.target_cells(c),
-                count: c.count(n, 0, 1_000_000, "count"),
-            },
-            None => {
-                c.err(
-                    e.f.kind.span(),
-                    format!("fault `{name}` (workers_lost) needs `count = 4`"),
-                );
-                return None;
-            }
-        },
+        "dependency_latency" => dependency_latency(c, e)?,
+        "dependency_errors" => dependency_errors(c, e)?,
+        "db_degraded" => db_degraded(c, e)?,
+        "workers_lost" => workers_lost(c, e)?,
         "control_plane_outage" => FaultKind::ControlPlaneOutage,
         "kms_outage" => FaultKind::KmsOutage,
         "kms_key_disabled" => FaultKind::KmsKeyDisabled {
@@ -704,6 +705,81 @@ fn kind_of(
         }
     };
     Some(kind)
+}
+
+/// `dependency_latency`: the cells and the added latency (`latency`, required).
+fn dependency_latency(c: &mut Checker, e: &Entry) -> Option<FaultKind> {
+    let name = e.name;
+    match &e.f.latency {
+        Some(l) => Some(FaultKind::DependencyLatency {
+            cells: e.target_cells(c),
+            latency: l.0.clone(),
+        }),
+        None => {
+            c.err(
+                e.f.kind.span(),
+                format!("fault `{name}` (dependency_latency) needs `latency = \"exp(200ms)\"`"),
+            );
+            None
+        }
+    }
+}
+
+/// `dependency_errors`: the cells, the failing share (`fraction`, required) and optionally
+/// one tenant.
+fn dependency_errors(c: &mut Checker, e: &Entry) -> Option<FaultKind> {
+    let name = e.name;
+    match e.f.fraction {
+        Some(x) => Some(FaultKind::DependencyErrors {
+            cells: e.target_cells(c),
+            fraction: x.0,
+            tenant: e.tenant_target.clone(),
+        }),
+        None => {
+            c.err(
+                e.f.kind.span(),
+                format!("fault `{name}` (dependency_errors) needs `fraction = \"50%\"`"),
+            );
+            None
+        }
+    }
+}
+
+/// `db_degraded`: the cells and the DB capacity left (`capacity`, required; 0% = stalled).
+fn db_degraded(c: &mut Checker, e: &Entry) -> Option<FaultKind> {
+    let name = e.name;
+    match e.f.capacity {
+        // 0% is a stall: see `component::db`.
+        Some(x) if x.0 >= 0.0 => Some(FaultKind::DbDegraded {
+            cells: e.target_cells(c),
+            capacity: x.0,
+        }),
+        _ => {
+            c.err(
+                e.f.kind.span(),
+                format!("fault `{name}` (db_degraded) needs `capacity = \"20%\"` (0% = stalled)"),
+            );
+            None
+        }
+    }
+}
+
+/// `workers_lost`: the cells and the workers lost (`count`, required).
+fn workers_lost(c: &mut Checker, e: &Entry) -> Option<FaultKind> {
+    let name = e.name;
+    match &e.f.count {
+        Some(n) => Some(FaultKind::WorkersLost {
+            cells: e.target_cells(c),
+            count: c.count(n, 0, 1_000_000, "count"),
+        }),
+        None => {
+            c.err(
+                e.f.kind.span(),
+                format!("fault `{name}` (workers_lost) needs `count = 4`"),
+            );
+            None
+        }
+    }
 }
 
 /// `partition`: which link (`between`) and how it fails (`mode`).

@@ -136,31 +136,7 @@ pub struct TenantJobs {
 }
 
 pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> ControlPlane {
-    let placement = match &r.placement {
-        Some(p) => {
-            if crate::component::placement::by_name(
-                p.get_ref(),
-                &crate::component::placement::PolicyParams::default(),
-            )
-            .is_none()
-            {
-                c.err(
-                    p.span(),
-                    format!(
-                        "unknown placement policy `{}`{}; known: {}",
-                        p.get_ref(),
-                        super::suggest::hint(
-                            p.get_ref(),
-                            crate::component::placement::POLICY_NAMES.iter().copied()
-                        ),
-                        crate::component::placement::POLICY_NAMES.join(", ")
-                    ),
-                );
-            }
-            p.get_ref().clone()
-        }
-        None => "round_robin".to_string(),
-    };
+    let placement = placement_name(c, &r.placement);
     let heartbeat_interval = r
         .heartbeat_interval
         .map(|d| d.0)
@@ -181,21 +157,7 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
             "control_plane.poll_interval is zero; use e.g. \"30s\"",
         );
     }
-    let prediction_error = match &r.prediction_error {
-        None => 0.0,
-        Some(s) => {
-            let x = *s.get_ref();
-            if !(0.0..=5.0).contains(&x) {
-                c.err(
-                    s.span(),
-                    format!("control_plane.prediction_error is {x}; it is the σ of ln(predicted / declared), between 0 (exact) and 5 (0.5 = typical)"),
-                );
-                0.0
-            } else {
-                x
-            }
-        }
-    };
+    let prediction_error = prediction_error(c, &r.prediction_error);
     let heartbeat_missed = c.opt_count(
         &r.heartbeat_missed,
         3,
@@ -204,32 +166,16 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
         "control_plane.heartbeat_missed",
     );
     ControlPlane {
-        latency: r
-            .latency
-            .as_ref()
-            .map(|d| d.0.clone())
-            .unwrap_or_else(|| dist("exp(20ms)", Quantity::Duration)),
+        latency: dist_or(&r.latency, "exp(20ms)"),
         placement,
         // Resolved by `placement_params` once tiers and cells are known.
         placement_params: PolicyParams::default(),
         prediction_error,
         heartbeat_interval,
         heartbeat_missed,
-        provision_time: r
-            .provision_time
-            .as_ref()
-            .map(|d| d.0.clone())
-            .unwrap_or_else(|| dist("exp(2s)", Quantity::Duration)),
-        push_delay: r
-            .push_delay
-            .as_ref()
-            .map(|d| d.0.clone())
-            .unwrap_or_else(|| dist("exp(2s)", Quantity::Duration)),
-        urgent_push_delay: r
-            .urgent_push_delay
-            .as_ref()
-            .map(|d| d.0.clone())
-            .unwrap_or_else(|| dist("exp(200ms)", Quantity::Duration)),
+        provision_time: dist_or(&r.provision_time, "exp(2s)"),
+        push_delay: dist_or(&r.push_delay, "exp(2s)"),
+        urgent_push_delay: dist_or(&r.urgent_push_delay, "exp(200ms)"),
         poll_interval,
         call_timeout: r
             .call_timeout
@@ -253,6 +199,65 @@ pub(super) fn control_plane(c: &mut Checker, r: &schema::ControlPlaneConfig) -> 
     }
 }
 
+/// A duration distribution as written, or `default` when not given.
+fn dist_or(v: &Option<super::values::DurDist>, default: &str) -> Dist {
+    v.as_ref()
+        .map(|d| d.0.clone())
+        .unwrap_or_else(|| dist(default, Quantity::Duration))
+}
+
+/// `control_plane.placement`: a known policy name (default `round_robin`).
+fn placement_name(c: &mut Checker, placement: &Option<toml::Spanned<String>>) -> String {
+    match placement {
+        Some(p) => {
+            if crate::component::placement::by_name(
+                p.get_ref(),
+                &crate::component::placement::PolicyParams::default(),
+            )
+            .is_none()
+            {
+                c.err(
+                    p.span(),
+                    format!(
+                        "unknown placement policy `{}`{}; known: {}",
+                        p.get_ref(),
+                        super::suggest::hint(
+                            p.get_ref(),
+                            crate::component::placement::POLICY_NAMES.iter().copied()
+                        ),
+                        crate::component::placement::POLICY_NAMES.join(", ")
+                    ),
+                );
+            }
+            p.get_ref().clone()
+        }
+        None => "round_robin".to_string(),
+    }
+}
+
+/// `control_plane.prediction_error`: the σ of ln(predicted / declared), in [0, 5] (default
+/// 0: exact).
+fn prediction_error(c: &mut Checker, v: &Option<toml::Spanned<f64>>) -> f64 {
+    match v {
+        None => 0.0,
+        Some(s) => {
+            let x = *s.get_ref();
+            if !(0.0..=5.0).contains(&x) {
+                c.err(
+                    s.span(),
+                    format!("control_plane.prediction_error is {x}; it is the σ of ln(predicted / declared), between 0 (exact) and 5 (0.5 = typical)"),
+                );
+                0.0
+            } else {
+                x
+            }
+        }
+    }
+}
+
+/// Where `[control_plane.placement_params]` is, for messages.
+const PARAMS_AT: &str = "control_plane.placement_params";
+
 /// `[control_plane.placement_params]` → [`PolicyParams`]: every key range-checked at its
 /// position, `dedicated_tier` resolved from a name in `tiers` (index order), and
 /// `dedicated_cells` checked against `cells`. Keys not given keep their defaults.
@@ -266,7 +271,7 @@ pub(super) fn placement_params(
     let Some(r) = r else {
         return p;
     };
-    const AT: &str = "control_plane.placement_params";
+    const AT: &str = PARAMS_AT;
     p.power_of_two_choices = c.opt_count(
         &r.choices,
         p.power_of_two_choices,
@@ -281,116 +286,8 @@ pub(super) fn placement_params(
         100_000,
         &format!("{AT}.shard_size (cells in a shuffle shard)"),
     );
-    let mut real = |v: &Option<toml::Spanned<f64>>,
-                    default: f64,
-                    lo: f64,
-                    lo_open: bool,
-                    hi: f64,
-                    what: &str,
-                    hint: &str| {
-        let Some(v) = v else {
-            return default;
-        };
-        let x = *v.get_ref();
-        let above = if lo_open { x > lo } else { x >= lo };
-        if above && x <= hi {
-            x
-        } else {
-            let open = if lo_open { "above" } else { "at least" };
-            c.err(
-                v.span(),
-                format!("{AT}.{what} is {x}; it must be {open} {lo} and at most {hi} ({hint})"),
-            );
-            default
-        }
-    };
-    p.bin_pack_ceiling = real(
-        &r.ceiling,
-        p.bin_pack_ceiling,
-        0.0,
-        true,
-        10.0,
-        "ceiling",
-        "a fraction of capacity: 0.8 fills cells to 80%",
-    );
-    p.headroom_weight_free_cpu = real(
-        &r.weight_free_cpu,
-        p.headroom_weight_free_cpu,
-        0.0,
-        false,
-        1e6,
-        "weight_free_cpu",
-        "a weight of the headroom score",
-    );
-    p.headroom_weight_free_slots = real(
-        &r.weight_free_slots,
-        p.headroom_weight_free_slots,
-        0.0,
-        false,
-        1e6,
-        "weight_free_slots",
-        "a weight of the headroom score",
-    );
-    p.headroom_weight_spiky = real(
-        &r.weight_spiky,
-        p.headroom_weight_spiky,
-        0.0,
-        false,
-        1e6,
-        "weight_spiky",
-        "a weight of the headroom score",
-    );
-    p.headroom_weight_utilisation = real(
-        &r.weight_utilisation,
-        p.headroom_weight_utilisation,
-        0.0,
-        false,
-        1e6,
-        "weight_utilisation",
-        "a weight of the headroom score",
-    );
-    p.headroom_utilisation_max = real(
-        &r.utilisation_max,
-        p.headroom_utilisation_max,
-        0.0,
-        true,
-        10.0,
-        "utilisation_max",
-        "a fraction of capacity: 0.9 keeps 10% headroom",
-    );
-    if let Some(t) = &r.dedicated_tier {
-        match tiers.iter().position(|n| *n == t.get_ref().as_str()) {
-            Some(i) => p.dedicated_tier = i as u16,
-            None => c.err(
-                t.span(),
-                format!(
-                    "{AT}.dedicated_tier names tier `{}`, which does not exist; tiers are: {}",
-                    t.get_ref(),
-                    tiers.join(", ")
-                ),
-            ),
-        }
-    }
-    if let Some(list) = &r.dedicated_cells {
-        for &x in list.get_ref() {
-            if x < 0 || x >= i64::from(cells) {
-                c.err(
-                    list.span(),
-                    format!(
-                        "{AT}.dedicated_cells lists cell {x}, which does not exist; cells are 0..{}",
-                        cells.saturating_sub(1)
-                    ),
-                );
-            } else if p.dedicated_cells.contains(&(x as u32)) {
-                c.err(
-                    list.span(),
-                    format!("{AT}.dedicated_cells lists cell {x} twice"),
-                );
-            } else {
-                p.dedicated_cells.push(x as u32);
-            }
-        }
-    }
+    placement_weights(c, r, &mut p);
+    dedicated(c, r, (tiers, cells), &mut p);
     if let Some(l) = &r.promote_load {
         let x = l.get_ref().0;
         if x > 0.0 && x.is_finite() {
@@ -403,6 +300,130 @@ pub(super) fn placement_params(
         }
     }
     p
+}
+
+/// A real-valued key of `[control_plane.placement_params]`: `default` when not given, the
+/// value when it is above (`lo_open`) or at least `lo` and at most `hi`, else an error at
+/// its position (with `hint`) and `default`.
+fn param_real(
+    c: &mut Checker,
+    v: &Option<toml::Spanned<f64>>,
+    default: f64,
+    (lo, lo_open, hi): (f64, bool, f64),
+    what: &str,
+    hint: &str,
+) -> f64 {
+    let Some(v) = v else {
+        return default;
+    };
+    let x = *v.get_ref();
+    let above = if lo_open { x > lo } else { x >= lo };
+    if above && x <= hi {
+        x
+    } else {
+        let open = if lo_open { "above" } else { "at least" };
+        c.err(
+            v.span(),
+            format!("{PARAMS_AT}.{what} is {x}; it must be {open} {lo} and at most {hi} ({hint})"),
+        );
+        default
+    }
+}
+
+/// The bin-packing ceiling and the headroom score's weights and utilisation bound.
+fn placement_weights(c: &mut Checker, r: &schema::PlacementParamsConfig, p: &mut PolicyParams) {
+    const WEIGHT: &str = "a weight of the headroom score";
+    let weight = (0.0, false, 1e6);
+    p.bin_pack_ceiling = param_real(
+        c,
+        &r.ceiling,
+        p.bin_pack_ceiling,
+        (0.0, true, 10.0),
+        "ceiling",
+        "a fraction of capacity: 0.8 fills cells to 80%",
+    );
+    p.headroom_weight_free_cpu = param_real(
+        c,
+        &r.weight_free_cpu,
+        p.headroom_weight_free_cpu,
+        weight,
+        "weight_free_cpu",
+        WEIGHT,
+    );
+    p.headroom_weight_free_slots = param_real(
+        c,
+        &r.weight_free_slots,
+        p.headroom_weight_free_slots,
+        weight,
+        "weight_free_slots",
+        WEIGHT,
+    );
+    p.headroom_weight_spiky = param_real(
+        c,
+        &r.weight_spiky,
+        p.headroom_weight_spiky,
+        weight,
+        "weight_spiky",
+        WEIGHT,
+    );
+    p.headroom_weight_utilisation = param_real(
+        c,
+        &r.weight_utilisation,
+        p.headroom_weight_utilisation,
+        weight,
+        "weight_utilisation",
+        WEIGHT,
+    );
+    p.headroom_utilisation_max = param_real(
+        c,
+        &r.utilisation_max,
+        p.headroom_utilisation_max,
+        (0.0, true, 10.0),
+        "utilisation_max",
+        "a fraction of capacity: 0.9 keeps 10% headroom",
+    );
+}
+
+/// The dedicated tier (a name in `tiers`) and dedicated cells (each below `cells`, once).
+fn dedicated(
+    c: &mut Checker,
+    r: &schema::PlacementParamsConfig,
+    (tiers, cells): (&[&str], u32),
+    p: &mut PolicyParams,
+) {
+    if let Some(t) = &r.dedicated_tier {
+        match tiers.iter().position(|n| *n == t.get_ref().as_str()) {
+            Some(i) => p.dedicated_tier = i as u16,
+            None => c.err(
+                t.span(),
+                format!(
+                    "{PARAMS_AT}.dedicated_tier names tier `{}`, which does not exist; tiers are: {}",
+                    t.get_ref(),
+                    tiers.join(", ")
+                ),
+            ),
+        }
+    }
+    if let Some(list) = &r.dedicated_cells {
+        for &x in list.get_ref() {
+            if x < 0 || x >= i64::from(cells) {
+                c.err(
+                    list.span(),
+                    format!(
+                        "{PARAMS_AT}.dedicated_cells lists cell {x}, which does not exist; cells are 0..{}",
+                        cells.saturating_sub(1)
+                    ),
+                );
+            } else if p.dedicated_cells.contains(&(x as u32)) {
+                c.err(
+                    list.span(),
+                    format!("{PARAMS_AT}.dedicated_cells lists cell {x} twice"),
+                );
+            } else {
+                p.dedicated_cells.push(x as u32);
+            }
+        }
+    }
 }
 
 pub(super) fn edge(r: &schema::EdgeConfig) -> Edge {

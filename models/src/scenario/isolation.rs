@@ -72,32 +72,7 @@ pub(super) fn dependencies(c: &mut Checker, raw: &[DependencyConfig]) -> Vec<Dep
             );
         }
         let who = format!("dependencies.{name}");
-        let capacity = match (&d.servers, &d.rate) {
-            (Some(s), None) => {
-                Capacity::Servers(c.count(s, 1, 1_000_000, &format!("{who}.servers")))
-            }
-            (None, Some(r)) => {
-                let v = r.get_ref().0;
-                if !(v > 0.0 && v.is_finite()) {
-                    c.err(r.span(), format!("{who}.rate is {v}/s; it must be above 0"));
-                }
-                Capacity::Rate(v)
-            }
-            (Some(s), Some(_)) => {
-                c.err(
-                    s.span(),
-                    format!("{who} has both `servers` and `rate`; give one (a pool of servers, or a paced provider)"),
-                );
-                Capacity::Servers(1)
-            }
-            (None, None) => {
-                c.err(
-                    d.name.span(),
-                    format!("{who} has neither `servers` nor `rate`; give its capacity, e.g. `servers = 8` or `rate = \"50/s\"`"),
-                );
-                Capacity::Servers(1)
-            }
-        };
+        let capacity = capacity(c, d, &who);
         let timeout = match &d.timeout {
             Some(t) => {
                 if t.get_ref().0 == SimDuration::ZERO {
@@ -117,38 +92,7 @@ pub(super) fn dependencies(c: &mut Checker, raw: &[DependencyConfig]) -> Vec<Dep
             }
             v
         });
-        let tenant_quota = match (&d.tenant_quota, &d.quota_period) {
-            (Some(q), Some(p)) => {
-                let calls: u64 = c.count(q, 1, i64::MAX, &format!("{who}.tenant_quota"));
-                if p.get_ref().0 == SimDuration::ZERO {
-                    c.err(
-                        p.span(),
-                        format!("{who}.quota_period is zero; use e.g. \"1d\""),
-                    );
-                }
-                Some(PeriodQuota {
-                    calls,
-                    period: p.get_ref().0,
-                })
-            }
-            (Some(q), None) => {
-                c.err(
-                    q.span(),
-                    format!("{who}.tenant_quota has no period; add `quota_period`, e.g. \"1d\" for calls per day"),
-                );
-                None
-            }
-            (None, Some(p)) => {
-                c.err(
-                    p.span(),
-                    format!(
-                        "{who}.quota_period has no quota; add `tenant_quota` (calls per period)"
-                    ),
-                );
-                None
-            }
-            (None, None) => None,
-        };
+        let tenant_quota = tenant_quota(c, d, &who);
         out.push(Dependency {
             name,
             capacity,
@@ -168,6 +112,68 @@ pub(super) fn dependencies(c: &mut Checker, raw: &[DependencyConfig]) -> Vec<Dep
         });
     }
     out
+}
+
+/// A dependency's capacity: `servers` (a pool) or `rate` (a paced provider), exactly one.
+fn capacity(c: &mut Checker, d: &DependencyConfig, who: &str) -> Capacity {
+    match (&d.servers, &d.rate) {
+        (Some(s), None) => Capacity::Servers(c.count(s, 1, 1_000_000, &format!("{who}.servers"))),
+        (None, Some(r)) => {
+            let v = r.get_ref().0;
+            if !(v > 0.0 && v.is_finite()) {
+                c.err(r.span(), format!("{who}.rate is {v}/s; it must be above 0"));
+            }
+            Capacity::Rate(v)
+        }
+        (Some(s), Some(_)) => {
+            c.err(
+                s.span(),
+                format!("{who} has both `servers` and `rate`; give one (a pool of servers, or a paced provider)"),
+            );
+            Capacity::Servers(1)
+        }
+        (None, None) => {
+            c.err(
+                d.name.span(),
+                format!("{who} has neither `servers` nor `rate`; give its capacity, e.g. `servers = 8` or `rate = \"50/s\"`"),
+            );
+            Capacity::Servers(1)
+        }
+    }
+}
+
+/// A dependency's per-tenant quota per period: `tenant_quota` and `quota_period` together.
+fn tenant_quota(c: &mut Checker, d: &DependencyConfig, who: &str) -> Option<PeriodQuota> {
+    match (&d.tenant_quota, &d.quota_period) {
+        (Some(q), Some(p)) => {
+            let calls: u64 = c.count(q, 1, i64::MAX, &format!("{who}.tenant_quota"));
+            if p.get_ref().0 == SimDuration::ZERO {
+                c.err(
+                    p.span(),
+                    format!("{who}.quota_period is zero; use e.g. \"1d\""),
+                );
+            }
+            Some(PeriodQuota {
+                calls,
+                period: p.get_ref().0,
+            })
+        }
+        (Some(q), None) => {
+            c.err(
+                q.span(),
+                format!("{who}.tenant_quota has no period; add `quota_period`, e.g. \"1d\" for calls per day"),
+            );
+            None
+        }
+        (None, Some(p)) => {
+            c.err(
+                p.span(),
+                format!("{who}.quota_period has no quota; add `tenant_quota` (calls per period)"),
+            );
+            None
+        }
+        (None, None) => None,
+    }
 }
 
 /// Resolves a class's `calls` to dependency indices (in call order; a name may repeat).

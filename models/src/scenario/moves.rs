@@ -166,43 +166,15 @@ pub(super) fn rebalance(c: &mut Checker, r: &Option<RebalanceConfig>) -> Option<
         }
         Some(d) => d.get_ref().0,
     };
-    let mut fraction = |v: &Option<Spanned<Fraction>>, default: f64, key: &str| match v {
-        None => default,
-        Some(s) => {
-            let x = s.get_ref().0;
-            if !(x > 0.0 && x <= 1.0) {
-                c.err(
-                    s.span(),
-                    format!("{AT}.{key} is {x}; it is a fraction above 0 and at most 100%"),
-                );
-                default
-            } else {
-                x
-            }
-        }
-    };
-    let cell_utilisation = fraction(&r.cell_utilisation, 0.75, "cell_utilisation");
-    let promote_share = fraction(&r.promote_share, 0.5, "promote_share");
+    let cell_utilisation = fraction(c, &r.cell_utilisation, 0.75, "cell_utilisation");
+    let promote_share = fraction(c, &r.promote_share, 0.5, "promote_share");
     let target_utilisation = fraction(
+        c,
         &r.target_utilisation,
         cell_utilisation,
         "target_utilisation",
     );
-    let growth = match &r.growth {
-        None => 5.0,
-        Some(s) => {
-            let g = *s.get_ref();
-            if !(g >= 1.0 && g.is_finite()) {
-                c.err(
-                    s.span(),
-                    format!("{AT}.growth is {g}; it is a growth factor (now / first seen) of at least 1"),
-                );
-                5.0
-            } else {
-                g
-            }
-        }
-    };
+    let growth = growth(c, &r.growth);
     let max_concurrent = c.opt_count(
         &r.max_concurrent,
         1u32,
@@ -227,4 +199,45 @@ pub(super) fn rebalance(c: &mut Checker, r: &Option<RebalanceConfig>) -> Option<
         allow_rebalance: true,
         allow_promote: true,
     })
+}
+
+/// A share key of `[control_plane.rebalance]`: above 0 and at most 100% (else an error at
+/// its position and `default`); `default` when not given.
+fn fraction(c: &mut Checker, v: &Option<Spanned<Fraction>>, default: f64, key: &str) -> f64 {
+    const AT: &str = "control_plane.rebalance";
+    match v {
+        None => default,
+        Some(s) => {
+            let x = s.get_ref().0;
+            if !(x > 0.0 && x <= 1.0) {
+                c.err(
+                    s.span(),
+                    format!("{AT}.{key} is {x}; it is a fraction above 0 and at most 100%"),
+                );
+                default
+            } else {
+                x
+            }
+        }
+    }
+}
+
+/// `growth`: a growth factor (now / first seen) of at least 1 (default 5).
+fn growth(c: &mut Checker, growth: &Option<Spanned<f64>>) -> f64 {
+    const AT: &str = "control_plane.rebalance";
+    match growth {
+        None => 5.0,
+        Some(s) => {
+            let g = *s.get_ref();
+            if !(g >= 1.0 && g.is_finite()) {
+                c.err(
+                s.span(),
+                format!("{AT}.growth is {g}; it is a growth factor (now / first seen) of at least 1"),
+            );
+                5.0
+            } else {
+                g
+            }
+        }
+    }
 }

@@ -179,8 +179,53 @@ fn resolve_one(
     let name = r.name.get_ref();
     let at = format!("rollout `{name}`: {key}");
     let slo_name = g.slo.get_ref();
+    let share = budget_share(c, g, slos, &at);
+    let rate = *g.burn_rate.get_ref();
+    if !(rate > 0.0 && rate.is_finite()) {
+        c.err(
+            g.burn_rate.span(),
+            format!("{at}: burn_rate is {rate}; it must be above 0 (1 = spending exactly the budget; 14.4 is the classic fast burn)"),
+        );
+    }
+    let window = g.window.get_ref().0;
+    if window == SimDuration::ZERO {
+        c.err(
+            g.window.span(),
+            format!("{at}: window is zero; use e.g. `window = \"5m\"`"),
+        );
+    } else if window < out.gate_every {
+        c.err(
+            g.window.span(),
+            format!(
+                "{at}: window {window} is shorter than gate_every ({}), so it would never hold a whole judged interval",
+                out.gate_every
+            ),
+        );
+    }
+    let short_window = short_window(c, g, (window, out.gate_every), &at);
+    if let Some((bad, budget)) = share {
+        out.burns.push(BurnGate {
+            slo: slo_name.clone(),
+            budget,
+            bad,
+            rate,
+            window,
+            short_window,
+        });
+    }
+}
+
+/// The budget of the gate's SLO (`slo`, a declared SLO whose objective has one): its
+/// `(bad, budget)` share, or `None` after an error.
+fn budget_share(
+    c: &mut Checker,
+    g: &BurnGateConfig,
+    slos: &[Slo],
+    at: &str,
+) -> Option<(BadShare, f64)> {
+    let slo_name = g.slo.get_ref();
     let slo = slos.iter().find(|s| &s.name == slo_name);
-    let share = match slo {
+    match slo {
         None => {
             c.err(
                 g.slo.span(),
@@ -209,37 +254,24 @@ fn resolve_one(
                 None
             }
         },
-    };
-    let rate = *g.burn_rate.get_ref();
-    if !(rate > 0.0 && rate.is_finite()) {
-        c.err(
-            g.burn_rate.span(),
-            format!("{at}: burn_rate is {rate}; it must be above 0 (1 = spending exactly the budget; 14.4 is the classic fast burn)"),
-        );
     }
-    let window = g.window.get_ref().0;
-    if window == SimDuration::ZERO {
-        c.err(
-            g.window.span(),
-            format!("{at}: window is zero; use e.g. `window = \"5m\"`"),
-        );
-    } else if window < out.gate_every {
-        c.err(
-            g.window.span(),
-            format!(
-                "{at}: window {window} is shorter than gate_every ({}), so it would never hold a whole judged interval",
-                out.gate_every
-            ),
-        );
-    }
+}
+
+/// The gate's `short_window`: at least one judged interval (`gate_every`) and not longer
+/// than its `window`.
+fn short_window(
+    c: &mut Checker,
+    g: &BurnGateConfig,
+    (window, gate_every): (SimDuration, SimDuration),
+    at: &str,
+) -> Option<SimDuration> {
     let short_window = g.short_window.as_ref().map(|s| (s.span(), s.get_ref().0));
     if let Some((span, sw)) = &short_window {
-        if *sw == SimDuration::ZERO || *sw < out.gate_every {
+        if *sw == SimDuration::ZERO || *sw < gate_every {
             c.err(
                 span.clone(),
                 format!(
-                    "{at}: short_window {sw} is shorter than gate_every ({}); it would never hold a whole judged interval",
-                    out.gate_every
+                    "{at}: short_window {sw} is shorter than gate_every ({gate_every}); it would never hold a whole judged interval"
                 ),
             );
         } else if *sw > window {
@@ -249,16 +281,7 @@ fn resolve_one(
             );
         }
     }
-    if let Some((bad, budget)) = share {
-        out.burns.push(BurnGate {
-            slo: slo_name.clone(),
-            budget,
-            bad,
-            rate,
-            window,
-            short_window: short_window.map(|x| x.1),
-        });
-    }
+    short_window.map(|x| x.1)
 }
 
 #[cfg(test)]

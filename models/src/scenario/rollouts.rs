@@ -270,154 +270,11 @@ pub(super) fn check(
                 ),
             );
         }
-        let migration_keys = [
-            ("migrate_rate", r.migrate_rate.as_ref().map(|x| x.span())),
-            ("db_load", r.db_load.as_ref().map(|x| x.span())),
-            ("query_factor", r.query_factor.as_ref().map(|x| x.span())),
-            ("fail", r.fail.as_ref().map(|x| x.span())),
-        ];
-        let [k0, k1, k2, k3] = super::rollout_config::key_spans(r);
-        let config_keys = [
-            ("rate_limit", r.rate_limit.as_ref().map(|x| x.span())),
-            ("burst", r.burst.as_ref().map(|x| x.span())),
-            k0,
-            k1,
-            k2,
-            k3,
-        ];
-        let deploy_keys = [
-            ("restart_time", r.restart_time.as_ref().map(|x| x.span())),
-            ("restart_share", r.restart_share.as_ref().map(|x| x.span())),
-            ("cold_for", r.cold_for.as_ref().map(|x| x.span())),
-            ("cold_factor", r.cold_factor.as_ref().map(|x| x.span())),
-        ];
-        let refuse = |c: &mut Checker, keys: &[(&str, Option<std::ops::Range<usize>>)], kind| {
-            for (k, span) in keys {
-                if let Some(s) = span {
-                    c.err(
-                        s.clone(),
-                        format!("`{k}` does not apply to `change = \"{kind}\"`"),
-                    );
-                }
-            }
-        };
-        let change = match r.change.get_ref().as_str() {
-            "migration" => {
-                refuse(c, &config_keys, "migration");
-                refuse(c, &deploy_keys, "migration");
-                let rate = r
-                    .migrate_rate
-                    .as_ref()
-                    .and_then(|d| d.get_ref().0.mean())
-                    .unwrap_or(50e6);
-                if rate <= 0.0 || !rate.is_finite() {
-                    if let Some(s) = &r.migrate_rate {
-                        c.err(s.span(), "migrate_rate must be above 0 (bytes per second)");
-                    }
-                }
-                let db_load = r.db_load.as_ref().map_or(0.3, |f| f.get_ref().0);
-                if !(0.0..1.0).contains(&db_load) {
-                    if let Some(s) = &r.db_load {
-                        c.err(s.span(), "db_load must be in [0%, 100%)");
-                    }
-                }
-                let query_factor = r.query_factor.as_ref().map_or(1.0, |q| *q.get_ref());
-                if !(query_factor > 0.0 && query_factor <= 1000.0) {
-                    if let Some(s) = &r.query_factor {
-                        c.err(s.span(), "query_factor must be in (0, 1000]");
-                    }
-                }
-                let fail = r.fail.as_ref().map_or(0.0, |f| f.get_ref().0);
-                if !(0.0..=1.0).contains(&fail) {
-                    if let Some(s) = &r.fail {
-                        c.err(s.span(), "fail must be in [0%, 100%]");
-                    }
-                }
-                ChangeKind::Migration {
-                    rate: rate.max(1.0),
-                    db_load,
-                    query_factor,
-                    fail,
-                }
-            }
-            "config" => {
-                refuse(c, &migration_keys, "config");
-                refuse(c, &deploy_keys, "config");
-                let burst = r
-                    .burst
-                    .as_ref()
-                    .map(|b| c.count(b, 1, 1_000_000_000, "burst"));
-                if config_keys.iter().all(|(_, span)| span.is_none()) {
-                    c.err(
-                        r.change.span(),
-                        format!("rollout `{name}` changes nothing: give `rate_limit`, `burst`, `db_concurrency`, `tenant_cap`, `scheduler` or `flag`"),
-                    );
-                }
-                let rate_limit = r.rate_limit.as_ref().map(|x| x.get_ref().0);
-                if rate_limit.is_some_and(|x| !(x > 0.0 && x.is_finite())) {
-                    if let Some(s) = &r.rate_limit {
-                        c.err(s.span(), "rate_limit must be above 0");
-                    }
-                }
-                ChangeKind::Config {
-                    rate_limit,
-                    burst,
-                    items: Vec::new(),
-                }
-            }
-            "deploy" => {
-                refuse(c, &migration_keys, "deploy");
-                refuse(c, &config_keys, "deploy");
-                super::rollout_deploy::check(c, r)
-            }
-            other => {
-                c.err(
-                    r.change.span(),
-                    format!("unknown change `{other}`; expected `migration`, `config` or `deploy`"),
-                );
-                ChangeKind::Config {
-                    rate_limit: None,
-                    burst: None,
-                    items: Vec::new(),
-                }
-            }
-        };
+        let change = check_change(c, r, &name);
         let groups = check_groups(c, &name, &r.groups, known);
         let parallelism: u32 = c.opt_count(&r.parallelism, 1, 1, 1_000_000, "parallelism");
-        let gate = match r.gate.as_ref() {
-            None => None,
-            Some(g) if g.get_ref().trim() == "none" => None,
-            Some(g) => match Threshold::parse(g.get_ref()) {
-                Ok(th) if th.metric.is_whole_run() => {
-                    c.err(
-                        g.span(),
-                        format!(
-                            "`{}` is a whole-run counter; a gate judges request metrics (latency, error_rate, availability, …)",
-                            th.text
-                        ),
-                    );
-                    None
-                }
-                Ok(th) => Some(th),
-                Err(msg) => {
-                    c.err(g.span(), format!("gate: {msg}"));
-                    None
-                }
-            },
-        };
-        let gate_scope = match r.gate_scope.as_ref().map(|s| s.get_ref().as_str()) {
-            None | Some("changed_and_cellmates") => GateScope::ChangedAndCellmates,
-            Some("changed") => GateScope::Changed,
-            Some(other) => {
-                if let Some(s) = &r.gate_scope {
-                    c.err(
-                        s.span(),
-                        format!("unknown gate_scope `{other}`; expected `changed` or `changed_and_cellmates`"),
-                    );
-                }
-                GateScope::ChangedAndCellmates
-            }
-        };
+        let gate = check_gate(c, r);
+        let gate_scope = check_gate_scope(c, r);
         let gate_every = r
             .gate_every
             .as_ref()
@@ -437,22 +294,7 @@ pub(super) fn check(
             1_000_000_000,
             "gate_min_requests",
         );
-        let on_error = match r.on_error.as_ref().map(|s| s.get_ref().as_str()) {
-            None | Some("halt") => OnError::Halt,
-            Some("rollback") => OnError::Rollback,
-            Some("continue") => OnError::Continue,
-            Some(other) => {
-                if let Some(s) = &r.on_error {
-                    c.err(
-                        s.span(),
-                        format!(
-                            "unknown on_error `{other}`; expected `halt`, `rollback` or `continue`"
-                        ),
-                    );
-                }
-                OnError::Halt
-            }
-        };
+        let on_error = check_on_error(c, r);
         out.push(Rollout {
             name,
             at,
@@ -474,6 +316,208 @@ pub(super) fn check(
     out
 }
 
+/// A key as written, with its span if given.
+type KeySpan<'a> = (&'a str, Option<std::ops::Range<usize>>);
+
+/// Refuses each key of `keys` that is given: it does not apply to `change = "kind"`.
+fn refuse(c: &mut Checker, keys: &[KeySpan], kind: &str) {
+    for (k, span) in keys {
+        if let Some(s) = span {
+            c.err(
+                s.clone(),
+                format!("`{k}` does not apply to `change = \"{kind}\"`"),
+            );
+        }
+    }
+}
+
+/// The rollout's change (`change` and the keys of its kind); the keys of the other kinds
+/// are refused.
+fn check_change(c: &mut Checker, r: &RolloutConfig, name: &str) -> ChangeKind {
+    let migration_keys = [
+        ("migrate_rate", r.migrate_rate.as_ref().map(|x| x.span())),
+        ("db_load", r.db_load.as_ref().map(|x| x.span())),
+        ("query_factor", r.query_factor.as_ref().map(|x| x.span())),
+        ("fail", r.fail.as_ref().map(|x| x.span())),
+    ];
+    let [k0, k1, k2, k3] = super::rollout_config::key_spans(r);
+    let config_keys = [
+        ("rate_limit", r.rate_limit.as_ref().map(|x| x.span())),
+        ("burst", r.burst.as_ref().map(|x| x.span())),
+        k0,
+        k1,
+        k2,
+        k3,
+    ];
+    let deploy_keys = [
+        ("restart_time", r.restart_time.as_ref().map(|x| x.span())),
+        ("restart_share", r.restart_share.as_ref().map(|x| x.span())),
+        ("cold_for", r.cold_for.as_ref().map(|x| x.span())),
+        ("cold_factor", r.cold_factor.as_ref().map(|x| x.span())),
+    ];
+    match r.change.get_ref().as_str() {
+        "migration" => {
+            refuse(c, &config_keys, "migration");
+            refuse(c, &deploy_keys, "migration");
+            check_migration(c, r)
+        }
+        "config" => {
+            refuse(c, &migration_keys, "config");
+            refuse(c, &deploy_keys, "config");
+            check_config(c, r, name, &config_keys)
+        }
+        "deploy" => {
+            refuse(c, &migration_keys, "deploy");
+            refuse(c, &config_keys, "deploy");
+            super::rollout_deploy::check(c, r)
+        }
+        other => {
+            c.err(
+                r.change.span(),
+                format!("unknown change `{other}`; expected `migration`, `config` or `deploy`"),
+            );
+            ChangeKind::Config {
+                rate_limit: None,
+                burst: None,
+                items: Vec::new(),
+            }
+        }
+    }
+}
+
+/// `change = "migration"`: its rate, DB load, query factor and failure share, in range.
+fn check_migration(c: &mut Checker, r: &RolloutConfig) -> ChangeKind {
+    let rate = r
+        .migrate_rate
+        .as_ref()
+        .and_then(|d| d.get_ref().0.mean())
+        .unwrap_or(50e6);
+    if rate <= 0.0 || !rate.is_finite() {
+        if let Some(s) = &r.migrate_rate {
+            c.err(s.span(), "migrate_rate must be above 0 (bytes per second)");
+        }
+    }
+    let db_load = r.db_load.as_ref().map_or(0.3, |f| f.get_ref().0);
+    if !(0.0..1.0).contains(&db_load) {
+        if let Some(s) = &r.db_load {
+            c.err(s.span(), "db_load must be in [0%, 100%)");
+        }
+    }
+    let query_factor = r.query_factor.as_ref().map_or(1.0, |q| *q.get_ref());
+    if !(query_factor > 0.0 && query_factor <= 1000.0) {
+        if let Some(s) = &r.query_factor {
+            c.err(s.span(), "query_factor must be in (0, 1000]");
+        }
+    }
+    let fail = r.fail.as_ref().map_or(0.0, |f| f.get_ref().0);
+    if !(0.0..=1.0).contains(&fail) {
+        if let Some(s) = &r.fail {
+            c.err(s.span(), "fail must be in [0%, 100%]");
+        }
+    }
+    ChangeKind::Migration {
+        rate: rate.max(1.0),
+        db_load,
+        query_factor,
+        fail,
+    }
+}
+
+/// `change = "config"`: at least one of its keys (`config_keys`), a burst and a rate
+/// limit in range (the other items are resolved by `rollout_config::resolve`).
+fn check_config(
+    c: &mut Checker,
+    r: &RolloutConfig,
+    name: &str,
+    config_keys: &[KeySpan],
+) -> ChangeKind {
+    let burst = r
+        .burst
+        .as_ref()
+        .map(|b| c.count(b, 1, 1_000_000_000, "burst"));
+    if config_keys.iter().all(|(_, span)| span.is_none()) {
+        c.err(
+            r.change.span(),
+            format!("rollout `{name}` changes nothing: give `rate_limit`, `burst`, `db_concurrency`, `tenant_cap`, `scheduler` or `flag`"),
+        );
+    }
+    let rate_limit = r.rate_limit.as_ref().map(|x| x.get_ref().0);
+    if rate_limit.is_some_and(|x| !(x > 0.0 && x.is_finite())) {
+        if let Some(s) = &r.rate_limit {
+            c.err(s.span(), "rate_limit must be above 0");
+        }
+    }
+    ChangeKind::Config {
+        rate_limit,
+        burst,
+        items: Vec::new(),
+    }
+}
+
+/// The health gate (`gate`): absent or `"none"`, or an objective over a request metric.
+fn check_gate(c: &mut Checker, r: &RolloutConfig) -> Option<Threshold> {
+    match r.gate.as_ref() {
+        None => None,
+        Some(g) if g.get_ref().trim() == "none" => None,
+        Some(g) => match Threshold::parse(g.get_ref()) {
+            Ok(th) if th.metric.is_whole_run() => {
+                c.err(
+                    g.span(),
+                    format!(
+                        "`{}` is a whole-run counter; a gate judges request metrics (latency, error_rate, availability, …)",
+                        th.text
+                    ),
+                );
+                None
+            }
+            Ok(th) => Some(th),
+            Err(msg) => {
+                c.err(g.span(), format!("gate: {msg}"));
+                None
+            }
+        },
+    }
+}
+
+/// `gate_scope`: `changed` or `changed_and_cellmates` (the default).
+fn check_gate_scope(c: &mut Checker, r: &RolloutConfig) -> GateScope {
+    match r.gate_scope.as_ref().map(|s| s.get_ref().as_str()) {
+        None | Some("changed_and_cellmates") => GateScope::ChangedAndCellmates,
+        Some("changed") => GateScope::Changed,
+        Some(other) => {
+            if let Some(s) = &r.gate_scope {
+                c.err(
+                    s.span(),
+                    format!("unknown gate_scope `{other}`; expected `changed` or `changed_and_cellmates`"),
+                );
+            }
+            GateScope::ChangedAndCellmates
+        }
+    }
+}
+
+/// `on_error`: `halt` (the default), `rollback` or `continue`.
+fn check_on_error(c: &mut Checker, r: &RolloutConfig) -> OnError {
+    match r.on_error.as_ref().map(|s| s.get_ref().as_str()) {
+        None | Some("halt") => OnError::Halt,
+        Some("rollback") => OnError::Rollback,
+        Some("continue") => OnError::Continue,
+        Some(other) => {
+            if let Some(s) = &r.on_error {
+                c.err(
+                    s.span(),
+                    format!(
+                        "unknown on_error `{other}`; expected `halt`, `rollback` or `continue`"
+                    ),
+                );
+            }
+            OnError::Halt
+        }
+    }
+}
+
+/// A rollout's groups (waves): at least one, a selector-less group only as the last, and
+/// every selector naming something the scenario declares.
 fn check_groups(
     c: &mut Checker,
     rollout: &str,
@@ -502,59 +546,7 @@ fn check_groups(
                 format!("group `{name}` of rollout `{rollout}` has no selector, so it takes every remaining tenant and the groups after it are empty; make it the last group"),
             );
         }
-        let mut sel = GroupSel::default();
-        let mut tenant_ids = Vec::new();
-        for t in &g.tenants {
-            if !(known.tenant)(t.get_ref()) {
-                c.err(
-                    t.span(),
-                    format!("group `{name}`: no tenant `{}`", t.get_ref()),
-                );
-            }
-            tenant_ids.push(t.get_ref().clone());
-        }
-        for co in &g.cohorts {
-            match known.cohorts.iter().position(|x| x == co.get_ref()) {
-                Some(k) => sel.cohorts.push(k),
-                None => c.err(
-                    co.span(),
-                    format!("group `{name}`: no cohort `{}`", co.get_ref()),
-                ),
-            }
-        }
-        for t in &g.tiers {
-            match known.tiers.iter().position(|x| x == t.get_ref()) {
-                Some(k) => sel.tiers.push(k),
-                None => c.err(
-                    t.span(),
-                    format!("group `{name}`: no tier `{}`", t.get_ref()),
-                ),
-            }
-        }
-        for cell in &g.cells {
-            let v = *cell.get_ref();
-            if v < 0 || v >= known.cells as i64 {
-                c.err(
-                    cell.span(),
-                    format!(
-                        "group `{name}`: cell {v} does not exist (cells are 0..{})",
-                        known.cells
-                    ),
-                );
-            } else {
-                sel.cells.push(v as u32);
-            }
-        }
-        if let Some(p) = &g.percent {
-            let f = p.get_ref().0;
-            if !(f > 0.0 && f <= 1.0) {
-                c.err(
-                    p.span(),
-                    format!("group `{name}`: percent must be in (0%, 100%]; an empty group changes nobody"),
-                );
-            }
-            sel.percent = Some(f);
-        }
+        let (tenant_ids, sel) = group_selectors(c, &name, g, known);
         out.push(Group {
             name,
             tenant_ids,
@@ -562,4 +554,70 @@ fn check_groups(
         });
     }
     out
+}
+
+/// A group's selectors, each naming something the scenario declares: the tenant ids as
+/// written (resolved at build) and the other selectors as indices.
+fn group_selectors(
+    c: &mut Checker,
+    name: &str,
+    g: &GroupConfig,
+    known: &Known,
+) -> (Vec<String>, GroupSel) {
+    let mut sel = GroupSel::default();
+    let mut tenant_ids = Vec::new();
+    for t in &g.tenants {
+        if !(known.tenant)(t.get_ref()) {
+            c.err(
+                t.span(),
+                format!("group `{name}`: no tenant `{}`", t.get_ref()),
+            );
+        }
+        tenant_ids.push(t.get_ref().clone());
+    }
+    for co in &g.cohorts {
+        match known.cohorts.iter().position(|x| x == co.get_ref()) {
+            Some(k) => sel.cohorts.push(k),
+            None => c.err(
+                co.span(),
+                format!("group `{name}`: no cohort `{}`", co.get_ref()),
+            ),
+        }
+    }
+    for t in &g.tiers {
+        match known.tiers.iter().position(|x| x == t.get_ref()) {
+            Some(k) => sel.tiers.push(k),
+            None => c.err(
+                t.span(),
+                format!("group `{name}`: no tier `{}`", t.get_ref()),
+            ),
+        }
+    }
+    for cell in &g.cells {
+        let v = *cell.get_ref();
+        if v < 0 || v >= known.cells as i64 {
+            c.err(
+                cell.span(),
+                format!(
+                    "group `{name}`: cell {v} does not exist (cells are 0..{})",
+                    known.cells
+                ),
+            );
+        } else {
+            sel.cells.push(v as u32);
+        }
+    }
+    if let Some(p) = &g.percent {
+        let f = p.get_ref().0;
+        if !(f > 0.0 && f <= 1.0) {
+            c.err(
+                p.span(),
+                format!(
+                    "group `{name}`: percent must be in (0%, 100%]; an empty group changes nobody"
+                ),
+            );
+        }
+        sel.percent = Some(f);
+    }
+    (tenant_ids, sel)
 }

@@ -6,9 +6,10 @@ use super::super::{
     SpikeKeys, TenantSpec,
 };
 use super::Names;
-use crate::component::workload::LoadShape;
+use crate::component::workload::{LoadShape, Spike};
 use sim::{Dist, SimDuration, SimTime};
 use std::collections::BTreeSet;
+use toml::Spanned;
 
 /// Checks `[[cohorts]]`; returns the cohorts in file order and the set of their names.
 pub(in crate::scenario) fn cohorts(
@@ -32,38 +33,7 @@ pub(in crate::scenario) fn cohorts(
             c.err(co.name.span(), format!("cohort `{name}` is declared twice"));
         }
         let count: u32 = c.count(&co.count, 0, 1_000_000, &format!("cohort `{name}` count"));
-        let mut tier_mix = Vec::new();
-        match (&co.tier, &co.tiers) {
-            (Some(_), Some(m)) => c.err(m.span(), "give either `tier` or `tiers`, not both"),
-            (Some(s), None) => match names.tier_index(s.get_ref()) {
-                Some(i) => tier_mix.push((i, 1.0)),
-                None => c.err(s.span(), names.unknown_tier(s.get_ref())),
-            },
-            (None, Some(m)) => {
-                let total: f64 = m.get_ref().values().sum();
-                if !(total > 0.0 && total.is_finite()) || m.get_ref().values().any(|v| *v < 0.0) {
-                    c.err(
-                        m.span(),
-                        "tier fractions must be ≥ 0 and add up to more than 0",
-                    );
-                } else {
-                    let mut acc = 0.0;
-                    for (tn, f) in m.get_ref() {
-                        match names.tier_index(tn) {
-                            Some(i) => {
-                                acc += f / total;
-                                tier_mix.push((i, acc));
-                            }
-                            None => c.err(m.span(), names.unknown_tier(tn)),
-                        }
-                    }
-                    if let Some(last) = tier_mix.last_mut() {
-                        last.1 = 1.0;
-                    }
-                }
-            }
-            (None, None) => tier_mix.push((0, 1.0)),
-        }
+        let tier_mix = tier_mix(c, co, names);
         let rate = co.rate.0.clone();
         if let Dist::Normal { .. } = rate {
             // allowed; negative draws are clamped to zero
@@ -95,48 +65,92 @@ pub(in crate::scenario) fn cohorts(
             schedule,
             eu_only: residency(c, &co.residency),
             provision_at,
-            cells: co.cells.as_ref().map(|cs| {
-                let mut v = Vec::new();
-                for &x in cs.get_ref() {
-                    if x < 0 || x >= cells as i64 {
-                        c.err(
-                            cs.span(),
-                            format!("cell {x} does not exist; cells are 0..{}", cells - 1),
-                        );
-                    } else {
-                        v.push(x as u32);
-                    }
-                }
-                if v.is_empty() {
-                    c.err(
-                        cs.span(),
-                        "`cells` is empty; list the cells members may be placed on",
-                    );
-                }
-                v
-            }),
+            cells: co.cells.as_ref().map(|cs| member_cells(c, cs, cells)),
             movable: super::cohort_cells::movable(c, co),
             jobs: infra::tenant_jobs(c, &co.jobs, job_classes),
             spiky_fraction: co.spiky_fraction.as_ref().map_or(0.0, |f| f.get_ref().0),
-            spike: {
-                let keys = SpikeKeys {
-                    factor: &co.spike_factor,
-                    every: &co.spike_every,
-                    for_: &co.spike_for,
-                };
-                if co.spiky_fraction.is_none() {
-                    if let Some(span) = keys.first_span() {
-                        c.err(
-                            span,
-                            format!("cohort `{}` has no spiky members, so spike settings do not apply; add `spiky_fraction = \"5%\"` or remove them", co.name.get_ref()),
-                        );
-                    }
-                }
-                spike_from(c, &keys, &format!("cohort `{}`", co.name.get_ref()))
-            },
+            spike: cohort_spike(c, co),
         });
     }
     (cohorts, cohort_names)
+}
+
+/// A cohort's tier mix: `tier` (all in one) or `tiers` (fractions, turned into cumulative
+/// shares ending at 1), each a declared tier; neither: the first tier.
+fn tier_mix(c: &mut Checker, co: &CohortConfig, names: &Names) -> Vec<(usize, f64)> {
+    let mut tier_mix = Vec::new();
+    match (&co.tier, &co.tiers) {
+        (Some(_), Some(m)) => c.err(m.span(), "give either `tier` or `tiers`, not both"),
+        (Some(s), None) => match names.tier_index(s.get_ref()) {
+            Some(i) => tier_mix.push((i, 1.0)),
+            None => c.err(s.span(), names.unknown_tier(s.get_ref())),
+        },
+        (None, Some(m)) => {
+            let total: f64 = m.get_ref().values().sum();
+            if !(total > 0.0 && total.is_finite()) || m.get_ref().values().any(|v| *v < 0.0) {
+                c.err(
+                    m.span(),
+                    "tier fractions must be ≥ 0 and add up to more than 0",
+                );
+            } else {
+                let mut acc = 0.0;
+                for (tn, f) in m.get_ref() {
+                    match names.tier_index(tn) {
+                        Some(i) => {
+                            acc += f / total;
+                            tier_mix.push((i, acc));
+                        }
+                        None => c.err(m.span(), names.unknown_tier(tn)),
+                    }
+                }
+                if let Some(last) = tier_mix.last_mut() {
+                    last.1 = 1.0;
+                }
+            }
+        }
+        (None, None) => tier_mix.push((0, 1.0)),
+    }
+    tier_mix
+}
+
+/// The cells a cohort's members may be placed on: each below `cells`, at least one.
+fn member_cells(c: &mut Checker, cs: &Spanned<Vec<i64>>, cells: u32) -> Vec<u32> {
+    let mut v = Vec::new();
+    for &x in cs.get_ref() {
+        if x < 0 || x >= cells as i64 {
+            c.err(
+                cs.span(),
+                format!("cell {x} does not exist; cells are 0..{}", cells - 1),
+            );
+        } else {
+            v.push(x as u32);
+        }
+    }
+    if v.is_empty() {
+        c.err(
+            cs.span(),
+            "`cells` is empty; list the cells members may be placed on",
+        );
+    }
+    v
+}
+
+/// A cohort's spike settings: they need spiky members (`spiky_fraction`).
+fn cohort_spike(c: &mut Checker, co: &CohortConfig) -> Spike {
+    let keys = SpikeKeys {
+        factor: &co.spike_factor,
+        every: &co.spike_every,
+        for_: &co.spike_for,
+    };
+    if co.spiky_fraction.is_none() {
+        if let Some(span) = keys.first_span() {
+            c.err(
+                span,
+                format!("cohort `{}` has no spiky members, so spike settings do not apply; add `spiky_fraction = \"5%\"` or remove them", co.name.get_ref()),
+            );
+        }
+    }
+    spike_from(c, &keys, &format!("cohort `{}`", co.name.get_ref()))
 }
 
 /// A declared tenant's id must not be a cohort member's (`COHORT-N`).

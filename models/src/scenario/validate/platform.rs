@@ -1,10 +1,11 @@
 //! `[platform]` (cells, workers, scheduler, queue, DB, regions, the async plane) and
 //! `[workload]` (the load shape every tenant without its own follows).
 
-use super::super::schema::{ScenarioFile, WorkloadConfig};
+use super::super::schema::{DbConfig, ScenarioFile, WorkloadConfig};
 use super::super::{breaker_from, infra, recording_bound, schedule_from, Checker, Db, Platform};
 use crate::component::workload::LoadShape;
 use sim::SimDuration;
+use toml::Spanned;
 
 /// Checks `[platform]`. `None` when the cell count is invalid: every cell index in the rest
 /// of the file is checked against it, so there is nothing more to check.
@@ -50,33 +51,8 @@ pub(in crate::scenario) fn platform(
             .max_in_flight
             .as_ref()
             .map(|v| c.count(v, 1, 1_000_000_000, "platform.max_in_flight")),
-        db: Db {
-            connections: c.opt_count(
-                &p.db.connections,
-                16,
-                1,
-                1_000_000,
-                "platform.db.connections",
-            ),
-            cores: c.opt_count(&p.db.cores, 8, 1, 1_000_000, "platform.db.cores"),
-            statement_timeout: p.db.statement_timeout.map(|d| d.0),
-            acquire_timeout: p.db.acquire_timeout.map(|d| d.0),
-            breaker: p.db.breaker.as_ref().map(|b| breaker_from(c, b)),
-        },
-        regions: match &p.regions {
-            None => vec!["default".to_string(); cells as usize],
-            Some(r) => {
-                if r.get_ref().len() != cells as usize {
-                    c.err(
-                        r.span(),
-                        format!("platform.regions lists {} regions for {cells} cells; give one per cell", r.get_ref().len()),
-                    );
-                }
-                let mut v = r.get_ref().clone();
-                v.resize(cells as usize, "default".to_string());
-                v
-            }
-        },
+        db: db(c, &p.db),
+        regions: regions(c, &p.regions, cells),
         max_tenants_per_cell: p
             .max_tenants_per_cell
             .as_ref()
@@ -84,6 +60,38 @@ pub(in crate::scenario) fn platform(
         jobs: infra::job_plane(c, &p.jobs),
         cell_sizes: Vec::new(),
     })
+}
+
+/// `[platform.db]`: the pool, the cores, the timeouts and the breaker of each cell's DB.
+fn db(c: &mut Checker, db: &DbConfig) -> Db {
+    Db {
+        connections: c.opt_count(&db.connections, 16, 1, 1_000_000, "platform.db.connections"),
+        cores: c.opt_count(&db.cores, 8, 1, 1_000_000, "platform.db.cores"),
+        statement_timeout: db.statement_timeout.map(|d| d.0),
+        acquire_timeout: db.acquire_timeout.map(|d| d.0),
+        breaker: db.breaker.as_ref().map(|b| breaker_from(c, b)),
+    }
+}
+
+/// `platform.regions`: one per cell (default: every cell in `default`).
+fn regions(c: &mut Checker, regions: &Option<Spanned<Vec<String>>>, cells: u32) -> Vec<String> {
+    match regions {
+        None => vec!["default".to_string(); cells as usize],
+        Some(r) => {
+            if r.get_ref().len() != cells as usize {
+                c.err(
+                    r.span(),
+                    format!(
+                        "platform.regions lists {} regions for {cells} cells; give one per cell",
+                        r.get_ref().len()
+                    ),
+                );
+            }
+            let mut v = r.get_ref().clone();
+            v.resize(cells as usize, "default".to_string());
+            v
+        }
+    }
 }
 
 /// Checks `[workload]`: the schedule and the diurnal cycle.

@@ -5,7 +5,7 @@ use super::super::{
     infra, residency, schedule_from, spike_from, Checker, JobClass, SpikeKeys, TenantSpec,
 };
 use super::Names;
-use crate::component::workload::{Arrival, LoadShape};
+use crate::component::workload::{Arrival, LoadShape, Spike};
 use sim::Dist;
 use std::collections::BTreeSet;
 
@@ -44,38 +44,7 @@ pub(in crate::scenario) fn tenants(
             .cell
             .as_ref()
             .map(|v| c.count::<u32>(v, 0, cells as i64 - 1, &format!("tenant `{id}` cell")));
-        let arrival = match t.arrival {
-            schema::ArrivalName::Poisson => {
-                if t.rate.is_none() {
-                    c.err(t.id.span(), format!("tenant `{id}` needs `rate = \"20/s\"` (or `arrival = \"closed\"` with `users`)"));
-                }
-                if let Some(u) = &t.users {
-                    c.err(u.span(), "`users` applies to `arrival = \"closed\"` only");
-                }
-                Arrival::Poisson
-            }
-            schema::ArrivalName::Closed => {
-                let users = match &t.users {
-                    Some(u) => c.count(u, 1, 10_000_000, &format!("tenant `{id}` users")),
-                    None => {
-                        c.err(
-                            t.id.span(),
-                            format!("tenant `{id}` has closed-loop arrivals: add `users = 10`"),
-                        );
-                        1
-                    }
-                };
-                Arrival::Closed {
-                    users,
-                    think: t
-                        .think
-                        .as_ref()
-                        .map(|d| d.0.clone())
-                        .unwrap_or(Dist::Exp { mean: 1e9 }),
-                    start_spread: t.start_spread.map(|d| d.0),
-                }
-            }
-        };
+        let arrival = arrival(c, t, &id);
         let schedule = t.schedule.as_ref().map(|s| LoadShape {
             points: schedule_from(c, s),
             diurnal: None,
@@ -85,30 +54,7 @@ pub(in crate::scenario) fn tenants(
             .max_concurrency
             .as_ref()
             .map(|m| c.count(m, 1, 1_000_000_000, "max_concurrency"));
-        let spike = {
-            let keys = SpikeKeys {
-                factor: &t.spike_factor,
-                every: &t.spike_every,
-                for_: &t.spike_for,
-            };
-            let spiky = t.spiky.as_ref().is_some_and(|b| *b.get_ref());
-            if !spiky {
-                if let Some(span) = keys.first_span() {
-                    c.err(
-                        span,
-                        format!("tenant `{id}` is not spiky, so spike settings do not apply; add `spiky = true` or remove them"),
-                    );
-                }
-            }
-            if let (true, Arrival::Closed { .. }, Some(b)) = (spiky, &arrival, &t.spiky) {
-                c.err(
-                    b.span(),
-                    format!("tenant `{id}` has closed-loop arrivals; bursts apply to open-loop (`poisson`) tenants only"),
-                );
-            }
-            let spike = spike_from(c, &keys, &format!("tenant `{id}`"));
-            spiky.then_some(spike)
-        };
+        let spike = tenant_spike(c, t, &id, &arrival);
         tenants.push(TenantSpec {
             id,
             tier,
@@ -131,4 +77,67 @@ pub(in crate::scenario) fn tenants(
         });
     }
     (tenants, ids)
+}
+
+/// A tenant's arrivals: open-loop (`poisson`, needs `rate`) or closed-loop (`closed`, needs
+/// `users`; think time and start spread optional).
+fn arrival(c: &mut Checker, t: &TenantConfig, id: &str) -> Arrival {
+    match t.arrival {
+        schema::ArrivalName::Poisson => {
+            if t.rate.is_none() {
+                c.err(t.id.span(), format!("tenant `{id}` needs `rate = \"20/s\"` (or `arrival = \"closed\"` with `users`)"));
+            }
+            if let Some(u) = &t.users {
+                c.err(u.span(), "`users` applies to `arrival = \"closed\"` only");
+            }
+            Arrival::Poisson
+        }
+        schema::ArrivalName::Closed => {
+            let users = match &t.users {
+                Some(u) => c.count(u, 1, 10_000_000, &format!("tenant `{id}` users")),
+                None => {
+                    c.err(
+                        t.id.span(),
+                        format!("tenant `{id}` has closed-loop arrivals: add `users = 10`"),
+                    );
+                    1
+                }
+            };
+            Arrival::Closed {
+                users,
+                think: t
+                    .think
+                    .as_ref()
+                    .map(|d| d.0.clone())
+                    .unwrap_or(Dist::Exp { mean: 1e9 }),
+                start_spread: t.start_spread.map(|d| d.0),
+            }
+        }
+    }
+}
+
+/// A tenant's spike settings: they need `spiky = true` and an open-loop tenant.
+fn tenant_spike(c: &mut Checker, t: &TenantConfig, id: &str, arrival: &Arrival) -> Option<Spike> {
+    let keys = SpikeKeys {
+        factor: &t.spike_factor,
+        every: &t.spike_every,
+        for_: &t.spike_for,
+    };
+    let spiky = t.spiky.as_ref().is_some_and(|b| *b.get_ref());
+    if !spiky {
+        if let Some(span) = keys.first_span() {
+            c.err(
+                span,
+                format!("tenant `{id}` is not spiky, so spike settings do not apply; add `spiky = true` or remove them"),
+            );
+        }
+    }
+    if let (true, Arrival::Closed { .. }, Some(b)) = (spiky, arrival, &t.spiky) {
+        c.err(
+            b.span(),
+            format!("tenant `{id}` has closed-loop arrivals; bursts apply to open-loop (`poisson`) tenants only"),
+        );
+    }
+    let spike = spike_from(c, &keys, &format!("tenant `{id}`"));
+    spiky.then_some(spike)
 }
