@@ -337,40 +337,17 @@ pub(super) fn control(
     ctl
 }
 
-/// The KMS: per-cell data-key caches (staggered expiries), links and breakers.
+/// The KMS: per-cell data-key caches (staggered expiries), links and breakers
+/// ([`kms::KmsRt::new`]).
 pub(super) fn kms(sc: &Scenario, seed: u64, n_cells: usize, n: usize) -> kms::KmsRt {
-    kms::KmsRt {
-        latency: sc.kms.latency.clone(),
-        rng: RngStream::new(seed, "kms", 0),
-        ttl: sc.kms.data_key_ttl,
-        timeout: sc.kms.timeout,
-        up: true,
-        cut: vec![Link::Up; n_cells],
-        enabled: vec![true; n],
-        // Data keys were fetched at staggered times before the run (like routes), so
-        // that they do not all expire together at t = TTL: see `KmsRt::cached_until`.
-        cache: super::tenant_cell_map::TenantCellMap::new(if sc.classes.iter().any(|c| c.kms) {
-            n
-        } else {
-            0
-        }),
+    let sizes = kms::KmsSizes {
+        cells: n_cells,
+        tenants: n,
+        caches_keys: sc.classes.iter().any(|c| c.kms),
         // Per-tenant calls are counted only when `[cost]` prices them.
-        tenant_calls: if sc.cost.as_ref().is_some_and(|p| p.kms_call > 0.0) {
-            vec![0; n]
-        } else {
-            Vec::new()
-        },
-        breakers: (0..n_cells)
-            .map(|_| {
-                sc.kms
-                    .breaker
-                    .as_ref()
-                    .map(|(cfg, scope)| BreakerSet::with_tenants(cfg.clone(), *scope, 0))
-            })
-            .collect(),
-        calls: 0,
-        failures: 0,
-    }
+        counts_tenant_calls: sc.cost.as_ref().is_some_and(|p| p.kms_call > 0.0),
+    };
+    kms::KmsRt::new(&sc.kms, seed, sizes)
 }
 
 /// The async plane: job classes, per-cell job queues and workers, per-tenant job sources,

@@ -68,7 +68,7 @@ mod rollout_deploy;
 pub mod scale_out;
 pub mod tenant_cell_map;
 
-use crate::component::breaker::{Admit, BreakerSet};
+use crate::component::breaker::Admit;
 use crate::component::db::QueryEnd;
 use crate::component::link::{Call, Link};
 use crate::component::outcome::{Cause, Outcome};
