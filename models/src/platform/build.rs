@@ -337,44 +337,21 @@ pub(super) fn control(
     ctl
 }
 
-/// The KMS: per-cell data-key caches (staggered expiries), links and breakers.
+/// The KMS: per-cell data-key caches (staggered expiries), links and breakers
+/// ([`kms::KmsRt::new`]).
 pub(super) fn kms(sc: &Scenario, seed: u64, n_cells: usize, n: usize) -> kms::KmsRt {
-    kms::KmsRt {
-        latency: sc.kms.latency.clone(),
-        rng: RngStream::new(seed, "kms", 0),
-        ttl: sc.kms.data_key_ttl,
-        timeout: sc.kms.timeout,
-        up: true,
-        cut: vec![Link::Up; n_cells],
-        enabled: vec![true; n],
-        // Data keys were fetched at staggered times before the run (like routes), so
-        // that they do not all expire together at t = TTL: see `KmsRt::cached_until`.
-        cache: super::tenant_cell_map::TenantCellMap::new(if sc.classes.iter().any(|c| c.kms) {
-            n
-        } else {
-            0
-        }),
+    let sizes = kms::KmsSizes {
+        cells: n_cells,
+        tenants: n,
+        caches_keys: sc.classes.iter().any(|c| c.kms),
         // Per-tenant calls are counted only when `[cost]` prices them.
-        tenant_calls: if sc.cost.as_ref().is_some_and(|p| p.kms_call > 0.0) {
-            vec![0; n]
-        } else {
-            Vec::new()
-        },
-        breakers: (0..n_cells)
-            .map(|_| {
-                sc.kms
-                    .breaker
-                    .as_ref()
-                    .map(|(cfg, scope)| BreakerSet::with_tenants(cfg.clone(), *scope, 0))
-            })
-            .collect(),
-        calls: 0,
-        failures: 0,
-    }
+        counts_tenant_calls: sc.cost.as_ref().is_some_and(|p| p.kms_call > 0.0),
+    };
+    kms::KmsRt::new(&sc.kms, seed, sizes)
 }
 
 /// The async plane: job classes, per-cell job queues and workers, per-tenant job sources,
-/// object storage.
+/// object storage ([`jobs::JobsRt::new`]).
 pub(super) fn jobs(
     sc: &Scenario,
     pop: &Population,
@@ -382,67 +359,20 @@ pub(super) fn jobs(
     n_cells: usize,
     n: usize,
 ) -> jobs::JobsRt {
-    let jp = &sc.platform.jobs;
-    let job_kind = jp.scheduler;
-    let job_capped = job_kind.honours_caps();
-    let any_jobs = !sc.job_classes.is_empty();
-    jobs::JobsRt {
-        classes: sc
-            .job_classes
-            .iter()
-            .map(|j| jobs::JobClassRt {
-                db_time: j.db_time.clone(),
-                bytes: j.bytes.clone(),
-                max_attempts: j.max_attempts,
-                backoff: j.backoff,
-            })
-            .collect(),
-        jobs: Slab::with_capacity(if any_jobs { 1024 } else { 0 }),
-        cells: (0..n_cells)
-            .map(|_| {
-                let mut queue = CellQueue::new(job_kind, 1_000_000, jp.queue_limit as usize);
-                if any_jobs {
-                    for t in pop.tenants.iter() {
-                        queue.add_tenant(
-                            sc.tiers[t.tier].weight,
-                            job_capped.then_some(jp.tenant_cap),
-                        );
-                    }
-                }
-                jobs::JobCell {
-                    queue,
-                    workers: jp.workers,
-                    busy: 0,
-                }
-            })
-            .collect(),
-        sources: pop
-            .tenants
-            .iter()
-            .map(|t| {
-                t.jobs.as_ref().filter(|j| j.rate > 0.0).map(|j| {
-                    Box::new(jobs::JobSource {
-                        rate: j.rate,
-                        class: j.class as u16,
-                        rng: RngStream::new(seed, &format!("jobs/{}", t.id), 0),
-                    })
-                })
-            })
-            .collect(),
-        poison: vec![0.0; n],
-        storage_base: sc.object_storage.latency_base.clone(),
-        storage_per_mb: sc.object_storage.latency_per_mb.clone(),
-        storage_errors: sc.object_storage.errors,
-        storage_timeout: sc.object_storage.timeout,
-        storage_cut: vec![Link::Up; n_cells],
-        seq: seed,
-        per_tenant_seq: vec![0; n],
-        done: 0,
-        dlq: 0,
-        failed_attempts: 0,
-        cancelled: 0,
-        refused: 0,
-    }
+    let settings = jobs::JobsSettings {
+        classes: &sc.job_classes,
+        plane: &sc.platform.jobs,
+        storage: &sc.object_storage,
+        cells: n_cells,
+        seed,
+    };
+    let mut tenants = Vec::with_capacity(n);
+    tenants.extend(pop.tenants.iter().map(|t| jobs::JobTenant {
+        id: &t.id,
+        weight: sc.tiers[t.tier].weight,
+        jobs: t.jobs.as_ref(),
+    }));
+    jobs::JobsRt::new(&settings, &tenants)
 }
 
 impl Platform {
@@ -534,12 +464,8 @@ impl Platform {
                     self.submit_job(SimTime::ZERO, ti as u32, j.class as u16, q);
                 }
                 if j.rate > 0.0 && t.provision_at.is_none() {
-                    if let Some(src) = self.jobs.sources[ti].as_mut() {
-                        let gap = -libm::log(src.rng.next_f64_open0()) / src.rate;
-                        q.schedule_in(
-                            SimDuration::from_secs_f64(gap),
-                            Ev::JobArrived { tenant: ti as u32 },
-                        );
+                    if let Some((gap, _)) = self.jobs.next_arrival(ti as u32) {
+                        q.schedule_in(gap, Ev::JobArrived { tenant: ti as u32 });
                     }
                 }
             }

@@ -101,7 +101,7 @@ impl Platform {
 
     /// `cell` is up again: its job workers take the jobs that waited.
     pub(super) fn cell_came_up(&mut self, now: SimTime, cell: u32, q: &mut EventQueue<Ev>) {
-        if (cell as usize) < self.jobs.cells.len() {
+        if self.jobs.has_cell(cell) {
             self.pull_jobs(now, cell, q);
         }
     }

@@ -11,31 +11,25 @@
 //! **Cost.** One branch on an `Option` per job step in runs without lifecycle operations;
 //! it draws nothing (a job's draws come from its own sub-stream) and schedules nothing.
 
+use super::control::ControlRt;
 use super::Platform;
 use crate::component::lifecycle::TenantState;
-use crate::component::slab::Id;
+
+/// Whether tenant `t`'s async jobs are stopped (its destroy under way or done). The jobs
+/// part ([`super::jobs::JobsRt`]) takes this as its `stopped` predicate.
+#[inline]
+pub(super) fn jobs_stopped(ctl: &ControlRt, t: u32) -> bool {
+    ctl.ops.is_some()
+        && matches!(
+            ctl.state_fast(t),
+            Some(TenantState::DestroyPending | TenantState::DestroyFailed | TenantState::Destroyed)
+        )
+}
 
 impl Platform {
-    /// Whether tenant `t`'s async jobs are stopped (its destroy under way or done).
-    #[inline]
-    pub(super) fn jobs_stopped(&self, t: u32) -> bool {
-        self.ctl.ops.is_some()
-            && matches!(
-                self.ctl.state_fast(t),
-                Some(
-                    TenantState::DestroyPending
-                        | TenantState::DestroyFailed
-                        | TenantState::Destroyed
-                )
-            )
-    }
-
-    /// Counts a cancelled job of `t` (and drops it from the job table, if it is there).
-    pub(super) fn cancel_job(&mut self, t: u32, id: Option<Id>) {
-        if let Some(id) = id {
-            self.jobs.jobs.remove(id);
-        }
-        self.jobs.cancelled += 1;
+    /// A job of `t` was cancelled (the jobs part dropped and counted it): count it for the
+    /// destroy's action reason.
+    pub(super) fn job_cancelled(&mut self, t: u32) {
         if let Some(o) = self.ctl.ops.as_deref_mut() {
             o.jobs_cancelled[t as usize] += 1;
         }

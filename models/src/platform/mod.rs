@@ -68,12 +68,11 @@ mod rollout_deploy;
 pub mod scale_out;
 pub mod tenant_cell_map;
 
-use crate::component::breaker::{Admit, BreakerSet};
+use crate::component::breaker::Admit;
 use crate::component::db::QueryEnd;
 use crate::component::link::{Call, Link};
 use crate::component::outcome::{Cause, Outcome};
 use crate::component::retry::{RetryBudget, RetryPolicy};
-use crate::component::scheduler::CellQueue;
 use crate::component::slab::{Id, Slab};
 use crate::component::workload::{Arrival, LoadShape};
 use crate::fault::{FaultKind, PartitionKind};
@@ -2018,7 +2017,7 @@ impl sim::Model for Platform {
     /// Requests, attempts and jobs in flight: every in-run queue holds only these.
     #[inline(always)]
     fn backlog(&self) -> u64 {
-        (self.requests.len() + self.attempts.len() + self.jobs.jobs.len()) as u64
+        (self.requests.len() + self.attempts.len() + self.jobs.in_flight()) as u64
     }
 }
 

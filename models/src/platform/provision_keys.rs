@@ -14,18 +14,27 @@
 //! **Cost.** One check per provisioning, off the request path; it draws nothing and
 //! schedules nothing, so runs without provisioning are unchanged.
 
+use super::kms::KmsRt;
 use super::Platform;
 use crate::component::link::Call;
 
-impl Platform {
-    /// Why `cell` cannot create the data key of tenant `t` now (`None`: it can).
-    pub(super) fn provision_key_problem(&self, t: u32, cell: u32) -> Option<&'static str> {
-        if !self.kms.enabled[t as usize] {
+impl KmsRt {
+    /// Why `cell` cannot create the data key of tenant `t` now (`None`: it can): the key
+    /// disabled, or the KMS down or cut off from the cell (in any partition mode).
+    pub fn provision_problem(&self, t: u32, cell: u32) -> Option<&'static str> {
+        if !self.enabled[t as usize] {
             Some("KMS key disabled")
-        } else if !self.kms.up || self.kms.cut[cell as usize].call() != Call::Reach {
+        } else if !self.up || self.cut[cell as usize].call() != Call::Reach {
             Some("KMS unreachable")
         } else {
             None
         }
+    }
+}
+
+impl Platform {
+    /// Why `cell` cannot create the data key of tenant `t` now (`None`: it can).
+    pub(super) fn provision_key_problem(&self, t: u32, cell: u32) -> Option<&'static str> {
+        self.kms.provision_problem(t, cell)
     }
 }
