@@ -10,8 +10,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Functions outside tests over 150 lines allowed (session 6: the count after its splits).
-const MAX_OVER_150: u32 = 10;
+/// Functions outside tests over 150 lines allowed (session 8: the count after its splits).
+const MAX_OVER_150: u32 = 9;
 
 fn script(args: &[&str]) -> (bool, String) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
