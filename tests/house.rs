@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Functions outside tests over 150 lines allowed (session 8: the count after its splits).
-const MAX_OVER_150: u32 = 9;
+const MAX_OVER_150: u32 = 8;
 
 fn script(args: &[&str]) -> (bool, String) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

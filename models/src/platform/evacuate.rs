@@ -190,7 +190,7 @@ impl Platform {
         }
         let n = self.ctl.route.len() as u32;
         for t in 0..n {
-            if self.ctl.route[t as usize] != cell || self.ctl.lifecycle[t as usize].is_none() {
+            if self.ctl.route[t as usize] != cell || !self.ctl.known(t) {
                 continue;
             }
             if matches!(

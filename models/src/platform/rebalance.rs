@@ -162,7 +162,7 @@ impl Rebalancer {
         for t in 0..m.rate.len() as u32 {
             let ti = t as usize;
             if ctl.route[ti] != c
-                || ctl.lifecycle[ti].is_none()
+                || !ctl.known(t)
                 || self.tenant_cool[ti] > now
                 || m.rate[ti] <= 0.0
                 || ctl.moves.is_moving(t)
