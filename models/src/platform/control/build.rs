@@ -53,19 +53,9 @@ impl ControlRt {
             migrations_active: 0,
             route: pop.tenants.iter().map(|t| t.cell).collect(),
             route_version: vec![1; n],
-            routes: RouteCache::new(
-                n,
-                sc.edge.route_ttl,
-                sc.edge.serve_stale,
-                sc.edge.max_staleness,
-            ),
+            routes: edge_route_cache(sc, n),
             parked: vec![Vec::new(); n],
-            configs: ConfigStore::new(
-                pop.tenants
-                    .iter()
-                    .map(|t| (t.rate_limit, t.burst, false))
-                    .collect(),
-            ),
+            configs: initial_configs(pop),
             op_queue: OpQueue::default(),
             beat_interval: cp.heartbeat_interval,
             beat_missed: cp.heartbeat_missed,
@@ -108,6 +98,23 @@ impl ControlRt {
         ctl.config_ttl = config_ttl::ConfigTtlRt::build(cp.config_ttl.as_ref(), ctl.configs.all());
         ctl
     }
+}
+
+/// The edge's route cache, empty until the initial routes are warmed (`[edge]` route TTL
+/// and staleness).
+fn edge_route_cache(sc: &Scenario, n: usize) -> RouteCache {
+    let e = &sc.edge;
+    RouteCache::new(n, e.route_ttl, e.serve_stale, e.max_staleness)
+}
+
+/// Each tenant's config at the start: its own rate limit and burst, not suspended.
+fn initial_configs(pop: &Population) -> ConfigStore {
+    ConfigStore::new(
+        pop.tenants
+            .iter()
+            .map(|t| (t.rate_limit, t.burst, false))
+            .collect(),
+    )
 }
 
 /// The control plane's placement policy (round robin if its name is unknown, which the
