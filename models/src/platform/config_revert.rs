@@ -22,7 +22,7 @@ impl Platform {
             self.ctl.config_reverted_early.swap_remove(k);
             return false;
         }
-        let (rate, burst, _) = self.ctl.config[t as usize];
+        let (rate, burst, _) = self.ctl.configs.limits(t);
         self.ctl.config_saved.push((f, rate, burst));
         true
     }
@@ -46,7 +46,7 @@ impl Platform {
             return;
         };
         let (_, rate0, burst0) = self.ctl.config_saved.remove(k);
-        let c = &mut self.ctl.config[t as usize];
+        let c = self.ctl.configs.limits_mut(t);
         if rate_limit.is_some() {
             c.0 = rate0;
         }

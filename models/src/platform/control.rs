@@ -22,11 +22,17 @@
 //! makes the edge refresh the route; without it, A applies them — a *misrouted write*.
 
 use super::{Ev, Platform};
-use crate::component::lifecycle::{Cause as LCause, Lifecycle, TenantState, TransitionLog};
+use crate::component::lifecycle::{Cause as LCause, TenantState, TransitionLog};
 use crate::component::link::{Call, Link};
 use crate::component::placement::{CellView, PlacementPolicy, TenantInfo, ANY_REGION};
 use crate::component::slab::Id;
 use sim::{Dist, EventQueue, RngStream, SimDuration, SimTime};
+
+mod build;
+pub mod config_store;
+pub mod op_queue;
+pub mod registry;
+pub mod route_cache;
 
 /// Where a migration stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +73,17 @@ pub struct RouteEntry {
     pub valid: bool,
 }
 
+impl RouteEntry {
+    /// No route yet (a tenant the edge has never routed).
+    pub const NONE: RouteEntry = RouteEntry {
+        cell: 0,
+        version: 0,
+        fetched: SimTime::ZERO,
+        refreshing: false,
+        valid: false,
+    };
+}
+
 /// Counters of control-plane activity, for the summary.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ControlCounts {
@@ -104,35 +121,27 @@ pub struct ControlRt {
     pub(super) urgent_push_delay: Dist,
     pub(super) rng: RngStream,
     pub(super) call_timeout: SimDuration,
-    pub(super) route_ttl: SimDuration,
-    pub(super) serve_stale: bool,
-    pub(super) max_staleness: SimDuration,
     pub(super) poll_interval: SimDuration,
-    /// Lifecycle of each tenant (`None`: not yet asked to be provisioned).
-    pub lifecycle: Vec<Option<Lifecycle>>,
+    /// The tenant registry: each tenant's lifecycle (`control/registry.rs`).
+    registry: registry::Registry,
     /// Every transition.
     pub log: TransitionLog,
-    /// Each tenant's current state as one byte (`TenantState::index`, 255: none): a dense
-    /// copy of `lifecycle` that the edge reads on every request (12 KB at 12,000 tenants,
-    /// so it stays in cache).
-    pub(super) state_byte: Vec<u8>,
     /// Migrations started so far (cells skip ownership checks until the first).
     pub(super) migrations_active: u32,
     /// Authoritative tenant → cell.
     pub route: Vec<u32>,
     /// Authoritative route version per tenant.
     pub route_version: Vec<u32>,
-    /// The edge's cache.
-    pub edge_routes: Vec<RouteEntry>,
+    /// The edge's cache of the routes (`control/route_cache.rs`).
+    routes: route_cache::RouteCache,
     /// Attempts parked at the edge waiting for a route refresh.
     pub(super) parked: Vec<Vec<Id>>,
-    /// Authoritative config version per tenant and the version the edge holds.
-    pub(super) config_version: Vec<u32>,
-    pub(super) edge_config_version: Vec<u32>,
-    /// Authoritative limits per tenant: (rate limit, burst, suspended).
-    pub(super) config: Vec<(Option<f64>, u32, bool)>,
-    /// Control-plane work waiting for the control plane to come back.
-    pub(super) backlog: Vec<CpOp>,
+    /// Authoritative limits per tenant, their versions and the versions the edge holds
+    /// (`control/config_store.rs`).
+    pub(super) configs: config_store::ConfigStore,
+    /// Control-plane work waiting for the control plane to come back
+    /// (`control/op_queue.rs`).
+    op_queue: op_queue::OpQueue,
     /// Heartbeats.
     pub(super) beat_interval: SimDuration,
     pub(super) beat_missed: u32,
@@ -222,32 +231,61 @@ impl ControlRt {
         self.edge_cut.unless_down(self.up).call()
     }
 
-    /// Records a lifecycle transition of `t`; an illegal one is a bug (exit 3).
+    /// Moves `t` to `to` in the registry and logs the transition; an illegal one is a bug
+    /// (exit 3).
     pub(super) fn transition(&mut self, now: SimTime, t: u32, to: TenantState, cause: LCause) {
-        let lc = self.lifecycle[t as usize]
-            .get_or_insert_with(|| Lifecycle::new(TenantState::ProvisionPending, now));
-        let from = lc.state();
-        if from == to {
-            return;
+        match self.registry.transition(now, t, to, cause) {
+            Ok(Some(from)) => self.log.record(now, t, from, to, cause),
+            Ok(None) => {}
+            Err(e) => panic!("tenant #{t}: {e}"),
         }
-        if let Err(e) = lc.transition(now, to, cause) {
-            panic!("tenant #{t}: {e}");
-        }
-        self.state_byte[t as usize] = to.index() as u8;
-        self.log.record(now, t, from, to, cause);
     }
 
-    /// The tenant's state, from the dense copy (the hot path).
+    /// The tenant's state, from the registry's dense copy (the hot path).
     #[inline]
     pub fn state_fast(&self, t: u32) -> Option<TenantState> {
-        TenantState::ALL
-            .get(self.state_byte[t as usize] as usize)
-            .copied()
+        self.registry.state_fast(t)
     }
 
     /// The tenant's state (tenants not yet asked to be provisioned have none).
     pub fn state(&self, t: u32) -> Option<TenantState> {
-        self.lifecycle[t as usize].as_ref().map(|l| l.state())
+        self.registry.state(t)
+    }
+
+    /// Tenant `t` exists or was asked to be provisioned.
+    pub fn known(&self, t: u32) -> bool {
+        self.registry.known(t)
+    }
+
+    /// Publishes a new version of `t`'s config (`urgent`: the short push delay): the
+    /// version and when its push reaches the edge.
+    pub(super) fn publish(&mut self, t: u32, urgent: bool) -> (u32, SimDuration) {
+        let version = self.configs.publish(t);
+        self.counts.config_versions += 1;
+        let delay = if urgent {
+            &self.urgent_push_delay
+        } else {
+            &self.push_delay
+        };
+        (
+            version,
+            SimDuration::from_nanos_f64(delay.sample(&mut self.rng)),
+        )
+    }
+
+    /// The edge's route lookup for `t` at `now` (a stale route served is counted).
+    #[inline]
+    pub(super) fn lookup_route(&mut self, now: SimTime, t: u32) -> route_cache::Lookup {
+        let l = self.routes.lookup(now, t);
+        if l.stale {
+            self.counts.stale_routes_served += 1;
+        }
+        l
+    }
+
+    /// How long the edge's routes stay fresh.
+    pub(super) fn route_ttl(&self) -> SimDuration {
+        self.routes.ttl()
     }
 }
 
@@ -262,24 +300,13 @@ pub(super) enum RouteDecision {
 impl Platform {
     /// Builds the control plane's runtime for the initial population (already placed).
     pub(super) fn control_initial_routes(&mut self, now: SimTime) {
-        let n = self.ctl.route.len();
-        for t in 0..n {
-            if self.ctl.lifecycle[t].is_some() {
+        let ctl = &mut self.ctl;
+        for t in 0..ctl.route.len() as u32 {
+            if ctl.registry.known(t) {
                 // Routes of existing tenants were fetched at staggered times in the past, so
                 // that they do not all expire together.
-                let ttl = self.ctl.route_ttl.as_nanos();
-                let offset = if ttl == 0 {
-                    0
-                } else {
-                    sim::digest::mix64(t as u64) % ttl
-                };
-                self.ctl.edge_routes[t] = RouteEntry {
-                    cell: self.ctl.route[t],
-                    version: self.ctl.route_version[t],
-                    fetched: SimTime(now.as_nanos().saturating_sub(offset)),
-                    refreshing: false,
-                    valid: true,
-                };
+                let (cell, version) = (ctl.route[t as usize], ctl.route_version[t as usize]);
+                ctl.routes.warm(now, t, cell, version);
             }
         }
     }
@@ -291,29 +318,20 @@ impl Platform {
         t: u32,
         q: &mut EventQueue<Ev>,
     ) -> RouteDecision {
-        let ttl = self.ctl.route_ttl;
-        let e = self.ctl.edge_routes[t as usize];
-        let age = now.since(e.fetched);
-        if e.valid && age.as_nanos() < ttl.as_nanos() {
-            if age.as_nanos() >= ttl.as_nanos() / 4 * 3 && !e.refreshing {
-                self.start_route_refresh(now, t, q);
-            }
-            return RouteDecision::Cell(e.cell);
-        }
-        if !e.refreshing {
+        let l = self.ctl.lookup_route(now, t);
+        if l.refresh {
             self.start_route_refresh(now, t, q);
         }
-        if e.valid && self.ctl.serve_stale && age <= self.ctl.max_staleness {
-            self.ctl.counts.stale_routes_served += 1;
-            return RouteDecision::Cell(e.cell);
+        match l.cell {
+            Some(cell) => RouteDecision::Cell(cell),
+            None => RouteDecision::Park,
         }
-        RouteDecision::Park
     }
 
     /// Asks the control plane for `t`'s route; the answer (or the timeout) comes as an event.
     pub(super) fn start_route_refresh(&mut self, now: SimTime, t: u32, q: &mut EventQueue<Ev>) {
         let _ = now;
-        self.ctl.edge_routes[t as usize].refreshing = true;
+        self.ctl.routes.begin_refresh(t);
         self.ctl.counts.route_refreshes += 1;
         self.call_route(t, q)
     }
@@ -367,25 +385,17 @@ impl Platform {
         q: &mut EventQueue<Ev>,
     ) {
         // The control plane may have gone away while the answer was in flight.
-        let ok =
-            ok && self.ctl.edge_call() == Call::Reach && self.ctl.lifecycle[t as usize].is_some();
-        let e = &mut self.ctl.edge_routes[t as usize];
-        e.refreshing = false;
-        if ok {
-            *e = RouteEntry {
-                cell: self.ctl.route[t as usize],
-                version: self.ctl.route_version[t as usize],
-                fetched: now,
-                refreshing: false,
-                valid: true,
-            };
-        } else {
+        let ok = ok && self.ctl.edge_call() == Call::Reach && self.ctl.registry.known(t);
+        let answer = ok.then(|| {
+            (
+                self.ctl.route[t as usize],
+                self.ctl.route_version[t as usize],
+            )
+        });
+        let RouteEntry { cell, version, .. } = self.ctl.routes.refreshed(now, t, answer);
+        if !ok {
             self.ctl.counts.route_refresh_failures += 1;
         }
-        let (cell, version) = (
-            self.ctl.edge_routes[t as usize].cell,
-            self.ctl.edge_routes[t as usize].version,
-        );
         self.trace_tenant(
             now,
             t,
@@ -399,7 +409,6 @@ impl Platform {
         let parked = std::mem::take(&mut self.ctl.parked[t as usize]);
         for att in parked {
             if ok {
-                let cell = self.ctl.edge_routes[t as usize].cell;
                 self.deliver_to_cell(now, att, cell, q);
             } else {
                 self.end_attempt(
@@ -476,16 +485,14 @@ impl Platform {
                 self.ctl.last_beat[c] = now;
             }
         }
-        let backlog = std::mem::take(&mut self.ctl.backlog);
-        for op in backlog {
+        for op in self.ctl.op_queue.recovered() {
             self.run_cp_op(now, op, q);
         }
     }
 
     /// Runs a control-plane operation now, or queues it until the control plane is back.
     pub(super) fn run_cp_op(&mut self, now: SimTime, op: CpOp, q: &mut EventQueue<Ev>) {
-        if !self.ctl.up {
-            self.ctl.backlog.push(op);
+        if self.ctl.op_queue.offer(self.ctl.up, op) == op_queue::Offer::Wait {
             return;
         }
         let _ = now;
@@ -495,8 +502,7 @@ impl Platform {
 
     /// A control-plane operation's call completed.
     pub(super) fn on_control_op_done(&mut self, now: SimTime, op: CpOp, q: &mut EventQueue<Ev>) {
-        if !self.ctl.up {
-            self.ctl.backlog.push(op);
+        if self.ctl.op_queue.offer(self.ctl.up, op) == op_queue::Offer::Wait {
             return;
         }
         match op {
@@ -508,8 +514,7 @@ impl Platform {
                 } else {
                     self.transition(now, t, TenantState::Active, LCause::Operator);
                 }
-                let c = &mut self.ctl.config[t as usize];
-                c.2 = on;
+                self.ctl.configs.limits_mut(t).2 = on;
                 self.publish_config(now, t, true, q);
             }
             CpOp::Migrate(f) => self.migration_start(now, f, q),
@@ -528,9 +533,7 @@ impl Platform {
         q: &mut EventQueue<Ev>,
     ) {
         for t in first..first + count {
-            self.ctl.lifecycle[t as usize] =
-                Some(Lifecycle::new(TenantState::ProvisionPending, now));
-            self.ctl.state_byte[t as usize] = TenantState::ProvisionPending.index() as u8;
+            self.ctl.registry.requested(now, t);
             if let Some(r) = self.ctl.provision_requested.get_mut(t as usize) {
                 *r = now;
             }
@@ -626,25 +629,11 @@ impl Platform {
         urgent: bool,
         q: &mut EventQueue<Ev>,
     ) {
-        self.ctl.config_version[t as usize] += 1;
-        self.ctl.counts.config_versions += 1;
-        let version = self.ctl.config_version[t as usize];
+        let (version, d) = self.ctl.publish(t, urgent);
         self.trace_tenant(now, t, "config_published", || {
             vec![("version", version.into()), ("urgent", urgent.into())]
         });
-        let delay = if urgent {
-            &self.ctl.urgent_push_delay
-        } else {
-            &self.ctl.push_delay
-        };
-        let d = SimDuration::from_nanos_f64(delay.sample(&mut self.ctl.rng));
-        q.schedule_in(
-            d,
-            Ev::ConfigPushed {
-                tenant: t,
-                version: self.ctl.config_version[t as usize],
-            },
-        );
+        q.schedule_in(d, Ev::ConfigPushed { tenant: t, version });
     }
 
     fn publish_config_fault(&mut self, now: SimTime, f: u32, q: &mut EventQueue<Ev>) {
@@ -661,7 +650,7 @@ impl Platform {
             if !self.config_push_saved(f, t) {
                 return;
             }
-            let c = &mut self.ctl.config[t as usize];
+            let c = self.ctl.configs.limits_mut(t);
             if rate_limit.is_some() {
                 c.0 = rate_limit;
             }
@@ -687,9 +676,8 @@ impl Platform {
     pub(super) fn on_config_poll_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
         let reached = self.ctl.edge_call() == Call::Reach;
         if reached {
-            for t in 0..self.ctl.config_version.len() as u32 {
-                let v = self.ctl.config_version[t as usize];
-                if self.ctl.edge_config_version[t as usize] < v {
+            for t in 0..self.ctl.configs.tenants() {
+                if let Some(v) = self.ctl.configs.missing(t) {
                     self.apply_config(now, t, v);
                 }
             }
@@ -704,11 +692,9 @@ impl Platform {
     }
 
     fn apply_config(&mut self, now: SimTime, t: u32, version: u32) {
-        if self.ctl.edge_config_version[t as usize] >= version {
+        let Some((rate, burst, suspended)) = self.ctl.configs.deliver(t, version) else {
             return;
-        }
-        self.ctl.edge_config_version[t as usize] = version;
-        let (rate, burst, suspended) = self.ctl.config[t as usize];
+        };
         self.trace_tenant(now, t, "config_applied", || {
             vec![
                 ("version", version.into()),
@@ -796,7 +782,7 @@ impl Platform {
         // The new route is pushed to the edge like config.
         let d = SimDuration::from_nanos_f64(self.ctl.push_delay.sample(&mut self.ctl.rng));
         q.schedule_in(d, Ev::RoutePushed { tenant: t });
-        q.schedule_in(self.ctl.route_ttl, Ev::MigrationFinalised { tenant: t });
+        q.schedule_in(self.ctl.route_ttl(), Ev::MigrationFinalised { tenant: t });
         self.trace_tenant(now, t, "migration", || {
             vec![
                 ("phase", "cutover".into()),
@@ -812,12 +798,11 @@ impl Platform {
         if self.ctl.edge_call() != Call::Reach {
             return;
         }
-        let e = &mut self.ctl.edge_routes[t as usize];
-        e.cell = self.ctl.route[t as usize];
-        e.version = self.ctl.route_version[t as usize];
-        e.fetched = now;
-        e.valid = true;
-        let (cell, version) = (e.cell, e.version);
+        let (cell, version) = (
+            self.ctl.route[t as usize],
+            self.ctl.route_version[t as usize],
+        );
+        self.ctl.routes.pushed(now, t, cell, version);
         self.trace_tenant(now, t, "route_pushed", || {
             vec![("cell", cell.into()), ("version", version.into())]
         });
@@ -870,9 +855,7 @@ impl Platform {
     /// attempt fetches the current one.
     pub(super) fn invalidate_route(&mut self, now: SimTime, t: u32) {
         // Force a refresh before the next use.
-        let e = &mut self.ctl.edge_routes[t as usize];
-        e.fetched = SimTime::ZERO;
-        e.valid = false;
+        self.ctl.routes.invalidate(t);
         self.trace_tenant(now, t, "route_invalidated", Vec::new);
     }
 }

@@ -190,7 +190,7 @@ impl Platform {
         }
         let n = self.ctl.route.len() as u32;
         for t in 0..n {
-            if self.ctl.route[t as usize] != cell || self.ctl.lifecycle[t as usize].is_none() {
+            if self.ctl.route[t as usize] != cell || !self.ctl.known(t) {
                 continue;
             }
             if matches!(
@@ -262,91 +262,116 @@ impl Platform {
                 continue;
             }
             let from = self.ctl.route[t as usize];
-            let still_needed = match m.kind {
-                MoveKind::Evacuate => from == m.cell && self.ctl.dead[m.cell as usize],
-                MoveKind::FailBack => {
-                    !self.ctl.dead[m.cell as usize]
-                        && from != m.cell
-                        && ev.home[t as usize] == m.cell
-                }
-            };
-            if !still_needed {
-                self.record_action(Action {
-                    start: now,
-                    end: now,
-                    kind: m.kind.name(),
-                    tenant: Some(t),
-                    cell: Some(from),
-                    to: None,
-                    reason: format!(
-                        "cell {} {}",
-                        m.cell,
-                        if m.kind == MoveKind::Evacuate {
-                            "alive again"
-                        } else {
-                            "dead again"
-                        }
-                    ),
-                    outcome: "cancelled",
-                });
+            if !self.evac_still_needed(&m, from) {
+                let why = if m.kind == MoveKind::Evacuate {
+                    "alive again"
+                } else {
+                    "dead again"
+                };
+                let reason = format!("cell {} {why}", m.cell);
+                self.evac_not_moved(now, &m, from, reason, "cancelled");
                 continue;
             }
             let to = match m.kind {
                 MoveKind::FailBack => Some(m.cell),
-                MoveKind::Evacuate => {
-                    let ctl = &mut self.ctl;
-                    for (c, v) in ctl.cell_views.iter_mut().enumerate() {
-                        v.live = !ctl.dead[c];
-                    }
-                    ctl.allowed.mask(t, &mut ctl.cell_views);
-                    let info = ctl.tenant_info[t as usize];
-                    let Some(ev) = ctl.evac.as_deref_mut() else {
-                        return;
-                    };
-                    ctl.placement.place(&info, &ctl.cell_views, &mut ev.rng)
-                }
+                MoveKind::Evacuate => self.evac_destination(t),
             };
             let reason = match m.kind {
                 MoveKind::Evacuate => format!("cell {} dead", m.cell),
                 MoveKind::FailBack => format!("cell {} alive again", m.cell),
             };
-            let Some(to) = to else {
-                self.record_action(Action {
-                    start: now,
-                    end: now,
-                    kind: m.kind.name(),
-                    tenant: Some(t),
-                    cell: Some(from),
-                    to: None,
-                    reason,
-                    outcome: "no_capacity",
-                });
-                continue;
-            };
-            let costed = self.ctl.moves.cost.as_deref().map(|c| c.cfg.backfill_rate);
-            let Some(ev) = self.ctl.evac.as_deref_mut() else {
-                return;
-            };
-            ev.in_flight += 1;
-            ev.moving[t as usize] = Some(Moving {
-                start: now,
-                from,
-                to,
-                kind: m.kind,
-                cell: m.cell,
-            });
-            if let Some(rate) = costed {
-                // Moves cost something: the move machine carries it (`move_cost.rs`).
-                let origin = match m.kind {
-                    MoveKind::Evacuate => MoveOrigin::Evacuate,
-                    MoveKind::FailBack => MoveOrigin::FailBack,
-                };
-                self.start_move(now, t, to, rate, true, (origin, reason), q);
-                continue;
+            match to {
+                Some(to) => self.evac_begin(now, &m, (from, to), reason, q),
+                None => self.evac_not_moved(now, &m, from, reason, "no_capacity"),
             }
-            let d = SimDuration::from_nanos_f64(ev.cfg.move_time.sample(&mut ev.rng));
-            q.schedule_in(d, Ev::EvacuationMoved { tenant: t });
         }
+    }
+
+    /// A queued move is still needed when it starts: its tenant is still on the dead cell
+    /// (evacuation), or its home cell is still alive and the tenant away from it (fail-back).
+    fn evac_still_needed(&self, m: &Queued, from: u32) -> bool {
+        let dead = self.ctl.dead[m.cell as usize];
+        match m.kind {
+            MoveKind::Evacuate => from == m.cell && dead,
+            MoveKind::FailBack => {
+                let home = self
+                    .ctl
+                    .evac
+                    .as_deref()
+                    .is_some_and(|ev| ev.home[m.tenant as usize] == m.cell);
+                !dead && from != m.cell && home
+            }
+        }
+    }
+
+    /// Where an evacuated tenant goes: the placement policy over the live cells it may live
+    /// on, drawing from `control/evacuation` (`None`: no capacity).
+    fn evac_destination(&mut self, t: u32) -> Option<u32> {
+        let ctl = &mut self.ctl;
+        for (c, v) in ctl.cell_views.iter_mut().enumerate() {
+            v.live = !ctl.dead[c];
+        }
+        ctl.allowed.mask(t, &mut ctl.cell_views);
+        let info = ctl.tenant_info[t as usize];
+        let ev = ctl.evac.as_deref_mut()?;
+        ctl.placement.place(&info, &ctl.cell_views, &mut ev.rng)
+    }
+
+    /// Records a queued move that did not start (`outcome`: `cancelled` or `no_capacity`).
+    fn evac_not_moved(
+        &mut self,
+        now: SimTime,
+        m: &Queued,
+        from: u32,
+        reason: String,
+        outcome: &'static str,
+    ) {
+        self.record_action(Action {
+            start: now,
+            end: now,
+            kind: m.kind.name(),
+            tenant: Some(m.tenant),
+            cell: Some(from),
+            to: None,
+            reason,
+            outcome,
+        });
+    }
+
+    /// Starts the move of `m`'s tenant `from` → `to`: through the move machine when moves
+    /// cost something, otherwise one `EvacuationMoved` after a drawn move time.
+    fn evac_begin(
+        &mut self,
+        now: SimTime,
+        m: &Queued,
+        (from, to): (u32, u32),
+        reason: String,
+        q: &mut EventQueue<Ev>,
+    ) {
+        let t = m.tenant;
+        let costed = self.ctl.moves.cost.as_deref().map(|c| c.cfg.backfill_rate);
+        let Some(ev) = self.ctl.evac.as_deref_mut() else {
+            return;
+        };
+        ev.in_flight += 1;
+        ev.moving[t as usize] = Some(Moving {
+            start: now,
+            from,
+            to,
+            kind: m.kind,
+            cell: m.cell,
+        });
+        if let Some(rate) = costed {
+            // Moves cost something: the move machine carries it (`move_cost.rs`).
+            let origin = match m.kind {
+                MoveKind::Evacuate => MoveOrigin::Evacuate,
+                MoveKind::FailBack => MoveOrigin::FailBack,
+            };
+            self.start_move(now, t, to, rate, true, (origin, reason), q);
+            return;
+        }
+        let d = SimDuration::from_nanos_f64(ev.cfg.move_time.sample(&mut ev.rng));
+        q.schedule_in(d, Ev::EvacuationMoved { tenant: t });
     }
 
     /// An evacuation move through the move machine ended (`moved`: cut over; otherwise rolled

@@ -210,7 +210,7 @@ impl Platform {
                     return;
                 }
                 self.transition(now, t, S::Suspended, LCause::Completed);
-                self.ctl.config[t as usize].2 = true;
+                self.ctl.configs.limits_mut(t).2 = true;
                 self.publish_config(now, t, true, q);
                 self.lifecycle_settled(now, t, true, "");
                 self.op_action(now, t, op, "suspended", "operator".to_string());
@@ -222,7 +222,7 @@ impl Platform {
                     LCause::Rollback
                 };
                 self.transition(now, t, S::Active, cause);
-                self.ctl.config[t as usize].2 = false;
+                self.ctl.configs.limits_mut(t).2 = false;
                 self.publish_config(now, t, true, q);
                 self.op_action(now, t, op, "resumed", format!("operator ({})", s.name()));
             }

@@ -30,7 +30,7 @@
 //! Without `[control_plane.rebalance]` the platform holds `None`: no event is scheduled.
 
 use super::actions::Action;
-use super::control::MigrationPhase;
+use super::control::{ControlRt, MigrationPhase};
 use super::move_cost::MoveOrigin;
 use super::{Ev, Platform};
 use crate::component::placement::eligible;
@@ -88,51 +88,63 @@ struct Decision {
     reason: String,
 }
 
-impl Platform {
-    /// The rebalancer's evaluation: measure the interval just ended, then decide.
-    pub(super) fn on_rebalance_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
-        let Some(rb) = self.ctl.rebal.as_deref_mut() else {
-            return;
-        };
-        let next = now.after(rb.cfg.interval);
-        let secs = rb.cfg.interval.as_secs_f64();
-        rb.evaluations += 1;
-        // Measure (always, so that each interval is exactly one interval).
-        let n_cells = self.cells.len();
-        let mut util = vec![0.0; n_cells];
-        for (c, cell) in self.cells.iter().enumerate() {
-            let busy = cell.db.busy_core_ns();
-            util[c] = (busy - rb.last_busy[c]) / (cell.db.cores() * secs * 1e9);
-            rb.last_busy[c] = busy;
-        }
-        let n = rb.last_offered.len();
+/// What one evaluation measured over the interval just ended.
+struct Measured {
+    /// Each cell's DB utilisation.
+    util: Vec<f64>,
+    /// Each tenant's offered request rate (per s).
+    rate: Vec<f64>,
+    /// Each cell's offered request rate: the sum of its tenants'.
+    cell_rate: Vec<f64>,
+}
+
+impl Rebalancer {
+    /// Measures the interval just ended from each cell's DB `(busy core-ns, cores)`, each
+    /// tenant's `offered` requests so far and its cell (`route`), and keeps the counters for
+    /// the next interval (always, so that each interval is exactly one interval).
+    fn measure(
+        &mut self,
+        dbs: impl Iterator<Item = (f64, f64)>,
+        offered: impl Fn(usize) -> u64,
+        route: &[u32],
+    ) -> Measured {
+        let secs = self.cfg.interval.as_secs_f64();
+        let util: Vec<f64> = dbs
+            .enumerate()
+            .map(|(c, (busy, cores))| {
+                let u = (busy - self.last_busy[c]) / (cores * secs * 1e9);
+                self.last_busy[c] = busy;
+                u
+            })
+            .collect();
+        let n = self.last_offered.len();
         let mut rate = vec![0.0; n];
-        let mut cell_rate = vec![0.0; n_cells];
+        let mut cell_rate = vec![0.0; util.len()];
         for (t, r) in rate.iter_mut().enumerate() {
-            let offered = self.recorder.tenants[t].run.offered;
-            *r = (offered - rb.last_offered[t]) as f64 / secs;
-            rb.last_offered[t] = offered;
-            if rb.baseline[t] == 0.0 && *r > 0.0 {
-                rb.baseline[t] = *r;
+            let offered = offered(t);
+            *r = (offered - self.last_offered[t]) as f64 / secs;
+            self.last_offered[t] = offered;
+            if self.baseline[t] == 0.0 && *r > 0.0 {
+                self.baseline[t] = *r;
             }
-            cell_rate[self.ctl.route[t] as usize] += *r;
+            cell_rate[route[t] as usize] += *r;
         }
-        if next <= self.end {
-            q.schedule_at(next, Ev::RebalanceDue);
+        Measured {
+            util,
+            rate,
+            cell_rate,
         }
-        // Decide (the rebalancer is part of the control plane: nothing while it is down).
-        if !self.ctl.up {
-            return;
-        }
-        let mut in_flight = self
-            .ctl
-            .moves
-            .in_flight(|o| matches!(o, MoveOrigin::Rebalance | MoveOrigin::Promote));
-        let mut hot: Vec<u32> = (0..n_cells as u32)
+    }
+
+    /// The hot cells, hottest first (ties: lowest index): at or above `cell_utilisation`,
+    /// live, and not cooling down.
+    fn hot_cells(&self, m: &Measured, dead: &[bool], now: SimTime) -> Vec<u32> {
+        let util = &m.util;
+        let mut hot: Vec<u32> = (0..util.len() as u32)
             .filter(|&c| {
-                util[c as usize] >= rb.cfg.cell_utilisation
-                    && !self.ctl.dead[c as usize]
-                    && rb.cell_cool[c as usize] <= now
+                util[c as usize] >= self.cfg.cell_utilisation
+                    && !dead[c as usize]
+                    && self.cell_cool[c as usize] <= now
             })
             .collect();
         hot.sort_by(|a, b| {
@@ -140,87 +152,175 @@ impl Platform {
                 .total_cmp(&util[*a as usize])
                 .then(a.cmp(b))
         });
-        let mut decisions = Vec::new();
-        for c in hot {
-            if in_flight >= rb.cfg.max_concurrent {
-                break;
-            }
-            let mut top: Option<u32> = None;
-            for t in 0..n as u32 {
-                let ti = t as usize;
-                if self.ctl.route[ti] != c
-                    || self.ctl.lifecycle[ti].is_none()
-                    || rb.tenant_cool[ti] > now
-                    || rate[ti] <= 0.0
-                    || self.ctl.moves.is_moving(t)
-                    || matches!(
-                        self.ctl.migration[ti],
-                        Some(MigrationPhase::Migrating { .. } | MigrationPhase::CutOver { .. })
-                    )
-                {
-                    continue;
-                }
-                if top.is_none_or(|b| rate[ti] > rate[b as usize]) {
-                    top = Some(t);
-                }
-            }
-            let Some(t) = top else { continue };
+        hot
+    }
+
+    /// The top tenant of cell `c`: the highest rate among its sending tenants that are
+    /// provisioned, not cooling down and not moving (ties: lowest index).
+    fn top_tenant(&self, ctl: &ControlRt, m: &Measured, c: u32, now: SimTime) -> Option<u32> {
+        let mut top: Option<u32> = None;
+        for t in 0..m.rate.len() as u32 {
             let ti = t as usize;
-            let share = rate[ti] / cell_rate[c as usize].max(f64::MIN_POSITIVE);
-            let growth = rate[ti] / rb.baseline[ti].max(f64::MIN_POSITIVE);
-            let outgrown = share >= rb.cfg.promote_share || growth >= rb.cfg.growth;
-            let est = util[c as usize] * share;
-            let info = self.ctl.tenant_info[ti];
-            let mut best: Option<(bool, f64, u32)> = None;
-            for d in 0..n_cells as u32 {
-                let mut v = self.ctl.cell_views[d as usize];
-                v.live = !self.ctl.dead[d as usize];
-                if d == c || !eligible(&info, &v) || !self.ctl.allowed.permits(t, d) {
-                    continue;
-                }
-                let after = util[d as usize] + est;
-                if after > rb.cfg.target_utilisation || (!outgrown && after >= util[c as usize]) {
-                    continue;
-                }
-                // Promotion prefers an empty cell (dedicated capacity), then the emptiest.
-                let key = (!(outgrown && v.tenants == 0), util[d as usize], d);
-                if best.is_none_or(|b| (key.0, key.1) < (b.0, b.1)) {
-                    best = Some(key);
-                }
-            }
-            let origin = if outgrown {
-                MoveOrigin::Promote
-            } else {
-                MoveOrigin::Rebalance
-            };
-            // `explain --without promote|rebalance`: decide as before, do not act.
-            let allowed = match origin {
-                MoveOrigin::Promote => rb.cfg.allow_promote,
-                _ => rb.cfg.allow_rebalance,
-            };
-            if !allowed {
+            if ctl.route[ti] != c
+                || !ctl.known(t)
+                || self.tenant_cool[ti] > now
+                || m.rate[ti] <= 0.0
+                || ctl.moves.is_moving(t)
+                || matches!(
+                    ctl.migration[ti],
+                    Some(MigrationPhase::Migrating { .. } | MigrationPhase::CutOver { .. })
+                )
+            {
                 continue;
             }
-            let reason = format!(
-                "cell {c} DB {:.0}% busy; top tenant {:.0}% of its requests, {:.1}x its first rate",
-                util[c as usize] * 100.0,
-                share * 100.0,
-                growth
-            );
-            rb.cell_cool[c as usize] = now.after(rb.cfg.cooldown);
-            let to = best.map(|b| b.2);
-            if to.is_some() {
-                in_flight += 1;
-                rb.tenant_cool[ti] = now.after(rb.cfg.cooldown);
+            if top.is_none_or(|b| m.rate[ti] > m.rate[b as usize]) {
+                top = Some(t);
             }
-            decisions.push(Decision {
-                tenant: t,
-                from: c,
-                to,
-                origin,
-                reason,
-            });
         }
+        top
+    }
+
+    /// Where tenant `t` of hot cell `c` may go, carrying `est` of DB utilisation: a legal
+    /// destination that stays at or below `target_utilisation` (and, unless `outgrown`,
+    /// below `c`'s); a promotion prefers an empty cell, then the emptiest (ties: lowest).
+    fn destination(
+        &self,
+        ctl: &ControlRt,
+        m: &Measured,
+        (t, c): (u32, u32),
+        outgrown: bool,
+        est: f64,
+    ) -> Option<u32> {
+        let info = ctl.tenant_info[t as usize];
+        let mut best: Option<(bool, f64, u32)> = None;
+        for d in 0..m.util.len() as u32 {
+            let mut v = ctl.cell_views[d as usize];
+            v.live = !ctl.dead[d as usize];
+            if d == c || !eligible(&info, &v) || !ctl.allowed.permits(t, d) {
+                continue;
+            }
+            let after = m.util[d as usize] + est;
+            if after > self.cfg.target_utilisation || (!outgrown && after >= m.util[c as usize]) {
+                continue;
+            }
+            // Promotion prefers an empty cell (dedicated capacity), then the emptiest.
+            let key = (!(outgrown && v.tenants == 0), m.util[d as usize], d);
+            if best.is_none_or(|b| (key.0, key.1) < (b.0, b.1)) {
+                best = Some(key);
+            }
+        }
+        best.map(|b| b.2)
+    }
+
+    /// The decision on hot cell `c`, if any: its top tenant, promoted or rebalanced to its
+    /// destination (or `no_destination`); `None` when the cell has no candidate or the
+    /// decision's kind is not allowed (`explain --without`). A decision cools the cell, and
+    /// a move the tenant.
+    fn decide_cell(
+        &mut self,
+        ctl: &ControlRt,
+        m: &Measured,
+        c: u32,
+        now: SimTime,
+    ) -> Option<Decision> {
+        let t = self.top_tenant(ctl, m, c, now)?;
+        let ti = t as usize;
+        let share = m.rate[ti] / m.cell_rate[c as usize].max(f64::MIN_POSITIVE);
+        let growth = m.rate[ti] / self.baseline[ti].max(f64::MIN_POSITIVE);
+        let outgrown = share >= self.cfg.promote_share || growth >= self.cfg.growth;
+        let est = m.util[c as usize] * share;
+        let to = self.destination(ctl, m, (t, c), outgrown, est);
+        let origin = if outgrown {
+            MoveOrigin::Promote
+        } else {
+            MoveOrigin::Rebalance
+        };
+        // `explain --without promote|rebalance`: decide as before, do not act.
+        let allowed = match origin {
+            MoveOrigin::Promote => self.cfg.allow_promote,
+            _ => self.cfg.allow_rebalance,
+        };
+        if !allowed {
+            return None;
+        }
+        let reason = format!(
+            "cell {c} DB {:.0}% busy; top tenant {:.0}% of its requests, {:.1}x its first rate",
+            m.util[c as usize] * 100.0,
+            share * 100.0,
+            growth
+        );
+        self.cell_cool[c as usize] = now.after(self.cfg.cooldown);
+        if to.is_some() {
+            self.tenant_cool[ti] = now.after(self.cfg.cooldown);
+        }
+        Some(Decision {
+            tenant: t,
+            from: c,
+            to,
+            origin,
+            reason,
+        })
+    }
+
+    /// The evaluation's decisions, hot cells hottest first, while fewer than
+    /// `max_concurrent` of its moves (`in_flight` now) are under way.
+    fn decide(
+        &mut self,
+        ctl: &ControlRt,
+        m: &Measured,
+        mut in_flight: u32,
+        now: SimTime,
+    ) -> Vec<Decision> {
+        let mut decisions = Vec::new();
+        for c in self.hot_cells(m, &ctl.dead, now) {
+            if in_flight >= self.cfg.max_concurrent {
+                break;
+            }
+            if let Some(d) = self.decide_cell(ctl, m, c, now) {
+                in_flight += u32::from(d.to.is_some());
+                decisions.push(d);
+            }
+        }
+        decisions
+    }
+}
+
+impl Platform {
+    /// The rebalancer's evaluation: measure the interval just ended, then decide (as data,
+    /// with the rebalancer taken out of the control plane), then act on the decisions.
+    pub(super) fn on_rebalance_due(&mut self, now: SimTime, q: &mut EventQueue<Ev>) {
+        let Some(mut rb) = self.ctl.rebal.take() else {
+            return;
+        };
+        let next = now.after(rb.cfg.interval);
+        rb.evaluations += 1;
+        let m = rb.measure(
+            self.cells
+                .iter()
+                .map(|c| (c.db.busy_core_ns(), c.db.cores())),
+            |t| self.recorder.tenants[t].run.offered,
+            &self.ctl.route,
+        );
+        if next <= self.end {
+            q.schedule_at(next, Ev::RebalanceDue);
+        }
+        // Decide (the rebalancer is part of the control plane: nothing while it is down).
+        let decisions = if self.ctl.up {
+            let in_flight = self
+                .ctl
+                .moves
+                .in_flight(|o| matches!(o, MoveOrigin::Rebalance | MoveOrigin::Promote));
+            rb.decide(&self.ctl, &m, in_flight, now)
+        } else {
+            Vec::new()
+        };
+        self.ctl.rebal = Some(rb);
+        self.apply_rebalance(now, decisions, q);
+    }
+
+    /// Acts on an evaluation's decisions in order: a move through `move_cost.rs`, or the
+    /// action `no_destination`.
+    fn apply_rebalance(&mut self, now: SimTime, decisions: Vec<Decision>, q: &mut EventQueue<Ev>) {
         let rate_bps = self
             .ctl
             .moves

@@ -126,14 +126,11 @@ impl Platform {
                 let Some(r) = self.ctl.recon.as_deref_mut() else {
                     return;
                 };
-                if r.in_flight >= r.cfg.concurrency {
-                    break;
+                match r.try_start(now, t) {
+                    None => break,
+                    Some(false) => continue,
+                    Some(true) => {}
                 }
-                if r.rescuing[t as usize].is_some() || r.next_try[t as usize] > now {
-                    continue;
-                }
-                r.rescuing[t as usize] = Some(now);
-                r.in_flight += 1;
                 self.transition(now, t, TenantState::ProvisionPending, LCause::Retry);
                 self.run_cp_op(now, super::control::CpOp::Provision(t), q);
             }
@@ -179,5 +176,64 @@ impl Platform {
                 outcome: if ok { "rescued" } else { "failed" },
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Goal: the reconciler's slots on their own: at most `concurrency` operations under
+    //! way, a settled one frees its slot, a failure waits its backoff (doubled per further
+    //! failure, capped) and a success resets it. Method: a reconciler built from plain
+    //! settings (no scenario), driven by hand at chosen times.
+
+    use super::*;
+    use sim::SimDuration;
+
+    const S: u64 = 1_000_000_000;
+
+    fn reconciler(concurrency: u32) -> Box<Reconciler> {
+        let cfg = Reconcile {
+            interval: SimDuration(10 * S),
+            concurrency,
+            backoff: SimDuration(5 * S),
+            max_backoff: SimDuration(12 * S),
+            watch_serving: false,
+            repair: false,
+        };
+        Reconciler::build(Some(&cfg), 1, 4).expect("on")
+    }
+
+    #[test]
+    fn at_most_concurrency_operations_are_under_way_and_settling_frees_a_slot() {
+        let mut r = reconciler(2);
+        let now = SimTime(S);
+        assert_eq!(r.try_start(now, 0), Some(true));
+        assert_eq!(r.try_start(now, 0), Some(false), "already under way");
+        assert_eq!(r.try_start(now, 1), Some(true));
+        assert_eq!(r.try_start(now, 2), None, "no slot free: stop looking");
+        assert_eq!(r.settle(SimTime(3 * S), 1, true), Some(now));
+        assert_eq!(r.try_start(SimTime(3 * S), 2), Some(true));
+        assert_eq!(r.settle(SimTime(3 * S), 3, true), None, "not a retry");
+    }
+
+    #[test]
+    fn a_failure_waits_its_backoff_doubled_and_capped_and_a_success_resets_it() {
+        let mut r = reconciler(4);
+        // First failure: 5 s; second: 10 s; third: 20 s capped at 12 s.
+        let mut at = SimTime::ZERO;
+        for wait in [5, 10, 12] {
+            r.settle(at, 0, false);
+            let ready = at.after(SimDuration(wait * S));
+            assert_eq!(r.try_start(SimTime(ready.as_nanos() - 1), 0), Some(false));
+            assert_eq!(r.try_start(ready, 0), Some(true), "after {wait} s");
+            at = ready;
+        }
+        r.settle(at, 0, true);
+        r.settle(at, 0, false);
+        assert_eq!(
+            r.try_start(at.after(SimDuration(5 * S)), 0),
+            Some(true),
+            "a success resets the backoff to its first step"
+        );
     }
 }

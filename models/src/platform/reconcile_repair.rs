@@ -126,7 +126,7 @@ impl Platform {
                 };
                 rep.repaired += 1;
                 let d = SimDuration::from_nanos_f64(self.ctl.push_delay.sample(&mut rep.rng));
-                let version = self.ctl.config_version[t as usize];
+                let version = self.ctl.configs.version(t);
                 q.schedule_in(d, Ev::RoutePushed { tenant: t });
                 q.schedule_in(d, Ev::ConfigPushed { tenant: t, version });
                 self.repair_settled(now, t, true);

@@ -727,7 +727,7 @@ impl Platform {
             } => {
                 // The edge's limits go out through the control plane's config push.
                 if rate_limit.is_some() || burst.is_some() {
-                    let c = &mut self.ctl.config[t as usize];
+                    let c = self.ctl.configs.limits_mut(t);
                     if undo {
                         let (r0, b0) = rt.runs[i].base_config[t as usize];
                         c.0 = r0;
