@@ -15,6 +15,7 @@
 //! | [`explore`] | a fault schedule drawn per seed, judged, grouped by signature |
 //! | [`explore_literal`] | an explored run's drawn schedule written out as plain faults (for `shrink`) |
 //! | [`invariants`] | what no explored run may break (ledger, misrouted writes, lifecycle, failure detector) |
+//! | [`shrink`] | the shrinking engine: the smallest scenario in which an SLO still fails (the binary supplies the runs) |
 
 pub mod blast;
 pub mod determinism;
@@ -31,6 +32,7 @@ pub mod resolved_run;
 pub mod run;
 pub mod saturation;
 pub mod showback;
+pub mod shrink;
 pub mod slo;
 pub mod verdicts;
 pub mod when_fired;
