@@ -11,10 +11,10 @@
 //! code is 2. `--fail-fast` stops after the first (file, variant) with an unmet expectation;
 //! what it did not run is reported as skipped.
 
-use super::load::load_as;
-use super::seeds::parse_seeds;
 use crate::cli::CheckArgs;
 use crate::exit;
+use crate::service::load::load_as;
+use crate::service::seeds::parse_seeds;
 use models::scenario::Scenario;
 use reports::summary::RunSummary;
 use std::fmt::Write as _;
@@ -344,7 +344,7 @@ fn write_reports(a: &CheckArgs, report: &Report) -> Result<(), i32> {
     ];
     for (path, render) in outputs {
         if let Some(p) = path {
-            if let Err(e) = super::write::write_file(p, &render(report)) {
+            if let Err(e) = crate::service::write::write_file(p, &render(report)) {
                 eprintln!("tenantsim: error: cannot write {}: {e}", p.display());
                 return Err(exit::INVALID_INPUT);
             }
@@ -363,9 +363,9 @@ fn run_all(
         let (name, _) = &plans[j.file].variants[j.variant];
         format!("{} --seed {} --variant {name}", plans[j.file].path, j.seed)
     };
-    super::pool::map(
+    crate::service::pool::map(
         jobs.len(),
-        super::pool::workers(workers, jobs.len()),
+        crate::service::pool::workers(workers, jobs.len()),
         "check",
         |i| describe(jobs[i]),
         |i| {

@@ -11,10 +11,10 @@
 //! bytes, the flags and the tenantsim version) and cover the grid exactly once, and writes
 //! what a single machine would have written, byte for byte.
 
-use super::load::load_as;
-use super::out::OutDir;
 use crate::cli::{CompareArgs, MergeArgs};
 use crate::exit;
+use crate::service::load::load_as;
+use crate::service::out::OutDir;
 use models::harness::repro::{self, shell_quote};
 use models::harness::sweep_metrics::metrics_of;
 use models::scenario::vary::{combinations, parse_vary};
@@ -199,7 +199,7 @@ fn plan(a: &CompareArgs) -> Result<Plan, i32> {
 /// `--seeds` and `--vary`, and the grid's size before building it: every combination ×
 /// every seed, at most 100,000 runs.
 fn grid_flags(a: &CompareArgs) -> Result<(Vec<u64>, Vec<Vary>), String> {
-    let seeds = super::seeds::parse_seeds(&a.seeds)?;
+    let seeds = crate::service::seeds::parse_seeds(&a.seeds)?;
     let vary = parse_vary(&a.vary)?;
     let combos = vary
         .iter()
@@ -294,7 +294,7 @@ fn load_variants(a: &CompareArgs, variants: &[VariantSpec]) -> Result<Vec<Scenar
 /// order.
 fn run_grid(p: &Plan, jobs: Option<usize>) -> Result<Vec<RunMetrics>, String> {
     let (spec, items) = (&p.spec, &p.items);
-    let workers = super::pool::workers(jobs, items.len());
+    let workers = crate::service::pool::workers(jobs, items.len());
     eprintln!(
         "compare: {} variants × {} seeds = {} runs{} on {workers} worker{}",
         spec.variants.len(),
@@ -306,7 +306,7 @@ fn run_grid(p: &Plan, jobs: Option<usize>) -> Result<Vec<RunMetrics>, String> {
         },
         if workers == 1 { "" } else { "s" }
     );
-    super::pool::map(
+    crate::service::pool::map(
         items.len(),
         workers,
         "compare",
@@ -450,7 +450,7 @@ fn write_outputs(dir: &mut OutDir, c: &Comparison, command: &str) -> Result<(), 
 /// The partial-result files named by `paths` (files, or directories holding
 /// `partial-*.json`), sorted by path.
 fn partial_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    super::seed_shards::shard_files(paths, "partial-", "compare")
+    crate::service::seed_shards::shard_files(paths, "partial-", "compare")
 }
 
 /// The (K, N) a file named `partial-K-of-N.json` claims to hold, if it is named so.
