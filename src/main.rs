@@ -10,13 +10,14 @@ mod cli;
 mod commands;
 mod exit;
 mod live;
+mod service;
 mod version;
 
 use clap::Parser;
 
 fn main() {
     let args = cli::Cli::parse();
-    commands::load::set_allow_large(args.allow_large);
+    service::load::set_allow_large(args.allow_large);
     let code = exit::guard(|| commands::dispatch(args));
     std::process::exit(code);
 }

@@ -1,5 +1,6 @@
-//! The house checks of `ci/` as tests: no import cycle between top-level modules, and no
-//! more functions over 150 lines than today (a ratchet: lower the bound when you split one).
+//! The house checks of `ci/` as tests: no import cycle between top-level modules, no
+//! subcommand naming another, and no more functions over 150 lines than today (a ratchet:
+//! lower the bound when you split one).
 //!
 //! Goal: issue 12's "no import cycle between modules" and "no function longer than ~150
 //! lines" stay true after the next merge instead of being found by hand. Method: run the two
@@ -10,16 +11,22 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Functions outside tests over 150 lines allowed (session 8: the count after splitting
-/// `summarise`, rollouts' `check`, `bulkheads` and faults' `timing`).
-const MAX_OVER_150: u32 = 6;
+/// Functions outside tests over 150 lines allowed (session 8 split the last ten: `summarise`,
+/// rollouts' `check`, `bulkheads`, faults' `timing`, the control builder, `on_rebalance_due`,
+/// `shrink`, `compare`, `check` and `describe`; it was 10).
+const MAX_OVER_150: u32 = 0;
 
 fn script(args: &[&str]) -> (bool, String) {
+    script_on(args, &PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Runs a `ci/` script of this repository on the tree at `tree`.
+fn script_on(args: &[&str], tree: &std::path::Path) -> (bool, String) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let o = Command::new("python3")
         .current_dir(&root)
         .args(args)
-        .arg(&root)
+        .arg(tree)
         .output()
         .expect("python3 runs the house checks (CI installs it)");
     let text = format!(
@@ -35,6 +42,52 @@ fn no_import_cycle_between_modules() {
     let (ok, report) = script(&["ci/module_cycles.py"]);
     assert!(ok, "import cycles:\n{report}");
     assert!(report.contains("no import cycle"), "{report}");
+    assert!(report.contains("no subcommand names another"), "{report}");
+}
+
+/// Goal: the rule "a subcommand never names another" (in `ci/module_cycles.py`, which
+/// `no_import_cycle_between_modules` runs on this tree) can fail. Method: a scratch tree in
+/// which `src/commands/a.rs` names `super::b` and `src/commands/c/x.rs` names
+/// `super::super::b` makes the script exit 1 naming both; with those lines naming a
+/// service instead, it passes.
+#[test]
+fn a_subcommand_naming_another_is_caught() {
+    let tree = std::env::temp_dir().join(format!("tenantsim-house-{}", std::process::id()));
+    let write = |path: &str, text: &str| {
+        let p = tree.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    for dir in ["models/src", "reports/src"] {
+        std::fs::create_dir_all(tree.join(dir)).unwrap();
+    }
+    write("src/main.rs", "mod commands;\nmod service;\n");
+    write("src/service/mod.rs", "pub mod load;\n");
+    write("src/service/load.rs", "pub fn load() {}\n");
+    write("src/commands/mod.rs", "mod a;\nmod b;\nmod c;\n");
+    write("src/commands/b.rs", "pub fn run() {}\n");
+    write("src/commands/c.rs", "mod x;\n");
+    write("src/commands/a.rs", "use super::b::run;\n");
+    write("src/commands/c/x.rs", "fn f() { super::super::b::run() }\n");
+    let (ok, report) = script_on(&["ci/module_cycles.py"], &tree);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("subcommand a names subcommand b"),
+        "{report}"
+    );
+    assert!(
+        report.contains("subcommand c names subcommand b"),
+        "{report}"
+    );
+    write("src/commands/a.rs", "use crate::service::load::load;\n");
+    write(
+        "src/commands/c/x.rs",
+        "fn f() { crate::service::load::load() }\n",
+    );
+    let (ok, report) = script_on(&["ci/module_cycles.py"], &tree);
+    let _ = std::fs::remove_dir_all(&tree);
+    assert!(ok, "{report}");
+    assert!(report.contains("no subcommand names another"), "{report}");
 }
 
 #[test]

@@ -15,6 +15,8 @@
 //! | [`explore`] | a fault schedule drawn per seed, judged, grouped by signature |
 //! | [`explore_literal`] | an explored run's drawn schedule written out as plain faults (for `shrink`) |
 //! | [`invariants`] | what no explored run may break (ledger, misrouted writes, lifecycle, failure detector) |
+//! | [`sweep_metrics`] | a run reduced to the numbers `compare` needs (`RunMetrics`: blast radius, bystanders' p99 and errors, spread, cost) |
+//! | [`shrink`] | the shrinking engine: the smallest scenario in which an SLO still fails (the binary supplies the runs) |
 
 pub mod blast;
 pub mod determinism;
@@ -31,6 +33,8 @@ pub mod resolved_run;
 pub mod run;
 pub mod saturation;
 pub mod showback;
+pub mod shrink;
 pub mod slo;
+pub mod sweep_metrics;
 pub mod verdicts;
 pub mod when_fired;

@@ -11,10 +11,10 @@
 //! code is 2. `--fail-fast` stops after the first (file, variant) with an unmet expectation;
 //! what it did not run is reported as skipped.
 
-use super::load::load_as;
-use super::seeds::parse_seeds;
 use crate::cli::CheckArgs;
 use crate::exit;
+use crate::service::load::load_as;
+use crate::service::seeds::parse_seeds;
 use models::scenario::Scenario;
 use reports::summary::RunSummary;
 use std::fmt::Write as _;
@@ -156,15 +156,9 @@ impl Report {
 
 /// Runs the check.
 pub fn check(a: CheckArgs) -> i32 {
-    let seeds = match parse_seeds(&a.seeds) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("tenantsim: error: {e}");
-            return exit::INVALID_INPUT;
-        }
-    };
-    let explore_budget = match explore_gate::check_flags(&a) {
-        Ok(b) => b,
+    let flags = parse_seeds(&a.seeds).and_then(|s| Ok((s, explore_gate::check_flags(&a)?)));
+    let (seeds, explore_budget) = match flags {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("tenantsim: error: {e}");
             return exit::INVALID_INPUT;
@@ -172,8 +166,46 @@ pub fn check(a: CheckArgs) -> i32 {
     };
     #[allow(clippy::disallowed_methods)] // JUnit times and timestamp; never enters a run
     let (started, now) = (Instant::now(), SystemTime::now());
-    // Plan: load every file and every selected variant first. An invalid one is reported and
-    // the others still run (so CI reports say which file is broken).
+    let (plans, invalid) = load_plans(&a);
+    if invalid.is_empty() {
+        if let Some(v) = a.variants.iter().find(|v| {
+            !plans
+                .iter()
+                .any(|p| p.variants.iter().any(|(n, _)| n == *v))
+        }) {
+            eprintln!(
+                "tenantsim: error: no scenario has a variant `{v}` (every scenario has `base`)"
+            );
+            return exit::INVALID_INPUT;
+        }
+    }
+    let (lines, skipped) = match run_and_judge(&a, &plans, &seeds) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let report = Report {
+        files: a.files.iter().map(|f| f.display().to_string()).collect(),
+        seeds_text: a.seeds.clone(),
+        seeds: seeds.len(),
+        lines,
+        invalid,
+        skipped,
+        timestamp: timestamp(now),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    print!("{}", table(&report));
+    if let Err(code) = write_reports(&a, &report) {
+        return code;
+    }
+    if let Some(n) = a.explore {
+        return explore_gate::run(&a, &plans, &report, n, explore_budget);
+    }
+    report.exit_code()
+}
+
+/// Plan: loads every file and every selected variant first. An invalid one is reported
+/// (printed, and returned) and the others still run, so CI reports say which file is broken.
+fn load_plans(a: &CheckArgs) -> (Vec<Plan>, Vec<Invalid>) {
     let mut plans = Vec::new();
     let mut invalid = Vec::new();
     for f in &a.files {
@@ -219,16 +251,17 @@ pub fn check(a: CheckArgs) -> i32 {
             variants,
         });
     }
-    if invalid.is_empty() {
-        for v in &a.variants {
-            if !plans.iter().any(|p| p.variants.iter().any(|(n, _)| n == v)) {
-                eprintln!(
-                    "tenantsim: error: no scenario has a variant `{v}` (every scenario has `base`)"
-                );
-                return exit::INVALID_INPUT;
-            }
-        }
-    }
+    (plans, invalid)
+}
+
+/// Runs every (file, variant) on every seed and judges its expectations: the verdict lines
+/// in (file, variant, SLO) order, and what `--fail-fast` did not run. `Err` is the exit code
+/// of a run that could not complete (printed).
+fn run_and_judge(
+    a: &CheckArgs,
+    plans: &[Plan],
+    seeds: &[u64],
+) -> Result<(Vec<Line>, Vec<Skipped>), i32> {
     // Jobs in (file, variant, seed) order; a group is one (file, variant).
     let mut groups: Vec<Vec<Job>> = Vec::new();
     for (fi, p) in plans.iter().enumerate() {
@@ -256,27 +289,14 @@ pub fn check(a: CheckArgs) -> i32 {
     let mut stop = false;
     for batch in batches {
         if stop {
-            for g in batch {
-                let j = &groups[g][0];
-                let p = &plans[j.file];
-                let (vname, sc) = &p.variants[j.variant];
-                skipped.push(Skipped {
-                    file: p.path.clone(),
-                    scenario: sc.name.clone(),
-                    variant: vname.clone(),
-                    slos: sc.slos.iter().map(|s| s.name.clone()).collect(),
-                });
-            }
+            skipped.extend(batch.iter().map(|&g| skipped_group(plans, &groups[g][0])));
             continue;
         }
         let jobs: Vec<&Job> = batch.iter().flat_map(|&g| groups[g].iter()).collect();
-        let results = match run_all(&plans, &jobs, a.jobs) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("tenantsim: {e}");
-                return exit::INTERNAL;
-            }
-        };
+        let results = run_all(plans, &jobs, a.jobs).map_err(|e| {
+            eprintln!("tenantsim: {e}");
+            exit::INTERNAL
+        })?;
         let mut k = 0;
         for &g in &batch {
             let n = groups[g].len();
@@ -297,17 +317,24 @@ pub fn check(a: CheckArgs) -> i32 {
             lines.extend(judged);
         }
     }
-    let report = Report {
-        files: a.files.iter().map(|f| f.display().to_string()).collect(),
-        seeds_text: a.seeds.clone(),
-        seeds: seeds.len(),
-        lines,
-        invalid,
-        skipped,
-        timestamp: timestamp(now),
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    print!("{}", table(&report));
+    Ok((lines, skipped))
+}
+
+/// The (file, variant) of job `j`, as not run.
+fn skipped_group(plans: &[Plan], j: &Job) -> Skipped {
+    let p = &plans[j.file];
+    let (vname, sc) = &p.variants[j.variant];
+    Skipped {
+        file: p.path.clone(),
+        scenario: sc.name.clone(),
+        variant: vname.clone(),
+        slos: sc.slos.iter().map(|s| s.name.clone()).collect(),
+    }
+}
+
+/// Writes `--junit`, `--markdown`, `--json` and `--failures`; `Err` is the exit code of a
+/// file that could not be written (printed).
+fn write_reports(a: &CheckArgs, report: &Report) -> Result<(), i32> {
     type Render = fn(&Report) -> String;
     let outputs: [(&Option<std::path::PathBuf>, Render); 4] = [
         (&a.junit, junit),
@@ -317,16 +344,13 @@ pub fn check(a: CheckArgs) -> i32 {
     ];
     for (path, render) in outputs {
         if let Some(p) = path {
-            if let Err(e) = super::write::write_file(p, &render(&report)) {
+            if let Err(e) = crate::service::write::write_file(p, &render(report)) {
                 eprintln!("tenantsim: error: cannot write {}: {e}", p.display());
-                return exit::INVALID_INPUT;
+                return Err(exit::INVALID_INPUT);
             }
         }
     }
-    if let Some(n) = a.explore {
-        return explore_gate::run(&a, &plans, &report, n, explore_budget);
-    }
-    report.exit_code()
+    Ok(())
 }
 
 /// Runs `jobs` on `workers` threads; (summary, wall seconds) come back in job order.
@@ -339,9 +363,9 @@ fn run_all(
         let (name, _) = &plans[j.file].variants[j.variant];
         format!("{} --seed {} --variant {name}", plans[j.file].path, j.seed)
     };
-    super::pool::map(
+    crate::service::pool::map(
         jobs.len(),
-        super::pool::workers(workers, jobs.len()),
+        crate::service::pool::workers(workers, jobs.len()),
         "check",
         |i| describe(jobs[i]),
         |i| {

@@ -11,89 +11,18 @@
 //! bytes, the flags and the tenantsim version) and cover the grid exactly once, and writes
 //! what a single machine would have written, byte for byte.
 
-use super::load::load_as;
-use super::out::OutDir;
 use crate::cli::{CompareArgs, MergeArgs};
 use crate::exit;
-use models::harness::blast;
+use crate::service::load::load_as;
+use crate::service::out::OutDir;
 use models::harness::repro::{self, shell_quote};
-use models::harness::run::RunOutput;
+use models::harness::sweep_metrics::metrics_of;
+use models::scenario::vary::{combinations, parse_vary};
 use models::scenario::Scenario;
 use reports::compare::{
     CompareSpec, Comparison, Partial, RunMetrics, VariantSpec, Vary, COMPARE_SCHEMA_VERSION,
 };
 use std::path::{Path, PathBuf};
-
-/// Successful requests a bystander needs for its p99 to count as its worst-case latency.
-const MIN_OK_FOR_P99: u64 = 50;
-
-/// Splits `V1,V2,...` at commas outside brackets, braces and quotes (so `[1,2]` is one value).
-fn split_values(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    for ch in text.chars() {
-        match (quote, ch) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(ch),
-            (None, '[' | '{') => depth += 1,
-            (None, ']' | '}') => depth -= 1,
-            (None, ',') if depth == 0 => {
-                out.push(cur.trim().to_string());
-                cur.clear();
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(ch);
-    }
-    out.push(cur.trim().to_string());
-    out
-}
-
-/// Parses the `--vary` flags.
-pub fn parse_vary(flags: &[String]) -> Result<Vec<Vary>, String> {
-    let mut vary: Vec<Vary> = Vec::new();
-    for f in flags {
-        let (k, v) = f.split_once('=').ok_or_else(|| {
-            format!("`--vary {f}` is not KEY=V1,V2,...; write e.g. `--vary control_plane.placement=least_loaded,shuffle_shard`")
-        })?;
-        let key = k.trim();
-        if key.is_empty() || key.split('.').any(str::is_empty) {
-            return Err(format!(
-                "`--vary {f}`: the key `{key}` is not a dotted scenario path like `platform.scheduler`"
-            ));
-        }
-        let values = split_values(v);
-        if values.iter().any(String::is_empty) {
-            return Err(format!(
-                "`--vary {f}`: a value is empty; separate values with single commas"
-            ));
-        }
-        if let Some(d) = values
-            .iter()
-            .enumerate()
-            .find(|(i, x)| values[..*i].contains(x))
-        {
-            return Err(format!("`--vary {f}`: the value `{}` is given twice", d.1));
-        }
-        if vary.iter().any(|x| x.key == key) {
-            return Err(format!(
-                "`--vary {key}=...` is given twice; list all its values in one flag"
-            ));
-        }
-        vary.push(Vary {
-            key: key.to_string(),
-            values,
-        });
-    }
-    if vary.is_empty() {
-        return Err("give at least one `--vary KEY=V1,V2,...`".to_string());
-    }
-    Ok(vary)
-}
 
 /// A loading error `msg` with the overrides that came from `--vary` (`vary_sets`, each
 /// `KEY=VALUE`) named as `--vary` rather than `--set` (the loader sees every override as a
@@ -120,34 +49,6 @@ fn as_vary(msg: &str, vary_sets: &[String]) -> String {
         out.push(l);
     }
     out.join("\n")
-}
-
-/// Every combination of the varied values, first key slowest.
-pub fn combinations(vary: &[Vary]) -> Vec<VariantSpec> {
-    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
-    for v in vary {
-        combos = combos
-            .into_iter()
-            .flat_map(|prefix| {
-                v.values.iter().map(move |val| {
-                    let mut c = prefix.clone();
-                    c.push((v.key.clone(), val.clone()));
-                    c
-                })
-            })
-            .collect();
-    }
-    combos
-        .into_iter()
-        .map(|c| VariantSpec {
-            label: c
-                .iter()
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
-                .join(" · "),
-            sets: c.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        })
-        .collect()
 }
 
 /// Parses `K/N`.
@@ -209,194 +110,58 @@ fn run_command(spec: &CompareSpec, variant: usize, seed: u64) -> String {
     repro::command(&spec.file, seed, spec.scenario_variant.as_deref(), &sets)
 }
 
-/// Reduces a run to the numbers a comparison needs (see [`RunMetrics`] for definitions).
-pub fn metrics_of(sc: &Scenario, variant: usize, seed: u64, out: &RunOutput) -> RunMetrics {
-    let s = &out.summary;
-    let targets = blast::fault_targets(&sc.faults);
-    let bystanders = || {
-        s.tenants
-            .iter()
-            .filter(|t| blast::is_bystander(&t.id, &targets))
-    };
-    let blast_radius = blast::blast_radius(&s.tenants, &targets);
-    let worst_bystander_p99_ms = bystanders()
-        .filter(|t| t.outcomes.ok >= MIN_OK_FOR_P99)
-        .map(|t| t.p99_ms)
-        .fold(0.0f64, f64::max);
-    let (mut failed, mut finished) = (0u64, 0u64);
-    for t in bystanders() {
-        let o = &t.outcomes;
-        failed += o.shed_503 + o.errors_5xx + o.timeouts;
-        finished += o.ok + o.rejected_429 + o.shed_503 + o.errors_5xx + o.timeouts;
-    }
-    let bystander_error_pct = if finished > 0 {
-        100.0 * failed as f64 / finished as f64
-    } else {
-        0.0
-    };
-    let mut hosting = vec![false; sc.platform.cells as usize];
-    for t in &s.tenants {
-        if let Some(h) = hosting.get_mut(t.cell as usize) {
-            *h = true;
-        }
-    }
-    let utils: Vec<f64> = out
-        .series
-        .cells
-        .iter()
-        .filter(|c| hosting.get(c.cell as usize).copied().unwrap_or(false))
-        .map(|c| {
-            let (sum, n) =
-                c.points
-                    .iter()
-                    .filter(|p| p.workers > 0)
-                    .fold((0.0, 0usize), |(sum, n), p| {
-                        (
-                            sum + f64::from(p.workers_busy) / f64::from(p.workers),
-                            n + 1,
-                        )
-                    });
-            if n > 0 {
-                sum / n as f64
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let util_spread_pp = if utils.is_empty() {
-        0.0
-    } else {
-        100.0
-            * (utils.iter().copied().fold(f64::MIN, f64::max)
-                - utils.iter().copied().fold(f64::MAX, f64::min))
-    };
-    let amplification = if s.total.outcomes.offered > 0 {
-        s.total.outcomes.attempts as f64 / s.total.outcomes.offered as f64
-    } else {
-        1.0
-    };
-    let mut w = sim::Digest::new();
-    for t in &s.tenants {
-        w.write_bytes(t.id.as_bytes());
-        w.write_u64(t.outcomes.offered);
-    }
-    RunMetrics {
-        variant,
-        seed,
-        passed: s.passed,
-        slos_failed: s.slos.iter().filter(|r| !r.passed).count() as u32,
-        blast_radius,
-        worst_bystander_p99_ms,
-        bystander_error_pct,
-        util_spread_pp,
-        amplification,
-        cells_used: hosting.iter().filter(|&&h| h).count() as u32,
-        workload_digest: w.hex(),
-        digest: s.digest.clone(),
-        cost: s.showback.as_ref().map(|b| b.total.cost),
-    }
+/// A sweep ready to run: what it compares, the scenario of each variant, and which runs of
+/// the grid this invocation does.
+struct Plan {
+    spec: CompareSpec,
+    /// The scenario of each variant, in variant order.
+    scenarios: Vec<Scenario>,
+    /// `--shard K/N`.
+    shard: Option<(usize, usize)>,
+    /// Grid items to run (all of them, or the shard's).
+    items: Vec<usize>,
+    out_dir: Option<OutDir>,
 }
 
 /// Runs `tenantsim compare`.
 pub fn compare(a: CompareArgs) -> i32 {
-    let fail = |msg: String| {
-        eprintln!("tenantsim: error: {msg}");
-        exit::INVALID_INPUT
+    let plan = match plan(&a) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    let seeds = match super::seeds::parse_seeds(&a.seeds) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    let vary = match parse_vary(&a.vary) {
-        Ok(v) => v,
-        Err(e) => return fail(e),
-    };
-    // The grid's size before building it: every combination × every seed.
-    let combos = vary
-        .iter()
-        .try_fold(1usize, |n, v| n.checked_mul(v.values.len()))
-        .filter(|&n| n.saturating_mul(seeds.len()) <= 100_000);
-    if combos.is_none() {
-        let sizes: Vec<String> = vary.iter().map(|v| v.values.len().to_string()).collect();
-        return fail(format!(
-            "{} combinations of --vary values × {} seeds is more than the 100,000 runs allowed; vary fewer keys or values, or use fewer seeds",
-            sizes.join(" × "),
-            seeds.len()
-        ));
-    }
-    // --fail-if-worse: known metrics only, and a whole comparison to judge.
-    let metric_names: Vec<&str> = reports::compare::Metric::ALL
-        .iter()
-        .map(|m| m.name())
-        .collect();
-    if let Some(bad) = a
-        .fail_if_worse
-        .iter()
-        .find(|m| !metric_names.contains(&m.as_str()))
-    {
-        return fail(format!(
-            "--fail-if-worse {bad}: no such metric; metrics: {}",
-            metric_names.join(", ")
-        ));
-    }
-    if !a.fail_if_worse.is_empty() && a.shard.is_some() {
-        return fail(
-            "--fail-if-worse judges the whole comparison; run it without --shard (a shard has no intervals)"
-                .to_string(),
-        );
-    }
-    let variants = combinations(&vary);
-    let shard = match a.shard.as_deref().map(parse_shard).transpose() {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    if shard.is_some() && a.out.is_none() {
-        return fail("`--shard` writes a partial result: give `--out DIR` too".to_string());
-    }
-    let baseline = match &a.baseline {
-        None => 0,
-        Some(b) => match variants.iter().position(|v| &v.label == b) {
-            Some(i) => i,
-            None => {
-                let labels: Vec<&str> = variants.iter().map(|v| v.label.as_str()).collect();
-                return fail(format!(
-                    "`--baseline {b}` is not a variant; the variants are: {}",
-                    labels.join(", ")
-                ));
-            }
-        },
-    };
-    let grid = variants.len() * seeds.len();
-    if grid > 100_000 {
-        return fail(format!(
-            "{} variants × {} seeds = {grid} runs is more than the 100,000 allowed; shard it or use fewer seeds",
-            variants.len(),
-            seeds.len()
-        ));
-    }
-    let file = a.file.display().to_string();
-    let text = match std::fs::read(&a.file) {
-        Ok(t) => t,
+    let runs = match run_grid(&plan, a.jobs) {
+        Ok(r) => r,
         Err(e) => {
-            return fail(format!(
-                "{file}: cannot read the scenario file: {e}; check the path"
-            ))
+            eprintln!("tenantsim: {e}");
+            return exit::INTERNAL;
         }
     };
-    // Load every variant first: invalid input fails before any run.
-    let mut scenarios = Vec::with_capacity(variants.len());
-    for v in &variants {
-        let mut sets = a.set.clone();
-        sets.extend(v.sets.iter().cloned());
-        match load_as(&a.file, &sets, a.variant.as_deref()) {
-            Ok(sc) => scenarios.push(sc),
-            Err(msg) => {
-                let msg = as_vary(&msg, &v.sets);
-                eprintln!("{msg}\n  (while loading variant `{}` of --vary)", v.label);
-                return exit::INVALID_INPUT;
-            }
-        }
+    match (plan.shard, plan.out_dir) {
+        (Some((k, n)), Some(dir)) => write_shard(plan.spec, (k, n), runs, dir),
+        (_, out_dir) => finish(plan.spec, runs, out_dir, &a.fail_if_worse),
     }
+}
+
+/// Prints `msg` as an input error; the exit code.
+fn invalid(msg: String) -> i32 {
+    eprintln!("tenantsim: error: {msg}");
+    exit::INVALID_INPUT
+}
+
+/// Checks the flags, loads every variant (invalid input fails before any run), and prepares
+/// the output directory. `Err` is the exit code, the error printed.
+fn plan(a: &CompareArgs) -> Result<Plan, i32> {
+    let (seeds, vary) = grid_flags(a).map_err(invalid)?;
+    check_fail_if_worse(a).map_err(invalid)?;
+    let variants = combinations(&vary);
+    let (shard, baseline) = shard_and_baseline(a, &variants, seeds.len()).map_err(invalid)?;
+    let file = a.file.display().to_string();
+    let text = std::fs::read(&a.file).map_err(|e| {
+        invalid(format!(
+            "{file}: cannot read the scenario file: {e}; check the path"
+        ))
+    })?;
+    let scenarios = load_variants(a, &variants)?;
     let mut h = sim::Digest::new();
     h.write_bytes(&text);
     let spec = CompareSpec {
@@ -412,78 +177,186 @@ pub fn compare(a: CompareArgs) -> i32 {
         seeds,
         baseline,
     };
-    let mut out_dir = match a.out.as_deref().map(OutDir::prepare).transpose() {
-        Ok(d) => d,
-        Err(e) => return fail(e.to_string()),
-    };
+    let out_dir = a
+        .out
+        .as_deref()
+        .map(OutDir::prepare)
+        .transpose()
+        .map_err(|e| invalid(e.to_string()))?;
     let items: Vec<usize> = match shard {
         Some((k, n)) => spec.shard(k, n),
         None => (0..spec.grid_len()).collect(),
     };
-    let workers = super::pool::workers(a.jobs, items.len());
+    Ok(Plan {
+        spec,
+        scenarios,
+        shard,
+        items,
+        out_dir,
+    })
+}
+
+/// `--seeds` and `--vary`, and the grid's size before building it: every combination ×
+/// every seed, at most 100,000 runs.
+fn grid_flags(a: &CompareArgs) -> Result<(Vec<u64>, Vec<Vary>), String> {
+    let seeds = crate::service::seeds::parse_seeds(&a.seeds)?;
+    let vary = parse_vary(&a.vary)?;
+    let combos = vary
+        .iter()
+        .try_fold(1usize, |n, v| n.checked_mul(v.values.len()))
+        .filter(|&n| n.saturating_mul(seeds.len()) <= 100_000);
+    if combos.is_none() {
+        let sizes: Vec<String> = vary.iter().map(|v| v.values.len().to_string()).collect();
+        return Err(format!(
+            "{} combinations of --vary values × {} seeds is more than the 100,000 runs allowed; vary fewer keys or values, or use fewer seeds",
+            sizes.join(" × "),
+            seeds.len()
+        ));
+    }
+    Ok((seeds, vary))
+}
+
+/// `--fail-if-worse`: known metrics only, and a whole comparison to judge.
+fn check_fail_if_worse(a: &CompareArgs) -> Result<(), String> {
+    let metric_names: Vec<&str> = reports::compare::Metric::ALL
+        .iter()
+        .map(|m| m.name())
+        .collect();
+    if let Some(bad) = a
+        .fail_if_worse
+        .iter()
+        .find(|m| !metric_names.contains(&m.as_str()))
+    {
+        return Err(format!(
+            "--fail-if-worse {bad}: no such metric; metrics: {}",
+            metric_names.join(", ")
+        ));
+    }
+    if !a.fail_if_worse.is_empty() && a.shard.is_some() {
+        return Err(
+            "--fail-if-worse judges the whole comparison; run it without --shard (a shard has no intervals)"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+/// `--shard` (with `--out`), the `--baseline` variant's index, and the grid's size.
+fn shard_and_baseline(
+    a: &CompareArgs,
+    variants: &[VariantSpec],
+    seeds: usize,
+) -> Result<(Option<(usize, usize)>, usize), String> {
+    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    if shard.is_some() && a.out.is_none() {
+        return Err("`--shard` writes a partial result: give `--out DIR` too".to_string());
+    }
+    let baseline = match &a.baseline {
+        None => 0,
+        Some(b) => variants.iter().position(|v| &v.label == b).ok_or_else(|| {
+            let labels: Vec<&str> = variants.iter().map(|v| v.label.as_str()).collect();
+            format!(
+                "`--baseline {b}` is not a variant; the variants are: {}",
+                labels.join(", ")
+            )
+        })?,
+    };
+    let grid = variants.len() * seeds;
+    if grid > 100_000 {
+        return Err(format!(
+            "{} variants × {seeds} seeds = {grid} runs is more than the 100,000 allowed; shard it or use fewer seeds",
+            variants.len(),
+        ));
+    }
+    Ok((shard, baseline))
+}
+
+/// The scenario of every variant (`--set`s, then the variant's `--vary` values); an error
+/// names `--vary` and the variant.
+fn load_variants(a: &CompareArgs, variants: &[VariantSpec]) -> Result<Vec<Scenario>, i32> {
+    let mut scenarios = Vec::with_capacity(variants.len());
+    for v in variants {
+        let mut sets = a.set.clone();
+        sets.extend(v.sets.iter().cloned());
+        match load_as(&a.file, &sets, a.variant.as_deref()) {
+            Ok(sc) => scenarios.push(sc),
+            Err(msg) => {
+                let msg = as_vary(&msg, &v.sets);
+                eprintln!("{msg}\n  (while loading variant `{}` of --vary)", v.label);
+                return Err(exit::INVALID_INPUT);
+            }
+        }
+    }
+    Ok(scenarios)
+}
+
+/// Runs the plan's grid items on `jobs` workers; each run reduced to its metrics, in item
+/// order.
+fn run_grid(p: &Plan, jobs: Option<usize>) -> Result<Vec<RunMetrics>, String> {
+    let (spec, items) = (&p.spec, &p.items);
+    let workers = crate::service::pool::workers(jobs, items.len());
     eprintln!(
         "compare: {} variants × {} seeds = {} runs{} on {workers} worker{}",
         spec.variants.len(),
         spec.seeds.len(),
         spec.grid_len(),
-        match shard {
+        match p.shard {
             Some((k, n)) => format!(" (shard {k}/{n}: {} of them)", items.len()),
             None => String::new(),
         },
         if workers == 1 { "" } else { "s" }
     );
-    let runs = super::pool::map(
+    crate::service::pool::map(
         items.len(),
         workers,
         "compare",
         |i| {
             let (v, seed) = spec.grid_item(items[i]);
-            run_command(&spec, v, seed)
+            run_command(spec, v, seed)
         },
         |i| {
             let (v, seed) = spec.grid_item(items[i]);
-            let out = models::harness::run::run(&scenarios[v], seed, None)
-                .map_err(|e| format!("{e}\n  repro: {}", run_command(&spec, v, seed)))?;
-            Ok(metrics_of(&scenarios[v], v, seed, &out))
+            let out = models::harness::run::run(&p.scenarios[v], seed, None)
+                .map_err(|e| format!("{e}\n  repro: {}", run_command(spec, v, seed)))?;
+            Ok(metrics_of(&p.scenarios[v], v, seed, &out))
         },
-    );
-    let runs = match runs {
-        Ok(r) => r,
+    )
+}
+
+/// `--shard K/N`: writes the shard's runs as `partial-K-of-N.json` into `dir`.
+fn write_shard(
+    spec: CompareSpec,
+    (k, n): (usize, usize),
+    runs: Vec<RunMetrics>,
+    mut dir: OutDir,
+) -> i32 {
+    let partial = Partial {
+        spec,
+        shard: k,
+        shards: n,
+        runs,
+    };
+    let json = match serde_json::to_string_pretty(&partial) {
+        Ok(j) => j + "\n",
         Err(e) => {
-            eprintln!("tenantsim: {e}");
+            eprintln!("tenantsim: internal error: {e}");
             return exit::INTERNAL;
         }
     };
-    if let (Some((k, n)), Some(dir)) = (shard, out_dir.as_mut()) {
-        let partial = Partial {
-            spec,
-            shard: k,
-            shards: n,
-            runs,
-        };
-        let json = match serde_json::to_string_pretty(&partial) {
-            Ok(j) => j + "\n",
-            Err(e) => {
-                eprintln!("tenantsim: internal error: {e}");
-                return exit::INTERNAL;
-            }
-        };
-        let name = format!("partial-{k}-of-{n}.json");
-        if let Err(e) = dir.write(&name, json.as_bytes()) {
-            return fail(e.to_string());
-        }
-        let written = dir.path().join(&name);
-        if let Some(Err(e)) = out_dir.take().map(OutDir::commit) {
-            return fail(e.to_string());
-        }
-        println!(
-            "compare: shard {k}/{n}: {} runs written to {}; combine every shard with `tenantsim merge DIR... --out DIR`",
-            partial.runs.len(),
-            written.display()
-        );
-        return exit::OK;
+    let name = format!("partial-{k}-of-{n}.json");
+    if let Err(e) = dir.write(&name, json.as_bytes()) {
+        return invalid(e.to_string());
     }
-    finish(spec, runs, out_dir, &a.fail_if_worse)
+    let written = dir.path().join(&name);
+    if let Err(e) = dir.commit() {
+        return invalid(e.to_string());
+    }
+    println!(
+        "compare: shard {k}/{n}: {} runs written to {}; combine every shard with `tenantsim merge DIR... --out DIR`",
+        partial.runs.len(),
+        written.display()
+    );
+    exit::OK
 }
 
 /// Builds the comparison, prints it, and writes the outputs (shared by compare and merge).
@@ -577,7 +450,7 @@ fn write_outputs(dir: &mut OutDir, c: &Comparison, command: &str) -> Result<(), 
 /// The partial-result files named by `paths` (files, or directories holding
 /// `partial-*.json`), sorted by path.
 fn partial_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    super::seed_shards::shard_files(paths, "partial-", "compare")
+    crate::service::seed_shards::shard_files(paths, "partial-", "compare")
 }
 
 /// The (K, N) a file named `partial-K-of-N.json` claims to hold, if it is named so.
@@ -757,28 +630,6 @@ mod tests {
         );
         assert_eq!(lines[2].find("drrr"), lines[3].find('^'), "{shown}");
         assert_eq!(as_vary(msg, &["platform.cells=2".to_string()]), msg);
-    }
-
-    #[test]
-    fn vary_parsing() {
-        let v = parse_vary(&[
-            "control_plane.placement=a,b".into(),
-            "platform.cells=[1, 2],3".into(),
-        ])
-        .unwrap();
-        assert_eq!(v[1].values, vec!["[1, 2]", "3"]);
-        let c = combinations(&v);
-        assert_eq!(c.len(), 4);
-        assert_eq!(c[1].label, "a · 3");
-        assert_eq!(
-            c[1].sets,
-            vec!["control_plane.placement=a", "platform.cells=3"]
-        );
-        assert!(parse_vary(&["x".into()]).is_err());
-        assert!(parse_vary(&["a=1,,2".into()]).is_err());
-        assert!(parse_vary(&["a=1,1".into()]).is_err());
-        assert!(parse_vary(&["a=1".into(), "a=2".into()]).is_err());
-        assert!(parse_vary(&[]).is_err());
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub fn render(old: &RunSummary, new: &RunSummary, a: &str, b: &str) -> (String, 
         new.digest,
         new.events
     );
-    let (differ, unknown) = super::verify::input_differences(old, new);
+    let (differ, unknown) = crate::service::verify::input_differences(old, new);
     let same_digest = old.digest == new.digest;
     let _ = writeln!(out, "\n  inputs:");
     if differ.is_empty() && unknown.is_empty() {

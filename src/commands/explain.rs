@@ -42,7 +42,7 @@ pub fn explain(a: ExplainArgs) -> i32 {
             }
         }
     }
-    let progress = super::progress::for_run("explain", sc.duration);
+    let progress = crate::service::progress::for_run("explain", sc.duration);
     let opts = RunOptions {
         variant: a.scenario.variant.clone(),
         progress: progress.as_ref().map(|p| p.0.clone()),

@@ -5,11 +5,11 @@
 //! signature); this command runs the seeds in parallel and reports in seed order, so its
 //! output does not depend on `--jobs`. With `--shard K/N --out DIR` it runs one share of the
 //! seeds and writes it; with `--merge DIR...` it runs nothing and reports from the shares
-//! (`super::seed_shards`), exactly as one unsharded run.
+//! (`crate::service::seed_shards`), exactly as one unsharded run.
 
-use super::seed_shards;
 use crate::cli::ExploreArgs;
 use crate::exit;
+use crate::service::seed_shards;
 use models::harness::explore::{judge, Outcome};
 use models::harness::run::RunOptions;
 use std::collections::BTreeMap;
@@ -57,9 +57,9 @@ pub fn explore(a: ExploreArgs) -> i32 {
             variant: a.scenario.variant.clone(),
             ..RunOptions::default()
         };
-        match super::pool::map(
+        match crate::service::pool::map(
             seeds.len(),
-            super::pool::workers(a.jobs, seeds.len()),
+            crate::service::pool::workers(a.jobs, seeds.len()),
             "explore",
             |i| a.scenario.repro(seeds[i]) + " --explore",
             |i| Ok(judge(sc, seeds[i], &opts)),
@@ -378,7 +378,7 @@ fn shrink_failures(a: &ExploreArgs, dir: &std::path::Path, o: &[Outcome]) -> Res
             r.seed,
             out.display()
         );
-        let code = super::minimise::shrink(crate::cli::ShrinkArgs {
+        let code = crate::service::shrink::shrink(crate::cli::ShrinkArgs {
             file: a.scenario.file.clone(),
             seed: Some(r.seed),
             slo: slo.clone(),

@@ -1,11 +1,11 @@
 //! Entry points of live mode: `load`, `serve-reference`, `export k6` (the work is in
 //! `crate::live`; this turns flags into a plan and results into exit codes).
 
-use super::out::OutDir;
 use crate::cli::live_args::{ExportArgs, ExportCommand, LoadArgs, ServeArgs};
 use crate::exit;
 use crate::live::model::{self, Population, SimError, SplitMix};
 use crate::live::{compare, generator, judge, k6, server, spec::LiveSpec};
+use crate::service::out::OutDir;
 use std::time::Duration;
 
 fn bad(msg: &str) -> i32 {
@@ -156,7 +156,7 @@ struct Written<'a> {
 
 /// Writes a live run's folder: the summary with its `live` section, the CSVs, the charts,
 /// the report, and with `--compare` the simulated summary and the overlay chart.
-fn write_out(dir: &std::path::Path, r: &Written) -> Result<(), super::out::OutError> {
+fn write_out(dir: &std::path::Path, r: &Written) -> Result<(), crate::service::out::OutError> {
     let mut o = OutDir::prepare(dir)?;
     o.write(
         "summary.json",
@@ -170,11 +170,12 @@ fn write_out(dir: &std::path::Path, r: &Written) -> Result<(), super::out::OutEr
         "tenants.csv",
         reports::csv::tenants_csv(r.summary).as_bytes(),
     )?;
-    let charts =
-        reports::charts::render_all(r.summary, r.series).map_err(|e| super::out::OutError::Io {
+    let charts = reports::charts::render_all(r.summary, r.series).map_err(|e| {
+        crate::service::out::OutError::Io {
             path: o.path().join("charts").display().to_string(),
             source: std::io::Error::other(e.to_string()),
-        })?;
+        }
+    })?;
     for c in &charts {
         o.write(&format!("charts/{}.png", c.name), &c.png)?;
         o.write(&format!("charts/{}.svg", c.name), c.svg.as_bytes())?;
@@ -211,7 +212,7 @@ fn write_out(dir: &std::path::Path, r: &Written) -> Result<(), super::out::OutEr
 
 /// `tenantsim serve-reference --scenario FILE --listen ADDR`.
 pub fn serve(a: ServeArgs) -> i32 {
-    let sc = match super::load::load_as(&a.scenario, &a.set, a.variant.as_deref()) {
+    let sc = match crate::service::load::load_as(&a.scenario, &a.set, a.variant.as_deref()) {
         Ok(s) => s,
         Err(m) => return bad(&m),
     };

@@ -1,8 +1,8 @@
 //! `tenantsim run FILE`: one scenario, one seed, a summary and a verdict.
 
-use super::verify::{self, fingerprint, Expected};
 use crate::cli::RunArgs;
 use crate::exit;
+use crate::service::verify::{self, fingerprint, Expected};
 use models::harness::determinism::Checked;
 use models::harness::repro::shell_quote;
 use models::harness::run::{Inject, RunOptions};
@@ -59,7 +59,7 @@ pub fn run(a: RunArgs) -> i32 {
     let mut out_dir = match a
         .out
         .as_deref()
-        .map(super::out::OutDir::prepare)
+        .map(crate::service::out::OutDir::prepare)
         .transpose()
     {
         Ok(d) => d,
@@ -73,7 +73,7 @@ pub fn run(a: RunArgs) -> i32 {
     let started = Instant::now();
     // A progress bar on a terminal for a plain run (--check-determinism runs its own way).
     let progress = (!a.check_determinism)
-        .then(|| super::progress::for_run("run", sc.duration))
+        .then(|| crate::service::progress::for_run("run", sc.duration))
         .flatten();
     let opts = RunOptions {
         variant: a.scenario.variant.clone(),
@@ -121,7 +121,7 @@ pub fn run(a: RunArgs) -> i32 {
     let s = &out.summary;
     print_summary(s, wall, a.quiet);
     if let Some(path) = &a.json {
-        if let Err(e) = super::write::write_file(path, &s.to_json()) {
+        if let Err(e) = crate::service::write::write_file(path, &s.to_json()) {
             eprintln!("tenantsim: error: cannot write {}: {e}", path.display());
             return exit::INVALID_INPUT;
         }
@@ -168,7 +168,7 @@ fn check_determinism(
         cmd = format!("TENANTSIM_INJECT={} {cmd}", shell_quote(i));
     }
     let check_repro = crate::version::with_version(&cmd);
-    let cx = super::determinism::Context {
+    let cx = crate::service::determinism::Context {
         name: &a.scenario.file.display().to_string(),
         file_text,
         sets: &a.scenario.set,
@@ -179,7 +179,7 @@ fn check_determinism(
         opts_second: opts,
         repro: &check_repro,
     };
-    match super::determinism::check(first, &cx) {
+    match crate::service::determinism::check(first, &cx) {
         Ok(line) => println!("{line}"),
         Err(report) => {
             eprintln!("{report}");
@@ -222,7 +222,7 @@ fn print_summary(s: &reports::summary::RunSummary, wall: f64, quiet: bool) {
 
 /// Writes every report into the `--out` directory, then swaps it into place at once.
 fn write_out_dir(
-    mut dir: super::out::OutDir,
+    mut dir: crate::service::out::OutDir,
     out: &models::harness::run::RunOutput,
     scenario_text: &str,
     repro: &str,
@@ -293,11 +293,11 @@ fn verdict(s: &reports::summary::RunSummary, duration: sim::SimDuration, repro: 
 
 /// Writes every report of a run into `dir`.
 fn write_outputs(
-    dir: &mut super::out::OutDir,
+    dir: &mut crate::service::out::OutDir,
     out: &models::harness::run::RunOutput,
     scenario_text: &str,
     repro: &str,
-) -> Result<(), super::out::OutError> {
+) -> Result<(), crate::service::out::OutError> {
     let s = &out.summary;
     dir.write("summary.json", s.to_json().as_bytes())?;
     dir.write(
@@ -305,11 +305,12 @@ fn write_outputs(
         reports::csv::timeseries_csv(s, &out.series).as_bytes(),
     )?;
     dir.write("tenants.csv", reports::csv::tenants_csv(s).as_bytes())?;
-    let charts =
-        reports::charts::render_all(s, &out.series).map_err(|e| super::out::OutError::Io {
+    let charts = reports::charts::render_all(s, &out.series).map_err(|e| {
+        crate::service::out::OutError::Io {
             path: dir.path().join("charts").display().to_string(),
             source: std::io::Error::other(e.to_string()),
-        })?;
+        }
+    })?;
     for c in &charts {
         dir.write(&format!("charts/{}.png", c.name), &c.png)?;
         dir.write(&format!("charts/{}.svg", c.name), c.svg.as_bytes())?;

@@ -66,7 +66,7 @@ pub fn trace(a: TraceArgs) -> i32 {
     // Wall time of the run and of the writing, for the report line; never enters the run.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let progress = super::progress::for_run("trace", sc.duration);
+    let progress = crate::service::progress::for_run("trace", sc.duration);
     let opts = models::harness::run::RunOptions {
         variant: a.scenario.variant.clone(),
         trace: Some(spec),

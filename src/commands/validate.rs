@@ -1,8 +1,8 @@
 //! `tenantsim validate FILE...`: parse and check without running.
 
-use super::load::load;
 use crate::cli::ValidateArgs;
 use crate::exit;
+use crate::service::load::load;
 
 /// Validates every file; exit 2 if any is invalid.
 pub fn validate(a: ValidateArgs) -> i32 {

@@ -292,131 +292,13 @@ fn describe(
     b: &Snapshot,
 ) -> Violation {
     let s = &first.summary;
-    let tenants: &[TenantRow] = &s.tenants;
-    // Cells of the breaching tenants.
-    let cells = breaching_cells(b, tenants, breaching);
+    let cells = breaching_cells(b, &s.tenants, breaching);
     let main = cells.first().map(|c| c.0).unwrap_or(0);
-    // Failures of the breaching tenants by cause, and their queue waits.
-    let mut causes = [0u64; crate::component::outcome::N_CAUSES];
-    let (mut waits, mut wait_ns, mut queued) = (0u64, 0u128, 0u64);
-    let (mut off_b, mut att_b) = (0u64, 0u64);
-    for &t in breaching {
-        if let Some((x, y)) = delta_tenant(a, b, t) {
-            for (c, n) in causes.iter_mut().enumerate() {
-                *n += y.causes[c].saturating_sub(x.causes[c]);
-            }
-            waits += y.queue_waits.saturating_sub(x.queue_waits);
-            wait_ns += y.queue_wait_ns.saturating_sub(x.queue_wait_ns);
-            queued += u64::from(y.queued);
-            off_b += y.offered.saturating_sub(x.offered);
-            att_b += y.attempts.saturating_sub(x.attempts);
-        }
-    }
-    let mut cause_list: Vec<(String, u64)> = CAUSES
-        .iter()
-        .zip(causes)
-        .filter(|(_, n)| *n > 0)
-        .map(|(c, n)| (c.name().to_string(), n))
-        .collect();
-    cause_list.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-    // Amplification, all tenants.
-    let (mut off, mut att) = (0u64, 0u64);
-    for (x, y) in a.tenants.iter().zip(&b.tenants) {
-        off += y.offered.saturating_sub(x.offered);
-        att += y.attempts.saturating_sub(x.attempts);
-    }
-    let ratio = |n: u64, d: u64| if d > 0 { n as f64 / d as f64 } else { 1.0 };
-    // Users of the main cell.
+    let moved = Moved::between(a, b, breaching);
+    let d = diagnosis(sc, first, main, bad, &moved);
+    let (resource, evidence) = name_resource(sc, s, row, breaching, &d);
     let mut users = users_of_cell(a, b, pop, main);
-    // Cell samples over the interval.
-    let pts = samples_in(first, main, bad);
-    let n = pts.len().max(1) as f64;
-    let busy = pts
-        .iter()
-        .map(|p| {
-            if p.workers > 0 {
-                f64::from(p.workers_busy) / f64::from(p.workers)
-            } else {
-                1.0
-            }
-        })
-        .sum::<f64>()
-        / n;
-    let db_util = pts.iter().map(|p| p.db_utilisation).sum::<f64>() / n;
-    let max_queue = pts.iter().map(|p| p.queue_depth).max().unwrap_or(0);
-    let max_db_wait = pts.iter().map(|p| p.db_waiting).max().unwrap_or(0);
-    let breaker_windows = pts.iter().filter(|p| p.breaker_open).count();
-    let mean_wait_ms = if waits > 0 {
-        wait_ns as f64 / waits as f64 / 1e6
-    } else {
-        0.0
-    };
-    let d = Diagnosis {
-        cell: main,
-        scheduler: sc.platform.scheduler.name(),
-        busy,
-        db_util,
-        max_queue,
-        max_db_wait,
-        breaker_windows,
-        windows: pts.len(),
-        causes: &cause_list,
-        mean_wait_ms,
-        queued,
-    };
-    let metric = sc
-        .slos
-        .iter()
-        .find(|x| x.name == row.name)
-        .map(|x| x.objective.metric);
-    let (resource, evidence) = match metric {
-        Some(Metric::JobWaitPercentile(_) | Metric::JobWaitMax | Metric::Dlq) => {
-            jobs_diagnosis(sc, s, breaching, main)
-        }
-        Some(Metric::MisroutedWrites) => {
-            let c = &s.control;
-            (
-                "routing after a tenant migration: writes reached a cell that no longer owned the tenant".to_string(),
-                vec![
-                    format!(
-                        "misrouted writes applied by the old cell: {}, rejected (retryable `wrong_cell`): {}",
-                        c.misrouted_writes_applied, c.misrouted_writes_rejected
-                    ),
-                    format!(
-                        "route refreshes {} ({} failed), config versions published {}",
-                        c.route_refreshes, c.route_refresh_failures, c.config_versions
-                    ),
-                ],
-            )
-        }
-        _ => diagnose(&d),
-    };
-    // Faults overlapping the interval.
-    let faults = sc
-        .faults
-        .iter()
-        .filter(|f| f.start < bad.1 && f.end > bad.0)
-        .map(|f| {
-            (
-                f.name.clone(),
-                f.kind.name().to_string(),
-                f.kind.target(),
-                f.start,
-                f.end,
-            )
-        })
-        .collect();
-    // The users that matter: by CPU share for worker/queue problems, by DB share for the DB.
-    let by_db = resource.starts_with("the DB");
-    users.sort_by(|x, y| {
-        let (kx, ky) = if by_db {
-            (x.db_share, y.db_share)
-        } else {
-            (x.cpu_share, y.cpu_share)
-        };
-        ky.total_cmp(&kx).then(y.offered.cmp(&x.offered))
-    });
-    users.truncate(5);
+    top_users(&mut users, resource.starts_with("the DB"));
     let rollout_waves = crate::harness::explain_rollouts::waves_behind(
         sc,
         pop,
@@ -441,12 +323,177 @@ fn describe(
         resource,
         evidence,
         users,
-        faults,
-        causes: cause_list,
-        amplification: (ratio(att, off), ratio(att_b, off_b)),
+        faults: faults_in(sc, bad),
+        causes: moved.causes,
+        amplification: moved.amplification,
         actions: crate::harness::explain_actions::in_interval(&s.control.actions, bad.0, bad.1),
         rollout_waves,
     }
+}
+
+/// What moved between the interval's two snapshots.
+struct Moved {
+    /// Failures of the breaching tenants by cause, most first.
+    causes: Vec<(String, u64)>,
+    /// Queue waits of the breaching tenants' served attempts: count and total ns.
+    waits: (u64, u128),
+    /// The breaching tenants' requests queued at the interval's end.
+    queued: u64,
+    /// Attempts per request: all tenants, and the breaching ones.
+    amplification: (f64, f64),
+}
+
+impl Moved {
+    fn between(a: &Snapshot, b: &Snapshot, breaching: &[usize]) -> Moved {
+        let mut causes = [0u64; crate::component::outcome::N_CAUSES];
+        let (mut waits, mut wait_ns, mut queued) = (0u64, 0u128, 0u64);
+        let (mut off_b, mut att_b) = (0u64, 0u64);
+        for &t in breaching {
+            if let Some((x, y)) = delta_tenant(a, b, t) {
+                for (c, n) in causes.iter_mut().enumerate() {
+                    *n += y.causes[c].saturating_sub(x.causes[c]);
+                }
+                waits += y.queue_waits.saturating_sub(x.queue_waits);
+                wait_ns += y.queue_wait_ns.saturating_sub(x.queue_wait_ns);
+                queued += u64::from(y.queued);
+                off_b += y.offered.saturating_sub(x.offered);
+                att_b += y.attempts.saturating_sub(x.attempts);
+            }
+        }
+        let mut cause_list: Vec<(String, u64)> = CAUSES
+            .iter()
+            .zip(causes)
+            .filter(|(_, n)| *n > 0)
+            .map(|(c, n)| (c.name().to_string(), n))
+            .collect();
+        cause_list.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        // Amplification, all tenants.
+        let (mut off, mut att) = (0u64, 0u64);
+        for (x, y) in a.tenants.iter().zip(&b.tenants) {
+            off += y.offered.saturating_sub(x.offered);
+            att += y.attempts.saturating_sub(x.attempts);
+        }
+        let ratio = |n: u64, d: u64| if d > 0 { n as f64 / d as f64 } else { 1.0 };
+        Moved {
+            causes: cause_list,
+            waits: (waits, wait_ns),
+            queued,
+            amplification: (ratio(att, off), ratio(att_b, off_b)),
+        }
+    }
+}
+
+/// What [`diagnose`] needs about cell `main` over `bad`: its samples, and what moved.
+fn diagnosis<'a>(
+    sc: &Scenario,
+    first: &RunOutput,
+    main: u32,
+    bad: (SimTime, SimTime),
+    moved: &'a Moved,
+) -> Diagnosis<'a> {
+    let pts = samples_in(first, main, bad);
+    let n = pts.len().max(1) as f64;
+    let busy = pts
+        .iter()
+        .map(|p| {
+            if p.workers > 0 {
+                f64::from(p.workers_busy) / f64::from(p.workers)
+            } else {
+                1.0
+            }
+        })
+        .sum::<f64>()
+        / n;
+    let (waits, wait_ns) = moved.waits;
+    Diagnosis {
+        cell: main,
+        scheduler: sc.platform.scheduler.name(),
+        busy,
+        db_util: pts.iter().map(|p| p.db_utilisation).sum::<f64>() / n,
+        max_queue: pts.iter().map(|p| p.queue_depth).max().unwrap_or(0),
+        max_db_wait: pts.iter().map(|p| p.db_waiting).max().unwrap_or(0),
+        breaker_windows: pts.iter().filter(|p| p.breaker_open).count(),
+        windows: pts.len(),
+        causes: &moved.causes,
+        mean_wait_ms: if waits > 0 {
+            wait_ns as f64 / waits as f64 / 1e6
+        } else {
+            0.0
+        },
+        queued: moved.queued,
+    }
+}
+
+/// The saturated resource and its evidence: the async plane for a job SLO, routing for
+/// misrouted writes, else [`diagnose`]'s rules.
+fn name_resource(
+    sc: &Scenario,
+    s: &reports::RunSummary,
+    row: &reports::summary::SloRow,
+    breaching: &[usize],
+    d: &Diagnosis,
+) -> (String, Vec<String>) {
+    let metric = sc
+        .slos
+        .iter()
+        .find(|x| x.name == row.name)
+        .map(|x| x.objective.metric);
+    match metric {
+        Some(Metric::JobWaitPercentile(_) | Metric::JobWaitMax | Metric::Dlq) => {
+            jobs_diagnosis(sc, s, breaching, d.cell)
+        }
+        Some(Metric::MisroutedWrites) => {
+            let c = &s.control;
+            (
+                "routing after a tenant migration: writes reached a cell that no longer owned the tenant".to_string(),
+                vec![
+                    format!(
+                        "misrouted writes applied by the old cell: {}, rejected (retryable `wrong_cell`): {}",
+                        c.misrouted_writes_applied, c.misrouted_writes_rejected
+                    ),
+                    format!(
+                        "route refreshes {} ({} failed), config versions published {}",
+                        c.route_refreshes, c.route_refresh_failures, c.config_versions
+                    ),
+                ],
+            )
+        }
+        _ => diagnose(d),
+    }
+}
+
+/// Faults overlapping `bad`: (name, kind, target, start, end).
+fn faults_in(
+    sc: &Scenario,
+    bad: (SimTime, SimTime),
+) -> Vec<(String, String, String, SimTime, SimTime)> {
+    sc.faults
+        .iter()
+        .filter(|f| f.start < bad.1 && f.end > bad.0)
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.kind.name().to_string(),
+                f.kind.target(),
+                f.start,
+                f.end,
+            )
+        })
+        .collect()
+}
+
+/// The five users that matter: by DB share when the DB is the resource (`by_db`), else by
+/// CPU share; ties by requests sent.
+fn top_users(users: &mut Vec<User>, by_db: bool) {
+    users.sort_by(|x, y| {
+        let (kx, ky) = if by_db {
+            (x.db_share, y.db_share)
+        } else {
+            (x.cpu_share, y.cpu_share)
+        };
+        ky.total_cmp(&kx).then(y.offered.cmp(&x.offered))
+    });
+    users.truncate(5);
 }
 
 /// The cells of the breaching tenants (at the interval's end), with how many breaching

@@ -49,6 +49,7 @@ pub mod schema;
 pub mod suggest;
 mod validate;
 pub mod values;
+pub mod vary;
 
 pub use error::{ScenarioError, ScenarioErrors};
 pub use infra::{ControlPlane, Edge, JobClass, JobPlane, Kms, ObjectStorage, TenantJobs};

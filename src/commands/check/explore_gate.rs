@@ -69,7 +69,7 @@ pub(super) fn run(
     let e = explore(a, plans, n, budget);
     print!("{}", table(&e));
     if let Some(p) = &a.junit {
-        if let Err(err) = super::super::write::write_file(p, &junit_with(report, &e)) {
+        if let Err(err) = crate::service::write::write_file(p, &junit_with(report, &e)) {
             eprintln!("tenantsim: error: cannot write {}: {err}", p.display());
             return exit::INVALID_INPUT;
         }
@@ -129,7 +129,7 @@ fn explore(a: &CheckArgs, plans: &[Plan], n: u64, budget: Option<Budget>) -> Vec
         };
         #[allow(clippy::disallowed_methods)]
         let t0 = Instant::now();
-        let workers = super::super::pool::workers(a.jobs, n as usize);
+        let workers = crate::service::pool::workers(a.jobs, n as usize);
         let mut seed = 1u64;
         let mut failure = None;
         let mut out_of_budget = false;
@@ -146,7 +146,7 @@ fn explore(a: &CheckArgs, plans: &[Plan], n: u64, budget: Option<Budget>) -> Vec
             let batch: Vec<u64> = (seed..=n)
                 .take((workers as u64).min(left) as usize)
                 .collect();
-            let results = super::super::pool::map(
+            let results = crate::service::pool::map(
                 batch.len(),
                 workers,
                 "check --explore",
@@ -182,7 +182,7 @@ fn explore(a: &CheckArgs, plans: &[Plan], n: u64, budget: Option<Budget>) -> Vec
             if let Err(e) = std::fs::create_dir_all(&dir) {
                 eprintln!("tenantsim: error: cannot create {}: {e}", dir.display());
             } else {
-                let code = super::super::minimise::shrink(crate::cli::ShrinkArgs {
+                let code = crate::service::shrink::shrink(crate::cli::ShrinkArgs {
                     file: std::path::PathBuf::from(&p.path),
                     seed: Some(o.seed),
                     slo: slo.clone(),
