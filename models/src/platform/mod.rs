@@ -70,7 +70,7 @@ pub mod tenant_cell_map;
 
 use crate::component::breaker::Admit;
 use crate::component::db::QueryEnd;
-use crate::component::link::{Call, Link};
+use crate::component::link::Call;
 use crate::component::outcome::{Cause, Outcome};
 use crate::component::retry::{RetryBudget, RetryPolicy};
 use crate::component::slab::{Id, Slab};
