@@ -159,13 +159,12 @@ pub fn combine_with_retry_after(
     retry_after.map_or(delay, |hint| delay.max(hint))
 }
 
-/// One sub-bucket of a budget's sliding window.
+/// One sub-bucket of a budget's sliding window (its epoch is implied by its ring position
+/// and the budget's newest epoch). Counts saturate at `u32::MAX` per sub-bucket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct BudgetBucket {
-    /// `floor(t / width) + 1`; 0 = never used.
-    epoch: u64,
-    first_attempts: u64,
-    retries: u64,
+    first_attempts: u32,
+    retries: u32,
 }
 
 /// A retry budget: retries may be at most `ratio` of first attempts (plus a floor of
@@ -184,12 +183,18 @@ struct BudgetBucket {
 /// **Guarantee** (what the tests check). For every interval `(t − 9w, t]` ending at an allowed
 /// retry `t`: `retries ≤ ratio × first_attempts in (t − 10w, t] + floor`. With a 10s window:
 /// retries in any 9s are at most `ratio` × first attempts in the surrounding 10s, plus the floor.
+///
+/// **Layout.** 120 bytes: the ring holds only counts; sub-bucket `k mod 10` holds epoch `k`
+/// for the ten epochs up to the newest one touched, and the ones it skips over are zeroed as
+/// the clock reaches them (a budget per tenant and class adds up at 100,000 tenants).
 #[derive(Clone, Debug)]
 pub struct RetryBudget {
     bucket_ns: u64,
     ratio_ppm: u64,
     floor_micros: u64,
     buckets: [BudgetBucket; BUDGET_BUCKETS],
+    /// The newest epoch (`floor(t / width) + 1`) a sub-bucket was opened for; 0: none yet.
+    newest: u64,
     last_call: SimTime,
 }
 
@@ -217,6 +222,7 @@ impl RetryBudget {
             ratio_ppm: (ratio * 1e6 + 0.5) as u64,
             floor_micros: (floor_micros + 0.5) as u64,
             buckets: [BudgetBucket::default(); BUDGET_BUCKETS],
+            newest: 0,
             last_call: SimTime::ZERO,
         }
     }
@@ -247,15 +253,17 @@ impl RetryBudget {
     /// (first attempts, retries) in the window as seen at `now`.
     pub fn window_counts(&self, now: SimTime) -> (u64, u64) {
         let current = self.epoch(now);
-        let oldest = current.saturating_sub(BUDGET_BUCKETS as u64 - 1).max(1);
-        self.buckets
-            .iter()
-            .filter(|b| (oldest..=current).contains(&b.epoch))
-            .fold((0, 0), |(f, r), b| {
-                (
-                    f.saturating_add(b.first_attempts),
-                    r.saturating_add(b.retries),
-                )
+        // The window's epochs that the ring still holds: at most the newest touched.
+        let span = BUDGET_BUCKETS as u64 - 1;
+        let oldest = current
+            .saturating_sub(span)
+            .max(self.newest.saturating_sub(span))
+            .max(1);
+        let newest = current.min(self.newest);
+        (oldest..=newest)
+            .map(|k| self.buckets[(k % BUDGET_BUCKETS as u64) as usize])
+            .fold((0u64, 0u64), |(f, r), b| {
+                (f + u64::from(b.first_attempts), r + u64::from(b.retries))
             })
     }
 
@@ -272,18 +280,19 @@ impl RetryBudget {
         self.last_call = now;
     }
 
-    /// The bucket for `now`, recycled if it holds an older epoch.
+    /// The bucket for `now`; the sub-buckets of the epochs since the newest one are emptied
+    /// first (they held epochs that have left the window).
     fn bucket_at(&mut self, now: SimTime) -> &mut BudgetBucket {
         self.advance_clock(now);
         let epoch = self.epoch(now);
-        let bucket = &mut self.buckets[(epoch % BUDGET_BUCKETS as u64) as usize];
-        if bucket.epoch != epoch {
-            *bucket = BudgetBucket {
-                epoch,
-                ..BudgetBucket::default()
-            };
+        if epoch > self.newest {
+            let from = self.newest.max(epoch.saturating_sub(BUDGET_BUCKETS as u64)) + 1;
+            for k in from..=epoch {
+                self.buckets[(k % BUDGET_BUCKETS as u64) as usize] = BudgetBucket::default();
+            }
+            self.newest = epoch;
         }
-        bucket
+        &mut self.buckets[(epoch % BUDGET_BUCKETS as u64) as usize]
     }
 }
 
@@ -539,6 +548,78 @@ mod tests {
         assert!(!b.try_spend_retry(at(10.0)));
         assert_eq!(b.window_counts(at(15.0)), (0, 0));
         assert!(!b.try_spend_retry(at(15.0)));
+    }
+
+    /// The budget as it was laid out before session 8 (each sub-bucket kept its epoch), to
+    /// check that the 120-byte layout decides the same.
+    struct EpochRing {
+        width: u64,
+        ratio_ppm: u128,
+        floor_micros: u128,
+        ring: [(u64, u64, u64); BUDGET_BUCKETS],
+    }
+
+    impl EpochRing {
+        fn slot(&mut self, now: u64) -> &mut (u64, u64, u64) {
+            let e = now / self.width + 1;
+            let b = &mut self.ring[(e % BUDGET_BUCKETS as u64) as usize];
+            if b.0 != e {
+                *b = (e, 0, 0);
+            }
+            b
+        }
+        fn first(&mut self, now: u64) {
+            self.slot(now).1 += 1;
+        }
+        fn retry(&mut self, now: u64) -> bool {
+            let cur = now / self.width + 1;
+            let oldest = cur.saturating_sub(BUDGET_BUCKETS as u64 - 1).max(1);
+            let (f, r) = self
+                .ring
+                .iter()
+                .filter(|b| (oldest..=cur).contains(&b.0))
+                .fold((0, 0), |(f, r), b| (f + b.1, r + b.2));
+            if (r as u128 + 1) * 1_000_000 > self.ratio_ppm * f as u128 + self.floor_micros {
+                return false;
+            }
+            self.slot(now).2 += 1;
+            true
+        }
+    }
+
+    #[test]
+    fn the_budget_is_120_bytes() {
+        // Goal: the memory promise of the layout (100,000 tenants × classes). Method: size_of.
+        assert_eq!(std::mem::size_of::<RetryBudget>(), 120);
+    }
+
+    proptest! {
+        #[test]
+        fn the_compact_ring_decides_as_the_epoch_ring(
+            steps in proptest::collection::vec((0u64..3_000, any::<bool>()), 1..400),
+            floor in 0.0f64..2.0,
+        ) {
+            // Goal: dropping the per-bucket epochs changed no decision. Method: the same
+            // random sequence of first attempts and retries (gaps of up to 3 s, so buckets
+            // are skipped and the ring wraps) on both layouts, window 10 s, ratio 0.1.
+            let mut b = RetryBudget::new(0.1, SimDuration::from_secs(10), floor);
+            let mut r = EpochRing {
+                width: S,
+                ratio_ppm: 100_000,
+                floor_micros: (floor * (10 * S) as f64 / 1e3 + 0.5) as u128,
+                ring: [(0, 0, 0); BUDGET_BUCKETS],
+            };
+            let mut now = 0u64;
+            for (gap_ms, is_retry) in steps {
+                now += gap_ms * MS;
+                if is_retry {
+                    prop_assert_eq!(b.try_spend_retry(SimTime(now)), r.retry(now));
+                } else {
+                    b.record_first_attempt(SimTime(now));
+                    r.first(now);
+                }
+            }
+        }
     }
 
     #[test]

@@ -90,14 +90,7 @@ pub(super) fn arrivals(sc: &Scenario, pop: &Population, seed: u64) -> Arrivals {
             rng: RngStream::new(seed, &format!("arrivals/{}", t.id), 0),
             timer: None,
             budgets: if any_budget {
-                sc.classes
-                    .iter()
-                    .map(|c| {
-                        c.retry
-                            .budget
-                            .map(|(ratio, window, min)| RetryBudget::new(ratio, window, min))
-                    })
-                    .collect()
+                retry_budgets(sc)
             } else {
                 Vec::new()
             },
@@ -300,4 +293,22 @@ impl Platform {
             }
         }
     }
+}
+
+/// A tenant's retry budgets, one per class up to the last class that has one (a class past
+/// the end has none: the vector stays as short as it can, one per tenant adds up).
+fn retry_budgets(sc: &Scenario) -> Vec<Option<RetryBudget>> {
+    let n = sc
+        .classes
+        .iter()
+        .rposition(|c| c.retry.budget.is_some())
+        .map_or(0, |i| i + 1);
+    sc.classes[..n]
+        .iter()
+        .map(|c| {
+            c.retry
+                .budget
+                .map(|(ratio, window, min)| RetryBudget::new(ratio, window, min))
+        })
+        .collect()
 }
