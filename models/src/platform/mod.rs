@@ -1063,7 +1063,9 @@ impl Platform {
         self.requests.iter().map(|(_, r)| r.tenant)
     }
 
-    fn on_arrival(&mut self, now: SimTime, t: u32, q: &mut EventQueue<Ev>) {
+    /// A tenant's next candidate arrival came: the next one is scheduled, and this one is
+    /// kept (a new request) or thinned away by the load shape.
+    fn on_request_arrived(&mut self, now: SimTime, t: u32, q: &mut EventQueue<Ev>) {
         self.sources[t as usize].timer = None;
         self.schedule_arrival(t, q);
         let src = &mut self.sources[t as usize];
@@ -2073,7 +2075,7 @@ impl Platform {
     #[inline]
     fn dispatch(&mut self, now: SimTime, ev: Ev, q: &mut EventQueue<Ev>) {
         match ev {
-            Ev::RequestArrived { tenant } => self.on_arrival(now, tenant, q),
+            Ev::RequestArrived { tenant } => self.on_request_arrived(now, tenant, q),
             Ev::UserReady { tenant, user } => self.on_user_ready(now, tenant, user, q),
             Ev::RetryDue { req } => self.on_retry_due(now, req, q),
             Ev::TimeoutsDue { class } => self.on_timeouts_due(now, class, q),
