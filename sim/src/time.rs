@@ -114,7 +114,16 @@ impl SimDuration {
         } else if ns >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(libm::round(ns) as u64)
+            // Round half away from zero, as `libm::round`, without the call: the integer part
+            // and the fraction are both exact in f64 for every finite value below 2^64 (above
+            // 2^53 every f64 is an integer), so this is bit-for-bit the same answer
+            // (`rounding_matches_libm` checks it).
+            let whole = ns as u64;
+            if ns - whole as f64 >= 0.5 {
+                SimDuration(whole + 1)
+            } else {
+                SimDuration(whole)
+            }
         }
     }
     /// Nanoseconds.
@@ -449,5 +458,44 @@ mod tests {
         assert_eq!(SimDuration::from_nanos_f64(-3.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_nanos_f64(f64::NAN), SimDuration::ZERO);
         assert_eq!(SimDuration::from_nanos_f64(2.5), SimDuration(3));
+    }
+
+    /// The hand-written rounding of `from_nanos_f64` gives `libm::round`'s answer on the
+    /// awkward values (just below a half, halves, around 2^52 and 2^53, near 2^64) and on a
+    /// million values spread over every exponent from 2^-20 to 2^63.
+    #[test]
+    fn rounding_matches_libm() {
+        let reference = |ns: f64| {
+            if ns.is_nan() || ns <= 0.0 {
+                0
+            } else if ns >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                libm::round(ns) as u64
+            }
+        };
+        let mut awkward = vec![
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            4503599627370495.5,
+            4503599627370497.0,
+            9007199254740993.0,
+            1.844_674_407_370_955e19,
+            f64::MIN_POSITIVE,
+        ];
+        let mut rng = crate::rng::RngStream::new(11, "round", 0);
+        for _ in 0..1_000_000 {
+            let e = (rng.below(84) as i32) - 20;
+            awkward.push(libm::ldexp(1.0 + rng.next_f64(), e));
+        }
+        for ns in awkward {
+            assert_eq!(
+                SimDuration::from_nanos_f64(ns).0,
+                reference(ns),
+                "at {ns:e}"
+            );
+        }
     }
 }
