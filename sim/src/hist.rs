@@ -138,8 +138,9 @@ impl Counts {
     }
 }
 
-/// The histogram.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The histogram. `LogHistogram::default()` is [`LogHistogram::new`] (an empty histogram
+/// whose minimum starts at `u64::MAX`, so the first value sets it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogHistogram {
     first: u32,
     counts: Counts,
@@ -147,6 +148,12 @@ pub struct LogHistogram {
     sum: u128,
     min: u64,
     max: u64,
+}
+
+impl Default for LogHistogram {
+    fn default() -> Self {
+        LogHistogram::new()
+    }
 }
 
 impl LogHistogram {
@@ -352,6 +359,29 @@ mod tests {
     /// Method: the same values recorded into one histogram one by one (it widens when a
     /// bucket passes 65,535) and into one with `record_n` in a single call, against the exact
     /// counts; a bucket past `u32::MAX` saturates instead of wrapping.
+    #[test]
+    fn default_is_new_and_keeps_the_exact_minimum() {
+        // Goal: a histogram made with `default()` (as record structs are) answers as one made
+        // with `new()`: its minimum is the smallest value, and a low quantile is clamped to
+        // it (the defect: `default()` started `min` at 0, so the clamp never applied).
+        // Method: the same values into both; compare min, low quantiles and the whole value.
+        let mut d = LogHistogram::default();
+        let mut n = LogHistogram::new();
+        assert_eq!(d, n, "empty: the same value");
+        // The smallest value sits above the middle of its bucket, so only the clamp gives it.
+        let (lo, hi) = bucket_range(bucket_of(1_000_000));
+        let v = lo + (hi - lo) * 3 / 4;
+        assert!(v > lo + (hi - lo) / 2);
+        for x in [v, 2_000_000, 3_000_000] {
+            d.record(x);
+            n.record(x);
+        }
+        assert_eq!(d.min(), v);
+        assert_eq!(d.quantile(0.0), v, "the low end is clamped to the minimum");
+        assert_eq!(d.quantile(0.0), n.quantile(0.0));
+        assert_eq!(d, n);
+    }
+
     #[test]
     fn counts_widen_without_changing_answers() {
         let mut h = LogHistogram::new();
