@@ -91,7 +91,7 @@ fn quickstart_golden_digest_under_tracing() {
         }),
     )
     .unwrap();
-    assert_eq!(out.summary.digest, "ede46672cdd979eb");
+    assert_eq!(out.summary.digest, "f632fb4b1916671f");
 }
 
 #[test]

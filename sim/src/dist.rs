@@ -132,7 +132,7 @@ impl Dist {
         match *self {
             Dist::Const(v) => v,
             Dist::Uniform { lo, hi } => lo + (hi - lo) * rng.next_f64(),
-            Dist::Exp { mean } => mean * crate::ziggurat::std_exp(rng),
+            Dist::Exp { mean } => -mean * libm::log(rng.next_f64_open0()),
             Dist::Normal { mean, sd } => mean + sd * std_normal(rng),
             Dist::LogNormal { median, sigma } => median * libm::exp(sigma * std_normal(rng)),
             Dist::Pareto { alpha, scale } => scale / libm::pow(rng.next_f64_open0(), 1.0 / alpha),
@@ -371,9 +371,14 @@ impl Dist {
     }
 }
 
-/// A standard normal draw (the ziggurat method, [`crate::ziggurat`]; a sampler has no hidden
-/// state).
-pub use crate::ziggurat::std_normal;
+/// A standard normal draw by the Box–Muller transform (two uniforms, no cached second value,
+/// so a sampler has no hidden state).
+#[inline]
+pub fn std_normal<R: Bits>(rng: &mut R) -> f64 {
+    let u1 = rng.next_f64_open0();
+    let u2 = rng.next_f64();
+    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * core::f64::consts::PI * u2)
+}
 
 #[cfg(test)]
 mod tests {
@@ -439,9 +444,9 @@ mod tests {
     const KAT: &str = "\
 const: [4703696862291427328, 4703696862291427328, 4703696862291427328]
 uniform: [4699379550920724988, 4707284118640693466, 4702742109962288389]
-exp: [4692362632707948155, 4704280316602123552, 4701130332841728983]
-normal: [4709845719675893646, 4711681488542565724, 4710251318892413970]
-lognormal: [4703048285016776094, 4707256178343718613, 4703622102975024780]
+exp: [4713480912898940928, 4704310564979658230, 4710550362736026979]
+normal: [4707547905796063887, 4710935620898384989, 4711040219003928354]
+lognormal: [4699537389402673440, 4705024179493249944, 4705411991807398664]
 pareto: [4616541604076198626, 4612616202543499760, 4614373145056472922]
 empirical: [4696837146684686336, 4696837146684686336, 4696837146684686336]";
 

@@ -15,8 +15,6 @@
 //!   lognormal, Pareto, constant, empirical) and their text syntax (`exp(5ms)`);
 //! - [`digest`]: the trace digest, a fixed in-tree hash over every processed event;
 //! - [`hist`]: a compact log-bucketed latency histogram with bounded memory;
-//! - [`ziggurat`]: exact exponential and normal draws by the ziggurat method (one `u64` per
-//!   draw almost always; the samplers of [`dist`] use them);
 //! - [`units`]: parsing of rates (`200/s`), percentages (`2%`) and byte sizes (`4KiB`).
 //!
 //! **Guarantee.** Given the same model, the same seed and the same inputs, a run processes the
@@ -32,7 +30,6 @@ pub mod queue;
 pub mod rng;
 pub mod time;
 pub mod units;
-pub mod ziggurat;
 
 pub use digest::Digest;
 pub use dist::{Dist, Quantity};

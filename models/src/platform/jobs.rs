@@ -510,7 +510,7 @@ impl JobsRt {
     /// class it submits; `None` when the tenant submits no jobs at a rate.
     pub fn next_arrival(&mut self, t: u32) -> Option<(SimDuration, u16)> {
         let src = self.sources[t as usize].as_mut()?;
-        let gap = sim::ziggurat::std_exp(&mut src.rng) / src.rate;
+        let gap = -libm::log(src.rng.next_f64_open0()) / src.rate;
         Some((SimDuration::from_secs_f64(gap), src.class))
     }
 

@@ -909,7 +909,7 @@ impl Platform {
         if rate <= 0.0 || src.think.is_some() {
             return;
         }
-        let gap_s = sim::ziggurat::std_exp(&mut src.rng) / rate;
+        let gap_s = -libm::log(src.rng.next_f64_open0()) / rate;
         let gap = SimDuration::from_secs_f64(gap_s);
         if q.now().after(gap) < self.end {
             src.timer = Some(q.schedule_cancellable(gap, Ev::RequestArrived { tenant: t }));
