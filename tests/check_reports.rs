@@ -148,7 +148,8 @@ fn markdown_puts_failures_first_and_failures_file_lists_each_run_once() {
     let (not_met, details) = (m.find("### Not met").unwrap(), m.find("<details>").unwrap());
     assert!(not_met < details, "{m}");
     assert!(
-        m.contains(concat!("tenantsim ", env!("CARGO_PKG_VERSION"))) && m.contains("`--seeds 1..=2`"),
+        m.contains(concat!("tenantsim ", env!("CARGO_PKG_VERSION")))
+            && m.contains("`--seeds 1..=2`"),
         "{m}"
     );
     assert!(m[details..].contains("hot-tenant"), "{m}");
