@@ -15,6 +15,7 @@ use crate::cli::{CompareArgs, MergeArgs};
 use crate::exit;
 use crate::service::load::load_as;
 use crate::service::out::OutDir;
+use crate::service::seed_shards::parse_shard;
 use models::harness::repro::{self, shell_quote};
 use models::harness::sweep_metrics::metrics_of;
 use models::scenario::vary::{combinations, parse_vary};
@@ -49,18 +50,6 @@ fn as_vary(msg: &str, vary_sets: &[String]) -> String {
         out.push(l);
     }
     out.join("\n")
-}
-
-/// Parses `K/N`.
-fn parse_shard(text: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("`--shard {text}`: write K/N with 1 ≤ K ≤ N ≤ 10000, e.g. `--shard 2/8`");
-    let (k, n) = text.split_once('/').ok_or_else(bad)?;
-    let k: usize = k.trim().parse().map_err(|_| bad())?;
-    let n: usize = n.trim().parse().map_err(|_| bad())?;
-    if k == 0 || k > n || n > 10_000 {
-        return Err(bad());
-    }
-    Ok((k, n))
 }
 
 /// Seeds as the shortest flag that gives them back.
